@@ -1,0 +1,629 @@
+"""The bpo-kpo command line: thin commands that parse options, read and write files, and call the stages."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import click
+
+from pipeline import config
+from pipeline.errors import BpoKpoError
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+
+class Group(click.Group):
+    """A click group that turns the project's errors into one `Error:` line and exit code 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly, and keep Python from complaining at exit.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
+        except KeyboardInterrupt:
+            click.echo("Error: interrupted; no output file was left behind", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except Exception as error:  # every failure ends in one line; --debug shows the traceback
+            if (ctx.obj or {}).get("debug"):
+                traceback.print_exc()
+            if isinstance(error, BpoKpoError):
+                message = str(error)
+            elif isinstance(error, OSError):
+                message = f"{error.strerror or error}{f': {error.filename}' if error.filename else ''}"
+            else:
+                message = f"unexpected {type(error).__name__}: {error} (rerun with --debug for details)"
+            click.echo(f"Error: {message}", err=True)
+            sys.exit(EXIT_ERROR)
+
+
+def _version() -> str:
+    from pipeline.model import package_version
+
+    return package_version()
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(version=None, package_name="bpo-kpo", prog_name="bpo-kpo", message="%(prog)s %(version)s")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Classify job postings as BPO (business process) or KPO (knowledge process) outsourcing work.
+
+    Stages: prepare -> train -> evaluate; then predict. Every command runs with no options, using the
+    project's default paths. Results go to stdout, messages to stderr.
+    """
+    ctx.obj = {"debug": debug}
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+# -- prepare ---------------------------------------------------------------------------------------------------
+@cli.command()
+@click.option(
+    "--seed",
+    type=int,
+    default=config.PREPARE.seed,
+    show_default=True,
+    help="Random seed of the generator and the split.",
+)
+@click.option(
+    "--n-postings",
+    type=click.IntRange(min=10),
+    default=config.PREPARE.n_postings,
+    show_default=True,
+    help="Number of postings to generate.",
+)
+@click.option(
+    "--test-size",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=config.PREPARE.test_size,
+    show_default=True,
+    help="Share of role families held out for test.",
+)
+@click.option(
+    "--borderline-share",
+    type=click.FloatRange(0, 1),
+    default=config.PREPARE.borderline_share,
+    show_default=True,
+    help="Share of postings drawn from grey-zone role families.",
+)
+@click.option(
+    "--catalogue",
+    "catalogue_dir",
+    type=click.Path(path_type=Path),
+    default=config.CATALOGUE_DIR,
+    show_default=True,
+    help="Folder of catalogue JSON files.",
+)
+@click.option(
+    "--labelled",
+    "labelled_dir",
+    type=click.Path(path_type=Path),
+    default=config.USER_LABELLED_DIR,
+    show_default=True,
+    help="Folder of your own labelled postings (CSV/JSONL with text, label).",
+)
+@click.option(
+    "--field",
+    "field_dir",
+    type=click.Path(path_type=Path),
+    default=config.FIELD_DIR,
+    show_default=True,
+    help="Folder of the hand-written field set (evaluated, never trained on).",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(path_type=Path),
+    default=config.PROCESSED_DIR,
+    show_default=True,
+    help="Where train.csv, test.csv, field.csv and summary.json are written.",
+)
+def prepare(seed, n_postings, test_size, borderline_share, catalogue_dir, labelled_dir, field_dir, output_dir) -> None:
+    """Build the labelled dataset from data/raw into train, test and field splits."""
+    from pipeline.catalogue import breadth_counts, load_catalogue
+    from pipeline.dataset import build_dataset, load_field_set, load_user_postings, summarise
+    from pipeline.files import atomic_path, write_text_atomic
+
+    params = config.PrepareParams(
+        seed=seed, n_postings=n_postings, test_size=test_size, borderline_share=borderline_share
+    )
+    catalogue = load_catalogue(catalogue_dir)
+    splits = build_dataset(catalogue, params, load_user_postings(labelled_dir), load_field_set(field_dir))
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for name, frame in splits.items():
+        with atomic_path(output_dir / f"{name}.csv") as temporary:
+            frame.to_csv(temporary, index=False, lineterminator="\n")
+    summary = {"params": asdict(params), "breadth": breadth_counts(catalogue), "splits": summarise(splits)}
+    write_text_atomic(output_dir / config.DATASET_SUMMARY_PATH.name, json.dumps(summary, indent=2) + "\n")
+    click.echo("breadth: " + ", ".join(f"{k}={v}" for k, v in summary["breadth"].items()))
+    for name, counts in summary["splits"].items():
+        click.echo(f"{name:>5}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+# -- train -----------------------------------------------------------------------------------------------------
+@cli.command()
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(path_type=Path),
+    default=config.TRAIN_PATH,
+    show_default=True,
+    help="Training split written by prepare.",
+)
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(path_type=Path),
+    default=config.MODEL_PATH,
+    show_default=True,
+    help="Where to write the model; metadata goes beside it as .json.",
+)
+@click.option(
+    "--format",
+    "model_format",
+    type=click.Choice(config.MODEL_FORMATS),
+    default="joblib",
+    show_default=True,
+    help="joblib, or skops for models that cross a trust boundary.",
+)
+@click.option("--seed", type=int, default=config.TRAIN.seed, show_default=True, help="Random seed.")
+@click.option(
+    "--ngram-max",
+    type=click.IntRange(1, 4),
+    default=config.TRAIN.ngram_max,
+    show_default=True,
+    help="Longest word n-gram.",
+)
+@click.option(
+    "--min-df",
+    type=click.IntRange(min=1),
+    default=config.TRAIN.min_df,
+    show_default=True,
+    help="Ignore n-grams in fewer postings than this.",
+)
+@click.option(
+    "--c",
+    "C",
+    type=click.FloatRange(0, min_open=True),
+    default=config.TRAIN.C,
+    show_default=True,
+    help="Inverse regularisation strength of the logistic regression.",
+)
+@click.option(
+    "--class-weight",
+    type=click.Choice(["none", "balanced"]),
+    default=str(config.TRAIN.class_weight).lower(),
+    show_default=True,
+    help="Class weighting of the logistic regression.",
+)
+@click.option(
+    "--calibration",
+    type=click.Choice(config.CALIBRATION_METHODS),
+    default=config.TRAIN.calibration,
+    show_default=True,
+    help="Calibrate probabilities on grouped folds (sigmoid), or not.",
+)
+@click.option("--jobs", type=int, default=2, show_default=True, help="Processes for the cross-validation.")
+def train(data_path, model_path, model_format, seed, ngram_max, min_df, C, class_weight, calibration, jobs) -> None:
+    """Fit the TF-IDF + logistic-regression Pipeline and save it with its metadata."""
+    import numpy as np
+
+    from pipeline.dataset import data_hash, read_split
+    from pipeline.evaluate import compute_metrics
+    from pipeline.model import save_model
+    from pipeline.train import (
+        fit,
+        fold_of_rows,
+        out_of_fold_scores,
+        tune_review_band,
+        tune_threshold,
+        validation_p_kpo,
+    )
+
+    params = replace(
+        config.TRAIN,
+        seed=seed,
+        ngram_max=ngram_max,
+        min_df=min_df,
+        C=C,
+        class_weight=None if class_weight == "none" else class_weight,
+        calibration=calibration,
+    )
+    frame = read_split(data_path)
+    _say(f"training on {len(frame)} postings from {data_path}")
+    started = time.perf_counter()
+    folds = fold_of_rows(frame, params.cv_folds)
+    scores = out_of_fold_scores(frame, params, folds, n_jobs=jobs)
+    pipeline = fit(frame, params, folds, n_jobs=jobs)
+    p_validation = validation_p_kpo(pipeline, scores)
+    uncalibrated = compute_metrics(frame[config.LABEL_COLUMN], 1.0 / (1.0 + np.exp(-scores)), 0.5)
+    threshold = tune_threshold(frame[config.LABEL_COLUMN], p_validation)
+    review_band = tune_review_band(frame[config.LABEL_COLUMN], p_validation, threshold)
+    validation = compute_metrics(frame[config.LABEL_COLUMN], p_validation, threshold)
+    metadata = {
+        "params": asdict(params),
+        "threshold": threshold,
+        "review_band": review_band,
+        "training_data": {"path": _relative(data_path), "sha256": data_hash(frame), "rows": len(frame)},
+        "metrics": {"validation_grouped_cv": {k: v for k, v in validation.items() if k != "reliability"}},
+        "calibration": {
+            "method": params.calibration,
+            "validation_ece_before": uncalibrated["ece"],
+            "validation_ece_after": validation["ece"],
+        },
+    }
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    saved = save_model(pipeline, model_path, metadata, model_format)
+    _say(f"trained in {time.perf_counter() - started:.1f}s; wrote {model_path} ({model_path.stat().st_size:,} bytes)")
+    click.echo(
+        f"validation (grouped CV on held-out families): accuracy {validation['accuracy']:.3f}, "
+        f"macro-F1 {validation['macro_f1']:.3f}, ECE {validation['ece']:.3f}; "
+        f"threshold {threshold:.2f}, review band ±{review_band:.2f}; sha256 {saved['model_sha256'][:12]}"
+    )
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(config.PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+# -- tune ------------------------------------------------------------------------------------------------------
+@cli.command()
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(path_type=Path),
+    default=config.TRAIN_PATH,
+    show_default=True,
+    help="Training split written by prepare.",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    default=config.TUNING_PATH,
+    show_default=True,
+    help="Where to write every configuration's grouped-CV score.",
+)
+@click.option("--jobs", type=int, default=-1, show_default=True, help="Processes for the search (-1: all cores).")
+def tune(data_path, output, jobs) -> None:
+    """Search TF-IDF and logistic-regression parameters by grouped cross-validation."""
+    from pipeline.dataset import read_split
+    from pipeline.files import write_text_atomic
+    from pipeline.train import tune_parameters
+
+    frame = read_split(data_path)
+    n_configs = 1
+    for values in config.TUNING_GRID.values():
+        n_configs *= len(values)
+    _say(f"searching {n_configs} configurations x {config.TRAIN.cv_folds} grouped folds on {len(frame)} postings")
+    result = tune_parameters(frame, config.TRAIN, n_jobs=jobs)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(output, json.dumps(result, indent=2) + "\n")
+    for row in result["results"][:10]:
+        click.echo(f"{row['mean_macro_f1']:.4f} ± {row['std_macro_f1']:.4f}  {row['params']}")
+
+
+# -- evaluate --------------------------------------------------------------------------------------------------
+@cli.command()
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(path_type=Path),
+    default=config.MODEL_PATH,
+    show_default=True,
+    help="Model file.",
+)
+@click.option(
+    "--data",
+    "data_paths",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    help="Labelled CSV/JSONL file(s) to score; default: the test split and the field set.",
+)
+@click.option("--text-column", default=config.TEXT_COLUMN, show_default=True, help="Column holding the posting.")
+@click.option("--label-column", default=config.LABEL_COLUMN, show_default=True, help="Column holding BPO/KPO.")
+@click.option(
+    "--by",
+    "by",
+    multiple=True,
+    help="Report metrics per value of this column too (repeatable); 'length' buckets by word count.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="A readable report, or every metric as JSON on stdout.",
+)
+@click.option(
+    "--min-macro-f1",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Exit 1 when any evaluated set's macro-F1 is below this.",
+)
+@click.option("--output", type=click.Path(path_type=Path), default=None, help="Also write the metrics JSON here.")
+def evaluate(model_path, data_paths, text_column, label_column, by, output_format, min_macro_f1, output) -> None:
+    """Score labelled postings and report per-class metrics and the confusion matrix."""
+    from pipeline.evaluate import evaluate_frame, format_report
+    from pipeline.files import write_text_atomic
+    from pipeline.model import load_model
+    from pipeline.readers import read_labelled
+    from pipeline.report import default_evaluation_sets
+
+    model = load_model(model_path)
+    if data_paths:
+        sets = {str(p): read_labelled(p, text_column, label_column) for p in data_paths}
+    else:
+        sets = default_evaluation_sets()
+    results = {}
+    for name, frame in sets.items():
+        texts = frame[config.TEXT_COLUMN].fillna("").astype(str).tolist()
+        p_kpo = model.p_kpo(texts)
+        available = [c for c in by if c == "length" or c in frame]
+        missing = [c for c in by if c not in available]
+        if missing:
+            from pipeline.errors import DataError
+
+            raise DataError(
+                f"{name} has no column {', '.join(map(repr, missing))} to slice by; its columns are: "
+                f"{', '.join(map(repr, frame.columns))}"
+            )
+        results[name] = evaluate_frame(frame, p_kpo, model.threshold, tuple(available))
+    if output:
+        write_text_atomic(output, json.dumps(results, indent=2) + "\n")
+    if output_format == "json":
+        click.echo(json.dumps(results, indent=2))
+    else:
+        click.echo("\n\n".join(format_report(name, metrics) for name, metrics in results.items()))
+    if min_macro_f1 is not None:
+        below = {name: m["macro_f1"] for name, m in results.items() if m["macro_f1"] < min_macro_f1}
+        if below:
+            from pipeline.errors import BpoKpoError
+
+            raise BpoKpoError(
+                "macro-F1 below --min-macro-f1 "
+                + f"{min_macro_f1}: "
+                + ", ".join(f"{k} {v:.3f}" for k, v in below.items())
+            )
+
+
+# -- report ---------------------------------------------------------------------------------------------------
+@cli.command()
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(path_type=Path),
+    default=config.MODEL_PATH,
+    show_default=True,
+    help="Model file.",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    default=config.METRICS_PATH,
+    show_default=True,
+    help="Where to write every metric of every evaluation set.",
+)
+def report(model_path, output) -> None:
+    """Evaluate the test split and the field set and write models/metrics.json (run by `make train`)."""
+    from pipeline.evaluate import format_report
+    from pipeline.files import write_text_atomic
+    from pipeline.model import load_model
+    from pipeline.report import default_evaluation_sets, evaluate_sets
+
+    model = load_model(model_path)
+    results = evaluate_sets(model, default_evaluation_sets())
+    write_text_atomic(output, json.dumps(results, indent=2) + "\n")
+    click.echo("\n\n".join(format_report(name, metrics) for name, metrics in results.items()))
+    _say(f"wrote {output}")
+
+
+# -- predict ---------------------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("texts", nargs=-1)
+@click.option("--input", "input_path", default=None, help="CSV, JSONL or TXT file (one posting per line); - for stdin.")
+@click.option(
+    "--input-format",
+    type=click.Choice(config.INPUT_FORMATS),
+    default=None,
+    help="Input format; default: from the file suffix, txt for stdin.",
+)
+@click.option(
+    "--text-column",
+    "text_columns",
+    multiple=True,
+    default=(config.TEXT_COLUMN,),
+    show_default=True,
+    help="Column(s) holding the posting; repeat to join several, e.g. title and description.",
+)
+@click.option("--id-column", default=None, help="Column passed through as the id; default: the row number.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(config.OUTPUT_FORMATS),
+    default=None,
+    help="Output format; default: table on a terminal, else jsonl (or from --output's suffix).",
+)
+@click.option(
+    "--output", type=click.Path(path_type=Path), default=None, help="Write results here (atomically) instead of stdout."
+)
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(path_type=Path),
+    default=config.MODEL_PATH,
+    show_default=True,
+    help="Model file.",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="P(KPO) at which the label becomes KPO; default: the model's tuned value.",
+)
+@click.option(
+    "--review-band",
+    type=click.FloatRange(0, 0.5),
+    default=None,
+    help="needs_review when P(KPO) is this close to the threshold; default: the model's tuned value.",
+)
+@click.option(
+    "--explain",
+    type=click.IntRange(min=0),
+    default=config.PREDICT.explain,
+    show_default=True,
+    help="Add the K n-grams that pushed each posting most toward its label.",
+)
+@click.option("--jobs", type=int, default=1, show_default=True, help="Worker processes (-1: all cores).")
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=config.PREDICT.chunk_size,
+    show_default=True,
+    help="Postings read and scored at a time.",
+)
+@click.option("--encoding", default="utf-8-sig", show_default=True, help="Input encoding.")
+@click.option("--sep", default=None, help="CSV separator; default: detected from the header.")
+@click.option(
+    "--on-error",
+    type=click.Choice(["row", "fail"]),
+    default="row",
+    show_default=True,
+    help="A posting with no text: keep its row with an error field, or stop with exit 1.",
+)
+@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+def predict(
+    texts,
+    input_path,
+    input_format,
+    text_columns,
+    id_column,
+    output_format,
+    output,
+    model_path,
+    threshold,
+    review_band,
+    explain,
+    jobs,
+    chunk_size,
+    encoding,
+    sep,
+    on_error,
+    quiet,
+) -> None:
+    """Label postings given as arguments, or every row of a file or stdin.
+
+    One output row per input row, in input order, with its id, label, p_bpo, p_kpo and needs_review.
+    """
+    from pipeline.errors import DataError
+    from pipeline.model import load_model
+    from pipeline.predict import FORMATTERS, ScoreOptions, output_fields, score_chunks
+    from pipeline.readers import Chunk, iter_chunks
+
+    if texts and input_path:
+        raise click.UsageError("give postings as arguments or --input, not both")
+    if not texts and not input_path:
+        raise click.UsageError("give postings as arguments, or --input FILE (- for stdin)")
+    if jobs == 0 or jobs < -1:
+        raise click.BadParameter("must be a positive number or -1", param_hint="--jobs")
+    jobs = os.cpu_count() or 1 if jobs == -1 else jobs
+    if output is not None and not output.parent.is_dir():
+        raise DataError(f"output folder {output.parent} does not exist; create it first")
+    output_format = output_format or _default_output_format(output)
+    model = load_model(model_path)
+    options = ScoreOptions(
+        threshold=model.threshold if threshold is None else threshold,
+        review_band=model.review_band if review_band is None else review_band,
+        explain=explain,
+    )
+    if texts:
+        chunks = iter([Chunk(ids=[str(i + 1) for i in range(len(texts))], texts=[t.strip() or None for t in texts])])
+    else:
+        chunks = iter_chunks(input_path, input_format, tuple(text_columns), id_column, chunk_size, encoding, sep)
+    keep_texts = output_format == "table"
+    if keep_texts:
+        chunks = _remember_texts(chunks)
+    formatter = FORMATTERS[output_format](output_fields(options))
+    progress = _Progress(enabled=bool(input_path) and not quiet and sys.stderr.isatty())
+    results = score_chunks(model, chunks, options, jobs)
+
+    def write_all(handle) -> None:
+        handle.write(formatter.header())
+        for rows in results:
+            if on_error == "fail":
+                failed = next((r for r in rows if r["error"]), None)
+                if failed is not None:
+                    raise DataError(f"row with id {failed['id']} has no text to score (--on-error fail)")
+            handle.write(formatter.rows(rows, _LAST_TEXTS.pop(0) if keep_texts else None))
+            handle.flush()
+            progress.update(len(rows))
+
+    if output is None:
+        write_all(sys.stdout)
+    else:
+        from pipeline.files import atomic_writer
+
+        with atomic_writer(output, "w", encoding="utf-8", newline="") as handle:
+            write_all(handle)
+    progress.done()
+
+
+_LAST_TEXTS: list = []
+
+
+def _remember_texts(chunks):
+    """Keep each chunk's texts for the table view, which shows the start of every posting."""
+    for chunk in chunks:
+        _LAST_TEXTS.append(chunk.texts)
+        yield chunk
+
+
+def _default_output_format(output: Path | None) -> str:
+    if output is not None:
+        return "csv" if output.suffix.lower() == ".csv" else "jsonl"
+    return "table" if sys.stdout.isatty() else "jsonl"
+
+
+class _Progress:
+    """Rows done and rows per second on stderr, redrawn in place, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.rows = 0
+        self.started = time.perf_counter()
+        self.last = 0.0
+
+    def update(self, rows: int) -> None:
+        self.rows += rows
+        now = time.perf_counter()
+        if self.enabled and now - self.last > 0.2:
+            self.last = now
+            rate = self.rows / max(now - self.started, 1e-9)
+            sys.stderr.write(f"\r{self.rows:,} rows  {rate:,.0f} rows/s")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            elapsed = time.perf_counter() - self.started
+            sys.stderr.write(f"\r{self.rows:,} rows in {elapsed:.1f}s\n")
+
+
+def main() -> None:  # pragma: no cover - the console-script entry point, exercised through subprocess tests
+    cli(prog_name="bpo-kpo")

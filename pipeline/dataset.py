@@ -1,0 +1,193 @@
+"""Build the labelled dataset: generate, add users' postings, clean, deduplicate and split by group."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import config
+from pipeline.catalogue import Catalogue
+from pipeline.errors import DataError
+from pipeline.generate import generate_postings
+from pipeline.readers import read_labelled
+
+_NON_WORD = re.compile(r"[^a-z]+")
+_SPACE = re.compile(r"[ \t\r\f\v]+")
+FIELD_COLUMNS = (config.ID_COLUMN, config.TEXT_COLUMN, config.LABEL_COLUMN, config.AREA_COLUMN,
+                 config.BORDERLINE_COLUMN, config.FORM_COLUMN)  # fmt: skip
+MIN_ROWS_PER_CLASS = 2
+
+
+def clean_text(text: str) -> str:
+    """Normalise whitespace: collapse runs of spaces, trim lines, drop blank-line runs beyond one."""
+    lines = [_SPACE.sub(" ", line).strip() for line in str(text).replace("\r\n", "\n").split("\n")]
+    cleaned = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+    return cleaned.strip()
+
+
+def near_duplicate_key(text: str) -> str:
+    """A key shared by postings that differ only in case, punctuation, digits or spacing."""
+    return hashlib.sha1(_NON_WORD.sub(" ", text.lower()).strip().encode()).hexdigest()
+
+
+def deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
+    """Keep the first of each set of near-identical texts."""
+    keys = frame[config.TEXT_COLUMN].map(near_duplicate_key)
+    return frame.loc[~keys.duplicated()].reset_index(drop=True)
+
+
+def load_field_set(field_dir: Path = config.FIELD_DIR) -> pd.DataFrame:
+    """Read the hand-written field set (every JSONL/CSV in `field_dir`); it is evaluated, never trained on."""
+    paths = sorted(p for p in Path(field_dir).glob("*") if p.suffix in (".jsonl", ".csv"))
+    if not paths:
+        return pd.DataFrame(columns=list(FIELD_COLUMNS) + [config.SOURCE_COLUMN])
+    frames = [read_labelled(path) for path in paths]
+    frame = pd.concat(frames, ignore_index=True)
+    _check_ids(frame, "the field set")
+    frame[config.TEXT_COLUMN] = frame[config.TEXT_COLUMN].map(clean_text)
+    frame[config.BORDERLINE_COLUMN] = frame[config.BORDERLINE_COLUMN].astype(bool)
+    frame[config.SOURCE_COLUMN] = config.SOURCE_FIELD
+    return frame[list(FIELD_COLUMNS) + [config.SOURCE_COLUMN]]
+
+
+def load_user_postings(user_dir: Path = config.USER_LABELLED_DIR) -> pd.DataFrame:
+    """Read users' own labelled postings (CSV/JSONL with `text` and `label`; optional id, group, area)."""
+    paths = (
+        sorted(p for p in Path(user_dir).glob("*") if p.suffix in (".jsonl", ".csv")) if Path(user_dir).is_dir() else []
+    )
+    if not paths:
+        return pd.DataFrame(columns=list(config.DATASET_COLUMNS))
+    frames = []
+    for path in paths:
+        frame = read_labelled(path)
+        if config.ID_COLUMN not in frame:
+            frame[config.ID_COLUMN] = [f"{path.stem}-{i + 1}" for i in range(len(frame))]
+        _check_ids(frame, str(path))
+        frames.append(frame)
+    frame = pd.concat(frames, ignore_index=True)
+    frame[config.TEXT_COLUMN] = frame[config.TEXT_COLUMN].map(clean_text)
+    empty = frame[config.TEXT_COLUMN] == ""
+    if empty.any():
+        raise DataError(f"users' postings in {user_dir} have empty text in rows {_rows(empty)}")
+    if config.GROUP_COLUMN not in frame:
+        # Without a group, a posting is its own group; near-copies share a key and so stay on one side.
+        frame[config.GROUP_COLUMN] = "user-" + frame[config.TEXT_COLUMN].map(near_duplicate_key).str[:16]
+    for column in config.DATASET_COLUMNS:
+        if column not in frame:
+            frame[column] = ""
+    frame[config.BORDERLINE_COLUMN] = frame[config.BORDERLINE_COLUMN].map(lambda v: str(v).lower() == "true")
+    frame[config.SOURCE_COLUMN] = config.SOURCE_USER
+    return frame[list(config.DATASET_COLUMNS)]
+
+
+def _rows(mask: pd.Series) -> str:
+    rows = [str(i + 1) for i in mask[mask].index[:10]]
+    return ", ".join(rows) + ("..." if mask.sum() > 10 else "")
+
+
+def _check_ids(frame: pd.DataFrame, name: str) -> None:
+    if config.ID_COLUMN not in frame:
+        raise DataError(f"{name} has no '{config.ID_COLUMN}' column")
+    repeated = frame[config.ID_COLUMN].astype(str).duplicated(keep=False)
+    if repeated.any():
+        values = sorted(set(frame.loc[repeated, config.ID_COLUMN].astype(str)))
+        raise DataError(f"{name} repeats ids: {', '.join(values[:10])}{'...' if len(values) > 10 else ''}")
+
+
+def group_split(frame: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split so that every group lies wholly on one side, taking test groups from every area of both labels.
+
+    Groups are dealt out area by area, round-robin, until each label's test share reaches `test_size`; a
+    label with a single group cannot be split and is refused.
+    """
+    rng = random.Random(seed)
+    test_groups: set[str] = set()
+    for label in config.LABELS:
+        rows = frame[frame[config.LABEL_COLUMN] == label]
+        if len(rows) < MIN_ROWS_PER_CLASS or rows[config.GROUP_COLUMN].nunique() < 2:
+            raise DataError(
+                f"class {label} has {len(rows)} rows in {rows[config.GROUP_COLUMN].nunique()} group(s); "
+                f"at least {MIN_ROWS_PER_CLASS} rows in 2 groups are needed to split it"
+            )
+        sizes = rows.groupby(config.GROUP_COLUMN).size()
+        areas = rows.groupby(config.GROUP_COLUMN)[config.AREA_COLUMN].first()
+        queues: dict[str, list[str]] = {}
+        for group in sorted(sizes.index):
+            queues.setdefault(str(areas[group]), []).append(group)
+        for queue in queues.values():
+            rng.shuffle(queue)
+        order = sorted(queues)
+        rng.shuffle(order)
+        target, taken = test_size * len(rows), 0
+        while taken < target and any(len(queues[a]) > 1 for a in order):
+            for area in order:
+                # Keep at least one group of every area in training, so every area is learnt.
+                if taken >= target or len(queues[area]) <= 1:
+                    continue
+                group = queues[area].pop()
+                test_groups.add(group)
+                taken += int(sizes[group])
+        if taken == 0:
+            group = rng.choice(sorted(sizes.index))
+            test_groups.add(group)
+    in_test = frame[config.GROUP_COLUMN].isin(test_groups)
+    return frame.loc[~in_test].reset_index(drop=True), frame.loc[in_test].reset_index(drop=True)
+
+
+def remove_overlap(train: pd.DataFrame, evaluation: pd.DataFrame) -> pd.DataFrame:
+    """Drop training rows that are near-copies of any evaluation posting."""
+    evaluation_keys = set(evaluation[config.TEXT_COLUMN].map(near_duplicate_key))
+    keep = ~train[config.TEXT_COLUMN].map(near_duplicate_key).isin(evaluation_keys)
+    return train.loc[keep].reset_index(drop=True)
+
+
+def build_dataset(
+    catalogue: Catalogue,
+    params: config.PrepareParams,
+    user_postings: pd.DataFrame | None = None,
+    field_set: pd.DataFrame | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Return the train and test splits (and the field set, cleaned) from the catalogue and users' postings."""
+    generated = generate_postings(catalogue, params.n_postings, params.seed, params.borderline_share)
+    frames = [generated] + ([user_postings] if user_postings is not None and len(user_postings) else [])
+    data = pd.concat(frames, ignore_index=True)
+    data[config.TEXT_COLUMN] = data[config.TEXT_COLUMN].map(clean_text)
+    data = deduplicate(data)
+    train, test = group_split(data, params.test_size, params.seed)
+    field = field_set if field_set is not None else pd.DataFrame(columns=list(FIELD_COLUMNS))
+    train = remove_overlap(train, pd.concat([test, field], ignore_index=True))
+    return {"train": train, "test": test, "field": field}
+
+
+def summarise(splits: dict[str, pd.DataFrame]) -> dict[str, dict[str, int]]:
+    """Rows per label for each split."""
+    return {
+        name: {label: int((frame[config.LABEL_COLUMN] == label).sum()) for label in config.LABELS}
+        | {"total": len(frame)}
+        for name, frame in splits.items()
+    }
+
+
+def read_split(path: Path) -> pd.DataFrame:
+    """Read a split written by prepare; an empty split (say, no field set) is an empty frame."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path} does not exist; run `bpo-kpo prepare` (or `make data`) first")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if config.BORDERLINE_COLUMN in frame:
+        frame[config.BORDERLINE_COLUMN] = frame[config.BORDERLINE_COLUMN].str.lower() == "true"
+    if config.GROUP_COLUMN not in frame:
+        frame[config.GROUP_COLUMN] = frame.index.astype(str)
+    return frame
+
+
+def data_hash(frame: pd.DataFrame) -> str:
+    """SHA-256 of a frame's texts and labels, in order: identifies exactly what a model was trained on."""
+    digest = hashlib.sha256()
+    for text, label in zip(frame[config.TEXT_COLUMN], frame[config.LABEL_COLUMN], strict=True):
+        digest.update(f"{label}\t{text}\x00".encode())
+    return digest.hexdigest()

@@ -1,0 +1,170 @@
+"""Metrics of a model on labelled postings: per class, calibration, slices, and readable reports."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    brier_score_loss,
+    confusion_matrix,
+    f1_score,
+    log_loss,
+    precision_recall_fscore_support,
+    roc_auc_score,
+)
+
+from pipeline import config
+
+RELIABILITY_BINS = 10
+LENGTH_SLICE = "length"
+# Word-count buckets for `--by length`: occupation-style lines, snippets, short ads, full ads.
+LENGTH_BUCKETS = ((0, 30, "0-29 words"), (30, 100, "30-99 words"), (100, 250, "100-249 words"),
+                  (250, math.inf, "250+ words"))  # fmt: skip
+
+
+def reliability_table(y_positive: np.ndarray, p_positive: np.ndarray, bins: int = RELIABILITY_BINS) -> list[dict]:
+    """Equal-width probability bins: how many predictions fell in each, their mean, and the observed rate."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    # The last bin is closed on the right so that p == 1.0 lands in it.
+    index = np.clip(np.digitize(p_positive, edges[1:-1], right=False), 0, bins - 1)
+    table = []
+    for b in range(bins):
+        mask = index == b
+        count = int(mask.sum())
+        table.append(
+            {
+                "bin": f"{edges[b]:.1f}-{edges[b + 1]:.1f}",
+                "count": count,
+                "mean_predicted": float(p_positive[mask].mean()) if count else None,
+                "observed_rate": float(y_positive[mask].mean()) if count else None,
+            }
+        )
+    return table
+
+
+def expected_calibration_error(y_positive: np.ndarray, p_positive: np.ndarray, bins: int = RELIABILITY_BINS) -> float:
+    """Count-weighted mean gap between predicted probability and observed rate over equal-width bins."""
+    total = len(p_positive)
+    if total == 0:
+        return float("nan")
+    gaps = [
+        row["count"] / total * abs(row["mean_predicted"] - row["observed_rate"])
+        for row in reliability_table(y_positive, p_positive, bins)
+        if row["count"]
+    ]
+    return float(sum(gaps))
+
+
+def compute_metrics(labels: list[str] | pd.Series, p_kpo: np.ndarray, threshold: float = 0.5) -> dict:
+    """Every metric of one evaluation set from its true labels and P(KPO)."""
+    y_true = np.asarray(list(labels))
+    p_kpo = np.asarray(p_kpo, dtype=float)
+    y_pred = np.where(p_kpo >= threshold, config.KPO, config.BPO)
+    y_positive = (y_true == config.POSITIVE_LABEL).astype(int)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=list(config.LABELS), zero_division=0
+    )
+    both_classes = len(set(y_true)) == 2
+    metrics = {
+        "n": len(y_true),
+        "threshold": float(threshold),
+        "accuracy": float(accuracy_score(y_true, y_pred)) if len(y_true) else float("nan"),
+        # Macro over the classes present, so a one-class slice that is all right scores 1, not 0.5.
+        "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)) if len(y_true) else float("nan"),
+        "per_class": {
+            label: {
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "f1": float(f1[i]),
+                "support": int(support[i]),
+            }
+            for i, label in enumerate(config.LABELS)
+        },
+        "confusion_matrix": {
+            "labels": list(config.LABELS),
+            "matrix": confusion_matrix(y_true, y_pred, labels=list(config.LABELS)).tolist(),
+        },
+        "roc_auc": float(roc_auc_score(y_positive, p_kpo)) if both_classes else None,
+        "average_precision": float(average_precision_score(y_positive, p_kpo)) if both_classes else None,
+        "log_loss": float(log_loss(y_positive, np.clip(p_kpo, 1e-15, 1 - 1e-15), labels=[0, 1]))
+        if len(y_true)
+        else None,
+        "brier": float(brier_score_loss(y_positive, p_kpo)) if len(y_true) else None,
+        "ece": expected_calibration_error(y_positive, p_kpo),
+        "reliability": reliability_table(y_positive, p_kpo),
+    }
+    return metrics
+
+
+def length_bucket(text: str) -> str:
+    words = len(str(text).split())
+    for low, high, name in LENGTH_BUCKETS:
+        if low <= words < high:
+            return name
+    return LENGTH_BUCKETS[-1][2]  # pragma: no cover - the last bucket is unbounded
+
+
+def _slice_order(value: str) -> tuple:
+    """Length buckets in size order, anything else alphabetically."""
+    names = [name for _, _, name in LENGTH_BUCKETS]
+    return (names.index(value), "") if value in names else (len(names), value)
+
+
+def slice_values(frame: pd.DataFrame, column: str) -> pd.Series:
+    """The slice each row belongs to; `length` buckets by word count and needs no column."""
+    if column == LENGTH_SLICE and LENGTH_SLICE not in frame:
+        return frame[config.TEXT_COLUMN].map(length_bucket)
+    return frame[column].astype(str)
+
+
+def evaluate_frame(frame: pd.DataFrame, p_kpo: np.ndarray, threshold: float, by: tuple[str, ...] = ()) -> dict:
+    """Metrics of a labelled frame, overall and for each slice of each `by` column."""
+    result = compute_metrics(frame[config.LABEL_COLUMN], p_kpo, threshold)
+    if by:
+        result["slices"] = {}
+        for column in by:
+            values = slice_values(frame, column)
+            result["slices"][column] = {
+                str(value): compute_metrics(frame.loc[mask, config.LABEL_COLUMN], p_kpo[mask.to_numpy()], threshold)
+                for value in sorted(values.unique(), key=_slice_order)
+                for mask in [values == value]
+            }
+    return result
+
+
+def _number(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+
+
+def format_report(name: str, metrics: dict) -> str:
+    """A classification report and confusion matrix as plain text."""
+    lines = [f"== {name} (n={metrics['n']}, threshold={metrics['threshold']:.2f}) =="]
+    lines.append(f"{'':>8} {'precision':>9} {'recall':>7} {'f1':>7} {'support':>8}")
+    for label, row in metrics["per_class"].items():
+        lines.append(
+            f"{label:>8} {row['precision']:>9.3f} {row['recall']:>7.3f} {row['f1']:>7.3f} {row['support']:>8d}"
+        )
+    lines.append(
+        f"accuracy {metrics['accuracy']:.3f}   macro-F1 {metrics['macro_f1']:.3f}   "
+        f"ROC-AUC {_number(metrics['roc_auc'])}   AP {_number(metrics['average_precision'])}"
+    )
+    lines.append(
+        f"log loss {_number(metrics['log_loss'])}   Brier {_number(metrics['brier'])}   ECE {_number(metrics['ece'])}"
+    )
+    matrix = metrics["confusion_matrix"]
+    lines.append("confusion matrix (rows true, columns predicted):")
+    lines.append(f"{'':>8} " + " ".join(f"{label:>6}" for label in matrix["labels"]))
+    for label, row in zip(matrix["labels"], matrix["matrix"], strict=True):
+        lines.append(f"{label:>8} " + " ".join(f"{value:>6d}" for value in row))
+    for column, slices in metrics.get("slices", {}).items():
+        lines.append(f"by {column}:")
+        for value, sub in slices.items():
+            lines.append(
+                f"  {value[:40]:<40} n={sub['n']:<6d} accuracy {_number(sub['accuracy'])}  "
+                f"macro-F1 {_number(sub['macro_f1'])}"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,233 @@
+"""Build the text Pipeline, save it with its metadata, and load it back with every check of the contract."""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import asdict
+from datetime import UTC, datetime
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from pipeline import config
+from pipeline.errors import ModelError
+from pipeline.files import atomic_path, sha256_file, write_text_atomic
+
+VERSIONED_LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas", "joblib")
+REQUIRED_METADATA = ("model_sha256", "labels", "versions", "threshold", "format")
+# Types a skops file may contain: exactly what build_pipeline puts in it.
+SKOPS_TRUSTED_TYPES = [
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.pipeline.Pipeline",
+    "numpy.float64",
+    "numpy.int64",
+    "builtins.slice",
+]
+
+
+def build_pipeline(params: config.TrainParams = config.TRAIN) -> Pipeline:
+    """The whole model as one estimator: raw text in, class probabilities out; only scikit-learn inside."""
+    return Pipeline(
+        [
+            (
+                "tfidf",
+                TfidfVectorizer(
+                    ngram_range=(1, params.ngram_max),
+                    min_df=params.min_df,
+                    max_df=params.max_df,
+                    sublinear_tf=params.sublinear_tf,
+                    max_features=params.max_features,
+                    strip_accents="unicode",
+                    lowercase=True,
+                    dtype=np.float32,
+                ),
+            ),
+            (
+                "clf",
+                LogisticRegression(
+                    C=params.C,
+                    class_weight=params.class_weight,
+                    max_iter=2000,
+                    random_state=params.seed,
+                ),
+            ),
+        ]
+    )
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python, this package and the libraries a saved model depends on."""
+    versions = {"python": platform.python_version(), "bpo-kpo": package_version()}
+    for name in VERSIONED_LIBRARIES:
+        versions[name] = importlib_metadata.version(name)
+    return versions
+
+
+def package_version() -> str:
+    try:
+        return importlib_metadata.version("bpo-kpo")
+    except importlib_metadata.PackageNotFoundError:  # pragma: no cover - only when run from a bare checkout
+        return "0+unknown"
+
+
+def metadata_path(model_path: Path) -> Path:
+    """The metadata file that sits beside a model: models/model.joblib -> models/model.json."""
+    return Path(model_path).with_suffix(config.METADATA_SUFFIX)
+
+
+def save_model(pipeline: Pipeline, path: Path, metadata: dict, model_format: str = "joblib") -> dict:
+    """Write the model and then its metadata, each atomically; return the metadata as written.
+
+    The model is renamed into place before the metadata, so a crash in between leaves a new model beside old
+    metadata, which the checksum check then refuses, rather than a silently mismatched pair.
+    """
+    path = Path(path)
+    with atomic_path(path) as temporary:
+        if model_format == "skops":
+            skops_io = _import_skops()
+            skops_io.dump(pipeline, temporary)
+        else:
+            import joblib
+
+            joblib.dump(pipeline, temporary, compress=3)
+        checksum = sha256_file(temporary)
+    full = {
+        **metadata,
+        "format": model_format,
+        "model_file": path.name,
+        "model_sha256": checksum,
+        "labels": list(pipeline.classes_),
+        "versions": library_versions(),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    write_text_atomic(metadata_path(path), json.dumps(full, indent=2, sort_keys=True) + "\n")
+    return full
+
+
+def _import_skops():
+    try:
+        import skops.io as skops_io
+    except ImportError:
+        raise ModelError("the skops format needs the optional extra: pip install 'bpo-kpo[skops]'") from None
+    return skops_io
+
+
+def params_metadata(train: config.TrainParams) -> dict:
+    return asdict(train)
+
+
+class Model:
+    """A loaded model: the plain scikit-learn Pipeline plus its metadata, with the project's defaults."""
+
+    def __init__(self, pipeline: Pipeline, metadata: dict, path: Path | None = None) -> None:
+        self.pipeline = pipeline
+        self.metadata = metadata
+        self.path = path
+        self.labels: tuple[str, ...] = tuple(metadata["labels"])
+        self._positive = self.labels.index(config.POSITIVE_LABEL)
+
+    @property
+    def threshold(self) -> float:
+        return float(self.metadata.get("threshold", config.PREDICT.threshold))
+
+    @property
+    def review_band(self) -> float:
+        return float(self.metadata.get("review_band", config.PREDICT.review_band))
+
+    @property
+    def metrics(self) -> dict:
+        return self.metadata.get("metrics", {})
+
+    @property
+    def versions(self) -> dict:
+        return self.metadata.get("versions", {})
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """Probabilities, one row per text, columns in the order of `labels` (BPO, KPO)."""
+        return self.pipeline.predict_proba(list(texts))
+
+    def p_kpo(self, texts: list[str]) -> np.ndarray:
+        return self.predict_proba(texts)[:, self._positive]
+
+    def predict(self, texts: list[str], threshold: float | None = None) -> list[str]:
+        """Labels by the stored (tuned) threshold on P(KPO), or by `threshold` when given."""
+        cut = self.threshold if threshold is None else threshold
+        return [config.KPO if p >= cut else config.BPO for p in self.p_kpo(texts)]
+
+
+def read_metadata(model_path: Path) -> dict:
+    """Read and check the metadata beside a model file."""
+    meta_path = metadata_path(model_path)
+    if not meta_path.is_file():
+        raise ModelError(f"model metadata {meta_path} is missing; retrain with `make train`")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ModelError(f"model metadata {meta_path} is not valid JSON; retrain with `make train`") from None
+    if not isinstance(meta, dict):
+        raise ModelError(f"model metadata {meta_path} is not a JSON object; retrain with `make train`")
+    missing = [key for key in REQUIRED_METADATA if key not in meta]
+    if missing:
+        raise ModelError(f"model metadata {meta_path} lacks {', '.join(missing)}; retrain with `make train`")
+    return meta
+
+
+def check_versions(meta: dict, model_path: Path) -> None:
+    """Refuse a model trained under another scikit-learn minor version: scikit-learn does not support it."""
+    import sklearn
+
+    trained = str(meta["versions"].get("scikit-learn", "unknown"))
+    installed = sklearn.__version__
+    if trained.split(".")[:2] != installed.split(".")[:2]:
+        raise ModelError(
+            f"{model_path} was trained with scikit-learn {trained} but {installed} is installed; retrain with "
+            f"`make train` or install scikit-learn=={trained}"
+        )
+
+
+def load_model(path: Path | str = config.MODEL_PATH) -> Model:
+    """Load a model after checking its metadata, checksum and library versions, in that order.
+
+    The checksum is verified before anything is unpickled, because unpickling runs code: a swapped or
+    tampered file is refused without being executed.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"no model at {path}; train one with `make train`")
+    meta = read_metadata(path)
+    if path.stat().st_size == 0:
+        raise ModelError(f"model file {path} is empty; retrain with `make train`")
+    actual = sha256_file(path)
+    if actual != meta["model_sha256"]:
+        raise ModelError(
+            f"model file {path} does not match its metadata (SHA-256 {actual[:12]}… expected "
+            f"{str(meta['model_sha256'])[:12]}…); refusing to load it: retrain with `make train`"
+        )
+    check_versions(meta, path)
+    pipeline = _unpickle(path, meta.get("format", "joblib"))
+    if not isinstance(pipeline, Pipeline) or list(getattr(pipeline, "classes_", [])) != list(meta["labels"]):
+        raise ModelError(f"{path} is not a bpo-kpo model with labels {meta['labels']}; retrain with `make train`")
+    return Model(pipeline, meta, path)
+
+
+def _unpickle(path: Path, model_format: str) -> Pipeline:
+    try:
+        if model_format == "skops":
+            skops_io = _import_skops()
+            return skops_io.load(path, trusted=SKOPS_TRUSTED_TYPES)
+        import joblib
+
+        return joblib.load(path)
+    except ModelError:
+        raise
+    except Exception as error:  # a damaged file fails in many ways: EOFError, UnpicklingError, zlib errors...
+        raise ModelError(
+            f"model file {path} cannot be read ({type(error).__name__}); retrain with `make train`"
+        ) from None

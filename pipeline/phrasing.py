@@ -1,0 +1,96 @@
+"""English verb forms and list joining, so one catalogue phrase fits many sentence frames."""
+
+from __future__ import annotations
+
+import re
+
+_VOWELS = set("aeiou")
+# Two-syllable verbs stressed on the last syllable double their final consonant (submit -> submitting).
+_DOUBLING = {
+    "admit", "commit", "compel", "control", "equip", "forget", "begin", "occur", "omit", "patrol",
+    "permit", "prefer", "refer", "regret", "submit", "transfer", "upset", "input", "output", "rebut",
+}  # fmt: skip
+_IRREGULAR_THIRD = {"be": "is", "have": "has", "do": "does", "go": "goes"}
+_IRREGULAR_GERUND = {"be": "being", "see": "seeing", "agree": "agreeing", "lie": "lying", "tie": "tying"}
+_WORD = re.compile(r"[a-z]+")
+
+
+def _syllables(word: str) -> int:
+    return max(1, len(re.findall(r"[aeiouy]+", word)))
+
+
+def third_person(verb: str) -> str:
+    """Return the third-person singular of a base-form verb: answer -> answers, process -> processes."""
+    if verb in _IRREGULAR_THIRD:
+        return _IRREGULAR_THIRD[verb]
+    if verb.endswith(("s", "sh", "ch", "x", "z", "o")):
+        return verb + "es"
+    if verb.endswith("y") and len(verb) > 1 and verb[-2] not in _VOWELS:
+        return verb[:-1] + "ies"
+    return verb + "s"
+
+
+def gerund(verb: str) -> str:
+    """Return the -ing form of a base-form verb: resolve -> resolving, log -> logging, audit -> auditing."""
+    if verb in _IRREGULAR_GERUND:
+        return _IRREGULAR_GERUND[verb]
+    if verb.endswith("ie"):
+        return verb[:-2] + "ying"
+    if verb.endswith(("ee", "ye", "oe")):
+        return verb + "ing"
+    if verb.endswith("e") and len(verb) > 2:
+        return verb[:-1] + "ing"
+    if verb in _DOUBLING or (
+        _syllables(verb) == 1
+        and len(verb) >= 3
+        and verb[-1] not in _VOWELS | set("wxy")
+        and verb[-2] in _VOWELS
+        and verb[-3] not in _VOWELS
+    ):
+        return verb + verb[-1] + "ing"
+    return verb + "ing"
+
+
+def starts_with_verb(phrase: str) -> bool:
+    """True when a phrase starts with a lowercase word, which the catalogue convention makes a base-form verb."""
+    first = phrase.split(" ", 1)[0]
+    return bool(_WORD.fullmatch(first))
+
+
+def inflect(phrase: str, form: str, known_verbs: frozenset[str] = frozenset()) -> str:
+    """Inflect an imperative duty phrase to `form` ('base', 'third' or 'gerund').
+
+    The first word is always a verb by convention; a later word right after "and"/"or" is inflected too when
+    it is one of `known_verbs`, so "monitor queues and escalate issues" becomes "monitoring queues and
+    escalating issues".
+    """
+    if form == "base" or not starts_with_verb(phrase):
+        return phrase
+    change = third_person if form == "third" else gerund
+    words = phrase.split(" ")
+    words[0] = change(words[0])
+    for index in range(1, len(words) - 1):
+        if words[index] in ("and", "or") and words[index + 1] in known_verbs:
+            words[index + 1] = change(words[index + 1])
+    return " ".join(words)
+
+
+def capitalise(text: str) -> str:
+    """Upper-case the first character only, leaving acronyms and names as written."""
+    return text[:1].upper() + text[1:] if text else text
+
+
+def join_list(items: list[str], conjunction: str = "and", oxford: bool = False) -> str:
+    """Join phrases as English prose: 'a', 'a and b', 'a, b and c'."""
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    comma = "," if oxford else ""
+    return f"{', '.join(items[:-1])}{comma} {conjunction} {items[-1]}"
+
+
+def sentence(text: str) -> str:
+    """Capitalise and end with a full stop unless it already ends with punctuation."""
+    text = capitalise(text.strip())
+    return text if text.endswith((".", "!", "?", ":")) else text + "."

@@ -1,0 +1,211 @@
+"""Score postings in chunks, optionally in worker processes, and format the results as JSONL, CSV or a table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import multiprocessing
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline import config
+from pipeline.model import Model
+from pipeline.readers import Chunk
+
+PROBABILITY_DIGITS = 6
+ERROR_EMPTY = "empty or missing text"
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    """How to turn probabilities into decisions and what to add to each row."""
+
+    threshold: float
+    review_band: float
+    explain: int = 0
+
+
+def linear_weights(model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """The vocabulary and the per-feature log-odds weight toward KPO of the fitted Pipeline."""
+    vectorizer = model.pipeline.named_steps["tfidf"]
+    classifier = model.pipeline.named_steps["clf"]
+    slope = 1.0
+    if hasattr(classifier, "calibrated_classifiers_"):
+        # Platt scaling maps the score f to sigmoid(-(a f + b)): the calibrated log-odds are -a f - b.
+        calibrated = classifier.calibrated_classifiers_[0]
+        slope = -float(calibrated.calibrators[0].a_)
+        classifier = calibrated.estimator
+    coef = slope * np.asarray(classifier.coef_[0], dtype=float)
+    # coef_ points toward classes_[1]; flip it if KPO happens to be classes_[0].
+    if list(classifier.classes_).index(config.POSITIVE_LABEL) == 0:
+        coef = -coef
+    return vectorizer.get_feature_names_out(), coef
+
+
+def explain_rows(features, weights: np.ndarray, matrix, labels: list[str], k: int) -> list[list[dict]]:
+    """For each row, the k n-grams whose weight x tf-idf pushed it most toward its predicted label."""
+    explanations = []
+    for row, label in enumerate(labels):
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        columns = matrix.indices[start:end]
+        contributions = matrix.data[start:end] * weights[columns]
+        sign = 1.0 if label == config.KPO else -1.0
+        order = np.argsort(-sign * contributions)[:k]
+        explanations.append(
+            [
+                {"ngram": str(features[columns[i]]), "weight": round(float(contributions[i]), 4)}
+                for i in order
+                if sign * contributions[i] > 0
+            ]
+        )
+    return explanations
+
+
+def score_chunk(model: Model, chunk: Chunk, options: ScoreOptions) -> list[dict]:
+    """One result row per input row, in order; rows with no text get an error instead of a label."""
+    rows: list[dict] = [
+        {"id": row_id, "label": "", "p_bpo": None, "p_kpo": None, config.NEEDS_REVIEW_FIELD: None,
+         config.ERROR_FIELD: ERROR_EMPTY}
+        for row_id in chunk.ids
+    ]  # fmt: skip
+    scorable = [i for i, text in enumerate(chunk.texts) if text]
+    if not scorable:
+        return rows
+    texts = [chunk.texts[i] for i in scorable]
+    vectorizer = model.pipeline.named_steps["tfidf"]
+    classifier = model.pipeline.named_steps["clf"]
+    # Transform once and reuse the matrix for explanations: the same numbers as pipeline.predict_proba.
+    matrix = vectorizer.transform(texts)
+    positive = list(classifier.classes_).index(config.POSITIVE_LABEL)
+    p_kpo = classifier.predict_proba(matrix)[:, positive]
+    labels = [config.KPO if p >= options.threshold else config.BPO for p in p_kpo]
+    explanations = None
+    if options.explain > 0:
+        features, weights = linear_weights(model)
+        explanations = explain_rows(features, weights, matrix.tocsr(), labels, options.explain)
+    for position, index in enumerate(scorable):
+        kpo = round(float(p_kpo[position]), PROBABILITY_DIGITS)
+        row = rows[index]
+        row.update(
+            label=labels[position],
+            p_bpo=round(1.0 - kpo, PROBABILITY_DIGITS),
+            p_kpo=kpo,
+            error=None,
+        )
+        row[config.NEEDS_REVIEW_FIELD] = bool(abs(kpo - options.threshold) < options.review_band)
+        if explanations is not None:
+            row[config.EXPLANATION_FIELD] = explanations[position]
+    return rows
+
+
+# Worker processes inherit the loaded model through fork, so no worker reloads or re-verifies the file.
+_WORKER_MODEL: Model | None = None
+
+
+def _score_in_worker(chunk: Chunk, options: ScoreOptions) -> list[dict]:
+    return score_chunk(_WORKER_MODEL, chunk, options)
+
+
+def score_chunks(model: Model, chunks: Iterable[Chunk], options: ScoreOptions, jobs: int = 1) -> Iterator[list[dict]]:
+    """Score chunks in order; with jobs > 1, in worker processes with a bounded number of chunks in flight."""
+    if jobs == 1:
+        for chunk in chunks:
+            yield score_chunk(model, chunk, options)
+        return
+    global _WORKER_MODEL
+    _WORKER_MODEL = model
+    context = multiprocessing.get_context("fork")
+    with context.Pool(jobs) as pool:
+        # Pool.imap would read the whole input ahead; a bounded queue keeps memory flat.
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append(pool.apply_async(_score_in_worker, (chunk, options)))
+            if len(pending) >= 2 * jobs:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
+def output_fields(options: ScoreOptions) -> list[str]:
+    fields = list(config.OUTPUT_FIELDS) + [config.NEEDS_REVIEW_FIELD]
+    if options.explain:
+        fields.append(config.EXPLANATION_FIELD)
+    return fields + [config.ERROR_FIELD]
+
+
+def format_explanation(items: list[dict] | None) -> str:
+    return "; ".join(f"{item['ngram']} ({item['weight']:+.3f})" for item in items or [])
+
+
+class JsonlFormatter:
+    """One JSON object per line."""
+
+    def __init__(self, fields: list[str]) -> None:
+        self.fields = fields
+
+    def header(self) -> str:
+        return ""
+
+    def rows(self, rows: list[dict], texts: list[str | None] | None = None) -> str:
+        return "".join(json.dumps({f: row.get(f) for f in self.fields}, ensure_ascii=False) + "\n" for row in rows)
+
+
+class CsvFormatter:
+    """CSV with a header; explanations as 'ngram (+weight); ...'."""
+
+    def __init__(self, fields: list[str]) -> None:
+        self.fields = fields
+
+    def _write(self, rows: list[list]) -> str:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(rows)
+        return buffer.getvalue()
+
+    def header(self) -> str:
+        return self._write([self.fields])
+
+    def rows(self, rows: list[dict], texts: list[str | None] | None = None) -> str:
+        def cell(row: dict, field: str):
+            value = row.get(field)
+            if field == config.EXPLANATION_FIELD:
+                return format_explanation(value)
+            if isinstance(value, bool):
+                return str(value).lower()
+            return "" if value is None else value
+
+        return self._write([[cell(row, f) for f in self.fields] for row in rows])
+
+
+class TableFormatter:
+    """A fixed-width table for people at a terminal, with the start of each posting."""
+
+    def __init__(self, fields: list[str], width: int = 100) -> None:
+        self.explain = config.EXPLANATION_FIELD in fields
+        self.width = width
+
+    def header(self) -> str:
+        line = f"{'id':<10} {'label':<5} {'p_kpo':>6} {'review':<6} "
+        line += "explanation" if self.explain else "text"
+        return line + "\n"
+
+    def rows(self, rows: list[dict], texts: list[str | None] | None = None) -> str:
+        lines = []
+        for index, row in enumerate(rows):
+            p_kpo = "" if row["p_kpo"] is None else f"{row['p_kpo']:.3f}"
+            review = "yes" if row.get(config.NEEDS_REVIEW_FIELD) else ""
+            if row.get(config.ERROR_FIELD):
+                tail = f"error: {row[config.ERROR_FIELD]}"
+            elif self.explain:
+                tail = format_explanation(row.get(config.EXPLANATION_FIELD))
+            else:
+                tail = " ".join((texts[index] if texts else "").split())
+            line = f"{str(row['id'])[:10]:<10} {row['label']:<5} {p_kpo:>6} {review:<6} {tail}"
+            lines.append(line[: self.width] + "\n")
+        return "".join(lines)
+
+
+FORMATTERS = {"jsonl": JsonlFormatter, "csv": CsvFormatter, "table": TableFormatter}

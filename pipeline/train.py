@@ -1,0 +1,140 @@
+"""Fit the Pipeline, estimate it on held-out groups, tune the threshold and review band, and search parameters."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.model_selection import GridSearchCV, GroupKFold, PredefinedSplit, cross_val_predict
+from sklearn.pipeline import Pipeline
+
+from pipeline import config
+from pipeline.evaluate import compute_metrics
+from pipeline.model import build_pipeline
+
+# Accuracy a user can expect on postings outside the review band; the band is the narrowest that reaches it.
+REVIEW_TARGET_ACCURACY = 0.99
+MAX_REVIEW_BAND = 0.3
+
+
+def grouped_folds(frame: pd.DataFrame, n_folds: int) -> GroupKFold:
+    n_groups = frame[config.GROUP_COLUMN].nunique()
+    return GroupKFold(n_splits=max(2, min(n_folds, n_groups)))
+
+
+def fold_of_rows(frame: pd.DataFrame, n_folds: int) -> np.ndarray:
+    """The grouped fold each row is held out in; whole role families stay together."""
+    folds = np.empty(len(frame), dtype=np.int64)
+    splitter = grouped_folds(frame, n_folds)
+    for fold, (_, held_out) in enumerate(splitter.split(frame, groups=frame[config.GROUP_COLUMN].to_numpy())):
+        folds[held_out] = fold
+    return folds
+
+
+def out_of_fold_scores(frame: pd.DataFrame, params: config.TrainParams, folds: np.ndarray, n_jobs: int = 1):
+    """The uncalibrated decision value of every training row from a model that never saw its family."""
+    return cross_val_predict(
+        build_pipeline(params),
+        frame[config.TEXT_COLUMN].tolist(),
+        frame[config.LABEL_COLUMN].to_numpy(),
+        cv=PredefinedSplit(folds),
+        method="decision_function",
+        n_jobs=n_jobs,
+    )
+
+
+def fit(frame: pd.DataFrame, params: config.TrainParams, folds: np.ndarray | None = None, n_jobs: int = 1) -> Pipeline:
+    """Fit the Pipeline on all of `frame`; with calibration, Platt scaling is fitted on the grouped folds.
+
+    The calibrated classifier stays inside the one Pipeline (ensemble=False: a single logistic regression
+    trained on everything, plus a sigmoid fitted on its out-of-fold scores), so the artifact is still one
+    plain scikit-learn object and its log-odds stay linear in the features, which keeps explanations exact.
+    """
+    pipeline = build_pipeline(params)
+    if params.calibration != "none":
+        folds = fold_of_rows(frame, params.cv_folds) if folds is None else folds
+        classifier = pipeline.named_steps["clf"]
+        pipeline.steps[-1] = (
+            "clf",
+            CalibratedClassifierCV(
+                classifier, method=params.calibration, cv=PredefinedSplit(folds), ensemble=False, n_jobs=n_jobs
+            ),
+        )
+    pipeline.fit(frame[config.TEXT_COLUMN].tolist(), frame[config.LABEL_COLUMN].to_numpy())
+    return pipeline
+
+
+def validation_p_kpo(pipeline: Pipeline, scores: np.ndarray) -> np.ndarray:
+    """Turn out-of-fold decision values into the fitted Pipeline's probabilities of KPO."""
+    classifier = pipeline.named_steps["clf"]
+    if isinstance(classifier, CalibratedClassifierCV):
+        # The same sigmoid the calibrated classifier applies, fitted on exactly these out-of-fold scores.
+        return classifier.calibrated_classifiers_[0].calibrators[0].predict(scores)
+    return 1.0 / (1.0 + np.exp(-scores))
+
+
+def tune_threshold(labels: pd.Series, p_kpo: np.ndarray) -> float:
+    """The P(KPO) cut that maximises macro-F1 on validation data; ties go to the cut nearest 0.5."""
+    candidates = np.round(np.arange(0.2, 0.81, 0.01), 2)
+    scores = [compute_metrics(labels, p_kpo, t)["macro_f1"] for t in candidates]
+    best = max(scores)
+    ties = [t for t, s in zip(candidates, scores, strict=True) if s >= best - 1e-12]
+    return float(min(ties, key=lambda t: abs(t - 0.5)))
+
+
+def tune_review_band(labels: pd.Series, p_kpo: np.ndarray, threshold: float) -> float:
+    """The narrowest band around the threshold outside which validation accuracy reaches the target."""
+    y_true = np.asarray(labels)
+    y_pred = np.where(p_kpo >= threshold, config.KPO, config.BPO)
+    correct = y_true == y_pred
+    distance = np.abs(p_kpo - threshold)
+    for band in np.round(np.arange(0.0, MAX_REVIEW_BAND + 1e-9, 0.01), 2):
+        outside = distance >= band
+        if outside.any() and correct[outside].mean() >= REVIEW_TARGET_ACCURACY:
+            return float(band)
+    return MAX_REVIEW_BAND
+
+
+def tune_parameters(
+    frame: pd.DataFrame, params: config.TrainParams, grid: dict = config.TUNING_GRID, n_jobs: int = -1
+) -> dict:
+    """Grid-search the Pipeline by grouped cross-validation (macro-F1 on held-out role families)."""
+    search = GridSearchCV(
+        build_pipeline(params),
+        grid,
+        scoring="f1_macro",
+        cv=grouped_folds(frame, params.cv_folds),
+        n_jobs=n_jobs,
+        refit=False,
+    )
+    search.fit(
+        frame[config.TEXT_COLUMN].tolist(),
+        frame[config.LABEL_COLUMN].to_numpy(),
+        groups=frame[config.GROUP_COLUMN].to_numpy(),
+    )
+    results = pd.DataFrame(search.cv_results_)
+    ranked = results.sort_values("rank_test_score")
+    table = [
+        {
+            "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in row["params"].items()},
+            "mean_macro_f1": float(row["mean_test_score"]),
+            "std_macro_f1": float(row["std_test_score"]),
+        }
+        for _, row in ranked.iterrows()
+    ]
+    return {"best": table[0], "results": table}
+
+
+def params_from_search(best: dict, base: config.TrainParams) -> config.TrainParams:
+    """Turn a grid-search parameter dict back into TrainParams."""
+    values = best["params"]
+    return replace(
+        base,
+        ngram_max=int(values.get("tfidf__ngram_range", (1, base.ngram_max))[1]),
+        min_df=int(values.get("tfidf__min_df", base.min_df)),
+        sublinear_tf=bool(values.get("tfidf__sublinear_tf", base.sublinear_tf)),
+        C=float(values.get("clf__C", base.C)),
+        class_weight=values.get("clf__class_weight", base.class_weight),
+    )

@@ -1,0 +1,74 @@
+"""The hand-written catalogue: breadth, coverage of the article's services, and consistent labels."""
+
+from collections import defaultdict
+
+from pipeline import config
+from pipeline.catalogue import breadth_counts
+
+# Every service the source article names, by the area ids that carry it.
+ARTICLE_SERVICES = {
+    "BPO": {
+        "customer_support",
+        "call_centre_inbound",
+        "technical_support",
+        "hr_administration",
+        "recruitment",
+        "advertising",
+        "marketing",
+        "quality_assurance",
+    },
+    "KPO": {
+        "legal_services",
+        "research_development",
+        "data_analytics",
+        "financial_analysis",
+        "management_consulting",
+        "medical_specialists",
+        "engineering_design_analysis",
+    },
+}
+
+
+def test_breadth_meets_the_targets(catalogue):
+    counts = breadth_counts(catalogue)
+    assert counts["areas_BPO"] >= 15
+    assert counts["areas_KPO"] >= 15
+    assert counts["titles"] >= 150
+    assert counts["duty_and_requirement_phrases"] >= 600
+
+
+def test_every_article_service_has_an_area_of_its_class(catalogue):
+    for label, areas in ARTICLE_SERVICES.items():
+        present = {a.area for a in catalogue.areas if a.label == label}
+        assert areas <= present, areas - present
+
+
+def test_a_title_belongs_to_one_family_only(catalogue):
+    owners = defaultdict(set)
+    for family in catalogue.families:
+        for title in family.titles:
+            owners[title.lower()].add(family.family)
+    shared = {title: families for title, families in owners.items() if len(families) > 1}
+    assert not shared
+
+
+def test_titles_carry_no_seniority_word_of_the_shared_pool(catalogue):
+    from pipeline.generate import SENIORITY_PREFIXES
+
+    for family in catalogue.families:
+        for title in family.titles:
+            assert title.split()[0] not in SENIORITY_PREFIXES, title
+
+
+def test_borderline_families_explain_their_label(catalogue):
+    borderline = [f for f in catalogue.families if f.borderline]
+    assert {f.label for f in borderline} == set(config.LABELS)
+    assert all(f.policy_note.strip() for f in borderline)
+
+
+def test_duties_start_with_a_verb_the_generator_can_inflect(catalogue):
+    from pipeline.phrasing import starts_with_verb
+
+    duties = [d for a in catalogue.areas for d in a.duties] + [d for f in catalogue.families for d in f.duties]
+    share = sum(starts_with_verb(d) for d in duties) / len(duties)
+    assert share > 0.97

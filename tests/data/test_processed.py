@@ -1,0 +1,93 @@
+"""The processed dataset `prepare` wrote: schema, labels, balance, duplicates, leakage and neutral boilerplate."""
+
+import re
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+
+from pipeline import config
+from pipeline.dataset import near_duplicate_key, read_split
+from pipeline.generate import generate_postings
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return {
+        name: read_split(path)
+        for name, path in (("train", config.TRAIN_PATH), ("test", config.TEST_PATH), ("field", config.FIELD_PATH))
+    }
+
+
+def test_schema_and_label_set(splits):
+    for name in ("train", "test"):
+        frame = splits[name]
+        assert list(frame.columns) == list(config.DATASET_COLUMNS)
+        assert set(frame["label"]) == set(config.LABELS)
+        assert (frame["text"].str.len() > 0).all()
+        assert frame["id"].is_unique
+    assert {"id", "text", "label", "area", "borderline"} <= set(splits["field"].columns)
+    assert set(splits["field"]["label"]) == set(config.LABELS)
+
+
+def test_classes_are_balanced_within_bounds(splits):
+    for name in ("train", "test", "field"):
+        share = (splits[name]["label"] == config.KPO).mean()
+        assert 0.4 <= share <= 0.6, (name, share)
+
+
+def test_no_duplicates_within_or_across_splits(splits):
+    keys = {name: frame["text"].map(near_duplicate_key) for name, frame in splits.items()}
+    for name, series in keys.items():
+        assert series.is_unique, name
+    assert set(keys["train"]).isdisjoint(keys["test"])
+    assert set(keys["train"]).isdisjoint(keys["field"])
+
+
+def test_no_group_or_title_on_both_sides(splits):
+    train, test = splits["train"], splits["test"]
+    assert set(train["group"]).isdisjoint(test["group"])
+    assert set(train["title"]).isdisjoint(test["title"])
+
+
+def test_every_area_is_trained_and_tested(splits, catalogue):
+    areas = {a.area for a in catalogue.areas}
+    assert set(splits["train"]["area"]) == areas
+    assert len(set(splits["test"]["area"])) >= 0.8 * len(areas)
+
+
+def test_field_set_is_hand_written_broad_and_borderline_heavy(splits):
+    field = splits["field"]
+    assert len(field) >= 200
+    assert field["borderline"].mean() >= 0.25
+    assert field["area"].value_counts().min() >= 2
+
+
+def _shingles(text, n=8):
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    return {" ".join(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def test_no_field_sentence_appears_in_the_catalogue(splits, catalogue):
+    """The field set and the catalogue were written apart; many shared eight-word runs would mean copying.
+
+    Stock wording (ICD-10-CM codes, monitoring experience) converges by itself, so a couple of hits are allowed;
+    shared boilerplate such as equal-opportunity lines is not role content and is not checked here.
+    """
+    phrases = [p for a in catalogue.areas for p in a.duties + a.requirements + a.metrics + a.ways_of_working]
+    phrases += [p for f in catalogue.families for p in f.duties + f.requirements]
+    catalogue_shingles = set().union(*map(_shingles, phrases))
+    hits = [text[:60] for text in splits["field"]["text"] if _shingles(text) & catalogue_shingles]
+    assert len(hits) <= 2, hits
+
+
+def test_shared_pool_alone_predicts_the_label_no_better_than_chance(catalogue):
+    frame = generate_postings(catalogue, 2000, seed=11, with_neutral=True)
+    neutral = frame["neutral_text"].replace("", "empty")
+    model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=2), LogisticRegression(max_iter=1000))
+    accuracy = np.mean(cross_val_score(model, neutral, frame["label"], cv=5, scoring="accuracy"))
+    # 2,000 balanced rows: chance is 0.5 with a standard error near 0.011.
+    assert 0.45 <= accuracy <= 0.55, accuracy

@@ -1,0 +1,108 @@
+"""The artifact contract: a plain scikit-learn Pipeline, metadata beside it, and every loading check."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.pipeline import Pipeline
+
+from pipeline import ModelError, load_model
+from pipeline.model import metadata_path
+
+ALLOWED_MODULES = ("sklearn.", "numpy", "scipy.", "joblib.", "builtins", "copyreg", "_codecs", "collections")
+PROBES = ["Answer calls from customers about delivery and refunds", "Conduct econometric research on pricing"]
+
+
+def test_saved_model_is_a_plain_pipeline_of_library_classes(shipped_model_path, monkeypatch):
+    """Every class the pickle names comes from the libraries: no project code, lambdas or custom functions."""
+    from joblib import numpy_pickle
+
+    named = set()
+    original = numpy_pickle.NumpyUnpickler.find_class
+
+    def recording_find_class(self, module, name):
+        named.add(f"{module}.{name}")
+        return original(self, module, name)
+
+    monkeypatch.setattr(numpy_pickle.NumpyUnpickler, "find_class", recording_find_class)
+    pipeline = joblib.load(shipped_model_path)
+    assert isinstance(pipeline, Pipeline)
+    assert [name for name, _ in pipeline.steps] == ["tfidf", "clf"]
+    assert any(n.startswith("sklearn.") for n in named)
+    outside = {n for n in named if not n.startswith(ALLOWED_MODULES)}
+    assert not outside
+    assert not any("lambda" in n or n.startswith("pipeline.") for n in named)
+
+
+def test_metadata_beside_the_model(shipped_model_path):
+    meta = json.loads(metadata_path(shipped_model_path).read_text())
+    for key in (
+        "versions",
+        "labels",
+        "params",
+        "training_data",
+        "metrics",
+        "model_sha256",
+        "created_at",
+        "threshold",
+        "review_band",
+    ):
+        assert key in meta
+    for library in ("python", "scikit-learn", "numpy", "pandas", "joblib", "bpo-kpo"):
+        assert meta["versions"][library]
+    assert meta["labels"] == ["BPO", "KPO"]
+    assert len(meta["training_data"]["sha256"]) == 64 and meta["training_data"]["rows"] > 1000
+    assert shipped_model_path.stat().st_size < 5 * 1024 * 1024
+
+
+def test_loads_where_only_scikit_learn_and_joblib_exist(shipped_model_path):
+    """A service with neither this package nor pandas nor click gets the same probabilities."""
+    code = textwrap.dedent(f"""
+        import json, sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("pipeline", "pandas", "click"):
+                    raise ImportError("blocked: " + name)
+        sys.meta_path.insert(0, Block())
+        sys.path = [p for p in sys.path if p not in ("", {str(shipped_model_path.parents[1])!r})]
+        import joblib
+        model = joblib.load({str(shipped_model_path)!r})
+        print(json.dumps(model.predict_proba({PROBES!r}).tolist()))
+        assert "pipeline" not in sys.modules and "pandas" not in sys.modules
+    """)
+    result = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    expected = load_model(shipped_model_path).predict_proba(PROBES)
+    assert np.array_equal(np.array(json.loads(result.stdout)), expected)
+
+
+def test_load_model_api(shipped_model_path):
+    model = load_model(shipped_model_path)
+    probabilities = model.predict_proba(PROBES)
+    assert probabilities.shape == (2, 2)
+    assert np.allclose(probabilities.sum(axis=1), 1)
+    assert model.predict(PROBES) == ["BPO", "KPO"]
+    assert model.labels == ("BPO", "KPO")
+    assert 0 < model.threshold < 1
+    assert "scikit-learn" in model.versions
+
+
+def test_tampered_model_is_refused_before_unpickling(model_copy, monkeypatch):
+    with open(model_copy, "ab") as handle:
+        handle.write(b"tampered")
+    monkeypatch.setattr(joblib, "load", lambda *a, **k: pytest.fail("unpickled a tampered file"))
+    with pytest.raises(ModelError, match=r"model\.joblib does not match its metadata \(SHA-256"):
+        load_model(model_copy)
+
+
+def test_other_scikit_learn_minor_version_is_refused(model_copy):
+    meta_file = metadata_path(model_copy)
+    meta = json.loads(meta_file.read_text())
+    meta["versions"]["scikit-learn"] = "0.99.0"
+    meta_file.write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match=r"trained with scikit-learn 0\.99\.0 .* `make train` or install"):
+        load_model(model_copy)

@@ -1,0 +1,61 @@
+"""Cleaning, deduplication and the grouped split."""
+
+import pandas as pd
+import pytest
+
+from pipeline import config
+from pipeline.dataset import build_dataset, clean_text, deduplicate, group_split, near_duplicate_key, remove_overlap
+from pipeline.errors import DataError
+
+
+def frame_of(rows):
+    return pd.DataFrame(rows, columns=["text", "label", "group", "area"])
+
+
+def test_clean_text_normalises_space():
+    assert clean_text("  a \t b \r\n\n\n\n c  ") == "a b\n\nc"
+
+
+def test_near_duplicates_share_a_key_and_are_dropped():
+    assert near_duplicate_key("Call-centre agent, 2 years!") == near_duplicate_key("call centre agent 3 YEARS")
+    frame = frame_of([["Agent, UK.", "BPO", "g1", "a"], ["agent uk", "BPO", "g2", "a"], ["Lawyer", "KPO", "g3", "b"]])
+    assert deduplicate(frame)["text"].tolist() == ["Agent, UK.", "Lawyer"]
+
+
+def test_group_split_keeps_groups_whole_and_areas_in_training():
+    rows = [
+        [f"{label} {g} {i}", label, f"{label}-{g}", f"{label}-area{g % 3}"]
+        for label in ("BPO", "KPO")
+        for g in range(9)
+        for i in range(10)
+    ]
+    train, test = group_split(frame_of(rows), test_size=0.25, seed=1)
+    assert set(train["group"]).isdisjoint(test["group"])
+    assert len(train) + len(test) == len(rows)
+    assert set(train["area"]) == {r[3] for r in rows}
+    for label in ("BPO", "KPO"):
+        share = (test["label"] == label).sum() / 90
+        assert 0.2 <= share <= 0.45
+
+
+def test_group_split_refuses_a_class_it_cannot_split():
+    frame = frame_of([["a", "BPO", "g1", "x"], ["b", "BPO", "g2", "x"], ["c", "KPO", "g3", "y"]])
+    with pytest.raises(DataError, match="class KPO has 1 rows"):
+        group_split(frame, 0.2, 0)
+
+
+def test_remove_overlap_drops_training_copies_of_evaluation_texts():
+    train = frame_of([["Same text", "BPO", "g", "a"], ["Other", "KPO", "h", "b"]])
+    assert remove_overlap(train, frame_of([["same  TEXT!", "BPO", "z", "a"]]))["text"].tolist() == ["Other"]
+
+
+def test_build_dataset_is_deterministic_and_leak_free(catalogue):
+    params = config.PrepareParams(seed=3, n_postings=400)
+    first = build_dataset(catalogue, params)
+    second = build_dataset(catalogue, params)
+    for name in ("train", "test"):
+        assert first[name].to_csv(index=False) == second[name].to_csv(index=False)
+    assert set(first["train"]["group"]).isdisjoint(first["test"]["group"])
+    assert set(first["train"]["title"]).isdisjoint(first["test"]["title"])
+    other = build_dataset(catalogue, config.PrepareParams(seed=4, n_postings=400))
+    assert other["train"]["text"].tolist() != first["train"]["text"].tolist()

@@ -1,0 +1,75 @@
+"""Metrics against values computed by hand on a tiny fixed example."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.evaluate import (
+    compute_metrics,
+    evaluate_frame,
+    expected_calibration_error,
+    length_bucket,
+    reliability_table,
+)
+
+# Four postings: true labels and P(KPO).
+LABELS = ["BPO", "BPO", "KPO", "KPO"]
+P_KPO = np.array([0.15, 0.65, 0.85, 0.45])
+
+
+def test_counts_and_per_class_scores_by_hand():
+    m = compute_metrics(LABELS, P_KPO, threshold=0.5)
+    # Predictions: BPO, KPO, KPO, BPO -> one error of each kind.
+    assert m["confusion_matrix"]["matrix"] == [[1, 1], [1, 1]]
+    assert m["accuracy"] == pytest.approx(0.5)
+    for label in ("BPO", "KPO"):
+        assert m["per_class"][label] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
+    assert m["macro_f1"] == pytest.approx(0.5)
+
+
+def test_probability_scores_by_hand():
+    m = compute_metrics(LABELS, P_KPO, threshold=0.5)
+    # Brier: mean of (p - y)^2 = (0.0225 + 0.4225 + 0.0225 + 0.3025) / 4.
+    assert m["brier"] == pytest.approx(0.1925)
+    # Log loss: -mean(log(0.85), log(0.35), log(0.85), log(0.45)).
+    assert m["log_loss"] == pytest.approx(-(2 * math.log(0.85) + math.log(0.35) + math.log(0.45)) / 4)
+    # ROC-AUC: of the 4 (KPO, BPO) pairs, KPO scores higher in 3 (0.85>0.15, 0.85>0.65, 0.45>0.15), not 0.45<0.65.
+    assert m["roc_auc"] == pytest.approx(0.75)
+
+
+def test_threshold_moves_decisions():
+    assert compute_metrics(LABELS, P_KPO, threshold=0.35)["confusion_matrix"]["matrix"] == [[1, 1], [0, 2]]
+
+
+def test_reliability_and_ece_by_hand():
+    y = np.array([0, 0, 1, 1])
+    table = reliability_table(y, P_KPO)
+    filled = {row["bin"]: row for row in table if row["count"]}
+    assert set(filled) == {"0.1-0.2", "0.6-0.7", "0.8-0.9", "0.4-0.5"}
+    assert filled["0.6-0.7"]["observed_rate"] == 0.0
+    # Each bin holds one posting: ECE = mean |p - y| = (0.15 + 0.65 + 0.15 + 0.55) / 4.
+    assert expected_calibration_error(y, P_KPO) == pytest.approx(0.375)
+    assert sum(row["count"] for row in table) == 4
+    assert len(table) == 10
+
+
+def test_probability_one_lands_in_last_bin():
+    table = reliability_table(np.array([1]), np.array([1.0]))
+    assert table[-1]["count"] == 1
+
+
+def test_slices_report_each_value_and_length_buckets():
+    frame = pd.DataFrame({"text": ["a b", "a " * 40, "x " * 300, "y"], "label": LABELS, "source": list("ppqq")})
+    result = evaluate_frame(frame, P_KPO, 0.5, by=("source", "length"))
+    assert set(result["slices"]["source"]) == {"p", "q"}
+    assert result["slices"]["source"]["p"]["n"] == 2
+    assert list(result["slices"]["length"]) == ["0-29 words", "30-99 words", "250+ words"]
+    assert length_bucket("word " * 120) == "100-249 words"
+
+
+def test_single_class_slice_that_is_all_right_scores_one():
+    m = compute_metrics(["KPO", "KPO"], np.array([0.9, 0.8]), 0.5)
+    assert m["macro_f1"] == 1.0
+    assert m["roc_auc"] is None

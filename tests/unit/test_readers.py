@@ -1,0 +1,100 @@
+"""Reading CSV, JSONL and TXT in chunks, and the errors for broken input."""
+
+import pytest
+
+from pipeline.errors import DataError
+from pipeline.readers import iter_chunks, read_labelled, sniff_separator
+
+
+def collect(path, **kwargs):
+    ids, texts = [], []
+    for chunk in iter_chunks(path, **kwargs):
+        ids += chunk.ids
+        texts += chunk.texts
+    return ids, texts
+
+
+def write(tmp_path, name, content, mode="w"):
+    path = tmp_path / name
+    if mode == "wb":
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def test_csv_joins_columns_keeps_ids_and_chunks(tmp_path):
+    rows = "".join(f"r{i},Title {i},Body {i}\n" for i in range(25))
+    path = write(tmp_path, "p.csv", "ref,title,description\n" + rows)
+    ids, texts = collect(path, text_columns=("title", "description"), id_column="ref", chunk_size=4)
+    assert ids == [f"r{i}" for i in range(25)]
+    assert texts[3] == "Title 3\nBody 3"
+
+
+def test_csv_quoted_newlines_commas_bom_and_empty_cells(tmp_path):
+    content = '\ufeffid,text\n1,"line one\nline two, with comma"\n2,\n3,"  "\n'
+    ids, texts = collect(write(tmp_path, "q.csv", content), id_column="id")
+    assert ids == ["1", "2", "3"]
+    assert texts == ["line one\nline two, with comma", None, None]
+
+
+def test_csv_semicolons_are_detected(tmp_path):
+    ids, texts = collect(write(tmp_path, "s.csv", "id;text\n7;hello, world\n"), id_column="id")
+    assert (ids, texts) == (["7"], ["hello, world"])
+    assert sniff_separator('"a;b",c,d') == ","
+
+
+def test_csv_header_only_gives_no_rows(tmp_path):
+    assert collect(write(tmp_path, "h.csv", "id,text\n")) == ([], [])
+
+
+def test_csv_missing_column_lists_the_columns(tmp_path):
+    with pytest.raises(DataError, match=r"no column 'text'.*'title', 'body'"):
+        collect(write(tmp_path, "m.csv", "title,body\na,b\n"))
+
+
+def test_default_ids_are_row_numbers(tmp_path):
+    ids, _ = collect(write(tmp_path, "n.csv", "text\na\nb\n"))
+    assert ids == ["1", "2"]
+
+
+def test_jsonl_values_and_malformed_line_number(tmp_path):
+    path = write(tmp_path, "a.jsonl", '{"id": 1, "text": "ok"}\n\n{"id": 2, "text": 42}\n{"id": 3, "text": null}\n')
+    assert collect(path, id_column="id") == (["1", "2", "3"], ["ok", "42", None])
+    bad = write(tmp_path, "b.jsonl", '{"text": "ok"}\n{"text": oops}\n')
+    with pytest.raises(DataError, match="line 2 is not valid JSON"):
+        collect(bad)
+
+
+def test_txt_one_posting_per_line_with_blank_lines_kept(tmp_path):
+    assert collect(write(tmp_path, "t.txt", "one\n\nthree\n")) == (["1", "2", "3"], ["one", None, "three"])
+
+
+def test_invalid_utf8_names_file_and_byte_offset(tmp_path):
+    path = write(tmp_path, "l.csv", b"id,text\n1,caf\xe9\n", mode="wb")
+    with pytest.raises(DataError, match=r"l\.csv is not valid utf-8-sig at byte 13.*--encoding"):
+        collect(path)
+    assert collect(path, encoding="latin-1")[1] == ["café"]
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (lambda p: p / "missing.csv", "does not exist"),
+        (lambda p: p, "is a directory"),
+        (lambda p: write(p, "x.csv", b"\x00\x01\x02binary", mode="wb"), "binary file"),
+        (lambda p: write(p, "e.csv", ""), "is empty"),
+        (lambda p: write(p, "x.parquet", "x"), "--input-format"),
+    ],
+)
+def test_unreadable_inputs(tmp_path, setup, message):
+    with pytest.raises(DataError, match=message):
+        collect(setup(tmp_path))
+
+
+def test_read_labelled_lists_bad_labels_and_rows(tmp_path):
+    path = write(tmp_path, "l.csv", "text,label\na,BPO\nb,kpo\nc,Other\n")
+    with pytest.raises(DataError, match=r"'Other', 'kpo' \(data rows 2, 3\)"):
+        read_labelled(path)
+    with pytest.raises(DataError, match="has no rows"):
+        read_labelled(write(tmp_path, "h.csv", "text,label\n"))
