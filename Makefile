@@ -9,7 +9,7 @@ RAW_DATA := $(shell find data/raw -type f -not -name '.*' 2>/dev/null)
 CONFIG := pipeline/config.py
 PREPARE_CODE := $(CONFIG) pipeline/catalogue.py pipeline/generate.py pipeline/phrasing.py pipeline/dataset.py pipeline/readers.py
 TRAIN_CODE := $(CONFIG) pipeline/model.py pipeline/train.py pipeline/evaluate.py
-EVALUATE_CODE := $(CONFIG) pipeline/evaluate.py pipeline/report.py pipeline/model.py
+EVALUATE_CODE := $(CONFIG) pipeline/evaluate.py pipeline/report.py pipeline/plots.py pipeline/model_card.py pipeline/predict.py pipeline/model.py
 
 SUMMARY := data/processed/summary.json
 MODEL := models/model.joblib

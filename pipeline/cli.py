@@ -229,6 +229,7 @@ def train(data_path, model_path, model_format, seed, ngram_max, min_df, C, class
         fit,
         fold_of_rows,
         out_of_fold_scores,
+        review_summary,
         tune_review_band,
         tune_threshold,
         validation_p_kpo,
@@ -258,8 +259,9 @@ def train(data_path, model_path, model_format, seed, ngram_max, min_df, C, class
         "params": asdict(params),
         "threshold": threshold,
         "review_band": review_band,
+        "review_on_validation": review_summary(frame[config.LABEL_COLUMN], p_validation, threshold, review_band),
         "training_data": {"path": _relative(data_path), "sha256": data_hash(frame), "rows": len(frame)},
-        "metrics": {"validation_grouped_cv": {k: v for k, v in validation.items() if k != "reliability"}},
+        "metrics": {"validation_grouped_cv": validation},
         "calibration": {
             "method": params.calibration,
             "validation_ece_before": uncalibrated["ece"],
@@ -305,7 +307,7 @@ def tune(data_path, output, jobs) -> None:
     """Search TF-IDF and logistic-regression parameters by grouped cross-validation."""
     from pipeline.dataset import read_split
     from pipeline.files import write_text_atomic
-    from pipeline.train import tune_parameters
+    from pipeline.train import params_from_search, tune_parameters
 
     frame = read_split(data_path)
     n_configs = 1
@@ -317,6 +319,9 @@ def tune(data_path, output, jobs) -> None:
     write_text_atomic(output, json.dumps(result, indent=2) + "\n")
     for row in result["results"][:10]:
         click.echo(f"{row['mean_macro_f1']:.4f} ± {row['std_macro_f1']:.4f}  {row['params']}")
+    best = params_from_search(result["best"], config.TRAIN)
+    changed = {k: v for k, v in asdict(best).items() if getattr(config.TRAIN, k) != v}
+    _say(f"wrote {output}; to adopt the best, set in pipeline/config.py TrainParams: {changed or 'nothing to change'}")
 
 
 # -- evaluate --------------------------------------------------------------------------------------------------
@@ -421,18 +426,54 @@ def evaluate(model_path, data_paths, text_column, label_column, by, output_forma
     show_default=True,
     help="Where to write every metric of every evaluation set.",
 )
-def report(model_path, output) -> None:
-    """Evaluate the test split and the field set and write models/metrics.json (run by `make train`)."""
+@click.option(
+    "--errors",
+    "errors_path",
+    type=click.Path(path_type=Path),
+    default=config.ERRORS_PATH,
+    show_default=True,
+    help="Where to write the misclassified rows.",
+)
+@click.option(
+    "--plots",
+    "plots_dir",
+    type=click.Path(path_type=Path),
+    default=config.PLOTS_DIR,
+    show_default=True,
+    help="Folder for the PNG plots.",
+)
+@click.option(
+    "--model-card",
+    "card_path",
+    type=click.Path(path_type=Path),
+    default=config.MODEL_CARD_PATH,
+    show_default=True,
+    help="Where to write the model card.",
+)
+def report(model_path, output, errors_path, plots_dir, card_path) -> None:
+    """Evaluate the test split and field set; write metrics, errors, plots and the model card (make train)."""
     from pipeline.evaluate import format_report
-    from pipeline.files import write_text_atomic
+    from pipeline.files import atomic_path, write_text_atomic
     from pipeline.model import load_model
-    from pipeline.report import default_evaluation_sets, evaluate_sets
+    from pipeline.model_card import render_model_card
+    from pipeline.plots import write_plots
+    from pipeline.report import default_evaluation_sets, error_table, evaluate_sets, score_sets, top_ngrams
 
     model = load_model(model_path)
-    results = evaluate_sets(model, default_evaluation_sets())
+    sets = default_evaluation_sets()
+    p_kpo = score_sets(model, sets)
+    results = {"validation": model.metrics["validation_grouped_cv"]} | evaluate_sets(model, sets, p_kpo)
+    errors = error_table(model, sets, p_kpo)
+    ngrams = top_ngrams(model)
+    scores = {name: ((frame[config.LABEL_COLUMN] == config.POSITIVE_LABEL).to_numpy(), p_kpo[name])
+              for name, frame in sets.items()}  # fmt: skip
+    write_plots(plots_dir, {name: results[name] for name in sets}, scores, ngrams)
+    with atomic_path(errors_path) as temporary:
+        errors.to_csv(temporary, index=False, lineterminator="\n")
     write_text_atomic(output, json.dumps(results, indent=2) + "\n")
+    write_text_atomic(card_path, render_model_card(model.metadata, results, errors, ngrams))
     click.echo("\n\n".join(format_report(name, metrics) for name, metrics in results.items()))
-    _say(f"wrote {output}")
+    _say(f"wrote {output}, {errors_path} ({len(errors)} rows), {card_path} and plots in {plots_dir}")
 
 
 # -- predict ---------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from pipeline.phrasing import capitalise, inflect, join_list, sentence, starts_w
 SENIORITY_PREFIXES = ("Senior", "Junior", "Lead", "Principal", "Associate", "Trainee", "Graduate", "Entry-Level",
                       "Experienced")  # fmt: skip
 SENIORITY_SUFFIXES = (" I", " II", " III", " - Entry Level", " (Mid-Level)", " - 12 Month Contract")
+REF_LETTERS = "ABCDEFGHJKLMNPRSTVWXYZ"
 BULLETS = ("- ", "• ", "* ", "– ", "· ", "")
 FORM_WEIGHTS = {
     "occupation": 0.14,
@@ -102,7 +103,6 @@ def fill(template: str, posting: Posting) -> str:
     return template
 
 
-REF_LETTERS = "ABCDEFGHJKLMNPRSTVWXYZ"
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")  # fmt: skip
 

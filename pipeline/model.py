@@ -20,15 +20,12 @@ from pipeline.files import atomic_path, sha256_file, write_text_atomic
 
 VERSIONED_LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas", "joblib")
 REQUIRED_METADATA = ("model_sha256", "labels", "versions", "threshold", "format")
-# Types a skops file may contain: exactly what build_pipeline puts in it.
+# Types a skops file may hold beyond skops' own defaults (scikit-learn estimators, numpy): exactly what
+# `train` builds. Anything else in a file is refused before it is loaded.
 SKOPS_TRUSTED_TYPES = [
-    "sklearn.feature_extraction.text.TfidfVectorizer",
-    "sklearn.feature_extraction.text.TfidfTransformer",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.pipeline.Pipeline",
-    "numpy.float64",
-    "numpy.int64",
-    "builtins.slice",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.model_selection._split.PredefinedSplit",
 ]
 
 
@@ -43,6 +40,7 @@ def build_pipeline(params: config.TrainParams = config.TRAIN) -> Pipeline:
                     min_df=params.min_df,
                     max_df=params.max_df,
                     sublinear_tf=params.sublinear_tf,
+                    stop_words=params.stop_words,
                     max_features=params.max_features,
                     strip_accents="unicode",
                     lowercase=True,
@@ -221,6 +219,9 @@ def _unpickle(path: Path, model_format: str) -> Pipeline:
     try:
         if model_format == "skops":
             skops_io = _import_skops()
+            untrusted = set(skops_io.get_untrusted_types(file=path)) - set(SKOPS_TRUSTED_TYPES)
+            if untrusted:
+                raise ModelError(f"{path} holds types this project does not trust: {', '.join(sorted(untrusted))}")
             return skops_io.load(path, trusted=SKOPS_TRUSTED_TYPES)
         import joblib
 

@@ -9,11 +9,13 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from pipeline import config
 from pipeline.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 STDIN = "-"
 _BLOCK = 1 << 16
@@ -149,6 +151,8 @@ def iter_csv(
     separator: str | None = None,
 ) -> Iterator[Chunk]:
     """Yield chunks of a CSV; quoted fields may hold separators and newlines."""
+    import pandas as pd  # imported here: plain-text and JSONL scoring never pays for pandas
+
     header = stream.readline()
     if not header.strip():
         raise DataError(f"{stream._name} is empty: a CSV needs at least a header row")
@@ -294,6 +298,8 @@ def read_labelled(
     encoding: str = "utf-8-sig",
 ) -> pd.DataFrame:
     """Read a whole labelled file (CSV or JSONL) into a frame, checking its columns and labels."""
+    import pandas as pd
+
     stream = open_text(path, encoding)
     try:
         kind = detect_format(path, input_format)

@@ -1,26 +1,21 @@
-"""Evaluate the project's evaluation sets together: the artefacts `make train` leaves for a reviewer."""
+"""Evaluate the project's evaluation sets together: metrics, error analysis and the model card."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from pipeline import config
 from pipeline.dataset import read_split
 from pipeline.evaluate import LENGTH_SLICE, evaluate_frame
 from pipeline.model import Model
+from pipeline.predict import explain_rows, linear_weights
 
 # Slices reported for every evaluation set that has the column.
 DEFAULT_SLICES = (config.BORDERLINE_COLUMN, config.AREA_COLUMN, config.FORM_COLUMN, LENGTH_SLICE)
-
-
-def evaluate_sets(model: Model, sets: dict[str, pd.DataFrame]) -> dict[str, dict]:
-    """Every metric, with the default slices, for each named labelled frame."""
-    results = {}
-    for name, frame in sets.items():
-        p_kpo = model.p_kpo(frame[config.TEXT_COLUMN].fillna("").astype(str).tolist())
-        by = tuple(c for c in DEFAULT_SLICES if c == LENGTH_SLICE or c in frame)
-        results[name] = evaluate_frame(frame, p_kpo, model.threshold, by)
-    return results
+ERROR_COLUMNS = ("set", "id", "label", "predicted", "p_kpo", "confidence", "area", "borderline", "top_ngrams", "text")
+EXPLAIN_NGRAMS = 5
+TOP_NGRAMS = 20
 
 
 def default_evaluation_sets() -> dict[str, pd.DataFrame]:
@@ -30,3 +25,67 @@ def default_evaluation_sets() -> dict[str, pd.DataFrame]:
     if len(field):
         sets["field"] = field
     return sets
+
+
+def score_sets(model: Model, sets: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
+    """P(KPO) for every row of every set."""
+    return {
+        name: model.p_kpo(frame[config.TEXT_COLUMN].fillna("").astype(str).tolist()) for name, frame in sets.items()
+    }
+
+
+def evaluate_sets(model: Model, sets: dict[str, pd.DataFrame], p_kpo: dict[str, np.ndarray] | None = None) -> dict:
+    """Every metric, with the default slices, for each named labelled frame."""
+    p_kpo = p_kpo or score_sets(model, sets)
+    results = {}
+    for name, frame in sets.items():
+        by = tuple(c for c in DEFAULT_SLICES if c == LENGTH_SLICE or c in frame)
+        results[name] = evaluate_frame(frame, p_kpo[name], model.threshold, by)
+    return results
+
+
+def top_ngrams(model: Model, k: int = TOP_NGRAMS) -> dict[str, list[tuple[str, float]]]:
+    """The k n-grams with the largest weight toward each label."""
+    features, weights = linear_weights(model)
+    order = np.argsort(weights)
+    return {
+        config.BPO: [(str(features[i]), round(float(weights[i]), 4)) for i in order[:k]],
+        config.KPO: [(str(features[i]), round(float(weights[i]), 4)) for i in order[::-1][:k]],
+    }
+
+
+def error_table(model: Model, sets: dict[str, pd.DataFrame], p_kpo: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Misclassified rows of every set, most confident mistakes first, with the n-grams that drove them."""
+    features, weights = linear_weights(model)
+    vectorizer = model.pipeline.named_steps["tfidf"]
+    frames = []
+    for name, frame in sets.items():
+        predicted = np.where(p_kpo[name] >= model.threshold, config.KPO, config.BPO)
+        wrong = np.flatnonzero(predicted != frame[config.LABEL_COLUMN].to_numpy())
+        if not len(wrong):
+            continue
+        rows = frame.iloc[wrong]
+        matrix = vectorizer.transform(rows[config.TEXT_COLUMN].tolist()).tocsr()
+        explanations = explain_rows(features, weights, matrix, list(predicted[wrong]), EXPLAIN_NGRAMS)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "set": name,
+                    "id": rows[config.ID_COLUMN].to_numpy(),
+                    "label": rows[config.LABEL_COLUMN].to_numpy(),
+                    "predicted": predicted[wrong],
+                    "p_kpo": np.round(p_kpo[name][wrong], 4),
+                    "confidence": np.round(np.maximum(p_kpo[name][wrong], 1 - p_kpo[name][wrong]), 4),
+                    "area": rows.get(config.AREA_COLUMN, pd.Series([""] * len(rows))).to_numpy(),
+                    "borderline": rows.get(config.BORDERLINE_COLUMN, pd.Series([""] * len(rows))).to_numpy(),
+                    "top_ngrams": [
+                        "; ".join(f"{e['ngram']} ({e['weight']:+.2f})" for e in row) for row in explanations
+                    ],
+                    "text": rows[config.TEXT_COLUMN].str.slice(0, 300).str.replace("\n", " ").to_numpy(),
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=list(ERROR_COLUMNS))
+    table = pd.concat(frames, ignore_index=True)
+    return table.sort_values(["set", "confidence"], ascending=[True, False], kind="stable")[list(ERROR_COLUMNS)]

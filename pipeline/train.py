@@ -14,9 +14,10 @@ from pipeline import config
 from pipeline.evaluate import compute_metrics
 from pipeline.model import build_pipeline
 
-# Accuracy a user can expect on postings outside the review band; the band is the narrowest that reaches it.
-REVIEW_TARGET_ACCURACY = 0.99
-MAX_REVIEW_BAND = 0.3
+# The review band is the widest band around the threshold inside which validation accuracy is at most this:
+# flagged postings are ones the model really is unsure of (at least one in ten wrong), not merely close calls.
+REVIEW_MAX_ACCURACY = 0.9
+MAX_REVIEW_BAND = 0.5
 
 
 def grouped_folds(frame: pd.DataFrame, n_folds: int) -> GroupKFold:
@@ -85,16 +86,26 @@ def tune_threshold(labels: pd.Series, p_kpo: np.ndarray) -> float:
 
 
 def tune_review_band(labels: pd.Series, p_kpo: np.ndarray, threshold: float) -> float:
-    """The narrowest band around the threshold outside which validation accuracy reaches the target."""
-    y_true = np.asarray(labels)
-    y_pred = np.where(p_kpo >= threshold, config.KPO, config.BPO)
-    correct = y_true == y_pred
+    """The widest band around the threshold inside which validation accuracy is at most REVIEW_MAX_ACCURACY."""
+    correct = np.asarray(labels) == np.where(p_kpo >= threshold, config.KPO, config.BPO)
     distance = np.abs(p_kpo - threshold)
-    for band in np.round(np.arange(0.0, MAX_REVIEW_BAND + 1e-9, 0.01), 2):
-        outside = distance >= band
-        if outside.any() and correct[outside].mean() >= REVIEW_TARGET_ACCURACY:
-            return float(band)
-    return MAX_REVIEW_BAND
+    chosen = 0.0
+    for band in np.round(np.arange(0.01, MAX_REVIEW_BAND + 1e-9, 0.01), 2):
+        inside = distance < band
+        if inside.any() and correct[inside].mean() <= REVIEW_MAX_ACCURACY:
+            chosen = float(band)
+    return chosen
+
+
+def review_summary(labels: pd.Series, p_kpo: np.ndarray, threshold: float, band: float) -> dict:
+    """How many validation postings the band flags, and what share of the errors it holds."""
+    wrong = np.asarray(labels) != np.where(p_kpo >= threshold, config.KPO, config.BPO)
+    inside = np.abs(p_kpo - threshold) < band
+    return {
+        "flagged_share": float(inside.mean()),
+        "errors_caught_share": float(wrong[inside].sum() / wrong.sum()) if wrong.any() else None,
+        "accuracy_outside": float((~wrong[~inside]).mean()) if (~inside).any() else None,
+    }
 
 
 def tune_parameters(
@@ -135,6 +146,7 @@ def params_from_search(best: dict, base: config.TrainParams) -> config.TrainPara
         ngram_max=int(values.get("tfidf__ngram_range", (1, base.ngram_max))[1]),
         min_df=int(values.get("tfidf__min_df", base.min_df)),
         sublinear_tf=bool(values.get("tfidf__sublinear_tf", base.sublinear_tf)),
+        stop_words=values.get("tfidf__stop_words", base.stop_words),
         C=float(values.get("clf__C", base.C)),
         class_weight=values.get("clf__class_weight", base.class_weight),
     )

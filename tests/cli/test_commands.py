@@ -157,3 +157,31 @@ def test_make_help_lists_the_documented_targets():
     )
     for target in ("install", "data", "train", "evaluate", "predict", "test", "lint", "bench", "clean"):
         assert f"  {target} " in result.stdout
+
+
+def test_jobs_two_gives_the_same_rows_in_the_same_order(shipped_model_path, tmp_path):
+    lines = [
+        f"{i},Posting {i}: " + ("Answer customer calls" if i % 3 else "Model credit risk in R") for i in range(3000)
+    ]
+    path = tmp_path / "p.csv"
+    path.write_text("id,text\n" + "\n".join(lines) + "\n")
+    args = ["predict", "--input", str(path), "--id-column", "id", "--format", "jsonl", "--chunk-size", "250"]
+    one, two = run(*args), run(*args, "--jobs", "2")
+    assert one.returncode == two.returncode == 0
+    assert one.stdout == two.stdout
+    assert [r["id"] for r in jsonl(one.stdout)] == [str(i) for i in range(3000)]
+
+
+def test_threshold_review_band_and_explanations(shipped_model_path):
+    text = "Answer customer calls, process refunds and log tickets in Zendesk to agreed scripts."
+    default = jsonl(run("predict", "--format", "jsonl", text).stdout)[0]
+    assert default["label"] == "BPO"
+    forced = jsonl(run("predict", "--format", "jsonl", "--threshold", "0.0", text).stdout)[0]
+    assert forced["label"] == "KPO" and forced["p_kpo"] == default["p_kpo"]
+    review = jsonl(run("predict", "--format", "jsonl", "--threshold", "0.0", "--review-band", "0.5", text).stdout)[0]
+    assert review["needs_review"] is True
+    explained = jsonl(run("predict", "--format", "jsonl", "--explain", "3", text).stdout)[0]
+    assert 1 <= len(explained["explanation"]) <= 3
+    assert all(item["weight"] < 0 for item in explained["explanation"])  # pushing toward BPO
+    csv_out = run("predict", "--format", "csv", "--explain", "2", text).stdout.splitlines()
+    assert csv_out[0] == "id,label,p_bpo,p_kpo,needs_review,explanation,error"

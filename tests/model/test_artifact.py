@@ -106,3 +106,43 @@ def test_other_scikit_learn_minor_version_is_refused(model_copy):
     meta_file.write_text(json.dumps(meta))
     with pytest.raises(ModelError, match=r"trained with scikit-learn 0\.99\.0 .* `make train` or install"):
         load_model(model_copy)
+
+
+class Smuggled:
+    """A type no model of ours contains."""
+
+
+def test_skops_format_round_trip_and_untrusted_types(tmp_path, small_model_dir):
+    import skops.io as skops_io
+
+    from pipeline.model import save_model
+
+    pipeline = load_model(small_model_dir / "model.joblib").pipeline
+    path = tmp_path / "model.skops"
+    save_model(pipeline, path, {"params": {}, "threshold": 0.5}, model_format="skops")
+    loaded = load_model(path)
+    assert loaded.metadata["format"] == "skops"
+    assert np.array_equal(loaded.predict_proba(PROBES), pipeline.predict_proba(PROBES))
+    # A file holding a type outside the trusted list is refused, with the type named.
+    evil = tmp_path / "evil.skops"
+    skops_io.dump({"model": pipeline, "extra": Smuggled()}, evil)
+    meta = json.loads(metadata_path(path).read_text())
+    from pipeline.files import sha256_file
+
+    meta["model_sha256"] = sha256_file(evil)
+    metadata_path(evil).write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match=r"does not trust: .*Smuggled"):
+        load_model(evil)
+
+
+def test_load_and_predict_from_several_threads(shipped_model_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    expected = load_model(shipped_model_path).predict_proba(PROBES)
+
+    def load_and_score(_):
+        return load_model(shipped_model_path).predict_proba(PROBES)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(load_and_score, range(8)))
+    assert all(np.array_equal(result, expected) for result in results)

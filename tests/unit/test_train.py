@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from pipeline.train import tune_review_band, tune_threshold
+from pipeline.train import review_summary, tune_review_band, tune_threshold
 
 
 def test_threshold_separates_shifted_scores():
@@ -18,10 +18,16 @@ def test_threshold_prefers_half_when_anything_works():
     assert tune_threshold(labels, np.array([0.01, 0.99])) == 0.5
 
 
-def test_review_band_covers_the_errors_near_the_threshold():
+def test_review_band_is_the_widest_band_where_the_model_is_unsure():
     labels = np.array(["BPO"] * 50 + ["KPO"] * 50)
-    p_kpo = np.concatenate([np.full(49, 0.05), [0.55], np.full(49, 0.95), [0.46]])
+    # Near the cut (within 0.1): 4 postings, 2 wrong. Further out everything is right.
+    p_kpo = np.concatenate([np.full(47, 0.02), [0.55, 0.45, 0.58], np.full(47, 0.97), [0.46, 0.55, 0.9]])
     band = tune_review_band(labels, p_kpo, 0.5)
-    # The two mistakes sit 0.05 and 0.04 from the cut: the band must reach past both.
-    assert 0.05 < band <= 0.06
+    assert 0.08 < band <= 0.5
+    inside = np.abs(p_kpo - 0.5) < band
+    correct = labels == np.where(p_kpo >= 0.5, "KPO", "BPO")
+    assert correct[inside].mean() <= 0.9
+    summary = review_summary(labels, p_kpo, 0.5, band)
+    assert summary["errors_caught_share"] == 1.0
+    assert summary["flagged_share"] == inside.mean()
     assert tune_review_band(np.array(["BPO", "KPO"]), np.array([0.1, 0.9]), 0.5) == 0.0

@@ -1,0 +1,314 @@
+"""Bad input, faults and tampering: each case ends in its exit code and one `Error:` line, never a traceback."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline import config
+
+SCRIPT = str(Path(sys.executable).with_name("bpo-kpo"))
+
+
+def run(*args, stdin=None, timeout=300):
+    return subprocess.run([SCRIPT, *args], input=stdin, capture_output=True, text=True, timeout=timeout)
+
+
+def assert_error(result, code, pattern):
+    """The documented failure shape: the exit code, one `Error:` line naming the problem, no traceback."""
+    import re
+
+    assert result.returncode == code, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr
+    if code == 1:
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    assert re.search(pattern, result.stderr), result.stderr
+
+
+def jsonl(stdout):
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+@pytest.fixture()
+def model(small_model_dir):
+    return str(small_model_dir / "model.joblib")
+
+
+# -- predict: texts ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text", ["", "   \t  "])
+def test_empty_or_blank_text_keeps_its_row_with_an_error(model, text):
+    result = run("predict", "--model", model, "--format", "jsonl", "Process payroll for 300 staff", text)
+    assert result.returncode == 0, result.stderr
+    rows = jsonl(result.stdout)
+    assert [r["id"] for r in rows] == ["1", "2"]
+    assert rows[1]["label"] == "" and rows[1]["error"] and rows[1]["p_kpo"] is None
+    assert rows[0]["error"] is None
+    assert_error(
+        run("predict", "--model", model, "--on-error", "fail", "ok text", text), 1, r"row with id 2 has no text"
+    )
+
+
+def test_a_ten_megabyte_posting(model, tmp_path):
+    path = tmp_path / "big.txt"
+    path.write_text(("Reconcile supplier statements and post journals in SAP. " * 180_000).strip() + "\n")
+    assert path.stat().st_size > 10_000_000
+    result = run("predict", "--model", model, "--input", str(path), "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    assert len(jsonl(result.stdout)) == 1
+
+
+def test_other_scripts_and_emoji(model):
+    texts = ["客服代表，处理客户来电 📞", "محامٍ متخصص في العقود", "Кандидат наук, исследователь", "🙂🙂🙂"]
+    rows = jsonl(run("predict", "--model", model, "--format", "jsonl", *texts).stdout)
+    assert len(rows) == 4 and all(r["label"] in config.LABELS for r in rows)
+
+
+# -- predict: CSV -----------------------------------------------------------------------------------------------
+def write(tmp_path, name, content):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return str(path)
+
+
+def test_csv_missing_text_column_lists_columns(model, tmp_path):
+    path = write(tmp_path, "a.csv", "ref,title,body\n1,x,y\n")
+    assert_error(run("predict", "--model", model, "--input", path), 1, r"no column 'text'.*'ref', 'title', 'body'")
+
+
+def test_csv_empty_cells_keep_their_rows(model, tmp_path):
+    path = write(tmp_path, "a.csv", "id,text\n1,Answer calls\n2,\n3,NaN\n4,Design bridges\n")
+    rows = jsonl(run("predict", "--model", model, "--input", path, "--id-column", "id", "--format", "jsonl").stdout)
+    assert [r["id"] for r in rows] == ["1", "2", "3", "4"]
+    assert [bool(r["error"]) for r in rows] == [False, True, False, False]  # "NaN" is text a person typed
+
+
+def test_csv_quoted_newlines_and_commas(model, tmp_path):
+    path = write(tmp_path, "a.csv", 'id,text\n1,"Line one,\nline two"\n2,"Plain"\n')
+    rows = jsonl(run("predict", "--model", model, "--input", path, "--id-column", "id", "--format", "jsonl").stdout)
+    assert [r["id"] for r in rows] == ["1", "2"]
+
+
+@pytest.mark.parametrize("output_format", ["jsonl", "csv"])
+def test_csv_header_only_gives_empty_output(model, tmp_path, output_format):
+    result = run("predict", "--model", model, "--input", write(tmp_path, "a.csv", "id,text\n"), "--format",
+                 output_format)  # fmt: skip
+    assert result.returncode == 0
+    assert result.stdout == ("" if output_format == "jsonl" else "id,label,p_bpo,p_kpo,needs_review,error\n")
+
+
+def test_csv_with_bom_and_semicolons(model, tmp_path):
+    path = write(tmp_path, "a.csv", "\ufeffid;text\n7;Book hotel rooms for travellers, by phone\n")
+    rows = jsonl(run("predict", "--model", model, "--input", path, "--id-column", "id", "--format", "jsonl").stdout)
+    assert [r["id"] for r in rows] == ["7"]
+    explicit = run("predict", "--model", model, "--input", path, "--id-column", "id", "--sep", ";", "--format", "jsonl")
+    assert jsonl(explicit.stdout) == rows
+
+
+# -- predict: JSONL, encodings and files ------------------------------------------------------------------------
+def test_jsonl_malformed_line_is_named(model, tmp_path):
+    path = write(tmp_path, "a.jsonl", '{"text": "ok"}\n{"text": "ok"}\n{"text": broken\n')
+    assert_error(run("predict", "--model", model, "--input", path), 1, r"a\.jsonl line 3 is not valid JSON")
+
+
+def test_jsonl_number_is_text_and_null_is_an_error_row(model, tmp_path):
+    path = write(tmp_path, "a.jsonl", '{"text": 12345}\n{"text": null}\n')
+    rows = jsonl(run("predict", "--model", model, "--input", path, "--format", "jsonl").stdout)
+    assert [bool(r["error"]) for r in rows] == [False, True]
+
+
+def test_bytes_that_are_not_utf8(model, tmp_path):
+    path = write(tmp_path, "a.csv", b"id,text\n1,Caf\xe9 staff\n")
+    assert_error(run("predict", "--model", model, "--input", path), 1, r"a\.csv is not valid utf-8-sig at byte 13")
+    assert run("predict", "--model", model, "--input", path, "--encoding", "latin-1").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("make_input", "pattern"),
+    [
+        (lambda tmp: str(tmp / "nope.csv"), r"nope\.csv does not exist"),
+        (lambda tmp: str(tmp), r"is a directory"),
+        (lambda tmp: write(tmp, "b.csv", bytes(range(256)) * 4), r"looks like a binary file"),
+    ],
+    ids=["missing", "directory", "binary"],
+)
+def test_unreadable_input_files(model, tmp_path, make_input, pattern):
+    assert_error(run("predict", "--model", model, "--input", make_input(tmp_path)), 1, pattern)
+
+
+def test_output_folder_missing_or_unwritable(model, tmp_path):
+    assert_error(run("predict", "--model", model, "x", "--output", str(tmp_path / "no" / "out.jsonl")), 1,
+                 r"output folder .*no does not exist")  # fmt: skip
+    assert_error(run("predict", "--model", model, "x", "--output", "/proc/out.jsonl"), 1, r"cannot write to /proc")
+
+
+def test_interrupt_leaves_no_partial_output(model, tmp_path):
+    path = tmp_path / "many.txt"
+    path.write_text("Answer customer emails within the agreed SLA\n" * 400_000)
+    output = tmp_path / "out.jsonl"
+    process = subprocess.Popen([SCRIPT, "predict", "--model", model, "--input", str(path), "--output", str(output)],
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.time() + 60
+    while not list(tmp_path.glob(".out.jsonl.*")) and time.time() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    stderr = process.communicate(timeout=60)[1]
+    assert process.returncode == 130
+    assert "Traceback" not in stderr and stderr.startswith("Error: interrupted")
+    assert not output.exists() and not list(tmp_path.glob(".out.jsonl.*"))
+
+
+def test_debug_shows_the_traceback(model, tmp_path):
+    result = run("--debug", "predict", "--model", model, "--input", str(tmp_path / "missing.csv"))
+    assert result.returncode == 1 and "Traceback" in result.stderr
+
+
+# -- prepare and train ------------------------------------------------------------------------------------------
+def prepare_with(tmp_path, labelled_files, catalogue=config.CATALOGUE_DIR):
+    labelled = tmp_path / "labelled"
+    labelled.mkdir(exist_ok=True)
+    for name, content in labelled_files.items():
+        write(labelled, name, content)
+    out = tmp_path / "out"
+    return run("prepare", "--n-postings", "300", "--labelled", str(labelled), "--output-dir", str(out),
+               "--field", str(tmp_path / "nofield"), "--catalogue", str(catalogue))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("content", "pattern"),
+    [
+        ("text,label\nAnswer calls,BPO\nDo research,Research\nX,kpo\n", r"labels outside BPO, KPO: 'Research', 'kpo'"),
+        ("text,category\nAnswer calls,BPO\n", r"no column 'label'"),
+        ("id,text,label\n1,Answer calls,BPO\n1,Do research,KPO\n", r"repeats ids: 1"),
+        ("", r"is empty"),
+        ("text,label\n", r"has no rows"),
+    ],
+    ids=["unknown-label", "missing-column", "duplicate-ids", "empty-file", "header-only"],
+)
+def test_prepare_refuses_bad_labelled_data(tmp_path, content, pattern):
+    assert_error(prepare_with(tmp_path, {"mine.csv": content}), 1, pattern)
+
+
+def test_prepare_refuses_a_class_too_small_to_split(tmp_path):
+    catalogue = tmp_path / "catalogue"
+    catalogue.mkdir()
+    shutil.copy(config.NEUTRAL_POOL_PATH, catalogue / "neutral.json")
+    for name in ("bpo_a.json", "kpo_a.json"):
+        data = json.loads((config.CATALOGUE_DIR / name).read_text())
+        data["areas"] = data["areas"][:1]
+        data["areas"][0]["families"] = data["areas"][0]["families"][:1]
+        (catalogue / name).write_text(json.dumps(data))
+    assert_error(prepare_with(tmp_path, {}, catalogue), 1, r"class BPO has \d+ rows in 1 group\(s\)")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["train", "--c", "-1"], ["train", "--ngram-max", "0"], ["prepare", "--test-size", "1.5"],
+     ["prepare", "--test-size", "0"], ["predict", "--jobs", "0", "x"]],
+)  # fmt: skip
+def test_out_of_range_parameters_are_usage_errors(args):
+    result = run(*args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr and "Error" in result.stderr
+
+
+def test_train_without_prepared_data_says_what_to_run(tmp_path):
+    assert_error(run("train", "--data", str(tmp_path / "train.csv"), "--model", str(tmp_path / "m.joblib")), 1,
+                 r"train\.csv does not exist; run `bpo-kpo prepare`")  # fmt: skip
+
+
+def test_killed_while_writing_the_model_leaves_the_previous_one(model_copy):
+    """SIGKILL half-way through the model write: the old model and metadata remain and still load."""
+    code = textwrap.dedent(f"""
+        import os, signal, joblib
+        from pipeline.model import load_model, save_model
+        model = load_model({str(model_copy)!r})
+        def half_then_die(obj, path, **kwargs):
+            with open(path, "wb") as handle:
+                handle.write(b"half a model")
+            os.kill(os.getpid(), signal.SIGKILL)
+        joblib.dump = half_then_die
+        save_model(model.pipeline, {str(model_copy)!r}, {{"params": {{}}, "threshold": 0.5}})
+    """)
+    before = model_copy.read_bytes()
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == -signal.SIGKILL
+    assert model_copy.read_bytes() == before
+    from pipeline import load_model
+
+    assert load_model(model_copy).predict(["Answer customer calls"])[0] in config.LABELS
+
+
+# -- load_model and --model -------------------------------------------------------------------------------------
+def damage(model_path: Path, how: str) -> Path:
+    meta_path = model_path.with_suffix(".json")
+    meta = json.loads(meta_path.read_text())
+    if how == "missing-model":
+        model_path.unlink()
+    elif how == "empty":
+        model_path.write_bytes(b"")
+    elif how == "truncated":
+        model_path.write_bytes(model_path.read_bytes()[:1000])
+    elif how == "truncated-with-matching-checksum":
+        model_path.write_bytes(model_path.read_bytes()[:1000])
+        from pipeline.files import sha256_file
+
+        meta["model_sha256"] = sha256_file(model_path)
+        meta_path.write_text(json.dumps(meta))
+    elif how == "missing-metadata":
+        meta_path.unlink()
+    elif how == "other-model-metadata":
+        meta["model_sha256"] = "0" * 64
+        meta_path.write_text(json.dumps(meta))
+    elif how == "other-sklearn":
+        major, minor = meta["versions"]["scikit-learn"].split(".")[:2]
+        meta["versions"]["scikit-learn"] = f"{major}.{int(minor) + 1}.0"
+        meta_path.write_text(json.dumps(meta))
+    elif how == "garbage-metadata":
+        meta_path.write_text("{not json")
+    return model_path
+
+
+@pytest.mark.parametrize(
+    ("how", "pattern"),
+    [
+        ("missing-model", r"no model at .*model\.joblib; train one with `make train`"),
+        ("empty", r"model\.joblib is empty; retrain with `make train`"),
+        ("truncated", r"model\.joblib does not match its metadata"),
+        ("truncated-with-matching-checksum", r"model\.joblib cannot be read"),
+        ("missing-metadata", r"model metadata .*model\.json is missing"),
+        ("other-model-metadata", r"does not match its metadata \(SHA-256"),
+        ("other-sklearn", r"trained with scikit-learn \d+\.\d+\.0 but .* is installed; retrain with `make train` or"),
+        ("garbage-metadata", r"model\.json is not valid JSON"),
+    ],
+)
+def test_damaged_models_are_refused_with_what_to_do(model_copy, how, pattern):
+    damage(model_copy, how)
+    assert_error(run("predict", "--model", str(model_copy), "Answer calls"), 1, pattern)
+    from pipeline import ModelError, load_model
+
+    with pytest.raises(ModelError, match=pattern):
+        load_model(model_copy)
+
+
+def test_evaluate_with_a_missing_model(tmp_path):
+    assert_error(run("evaluate", "--model", str(tmp_path / "m.joblib")), 1, r"no model at .*make train")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="uses a POSIX shell pipe")
+def test_stdout_closed_early_jsonl_and_table(model, tmp_path):
+    path = tmp_path / "many.csv"
+    path.write_text("text\n" + "Answer customer emails\n" * 50_000)
+    for output_format in ("jsonl", "csv", "table"):
+        result = subprocess.run(f'"{SCRIPT}" predict --model "{model}" --input "{path}" --format {output_format} '
+                                f"| head -1", shell=True, capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert result.stderr == "" and len(result.stdout.splitlines()) == 1

@@ -1,0 +1,64 @@
+"""What `make train` leaves for a reviewer: metrics.json, plots, errors.csv and a model card that agree."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from pipeline import config, load_model
+from pipeline.plots import PLOT_FILES
+
+METRIC_KEYS = ("accuracy", "macro_f1", "per_class", "confusion_matrix", "roc_auc", "average_precision", "log_loss",
+               "brier", "ece", "reliability")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def metrics(shipped_model_path):
+    return json.loads(config.METRICS_PATH.read_text())
+
+
+def test_every_metric_for_every_evaluation_set(metrics):
+    assert {"validation", "test", "field"} <= set(metrics)
+    for name, m in metrics.items():
+        for key in METRIC_KEYS:
+            assert key in m, (name, key)
+        assert len(m["reliability"]) == 10
+        assert sum(row["count"] for row in m["reliability"]) == m["n"]
+    for name in ("test", "field"):
+        assert {"borderline", "area", "form", "length"} <= set(metrics[name]["slices"])
+
+
+def test_the_five_plots_exist(metrics):
+    for file_name in PLOT_FILES.values():
+        path = config.PLOTS_DIR / file_name
+        assert path.is_file() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_errors_csv_lists_exactly_the_misclassified_rows(metrics):
+    errors = pd.read_csv(config.ERRORS_PATH, keep_default_na=False)
+    for name in ("test", "field"):
+        matrix = metrics[name]["confusion_matrix"]["matrix"]
+        assert (errors["set"] == name).sum() == matrix[0][1] + matrix[1][0]
+    assert (errors["label"] != errors["predicted"]).all()
+    for _, part in errors.groupby("set"):
+        assert part["confidence"].is_monotonic_decreasing
+
+
+def test_model_card_numbers_come_from_metrics_json(metrics, shipped_model_path):
+    card = config.MODEL_CARD_PATH.read_text()
+    model = load_model(shipped_model_path)
+    for name, m in metrics.items():
+        row = next(line for line in card.splitlines() if line.startswith(f"| {name} | {m['n']} |"))
+        assert f"| {m['accuracy']:.3f} | {m['macro_f1']:.3f} |" in row
+        assert f"| {m['ece']:.3f} |" in row
+    assert model.metadata["model_sha256"] in card
+    assert f"{model.threshold:.2f}" in card
+    assert model.versions["scikit-learn"] in card
+
+
+def test_threshold_in_metadata_is_what_predict_uses(shipped_model_path):
+    model = load_model(shipped_model_path)
+    assert 0.2 <= model.metadata["threshold"] <= 0.8
+    assert model.metrics["validation_grouped_cv"]["threshold"] == model.threshold
+    calibration = model.metadata["calibration"]
+    assert calibration["validation_ece_after"] <= calibration["validation_ece_before"]
