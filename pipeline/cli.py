@@ -220,20 +220,9 @@ def prepare(seed, n_postings, test_size, borderline_share, catalogue_dir, labell
 @click.option("--jobs", type=int, default=2, show_default=True, help="Processes for the cross-validation.")
 def train(data_path, model_path, model_format, seed, ngram_max, min_df, C, class_weight, calibration, jobs) -> None:
     """Fit the TF-IDF + logistic-regression Pipeline and save it with its metadata."""
-    import numpy as np
-
-    from pipeline.dataset import data_hash, read_split
-    from pipeline.evaluate import compute_metrics
+    from pipeline.dataset import read_split
     from pipeline.model import save_model
-    from pipeline.train import (
-        fit,
-        fold_of_rows,
-        out_of_fold_scores,
-        review_summary,
-        tune_review_band,
-        tune_threshold,
-        validation_p_kpo,
-    )
+    from pipeline.train import train_model
 
     params = replace(
         config.TRAIN,
@@ -247,27 +236,10 @@ def train(data_path, model_path, model_format, seed, ngram_max, min_df, C, class
     frame = read_split(data_path)
     _say(f"training on {len(frame)} postings from {data_path}")
     started = time.perf_counter()
-    folds = fold_of_rows(frame, params.cv_folds)
-    scores = out_of_fold_scores(frame, params, folds, n_jobs=jobs)
-    pipeline = fit(frame, params, folds, n_jobs=jobs)
-    p_validation = validation_p_kpo(pipeline, scores)
-    uncalibrated = compute_metrics(frame[config.LABEL_COLUMN], 1.0 / (1.0 + np.exp(-scores)), 0.5)
-    threshold = tune_threshold(frame[config.LABEL_COLUMN], p_validation)
-    review_band = tune_review_band(frame[config.LABEL_COLUMN], p_validation, threshold)
-    validation = compute_metrics(frame[config.LABEL_COLUMN], p_validation, threshold)
-    metadata = {
-        "params": asdict(params),
-        "threshold": threshold,
-        "review_band": review_band,
-        "review_on_validation": review_summary(frame[config.LABEL_COLUMN], p_validation, threshold, review_band),
-        "training_data": {"path": _relative(data_path), "sha256": data_hash(frame), "rows": len(frame)},
-        "metrics": {"validation_grouped_cv": validation},
-        "calibration": {
-            "method": params.calibration,
-            "validation_ece_before": uncalibrated["ece"],
-            "validation_ece_after": validation["ece"],
-        },
-    }
+    pipeline, metadata = train_model(frame, params, n_jobs=jobs)
+    metadata["training_data"]["path"] = _relative(data_path)
+    validation = metadata["metrics"]["validation_grouped_cv"]
+    threshold, review_band = metadata["threshold"], metadata["review_band"]
     model_path.parent.mkdir(parents=True, exist_ok=True)
     saved = save_model(pipeline, model_path, metadata, model_format)
     _say(f"trained in {time.perf_counter() - started:.1f}s; wrote {model_path} ({model_path.stat().st_size:,} bytes)")
@@ -364,7 +336,16 @@ def tune(data_path, output, jobs) -> None:
     help="Exit 1 when any evaluated set's macro-F1 is below this.",
 )
 @click.option("--output", type=click.Path(path_type=Path), default=None, help="Also write the metrics JSON here.")
-def evaluate(model_path, data_paths, text_column, label_column, by, output_format, min_macro_f1, output) -> None:
+@click.option(
+    "--plots",
+    "plots_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write the five PNG plots into this folder.",
+)
+def evaluate(
+    model_path, data_paths, text_column, label_column, by, output_format, min_macro_f1, output, plots_dir
+) -> None:
     """Score labelled postings and report per-class metrics and the confusion matrix."""
     from pipeline.evaluate import evaluate_frame, format_report
     from pipeline.files import write_text_atomic
@@ -377,10 +358,11 @@ def evaluate(model_path, data_paths, text_column, label_column, by, output_forma
         sets = {str(p): read_labelled(p, text_column, label_column) for p in data_paths}
     else:
         sets = default_evaluation_sets()
-    results = {}
+    results, scores = {}, {}
     for name, frame in sets.items():
         texts = frame[config.TEXT_COLUMN].fillna("").astype(str).tolist()
         p_kpo = model.p_kpo(texts)
+        scores[name] = ((frame[config.LABEL_COLUMN] == config.POSITIVE_LABEL).to_numpy(), p_kpo)
         available = [c for c in by if c == "length" or c in frame]
         missing = [c for c in by if c not in available]
         if missing:
@@ -391,6 +373,11 @@ def evaluate(model_path, data_paths, text_column, label_column, by, output_forma
                 f"{', '.join(map(repr, frame.columns))}"
             )
         results[name] = evaluate_frame(frame, p_kpo, model.threshold, tuple(available))
+    if plots_dir:
+        from pipeline.plots import write_plots
+        from pipeline.report import top_ngrams
+
+        write_plots(plots_dir, results, scores, top_ngrams(model))
     if output:
         write_text_atomic(output, json.dumps(results, indent=2) + "\n")
     if output_format == "json":
@@ -452,7 +439,7 @@ def evaluate(model_path, data_paths, text_column, label_column, by, output_forma
 )
 def report(model_path, output, errors_path, plots_dir, card_path) -> None:
     """Evaluate the test split and field set; write metrics, errors, plots and the model card (make train)."""
-    from pipeline.evaluate import format_report
+    from pipeline.evaluate import format_report, format_summary
     from pipeline.files import atomic_path, write_text_atomic
     from pipeline.model import load_model
     from pipeline.model_card import render_model_card
@@ -473,6 +460,8 @@ def report(model_path, output, errors_path, plots_dir, card_path) -> None:
     write_text_atomic(output, json.dumps(results, indent=2) + "\n")
     write_text_atomic(card_path, render_model_card(model.metadata, results, errors, ngrams))
     click.echo("\n\n".join(format_report(name, metrics) for name, metrics in results.items()))
+    click.echo("\nsummary (accuracy of borderline and clear-cut postings where the set marks them):")
+    click.echo(format_summary(results))
     _say(f"wrote {output}, {errors_path} ({len(errors)} rows), {card_path} and plots in {plots_dir}")
 
 
@@ -598,23 +587,18 @@ def predict(
         chunks = iter([Chunk(ids=[str(i + 1) for i in range(len(texts))], texts=[t.strip() or None for t in texts])])
     else:
         chunks = iter_chunks(input_path, input_format, tuple(text_columns), id_column, chunk_size, encoding, sep)
-    keep_texts = output_format == "table"
-    if keep_texts:
-        chunks = _remember_texts(chunks)
     formatter = FORMATTERS[output_format](output_fields(options))
     progress = _Progress(enabled=bool(input_path) and not quiet and sys.stderr.isatty())
-    results = score_chunks(model, chunks, options, jobs)
+    results = score_chunks(model, chunks, options, formatter, jobs)
 
     def write_all(handle) -> None:
         handle.write(formatter.header())
-        for rows in results:
-            if on_error == "fail":
-                failed = next((r for r in rows if r["error"]), None)
-                if failed is not None:
-                    raise DataError(f"row with id {failed['id']} has no text to score (--on-error fail)")
-            handle.write(formatter.rows(rows, _LAST_TEXTS.pop(0) if keep_texts else None))
+        for scored in results:
+            if on_error == "fail" and scored.first_error_id is not None:
+                raise DataError(f"row with id {scored.first_error_id} has no text to score (--on-error fail)")
+            handle.write(scored.text)
             handle.flush()
-            progress.update(len(rows))
+            progress.update(scored.rows)
 
     if output is None:
         write_all(sys.stdout)
@@ -624,16 +608,6 @@ def predict(
         with atomic_writer(output, "w", encoding="utf-8", newline="") as handle:
             write_all(handle)
     progress.done()
-
-
-_LAST_TEXTS: list = []
-
-
-def _remember_texts(chunks):
-    """Keep each chunk's texts for the table view, which shows the start of every posting."""
-    for chunk in chunks:
-        _LAST_TEXTS.append(chunk.texts)
-        yield chunk
 
 
 def _default_output_format(output: Path | None) -> str:

@@ -168,3 +168,16 @@ def format_report(name: str, metrics: dict) -> str:
                 f"macro-F1 {_number(sub['macro_f1'])}"
             )
     return "\n".join(lines)
+
+
+def format_summary(results: dict[str, dict]) -> str:
+    """One line per evaluation set, side by side: the figures to compare in-distribution and field results."""
+    lines = [f"{'set':<12} {'n':>6} {'accuracy':>9} {'macro-F1':>9} {'borderline':>11} {'clear-cut':>10} {'ECE':>6}"]
+    for name, m in results.items():
+        parts = m.get("slices", {}).get("borderline", {})
+        near, clear = parts.get("True", {}).get("accuracy"), parts.get("False", {}).get("accuracy")
+        lines.append(
+            f"{name:<12} {m['n']:>6} {_number(m['accuracy']):>9} {_number(m['macro_f1']):>9} "
+            f"{_number(near):>11} {_number(clear):>10} {_number(m['ece']):>6}"
+        )
+    return "\n".join(lines)

@@ -265,7 +265,7 @@ def form_occupation(posting: Posting, pool: dict) -> str:
         frames += [
             lambda: f"{indefinite(posting.title).capitalize()} {posting.title.lower()} {third_person_duties}.",
             lambda: f"{posting.title}: {join_list([posting.inflect(d, 'gerund') for d in duties])}.",
-            lambda: f"Workers in this occupation {third_person_duties}.",
+            lambda: f"Workers in this occupation {join_list(duties)}.",
             lambda: f"{posting.title}s {join_list(duties)}.",
         ]
     return rng.choice(frames)()

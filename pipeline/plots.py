@@ -65,7 +65,8 @@ def write_plots(
     written.append(_finish(plt, fig, folder / PLOT_FILES["confusion"]))
 
     fig, ax = plt.subplots(figsize=(5, 4.5))
-    for name, (y, p) in scores.items():
+    both_classes = {name: (y, p) for name, (y, p) in scores.items() if 0 < y.sum() < len(y)}
+    for name, (y, p) in both_classes.items():
         fpr, tpr, _ = roc_curve(y, p)
         ax.plot(fpr, tpr, label=f"{name} (AUC {metrics[name]['roc_auc']:.3f})")
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
@@ -75,7 +76,7 @@ def write_plots(
     written.append(_finish(plt, fig, folder / PLOT_FILES["roc"]))
 
     fig, ax = plt.subplots(figsize=(5, 4.5))
-    for name, (y, p) in scores.items():
+    for name, (y, p) in both_classes.items():
         precision, recall, _ = precision_recall_curve(y, p)
         ax.plot(recall, precision, label=f"{name} (AP {metrics[name]['average_precision']:.3f})")
     ax.set_xlabel("recall (KPO)")

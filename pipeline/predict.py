@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import multiprocessing
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -102,20 +101,39 @@ def score_chunk(model: Model, chunk: Chunk, options: ScoreOptions) -> list[dict]
     return rows
 
 
+@dataclass(frozen=True)
+class FormattedChunk:
+    """A scored chunk already rendered in the output format, so workers, not the parent, do the formatting."""
+
+    rows: int
+    text: str
+    first_error_id: str | None
+
+
+def score_and_format(model: Model, chunk: Chunk, options: ScoreOptions, formatter) -> FormattedChunk:
+    rows = score_chunk(model, chunk, options)
+    failed = next((row["id"] for row in rows if row[config.ERROR_FIELD]), None)
+    return FormattedChunk(len(rows), formatter.rows(rows, chunk.texts), failed)
+
+
 # Worker processes inherit the loaded model through fork, so no worker reloads or re-verifies the file.
 _WORKER_MODEL: Model | None = None
 
 
-def _score_in_worker(chunk: Chunk, options: ScoreOptions) -> list[dict]:
-    return score_chunk(_WORKER_MODEL, chunk, options)
+def _score_in_worker(chunk: Chunk, options: ScoreOptions, formatter) -> FormattedChunk:
+    return score_and_format(_WORKER_MODEL, chunk, options, formatter)
 
 
-def score_chunks(model: Model, chunks: Iterable[Chunk], options: ScoreOptions, jobs: int = 1) -> Iterator[list[dict]]:
-    """Score chunks in order; with jobs > 1, in worker processes with a bounded number of chunks in flight."""
+def score_chunks(
+    model: Model, chunks: Iterable[Chunk], options: ScoreOptions, formatter, jobs: int = 1
+) -> Iterator[FormattedChunk]:
+    """Score and format chunks in order; with jobs > 1, in worker processes with a bounded number in flight."""
     if jobs == 1:
         for chunk in chunks:
-            yield score_chunk(model, chunk, options)
+            yield score_and_format(model, chunk, options, formatter)
         return
+    import multiprocessing
+
     global _WORKER_MODEL
     _WORKER_MODEL = model
     context = multiprocessing.get_context("fork")
@@ -123,7 +141,7 @@ def score_chunks(model: Model, chunks: Iterable[Chunk], options: ScoreOptions, j
         # Pool.imap would read the whole input ahead; a bounded queue keeps memory flat.
         pending: deque = deque()
         for chunk in chunks:
-            pending.append(pool.apply_async(_score_in_worker, (chunk, options)))
+            pending.append(pool.apply_async(_score_in_worker, (chunk, options, formatter)))
             if len(pending) >= 2 * jobs:
                 yield pending.popleft().get()
         while pending:

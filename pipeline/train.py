@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import numpy as np
 import pandas as pd
@@ -11,6 +11,7 @@ from sklearn.model_selection import GridSearchCV, GroupKFold, PredefinedSplit, c
 from sklearn.pipeline import Pipeline
 
 from pipeline import config
+from pipeline.dataset import data_hash
 from pipeline.evaluate import compute_metrics
 from pipeline.model import build_pipeline
 
@@ -106,6 +107,37 @@ def review_summary(labels: pd.Series, p_kpo: np.ndarray, threshold: float, band:
         "errors_caught_share": float(wrong[inside].sum() / wrong.sum()) if wrong.any() else None,
         "accuracy_outside": float((~wrong[~inside]).mean()) if (~inside).any() else None,
     }
+
+
+def train_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: int = 1) -> tuple[Pipeline, dict]:
+    """Fit the model on `frame` and describe it: validation metrics, calibration, threshold and review band.
+
+    Validation figures come from grouped out-of-fold scores, so every number is for role families the scoring
+    model never saw; the threshold and band are tuned on those same scores, never on the test split.
+    """
+    labels = frame[config.LABEL_COLUMN]
+    folds = fold_of_rows(frame, params.cv_folds)
+    scores = out_of_fold_scores(frame, params, folds, n_jobs=n_jobs)
+    pipeline = fit(frame, params, folds, n_jobs=n_jobs)
+    p_validation = validation_p_kpo(pipeline, scores)
+    uncalibrated = compute_metrics(labels, 1.0 / (1.0 + np.exp(-scores)), 0.5)
+    threshold = tune_threshold(labels, p_validation)
+    review_band = tune_review_band(labels, p_validation, threshold)
+    validation = compute_metrics(labels, p_validation, threshold)
+    metadata = {
+        "params": asdict(params),
+        "threshold": threshold,
+        "review_band": review_band,
+        "review_on_validation": review_summary(labels, p_validation, threshold, review_band),
+        "training_data": {"sha256": data_hash(frame), "rows": len(frame)},
+        "metrics": {"validation_grouped_cv": validation},
+        "calibration": {
+            "method": params.calibration,
+            "validation_ece_before": uncalibrated["ece"],
+            "validation_ece_after": validation["ece"],
+        },
+    }
+    return pipeline, metadata
 
 
 def tune_parameters(

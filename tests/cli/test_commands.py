@@ -113,8 +113,11 @@ def test_evaluate_json_on_any_labelled_csv(shipped_model_path, tmp_path):
         "Enter invoices into SAP accurately,BPO,b\n"
         "Build statistical models of credit risk in R,KPO,a\n"
     )
-    result = run("evaluate", "--data", str(path), "--format", "json", "--by", "source", "--by", "length")
+    plots = tmp_path / "plots"
+    result = run("evaluate", "--data", str(path), "--format", "json", "--by", "source", "--by", "length",
+                 "--plots", str(plots))  # fmt: skip
     assert result.returncode == 0, result.stderr
+    assert len(list(plots.glob("*.png"))) == 5
     metrics = json.loads(result.stdout)[str(path)]
     for key in ("accuracy", "macro_f1", "per_class", "confusion_matrix", "roc_auc", "ece", "reliability"):
         assert key in metrics

@@ -229,14 +229,15 @@ def test_train_without_prepared_data_says_what_to_run(tmp_path):
 def test_killed_while_writing_the_model_leaves_the_previous_one(model_copy):
     """SIGKILL half-way through the model write: the old model and metadata remain and still load."""
     code = textwrap.dedent(f"""
-        import os, signal, joblib
+        import os, signal
+        from pipeline import model as model_module
         from pipeline.model import load_model, save_model
         model = load_model({str(model_copy)!r})
-        def half_then_die(obj, path, **kwargs):
-            with open(path, "wb") as handle:
-                handle.write(b"half a model")
+        def half_then_die(obj, handle, **kwargs):
+            handle.write(b"half a model")
+            handle.flush()
             os.kill(os.getpid(), signal.SIGKILL)
-        joblib.dump = half_then_die
+        model_module.pickle.dump = half_then_die
         save_model(model.pipeline, {str(model_copy)!r}, {{"params": {{}}, "threshold": 0.5}})
     """)
     before = model_copy.read_bytes()

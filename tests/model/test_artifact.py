@@ -94,6 +94,9 @@ def test_load_model_api(shipped_model_path):
 def test_tampered_model_is_refused_before_unpickling(model_copy, monkeypatch):
     with open(model_copy, "ab") as handle:
         handle.write(b"tampered")
+    import pickle
+
+    monkeypatch.setattr(pickle, "load", lambda *a, **k: pytest.fail("unpickled a tampered file"))
     monkeypatch.setattr(joblib, "load", lambda *a, **k: pytest.fail("unpickled a tampered file"))
     with pytest.raises(ModelError, match=r"model\.joblib does not match its metadata \(SHA-256"):
         load_model(model_copy)
