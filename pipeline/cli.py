@@ -67,6 +67,17 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
+# The --model option of every command that reads a model.
+model_option = click.option(
+    "--model",
+    "model_path",
+    type=click.Path(path_type=Path),
+    default=config.MODEL_PATH,
+    show_default=True,
+    help="Model file (its metadata sits beside it as .json).",
+)
+
+
 def _say(message: str) -> None:
     click.echo(message, err=True)
 
@@ -298,14 +309,7 @@ def tune(data_path, output, jobs) -> None:
 
 # -- evaluate --------------------------------------------------------------------------------------------------
 @cli.command()
-@click.option(
-    "--model",
-    "model_path",
-    type=click.Path(path_type=Path),
-    default=config.MODEL_PATH,
-    show_default=True,
-    help="Model file.",
-)
+@model_option
 @click.option(
     "--data",
     "data_paths",
@@ -398,14 +402,7 @@ def evaluate(
 
 # -- report ---------------------------------------------------------------------------------------------------
 @cli.command()
-@click.option(
-    "--model",
-    "model_path",
-    type=click.Path(path_type=Path),
-    default=config.MODEL_PATH,
-    show_default=True,
-    help="Model file.",
-)
+@model_option
 @click.option(
     "--output",
     type=click.Path(path_type=Path),
@@ -494,14 +491,7 @@ def report(model_path, output, errors_path, plots_dir, card_path) -> None:
 @click.option(
     "--output", type=click.Path(path_type=Path), default=None, help="Write results here (atomically) instead of stdout."
 )
-@click.option(
-    "--model",
-    "model_path",
-    type=click.Path(path_type=Path),
-    default=config.MODEL_PATH,
-    show_default=True,
-    help="Model file.",
-)
+@model_option
 @click.option(
     "--threshold",
     type=click.FloatRange(0, 1),

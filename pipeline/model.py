@@ -17,13 +17,9 @@ from pipeline.files import atomic_path, sha256_file, write_text_atomic
 
 VERSIONED_LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas", "joblib")
 REQUIRED_METADATA = ("model_sha256", "labels", "versions", "threshold", "format")
-# Types a skops file may hold beyond skops' own defaults (scikit-learn estimators, numpy): exactly what
-# `train` builds. Anything else in a file is refused before it is loaded.
-SKOPS_TRUSTED_TYPES = [
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-    "sklearn.model_selection._split.PredefinedSplit",
-]
+# Types a skops file may hold beyond skops' own defaults (scikit-learn estimators, numpy): none, since the
+# model is a plain TF-IDF + LogisticRegression Pipeline. Anything else in a file is refused before loading.
+SKOPS_TRUSTED_TYPES: list[str] = []
 
 
 def build_pipeline(params: config.TrainParams = config.TRAIN) -> Pipeline:

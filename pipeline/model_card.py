@@ -84,7 +84,8 @@ def render_model_card(metadata: dict, metrics: dict[str, dict], errors: pd.DataF
         "",
         "One scikit-learn `Pipeline`: `TfidfVectorizer` then `LogisticRegression`"
         + (
-            f", calibrated with `CalibratedClassifierCV(method='{calibration.get('method')}')` on grouped folds."
+            f", calibrated with `CalibratedClassifierCV(method='{calibration.get('method')}', ensemble=False)` on "
+            "grouped folds; the fitted sigmoid is folded into the regression's coefficients."
             if calibration.get("method", "none") != "none"
             else "."
         ),

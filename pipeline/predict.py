@@ -32,13 +32,7 @@ def linear_weights(model: Model) -> tuple[np.ndarray, np.ndarray]:
     """The vocabulary and the per-feature log-odds weight toward KPO of the fitted Pipeline."""
     vectorizer = model.pipeline.named_steps["tfidf"]
     classifier = model.pipeline.named_steps["clf"]
-    slope = 1.0
-    if hasattr(classifier, "calibrated_classifiers_"):
-        # Platt scaling maps the score f to sigmoid(-(a f + b)): the calibrated log-odds are -a f - b.
-        calibrated = classifier.calibrated_classifiers_[0]
-        slope = -float(calibrated.calibrators[0].a_)
-        classifier = calibrated.estimator
-    coef = slope * np.asarray(classifier.coef_[0], dtype=float)
+    coef = np.asarray(classifier.coef_[0], dtype=float)
     # coef_ points toward classes_[1]; flip it if KPO happens to be classes_[0].
     if list(classifier.classes_).index(config.POSITIVE_LABEL) == 0:
         coef = -coef

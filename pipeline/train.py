@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, replace
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import GridSearchCV, GroupKFold, PredefinedSplit, cross_val_predict
 from sklearn.pipeline import Pipeline
@@ -47,34 +49,51 @@ def out_of_fold_scores(frame: pd.DataFrame, params: config.TrainParams, folds: n
     )
 
 
-def fit(frame: pd.DataFrame, params: config.TrainParams, folds: np.ndarray | None = None, n_jobs: int = 1) -> Pipeline:
+def fit(
+    frame: pd.DataFrame, params: config.TrainParams, folds: np.ndarray | None = None, n_jobs: int = 1
+) -> tuple[Pipeline, dict | None]:
     """Fit the Pipeline on all of `frame`; with calibration, Platt scaling is fitted on the grouped folds.
 
-    The calibrated classifier stays inside the one Pipeline (ensemble=False: a single logistic regression
-    trained on everything, plus a sigmoid fitted on its out-of-fold scores), so the artifact is still one
-    plain scikit-learn object and its log-odds stay linear in the features, which keeps explanations exact.
+    Calibration is scikit-learn's CalibratedClassifierCV with ensemble=False: one logistic regression trained on
+    everything plus a sigmoid fitted on its out-of-fold scores. A sigmoid of a linear score is itself linear in
+    the log-odds, so the sigmoid is then folded into the regression's coefficients: the saved Pipeline is a
+    plain TF-IDF + LogisticRegression that gives exactly the calibrated probabilities, and explanations stay
+    exact. Returns the Pipeline and the sigmoid's parameters (None without calibration).
     """
     pipeline = build_pipeline(params)
-    if params.calibration != "none":
-        folds = fold_of_rows(frame, params.cv_folds) if folds is None else folds
-        classifier = pipeline.named_steps["clf"]
-        pipeline.steps[-1] = (
-            "clf",
-            CalibratedClassifierCV(
-                classifier, method=params.calibration, cv=PredefinedSplit(folds), ensemble=False, n_jobs=n_jobs
-            ),
-        )
-    pipeline.fit(frame[config.TEXT_COLUMN].tolist(), frame[config.LABEL_COLUMN].to_numpy())
-    return pipeline
+    texts, labels = frame[config.TEXT_COLUMN].tolist(), frame[config.LABEL_COLUMN].to_numpy()
+    if params.calibration == "none":
+        return pipeline.fit(texts, labels), None
+    folds = fold_of_rows(frame, params.cv_folds) if folds is None else folds
+    calibrated_step = CalibratedClassifierCV(
+        pipeline.named_steps["clf"], method=params.calibration, cv=PredefinedSplit(folds), ensemble=False,
+        n_jobs=n_jobs,
+    )  # fmt: skip
+    calibrated = Pipeline([("tfidf", pipeline.named_steps["tfidf"]), ("clf", calibrated_step)]).fit(texts, labels)
+    return fold_calibration(calibrated)
 
 
-def validation_p_kpo(pipeline: Pipeline, scores: np.ndarray) -> np.ndarray:
-    """Turn out-of-fold decision values into the fitted Pipeline's probabilities of KPO."""
-    classifier = pipeline.named_steps["clf"]
-    if isinstance(classifier, CalibratedClassifierCV):
-        # The same sigmoid the calibrated classifier applies, fitted on exactly these out-of-fold scores.
-        return classifier.calibrated_classifiers_[0].calibrators[0].predict(scores)
-    return 1.0 / (1.0 + np.exp(-scores))
+def fold_calibration(calibrated: Pipeline) -> tuple[Pipeline, dict]:
+    """Fold a fitted Platt sigmoid into its logistic regression; the probabilities stay the same.
+
+    The calibrated P(KPO) is expit(-(a f + b)) for the regression's score f = w.x + c, which is a logistic
+    regression with weights -a w and intercept -(a c + b).
+    """
+    fitted = calibrated.named_steps["clf"].calibrated_classifiers_[0]
+    sigmoid = fitted.calibrators[0]
+    regression = copy.deepcopy(fitted.estimator)
+    regression.coef_ = -sigmoid.a_ * regression.coef_
+    regression.intercept_ = -(sigmoid.a_ * regression.intercept_ + sigmoid.b_)
+    folded = Pipeline([("tfidf", calibrated.named_steps["tfidf"]), ("clf", regression)])
+    return folded, {"a": float(sigmoid.a_), "b": float(sigmoid.b_)}
+
+
+def validation_p_kpo(scores: np.ndarray, sigmoid: dict | None) -> np.ndarray:
+    """Out-of-fold scores as the fitted model's P(KPO): through the calibration sigmoid when there is one."""
+    if sigmoid is None:
+        return expit(scores)
+    # The sigmoid was fitted on exactly these out-of-fold scores, by CalibratedClassifierCV.
+    return expit(-(sigmoid["a"] * scores + sigmoid["b"]))
 
 
 def tune_threshold(labels: pd.Series, p_kpo: np.ndarray) -> float:
@@ -118,9 +137,9 @@ def train_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: int = 1
     labels = frame[config.LABEL_COLUMN]
     folds = fold_of_rows(frame, params.cv_folds)
     scores = out_of_fold_scores(frame, params, folds, n_jobs=n_jobs)
-    pipeline = fit(frame, params, folds, n_jobs=n_jobs)
-    p_validation = validation_p_kpo(pipeline, scores)
-    uncalibrated = compute_metrics(labels, 1.0 / (1.0 + np.exp(-scores)), 0.5)
+    pipeline, sigmoid = fit(frame, params, folds, n_jobs=n_jobs)
+    p_validation = validation_p_kpo(scores, sigmoid)
+    uncalibrated = compute_metrics(labels, expit(scores), 0.5)
     threshold = tune_threshold(labels, p_validation)
     review_band = tune_review_band(labels, p_validation, threshold)
     validation = compute_metrics(labels, p_validation, threshold)
@@ -133,6 +152,7 @@ def train_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: int = 1
         "metrics": {"validation_grouped_cv": validation},
         "calibration": {
             "method": params.calibration,
+            "sigmoid": sigmoid,
             "validation_ece_before": uncalibrated["ece"],
             "validation_ece_after": validation["ece"],
         },

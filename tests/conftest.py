@@ -37,7 +37,7 @@ def small_model_dir(tmp_path_factory, catalogue) -> Path:
     folder = tmp_path_factory.mktemp("small-model")
     frame = generate_postings(catalogue, 600, seed=7)
     params = replace(config.TRAIN, cv_folds=3, calibration="none")
-    pipeline = fit(frame, params)
+    pipeline, _ = fit(frame, params)
     save_model(pipeline, folder / "model.joblib", {"params": {}, "threshold": 0.5, "review_band": 0.1})
     return folder
 

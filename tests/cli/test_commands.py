@@ -188,3 +188,17 @@ def test_threshold_review_band_and_explanations(shipped_model_path):
     assert all(item["weight"] < 0 for item in explained["explanation"])  # pushing toward BPO
     csv_out = run("predict", "--format", "csv", "--explain", "2", text).stdout.splitlines()
     assert csv_out[0] == "id,label,p_bpo,p_kpo,needs_review,explanation,error"
+
+
+def test_progress_on_a_terminal_and_quiet(shipped_model_path, tmp_path):
+    """`script` gives the command a terminal: progress appears on it, and --quiet or a pipe silences it."""
+    source, output = tmp_path / "in.txt", tmp_path / "out.jsonl"
+    source.write_text("Answer calls\nAudit the accounts\n")
+    command = f'"{SCRIPT}" predict --input "{source}" --output "{output}"'
+    shown = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, text=True, timeout=120)
+    assert "2 rows" in shown.stdout and "rows/s" in shown.stdout
+    quiet = subprocess.run(["script", "-qec", command + " --quiet", "/dev/null"], capture_output=True, text=True,
+                           timeout=120)  # fmt: skip
+    assert "rows" not in quiet.stdout
+    piped = run("predict", "--input", str(source), "--output", str(output))
+    assert piped.stderr == ""

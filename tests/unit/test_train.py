@@ -31,3 +31,28 @@ def test_review_band_is_the_widest_band_where_the_model_is_unsure():
     assert summary["errors_caught_share"] == 1.0
     assert summary["flagged_share"] == inside.mean()
     assert tune_review_band(np.array(["BPO", "KPO"]), np.array([0.1, 0.9]), 0.5) == 0.0
+
+
+def test_folding_the_calibration_keeps_the_calibrated_probabilities(catalogue):
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.model_selection import PredefinedSplit
+    from sklearn.pipeline import Pipeline
+
+    from pipeline import config
+    from pipeline.generate import generate_postings
+    from pipeline.model import build_pipeline
+    from pipeline.train import fold_calibration, fold_of_rows
+
+    frame = generate_postings(catalogue, 400, seed=3)
+    base = build_pipeline(config.TRAIN)
+    calibrated = Pipeline([
+        ("tfidf", base.named_steps["tfidf"]),
+        ("clf", CalibratedClassifierCV(base.named_steps["clf"], cv=PredefinedSplit(fold_of_rows(frame, 3)),
+                                       ensemble=False)),
+    ]).fit(frame["text"].tolist(), frame["label"].to_numpy())  # fmt: skip
+    folded, sigmoid = fold_calibration(calibrated)
+    probes = ["Answer calls and log tickets", "Design clinical trials", "Reconcile ledgers", "x"]
+    # Equal up to float32 rounding: the tf-idf matrix is float32, the sigmoid is applied in float64.
+    np.testing.assert_allclose(folded.predict_proba(probes), calibrated.predict_proba(probes), rtol=0, atol=1e-6)
+    assert type(folded.named_steps["clf"]).__name__ == "LogisticRegression"
+    assert sigmoid["a"] < 0  # a higher raw score means more KPO after calibration too
