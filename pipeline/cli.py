@@ -67,14 +67,14 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
+def path_option(*names: str, default: Path, help: str):
+    """A file or folder option with a default shown in --help; relative paths are taken from the working folder."""
+    return click.option(*names, type=click.Path(path_type=Path), default=default, show_default=True, help=help)
+
+
 # The --model option of every command that reads a model.
-model_option = click.option(
-    "--model",
-    "model_path",
-    type=click.Path(path_type=Path),
-    default=config.MODEL_PATH,
-    show_default=True,
-    help="Model file (its metadata sits beside it as .json).",
+model_option = path_option(
+    "--model", "model_path", default=config.MODEL_PATH, help="Model file (its metadata sits beside it as .json)."
 )
 
 
@@ -112,35 +112,22 @@ def _say(message: str) -> None:
     show_default=True,
     help="Share of postings drawn from grey-zone role families.",
 )
-@click.option(
-    "--catalogue",
-    "catalogue_dir",
-    type=click.Path(path_type=Path),
-    default=config.CATALOGUE_DIR,
-    show_default=True,
-    help="Folder of catalogue JSON files.",
-)
-@click.option(
+@path_option("--catalogue", "catalogue_dir", default=config.CATALOGUE_DIR, help="Folder of catalogue JSON files.")
+@path_option(
     "--labelled",
     "labelled_dir",
-    type=click.Path(path_type=Path),
     default=config.USER_LABELLED_DIR,
-    show_default=True,
     help="Folder of your own labelled postings (CSV/JSONL with text, label).",
 )
-@click.option(
+@path_option(
     "--field",
     "field_dir",
-    type=click.Path(path_type=Path),
     default=config.FIELD_DIR,
-    show_default=True,
     help="Folder of the hand-written field set (evaluated, never trained on).",
 )
-@click.option(
+@path_option(
     "--output-dir",
-    type=click.Path(path_type=Path),
     default=config.PROCESSED_DIR,
-    show_default=True,
     help="Where train.csv, test.csv, field.csv and summary.json are written.",
 )
 def prepare(seed, n_postings, test_size, borderline_share, catalogue_dir, labelled_dir, field_dir, output_dir) -> None:
@@ -167,20 +154,11 @@ def prepare(seed, n_postings, test_size, borderline_share, catalogue_dir, labell
 
 # -- train -----------------------------------------------------------------------------------------------------
 @cli.command()
-@click.option(
-    "--data",
-    "data_path",
-    type=click.Path(path_type=Path),
-    default=config.TRAIN_PATH,
-    show_default=True,
-    help="Training split written by prepare.",
-)
-@click.option(
+@path_option("--data", "data_path", default=config.TRAIN_PATH, help="Training split written by prepare.")
+@path_option(
     "--model",
     "model_path",
-    type=click.Path(path_type=Path),
     default=config.MODEL_PATH,
-    show_default=True,
     help="Where to write the model; metadata goes beside it as .json.",
 )
 @click.option(
@@ -270,21 +248,8 @@ def _relative(path: Path) -> str:
 
 # -- tune ------------------------------------------------------------------------------------------------------
 @cli.command()
-@click.option(
-    "--data",
-    "data_path",
-    type=click.Path(path_type=Path),
-    default=config.TRAIN_PATH,
-    show_default=True,
-    help="Training split written by prepare.",
-)
-@click.option(
-    "--output",
-    type=click.Path(path_type=Path),
-    default=config.TUNING_PATH,
-    show_default=True,
-    help="Where to write every configuration's grouped-CV score.",
-)
+@path_option("--data", "data_path", default=config.TRAIN_PATH, help="Training split written by prepare.")
+@path_option("--output", default=config.TUNING_PATH, help="Where to write every configuration's grouped-CV score.")
 @click.option("--jobs", type=int, default=-1, show_default=True, help="Processes for the search (-1: all cores).")
 def tune(data_path, output, jobs) -> None:
     """Search TF-IDF and logistic-regression parameters by grouped cross-validation."""
@@ -403,37 +368,10 @@ def evaluate(
 # -- report ---------------------------------------------------------------------------------------------------
 @cli.command()
 @model_option
-@click.option(
-    "--output",
-    type=click.Path(path_type=Path),
-    default=config.METRICS_PATH,
-    show_default=True,
-    help="Where to write every metric of every evaluation set.",
-)
-@click.option(
-    "--errors",
-    "errors_path",
-    type=click.Path(path_type=Path),
-    default=config.ERRORS_PATH,
-    show_default=True,
-    help="Where to write the misclassified rows.",
-)
-@click.option(
-    "--plots",
-    "plots_dir",
-    type=click.Path(path_type=Path),
-    default=config.PLOTS_DIR,
-    show_default=True,
-    help="Folder for the PNG plots.",
-)
-@click.option(
-    "--model-card",
-    "card_path",
-    type=click.Path(path_type=Path),
-    default=config.MODEL_CARD_PATH,
-    show_default=True,
-    help="Where to write the model card.",
-)
+@path_option("--output", default=config.METRICS_PATH, help="Where to write every metric of every evaluation set.")
+@path_option("--errors", "errors_path", default=config.ERRORS_PATH, help="Where to write the misclassified rows.")
+@path_option("--plots", "plots_dir", default=config.PLOTS_DIR, help="Folder for the PNG plots.")
+@path_option("--model-card", "card_path", default=config.MODEL_CARD_PATH, help="Where to write the model card.")
 def report(model_path, output, errors_path, plots_dir, card_path) -> None:
     """Evaluate the test split and field set; write metrics, errors, plots and the model card (make train)."""
     from pipeline.evaluate import format_report, format_summary
