@@ -114,6 +114,13 @@ def score_and_format(model: Model, chunk: Chunk, options: ScoreOptions, formatte
 _WORKER_MODEL: Model | None = None
 
 
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the main process, which stops them and reports once, without tracebacks."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _score_in_worker(chunk: Chunk, options: ScoreOptions, formatter) -> FormattedChunk:
     return score_and_format(_WORKER_MODEL, chunk, options, formatter)
 
@@ -131,7 +138,7 @@ def score_chunks(
     global _WORKER_MODEL
     _WORKER_MODEL = model
     context = multiprocessing.get_context("fork")
-    with context.Pool(jobs) as pool:
+    with context.Pool(jobs, initializer=_ignore_interrupts) as pool:
         # Pool.imap would read the whole input ahead; a bounded queue keeps memory flat.
         pending: deque = deque()
         for chunk in chunks:

@@ -152,19 +152,22 @@ def test_output_folder_missing_or_unwritable(model, tmp_path):
     assert_error(run("predict", "--model", model, "x", "--output", "/proc/out.jsonl"), 1, r"cannot write to /proc")
 
 
-def test_interrupt_leaves_no_partial_output(model, tmp_path):
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_interrupt_leaves_no_partial_output(model, tmp_path, jobs):
+    """Ctrl-C reaches the whole process group, as from a terminal: one line, no worker tracebacks, no file."""
     path = tmp_path / "many.txt"
     path.write_text("Answer customer emails within the agreed SLA\n" * 400_000)
     output = tmp_path / "out.jsonl"
-    process = subprocess.Popen([SCRIPT, "predict", "--model", model, "--input", str(path), "--output", str(output)],
-                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+    command = [SCRIPT, "predict", "--model", model, "--input", str(path), "--output", str(output), "--jobs", jobs]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.time() + 60
     while not list(tmp_path.glob(".out.jsonl.*")) and time.time() < deadline:
         time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGINT)
     stderr = process.communicate(timeout=60)[1]
     assert process.returncode == 130
-    assert "Traceback" not in stderr and stderr.startswith("Error: interrupted")
+    assert stderr == "Error: interrupted; no output file was left behind\n"
     assert not output.exists() and not list(tmp_path.glob(".out.jsonl.*"))
 
 
@@ -309,7 +312,7 @@ def test_evaluate_with_a_missing_model(tmp_path):
 def test_stdout_closed_early_jsonl_and_table(model, tmp_path):
     path = tmp_path / "many.csv"
     path.write_text("text\n" + "Answer customer emails\n" * 50_000)
-    for output_format in ("jsonl", "csv", "table"):
-        result = subprocess.run(f'"{SCRIPT}" predict --model "{model}" --input "{path}" --format {output_format} '
-                                f"| head -1", shell=True, capture_output=True, text=True, timeout=300)  # fmt: skip
+    for output_format, jobs in (("jsonl", 1), ("csv", 1), ("table", 1), ("jsonl", 2)):
+        command = f'"{SCRIPT}" predict --model "{model}" --input "{path}" --format {output_format} --jobs {jobs}'
+        result = subprocess.run(f"{command} | head -1", shell=True, capture_output=True, text=True, timeout=300)
         assert result.stderr == "" and len(result.stdout.splitlines()) == 1
