@@ -48,12 +48,6 @@ class Group(click.Group):
             sys.exit(EXIT_ERROR)
 
 
-def _version() -> str:
-    from pipeline.model import package_version
-
-    return package_version()
-
-
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(version=None, package_name="bpo-kpo", prog_name="bpo-kpo", message="%(prog)s %(version)s")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
@@ -304,49 +298,30 @@ def tune(data_path, output, jobs) -> None:
     default=None,
     help="Exit 1 when any evaluated set's macro-F1 is below this.",
 )
-@click.option("--output", type=click.Path(path_type=Path), default=None, help="Also write the metrics JSON here.")
-@click.option(
-    "--plots",
-    "plots_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Also write the five PNG plots into this folder.",
-)
+@path_option("--output", default=None, help="Also write the metrics JSON here.")
+@path_option("--plots", "plots_dir", default=None, help="Also write the five PNG plots into this folder.")
 def evaluate(
     model_path, data_paths, text_column, label_column, by, output_format, min_macro_f1, output, plots_dir
 ) -> None:
     """Score labelled postings and report per-class metrics and the confusion matrix."""
-    from pipeline.evaluate import evaluate_frame, format_report
+    from pipeline.evaluate import format_report
     from pipeline.files import write_text_atomic
     from pipeline.model import load_model
     from pipeline.readers import read_labelled
-    from pipeline.report import default_evaluation_sets
+    from pipeline.report import default_evaluation_sets, evaluate_sets, label_scores, score_sets
 
     model = load_model(model_path)
     if data_paths:
         sets = {str(p): read_labelled(p, text_column, label_column) for p in data_paths}
     else:
         sets = default_evaluation_sets()
-    results, scores = {}, {}
-    for name, frame in sets.items():
-        texts = frame[config.TEXT_COLUMN].fillna("").astype(str).tolist()
-        p_kpo = model.p_kpo(texts)
-        scores[name] = ((frame[config.LABEL_COLUMN] == config.POSITIVE_LABEL).to_numpy(), p_kpo)
-        available = [c for c in by if c == "length" or c in frame]
-        missing = [c for c in by if c not in available]
-        if missing:
-            from pipeline.errors import DataError
-
-            raise DataError(
-                f"{name} has no column {', '.join(map(repr, missing))} to slice by; its columns are: "
-                f"{', '.join(map(repr, frame.columns))}"
-            )
-        results[name] = evaluate_frame(frame, p_kpo, model.threshold, tuple(available))
+    p_kpo = score_sets(model, sets)
+    results = evaluate_sets(model, sets, p_kpo, by)
     if plots_dir:
         from pipeline.plots import write_plots
         from pipeline.report import top_ngrams
 
-        write_plots(plots_dir, results, scores, top_ngrams(model))
+        write_plots(plots_dir, results, label_scores(sets, p_kpo), top_ngrams(model))
     if output:
         write_text_atomic(output, json.dumps(results, indent=2) + "\n")
     if output_format == "json":
@@ -379,7 +354,14 @@ def report(model_path, output, errors_path, plots_dir, card_path) -> None:
     from pipeline.model import load_model
     from pipeline.model_card import render_model_card
     from pipeline.plots import write_plots
-    from pipeline.report import default_evaluation_sets, error_table, evaluate_sets, score_sets, top_ngrams
+    from pipeline.report import (
+        default_evaluation_sets,
+        error_table,
+        evaluate_sets,
+        label_scores,
+        score_sets,
+        top_ngrams,
+    )
 
     model = load_model(model_path)
     sets = default_evaluation_sets()
@@ -387,9 +369,7 @@ def report(model_path, output, errors_path, plots_dir, card_path) -> None:
     results = {"validation": model.metrics["validation_grouped_cv"]} | evaluate_sets(model, sets, p_kpo)
     errors = error_table(model, sets, p_kpo)
     ngrams = top_ngrams(model)
-    scores = {name: ((frame[config.LABEL_COLUMN] == config.POSITIVE_LABEL).to_numpy(), p_kpo[name])
-              for name, frame in sets.items()}  # fmt: skip
-    write_plots(plots_dir, {name: results[name] for name in sets}, scores, ngrams)
+    write_plots(plots_dir, {name: results[name] for name in sets}, label_scores(sets, p_kpo), ngrams)
     with atomic_path(errors_path) as temporary:
         errors.to_csv(temporary, index=False, lineterminator="\n")
     write_text_atomic(output, json.dumps(results, indent=2) + "\n")

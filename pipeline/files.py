@@ -67,12 +67,3 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(_HASH_BLOCK), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def sha256_files(paths: list[Path]) -> str:
-    """Return one SHA-256 over several files, in the given order, each prefixed by its name."""
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(Path(path).name.encode())
-        digest.update(sha256_file(path).encode())
-    return digest.hexdigest()

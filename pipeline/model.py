@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import pickle
 from pathlib import Path
@@ -200,29 +201,30 @@ def load_model(path: Path | str = config.MODEL_PATH) -> Model:
     meta = read_metadata(path)
     if path.stat().st_size == 0:
         raise ModelError(f"model file {path} is empty; retrain with `make train`")
-    actual = sha256_file(path)
+    # Read once: the bytes that are checked are the bytes that are loaded.
+    data = path.read_bytes()
+    actual = hashlib.sha256(data).hexdigest()
     if actual != meta["model_sha256"]:
         raise ModelError(
             f"model file {path} does not match its metadata (SHA-256 {actual[:12]}… expected "
             f"{str(meta['model_sha256'])[:12]}…); refusing to load it: retrain with `make train`"
         )
     check_versions(meta, path)
-    pipeline = _unpickle(path, meta.get("format", "joblib"))
+    pipeline = _unpickle(path, data, meta.get("format", "joblib"))
     if not isinstance(pipeline, Pipeline) or list(getattr(pipeline, "classes_", [])) != list(meta["labels"]):
         raise ModelError(f"{path} is not a bpo-kpo model with labels {meta['labels']}; retrain with `make train`")
     return Model(pipeline, meta, path)
 
 
-def _unpickle(path: Path, model_format: str) -> Pipeline:
+def _unpickle(path: Path, data: bytes, model_format: str) -> Pipeline:
     try:
         if model_format == "skops":
             skops_io = _import_skops()
-            untrusted = set(skops_io.get_untrusted_types(file=path)) - set(SKOPS_TRUSTED_TYPES)
+            untrusted = set(skops_io.get_untrusted_types(data=data)) - set(SKOPS_TRUSTED_TYPES)
             if untrusted:
                 raise ModelError(f"{path} holds types this project does not trust: {', '.join(sorted(untrusted))}")
-            return skops_io.load(path, trusted=SKOPS_TRUSTED_TYPES)
-        with open(path, "rb") as handle:
-            return pickle.load(handle)
+            return skops_io.loads(data, trusted=SKOPS_TRUSTED_TYPES)
+        return pickle.loads(data)
     except ModelError:
         raise
     except Exception as error:  # a damaged file fails in many ways: EOFError, UnpicklingError, zlib errors...

@@ -34,8 +34,9 @@ class Chunk:
 class DecodingReader(io.TextIOBase):
     """A text stream over bytes that reports the file and byte offset of the first undecodable byte."""
 
-    def __init__(self, raw: io.BufferedIOBase, name: str, encoding: str) -> None:
+    def __init__(self, raw: io.BufferedIOBase, name: str, encoding: str, owns_raw: bool = True) -> None:
         self._raw = raw
+        self._owns_raw = owns_raw
         self._name = name
         self._encoding = encoding
         self._decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
@@ -46,6 +47,12 @@ class DecodingReader(io.TextIOBase):
 
     def readable(self) -> bool:
         return True
+
+    def close(self) -> None:
+        """Close the underlying file, but never stdin, which belongs to the process."""
+        if self._owns_raw:
+            self._raw.close()
+        super().close()
 
     def _fill(self) -> None:
         block = self._raw.read(_BLOCK)
@@ -93,7 +100,7 @@ class DecodingReader(io.TextIOBase):
 def open_text(source: str | Path, encoding: str = "utf-8-sig") -> DecodingReader:
     """Open a path, or stdin for '-', as a checked text stream; a leading BOM is dropped by utf-8-sig."""
     if str(source) == STDIN:
-        return DecodingReader(sys.stdin.buffer, "standard input", encoding)
+        return DecodingReader(sys.stdin.buffer, "standard input", encoding, owns_raw=False)
     path = Path(source)
     if path.is_dir():
         raise DataError(f"{path} is a directory; pass a CSV, JSONL or TXT file")
@@ -153,12 +160,8 @@ def iter_csv(
     """Yield chunks of a CSV; quoted fields may hold separators and newlines."""
     import pandas as pd  # imported here: plain-text and JSONL scoring never pays for pandas
 
-    header = stream.readline()
-    if not header.strip():
-        raise DataError(f"{stream._name} is empty: a CSV needs at least a header row")
+    header, combined = _csv_with_header(stream, f"{stream._name} is empty: a CSV needs at least a header row")
     separator = separator or sniff_separator(header)
-    rest = io.StringIO(header)  # re-read the header through pandas so quoting rules stay pandas' own
-    combined = _Concat(rest, stream)
     try:
         reader = pd.read_csv(
             combined,
@@ -182,6 +185,26 @@ def iter_csv(
         raise DataError(f"{stream._name} is empty: a CSV needs at least a header row") from None
     except pd.errors.ParserError as error:
         raise DataError(f"{stream._name} is not a well-formed CSV: {str(error).strip()}") from None
+
+
+def _csv_with_header(stream: DecodingReader, empty_message: str) -> tuple[str, io.TextIOBase]:
+    """Read the header line (for sniffing the separator) and return it with a stream that starts again at it."""
+    header = stream.readline()
+    if not header.strip():
+        raise DataError(empty_message)
+    # pandas re-reads the header itself, so quoting rules stay pandas' own.
+    return header, _Concat(io.StringIO(header), stream)
+
+
+def _json_records(stream: DecodingReader) -> Iterator[tuple[int, object]]:
+    """Yield (line number, parsed value) for each non-blank line; a malformed line is an error naming it."""
+    for line_number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield line_number, json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DataError(f"{stream._name} line {line_number} is not valid JSON: {error.msg}") from None
 
 
 class _Concat(io.TextIOBase):
@@ -217,13 +240,7 @@ def iter_jsonl(
     ids: list[str] = []
     texts: list[str | None] = []
     record_number = 0
-    for line_number, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise DataError(f"{stream._name} line {line_number} is not valid JSON: {error.msg}") from None
+    for line_number, record in _json_records(stream):
         if not isinstance(record, dict):
             raise DataError(f"{stream._name} line {line_number} is not a JSON object")
         record_number += 1
@@ -286,8 +303,7 @@ def iter_chunks(
         else:
             yield from iter_txt(stream, chunk_size)
     finally:
-        if str(source) != STDIN:
-            stream._raw.close()
+        stream.close()
 
 
 def read_labelled(
@@ -304,29 +320,17 @@ def read_labelled(
     try:
         kind = detect_format(path, input_format)
         if kind == "csv":
-            header = stream.readline()
-            if not header.strip():
-                raise DataError(f"{path} is empty: it needs a header row and labelled rows")
+            header, combined = _csv_with_header(stream, f"{path} is empty: it needs a header row and labelled rows")
             try:
-                frame = pd.read_csv(
-                    _Concat(io.StringIO(header), stream), sep=sniff_separator(header), dtype=str, keep_default_na=False
-                )
+                frame = pd.read_csv(combined, sep=sniff_separator(header), dtype=str, keep_default_na=False)
             except pd.errors.ParserError as error:
                 raise DataError(f"{path} is not a well-formed CSV: {str(error).strip()}") from None
         elif kind == "jsonl":
-            records = []
-            for line_number, line in enumerate(stream, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError as error:
-                    raise DataError(f"{path} line {line_number} is not valid JSON: {error.msg}") from None
-            frame = pd.DataFrame.from_records(records)
+            frame = pd.DataFrame.from_records([record for _, record in _json_records(stream)])
         else:
             raise DataError(f"{path}: labelled data must be CSV or JSONL, not plain text")
     finally:
-        stream._raw.close() if str(path) != STDIN else None
+        stream.close()
     if frame.empty:
         raise DataError(f"{path} has no rows")
     _check_columns([text_column, label_column], list(frame.columns), str(path))

@@ -7,6 +7,7 @@ import pandas as pd
 
 from pipeline import config
 from pipeline.dataset import read_split
+from pipeline.errors import DataError
 from pipeline.evaluate import LENGTH_SLICE, evaluate_frame
 from pipeline.model import Model
 from pipeline.predict import explain_rows, linear_weights
@@ -34,14 +35,39 @@ def score_sets(model: Model, sets: dict[str, pd.DataFrame]) -> dict[str, np.ndar
     }
 
 
-def evaluate_sets(model: Model, sets: dict[str, pd.DataFrame], p_kpo: dict[str, np.ndarray] | None = None) -> dict:
-    """Every metric, with the default slices, for each named labelled frame."""
+def evaluate_sets(
+    model: Model,
+    sets: dict[str, pd.DataFrame],
+    p_kpo: dict[str, np.ndarray] | None = None,
+    by: tuple[str, ...] | None = None,
+) -> dict:
+    """Every metric for each named labelled frame, sliced by `by` (default: the project's standard slices).
+
+    Explicit `by` columns must exist in every set (`length` needs none); the defaults are used where present.
+    """
     p_kpo = p_kpo or score_sets(model, sets)
     results = {}
     for name, frame in sets.items():
-        by = tuple(c for c in DEFAULT_SLICES if c == LENGTH_SLICE or c in frame)
-        results[name] = evaluate_frame(frame, p_kpo[name], model.threshold, by)
+        if by is None:
+            columns = tuple(c for c in DEFAULT_SLICES if c == LENGTH_SLICE or c in frame)
+        else:
+            missing = [c for c in by if c != LENGTH_SLICE and c not in frame]
+            if missing:
+                raise DataError(
+                    f"{name} has no column {', '.join(map(repr, missing))} to slice by; its columns are: "
+                    f"{', '.join(map(repr, frame.columns))}"
+                )
+            columns = tuple(by)
+        results[name] = evaluate_frame(frame, p_kpo[name], model.threshold, columns)
     return results
+
+
+def label_scores(sets: dict[str, pd.DataFrame], p_kpo: dict[str, np.ndarray]) -> dict:
+    """For the curves: each set's true labels as 0/1 for KPO, with its P(KPO)."""
+    return {
+        name: ((frame[config.LABEL_COLUMN] == config.POSITIVE_LABEL).to_numpy(), p_kpo[name])
+        for name, frame in sets.items()
+    }
 
 
 def top_ngrams(model: Model, k: int = TOP_NGRAMS) -> dict[str, list[tuple[str, float]]]:

@@ -97,6 +97,7 @@ def test_tampered_model_is_refused_before_unpickling(model_copy, monkeypatch):
     import pickle
 
     monkeypatch.setattr(pickle, "load", lambda *a, **k: pytest.fail("unpickled a tampered file"))
+    monkeypatch.setattr(pickle, "loads", lambda *a, **k: pytest.fail("unpickled a tampered file"))
     monkeypatch.setattr(joblib, "load", lambda *a, **k: pytest.fail("unpickled a tampered file"))
     with pytest.raises(ModelError, match=r"model\.joblib does not match its metadata \(SHA-256"):
         load_model(model_copy)
