@@ -316,3 +316,25 @@ def test_stdout_closed_early_jsonl_and_table(model, tmp_path):
         command = f'"{SCRIPT}" predict --model "{model}" --input "{path}" --format {output_format} --jobs {jobs}'
         result = subprocess.run(f"{command} | head -1", shell=True, capture_output=True, text=True, timeout=300)
         assert result.stderr == "" and len(result.stdout.splitlines()) == 1
+
+
+@pytest.mark.parametrize("how", ["intact", "other-model-metadata"])
+def test_predict_in_process_leaves_garbage_collection_on(model_copy, how):
+    """predict pauses the collector while it loads; a caller in the same process must get it back either way."""
+    import gc
+
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    if how != "intact":
+        damage(model_copy, how)
+    assert gc.isenabled()
+    result = CliRunner().invoke(cli, ["predict", "--model", str(model_copy), "--format", "jsonl", "Answer calls"])
+    assert gc.isenabled()
+    if how == "intact":
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["label"] in config.LABELS
+    else:
+        assert result.exit_code == 1
+        assert "does not match its metadata" in result.output
