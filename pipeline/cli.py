@@ -476,7 +476,7 @@ def predict(
         raise click.UsageError("give postings as arguments, or --input FILE (- for stdin)")
     if jobs == 0 or jobs < -1:
         raise click.BadParameter("must be a positive number or -1", param_hint="--jobs")
-    jobs = os.cpu_count() or 1 if jobs == -1 else jobs
+    jobs = (os.cpu_count() or 1) if jobs == -1 else jobs
     if output is not None and not output.parent.is_dir():
         raise DataError(f"output folder {output.parent} does not exist; create it first")
     output_format = output_format or _default_output_format(output)

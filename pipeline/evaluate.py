@@ -18,6 +18,7 @@ from sklearn.metrics import (
 )
 
 from pipeline import config
+from pipeline.decision import labels_at
 
 RELIABILITY_BINS = 10
 LENGTH_SLICE = "length"
@@ -63,7 +64,7 @@ def compute_metrics(labels: list[str] | pd.Series, p_kpo: np.ndarray, threshold:
     """Every metric of one evaluation set from its true labels and P(KPO)."""
     y_true = np.asarray(list(labels))
     p_kpo = np.asarray(p_kpo, dtype=float)
-    y_pred = np.where(p_kpo >= threshold, config.KPO, config.BPO)
+    y_pred = labels_at(p_kpo, threshold)
     y_positive = (y_true == config.POSITIVE_LABEL).astype(int)
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=list(config.LABELS), zero_division=0

@@ -13,6 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from pipeline import config
+from pipeline.decision import labels_at
 from pipeline.errors import ModelError
 from pipeline.files import atomic_path, sha256_file, write_text_atomic
 
@@ -156,7 +157,7 @@ class Model:
     def predict(self, texts: list[str], threshold: float | None = None) -> list[str]:
         """Labels by the stored (tuned) threshold on P(KPO), or by `threshold` when given."""
         cut = self.threshold if threshold is None else threshold
-        return [config.KPO if p >= cut else config.BPO for p in self.p_kpo(texts)]
+        return labels_at(self.p_kpo(texts), cut).tolist()
 
 
 def read_metadata(model_path: Path) -> dict:

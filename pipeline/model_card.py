@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline import config
+from pipeline.evaluate import RELIABILITY_BINS
+from pipeline.train import REVIEW_MAX_ACCURACY
 
 SET_DESCRIPTIONS = {
-    "validation": "grouped 5-fold cross-validation on the training split (held-out role families)",
+    "validation": "grouped {folds}-fold cross-validation on the training split (held-out role families)",
     "test": "held-out role families, generated (in-distribution)",
     "field": "hand-written postings, never trained on (our stand-in for real postings)",
 }
@@ -77,7 +79,7 @@ def render_model_card(metadata: dict, metrics: dict[str, dict], errors: pd.DataF
         "## Training data",
         "",
         f"- {data['rows']:,} generated postings (`{data['path']}`, SHA-256 `{data['sha256'][:16]}…`), built from "
-        "the project's hand-written catalogue of 38 service areas; see `data/README.md`.",
+        "the project's hand-written catalogue of service areas; see `data/README.md`.",
         "- Split by role family: no test posting's family or title is in training.",
         "",
         "## Model and parameters",
@@ -97,13 +99,16 @@ def render_model_card(metadata: dict, metrics: dict[str, dict], errors: pd.DataF
         f"| review band | ±{metadata['review_band']:.2f} |",
         "",
         "The threshold maximises macro-F1 on out-of-fold validation scores. The review band is the widest band "
-        "around it inside which validation accuracy is at most 90%: on validation it flags "
+        f"around it inside which validation accuracy is at most {REVIEW_MAX_ACCURACY:.0%}: on validation it flags "
         f"{_f(review.get('flagged_share'))} of postings and holds {_f(review.get('errors_caught_share'))} of "
         "the errors.",
         "",
         "## Metrics",
         "",
-        *[f"- **{name}**: {SET_DESCRIPTIONS.get(name, 'labelled file')}" for name in metrics],
+        *[
+            f"- **{name}**: {SET_DESCRIPTIONS.get(name, 'labelled file').format(folds=params['cv_folds'])}"
+            for name in metrics
+        ],
         "",
         *metric_rows(metrics),
         "",
@@ -113,7 +118,7 @@ def render_model_card(metadata: dict, metrics: dict[str, dict], errors: pd.DataF
         "### Calibration",
         "",
         f"Expected calibration error on validation before calibration {_f(calibration.get('validation_ece_before'))}, "
-        f"after {_f(calibration.get('validation_ece_after'))}. Per set (10 equal-width bins): "
+        f"after {_f(calibration.get('validation_ece_after'))}. Per set ({RELIABILITY_BINS} equal-width bins): "
         + ", ".join(f"{name} {_f(m['ece'])}" for name, m in metrics.items())
         + ". See `plots/reliability_diagram.png`.",
         "",

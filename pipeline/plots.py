@@ -30,11 +30,6 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: Path) -> None:
-    with atomic_path(path) as temporary:
-        fig.savefig(temporary, format="png", dpi=110, bbox_inches="tight")
-
-
 def write_plots(
     folder: Path, metrics: dict[str, dict], scores: dict[str, tuple[np.ndarray, np.ndarray]], top_ngrams: dict
 ) -> list[Path]:
@@ -113,6 +108,7 @@ def write_plots(
 
 def _finish(plt, fig, path: Path) -> Path:
     fig.tight_layout()
-    _save(fig, path)
+    with atomic_path(path) as temporary:
+        fig.savefig(temporary, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline import config
+from pipeline.decision import in_review_band, labels_at
 from pipeline.model import Model
 from pipeline.readers import Chunk
 
@@ -75,13 +76,15 @@ def score_chunk(model: Model, chunk: Chunk, options: ScoreOptions) -> list[dict]
     matrix = vectorizer.transform(texts)
     positive = list(classifier.classes_).index(config.POSITIVE_LABEL)
     p_kpo = classifier.predict_proba(matrix)[:, positive]
-    labels = [config.KPO if p >= options.threshold else config.BPO for p in p_kpo]
+    labels = labels_at(p_kpo, options.threshold).tolist()
     explanations = None
     if options.explain > 0:
         features, weights = linear_weights(model)
         explanations = explain_rows(features, weights, matrix.tocsr(), labels, options.explain)
+    rounded = [round(float(p), PROBABILITY_DIGITS) for p in p_kpo]
+    review = in_review_band(rounded, options.threshold, options.review_band).tolist()
     for position, index in enumerate(scorable):
-        kpo = round(float(p_kpo[position]), PROBABILITY_DIGITS)
+        kpo = rounded[position]
         row = rows[index]
         row.update(
             label=labels[position],
@@ -89,7 +92,7 @@ def score_chunk(model: Model, chunk: Chunk, options: ScoreOptions) -> list[dict]
             p_kpo=kpo,
             error=None,
         )
-        row[config.NEEDS_REVIEW_FIELD] = bool(abs(kpo - options.threshold) < options.review_band)
+        row[config.NEEDS_REVIEW_FIELD] = review[position]
         if explanations is not None:
             row[config.EXPLANATION_FIELD] = explanations[position]
     return rows

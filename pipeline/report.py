@@ -7,6 +7,7 @@ import pandas as pd
 
 from pipeline import config
 from pipeline.dataset import read_split
+from pipeline.decision import labels_at
 from pipeline.errors import DataError
 from pipeline.evaluate import LENGTH_SLICE, evaluate_frame
 from pipeline.model import Model
@@ -38,14 +39,13 @@ def score_sets(model: Model, sets: dict[str, pd.DataFrame]) -> dict[str, np.ndar
 def evaluate_sets(
     model: Model,
     sets: dict[str, pd.DataFrame],
-    p_kpo: dict[str, np.ndarray] | None = None,
+    p_kpo: dict[str, np.ndarray],
     by: tuple[str, ...] | None = None,
 ) -> dict:
-    """Every metric for each named labelled frame, sliced by `by` (default: the project's standard slices).
+    """Every metric for each named labelled frame from its P(KPO), sliced by `by` (default: the standard slices).
 
     Explicit `by` columns must exist in every set (`length` needs none); the defaults are used where present.
     """
-    p_kpo = p_kpo or score_sets(model, sets)
     results = {}
     for name, frame in sets.items():
         if by is None:
@@ -86,7 +86,7 @@ def error_table(model: Model, sets: dict[str, pd.DataFrame], p_kpo: dict[str, np
     vectorizer = model.pipeline.named_steps["tfidf"]
     frames = []
     for name, frame in sets.items():
-        predicted = np.where(p_kpo[name] >= model.threshold, config.KPO, config.BPO)
+        predicted = labels_at(p_kpo[name], model.threshold)
         wrong = np.flatnonzero(predicted != frame[config.LABEL_COLUMN].to_numpy())
         if not len(wrong):
             continue

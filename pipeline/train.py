@@ -14,6 +14,7 @@ from sklearn.pipeline import Pipeline
 
 from pipeline import config
 from pipeline.dataset import data_hash
+from pipeline.decision import in_review_band, labels_at
 from pipeline.evaluate import compute_metrics
 from pipeline.model import build_pipeline
 
@@ -107,11 +108,10 @@ def tune_threshold(labels: pd.Series, p_kpo: np.ndarray) -> float:
 
 def tune_review_band(labels: pd.Series, p_kpo: np.ndarray, threshold: float) -> float:
     """The widest band around the threshold inside which validation accuracy is at most REVIEW_MAX_ACCURACY."""
-    correct = np.asarray(labels) == np.where(p_kpo >= threshold, config.KPO, config.BPO)
-    distance = np.abs(p_kpo - threshold)
+    correct = np.asarray(labels) == labels_at(p_kpo, threshold)
     chosen = 0.0
     for band in np.round(np.arange(0.01, MAX_REVIEW_BAND + 1e-9, 0.01), 2):
-        inside = distance < band
+        inside = in_review_band(p_kpo, threshold, band)
         if inside.any() and correct[inside].mean() <= REVIEW_MAX_ACCURACY:
             chosen = float(band)
     return chosen
@@ -119,8 +119,8 @@ def tune_review_band(labels: pd.Series, p_kpo: np.ndarray, threshold: float) -> 
 
 def review_summary(labels: pd.Series, p_kpo: np.ndarray, threshold: float, band: float) -> dict:
     """How many validation postings the band flags, and what share of the errors it holds."""
-    wrong = np.asarray(labels) != np.where(p_kpo >= threshold, config.KPO, config.BPO)
-    inside = np.abs(p_kpo - threshold) < band
+    wrong = np.asarray(labels) != labels_at(p_kpo, threshold)
+    inside = in_review_band(p_kpo, threshold, band)
     return {
         "flagged_share": float(inside.mean()),
         "errors_caught_share": float(wrong[inside].sum() / wrong.sum()) if wrong.any() else None,

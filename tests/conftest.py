@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,8 +13,6 @@ from pipeline.catalogue import load_catalogue
 from pipeline.generate import generate_postings
 from pipeline.model import save_model
 from pipeline.train import fit
-
-CLI = [sys.executable, "-m", "pipeline"]
 
 
 @pytest.fixture(scope="session")

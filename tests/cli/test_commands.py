@@ -4,22 +4,13 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from console import SCRIPT, jsonl, run
 
 from pipeline import config
 
-SCRIPT = str(Path(sys.executable).with_name("bpo-kpo"))
 COMMANDS = ("prepare", "train", "tune", "evaluate", "report", "predict")
-
-
-def run(*args, stdin=None, cwd=None):
-    return subprocess.run([SCRIPT, *args], input=stdin, capture_output=True, text=True, cwd=cwd, timeout=300)
-
-
-def jsonl(stdout):
-    return [json.loads(line) for line in stdout.splitlines()]
 
 
 def test_help_for_every_command_and_version():

@@ -11,14 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
+from console import SCRIPT, jsonl, run
 
 from pipeline import config
-
-SCRIPT = str(Path(sys.executable).with_name("bpo-kpo"))
-
-
-def run(*args, stdin=None, timeout=300):
-    return subprocess.run([SCRIPT, *args], input=stdin, capture_output=True, text=True, timeout=timeout)
 
 
 def assert_error(result, code, pattern):
@@ -31,10 +26,6 @@ def assert_error(result, code, pattern):
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
     assert re.search(pattern, result.stderr), result.stderr
-
-
-def jsonl(stdout):
-    return [json.loads(line) for line in stdout.splitlines()]
 
 
 @pytest.fixture()

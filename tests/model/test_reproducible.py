@@ -2,17 +2,15 @@
 
 import pickle
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from console import SCRIPT
 
 from pipeline import config
 from pipeline.dataset import build_dataset
 from pipeline.train import train_model
-
-SCRIPT = str(Path(sys.executable).with_name("bpo-kpo"))
 
 
 def prepare_into(folder: Path, seed: int) -> None:
