@@ -90,6 +90,10 @@ def save_model(pipeline: Pipeline, path: Path, metadata: dict, model_format: str
     from datetime import UTC, datetime
 
     path = Path(path)
+    for _, step in pipeline.steps:
+        # TfidfVectorizer caches id(stop_words), a memory address that differs in every process, to skip a
+        # repeated check it redoes on first use anyway; without it, the same data gives the same model bytes.
+        vars(step).pop("_stop_words_id", None)
     with atomic_path(path) as temporary:
         if model_format == "skops":
             skops_io = _import_skops()

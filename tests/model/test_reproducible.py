@@ -2,6 +2,7 @@
 
 import pickle
 import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,3 +37,28 @@ def test_two_train_runs_give_identical_models_and_predictions(catalogue):
     assert np.array_equal(first.predict_proba(probes), second.predict_proba(probes))
     assert pickle.dumps(first, protocol=5) == pickle.dumps(second, protocol=5)
     assert first_meta == second_meta
+
+
+TRAIN_AND_SAVE = """
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from pipeline import config
+from pipeline.catalogue import load_catalogue
+from pipeline.dataset import build_dataset
+from pipeline.model import save_model
+from pipeline.train import train_model
+
+frame = build_dataset(load_catalogue(), config.PrepareParams(seed=9, n_postings=600))["train"]
+pipeline, metadata = train_model(frame, replace(config.TRAIN, cv_folds=3))
+save_model(pipeline, Path(sys.argv[1]), metadata)
+"""
+
+
+def test_training_in_two_processes_writes_the_same_model_bytes(tmp_path):
+    """Nothing process-specific (memory addresses, hash order) may reach the file, or its checksum would drift."""
+    paths = [tmp_path / f"model_{run}.joblib" for run in (1, 2)]
+    for path in paths:
+        subprocess.run([sys.executable, "-c", TRAIN_AND_SAVE, str(path)], check=True, capture_output=True)
+    assert paths[0].read_bytes() == paths[1].read_bytes()
