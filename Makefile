@@ -7,9 +7,11 @@ CLI := $(BIN)/bpo-kpo
 
 RAW_DATA := $(shell find data/raw -type f -not -name '.*' 2>/dev/null)
 CONFIG := pipeline/config.py
-PREPARE_CODE := $(CONFIG) pipeline/catalogue.py pipeline/generate.py pipeline/phrasing.py pipeline/dataset.py pipeline/readers.py
-TRAIN_CODE := $(CONFIG) pipeline/model.py pipeline/train.py pipeline/evaluate.py
-EVALUATE_CODE := $(CONFIG) pipeline/evaluate.py pipeline/report.py pipeline/plots.py pipeline/model_card.py pipeline/predict.py pipeline/model.py
+PREPARE_CODE := $(CONFIG) pipeline/catalogue.py pipeline/generate.py pipeline/phrasing.py pipeline/dataset.py pipeline/readers.py \
+	pipeline/audit.py pipeline/material.py
+TRAIN_CODE := $(CONFIG) pipeline/model.py pipeline/train.py pipeline/evaluate.py pipeline/scope.py pipeline/audit.py
+EVALUATE_CODE := $(CONFIG) pipeline/evaluate.py pipeline/report.py pipeline/plots.py pipeline/model_card.py pipeline/predict.py \
+	pipeline/model.py pipeline/invariance.py pipeline/scope.py
 
 SUMMARY := data/processed/summary.json
 MODEL := models/model.joblib

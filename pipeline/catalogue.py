@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import config
+from pipeline.audit import Lexicon, load_lexicon
 from pipeline.errors import DataError
 
 AREA_LISTS = ("duties", "requirements", "tools", "metrics", "ways_of_working")
@@ -65,12 +66,49 @@ class Area:
     families: tuple[Family, ...] = field(default_factory=tuple)
 
 
+REGISTER_LISTS = (
+    "qualification_paragraphs",
+    "qualification_items",
+    "working_conditions",
+    "culture_lines",
+    "neutral_duties",
+    "provider_intros",
+    "about_job_openers",
+)
+REGION_KEYS = ("locations", "pay", "bands", "unit")
+SENIORITY_LEVELS = ("junior", "mid", "senior")
+
+
+@dataclass(frozen=True)
+class Region:
+    """Where a posting is: its places, pay templates and pay bands by seniority (never by class)."""
+
+    region: str
+    locations: tuple[str, ...]
+    pay: tuple[str, ...]
+    bands: dict[str, tuple[int, int]]
+    unit: int
+
+
+@dataclass(frozen=True)
+class Register:
+    """The register shared by both classes: qualifications, blurbs by industry, conditions, regions and pay."""
+
+    lists: dict[str, tuple[str, ...]]
+    company_blurbs: dict[str, tuple[str, ...]]
+    degree_fields: dict[str, tuple[str, ...]]
+    regions: tuple[Region, ...]
+
+
 @dataclass(frozen=True)
 class Catalogue:
-    """All areas of both classes plus the class-neutral pool shared by both."""
+    """All areas of both classes plus the pools shared by both, the area settings and the function lexicon."""
 
     areas: tuple[Area, ...]
     neutral: dict[str, tuple[str, ...]]
+    register: Register | None = None
+    settings: dict[str, dict] = field(default_factory=dict)
+    lexicon: Lexicon | None = None
 
     @property
     def families(self) -> tuple[Family, ...]:
@@ -102,18 +140,23 @@ def _read_json(path: Path) -> dict:
 def parse_class_file(data: dict, where: str) -> list[Area]:
     """Turn one class file's JSON into areas, checking the schema."""
     label = data.get("label")
-    if label not in config.LABELS:
-        raise DataError(f"{where}: 'label' must be one of {', '.join(config.LABELS)}, got {label!r}")
+    if label not in config.CATALOGUE_LABELS:
+        raise DataError(f"{where}: 'label' must be one of {', '.join(config.CATALOGUE_LABELS)}, got {label!r}")
     areas = []
-    for area_data in data.get("areas") or []:
-        area_id = area_data.get("area")
+    for position, area_data in enumerate(data.get("areas") or [], start=1):
+        area_id = area_data.get("area") if isinstance(area_data, dict) else None
+        if not isinstance(area_id, str) or not area_id.strip():
+            raise DataError(f"{where}: area number {position} has no 'area' id")
         area_where = f"{where}, area {area_id!r}"
         families = []
-        for family_data in area_data.get("families") or []:
-            family_where = f"{area_where}, family {family_data.get('family')!r}"
+        for number, family_data in enumerate(area_data.get("families") or [], start=1):
+            family_id = family_data.get("family") if isinstance(family_data, dict) else None
+            if not isinstance(family_id, str) or not family_id.strip():
+                raise DataError(f"{area_where}: family number {number} has no 'family' id")
+            family_where = f"{area_where}, family {family_id!r}"
             families.append(
                 Family(
-                    family=str(family_data["family"]),
+                    family=family_id,
                     label=label,
                     area=area_id,
                     borderline=bool(family_data.get("borderline", False)),
@@ -142,11 +185,65 @@ def parse_neutral(data: dict, where: str) -> dict[str, tuple[str, ...]]:
     return {key: _require_list(data, key, where) for key in NEUTRAL_KEYS}
 
 
+def parse_register(data: dict, where: str) -> Register:
+    """Check the shared register pools and return them."""
+    lists = {key: _require_list(data, key, where) for key in REGISTER_LISTS}
+    blurbs = data.get("company_blurbs")
+    fields = data.get("degree_fields")
+    regions = data.get("regions")
+    if not isinstance(blurbs, dict) or not blurbs:
+        raise DataError(f"{where}: 'company_blurbs' must map industries to lists of blurbs")
+    if not isinstance(fields, dict) or not fields:
+        raise DataError(f"{where}: 'degree_fields' must map fields to lists of subjects")
+    if not isinstance(regions, dict) or not regions:
+        raise DataError(f"{where}: 'regions' must map region codes to places, pay templates and bands")
+    parsed_regions = []
+    for code, region in sorted(regions.items()):
+        missing = [key for key in REGION_KEYS if key not in region]
+        if missing:
+            raise DataError(f"{where}, region {code!r}: missing {', '.join(missing)}")
+        bands = region["bands"]
+        if sorted(bands) != sorted(SENIORITY_LEVELS):
+            raise DataError(f"{where}, region {code!r}: 'bands' needs exactly {', '.join(SENIORITY_LEVELS)}")
+        parsed_regions.append(
+            Region(
+                region=code,
+                locations=_require_list(region, "locations", f"{where}, region {code!r}"),
+                pay=_require_list(region, "pay", f"{where}, region {code!r}"),
+                bands={level: (int(low), int(high)) for level, (low, high) in bands.items()},
+                unit=int(region["unit"]),
+            )
+        )
+    return Register(
+        lists=lists,
+        company_blurbs={k: _require_list(blurbs, k, f"{where}, company_blurbs") for k in sorted(blurbs)},
+        degree_fields={k: _require_list(fields, k, f"{where}, degree_fields") for k in sorted(fields)},
+        regions=tuple(parsed_regions),
+    )
+
+
+def parse_settings(data: dict, where: str, areas: list[Area], register: Register) -> dict[str, dict]:
+    """Every area needs known industries and a known field of study, so its postings are framed coherently."""
+    settings = data.get("areas")
+    if not isinstance(settings, dict):
+        raise DataError(f"{where}: needs an 'areas' object")
+    for area in areas:
+        entry = settings.get(area.area)
+        if not isinstance(entry, dict):
+            raise DataError(f"{where}: no settings for area {area.area!r}")
+        unknown = [i for i in entry.get("industries", []) if i not in register.company_blurbs]
+        if not entry.get("industries") or unknown:
+            raise DataError(f"{where}, area {area.area!r}: industries must be known blurb industries: {unknown}")
+        if entry.get("field") not in register.degree_fields:
+            raise DataError(f"{where}, area {area.area!r}: unknown field {entry.get('field')!r}")
+    return settings
+
+
 def load_catalogue(catalogue_dir: Path = config.CATALOGUE_DIR) -> Catalogue:
-    """Read every class file (all JSON files but the neutral pool) and the neutral pool."""
+    """Read every class file, the neutral pool, the shared register, the area settings and the lexicon."""
     catalogue_dir = Path(catalogue_dir)
     neutral_path = catalogue_dir / config.NEUTRAL_POOL_PATH.name
-    class_paths = sorted(p for p in catalogue_dir.glob("*.json") if p.name != neutral_path.name)
+    class_paths = sorted(p for p in catalogue_dir.glob("*.json") if p.name not in config.CATALOGUE_SUPPORT_FILES)
     if not class_paths:
         raise DataError(f"no catalogue files in {catalogue_dir}")
     areas: list[Area] = []
@@ -159,13 +256,18 @@ def load_catalogue(catalogue_dir: Path = config.CATALOGUE_DIR) -> Catalogue:
         if repeated:
             raise DataError(f"catalogue: {kind} ids used more than once: {', '.join(repeated)}")
     neutral = parse_neutral(_read_json(neutral_path), str(neutral_path))
-    return Catalogue(areas=tuple(areas), neutral=neutral)
+    register_path = catalogue_dir / config.REGISTER_POOL_PATH.name
+    register = parse_register(_read_json(register_path), str(register_path))
+    settings_path = catalogue_dir / config.AREA_SETTINGS_PATH.name
+    settings = parse_settings(_read_json(settings_path), str(settings_path), areas, register)
+    lexicon = load_lexicon(catalogue_dir / config.FUNCTION_TERMS_PATH.name)
+    return Catalogue(areas=tuple(areas), neutral=neutral, register=register, settings=settings, lexicon=lexicon)
 
 
 def breadth_counts(catalogue: Catalogue) -> dict[str, int]:
     """Count what the catalogue covers: areas per class, distinct titles and distinct duty/requirement phrases."""
     counts: dict[str, int] = {}
-    for label in config.LABELS:
+    for label in config.CATALOGUE_LABELS:
         counts[f"areas_{label}"] = sum(1 for a in catalogue.areas if a.label == label)
         counts[f"families_{label}"] = sum(len(a.families) for a in catalogue.areas if a.label == label)
     counts["borderline_families"] = sum(1 for f in catalogue.families if f.borderline)

@@ -122,26 +122,85 @@ def _say(message: str) -> None:
     help="Folder of the hand-written field set (evaluated, never trained on).",
 )
 @path_option(
+    "--challenge",
+    "challenge_dir",
+    default=config.CHALLENGE_DIR,
+    help="Folder of the challenge set (JSONL; evaluated and perturbed, never trained on).",
+)
+@path_option(
     "--output-dir",
     default=config.PROCESSED_DIR,
-    help="Where train.csv, test.csv, field.csv and summary.json are written.",
+    help="Where train.csv, test.csv, field.csv, challenge.csv and summary.json are written.",
 )
-def prepare(seed, n_postings, test_size, borderline_share, catalogue_dir, labelled_dir, field_dir, output_dir) -> None:
-    """Build the labelled dataset from data/raw into train, test and field splits."""
+@click.option(
+    "--allow-shortcuts",
+    is_flag=True,
+    help="Report words that tie one class without being function terms, but do not stop on them.",
+)
+def prepare(
+    seed,
+    n_postings,
+    test_size,
+    borderline_share,
+    catalogue_dir,
+    labelled_dir,
+    field_dir,
+    challenge_dir,
+    output_dir,
+    allow_shortcuts,
+) -> None:
+    """Build the labelled dataset from data/raw into train, test and field splits, and audit it for shortcuts.
+
+    The shortcut audit checks every word and bigram in at least 1% of either class's training postings: one
+    whose frequency differs more than threefold between the classes must be a function term of the lexicon.
+    """
+    from pipeline.audit import audit_data, class_frequencies, format_data_audit, shortcut_message
     from pipeline.catalogue import breadth_counts, load_catalogue
-    from pipeline.dataset import build_dataset, load_field_set, load_user_postings, summarise
+    from pipeline.dataset import (
+        build_dataset,
+        in_scope,
+        load_challenge_set,
+        load_field_set,
+        load_user_postings,
+        summarise,
+    )
     from pipeline.files import atomic_path, write_text_atomic
 
     params = config.PrepareParams(
         seed=seed, n_postings=n_postings, test_size=test_size, borderline_share=borderline_share
     )
     catalogue = load_catalogue(catalogue_dir)
-    splits = build_dataset(catalogue, params, load_user_postings(labelled_dir), load_field_set(field_dir))
+    splits = build_dataset(
+        catalogue,
+        params,
+        load_user_postings(labelled_dir),
+        load_field_set(field_dir),
+        load_challenge_set(challenge_dir),
+    )
+    train_split = in_scope(splits["train"])
+    audit = audit_data(
+        class_frequencies(
+            train_split[config.TEXT_COLUMN].tolist(),
+            train_split[config.LABEL_COLUMN].tolist(),
+            catalogue.lexicon.masked,
+        ),
+        catalogue.lexicon,
+    )
+    click.echo(format_data_audit(audit))
+    if audit["n_shortcuts"]:
+        if not allow_shortcuts:
+            raise DataError(shortcut_message(audit))
+        _say("Warning: " + shortcut_message(audit))
     output_dir.mkdir(parents=True, exist_ok=True)
     for name, frame in splits.items():
         with atomic_path(output_dir / f"{name}.csv") as temporary:
             frame.to_csv(temporary, index=False, lineterminator="\n")
-    summary = {"params": asdict(params), "breadth": breadth_counts(catalogue), "splits": summarise(splits)}
+    summary = {
+        "params": asdict(params),
+        "breadth": breadth_counts(catalogue),
+        "splits": summarise(splits),
+        "shortcut_audit": audit,
+    }
     write_text_atomic(output_dir / config.DATASET_SUMMARY_PATH.name, json.dumps(summary, indent=2) + "\n")
     click.echo("breadth: " + ", ".join(f"{k}={v}" for k, v in summary["breadth"].items()))
     for name, counts in summary["splits"].items():
@@ -205,8 +264,10 @@ def prepare(seed, n_postings, test_size, borderline_share, catalogue_dir, labell
 @click.option("--jobs", type=int, default=2, show_default=True, help="Processes for the cross-validation.")
 def train(data_path, model_path, model_format, seed, ngram_max, min_df, C, class_weight, calibration, jobs) -> None:
     """Fit the TF-IDF + logistic-regression Pipeline and save it with its metadata."""
-    from pipeline.dataset import read_split
-    from pipeline.model import save_model
+    from pipeline.audit import load_lexicon
+    from pipeline.dataset import in_scope, read_split
+    from pipeline.model import save_model, scope_path
+    from pipeline.scope import train_scope_model
     from pipeline.train import train_model
 
     params = replace(
@@ -217,9 +278,11 @@ def train(data_path, model_path, model_format, seed, ngram_max, min_df, C, class
         C=C,
         class_weight=None if class_weight == "none" else class_weight,
         calibration=calibration,
+        masked_words=tuple(sorted(load_lexicon().masked)),
     )
-    frame = read_split(data_path)
-    _say(f"training on {len(frame)} postings from {data_path}")
+    everything = read_split(data_path)
+    frame = in_scope(everything)
+    _say(f"training on {len(frame)} BPO/KPO postings from {data_path}")
     started = time.perf_counter()
     pipeline, metadata = train_model(frame, params, n_jobs=jobs)
     metadata["training_data"]["path"] = _relative(data_path)
@@ -228,6 +291,16 @@ def train(data_path, model_path, model_format, seed, ngram_max, min_df, C, class
     model_path.parent.mkdir(parents=True, exist_ok=True)
     saved = save_model(pipeline, model_path, metadata, model_format)
     _say(f"trained in {time.perf_counter() - started:.1f}s; wrote {model_path} ({model_path.stat().st_size:,} bytes)")
+    if (everything[config.LABEL_COLUMN] == config.NEITHER).any():
+        _say(f"training the scope model on all {len(everything)} postings (out of scope: NEITHER)")
+        scope_pipeline, scope_metadata = train_scope_model(everything, params, n_jobs=jobs)
+        scope_metadata["training_data"]["path"] = _relative(data_path)
+        save_model(scope_pipeline, scope_path(model_path), scope_metadata, model_format)
+        figures = scope_metadata["metrics"]["validation_grouped_cv"]
+        click.echo(
+            f"scope (held-out families and forms): out-of-scope recall {figures['out_of_scope_recall']:.3f}, "
+            f"in-scope flagged {figures['in_scope_flagged_share']:.3f}; threshold {scope_metadata['threshold']:.2f}"
+        )
     click.echo(
         f"validation (grouped CV on held-out families): accuracy {validation['accuracy']:.3f}, "
         f"macro-F1 {validation['macro_f1']:.3f}, ECE {validation['ece']:.3f}; "
@@ -248,21 +321,28 @@ def _relative(path: Path) -> str:
 @path_option("--output", default=config.TUNING_PATH, help="Where to write every configuration's grouped-CV score.")
 @click.option("--jobs", type=int, default=-1, show_default=True, help="Processes for the search (-1: all cores).")
 def tune(data_path, output, jobs) -> None:
-    """Search TF-IDF and logistic-regression parameters by grouped cross-validation."""
-    from pipeline.dataset import read_split
+    """Search TF-IDF and logistic-regression parameters by cross-validation holding out areas and forms."""
+    from pipeline.audit import load_lexicon
+    from pipeline.dataset import in_scope, read_split
     from pipeline.files import write_text_atomic
     from pipeline.train import params_from_search, tune_parameters
 
-    frame = read_split(data_path)
+    frame = in_scope(read_split(data_path))
     n_configs = 1
     for values in config.TUNING_GRID.values():
         n_configs *= len(values)
     _say(f"searching {n_configs} configurations x {config.TRAIN.cv_folds} grouped folds on {len(frame)} postings")
-    result = tune_parameters(frame, config.TRAIN, n_jobs=jobs)
+    params = replace(config.TRAIN, masked_words=tuple(sorted(load_lexicon().masked)))
+    result = tune_parameters(frame, params, n_jobs=jobs)
     output.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(output, json.dumps(result, indent=2) + "\n")
+    click.echo(f"{'areas held out':>20} {'forms held out':>20}  parameters")
     for row in result["results"][:10]:
-        click.echo(f"{row['mean_macro_f1']:.4f} ± {row['std_macro_f1']:.4f}  {row['params']}")
+        click.echo(
+            f"{row['area_macro_f1']:.4f} ± {row['area_std']:.4f}   {row['form_macro_f1']:.4f} ± {row['form_std']:.4f}  "
+            f"{row['params']}"
+        )
+    click.echo(f"chosen ({result['rule']}): {result['best']['params']}")
     best = params_from_search(result["best"], config.TRAIN)
     changed = {k: v for k, v in asdict(best).items() if getattr(config.TRAIN, k) != v}
     _say(f"wrote {output}; to adopt the best, set in pipeline/config.py TrainParams: {changed or 'nothing to change'}")
@@ -345,20 +425,35 @@ def evaluate(
 @model_option
 @path_option("--output", default=config.METRICS_PATH, help="Where to write every metric of every evaluation set.")
 @path_option("--errors", "errors_path", default=config.ERRORS_PATH, help="Where to write the misclassified rows.")
+@path_option(
+    "--scope-errors", "scope_errors_path", default=config.SCOPE_ERRORS_PATH, help="Where to write the scope mistakes."
+)
 @path_option("--plots", "plots_dir", default=config.PLOTS_DIR, help="Folder for the PNG plots.")
 @path_option("--model-card", "card_path", default=config.MODEL_CARD_PATH, help="Where to write the model card.")
-def report(model_path, output, errors_path, plots_dir, card_path) -> None:
-    """Evaluate the test split and field set; write metrics, errors, plots and the model card (make train)."""
+def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_path) -> None:
+    """Evaluate the test split, field set and challenge set; audit the model for shortcuts and run the invariance
+    suite; write metrics, errors, plots and the model card (make train)."""
+    from pipeline.audit import load_lexicon
+    from pipeline.dataset import read_split
     from pipeline.evaluate import format_report, format_summary
     from pipeline.files import atomic_path, write_text_atomic
+    from pipeline.invariance import failing_families, format_table, load_perturbations
     from pipeline.model import load_model
     from pipeline.model_card import render_model_card
     from pipeline.plots import write_plots
     from pipeline.report import (
+        all_evaluation_sets,
         default_evaluation_sets,
         error_table,
         evaluate_sets,
+        format_model_audit,
+        format_scope,
+        invariance_results,
         label_scores,
+        model_audit,
+        review_results,
+        scope_error_table,
+        scope_results,
         score_sets,
         top_ngrams,
     )
@@ -367,17 +462,32 @@ def report(model_path, output, errors_path, plots_dir, card_path) -> None:
     sets = default_evaluation_sets()
     p_kpo = score_sets(model, sets)
     results = {"validation": model.metrics["validation_grouped_cv"]} | evaluate_sets(model, sets, p_kpo)
+    for name, review in review_results(model, sets, p_kpo).items():
+        results[name]["review"] = review
+    invariance = invariance_results(model, sets, load_perturbations())
+    everything = all_evaluation_sets()
+    scope = scope_results(model, everything)
+    scope_errors = scope_error_table(model, everything)
+    audit = model_audit(model, read_split(config.TRAIN_PATH), load_lexicon())
     errors = error_table(model, sets, p_kpo)
     ngrams = top_ngrams(model)
     write_plots(plots_dir, {name: results[name] for name in sets}, label_scores(sets, p_kpo), ngrams)
     with atomic_path(errors_path) as temporary:
         errors.to_csv(temporary, index=False, lineterminator="\n")
-    write_text_atomic(output, json.dumps(results, indent=2) + "\n")
-    write_text_atomic(card_path, render_model_card(model.metadata, results, errors, ngrams))
+    document = {"sets": results, "scope": scope, "invariance": invariance, "model_shortcut_audit": audit}
+    with atomic_path(scope_errors_path) as temporary:
+        scope_errors.to_csv(temporary, index=False, lineterminator="\n")
+    write_text_atomic(output, json.dumps(document, indent=2) + "\n")
+    write_text_atomic(card_path, render_model_card(model.metadata, document, errors, ngrams))
     click.echo("\n\n".join(format_report(name, metrics) for name, metrics in results.items()))
     click.echo("\nsummary (accuracy of borderline and clear-cut postings where the set marks them):")
     click.echo(format_summary(results))
+    click.echo("\n" + format_scope(scope))
+    click.echo("\n" + format_model_audit(audit))
+    click.echo("\n" + format_table(invariance))
     _say(f"wrote {output}, {errors_path} ({len(errors)} rows), {card_path} and plots in {plots_dir}")
+    if failing_families(invariance):
+        _say("Warning: some perturbation families exceed the invariance limits (see the table above)")
 
 
 # -- predict ---------------------------------------------------------------------------------------------------

@@ -40,6 +40,13 @@ def deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.loc[~keys.duplicated()].reset_index(drop=True)
 
 
+def parse_flag(value) -> bool:
+    """One reading of yes/no fields wherever they come from: JSON booleans, and "true"/"yes"/"1" in any case."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("true", "yes", "1", "y")
+
+
 def load_field_set(field_dir: Path = config.FIELD_DIR) -> pd.DataFrame:
     """Read the hand-written field set (every JSONL/CSV in `field_dir`); it is evaluated, never trained on."""
     paths = sorted(p for p in Path(field_dir).glob("*") if p.suffix in (".jsonl", ".csv"))
@@ -49,9 +56,34 @@ def load_field_set(field_dir: Path = config.FIELD_DIR) -> pd.DataFrame:
     frame = pd.concat(frames, ignore_index=True)
     _check_ids(frame, "the field set")
     frame[config.TEXT_COLUMN] = frame[config.TEXT_COLUMN].map(clean_text)
-    frame[config.BORDERLINE_COLUMN] = frame[config.BORDERLINE_COLUMN].astype(bool)
+    frame[config.BORDERLINE_COLUMN] = frame[config.BORDERLINE_COLUMN].map(parse_flag)
     frame[config.SOURCE_COLUMN] = config.SOURCE_FIELD
     return frame[list(FIELD_COLUMNS) + [config.SOURCE_COLUMN]]
+
+
+CHALLENGE_COLUMNS = (*FIELD_COLUMNS, config.TITLE_COLUMN, config.SOURCE_COLUMN)
+
+
+def load_challenge_set(challenge_dir: Path = config.CHALLENGE_DIR) -> pd.DataFrame:
+    """Read the challenge set: postings written apart from the generator, evaluated and perturbed, never trained on.
+
+    Its files keep the title apart from the body; the text scored is the title line, then the body, as a
+    posting reads. Clarity becomes the borderline flag and the register the form.
+    """
+    paths = sorted(Path(challenge_dir).glob("*.jsonl")) if Path(challenge_dir).is_dir() else []
+    if not paths:
+        return pd.DataFrame(columns=list(CHALLENGE_COLUMNS))
+    frame = pd.concat([pd.read_json(path, lines=True, dtype=False) for path in paths], ignore_index=True)
+    _check_ids(frame, f"the challenge set in {challenge_dir}")
+    titles = frame[config.TITLE_COLUMN].fillna("").astype(str).map(clean_text)
+    bodies = frame[config.CHALLENGE_BODY_COLUMN].fillna("").astype(str).map(clean_text)
+    frame[config.TEXT_COLUMN] = [f"{t}\n{b}" if t else b for t, b in zip(titles, bodies, strict=True)]
+    frame[config.TITLE_COLUMN] = titles
+    frame[config.BORDERLINE_COLUMN] = frame[config.CHALLENGE_CLARITY_COLUMN] == "borderline"
+    frame[config.FORM_COLUMN] = frame[config.CHALLENGE_REGISTER_COLUMN]
+    frame[config.AREA_COLUMN] = frame.get("policy_rule", "")
+    frame[config.SOURCE_COLUMN] = config.SOURCE_CHALLENGE
+    return frame[list(CHALLENGE_COLUMNS)]
 
 
 def load_user_postings(user_dir: Path = config.USER_LABELLED_DIR) -> pd.DataFrame:
@@ -79,7 +111,7 @@ def load_user_postings(user_dir: Path = config.USER_LABELLED_DIR) -> pd.DataFram
     for column in config.DATASET_COLUMNS:
         if column not in frame:
             frame[column] = ""
-    frame[config.BORDERLINE_COLUMN] = frame[config.BORDERLINE_COLUMN].map(lambda v: str(v).lower() == "true")
+    frame[config.BORDERLINE_COLUMN] = frame[config.BORDERLINE_COLUMN].map(parse_flag)
     frame[config.SOURCE_COLUMN] = config.SOURCE_USER
     return frame[list(config.DATASET_COLUMNS)]
 
@@ -106,7 +138,8 @@ def group_split(frame: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.Da
     """
     rng = random.Random(seed)
     test_groups: set[str] = set()
-    for label in config.LABELS:
+    present = [label for label in config.CATALOGUE_LABELS if (frame[config.LABEL_COLUMN] == label).any()]
+    for label in [*config.LABELS, *(label for label in present if label not in config.LABELS)]:
         rows = frame[frame[config.LABEL_COLUMN] == label]
         if len(rows) < MIN_ROWS_PER_CLASS or rows[config.GROUP_COLUMN].nunique() < 2:
             raise DataError(
@@ -150,23 +183,36 @@ def build_dataset(
     params: config.PrepareParams,
     user_postings: pd.DataFrame | None = None,
     field_set: pd.DataFrame | None = None,
+    challenge_set: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Return the train and test splits (and the field set, cleaned) from the catalogue and users' postings."""
-    generated = generate_postings(catalogue, params.n_postings, params.seed, params.borderline_share)
+    """Return the train and test splits, the field set and the challenge set (cleaned), leak-free.
+
+    No training posting is a near-copy of a test, field or challenge posting.
+    """
+    generated = generate_postings(
+        catalogue,
+        params.n_postings,
+        params.seed,
+        params.borderline_share,
+        n_out_of_scope=round(params.n_postings * params.out_of_scope_share),
+    )
     frames = [generated] + ([user_postings] if user_postings is not None and len(user_postings) else [])
     data = pd.concat(frames, ignore_index=True)
     data[config.TEXT_COLUMN] = data[config.TEXT_COLUMN].map(clean_text)
     data = deduplicate(data)
     train, test = group_split(data, params.test_size, params.seed)
     field = field_set if field_set is not None else pd.DataFrame(columns=list(FIELD_COLUMNS))
-    train = remove_overlap(train, pd.concat([test, field], ignore_index=True))
-    return {"train": train, "test": test, "field": field}
+    challenge = challenge_set if challenge_set is not None else pd.DataFrame(columns=list(CHALLENGE_COLUMNS))
+    train = remove_overlap(train, pd.concat([test, field, challenge], ignore_index=True))
+    return {"train": train, "test": test, "field": field, "challenge": challenge}
 
 
 def summarise(splits: dict[str, pd.DataFrame]) -> dict[str, dict[str, int]]:
     """Rows per label for each split."""
     return {
-        name: {label: int((frame[config.LABEL_COLUMN] == label).sum()) for label in config.LABELS}
+        name: {
+            str(label): int(count) for label, count in frame[config.LABEL_COLUMN].value_counts().sort_index().items()
+        }
         | {"total": len(frame)}
         for name, frame in splits.items()
     }
@@ -179,10 +225,15 @@ def read_split(path: Path) -> pd.DataFrame:
         raise DataError(f"{path} does not exist; run `bpo-kpo prepare` (or `make data`) first")
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     if config.BORDERLINE_COLUMN in frame:
-        frame[config.BORDERLINE_COLUMN] = frame[config.BORDERLINE_COLUMN].str.lower() == "true"
+        frame[config.BORDERLINE_COLUMN] = frame[config.BORDERLINE_COLUMN].map(parse_flag)
     if config.GROUP_COLUMN not in frame:
         frame[config.GROUP_COLUMN] = frame.index.astype(str)
     return frame
+
+
+def in_scope(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows labelled BPO or KPO: the only ones the BPO/KPO model trains on and is measured on."""
+    return frame[frame[config.LABEL_COLUMN].isin(config.LABELS)].reset_index(drop=True)
 
 
 def data_hash(frame: pd.DataFrame) -> str:

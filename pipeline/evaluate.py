@@ -18,9 +18,11 @@ from sklearn.metrics import (
 )
 
 from pipeline import config
-from pipeline.decision import labels_at
+from pipeline.decision import in_review_band, labels_at
 
 RELIABILITY_BINS = 10
+# Mistakes at or above this confidence are the ones a user cannot catch by looking at the probability.
+HIGH_CONFIDENCE = 0.97
 LENGTH_SLICE = "length"
 # Word-count buckets for `--by length`: occupation-style lines, snippets, short ads, full ads.
 LENGTH_BUCKETS = ((0, 30, "0-29 words"), (30, 100, "30-99 words"), (100, 250, "100-249 words"),
@@ -60,6 +62,26 @@ def expected_calibration_error(y_positive: np.ndarray, p_positive: np.ndarray, b
     return float(sum(gaps))
 
 
+def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float] | None:
+    """The 95% Wilson score interval of a proportion: honest for small sets and for rates near 0 or 1."""
+    if n == 0:
+        return None
+    rate = successes / n
+    centre = (rate + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def confidence_profile(correct: np.ndarray, p_kpo: np.ndarray) -> dict:
+    """How sure the model is when it is wrong: the shares that matter for trusting a probability."""
+    confidence = np.maximum(p_kpo, 1 - p_kpo)
+    n = max(len(p_kpo), 1)
+    return {
+        "wrong_at_high_confidence_share": float(((~correct) & (confidence >= HIGH_CONFIDENCE)).sum() / n),
+        "beyond_0_99_share": float((confidence > 0.99).sum() / n),
+    }
+
+
 def compute_metrics(labels: list[str] | pd.Series, p_kpo: np.ndarray, threshold: float = 0.5) -> dict:
     """Every metric of one evaluation set from its true labels and P(KPO)."""
     y_true = np.asarray(list(labels))
@@ -70,10 +92,12 @@ def compute_metrics(labels: list[str] | pd.Series, p_kpo: np.ndarray, threshold:
         y_true, y_pred, labels=list(config.LABELS), zero_division=0
     )
     both_classes = len(set(y_true)) == 2
+    correct = y_true == y_pred
     metrics = {
         "n": len(y_true),
         "threshold": float(threshold),
         "accuracy": float(accuracy_score(y_true, y_pred)) if len(y_true) else float("nan"),
+        "accuracy_ci95": wilson_interval(int(correct.sum()), len(y_true)),
         # Macro over the classes present, so a one-class slice that is all right scores 1, not 0.5.
         "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)) if len(y_true) else float("nan"),
         "per_class": {
@@ -97,6 +121,7 @@ def compute_metrics(labels: list[str] | pd.Series, p_kpo: np.ndarray, threshold:
         "brier": float(brier_score_loss(y_positive, p_kpo)) if len(y_true) else None,
         "ece": expected_calibration_error(y_positive, p_kpo),
         "reliability": reliability_table(y_positive, p_kpo),
+        **confidence_profile(correct, p_kpo),
     }
     return metrics
 
@@ -173,12 +198,29 @@ def format_report(name: str, metrics: dict) -> str:
 
 def format_summary(results: dict[str, dict]) -> str:
     """One line per evaluation set, side by side: the figures to compare in-distribution and field results."""
-    lines = [f"{'set':<12} {'n':>6} {'accuracy':>9} {'macro-F1':>9} {'borderline':>11} {'clear-cut':>10} {'ECE':>6}"]
+    lines = [
+        f"{'set':<12} {'n':>6} {'accuracy':>9} {'95% CI':>13} {'macro-F1':>9} {'borderline':>11} {'clear-cut':>10} "
+        f"{'ECE':>6} {'wrong@.97':>10}"
+    ]
     for name, m in results.items():
         parts = m.get("slices", {}).get("borderline", {})
         near, clear = parts.get("True", {}).get("accuracy"), parts.get("False", {}).get("accuracy")
+        interval = m.get("accuracy_ci95")
+        ci = f"{interval[0]:.3f}-{interval[1]:.3f}" if interval else "n/a"
+        wrong = m.get("wrong_at_high_confidence_share")
         lines.append(
-            f"{name:<12} {m['n']:>6} {_number(m['accuracy']):>9} {_number(m['macro_f1']):>9} "
-            f"{_number(near):>11} {_number(clear):>10} {_number(m['ece']):>6}"
+            f"{name:<12} {m['n']:>6} {_number(m['accuracy']):>9} {ci:>13} {_number(m['macro_f1']):>9} "
+            f"{_number(near):>11} {_number(clear):>10} {_number(m['ece']):>6} {_number(wrong):>10}"
         )
     return "\n".join(lines)
+
+
+def review_summary(labels: pd.Series, p_kpo: np.ndarray, threshold: float, band: float) -> dict:
+    """How many validation postings the band flags, and what share of the errors it holds."""
+    wrong = np.asarray(labels) != labels_at(p_kpo, threshold)
+    inside = in_review_band(p_kpo, threshold, band)
+    return {
+        "flagged_share": float(inside.mean()),
+        "errors_caught_share": float(wrong[inside].sum() / wrong.sum()) if wrong.any() else None,
+        "accuracy_outside": float((~wrong[~inside]).mean()) if (~inside).any() else None,
+    }

@@ -3,29 +3,46 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from pipeline import config
-from pipeline.catalogue import Area, Catalogue, Family
-from pipeline.phrasing import capitalise, inflect, join_list, sentence, starts_with_verb
+from pipeline.catalogue import Area, Catalogue, Family, Region
+from pipeline.material import FamilyMaterial, SharedMaterial, build_material
+from pipeline.phrasing import capitalise, indefinite, inflect, join_list, sentence, starts_with_verb
 
 # Seniority is drawn from one pool for both labels: the label policy says seniority never changes the class.
-SENIORITY_PREFIXES = ("Senior", "Junior", "Lead", "Principal", "Associate", "Trainee", "Graduate", "Entry-Level",
-                      "Experienced")  # fmt: skip
-SENIORITY_SUFFIXES = (" I", " II", " III", " - Entry Level", " (Mid-Level)", " - 12 Month Contract")
+SENIORITY_PREFIXES = {
+    "Senior": "senior", "Lead": "senior", "Principal": "senior", "Head of": "senior", "Experienced": "mid",
+    "Junior": "junior", "Associate": "junior", "Trainee": "junior", "Graduate": "junior", "Entry-Level": "junior",
+}  # fmt: skip
+SENIORITY_SUFFIXES = {" I": "junior", " II": "mid", " III": "senior", " - Entry Level": "junior",
+                      " (Mid-Level)": "mid", " - 12 Month Contract": "mid", " Manager": "senior"}  # fmt: skip
 REF_LETTERS = "ABCDEFGHJKLMNPRSTVWXYZ"
 BULLETS = ("- ", "• ", "* ", "– ", "· ", "")
 FORM_WEIGHTS = {
-    "occupation": 0.14,
-    "snippet": 0.16,
-    "short_ad": 0.18,
-    "listing": 0.14,
-    "full_ad": 0.28,
-    "agency_ad": 0.10,
+    "occupation": 0.08,
+    "occupation_profile": 0.08,
+    "snippet": 0.12,
+    "short_ad": 0.13,
+    "listing": 0.10,
+    "full_ad": 0.16,
+    "careers_page": 0.13,
+    "agency_ad": 0.08,
+    "outsourcing_ad": 0.07,
+    "feed": 0.05,
 }
+# Share of a posting's duties and requirements drawn from its own family; the rest come from the shared pools,
+# the same for both classes, as real ads mix role-specific lines with generic ones.
+FAMILY_DUTY_SHARE = 0.65
+FAMILY_REQUIREMENT_SHARE = 0.45
+# How often the header and body name the job: often they do not.
+TITLE_SHOWN = 0.7
+# Chance that each shared register block joins a posting that has room for it; one rate for both classes.
+REGISTER_RATE = 0.4
 
 
 @dataclass
@@ -34,49 +51,93 @@ class Posting:
 
     family: Family
     area: Area
+    own: FamilyMaterial
+    shared: SharedMaterial
+    catalogue: Catalogue
     title: str
+    seniority: str
     company: str
+    industry: str
+    region: Region
     location: str
     rng: random.Random
     known_verbs: frozenset[str]
+    title_shown: bool = True
     neutral_parts: list[str] = field(default_factory=list)
 
     # -- drawing material ---------------------------------------------------------------------------------
-    def neutral(self, key: str, pool: dict[str, tuple[str, ...]]) -> str:
-        """Draw one item from the shared pool, fill its placeholders and remember it as neutral text."""
-        template = self.rng.choice(pool[key])
-        text = fill(template, self)
+    def neutral(self, key: str, pool: dict[str, tuple[str, ...]] | None = None, agency: bool = False) -> str:
+        """Draw one item from a shared list, fill its placeholders and remember it as neutral text.
+
+        "Our client" belongs to agency ads only, and a line naming the title only to postings that show it.
+        """
+        items = (pool or self.catalogue.neutral)[key]
+        choices = [i for i in items if agency or "our client" not in i.lower()]
+        if not self.title_shown:
+            choices = [i for i in choices if "{title}" not in i] or choices
+        template = self.rng.choice(choices or list(items))
+        return self.remember(fill(template, self), template)
+
+    def remember(self, text: str, template: str = "") -> str:
         # The title is the role's own signal, not shared material: keep it out of the neutral record.
         self.neutral_parts.append(text.replace(self.title, "").strip() if "{title}" in template else text)
         return text
 
-    def duties(self, count: int, generic: tuple[str, ...]) -> list[str]:
-        """Role duties, mostly from the family, some area-wide, an occasional generic office duty."""
-        family_share = max(1, round(count * 0.7))
-        chosen = sample(self.rng, self.family.duties, family_share)
-        chosen += sample(self.rng, self.area.duties, count - family_share)
-        if self.rng.random() < 0.3:
-            extra = self.rng.choice(generic)
-            self.neutral_parts.append(extra)
-            chosen.insert(self.rng.randrange(len(chosen) + 1), extra)
+    def register(self, key: str) -> str:
+        """One item of the shared register pools."""
+        return self.remember(fill(self.rng.choice(self.catalogue.register.lists[key]), self))
+
+    def blurb(self, agency: bool = False) -> str:
+        """A company blurb from the employer's own industry, so the framing fits the role."""
+        pool = self.catalogue.register.company_blurbs[self.industry]
+        text = fill(self.rng.choice(pool), self)
+        if agency:
+            text = capitalise(text.replace(self.company, "our client", 1))
+        return self.remember(text)
+
+    def shared_items(self, items: tuple[str, ...], count: int) -> list[str]:
+        chosen = sample(self.rng, items, count)
+        self.neutral_parts.extend(chosen)
         return chosen
 
-    def requirements(self, count: int, generic: tuple[str, ...]) -> list[str]:
-        """Requirements, mostly from the family, some area-wide and some generic."""
-        family_share = max(1, round(count * 0.6))
-        chosen = sample(self.rng, self.family.requirements, family_share)
-        chosen += sample(self.rng, self.area.requirements, max(0, count - family_share - 1))
-        if self.rng.random() < 0.7:
-            extra = self.rng.choice(generic)
-            self.neutral_parts.append(extra)
-            chosen.append(extra)
-        return chosen
+    def duties(self, count: int) -> list[str]:
+        """Role duties, mostly from the family, some area-wide, the rest shared by both classes."""
+        own_count = max(1, round(count * FAMILY_DUTY_SHARE))
+        family_count = max(1, round(own_count * 0.75))
+        chosen = sample(self.rng, self.own.duties, family_count)
+        chosen += sample(self.rng, self.own.area_duties, own_count - len(chosen))
+        shared = self.shared_items(self.shared.duties, count - len(chosen))
+        return _interleave(chosen, shared, self.rng)
+
+    def requirements(self, count: int) -> list[str]:
+        """Requirements: some the role's own, the rest from the shared pools (degrees, years, soft skills)."""
+        own_count = min(len(self.own.requirements), max(1, round(count * FAMILY_REQUIREMENT_SHARE)))
+        chosen = sample(self.rng, self.own.requirements, own_count)
+        pool = self.shared.requirements + self.catalogue.register.lists["qualification_items"]
+        shared = [fill(item, self) for item in self.shared_items(pool, count - len(chosen))]
+        return _interleave(chosen, shared, self.rng)
 
     def tools(self, count: int) -> list[str]:
-        return sample(self.rng, self.family.tools + self.area.tools, count)
+        own = sample(self.rng, self.own.tools, count)
+        if self.rng.random() < 0.5:
+            own += self.shared_items(self.shared.tools, 1)
+        return own
 
     def inflect(self, duty: str, form: str) -> str:
         return inflect(duty, form, self.known_verbs)
+
+    @property
+    def role_name(self) -> str:
+        """How the body refers to the job: by its title, or generically when the posting does not name it."""
+        return self.title if self.title_shown else self.rng.choice(("this role", "the post", "the position"))
+
+
+def _interleave(first: list[str], second: list[str], rng: random.Random) -> list[str]:
+    """Mix two lists, keeping the first list's order mostly at the front as real ads lead with the role."""
+    merged = list(first)
+    for item in second:
+        merged.insert(rng.randrange(min(1, len(merged)) + len(merged) // 2, len(merged) + 1), item)
+    return merged
 
 
 def sample(rng: random.Random, items: tuple[str, ...], count: int) -> list[str]:
@@ -84,54 +145,76 @@ def sample(rng: random.Random, items: tuple[str, ...], count: int) -> list[str]:
     return rng.sample(list(items), min(max(count, 0), len(items)))
 
 
+_ARTICLE_BEFORE = re.compile(r"\b([Aa])n? (\{title\}|\{degree_field\})")
+
+
 def fill(template: str, posting: Posting) -> str:
-    """Fill the neutral pool's placeholders."""
+    """Fill the shared pools' placeholders; 'a'/'an' before a filled title follows its sound."""
     rng = posting.rng
-    replacements = {
+    field_names = posting.catalogue.register.degree_fields[posting.catalogue.settings[posting.area.area]["field"]]
+    values = {
         "{company}": posting.company,
-        "{title}": posting.title,
+        "{title}": posting.title if posting.title_shown else "",
         "{location}": posting.location,
-        "{domain}": posting.company.lower().replace(" & ", "").replace(" ", "").replace(",", "") + ".com",
+        "{domain}": re.sub(r"[^a-z0-9]", "", posting.company.lower()) + ".com",
         "{date}": f"{rng.randint(1, 28)} {rng.choice(MONTHS)} {rng.choice((2026, 2027))}",
         "{ref}": f"{rng.choice(REF_LETTERS)}{rng.choice(REF_LETTERS)}-{rng.randint(1000, 99999)}",
+        "{years}": str(
+            {"junior": rng.randint(0, 2), "mid": rng.randint(2, 5), "senior": rng.randint(5, 10)}[posting.seniority]
+            or 1
+        ),
+        # Half the time a subject any role might ask for, so the degree names no function by itself.
+        "{degree_field}": rng.choice(
+            field_names if rng.random() < 0.5 else posting.catalogue.register.degree_fields[ANY_FIELD]
+        ),
     }
-    if posting.title[:1] in "AEIOU":
-        template = template.replace("a {title}", "an {title}").replace("A {title}", "An {title}")
-    for key, value in replacements.items():
+    if "{title}" in template and not posting.title_shown:
+        template = _ARTICLE_BEFORE.sub(lambda m: "this role" if m.group(2) == "{title}" else m.group(0), template)
+        template = template.replace("{title}", "this role")
+
+    def article(match: re.Match) -> str:
+        word = values[match.group(2)]
+        chosen = indefinite(word)
+        return (chosen.capitalize() if match.group(1) == "A" else chosen) + " " + match.group(2)
+
+    template = _ARTICLE_BEFORE.sub(article, template)
+    for key, value in values.items():
         if key in template:
             template = template.replace(key, value)
     return template
 
 
+# The register's list of subjects that fit any role.
+ANY_FIELD = "any"
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")  # fmt: skip
 
 
-def salary_line(posting: Posting, pool: dict[str, tuple[str, ...]]) -> str:
-    """A salary line whose numbers come from one distribution for both labels, so pay never leaks the class."""
+def salary_line(posting: Posting) -> str:
+    """Pay by the posting's region and seniority, never by its class."""
     rng = posting.rng
-    template = rng.choice(pool["salary_templates"])
-    low = rng.randrange(24, 120) * 1000
-    high = low + rng.randrange(4, 30) * 1000
-    text = template.replace("{low}", f"{low:,}").replace("{high}", f"{high:,}")
-    posting.neutral_parts.append(text)
-    return text
+    low_band, high_band = posting.region.bands[posting.seniority]
+    low = rng.randint(low_band, max(low_band, high_band - 2))
+    high = rng.randint(low + 1, high_band + 1)
+    unit = posting.region.unit
+    render = (lambda v: f"{v * unit:,}") if unit > 1 else str
+    text = rng.choice(posting.region.pay).replace("{low}", render(low)).replace("{high}", render(high))
+    return posting.remember(text)
 
 
-def indefinite(word: str) -> str:
-    """'a' or 'an' by the first letter, which is right for nearly every job title."""
-    return "an" if word[:1].lower() in "aeiou" else "a"
-
-
-def make_title(family: Family, rng: random.Random) -> str:
-    """A title from the family, sometimes with a seniority word from the shared pool."""
+def make_title(family: Family, rng: random.Random) -> tuple[str, str]:
+    """A title from the family, sometimes with a seniority word from the shared pool, and its seniority."""
     title = rng.choice(family.titles)
     roll = rng.random()
-    if roll < 0.25:
-        title = f"{rng.choice(SENIORITY_PREFIXES)} {title}"
-    elif roll < 0.32:
-        title += rng.choice(SENIORITY_SUFFIXES)
-    return title
+    if roll < 0.28:
+        prefix = rng.choice(sorted(SENIORITY_PREFIXES))
+        return f"{prefix} {title}", SENIORITY_PREFIXES[prefix]
+    if roll < 0.36:
+        suffix = rng.choice(sorted(SENIORITY_SUFFIXES))
+        if suffix == " Manager" and title.endswith(("Manager", "Lead", "Head")):
+            return title, "senior"
+        return title + suffix, SENIORITY_SUFFIXES[suffix]
+    return title, rng.choice(("junior", "mid", "mid", "senior"))
 
 
 def heading(text: str, rng: random.Random) -> str:
@@ -183,11 +266,17 @@ def duty_prose(posting: Posting, duties: list[str]) -> str:
     if verbs_ok:
         frames += [
             lambda: f"Your responsibilities include {join_list([posting.inflect(d, 'gerund') for d in duties])}.",
-            lambda: f"The {posting.title} {join_list([posting.inflect(d, 'third') for d in duties])}.",
+            lambda: capitalise(
+                f"{_the(posting.role_name)} {join_list([posting.inflect(d, 'third') for d in duties])}."
+            ),
             lambda: f"You'll spend your time {join_list([posting.inflect(d, 'gerund') for d in duties])}.",
             lambda: f"This role {join_list([posting.inflect(d, 'third') for d in duties])}.",
         ]
     return rng.choice(frames)()
+
+
+def _the(role_name: str) -> str:
+    return role_name if role_name.startswith(("this ", "the ")) else f"the {role_name}"
 
 
 def requirement_prose(posting: Posting, requirements: list[str]) -> str:
@@ -221,7 +310,8 @@ def tools_sentence(posting: Posting, tools: list[str]) -> str:
 
 
 def metrics_sentence(posting: Posting) -> str:
-    metrics = sample(posting.rng, posting.area.metrics, posting.rng.randint(1, 3))
+    pool = posting.own.metrics if posting.own.metrics and posting.rng.random() < 0.6 else posting.shared.metrics
+    metrics = sample(posting.rng, pool, posting.rng.randint(1, 3))
     frames = (
         "Success is measured by {}.",
         "You'll be measured on {}.",
@@ -233,7 +323,12 @@ def metrics_sentence(posting: Posting) -> str:
 
 
 def ways_sentence(posting: Posting) -> str:
-    ways = sample(posting.rng, posting.area.ways_of_working, posting.rng.randint(1, 2))
+    pool = (
+        posting.own.ways_of_working
+        if posting.own.ways_of_working and posting.rng.random() < 0.6
+        else posting.shared.ways_of_working
+    )
+    ways = sample(posting.rng, pool, posting.rng.randint(1, 2))
     frames = (
         "The work involves {}.",
         "Expect to spend your time {}.",
@@ -243,115 +338,152 @@ def ways_sentence(posting: Posting) -> str:
     return posting.rng.choice(frames).format(join_list(ways))
 
 
+def register_blocks(posting: Posting, keys: tuple[str, ...] = ("qualification_paragraphs", "working_conditions",
+                                                               "culture_lines")) -> list[str]:  # fmt: skip
+    """Shared register paragraphs, each joining at the same rate whatever the class."""
+    return [posting.register(key) for key in keys if posting.rng.random() < REGISTER_RATE]
+
+
+def opener(posting: Posting, agency: bool = False) -> str:
+    """The first line of an ad: an intro naming the title when it is shown, else a neutral opener."""
+    if posting.title_shown and posting.rng.random() < 0.7:
+        return posting.neutral("intro_lines", agency=agency)
+    return posting.register("about_job_openers")
+
+
 # -- posting forms -------------------------------------------------------------------------------------------
-def form_occupation(posting: Posting, pool: dict) -> str:
+def form_occupation(posting: Posting) -> str:
     """One or two plain sentences, as in an occupation classification."""
     rng = posting.rng
-    duties = sample(rng, posting.family.duties, rng.randint(2, 4))
+    duties = posting.duties(rng.randint(2, 4))
     verbs_ok = all(starts_with_verb(d) for d in duties)
     third_person_duties = join_list([posting.inflect(d, "third") for d in duties])
     frames: list[Callable[[], str]] = [
         lambda: sentence(join_list(duties)),
-        lambda: (
-            sentence(duties[0])
-            + " May "
-            + sentence(join_list(duties[1:])).lower()[:1]
-            + sentence(join_list(duties[1:]))[1:]
-        ),
         lambda: " ".join(sentence(d) for d in duties),
         lambda: sentence(join_list(duties[:-1]) + "; " + duties[-1]),
     ]
     if verbs_ok:
         frames += [
-            lambda: f"{indefinite(posting.title).capitalize()} {posting.title.lower()} {third_person_duties}.",
-            lambda: f"{posting.title}: {join_list([posting.inflect(d, 'gerund') for d in duties])}.",
             lambda: f"Workers in this occupation {join_list(duties)}.",
-            lambda: f"{posting.title}s {join_list(duties)}.",
+            lambda: f"Typical tasks: {join_list([posting.inflect(d, 'gerund') for d in duties])}.",
         ]
+        if posting.title_shown:
+            frames += [
+                lambda: f"{capitalise(indefinite(posting.title))} {posting.title.lower()} {third_person_duties}.",
+                lambda: f"{posting.title}: {join_list([posting.inflect(d, 'gerund') for d in duties])}.",
+            ]
     return rng.choice(frames)()
 
 
-def form_snippet(posting: Posting, pool: dict) -> str:
+def form_occupation_profile(posting: Posting) -> str:
+    """An occupation profile: what workers do and need, in the third person; the body never names the job."""
+    rng = posting.rng
+    duties = posting.duties(rng.randint(4, 7))
+    third = [posting.inflect(d, "third") if starts_with_verb(d) else d for d in duties]
+    lead = rng.choice(("Workers in this occupation", "People in this role", "They", "These workers",
+                       "Job holders"))  # fmt: skip
+    parts = [f"{lead} {join_list(third[:2])}." if starts_with_verb(duties[0]) else sentence(join_list(duties[:2]))]
+    if rng.random() < 0.6:
+        parts.append(heading(rng.choice(("Typical tasks", "Tasks include", "What the work involves")), rng) + "\n"
+                     + bullets(duties[2:], rng))  # fmt: skip
+    else:
+        parts.append(" ".join(sentence(d) for d in duties[2:]))
+    requirements = posting.requirements(rng.randint(2, 4))
+    parts.append(heading(rng.choice(("Entry requirements", "Skills and knowledge", "How to get in")), rng) + "\n"
+                 + "; ".join(requirements) + ".")  # fmt: skip
+    if rng.random() < 0.4:
+        parts.append(posting.register("working_conditions"))
+    title_line = [posting.title] if posting.title_shown and rng.random() < 0.5 else []
+    return "\n\n".join(title_line + parts)
+
+
+def form_snippet(posting: Posting) -> str:
     """A two-to-four sentence listing snippet, as shown in search results."""
     rng = posting.rng
-    parts = [posting.neutral("intro_lines", pool)]
-    parts.append(duty_prose(posting, posting.duties(rng.randint(2, 3), pool["generic_duties"])))
+    parts = [opener(posting)]
+    parts.append(duty_prose(posting, posting.duties(rng.randint(2, 3))))
     if rng.random() < 0.6:
-        parts.append(requirement_prose(posting, posting.requirements(rng.randint(1, 3), pool["generic_requirements"])))
+        parts.append(requirement_prose(posting, posting.requirements(rng.randint(1, 3))))
     if rng.random() < 0.4:
         parts.append(posting.location)
     return " ".join(parts)
 
 
-def form_short_ad(posting: Posting, pool: dict) -> str:
+def form_short_ad(posting: Posting) -> str:
     """A short ad of a paragraph or two."""
     rng = posting.rng
-    parts = [posting.neutral("intro_lines", pool)]
+    parts = [opener(posting)]
     if rng.random() < 0.5:
-        parts.append(posting.neutral("company_blurbs", pool))
-    parts.append(duty_prose(posting, posting.duties(rng.randint(3, 5), pool["generic_duties"])))
+        parts.append(posting.blurb())
+    parts.append(duty_prose(posting, posting.duties(rng.randint(3, 5))))
     if rng.random() < 0.4:
         parts.append(tools_sentence(posting, posting.tools(rng.randint(2, 3))))
-    parts.append(requirement_prose(posting, posting.requirements(rng.randint(2, 4), pool["generic_requirements"])))
+    parts.append(requirement_prose(posting, posting.requirements(rng.randint(2, 4))))
+    parts += register_blocks(posting)
     if rng.random() < 0.5:
-        parts.append(salary_line(posting, pool) + ".")
+        parts.append(salary_line(posting) + ".")
     if rng.random() < 0.4:
-        parts.append(posting.neutral("application_instructions", pool))
+        parts.append(posting.neutral("application_instructions"))
     separator = "\n\n" if rng.random() < 0.4 else " "
-    return separator.join(parts)
+    text = separator.join(parts)
+    return f"{posting.title}\n{text}" if posting.title_shown and rng.random() < 0.5 else text
 
 
-def form_listing(posting: Posting, pool: dict) -> str:
+def form_listing(posting: Posting) -> str:
     """A job-board listing: header lines, then bulleted duties and requirements."""
     rng = posting.rng
-    lines = [posting.title, f"{posting.company} - {posting.location}"]
+    lines = ([posting.title] if posting.title_shown else []) + [f"{posting.company} - {posting.location}"]
     if rng.random() < 0.6:
-        lines.append(salary_line(posting, pool))
+        lines.append(salary_line(posting))
     if rng.random() < 0.6:
-        lines.append(posting.neutral("work_arrangements", pool))
+        lines.append(posting.neutral("work_arrangements"))
     lines.append("")
-    lines.append(heading(fill(rng.choice(pool["heading_duties"]), posting), rng))
-    lines.append(bullets(posting.duties(rng.randint(3, 6), pool["generic_duties"]), rng))
-    lines.append(heading(fill(rng.choice(pool["heading_requirements"]), posting), rng))
-    lines.append(bullets(posting.requirements(rng.randint(2, 5), pool["generic_requirements"]), rng))
+    lines.append(heading(fill(rng.choice(posting.catalogue.neutral["heading_duties"]), posting), rng))
+    lines.append(bullets(posting.duties(rng.randint(3, 6)), rng))
+    lines.append(heading(fill(rng.choice(posting.catalogue.neutral["heading_requirements"]), posting), rng))
+    lines.append(bullets(posting.requirements(rng.randint(2, 5)), rng))
+    if rng.random() < REGISTER_RATE:
+        lines.append(posting.register("working_conditions"))
     if rng.random() < 0.5:
-        lines.append(posting.neutral("recruiter_noise", pool))
+        lines.append(posting.neutral("recruiter_noise"))
     return "\n".join(lines)
 
 
-def _full_sections(posting: Posting, pool: dict, agency: bool) -> list[str]:
+def _full_sections(posting: Posting, agency: bool) -> list[str]:
     rng = posting.rng
-    about = posting.neutral("company_blurbs", pool)
-    if agency:
-        about = about.replace(posting.company, "our client", 1)
-        about = capitalise(about) if about.startswith("our client") else about
-    role = [posting.neutral("intro_lines", pool)]
+    pool = posting.catalogue.neutral
+    about = posting.blurb(agency=agency)
+    role = [opener(posting, agency=agency)]
     if rng.random() < 0.6:
-        role.append(duty_prose(posting, posting.duties(rng.randint(1, 2), pool["generic_duties"])))
+        role.append(duty_prose(posting, posting.duties(rng.randint(1, 2))))
     if rng.random() < 0.5:
         role.append(ways_sentence(posting))
     if rng.random() < 0.4:
-        role.append(posting.neutral("delivery_lines", pool))
+        role.append(posting.neutral("delivery_lines"))
     if rng.random() < 0.4:
         role.append(metrics_sentence(posting))
 
-    duties = posting.duties(rng.randint(4, 8), pool["generic_duties"])
+    duties = posting.duties(rng.randint(4, 8))
     prose = rng.random() < 0.3
     duty_block = (
         duty_prose(posting, duties) if prose else bullets(duties, rng, rng.choice(("base", "base", "gerund")), posting)
     )
-    requirements = posting.requirements(rng.randint(3, 7), pool["generic_requirements"])
+    requirements = posting.requirements(rng.randint(3, 7))
     requirement_block = requirement_prose(posting, requirements) if prose else bullets(requirements, rng)
+    if rng.random() < REGISTER_RATE:
+        requirement_block += "\n" + posting.register("qualification_paragraphs")
     if rng.random() < 0.6:
         requirement_block += "\n" + tools_sentence(posting, posting.tools(rng.randint(2, 4)))
 
-    benefits = sample(rng, pool["benefits"], rng.randint(2, 6))
-    posting.neutral_parts.extend(benefits)
+    benefits = posting.shared_items(pool["benefits"], rng.randint(2, 6))
     benefit_block = bullets(benefits, rng)
     if rng.random() < 0.7:
-        benefit_block = salary_line(posting, pool) + "\n" + benefit_block
+        benefit_block = salary_line(posting) + "\n" + benefit_block
     if rng.random() < 0.5:
-        benefit_block += "\n" + posting.neutral("work_arrangements", pool)
+        benefit_block += "\n" + posting.neutral("work_arrangements")
+    if rng.random() < REGISTER_RATE:
+        benefit_block += "\n" + posting.register("working_conditions")
 
     sections = []
 
@@ -371,56 +503,125 @@ def _full_sections(posting: Posting, pool: dict, agency: bool) -> list[str]:
     add("heading_requirements", requirement_block)
     add("heading_benefits", benefit_block)
     tail = []
+    if rng.random() < REGISTER_RATE:
+        tail.append(posting.register("culture_lines"))
     if rng.random() < 0.6:
-        tail.append(posting.neutral("eeo_statements", pool))
+        tail.append(posting.neutral("eeo_statements"))
     if rng.random() < 0.7:
-        tail.append(posting.neutral("application_instructions", pool))
+        tail.append(posting.neutral("application_instructions", agency=agency))
     if rng.random() < 0.5:
-        tail.append(posting.neutral("closing_lines", pool))
+        tail.append(posting.neutral("closing_lines", agency=agency))
     if tail:
         sections.append("\n".join(tail))
     return sections
 
 
-def form_full_ad(posting: Posting, pool: dict) -> str:
+def form_full_ad(posting: Posting) -> str:
     """A full ad with sections: about us, the role, duties, requirements, benefits, how to apply."""
     rng = posting.rng
-    header = [posting.title]
+    header = [posting.title] if posting.title_shown else []
     if rng.random() < 0.5:
         header.append(posting.location)
     if rng.random() < 0.3:
-        header.insert(0, posting.neutral("recruiter_noise", pool))
-    sections = _full_sections(posting, pool, agency=False)
+        header.insert(0, posting.neutral("recruiter_noise"))
+    sections = _full_sections(posting, agency=False)
     if rng.random() < 0.4:
-        sections.append(posting.neutral("recruiter_noise", pool))
-    return "\n".join(header) + "\n\n" + "\n\n".join(sections)
+        sections.append(posting.neutral("recruiter_noise"))
+    return "\n\n".join(["\n".join(header)] + sections if header else sections)
 
 
-def form_agency_ad(posting: Posting, pool: dict) -> str:
+def form_agency_ad(posting: Posting) -> str:
     """A recruitment agency's ad for a client, with the agency's noise around it."""
     rng = posting.rng
-    header = f"{posting.title} | {posting.location}"
-    sections = _full_sections(posting, pool, agency=True)
-    sections.append(posting.neutral("recruiter_noise", pool))
+    header = f"{posting.title} | {posting.location}" if posting.title_shown else posting.location
+    sections = _full_sections(posting, agency=True)
+    sections.append(posting.neutral("recruiter_noise", agency=True))
     if rng.random() < 0.5:
-        sections.append(posting.neutral("recruiter_noise", pool))
+        sections.append(posting.neutral("recruiter_noise", agency=True))
     return header + "\n\n" + "\n\n".join(sections)
 
 
-FORMS: dict[str, Callable[[Posting, dict], str]] = {
+def form_careers_page(posting: Posting) -> str:
+    """A large employer's careers page: about the job, responsibilities, minimum and preferred qualifications."""
+    rng = posting.rng
+    headings = ("About the job", "Responsibilities", "Minimum qualifications", "Preferred qualifications")
+    about = [posting.register("about_job_openers")]
+    if rng.random() < 0.6:
+        about.append(posting.blurb())
+    if rng.random() < 0.5:
+        about.append(duty_prose(posting, posting.duties(rng.randint(1, 2))))
+    sections = [heading(headings[0], rng) + "\n" + " ".join(about)]
+    sections.append(heading(headings[1], rng) + "\n" + bullets(posting.duties(rng.randint(4, 6)), rng))
+    minimum = posting.requirements(rng.randint(2, 4))
+    sections.append(heading(headings[2], rng) + "\n" + bullets(minimum, rng))
+    preferred = posting.requirements(rng.randint(2, 5))
+    if rng.random() < 0.5:
+        preferred.append(posting.register("qualification_paragraphs"))
+    sections.append(heading(headings[3], rng) + "\n" + bullets(preferred, rng))
+    tail = register_blocks(posting, ("working_conditions", "culture_lines"))
+    if rng.random() < 0.5:
+        tail.append(salary_line(posting))
+    if rng.random() < 0.6:
+        tail.append(posting.neutral("eeo_statements"))
+    if tail:
+        sections.append("\n".join(tail))
+    header = [f"{posting.title}\n{posting.company} | {posting.location}"] if posting.title_shown else []
+    return "\n\n".join(header + sections)
+
+
+def form_outsourcing_ad(posting: Posting) -> str:
+    """An outsourcing provider's or shared-service centre's ad: the delivery centre, the account, the work."""
+    rng = posting.rng
+    parts = []
+    if posting.title_shown:
+        parts.append(f"{posting.title} | {posting.location}" if rng.random() < 0.5 else f"Hiring: {posting.title}")
+    parts.append(posting.register("provider_intros"))
+    if rng.random() < 0.5:
+        parts.append(posting.neutral("delivery_lines"))
+    parts.append(heading(rng.choice(("Your role", "Job description", "Roles and responsibilities")), rng) + "\n"
+                 + bullets(posting.duties(rng.randint(3, 6)), rng))  # fmt: skip
+    parts.append(heading(rng.choice(("Qualifications", "Who can apply", "Requirements")), rng) + "\n"
+                 + bullets(posting.requirements(rng.randint(2, 5)), rng))  # fmt: skip
+    parts += register_blocks(posting, ("working_conditions",))
+    if rng.random() < 0.6:
+        parts.append(salary_line(posting))
+    if rng.random() < 0.5:
+        parts.append(posting.neutral("application_instructions"))
+    return "\n\n".join(parts)
+
+
+def form_feed(posting: Posting) -> str:
+    """A one-line feed listing or alert: the title when shown, one duty, place and maybe pay."""
+    rng = posting.rng
+    duty = posting.duties(1)[0]
+    bits = [posting.title] if posting.title_shown else []
+    bits.append(capitalise(duty))
+    bits.append(posting.location)
+    if rng.random() < 0.5:
+        bits.append(salary_line(posting))
+    if rng.random() < 0.3:
+        bits.append(rng.choice(("Apply now", "Immediate start", "Full-time", "Hybrid", "Apply today")))
+    return rng.choice((" - ", " | ", " · ", ". ")).join(bits)
+
+
+FORMS: dict[str, Callable[[Posting], str]] = {
     "occupation": form_occupation,
+    "occupation_profile": form_occupation_profile,
     "snippet": form_snippet,
     "short_ad": form_short_ad,
     "listing": form_listing,
     "full_ad": form_full_ad,
+    "careers_page": form_careers_page,
     "agency_ad": form_agency_ad,
+    "outsourcing_ad": form_outsourcing_ad,
+    "feed": form_feed,
 }
 
 
 def known_verbs(catalogue: Catalogue) -> frozenset[str]:
     """Every first word of a duty phrase: the verbs the inflector may change after 'and'."""
     duties = [d for a in catalogue.areas for d in a.duties] + [d for f in catalogue.families for d in f.duties]
-    duties += list(catalogue.neutral["generic_duties"])
+    duties += list(catalogue.neutral["generic_duties"]) + list(catalogue.register.lists["neutral_duties"])
     return frozenset(d.split(" ", 1)[0] for d in duties if starts_with_verb(d))
 
 
@@ -430,23 +631,32 @@ def generate_postings(
     seed: int,
     borderline_share: float = config.PREPARE.borderline_share,
     with_neutral: bool = False,
+    n_out_of_scope: int = 0,
 ) -> pd.DataFrame:
     """Generate `n_postings` labelled postings, half of each class, deterministically for `seed`.
 
     Areas are drawn uniformly within a class, then families within the area, so a class with many families in
-    one area does not drown the others; `borderline_share` of postings come from grey-zone families.
+    one area does not drown the others; `borderline_share` of postings come from grey-zone families. Then
+    `n_out_of_scope` postings of work that is neither, labelled NEITHER, from the same forms and pools. The
+    employer's industry comes from the area's settings, the region (and so the pay and currency) is drawn
+    apart from the class, and every shared pool is drawn at one rate for both classes.
     """
     rng = random.Random(seed)
     pool = catalogue.neutral
+    own, shared = build_material(catalogue)
     verbs = known_verbs(catalogue)
     forms, weights = zip(*FORM_WEIGHTS.items(), strict=True)
-    by_label = {label: [a for a in catalogue.areas if a.label == label] for label in config.LABELS}
+    by_label = {label: [a for a in catalogue.areas if a.label == label] for label in config.CATALOGUE_LABELS}
     borderline = {
-        label: [f for f in catalogue.families if f.label == label and f.borderline] for label in config.LABELS
+        label: [f for f in catalogue.families if f.label == label and f.borderline] for label in config.CATALOGUE_LABELS
     }
     rows = []
-    for index in range(n_postings):
-        label = config.LABELS[index % len(config.LABELS)]
+    out_of_scope_rng = random.Random(f"{seed}-{config.NEITHER}")
+    for index in range(n_postings + (n_out_of_scope if by_label[config.NEITHER] else 0)):
+        label = config.LABELS[index % len(config.LABELS)] if index < n_postings else config.NEITHER
+        if label == config.NEITHER:
+            # A stream of its own: adding or resizing out-of-scope postings leaves the BPO/KPO ones unchanged.
+            rng = out_of_scope_rng
         if borderline[label] and rng.random() < borderline_share:
             family = rng.choice(borderline[label])
             area = catalogue.area(family.area)
@@ -454,17 +664,26 @@ def generate_postings(
             area = rng.choice(by_label[label])
             clear = [f for f in area.families if not f.borderline] or list(area.families)
             family = rng.choice(clear)
+        title, seniority = make_title(family, rng)
+        region = rng.choice(catalogue.register.regions)
+        form = rng.choices(forms, weights)[0]
         posting = Posting(
             family=family,
             area=area,
-            title=make_title(family, rng),
+            own=own[family.family],
+            shared=shared,
+            catalogue=catalogue,
+            title=title,
+            seniority=seniority,
             company=rng.choice(pool["companies"]),
-            location=rng.choice(pool["locations"]),
+            industry=rng.choice(catalogue.settings[area.area]["industries"]),
+            region=region,
+            location=rng.choice(region.locations),
             rng=rng,
             known_verbs=verbs,
+            title_shown=form != "occupation_profile" and rng.random() < TITLE_SHOWN,
         )
-        form = rng.choices(forms, weights)[0]
-        text = FORMS[form](posting, pool)
+        text = FORMS[form](posting)
         row = {
             config.ID_COLUMN: f"syn-{seed}-{index:06d}",
             config.TEXT_COLUMN: text,
@@ -472,7 +691,7 @@ def generate_postings(
             config.GROUP_COLUMN: family.family,
             config.AREA_COLUMN: area.area,
             config.FAMILY_COLUMN: family.family,
-            config.TITLE_COLUMN: posting.title,
+            config.TITLE_COLUMN: title,
             config.FORM_COLUMN: form,
             config.BORDERLINE_COLUMN: family.borderline,
             config.SOURCE_COLUMN: config.SOURCE_SYNTHETIC,

@@ -24,6 +24,15 @@ REQUIRED_METADATA = ("model_sha256", "labels", "versions", "threshold", "format"
 SKOPS_TRUSTED_TYPES: list[str] = []
 
 
+def stop_word_list(params: config.TrainParams = config.TRAIN, masked: frozenset[str] = frozenset()) -> list[str] | None:
+    """The words the model does not read: scikit-learn's English stop words less those that name work, plus the
+    lexicon's masked words; a plain list, so the pickle stays plain scikit-learn."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    words = set(ENGLISH_STOP_WORDS) - set(params.stop_words_kept) if params.stop_words == "english" else set()
+    return sorted(words | set(masked)) or None
+
+
 def build_pipeline(params: config.TrainParams = config.TRAIN) -> Pipeline:
     """The whole model as one estimator: raw text in, class probabilities out; only scikit-learn inside."""
     return Pipeline(
@@ -35,7 +44,7 @@ def build_pipeline(params: config.TrainParams = config.TRAIN) -> Pipeline:
                     min_df=params.min_df,
                     max_df=params.max_df,
                     sublinear_tf=params.sublinear_tf,
-                    stop_words=params.stop_words,
+                    stop_words=stop_word_list(params, frozenset(params.masked_words)),
                     max_features=params.max_features,
                     strip_accents="unicode",
                     lowercase=True,
@@ -81,6 +90,17 @@ def metadata_path(model_path: Path) -> Path:
     return Path(model_path).with_suffix(config.METADATA_SUFFIX)
 
 
+def forget_process_state(pipeline: Pipeline) -> Pipeline:
+    """Drop what a fitted Pipeline remembers of the process that fitted it.
+
+    TfidfVectorizer caches id(stop_words), a memory address that differs in every run, to skip a repeated check
+    it redoes on first use anyway; without it, the same data gives the same model bytes.
+    """
+    for _, step in pipeline.steps:
+        vars(step).pop("_stop_words_id", None)
+    return pipeline
+
+
 def save_model(pipeline: Pipeline, path: Path, metadata: dict, model_format: str = "joblib") -> dict:
     """Write the model and then its metadata, each atomically; return the metadata as written.
 
@@ -90,10 +110,7 @@ def save_model(pipeline: Pipeline, path: Path, metadata: dict, model_format: str
     from datetime import UTC, datetime
 
     path = Path(path)
-    for _, step in pipeline.steps:
-        # TfidfVectorizer caches id(stop_words), a memory address that differs in every process, to skip a
-        # repeated check it redoes on first use anyway; without it, the same data gives the same model bytes.
-        vars(step).pop("_stop_words_id", None)
+    forget_process_state(pipeline)
     with atomic_path(path) as temporary:
         if model_format == "skops":
             skops_io = _import_skops()
@@ -128,12 +145,40 @@ def _import_skops():
 class Model:
     """A loaded model: the plain scikit-learn Pipeline plus its metadata, with the project's defaults."""
 
-    def __init__(self, pipeline: Pipeline, metadata: dict, path: Path | None = None) -> None:
+    def __init__(
+        self, pipeline: Pipeline, metadata: dict, path: Path | None = None, scope: tuple[Pipeline, dict] | None = None
+    ) -> None:
         self.pipeline = pipeline
         self.metadata = metadata
         self.path = path
         self.labels: tuple[str, ...] = tuple(metadata["labels"])
         self._positive = self.labels.index(config.POSITIVE_LABEL)
+        self.scope_pipeline, self.scope_metadata = scope if scope is not None else (None, None)
+
+    @property
+    def has_scope(self) -> bool:
+        return self.scope_pipeline is not None
+
+    @property
+    def scope_threshold(self) -> float | None:
+        return float(self.scope_metadata["threshold"]) if self.has_scope else None
+
+    def p_out_of_scope(self, texts: list[str]) -> np.ndarray:
+        """P(out of scope) from the scope model (without the unrecognised-text rule)."""
+        if not self.has_scope:
+            raise ModelError("this model has no scope model beside it; retrain with `make train`")
+        return self.scope_pipeline.predict_proba(list(texts))[:, config.SCOPE_LABELS.index(config.OUT_OF_SCOPE)]
+
+    def scope(self, texts: list[str], threshold: float | None = None) -> tuple[np.ndarray, list[bool], list[str]]:
+        """P(out of scope), the flag and its reason for each text: the scope model's verdict, or the rule that a
+        text the vocabulary barely knows (gibberish, another language, a few characters) is no job posting."""
+        from pipeline.scope import scope_decisions
+
+        texts = list(texts)
+        p = self.p_out_of_scope(texts)
+        cut = self.scope_threshold if threshold is None else threshold
+        flags, reasons = scope_decisions(self.scope_pipeline, self.scope_metadata, texts, p, cut)
+        return p, flags, reasons
 
     @property
     def threshold(self) -> float:
@@ -194,8 +239,14 @@ def check_versions(meta: dict, model_path: Path) -> None:
         )
 
 
-def load_model(path: Path | str = config.MODEL_PATH) -> Model:
-    """Load a model after checking its metadata, checksum and library versions, in that order.
+def scope_path(model_path: Path) -> Path:
+    """The scope model that sits beside a BPO/KPO model: models/model.joblib -> models/model.scope.joblib."""
+    model_path = Path(model_path)
+    return model_path.with_name(f"{model_path.stem}{config.SCOPE_MODEL_INFIX}{model_path.suffix}")
+
+
+def load_pipeline(path: Path, labels: tuple[str, ...]) -> tuple[Pipeline, dict]:
+    """Load one model file after checking its metadata, checksum and library versions, in that order.
 
     The checksum is verified before anything is unpickled, because unpickling runs code: a swapped or
     tampered file is refused without being executed.
@@ -216,9 +267,25 @@ def load_model(path: Path | str = config.MODEL_PATH) -> Model:
         )
     check_versions(meta, path)
     pipeline = _unpickle(path, data, meta.get("format", "joblib"))
-    if not isinstance(pipeline, Pipeline) or list(getattr(pipeline, "classes_", [])) != list(meta["labels"]):
-        raise ModelError(f"{path} is not a bpo-kpo model with labels {meta['labels']}; retrain with `make train`")
-    return Model(pipeline, meta, path)
+    classes = list(getattr(pipeline, "classes_", []))
+    if not isinstance(pipeline, Pipeline) or classes != list(meta["labels"]) or classes != list(labels):
+        raise ModelError(f"{path} is not a bpo-kpo model with labels {list(labels)}; retrain with `make train`")
+    return pipeline, meta
+
+
+def load_model(path: Path | str = config.MODEL_PATH) -> Model:
+    """Load the BPO/KPO model and, when it sits beside it, the scope model, each with every check of the contract.
+
+    A scope model whose file or metadata is missing, damaged or tampered with is refused like the main model;
+    with neither file there, the model scores BPO/KPO only and gives no scope fields.
+    """
+    path = Path(path)
+    pipeline, meta = load_pipeline(path, config.LABELS)
+    scope_file = scope_path(path)
+    scope = None
+    if scope_file.exists() or metadata_path(scope_file).exists():
+        scope = load_pipeline(scope_file, config.SCOPE_LABELS)
+    return Model(pipeline, meta, path, scope)
 
 
 def _unpickle(path: Path, data: bytes, model_format: str) -> Pipeline:

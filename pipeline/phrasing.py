@@ -75,6 +75,28 @@ def inflect(phrase: str, form: str, known_verbs: frozenset[str] = frozenset()) -
     return " ".join(words)
 
 
+# Letters whose names start with a vowel sound, for acronyms read letter by letter ("an HR", "an SEO", "a UX").
+_VOWEL_SOUND_LETTERS = set("AEFHILMNORSX")
+_CONSONANT_SOUND_STARTS = ("uni", "use", "usu", "uti", "eu", "one", "once", "ur")
+_VOWEL_SOUND_STARTS = ("hour", "honest", "honour", "honor", "heir")
+
+
+def indefinite(phrase: str) -> str:
+    """'a' or 'an' by the sound of the first word: an HR adviser, a user researcher, an hourly role."""
+    word = phrase.strip().split(" ", 1)[0].strip("(\"'")
+    if not word:
+        return "a"
+    letters = re.sub(r"[^A-Za-z]", "", word)
+    if len(letters) > 1 and letters.isupper():
+        return "an" if letters[0] in _VOWEL_SOUND_LETTERS else "a"
+    lower = word.lower()
+    if lower.startswith(_VOWEL_SOUND_STARTS):
+        return "an"
+    if lower.startswith(_CONSONANT_SOUND_STARTS):
+        return "a"
+    return "an" if lower[:1] in _VOWELS else "a"
+
+
 def capitalise(text: str) -> str:
     """Upper-case the first character only, leaving acronyms and names as written."""
     return text[:1].upper() + text[1:] if text else text

@@ -342,12 +342,13 @@ def read_labelled(
 def check_labels(frame: pd.DataFrame, name: str) -> None:
     """Refuse labels outside the label set, naming the bad values and the first rows that carry them."""
     labels = frame[config.LABEL_COLUMN].astype(str).str.strip()
-    bad = ~labels.isin(config.LABELS)
+    bad = ~labels.isin(config.CATALOGUE_LABELS)
     if bad.any():
         values = sorted(set(labels[bad]))
         rows = [str(i + 1) for i in frame.index[bad][:10]]
         raise DataError(
-            f"{name} has labels outside {', '.join(config.LABELS)}: {', '.join(repr(v) for v in values[:10])} "
+            f"{name} has labels outside {', '.join(config.CATALOGUE_LABELS)}: "
+            f"{', '.join(repr(v) for v in values[:10])} "
             f"(data rows {', '.join(rows)}{'...' if bad.sum() > 10 else ''})"
         )
     frame[config.LABEL_COLUMN] = labels

@@ -6,12 +6,15 @@ import numpy as np
 import pandas as pd
 
 from pipeline import config
-from pipeline.dataset import read_split
+from pipeline.audit import Lexicon, audit_weights, class_frequencies
+from pipeline.dataset import in_scope, read_split
 from pipeline.decision import labels_at
 from pipeline.errors import DataError
-from pipeline.evaluate import LENGTH_SLICE, evaluate_frame
+from pipeline.evaluate import LENGTH_SLICE, evaluate_frame, review_summary
+from pipeline.invariance import clerical_pairs, invariance_table, perturbed_pairs
 from pipeline.model import Model
 from pipeline.predict import explain_rows, linear_weights
+from pipeline.scope import scope_figures
 
 # Slices reported for every evaluation set that has the column.
 DEFAULT_SLICES = (config.BORDERLINE_COLUMN, config.AREA_COLUMN, config.FORM_COLUMN, LENGTH_SLICE)
@@ -20,13 +23,97 @@ EXPLAIN_NGRAMS = 5
 TOP_NGRAMS = 20
 
 
-def default_evaluation_sets() -> dict[str, pd.DataFrame]:
-    """The held-out test split and, when it has rows, the hand-written field set."""
+def all_evaluation_sets() -> dict[str, pd.DataFrame]:
+    """The held-out test split and, when they have rows, the field set and the challenge set, every label."""
     sets = {"test": read_split(config.TEST_PATH)}
-    field = read_split(config.FIELD_PATH) if config.FIELD_PATH.exists() else pd.DataFrame()
-    if len(field):
-        sets["field"] = field
+    for name, path in (("field", config.FIELD_PATH), ("challenge", config.CHALLENGE_PATH)):
+        frame = read_split(path) if path.exists() else pd.DataFrame()
+        if len(frame):
+            sets[name] = frame
     return sets
+
+
+def default_evaluation_sets() -> dict[str, pd.DataFrame]:
+    """The BPO/KPO postings of every evaluation set: what the BPO/KPO metrics and the invariance suite use."""
+    return {name: in_scope(frame) for name, frame in all_evaluation_sets().items()}
+
+
+def scope_results(model: Model, sets: dict[str, pd.DataFrame]) -> dict[str, dict]:
+    """For each set with out-of-scope postings: recall on them and the share of BPO/KPO postings flagged, overall
+    and for the borderline (hard) cases, plus how often each reason fired."""
+    results = {}
+    for name, frame in sets.items():
+        is_out = (frame[config.LABEL_COLUMN] == config.NEITHER).to_numpy()
+        if not is_out.any() or not model.has_scope:
+            continue
+        _, flags, reasons = model.scope(frame[config.TEXT_COLUMN].astype(str).tolist())
+        flagged = np.asarray(flags)
+        figures = scope_figures(is_out, flagged)
+        if config.BORDERLINE_COLUMN in frame:
+            hard = frame[config.BORDERLINE_COLUMN].to_numpy(dtype=bool)
+            figures["hard_cases"] = scope_figures(is_out[hard], flagged[hard])
+        figures["reasons"] = {
+            reason: int(count) for reason, count in pd.Series(reasons)[flagged].value_counts().items()
+        }
+        results[name] = figures
+    return results
+
+
+def scope_error_table(model: Model, sets: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Scope mistakes of every set: out-of-scope postings not flagged and in-scope postings flagged."""
+    frames = []
+    for name, frame in sets.items():
+        if not model.has_scope or not (frame[config.LABEL_COLUMN] == config.NEITHER).any():
+            continue
+        p, flags, reasons = model.scope(frame[config.TEXT_COLUMN].astype(str).tolist())
+        is_out = (frame[config.LABEL_COLUMN] == config.NEITHER).to_numpy()
+        wrong = np.flatnonzero(np.asarray(flags) != is_out)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "set": name,
+                    "id": frame[config.ID_COLUMN].to_numpy()[wrong],
+                    "true_label": frame[config.LABEL_COLUMN].to_numpy()[wrong],
+                    "flagged_out_of_scope": np.asarray(flags)[wrong],
+                    "p_out_of_scope": np.round(p[wrong], 4),
+                    "reason": np.asarray(reasons, dtype=object)[wrong],
+                    "text": frame[config.TEXT_COLUMN].to_numpy()[wrong],
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def review_results(model: Model, sets: dict[str, pd.DataFrame], p_kpo: dict[str, np.ndarray]) -> dict[str, dict]:
+    """For each set: the share of postings the review band flags and the share of the errors it holds."""
+    return {
+        name: review_summary(frame[config.LABEL_COLUMN], p_kpo[name], model.threshold, model.review_band)
+        for name, frame in sets.items()
+    }
+
+
+def invariance_results(model: Model, sets: dict[str, pd.DataFrame], pool: dict) -> list[dict]:
+    """The invariance table over the field and challenge sets' postings, plus the clerical settings."""
+    postings = pd.concat([sets[name] for name in ("field", "challenge") if name in sets], ignore_index=True)
+    pairs = pd.concat([perturbed_pairs(postings, pool), clerical_pairs(pool)], ignore_index=True)
+    return invariance_table(pairs, model.p_kpo, model.threshold)
+
+
+def model_audit(model: Model, train: pd.DataFrame, lexicon: Lexicon) -> dict:
+    """The shortcut audit of the trained model's heaviest features against the training data's frequencies."""
+    train = in_scope(train)
+    features, weights = linear_weights(model)
+    frequencies = class_frequencies(
+        train[config.TEXT_COLUMN].tolist(),
+        train[config.LABEL_COLUMN].tolist(),
+        lexicon.masked,
+        ngram_max=model_ngram_max(model),
+    )
+    return audit_weights(features, weights, frequencies, lexicon)
+
+
+def model_ngram_max(model: Model) -> int:
+    return int(model.pipeline.named_steps["tfidf"].ngram_range[1])
 
 
 def score_sets(model: Model, sets: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
@@ -115,3 +202,26 @@ def error_table(model: Model, sets: dict[str, pd.DataFrame], p_kpo: dict[str, np
         return pd.DataFrame(columns=list(ERROR_COLUMNS))
     table = pd.concat(frames, ignore_index=True)
     return table.sort_values(["set", "confidence"], ascending=[True, False], kind="stable")[list(ERROR_COLUMNS)]
+
+
+def format_model_audit(audit: dict) -> str:
+    """The model audit as text: how many of the heaviest features are function terms, and any shortcut."""
+    lines = [
+        f"model shortcut audit: {audit['function_terms_in_top_k']} of the {audit['top_k']} heaviest features are "
+        f"function terms; {audit['n_shortcuts']} are non-lexicon features with a class ratio above the limit"
+    ]
+    lines += [
+        f"  {row['feature']:28} weight {row['weight']:+.3f} ratio {row['ratio']:.1f}" for row in audit["shortcuts"][:15]
+    ]
+    return "\n".join(lines)
+
+
+def format_scope(results: dict[str, dict]) -> str:
+    """The scope figures as text, one line per set."""
+    lines = [f"scope: {'set':<10} {'out of scope caught':>22} {'in-scope flagged':>20}"]
+    for name, r in results.items():
+        recall, flagged = r["out_of_scope_recall"], r["in_scope_flagged_share"]
+        lines.append(
+            f"       {name:<10} {recall:>8.3f} of {r['n_out_of_scope']:<5} {flagged:>14.3f} of {r['n_in_scope']:<5}"
+        )
+    return "\n".join(lines)

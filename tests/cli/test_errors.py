@@ -181,7 +181,10 @@ def prepare_with(tmp_path, labelled_files, catalogue=config.CATALOGUE_DIR):
 @pytest.mark.parametrize(
     ("content", "pattern"),
     [
-        ("text,label\nAnswer calls,BPO\nDo research,Research\nX,kpo\n", r"labels outside BPO, KPO: 'Research', 'kpo'"),
+        (
+            "text,label\nAnswer calls,BPO\nDo research,Research\nX,kpo\n",
+            r"labels outside BPO, KPO, NEITHER: 'Research', 'kpo'",
+        ),
         ("text,category\nAnswer calls,BPO\n", r"no column 'label'"),
         ("id,text,label\n1,Answer calls,BPO\n1,Do research,KPO\n", r"repeats ids: 1"),
         ("", r"is empty"),
@@ -196,7 +199,8 @@ def test_prepare_refuses_bad_labelled_data(tmp_path, content, pattern):
 def test_prepare_refuses_a_class_too_small_to_split(tmp_path):
     catalogue = tmp_path / "catalogue"
     catalogue.mkdir()
-    shutil.copy(config.NEUTRAL_POOL_PATH, catalogue / "neutral.json")
+    for name in config.CATALOGUE_SUPPORT_FILES:
+        shutil.copy(config.CATALOGUE_DIR / name, catalogue / name)
     for name in ("bpo_a.json", "kpo_a.json"):
         data = json.loads((config.CATALOGUE_DIR / name).read_text())
         data["areas"] = data["areas"][:1]

@@ -62,7 +62,7 @@ def test_titles_carry_no_seniority_word_of_the_shared_pool(catalogue):
 
 def test_borderline_families_explain_their_label(catalogue):
     borderline = [f for f in catalogue.families if f.borderline]
-    assert {f.label for f in borderline} == set(config.LABELS)
+    assert {f.label for f in borderline} == set(config.CATALOGUE_LABELS)
     assert all(f.policy_note.strip() for f in borderline)
 
 

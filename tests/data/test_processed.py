@@ -10,7 +10,7 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 
 from pipeline import config
-from pipeline.dataset import near_duplicate_key, read_split
+from pipeline.dataset import in_scope, near_duplicate_key, read_split
 from pipeline.generate import generate_postings
 
 
@@ -26,17 +26,19 @@ def test_schema_and_label_set(splits):
     for name in ("train", "test"):
         frame = splits[name]
         assert list(frame.columns) == list(config.DATASET_COLUMNS)
-        assert set(frame["label"]) == set(config.LABELS)
+        assert set(frame["label"]) == set(config.CATALOGUE_LABELS)
         assert (frame["text"].str.len() > 0).all()
         assert frame["id"].is_unique
     assert {"id", "text", "label", "area", "borderline"} <= set(splits["field"].columns)
-    assert set(splits["field"]["label"]) == set(config.LABELS)
+    assert set(splits["field"]["label"]) == set(config.CATALOGUE_LABELS)
 
 
 def test_classes_are_balanced_within_bounds(splits):
     for name in ("train", "test", "field"):
-        share = (splits[name]["label"] == config.KPO).mean()
+        share = (in_scope(splits[name])["label"] == config.KPO).mean()
         assert 0.4 <= share <= 0.6, (name, share)
+        out_of_scope = (splits[name]["label"] == config.NEITHER).mean()
+        assert 0.1 <= out_of_scope <= 0.4, (name, out_of_scope)
 
 
 def test_no_duplicates_within_or_across_splits(splits):
@@ -60,10 +62,12 @@ def test_every_area_is_trained_and_tested(splits, catalogue):
 
 
 def test_field_set_is_hand_written_broad_and_borderline_heavy(splits):
-    field = splits["field"]
+    field = in_scope(splits["field"])
     assert len(field) >= 200
     assert field["borderline"].mean() >= 0.25
     assert field["area"].value_counts().min() >= 2
+    neither = splits["field"][splits["field"]["label"] == config.NEITHER]
+    assert len(neither) >= 60 and neither["area"].nunique() >= 25
 
 
 def _shingles(text, n=8):

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from pipeline import config, load_model
-from pipeline.dataset import read_split
-from pipeline.evaluate import compute_metrics
+from pipeline.evaluate import compute_metrics, wilson_interval
+from pipeline.report import default_evaluation_sets
 
 AREA_POSTINGS = json.loads((Path(__file__).parent / "area_postings.json").read_text(encoding="utf-8"))
 
@@ -18,18 +18,37 @@ def model(shipped_model_path):
     return load_model(shipped_model_path)
 
 
-def test_field_set_quality(model):
-    field = read_split(config.FIELD_PATH)
-    overall = compute_metrics(field["label"], model.p_kpo(field["text"].tolist()), model.threshold)
-    assert overall["accuracy"] >= 0.95
-    assert overall["macro_f1"] >= 0.95
-    borderline = field[field["borderline"]]
-    near = compute_metrics(borderline["label"], model.p_kpo(borderline["text"].tolist()), model.threshold)
-    assert near["accuracy"] >= 0.85
+# Floors for the lower end of each 95% interval: a model whose true accuracy sits below them fails with high
+# probability, while sampling noise alone does not fail a model that clears them (issue: no "current figure
+# minus a little"). Clear and borderline floors follow the product's bar for real postings.
+FLOORS = {("field", None): 0.90, ("field", True): 0.80, ("challenge", False): 0.95, ("challenge", True): 0.70}
+
+
+@pytest.mark.parametrize(("name", "borderline"), list(FLOORS), ids=[f"{n}-{b}" for n, b in FLOORS])
+def test_accuracy_on_postings_never_trained_on_clears_its_floor(model, name, borderline):
+    frame = default_evaluation_sets()[name]
+    if borderline is not None:
+        frame = frame[frame["borderline"] == borderline]
+    metrics = compute_metrics(frame["label"], model.p_kpo(frame["text"].tolist()), model.threshold)
+    low, _ = metrics["accuracy_ci95"]
+    assert low >= FLOORS[(name, borderline)], (metrics["accuracy"], metrics["accuracy_ci95"])
+
+
+def test_few_postings_are_wrong_while_sure(model):
+    """Probabilities must not claim 0.97 or more when they are wrong, on text written apart from the generator.
+
+    Held to the bar for real postings (at most 2%), tested against the interval's lower end.
+    """
+    for name in ("field", "challenge"):
+        frame = default_evaluation_sets()[name]
+        metrics = compute_metrics(frame["label"], model.p_kpo(frame["text"].tolist()), model.threshold)
+        wrong = round(metrics["wrong_at_high_confidence_share"] * metrics["n"])
+        low, _ = wilson_interval(wrong, metrics["n"])
+        assert low <= 0.02, (name, metrics["wrong_at_high_confidence_share"])
 
 
 def test_every_area_has_a_posting_here(catalogue):
-    assert {p["area"] for p in AREA_POSTINGS} == {a.area for a in catalogue.areas}
+    assert {p["area"] for p in AREA_POSTINGS} == {a.area for a in catalogue.areas if a.label in config.LABELS}
 
 
 @pytest.mark.parametrize("posting", AREA_POSTINGS, ids=[p["area"] for p in AREA_POSTINGS])

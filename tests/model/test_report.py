@@ -13,19 +13,43 @@ METRIC_KEYS = ("accuracy", "macro_f1", "per_class", "confusion_matrix", "roc_auc
 
 
 @pytest.fixture(scope="module")
-def metrics(shipped_model_path):
+def document(shipped_model_path):
     return json.loads(config.METRICS_PATH.read_text())
 
 
+@pytest.fixture(scope="module")
+def metrics(document):
+    return document["sets"]
+
+
 def test_every_metric_for_every_evaluation_set(metrics):
-    assert {"validation", "test", "field"} <= set(metrics)
+    assert {"validation", "test", "field", "challenge"} <= set(metrics)
     for name, m in metrics.items():
         for key in METRIC_KEYS:
             assert key in m, (name, key)
         assert len(m["reliability"]) == 10
         assert sum(row["count"] for row in m["reliability"]) == m["n"]
-    for name in ("test", "field"):
+    for name in ("test", "field", "challenge"):
         assert {"borderline", "area", "form", "length"} <= set(metrics[name]["slices"])
+        low, high = metrics[name]["accuracy_ci95"]
+        assert low <= metrics[name]["accuracy"] <= high
+        assert 0 <= metrics[name]["review"]["flagged_share"] <= 1
+
+
+def test_the_trained_model_leans_on_no_shortcut(document):
+    """None of the heaviest features may be a non-lexicon word or n-gram tied to one class in the training data."""
+    audit = document["model_shortcut_audit"]
+    assert audit["top_k"] == config.AUDIT.model_top_k
+    assert audit["n_shortcuts"] == 0, audit["shortcuts"]
+    assert audit["function_terms_in_top_k"] >= audit["top_k"] // 2
+
+
+def test_scope_figures_for_every_set_with_out_of_scope_postings(document):
+    assert {"test", "field", "challenge"} <= set(document["scope"])
+    for figures in document["scope"].values():
+        assert figures["n_out_of_scope"] > 0 and figures["n_in_scope"] > 0
+        low, high = figures["out_of_scope_recall_ci95"]
+        assert low <= figures["out_of_scope_recall"] <= high
 
 
 def test_the_five_plots_exist(metrics):

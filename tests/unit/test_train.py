@@ -3,7 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from pipeline.train import review_summary, tune_review_band, tune_threshold
+from pipeline.evaluate import review_summary
+from pipeline.train import REVIEW_ERROR_SHARE, scheme_splits, tune_review_band, tune_threshold
 
 
 def test_threshold_separates_shifted_scores():
@@ -18,19 +19,43 @@ def test_threshold_prefers_half_when_anything_works():
     assert tune_threshold(labels, np.array([0.01, 0.99])) == 0.5
 
 
-def test_review_band_is_the_widest_band_where_the_model_is_unsure():
+def test_review_band_is_the_narrowest_band_that_holds_most_errors():
     labels = np.array(["BPO"] * 50 + ["KPO"] * 50)
-    # Near the cut (within 0.1): 4 postings, 2 wrong. Further out everything is right.
-    p_kpo = np.concatenate([np.full(47, 0.02), [0.55, 0.45, 0.58], np.full(47, 0.97), [0.46, 0.55, 0.9]])
+    # Five errors at distances 0.03, 0.05, 0.08, 0.2 and 0.4 from the cut; everything else is right and far out.
+    p_kpo = np.concatenate(
+        [np.full(45, 0.02), [0.53, 0.55, 0.58, 0.7, 0.9], np.full(45, 0.97), [0.47, 0.45, 0.42, 0.3, 0.1]]
+    )
     band = tune_review_band(labels, p_kpo, 0.5)
-    assert 0.08 < band <= 0.5
+    wrong = labels != np.where(p_kpo >= 0.5, "KPO", "BPO")
     inside = np.abs(p_kpo - 0.5) < band
-    correct = labels == np.where(p_kpo >= 0.5, "KPO", "BPO")
-    assert correct[inside].mean() <= 0.9
+    # It holds the required share of errors, and one step narrower would not.
+    assert wrong[inside].sum() >= REVIEW_ERROR_SHARE * wrong.sum()
+    assert wrong[np.abs(p_kpo - 0.5) < band - 0.01].sum() < REVIEW_ERROR_SHARE * wrong.sum()
+    assert band == 0.09
     summary = review_summary(labels, p_kpo, 0.5, band)
-    assert summary["errors_caught_share"] == 1.0
+    assert summary["errors_caught_share"] == wrong[inside].sum() / wrong.sum()
     assert summary["flagged_share"] == inside.mean()
     assert tune_review_band(np.array(["BPO", "KPO"]), np.array([0.1, 0.9]), 0.5) == 0.0
+
+
+def test_calibration_folds_hold_out_families_and_forms():
+    frame = pd.DataFrame(
+        {
+            "label": ["BPO", "KPO"] * 40,
+            "group": [f"family-{i % 10}" for i in range(80)],
+            "form": [f"form-{i % 4}" for i in range(80)],
+            "area": [f"area-{i % 5}" for i in range(80)],
+        }
+    )
+    splits = scheme_splits(frame, "family_form", 4, seed=1)
+    held_out = np.concatenate([test for _, test in splits])
+    assert sorted(held_out) == list(range(80))  # every row is scored exactly once
+    for train, test in splits:
+        assert set(frame["group"].iloc[train]).isdisjoint(frame["group"].iloc[test])
+        # Each fold also keeps at least one form out of its training rows.
+        assert set(frame["form"].iloc[train]) < set(frame["form"])
+    for train, test in scheme_splits(frame, "area", 4, seed=1):
+        assert set(frame["area"].iloc[train]).isdisjoint(frame["area"].iloc[test])
 
 
 def test_folding_the_calibration_keeps_the_calibrated_probabilities(catalogue):

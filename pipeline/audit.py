@@ -1,0 +1,254 @@
+"""Shortcut audit: words and bigrams tied to one class that are not function terms of the reviewed lexicon."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline import config
+from pipeline.errors import DataError
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The reviewed function terms: each word or word pair names the policy bullet it is evidence of."""
+
+    bullets: dict[str, str]
+    terms: dict[str, str]  # term -> bullet id
+    # Ordinary words the catalogue's role phrases still tie to one class: the model does not read them.
+    masked: frozenset[str] = frozenset()
+
+    def bullet_of(self, feature: str) -> str | None:
+        """The bullet a feature belongs to: the feature itself, else its longest listed run of words."""
+        if feature in self.terms:
+            return self.terms[feature]
+        words = feature.split()
+        # An n-gram carries function when any listed word or word pair inside it does ("inbound calls").
+        for size in (2, 1):
+            for start in range(len(words) - size + 1):
+                bullet = self.terms.get(" ".join(words[start : start + size]))
+                if bullet:
+                    return bullet
+        return None
+
+    def is_function_term(self, feature: str) -> bool:
+        return self.bullet_of(feature) is not None
+
+    def mentions_function(self, text: str, analyse) -> bool:
+        """True when any word or word pair of a text is a function term (`analyse` is the model's tokenizer)."""
+        tokens = analyse(text)
+        return any(t in self.terms for t in tokens) or any(f"{a} {b}" in self.terms for a, b in pairwise(tokens))
+
+
+def parse_lexicon(data: dict, where: str) -> Lexicon:
+    """Check the lexicon's schema: bullets, terms under known bullets, no term twice, no ordinary word listed."""
+    bullets = data.get("bullets")
+    terms = data.get("terms")
+    if not isinstance(bullets, dict) or not isinstance(terms, dict):
+        raise DataError(f"{where}: needs 'bullets' and 'terms' objects")
+    ordinary = {str(w).lower() for w in data.get("never", [])}
+    flat: dict[str, str] = {}
+    for bullet, words in terms.items():
+        if bullet not in bullets:
+            raise DataError(f"{where}: terms listed under unknown bullet {bullet!r}; add it to 'bullets'")
+        if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+            raise DataError(f"{where}: terms of {bullet!r} must be a list of non-empty strings")
+        for word in words:
+            term = " ".join(word.lower().split())
+            if term in flat and flat[term] != bullet:
+                raise DataError(f"{where}: {term!r} is listed under both {flat[term]!r} and {bullet!r}")
+            if term in ordinary:
+                raise DataError(f"{where}: {term!r} is an ordinary job-ad word and may not be a function term")
+            flat[term] = bullet
+    masked = frozenset(str(w).lower() for w in data.get("masked", []))
+    both = sorted(masked & set(flat))
+    if both:
+        raise DataError(f"{where}: function terms may not be masked: {', '.join(both[:10])}")
+    return Lexicon(bullets={str(k): str(v) for k, v in bullets.items()}, terms=flat, masked=masked)
+
+
+def load_lexicon(path: Path = config.FUNCTION_TERMS_PATH) -> Lexicon:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise DataError(f"function-term lexicon {path} is missing") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DataError(f"function-term lexicon {path} is not valid UTF-8 JSON: {error}") from error
+    return parse_lexicon(data, str(path))
+
+
+def analyser(masked: frozenset[str] = frozenset(), ngram_max: int = 1):
+    """The model's own tokenizer (lower case, accents stripped, stop and masked words out), n-grams to ngram_max."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from pipeline.model import stop_word_list
+
+    return CountVectorizer(
+        ngram_range=(1, ngram_max), stop_words=stop_word_list(masked=masked), strip_accents="unicode", lowercase=True
+    ).build_analyzer()
+
+
+def class_frequencies(
+    texts: list[str], labels: list[str], masked: frozenset[str] = frozenset(), ngram_max: int = 2, min_df: int = 2
+) -> pd.DataFrame:
+    """Document frequency of every word and n-gram in each class, with the smoothed ratio between the classes.
+
+    The ratio adds one posting to each class, so a feature seen only in one class has a finite ratio that still
+    grows with its frequency there.
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from pipeline.model import stop_word_list
+
+    vectorizer = CountVectorizer(
+        binary=True, ngram_range=(1, ngram_max), min_df=min_df, stop_words=stop_word_list(masked=masked),
+        strip_accents="unicode", lowercase=True, dtype=np.int32,
+    )  # fmt: skip
+    matrix = vectorizer.fit_transform(texts)
+    is_kpo = np.asarray(labels) == config.KPO
+    n_kpo, n_bpo = int(is_kpo.sum()), int((~is_kpo).sum())
+    if not n_kpo or not n_bpo:
+        raise DataError("the shortcut audit needs postings of both classes")
+    df_kpo = np.asarray(matrix[is_kpo].sum(axis=0)).ravel()
+    df_bpo = np.asarray(matrix[~is_kpo].sum(axis=0)).ravel()
+    smoothed_kpo, smoothed_bpo = (df_kpo + 1) / (n_kpo + 1), (df_bpo + 1) / (n_bpo + 1)
+    return pd.DataFrame(
+        {
+            "feature": vectorizer.get_feature_names_out(),
+            "df_BPO": df_bpo,
+            "df_KPO": df_kpo,
+            "share_BPO": df_bpo / n_bpo,
+            "share_KPO": df_kpo / n_kpo,
+            "ratio": np.maximum(smoothed_kpo / smoothed_bpo, smoothed_bpo / smoothed_kpo),
+            "toward": np.where(smoothed_kpo >= smoothed_bpo, config.KPO, config.BPO),
+        }
+    )
+
+
+def skewed_features(
+    frequencies: pd.DataFrame,
+    lexicon: Lexicon,
+    min_share: float = config.AUDIT.min_share,
+    max_ratio: float = config.AUDIT.max_ratio,
+    min_count: int = config.AUDIT.min_count,
+) -> pd.DataFrame:
+    """Features common in one class (share >= min_share, and min_count postings) whose ratio exceeds max_ratio,
+    most frequent first."""
+    common = (frequencies[["share_BPO", "share_KPO"]].max(axis=1) >= min_share) & (
+        frequencies[["df_BPO", "df_KPO"]].max(axis=1) >= min_count
+    )
+    skewed = frequencies[common & (frequencies["ratio"] > max_ratio)].copy()
+    skewed["bullet"] = skewed["feature"].map(lambda f: lexicon.bullet_of(f) or "")
+    skewed["share"] = skewed[["share_BPO", "share_KPO"]].max(axis=1)
+    return skewed.sort_values(["share", "feature"], ascending=[False, True]).reset_index(drop=True)
+
+
+def audit_data(frequencies: pd.DataFrame, lexicon: Lexicon, params: config.AuditParams = config.AUDIT) -> dict:
+    """The data audit: every common skewed feature must be a function term; the rest are shortcuts."""
+    skewed = skewed_features(frequencies, lexicon, params.min_share, params.max_ratio, params.min_count)
+    shortcuts = skewed[skewed["bullet"] == ""]
+    return {
+        "min_share": params.min_share,
+        "max_ratio": params.max_ratio,
+        "features_checked": int((frequencies[["share_BPO", "share_KPO"]].max(axis=1) >= params.min_share).sum()),
+        "skewed_function_terms": int((skewed["bullet"] != "").sum()),
+        "shortcuts": _records(shortcuts.head(params.report_rows)),
+        "n_shortcuts": len(shortcuts),
+        "most_skewed": _records(skewed.head(params.report_rows)),
+    }
+
+
+def audit_weights(
+    features: np.ndarray,
+    weights: np.ndarray,
+    frequencies: pd.DataFrame,
+    lexicon: Lexicon,
+    params: config.AuditParams = config.AUDIT,
+) -> dict:
+    """The model audit: among the heaviest features, none may be a non-lexicon word with a ratio above max_ratio.
+
+    Features of the model that the frequency table lacks (rarer n-grams) are judged by the lexicon alone.
+    """
+    order = np.argsort(-np.abs(weights))[: params.model_top_k]
+    ratio = dict(zip(frequencies["feature"], frequencies["ratio"], strict=True))
+    heaviest = pd.DataFrame(
+        {
+            "feature": features[order].astype(str),
+            "weight": np.round(weights[order].astype(float), 4),
+            "ratio": [round(float(ratio.get(f, np.nan)), 2) for f in features[order]],
+        }
+    )
+    heaviest["bullet"] = heaviest["feature"].map(lambda f: lexicon.bullet_of(f) or "")
+    shortcuts = heaviest[(heaviest["bullet"] == "") & (heaviest["ratio"] > params.max_ratio)]
+    return {
+        "top_k": params.model_top_k,
+        "function_terms_in_top_k": int((heaviest["bullet"] != "").sum()),
+        "shortcuts": _records(shortcuts),
+        "n_shortcuts": len(shortcuts),
+    }
+
+
+def suggest_masks(
+    texts: list[str], labels: list[str], lexicon: Lexicon, params: config.AuditParams = config.AUDIT, rounds: int = 20
+) -> list[str]:
+    """Ordinary words to mask until the audit passes: each shortcut word, and the more skewed word of each
+    shortcut bigram. A maintainer reviews the list before it goes into the lexicon file; prepare never masks
+    by itself, so a new shortcut always stops it. A listed word pair with a masked word no longer forms."""
+    masked = set(lexicon.masked)
+    for _ in range(rounds):
+        frequencies = class_frequencies(texts, labels, frozenset(masked))
+        shortcuts = skewed_features(frequencies, lexicon, params.min_share, params.max_ratio, params.min_count)
+        shortcuts = shortcuts[shortcuts["bullet"] == ""]
+        if shortcuts.empty:
+            break
+        ratio = dict(zip(frequencies["feature"], frequencies["ratio"], strict=True))
+        for feature in shortcuts["feature"]:
+            words = [w for w in feature.split() if w not in lexicon.terms]
+            if words:
+                masked.add(max(words, key=lambda w: ratio.get(w, 0.0)))
+    return sorted(masked - set(lexicon.masked))
+
+
+def format_data_audit(result: dict, rows: int = 15) -> str:
+    """The audit as text: counts, the most skewed features, and any shortcut."""
+    lines = [
+        f"shortcut audit: {result['features_checked']:,} words and bigrams in at least "
+        f"{result['min_share']:.0%} of a class's postings; {result['skewed_function_terms']} skewed function terms "
+        f"(ratio > {result['max_ratio']:g}), {result['n_shortcuts']} skewed non-lexicon features",
+        f"  {'feature':28} {'BPO':>7} {'KPO':>7} {'ratio':>7}  lexicon bullet",
+    ]
+    for row in result["most_skewed"][:rows]:
+        lines.append(
+            f"  {row['feature'][:28]:28} {row['share_BPO']:7.1%} {row['share_KPO']:7.1%} {row['ratio']:7.1f}  "
+            f"{row['bullet'] or 'NOT A FUNCTION TERM'}"
+        )
+    return "\n".join(lines)
+
+
+def shortcut_message(result: dict, rows: int = 8) -> str:
+    """One line naming the shortcuts, for the error that stops prepare."""
+    names = ", ".join(f"{r['feature']!r} ({r['toward']} x{r['ratio']:.1f})" for r in result["shortcuts"][:rows])
+    more = f" and {result['n_shortcuts'] - rows} more" if result["n_shortcuts"] > rows else ""
+    return (
+        f"shortcut audit failed: {result['n_shortcuts']} words or bigrams tie one class without being function "
+        f"terms: {names}{more}. Balance them through the shared pools in {config.REGISTER_POOL_PATH.name}, or, if "
+        f"they name a function, list them in {config.FUNCTION_TERMS_PATH.name}"
+    )
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    records = []
+    for row in frame.to_dict("records"):
+        records.append(
+            {k: (round(float(v), 4) if isinstance(v, float | np.floating) else _plain(v)) for k, v in row.items()}
+        )
+    return records
+
+
+def _plain(value):
+    return int(value) if isinstance(value, np.integer) else value

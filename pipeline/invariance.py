@@ -1,0 +1,163 @@
+"""The invariance suite: how far label-neutral edits of a posting move its label and P(KPO)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline import config
+from pipeline.errors import DataError
+
+PARAGRAPH_FAMILIES = (
+    "corporate_qualifications",
+    "company_blurbs",
+    "working_conditions",
+    "agency_application",
+    "benefits_eeo",
+)
+SENIORITY_SWAPS = (
+    ("junior", "Junior {}"),
+    ("senior", "Senior {}"),
+    ("lead", "Lead {}"),
+    ("head_of", "Head of {}"),
+    ("manager", "{} Manager"),
+)
+# The baseline workplace of the clerical templates: the same duties anywhere else must keep their label.
+BASELINE_SETTING = "a regional office"
+COMPANY_NAMES = ("Northgate Holdings", "Alder & Finch", "Meridian Group", "Tallis Partners", "Corvane Ltd")
+
+
+def load_perturbations(path: Path = config.PERTURBATIONS_PATH) -> dict:
+    """The paragraphs written for the invariance suite only; the generator never reads them."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise DataError(f"perturbation pool {path} is missing") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DataError(f"perturbation pool {path} is not valid UTF-8 JSON: {error}") from error
+    missing = [k for k in (*PARAGRAPH_FAMILIES, "clerical_templates", "settings") if not data.get(k)]
+    if missing:
+        raise DataError(f"perturbation pool {path} lacks {', '.join(missing)}")
+    return data
+
+
+def perturbed_pairs(
+    postings: pd.DataFrame,
+    pool: dict,
+    seed: int = config.INVARIANCE.seed,
+    per_posting: int = config.INVARIANCE.per_posting,
+) -> pd.DataFrame:
+    """Every (family, original text, perturbed text) pair the suite scores.
+
+    Paragraph families append `per_posting` paragraphs drawn for each posting; seniority and title families
+    need the posting's title (`title` column) on the first line of its text, and apply to the rows that have it.
+    """
+    rng = random.Random(seed)
+    rows: list[dict] = []
+    texts = postings[config.TEXT_COLUMN].astype(str).tolist()
+    titles = (
+        postings[config.TITLE_COLUMN].fillna("").astype(str).tolist()
+        if config.TITLE_COLUMN in postings
+        else [""] * len(texts)
+    )
+    for family in PARAGRAPH_FAMILIES:
+        for index, full in enumerate(texts):
+            for paragraph in rng.sample(pool[family], min(per_posting, len(pool[family]))):
+                paragraph = paragraph.replace("{company}", rng.choice(COMPANY_NAMES))
+                rows.append({"family": family, "row": index, "original": full, "perturbed": f"{full}\n\n{paragraph}"})
+    for index, (title, full) in enumerate(zip(titles, texts, strict=True)):
+        if not title or not full.startswith(title + "\n"):
+            continue
+        body = full[len(title) + 1 :]
+        for name, pattern in SENIORITY_SWAPS:
+            rows.append({"family": f"seniority_{name}", "row": index, "original": full,
+                         "perturbed": _with_title(pattern.format(_strip_seniority(title)), body)})  # fmt: skip
+        rows.append({"family": "title_removed", "row": index, "original": full, "perturbed": body})
+        rows.append({"family": "title_alone", "row": index, "original": full, "perturbed": title})
+    return pd.DataFrame(rows, columns=["family", "row", "original", "perturbed"])
+
+
+def clerical_pairs(pool: dict) -> pd.DataFrame:
+    """The same clerical duties at a plain office and in each knowledge setting (court, hospital, bank...)."""
+    rows = []
+    for number, template in enumerate(pool["clerical_templates"]):
+        original = template.replace("{setting}", BASELINE_SETTING)
+        for setting, phrase in sorted(pool["settings"].items()):
+            rows.append({"family": f"clerical_at_{setting}", "row": number, "original": original,
+                         "perturbed": template.replace("{setting}", phrase)})  # fmt: skip
+    return pd.DataFrame(rows, columns=["family", "row", "original", "perturbed"])
+
+
+def invariance_table(pairs: pd.DataFrame, p_kpo: Callable[[list[str]], np.ndarray], threshold: float) -> list[dict]:
+    """Per family: pairs scored, share whose label flips, mean and largest |ΔP(KPO)|."""
+    originals = pairs["original"].unique().tolist()
+    base = dict(zip(originals, p_kpo(originals), strict=True))
+    perturbed = p_kpo(pairs["perturbed"].tolist())
+    before = pairs["original"].map(base).to_numpy()
+    delta = np.abs(perturbed - before)
+    flipped = (perturbed >= threshold) != (before >= threshold)
+    table = []
+    for family in dict.fromkeys(pairs["family"]):
+        mask = (pairs["family"] == family).to_numpy()
+        table.append(
+            {
+                "family": family,
+                "n": int(mask.sum()),
+                "flipped_share": float(flipped[mask].mean()),
+                "mean_abs_delta": float(delta[mask].mean()),
+                "max_abs_delta": float(delta[mask].max()),
+            }
+        )
+    return table
+
+
+def failing_families(
+    table: list[dict], params: config.InvarianceParams = config.INVARIANCE, guard: bool = False
+) -> list[dict]:
+    """Families over the target limits (or, with `guard`, over the looser guard); reported-only ones excepted."""
+    max_flipped = params.guard_flipped_share if guard else params.max_flipped_share
+    max_delta = params.guard_mean_abs_delta if guard else params.max_mean_abs_delta
+    return [
+        row
+        for row in table
+        if row["family"] not in params.reported_only
+        and (row["flipped_share"] > max_flipped or row["mean_abs_delta"] > max_delta)
+    ]
+
+
+def format_table(table: list[dict], params: config.InvarianceParams = config.INVARIANCE) -> str:
+    lines = [
+        f"invariance (label-neutral edits; limits: flips <= {params.max_flipped_share:.0%}, "
+        f"mean |dP(KPO)| <= {params.max_mean_abs_delta:.2f}):",
+        f"  {'family':32} {'n':>6} {'flipped':>8} {'mean|dP|':>9} {'max|dP|':>8}",
+    ]
+    failing = {row["family"] for row in failing_families(table, params)}
+    for row in table:
+        mark = (
+            "  OVER LIMIT"
+            if row["family"] in failing
+            else ("  (reported only)" if row["family"] in params.reported_only else "")
+        )
+        lines.append(
+            f"  {row['family']:32} {row['n']:6d} {row['flipped_share']:8.1%} {row['mean_abs_delta']:9.3f} "
+            f"{row['max_abs_delta']:8.3f}{mark}"
+        )
+    return "\n".join(lines)
+
+
+def _with_title(title: str, body: str) -> str:
+    return f"{title}\n{body}" if title else body
+
+
+def _strip_seniority(title: str) -> str:
+    words = title.split()
+    while words and words[0].lower() in {"junior", "senior", "lead", "principal", "head", "of", "graduate", "trainee"}:
+        words = words[1:]
+    if len(words) > 1 and words[-1].lower() == "manager":
+        words = words[:-1]
+    return " ".join(words) or title

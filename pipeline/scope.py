@@ -1,0 +1,110 @@
+"""The scope model: P(out of scope) for work that is neither BPO nor KPO, and the rule for text that is no posting."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from pipeline import config
+from pipeline.dataset import data_hash
+from pipeline.evaluate import wilson_interval
+from pipeline.train import CALIBRATION_SCHEME, fit, out_of_fold_scores, scheme_splits, validation_p_kpo
+
+
+def scope_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows relabelled for the scope model: NEITHER is out of scope, BPO and KPO are in scope."""
+    relabelled = frame.copy()
+    relabelled[config.LABEL_COLUMN] = np.where(
+        frame[config.LABEL_COLUMN] == config.NEITHER, config.OUT_OF_SCOPE, config.IN_SCOPE
+    )
+    return relabelled
+
+
+def scope_params(params: config.TrainParams) -> config.TrainParams:
+    """The BPO/KPO parameters without the masked words: the scope model needs "patients" and "shifts" to see care
+    and shift work, and reads every word; masking is a BPO/KPO matter."""
+    return replace(params, masked_words=())
+
+
+def tune_scope_threshold(is_out: np.ndarray, p_out: np.ndarray, max_in_scope_flagged: float) -> float:
+    """The lowest cut that flags at most `max_in_scope_flagged` of in-scope validation postings."""
+    in_scope = np.sort(p_out[~is_out])
+    if not len(in_scope):
+        return 0.5
+    # The cut sits just above the in-scope score at the allowed quantile, so at most that share reach it.
+    allowed = int(np.floor(max_in_scope_flagged * len(in_scope)))
+    cut = in_scope[len(in_scope) - allowed - 1] + 1e-6 if allowed < len(in_scope) else 0.0
+    return float(min(max(cut, 0.05), 0.95))
+
+
+def scope_figures(is_out: np.ndarray, flagged: np.ndarray) -> dict:
+    """Out-of-scope recall and the share of in-scope postings flagged, each with its 95% interval."""
+    n_out, n_in = int(is_out.sum()), int((~is_out).sum())
+    caught, wrongly = int((flagged & is_out).sum()), int((flagged & ~is_out).sum())
+    return {
+        "n_out_of_scope": n_out,
+        "n_in_scope": n_in,
+        "out_of_scope_recall": caught / n_out if n_out else None,
+        "out_of_scope_recall_ci95": wilson_interval(caught, n_out),
+        "in_scope_flagged_share": wrongly / n_in if n_in else None,
+        "in_scope_flagged_share_ci95": wilson_interval(wrongly, n_in),
+    }
+
+
+def train_scope_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: int = 1) -> tuple[Pipeline, dict]:
+    """Fit the scope model on all rows (NEITHER against BPO and KPO), calibrated and thresholded on held-out
+    families and forms like the BPO/KPO model. Returns the Pipeline and its metadata."""
+    params = scope_params(params)
+    relabelled = scope_frame(frame)
+    is_out = (relabelled[config.LABEL_COLUMN] == config.OUT_OF_SCOPE).to_numpy()
+    splits = scheme_splits(relabelled, CALIBRATION_SCHEME, params.cv_folds, params.seed)
+    scores = out_of_fold_scores(relabelled, params, splits, n_jobs=n_jobs)
+    pipeline, sigmoid = fit(relabelled, params, splits, n_jobs=n_jobs)
+    p_validation = validation_p_kpo(scores, sigmoid)
+    threshold = tune_scope_threshold(is_out, p_validation, config.SCOPE.max_in_scope_flagged)
+    metadata = {
+        "params": asdict(params),
+        "scope": asdict(config.SCOPE),
+        "threshold": threshold,
+        "training_data": {"sha256": data_hash(relabelled), "rows": len(relabelled)},
+        "metrics": {"validation_grouped_cv": scope_figures(is_out, p_validation >= threshold)},
+        "calibration": {"method": params.calibration, "sigmoid": sigmoid},
+    }
+    return pipeline, metadata
+
+
+def known_word_shares(pipeline: Pipeline, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """For each text: how many words it has, and the share of them that the vocabulary or the stop list knows."""
+    vectorizer = pipeline.named_steps["tfidf"]
+    preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
+    known = set(vectorizer.vocabulary_) | set(vectorizer.get_stop_words() or ())
+    counts, shares = [], []
+    for text in texts:
+        words = tokenize(preprocess(text))
+        counts.append(len(words))
+        shares.append(sum(word in known for word in words) / len(words) if words else 0.0)
+    return np.asarray(counts), np.asarray(shares)
+
+
+def scope_decisions(
+    pipeline: Pipeline, metadata: dict, texts: list[str], p_out: np.ndarray, threshold: float
+) -> tuple[list[bool], list[str]]:
+    """The flag and its reason: unrecognised text first (the model's probability means little there), then the
+    scope model's probability against the threshold."""
+    rules = {**asdict(config.SCOPE), **metadata.get("scope", {})}
+    counts, shares = known_word_shares(pipeline, texts)
+    flags, reasons = [], []
+    for count, share, p in zip(counts, shares, p_out, strict=True):
+        if count < rules["min_words"] or share < rules["min_known_share"]:
+            flags.append(True)
+            reasons.append(config.SCOPE_REASON_TEXT)
+        elif p >= threshold:
+            flags.append(True)
+            reasons.append(config.SCOPE_REASON_MODEL)
+        else:
+            flags.append(False)
+            reasons.append("")
+    return flags, reasons

@@ -1,0 +1,37 @@
+"""Leakage: near-copies are removed, and whole role families (not titles) sit on one side of the split."""
+
+import pandas as pd
+
+from pipeline import config
+from pipeline.dataset import build_dataset, group_split, near_duplicate_key
+
+
+def test_the_split_keeps_every_family_on_one_side(catalogue):
+    from pipeline.generate import generate_postings
+
+    frame = generate_postings(catalogue, 1200, seed=13)
+    assert (frame.groupby("family")["title"].nunique() > 1).any()  # families hold several titles
+    train, test = group_split(frame, 0.2, seed=13)
+    assert set(train["family"]).isdisjoint(test["family"])
+
+
+def test_planted_near_duplicates_come_out_once(catalogue):
+    text = "Key supplier invoices into the ledger and chase missing purchase orders with the buying team."
+    variants = [text, text.upper(), text.replace(" ", "  "), text.replace(".", "!"), text + " 2026"]
+    users = pd.DataFrame(
+        {
+            "id": [f"u{i}" for i in range(len(variants))],
+            "text": variants,
+            "label": config.BPO,
+            "group": [f"g{i}" for i in range(len(variants))],  # different groups: only deduplication can catch them
+            "area": "billing_accounts",
+        }
+    )
+    for column in config.DATASET_COLUMNS:
+        if column not in users:
+            users[column] = ""
+    splits = build_dataset(catalogue, config.PrepareParams(seed=2, n_postings=300), users[list(config.DATASET_COLUMNS)])
+    combined = pd.concat([splits["train"], splits["test"]])
+    keys = combined["text"].map(near_duplicate_key)
+    assert (keys == near_duplicate_key(text)).sum() == 1
+    assert keys.is_unique
