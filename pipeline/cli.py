@@ -533,6 +533,12 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
     help="needs_review when P(KPO) is this close to the threshold; default: the model's tuned value.",
 )
 @click.option(
+    "--scope-threshold",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="P(out of scope) at which a posting is flagged out_of_scope; default: the scope model's tuned value.",
+)
+@click.option(
     "--explain",
     type=click.IntRange(min=0),
     default=config.PREDICT.explain,
@@ -568,6 +574,7 @@ def predict(
     model_path,
     threshold,
     review_band,
+    scope_threshold,
     explain,
     jobs,
     chunk_size,
@@ -578,7 +585,9 @@ def predict(
 ) -> None:
     """Label postings given as arguments, or every row of a file or stdin.
 
-    One output row per input row, in input order, with its id, label, p_bpo, p_kpo and needs_review.
+    One output row per input row, in input order, with its id, label, p_bpo, p_kpo and needs_review, and, with
+    the scope model beside the model, out_of_scope, p_out_of_scope and scope_reason: a posting of work that is
+    neither BPO nor KPO (or text that is no job posting) keeps its BPO/KPO label but is flagged out of scope.
     """
     if texts and input_path:
         raise click.UsageError("give postings as arguments or --input, not both")
@@ -600,6 +609,9 @@ def predict(
         threshold=model.threshold if threshold is None else threshold,
         review_band=model.review_band if review_band is None else review_band,
         explain=explain,
+        scope_threshold=(model.scope_threshold if scope_threshold is None else scope_threshold)
+        if model.has_scope
+        else None,
     )
     if texts:
         chunks = iter([Chunk(ids=[str(i + 1) for i in range(len(texts))], texts=[t.strip() or None for t in texts])])

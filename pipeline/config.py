@@ -91,6 +91,11 @@ SCOPE_LABELS = (IN_SCOPE, OUT_OF_SCOPE)
 OUTPUT_FIELDS = ("id", "label", "p_bpo", "p_kpo")
 NEEDS_REVIEW_FIELD = "needs_review"
 EXPLANATION_FIELD = "explanation"
+# Scope fields, on every row when a scope model sits beside the BPO/KPO model.
+OUT_OF_SCOPE_FIELD = "out_of_scope"
+P_OUT_OF_SCOPE_FIELD = "p_out_of_scope"
+SCOPE_REASON_FIELD = "scope_reason"
+SCOPE_FIELDS = (OUT_OF_SCOPE_FIELD, P_OUT_OF_SCOPE_FIELD, SCOPE_REASON_FIELD)
 ERROR_FIELD = "error"
 
 METADATA_SUFFIX = ".json"

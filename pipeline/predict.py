@@ -27,6 +27,8 @@ class ScoreOptions:
     threshold: float
     review_band: float
     explain: int = 0
+    # P(out of scope) at which a posting is flagged; None when there is no scope model.
+    scope_threshold: float | None = None
 
 
 def linear_weights(model: Model) -> tuple[np.ndarray, np.ndarray]:
@@ -95,7 +97,20 @@ def score_chunk(model: Model, chunk: Chunk, options: ScoreOptions) -> list[dict]
         row[config.NEEDS_REVIEW_FIELD] = review[position]
         if explanations is not None:
             row[config.EXPLANATION_FIELD] = explanations[position]
+    if options.scope_threshold is not None:
+        add_scope(model, rows, scorable, texts, options.scope_threshold)
     return rows
+
+
+def add_scope(model: Model, rows: list[dict], scorable: list[int], texts: list[str], threshold: float) -> None:
+    """The scope fields of every row: the flag, P(out of scope) and why; empty rows get none."""
+    for row in rows:
+        row.update(dict.fromkeys(config.SCOPE_FIELDS))
+    p_out, flags, reasons = model.scope(texts, threshold)
+    for position, index in enumerate(scorable):
+        rows[index][config.OUT_OF_SCOPE_FIELD] = flags[position]
+        rows[index][config.P_OUT_OF_SCOPE_FIELD] = round(float(p_out[position]), PROBABILITY_DIGITS)
+        rows[index][config.SCOPE_REASON_FIELD] = reasons[position]
 
 
 @dataclass(frozen=True)
@@ -154,6 +169,8 @@ def score_chunks(
 
 def output_fields(options: ScoreOptions) -> list[str]:
     fields = list(config.OUTPUT_FIELDS) + [config.NEEDS_REVIEW_FIELD]
+    if options.scope_threshold is not None:
+        fields += list(config.SCOPE_FIELDS)
     if options.explain:
         fields.append(config.EXPLANATION_FIELD)
     return fields + [config.ERROR_FIELD]
@@ -225,6 +242,8 @@ class TableFormatter:
                 tail = format_explanation(row.get(config.EXPLANATION_FIELD))
             else:
                 tail = " ".join((texts[index] if texts else "").split())
+            if row.get(config.OUT_OF_SCOPE_FIELD):
+                tail = f"[out of scope: {row[config.SCOPE_REASON_FIELD]}] {tail}"
             line = f"{str(row['id'])[:10]:<10} {row['label']:<5} {p_kpo:>6} {review:<6} {tail}"
             lines.append(line[: self.width] + "\n")
         return "".join(lines)

@@ -1,0 +1,132 @@
+"""The scope model: work that is neither BPO nor KPO is flagged, in every output format and through the API."""
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline import ModelError, config, load_model
+from pipeline.cli import cli
+from pipeline.model import metadata_path, scope_path
+
+# Hard cases in both directions, written for this test: the setting must not decide, the work must.
+OUT_OF_SCOPE = [
+    "Office Cleaner, evening shift at our contact centre. Vacuum the open-plan floors, empty the bins, wipe the "
+    "headsets and desks and restock the washrooms before the morning team arrives.",
+    "Security officer for a city law firm: patrol the floors, check visitors' passes at the front desk, monitor "
+    "CCTV and respond to alarms. SIA licence essential.",
+    "Staff nurse, acute medical ward. Assess and care for adult patients, give medicines, dress wounds and "
+    "escalate deteriorating patients. NMC registration required.",
+    "HGV Class 1 driver, nights. Deliver chilled goods to stores across the region; daily vehicle checks.",
+]
+IN_SCOPE = [
+    "Clinical coder at a district hospital: read discharge summaries and assign ICD-10 and OPCS codes to each "
+    "patient episode on the patient administration system.",
+    "Payroll clerk at a food factory: process weekly timesheets and overtime for 400 production staff, run the "
+    "payroll in Sage and answer pay queries.",
+    "Inventory analyst at a distribution centre: forecast demand with statistical models, analyse stock levels "
+    "and recommend reorder points to the supply planning team.",
+]
+NOT_A_POSTING = ["Lorem ipsum dolor sit amet, consectetur adipiscing elit", "qwzx plmkj vbnrt yuiop",
+                 "Buscamos enfermera con experiencia para el turno de noche en nuestra clínica"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def model(shipped_model_path):
+    return load_model(shipped_model_path)
+
+
+def test_the_shipped_model_has_its_scope_model(model):
+    assert model.has_scope
+    assert 0 < model.scope_threshold < 1
+    assert model.scope_metadata["labels"] == list(config.SCOPE_LABELS)
+    assert model.scope_metadata["model_sha256"] != model.metadata["model_sha256"]
+
+
+def test_hard_cases_are_judged_by_the_work_not_the_setting(model):
+    _, flags, reasons = model.scope(OUT_OF_SCOPE + IN_SCOPE)
+    assert flags == [True] * len(OUT_OF_SCOPE) + [False] * len(IN_SCOPE)
+    assert set(reasons[: len(OUT_OF_SCOPE)]) == {config.SCOPE_REASON_MODEL}
+
+
+def test_text_that_is_no_job_posting_is_out_of_scope_with_its_reason(model):
+    _, flags, reasons = model.scope(NOT_A_POSTING)
+    assert all(flags)
+    assert reasons == [config.SCOPE_REASON_TEXT] * len(NOT_A_POSTING)
+
+
+def test_the_scope_flag_leaves_the_bpo_kpo_label_as_it_was(model):
+    """The BPO/KPO probabilities are the same with and without the scope model beside them."""
+    rows = _predict("jsonl", OUT_OF_SCOPE[:1] + IN_SCOPE[:1])
+    assert [row["label"] for row in rows] == model.predict(OUT_OF_SCOPE[:1] + IN_SCOPE[:1])
+    assert [row["out_of_scope"] for row in rows] == [True, False]
+
+
+def _predict(output_format, texts, *extra, model_path=None):
+    args = ["predict", "--format", output_format, *extra, *texts]
+    if model_path is not None:
+        args[1:1] = ["--model", str(model_path)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    if output_format == "jsonl":
+        return [json.loads(line) for line in result.stdout.splitlines()]
+    return result.stdout
+
+
+def test_every_format_carries_the_scope_fields():
+    texts = [OUT_OF_SCOPE[0], IN_SCOPE[0]]
+    rows = _predict("jsonl", texts)
+    assert all(set(config.SCOPE_FIELDS) <= set(row) for row in rows)
+    assert [row["out_of_scope"] for row in rows] == [True, False]
+    assert 0 <= rows[1]["p_out_of_scope"] < rows[0]["p_out_of_scope"] <= 1
+    header, first, second = _predict("csv", texts).splitlines()
+    columns = header.split(",")
+    assert set(config.SCOPE_FIELDS) <= set(columns)
+    position = columns.index("out_of_scope")
+    assert first.split(",")[position] == "true" and second.split(",")[position] == "false"
+    table = _predict("table", texts)
+    assert "out of scope" in table.splitlines()[1] and "out of scope" not in table.splitlines()[2]
+
+
+def test_the_scope_threshold_option_overrides_the_tuned_value():
+    assert _predict("jsonl", IN_SCOPE[:1])[0]["out_of_scope"] is False
+    flagged = _predict("jsonl", IN_SCOPE[:1], "--scope-threshold", "0")[0]
+    assert flagged["out_of_scope"] is True and flagged["scope_reason"] == config.SCOPE_REASON_MODEL
+
+
+def _copy_models(tmp_path, shipped_model_path):
+    for source in (shipped_model_path, scope_path(shipped_model_path)):
+        for path in (source, metadata_path(source)):
+            shutil.copy(path, tmp_path / path.name)
+    return tmp_path / shipped_model_path.name
+
+
+def test_a_tampered_scope_model_is_refused(tmp_path, shipped_model_path):
+    model_path = _copy_models(tmp_path, shipped_model_path)
+    scope_file = scope_path(model_path)
+    scope_file.write_bytes(scope_file.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(ModelError, match=r"model\.scope\.joblib does not match its metadata"):
+        load_model(model_path)
+    result = CliRunner().invoke(cli, ["predict", "--model", str(model_path), "x"])
+    assert result.exit_code == 1 and "does not match its metadata" in result.output
+
+
+def test_a_scope_model_without_its_file_or_metadata_is_refused(tmp_path, shipped_model_path):
+    model_path = _copy_models(tmp_path, shipped_model_path)
+    scope_path(model_path).unlink()
+    with pytest.raises(ModelError, match="no model at .*model.scope.joblib"):
+        load_model(model_path)
+    model_path = _copy_models(tmp_path, shipped_model_path)
+    metadata_path(scope_path(model_path)).unlink()
+    with pytest.raises(ModelError, match=r"model\.scope\.json is missing"):
+        load_model(model_path)
+
+
+def test_without_a_scope_model_rows_carry_no_scope_fields(tmp_path, shipped_model_path):
+    model_path = _copy_models(tmp_path, shipped_model_path)
+    scope_path(model_path).unlink()
+    metadata_path(scope_path(model_path)).unlink()
+    assert not load_model(model_path).has_scope
+    rows = _predict("jsonl", IN_SCOPE[:1], model_path=model_path)
+    assert not set(config.SCOPE_FIELDS) & set(rows[0])
