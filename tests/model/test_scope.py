@@ -115,7 +115,7 @@ def test_a_tampered_scope_model_is_refused(tmp_path, shipped_model_path):
 def test_a_scope_model_without_its_file_or_metadata_is_refused(tmp_path, shipped_model_path):
     model_path = _copy_models(tmp_path, shipped_model_path)
     scope_path(model_path).unlink()
-    with pytest.raises(ModelError, match="no model at .*model.scope.joblib"):
+    with pytest.raises(ModelError, match=r"no model at .*model\.scope\.joblib"):
         load_model(model_path)
     model_path = _copy_models(tmp_path, shipped_model_path)
     metadata_path(scope_path(model_path)).unlink()
