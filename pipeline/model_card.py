@@ -78,6 +78,21 @@ def invariance_rows(table: list[dict]) -> list[str]:
     return rows
 
 
+def scope_rows(scope: dict[str, dict]) -> list[str]:
+    rows = [
+        "| set | out of scope | flagged (95% CI) | in scope | flagged (95% CI) |",
+        "|---|---|---|---|---|",
+    ]
+    for name, r in scope.items():
+        out_low, out_high = r["out_of_scope_recall_ci95"] or (0, 0)
+        in_low, in_high = r["in_scope_flagged_share_ci95"] or (0, 0)
+        rows.append(
+            f"| {name} | {r['n_out_of_scope']} | {_f(r['out_of_scope_recall'])} ({out_low:.3f}–{out_high:.3f}) | "
+            f"{r['n_in_scope']} | {_f(r['in_scope_flagged_share'])} ({in_low:.3f}–{in_high:.3f}) |"
+        )
+    return rows
+
+
 def render_model_card(metadata: dict, document: dict, errors: pd.DataFrame, ngrams: dict) -> str:
     """The model card as Markdown, from the metadata and metrics.json's sets, invariance table and model audit."""
     metrics: dict[str, dict] = document["sets"]
@@ -158,6 +173,15 @@ def render_model_card(metadata: dict, document: dict, errors: pd.DataFrame, ngra
         "sure, and by the invariance table below, not by the in-distribution accuracy.",
         "",
         *honesty_rows({k: v for k, v in metrics.items() if k != "validation"}),
+        "",
+        "### Out of scope",
+        "",
+        "A second plain Pipeline beside the model (`model.scope.joblib`) scores P(out of scope): work that is "
+        "neither BPO nor KPO (care, trades, driving, hospitality, retail floor, teaching children...). Text the "
+        "vocabulary barely knows (gibberish, another language, a few characters) is out of scope by rule. The "
+        "BPO/KPO label is given either way; `out_of_scope` says whether to trust it.",
+        "",
+        *scope_rows(document.get("scope", {})),
         "",
         "### Shortcut audit of the model",
         "",

@@ -117,8 +117,12 @@ def test_evaluate_json_on_any_labelled_csv(shipped_model_path, tmp_path):
     assert sum(s["n"] for s in metrics["slices"]["length"].values()) == 4
     failing = run("evaluate", "--data", str(path), "--min-macro-f1", "1.01")
     assert failing.returncode == 2
-    strict = run("evaluate", "--data", str(path), "--min-macro-f1", "1.0")
-    assert strict.returncode in (0, 1) and ("below --min-macro-f1" in strict.stderr) == (strict.returncode == 1)
+    # The same postings with every label swapped: the model is wrong on each, so the gate must close.
+    swapped = tmp_path / "swapped.csv"
+    swapped.write_text(path.read_text().replace(",BPO,", ",TMP,").replace(",KPO,", ",BPO,").replace(",TMP,", ",KPO,"))
+    gate = run("evaluate", "--data", str(swapped), "--min-macro-f1", "0.5")
+    assert gate.returncode == 1 and "below --min-macro-f1" in gate.stderr
+    assert run("evaluate", "--data", str(path), "--min-macro-f1", "0.5").returncode == 0
 
 
 def test_predict_into_a_closed_pipe_exits_quietly(shipped_model_path, tmp_path):

@@ -48,13 +48,14 @@ def test_calibration_folds_hold_out_families_and_forms():
         }
     )
     splits = scheme_splits(frame, "family_form", 4, seed=1)
+    assert scheme_splits(frame, "area_form", 4, seed=1) != splits
     held_out = np.concatenate([test for _, test in splits])
     assert sorted(held_out) == list(range(80))  # every row is scored exactly once
     for train, test in splits:
         assert set(frame["group"].iloc[train]).isdisjoint(frame["group"].iloc[test])
         # Each fold also keeps at least one form out of its training rows.
         assert set(frame["form"].iloc[train]) < set(frame["form"])
-    for train, test in scheme_splits(frame, "area", 4, seed=1):
+    for train, test in scheme_splits(frame, "area", 4, seed=1) + scheme_splits(frame, "area_form", 4, seed=1):
         assert set(frame["area"].iloc[train]).isdisjoint(frame["area"].iloc[test])
 
 
