@@ -17,7 +17,7 @@ import click
 from pipeline import config
 from pipeline.errors import BpoKpoError, DataError
 from pipeline.options import FiniteFloatRange, Jobs, OutputPath, check_encoding, check_separator
-from pipeline.process import interrupt_message
+from pipeline.process import ReaderGone, interrupt_message
 
 EXIT_ERROR = 1
 
@@ -34,7 +34,7 @@ class Group(click.Group):
             # The reader went away (`| head`): stop quietly, and keep Python from complaining at exit.
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
-            sys.exit(0)
+            raise ReaderGone() from None
         except KeyboardInterrupt as error:  # Ctrl-C, or SIGTERM / SIGHUP turned into Interrupted
             message, code = interrupt_message(error)
             click.echo(message, err=True)

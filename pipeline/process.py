@@ -13,6 +13,13 @@ TERMINATION_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 INTERRUPT_SIGNALS = (signal.SIGINT, *TERMINATION_SIGNALS)
 
 
+class ReaderGone(SystemExit):
+    """The reader of stdout went away (`| head`): a successful end, taken at once like a failed one."""
+
+    def __init__(self) -> None:
+        super().__init__(0)
+
+
 def _terminate(signum: int, frame) -> None:
     # The first signal wins: later ones must not interrupt the clean-up it starts.
     for other in INTERRUPT_SIGNALS:
@@ -73,9 +80,29 @@ def main() -> None:  # pragma: no cover - the console-script entry point, exerci
             raise (abort.__cause__ if isinstance(abort.__cause__, KeyboardInterrupt) else KeyboardInterrupt()) from None
         except click.ClickException as error:
             error.show()
-            sys.exit(error.exit_code)
+            code = error.exit_code
     except KeyboardInterrupt as error:  # while Python imports, or before a command starts: still one line
         message, code = interrupt_message(error)
         print(message, file=sys.stderr)
-        sys.exit(code)
-    sys.exit(code if isinstance(code, int) else 0)
+    except SystemExit as stop:
+        code = stop.code
+        if isinstance(stop, ReaderGone):
+            os._exit(0)  # stdout is already /dev/null: nothing to flush
+    finish(code if isinstance(code, int) else 0)
+
+
+def finish(code: int) -> None:
+    """Exit with `code`; a failed or interrupted run exits at once, without waiting for threads.
+
+    Its files are already cleaned up by then, but a worker stopped while it wrote a result leaves the process
+    pool's internal threads waiting on a pipe forever, and a normal exit joins those threads.
+    """
+    if code == 0:
+        sys.exit(0)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # a closed or broken stream has nothing left to say
+            pass
+    os._exit(code)

@@ -222,6 +222,8 @@ def detect_format(source: str | Path, explicit: str | None = None) -> str:
         return explicit
     if str(source) == STDIN:
         return "txt"
+    if Path(source).is_dir():
+        raise DataError(f"{source} is a directory; pass a CSV, JSONL or TXT file")
     suffix = Path(source).suffix.lower()
     if suffix not in _SUFFIX_FORMATS:
         raise DataError(f"cannot tell the format of {source} from its suffix; pass --input-format csv, jsonl or txt")
