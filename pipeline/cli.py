@@ -537,13 +537,17 @@ def predict(
             handle.flush()
             progress.update(scored.rows)
 
-    if output is None:
-        write_all(sys.stdout)
-    else:
-        from pipeline.files import atomic_writer
+    try:
+        if output is None:
+            write_all(sys.stdout)
+        else:
+            from pipeline.files import atomic_writer
 
-        with atomic_writer(output, "w", encoding="utf-8", newline="") as handle:
-            write_all(handle)
+            with atomic_writer(output, "w", encoding="utf-8", newline="") as handle:
+                write_all(handle)
+    finally:
+        # Stop the workers now, whatever ended the run: a closed pipe, an error, an interrupt.
+        results.close()
     progress.done()
 
 

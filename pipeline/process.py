@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -10,6 +11,7 @@ import sys
 from pipeline.errors import Interrupted
 
 TERMINATION_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+PR_SET_PDEATHSIG = 1  # linux/prctl.h: the signal a process gets when its parent dies
 INTERRUPT_SIGNALS = (signal.SIGINT, *TERMINATION_SIGNALS)
 
 
@@ -38,6 +40,12 @@ def reset_signals_in_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for signum in TERMINATION_SIGNALS:
         signal.signal(signum, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        # A worker whose main process is killed outright (SIGKILL) would otherwise wait for chunks forever.
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def interrupt_message(error: KeyboardInterrupt) -> tuple[str, int]:
