@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -16,6 +17,19 @@ from pipeline.errors import BpoKpoError
 
 _HASH_BLOCK = 1 << 20
 STDOUT = "-"
+# Names of an open descriptor (/dev/stdout, /dev/fd/3, /proc/self/fd/1): whatever they point to, a file the shell
+# opened or a pipe, is written in place, as the shell's own `>` would; renaming over them cannot work.
+_DESCRIPTOR_NAMES = re.compile(r"/dev/(stdin|stdout|stderr)$|/dev/fd/|/proc/(self|thread-self|\d+)/fd/")
+
+
+def writes_in_place(path: Path) -> bool:
+    """True for a device, FIFO or socket (following symlinks) and for descriptor names: no temporary file."""
+    if _DESCRIPTOR_NAMES.match(str(path)):
+        return True
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:  # nothing there yet (or a dangling link): a new regular file
+        return False
 
 
 def follow_links(path: Path) -> Path:
@@ -40,19 +54,19 @@ def atomic_path(path: Path) -> Iterator[Path]:
     """
     if str(path) == STDOUT:
         raise BpoKpoError("this output cannot go to standard output ('-'); give a file name")
-    path = follow_links(path)
-    if path.is_dir():
+    if Path(path).is_dir():
         raise BpoKpoError(f"{path} is a directory; give a file name inside it")
+    if writes_in_place(path):
+        try:
+            yield Path(path)
+        except OSError as error:
+            raise _write_error(Path(path), error) from None
+        return
+    path = follow_links(path)
     try:
         existing = os.stat(path)
     except OSError:
         existing = None
-    if existing is not None and not stat.S_ISREG(existing.st_mode):
-        try:
-            yield path
-        except OSError as error:
-            raise _write_error(path, error) from None
-        return
     folder = path.parent
     if not folder.is_dir():
         raise BpoKpoError(f"output folder {folder} does not exist; create it first")

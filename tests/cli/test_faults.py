@@ -62,6 +62,19 @@ def test_output_into_a_character_device_leaves_the_device(model):
     assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
 
 
+def test_output_to_dev_stdout_reaches_a_pipe_or_a_redirected_file(model, tmp_path):
+    piped = run("predict", "--model", model, "--format", "jsonl", "--output", "/dev/stdout", "Answer calls")
+    assert piped.returncode == 0, piped.stderr
+    assert jsonl(piped.stdout)[0]["id"] == "1"
+    redirected = tmp_path / "redirected.jsonl"
+    with open(redirected, "w") as handle:
+        result = subprocess.run([SCRIPT, "predict", "--model", model, "--output", "/dev/stdout", "Answer calls"],
+                                stdout=handle, stderr=subprocess.PIPE, text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert jsonl(redirected.read_text())[0]["id"] == "1"
+    assert Path("/dev/stdout").is_symlink() and no_temporaries(tmp_path)
+
+
 def test_output_into_a_fifo_streams_to_its_reader(model, tmp_path):
     fifo = tmp_path / "results.fifo"
     os.mkfifo(fifo)
