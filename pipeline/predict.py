@@ -147,10 +147,11 @@ def score_chunks(
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    from pipeline.process import reset_signals_in_worker
+    from pipeline.process import pool_started, reset_signals_in_worker
 
     global _WORKER_MODEL
     _WORKER_MODEL = model
+    pool_started()
     # A process pool, not multiprocessing.Pool: Pool quietly replaces a dead worker and waits forever for the
     # chunk it held, while the executor marks itself broken and every waiting result raises.
     executor = ProcessPoolExecutor(

@@ -15,6 +15,16 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h: the signal a process gets when its parent
 INTERRUPT_SIGNALS = (signal.SIGINT, *TERMINATION_SIGNALS)
 
 
+# Set once predict starts its own worker processes: see finish().
+_pool_started = False
+
+
+def pool_started() -> None:
+    """Note that this run has worker processes of its own, so a failed run must not wait on their threads."""
+    global _pool_started
+    _pool_started = True
+
+
 class ReaderGone(SystemExit):
     """The reader of stdout went away (`| head`): a successful end, taken at once like a failed one."""
 
@@ -94,19 +104,20 @@ def main() -> None:  # pragma: no cover - the console-script entry point, exerci
         print(message, file=sys.stderr)
     except SystemExit as stop:
         code = stop.code
-        if isinstance(stop, ReaderGone):
+        if isinstance(stop, ReaderGone) and _pool_started:
             os._exit(0)  # stdout is already /dev/null: nothing to flush
     finish(code if isinstance(code, int) else 0)
 
 
 def finish(code: int) -> None:
-    """Exit with `code`; a failed or interrupted run exits at once, without waiting for threads.
+    """Exit with `code`; a failed run that had worker processes of its own exits at once, without waiting.
 
     Its files are already cleaned up by then, but a worker stopped while it wrote a result leaves the process
-    pool's internal threads waiting on a pipe forever, and a normal exit joins those threads.
+    pool's internal threads waiting on a pipe forever, and a normal exit joins those threads. Other runs exit
+    normally, so libraries (joblib's workers in train) clean up after themselves.
     """
-    if code == 0:
-        sys.exit(0)
+    if code == 0 or not _pool_started:
+        sys.exit(code)
     for stream in (sys.stdout, sys.stderr):
         try:
             if stream is not None:
