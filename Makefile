@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CLI := $(BIN)/bpo-kpo
 
-RAW_DATA := $(shell find data/raw -type f -not -name '.*' 2>/dev/null)
+# A listing of every raw file (name, size, modification time), rewritten only when it changes: prepare reruns
+# when a file is added, removed or edited, whatever characters its name holds. A list of file names as
+# prerequisites would split names at spaces and could not see a removal.
+RAW_LISTING := data/processed/.raw-files
 CONFIG := pipeline/config.py
 PREPARE_CODE := $(CONFIG) pipeline/catalogue.py pipeline/generate.py pipeline/phrasing.py pipeline/dataset.py pipeline/readers.py \
 	pipeline/audit.py pipeline/material.py
@@ -18,7 +21,11 @@ MODEL := models/model.joblib
 METRICS := models/metrics.json
 
 .DEFAULT_GOAL := help
-.PHONY: help install data train evaluate predict tune test test-fast lint bench clean
+.PHONY: help install data train evaluate predict tune test test-fast lint bench clean FORCE
+
+# make predict TEXT='...': the text reaches the program through the environment, never through the shell's
+# parser, so quotes, backticks and $ signs stay text. $(value ...) keeps make from expanding $ signs in it.
+export BPO_KPO_TEXT := $(value TEXT)
 
 help: ## Show the targets
 	@echo "Usage: make <target>"
@@ -31,7 +38,15 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP) ## Create .venv and install the package with its dev extras
 
-$(SUMMARY): $(STAMP) $(RAW_DATA) $(PREPARE_CODE)
+# `+` runs the listing under `make -n` too, so a dry run shows truly whether prepare would rerun.
+$(RAW_LISTING): FORCE
+	+@mkdir -p $(@D)
+	+@LC_ALL=C find data/raw -type f ! -name '.*' -printf '%p\t%s\t%T@\n' | LC_ALL=C sort > $@.new
+	+@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
+
+FORCE:
+
+$(SUMMARY): $(STAMP) $(RAW_LISTING) $(PREPARE_CODE)
 	$(CLI) prepare
 
 data: $(SUMMARY) ## Build the dataset (prepare) into data/processed
@@ -48,8 +63,8 @@ evaluate: $(MODEL) ## Evaluate the model on the test split and the field set
 	$(CLI) evaluate
 
 predict: $(MODEL) ## Label one posting: make predict TEXT="..."
-	@test -n "$(TEXT)" || { echo 'usage: make predict TEXT="a job posting"' >&2; exit 2; }
-	$(CLI) predict "$(TEXT)"
+	@test -n "$$BPO_KPO_TEXT" || { echo 'usage: make predict TEXT="a job posting"' >&2; exit 2; }
+	@$(CLI) predict --model $(MODEL) -- "$$BPO_KPO_TEXT"
 
 tune: $(SUMMARY) ## Grid-search the parameters by grouped cross-validation (a few minutes)
 	$(CLI) tune

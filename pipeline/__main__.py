@@ -1,6 +1,6 @@
 """Run the command line as `python -m pipeline`."""
 
-from pipeline.cli import main
+from pipeline.process import main
 
 if __name__ == "__main__":
     main()

@@ -16,9 +16,10 @@ import click
 
 from pipeline import config
 from pipeline.errors import BpoKpoError, DataError
+from pipeline.options import FiniteFloatRange, Jobs, OutputPath, check_encoding, check_separator
+from pipeline.process import ReaderGone, interrupt_message
 
 EXIT_ERROR = 1
-EXIT_INTERRUPTED = 130
 
 
 class Group(click.Group):
@@ -33,10 +34,11 @@ class Group(click.Group):
             # The reader went away (`| head`): stop quietly, and keep Python from complaining at exit.
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
-            sys.exit(0)
-        except KeyboardInterrupt:
-            click.echo("Error: interrupted; no output file was left behind", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+            raise ReaderGone() from None
+        except KeyboardInterrupt as error:  # Ctrl-C, or SIGTERM / SIGHUP turned into Interrupted
+            message, code = interrupt_message(error)
+            click.echo(message, err=True)
+            sys.exit(code)
         except Exception as error:  # every failure ends in one line; --debug shows the traceback
             if (ctx.obj or {}).get("debug"):
                 traceback.print_exc()
@@ -68,6 +70,11 @@ def path_option(*names: str, default: Path, help: str):
     return click.option(*names, type=click.Path(path_type=Path), default=default, show_default=True, help=help)
 
 
+def output_option(*names: str, default: Path | None, help: str):
+    """A file the command writes: '-' is standard output; a name ending in '/' is refused."""
+    return click.option(*names, type=OutputPath(), default=default, show_default=default is not None, help=help)
+
+
 # The --model option of every command that reads a model.
 model_option = path_option(
     "--model", "model_path", default=config.MODEL_PATH, help="Model file (its metadata sits beside it as .json)."
@@ -96,14 +103,14 @@ def _say(message: str) -> None:
 )
 @click.option(
     "--test-size",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
     default=config.PREPARE.test_size,
     show_default=True,
     help="Share of role families held out for test.",
 )
 @click.option(
     "--borderline-share",
-    type=click.FloatRange(0, 1),
+    type=FiniteFloatRange(0, 1),
     default=config.PREPARE.borderline_share,
     show_default=True,
     help="Share of postings drawn from grey-zone role families.",
@@ -210,7 +217,7 @@ def prepare(
 # -- train -----------------------------------------------------------------------------------------------------
 @cli.command()
 @path_option("--data", "data_path", default=config.TRAIN_PATH, help="Training split written by prepare.")
-@path_option(
+@output_option(
     "--model",
     "model_path",
     default=config.MODEL_PATH,
@@ -242,7 +249,7 @@ def prepare(
 @click.option(
     "--c",
     "C",
-    type=click.FloatRange(0, min_open=True),
+    type=FiniteFloatRange(0, min_open=True),
     default=config.TRAIN.C,
     show_default=True,
     help="Inverse regularisation strength of the logistic regression.",
@@ -261,7 +268,7 @@ def prepare(
     show_default=True,
     help="Calibrate probabilities on grouped folds (sigmoid), or not.",
 )
-@click.option("--jobs", type=int, default=2, show_default=True, help="Processes for the cross-validation.")
+@click.option("--jobs", type=Jobs(), default=2, show_default=True, help="Processes for the cross-validation.")
 def train(data_path, model_path, model_format, seed, ngram_max, min_df, C, class_weight, calibration, jobs) -> None:
     """Fit the TF-IDF + logistic-regression Pipeline and save it with its metadata."""
     from pipeline.audit import load_lexicon
@@ -318,8 +325,8 @@ def _relative(path: Path) -> str:
 # -- tune ------------------------------------------------------------------------------------------------------
 @cli.command()
 @path_option("--data", "data_path", default=config.TRAIN_PATH, help="Training split written by prepare.")
-@path_option("--output", default=config.TUNING_PATH, help="Where to write every configuration's grouped-CV score.")
-@click.option("--jobs", type=int, default=-1, show_default=True, help="Processes for the search (-1: all cores).")
+@output_option("--output", default=config.TUNING_PATH, help="Where to write every configuration's grouped-CV score.")
+@click.option("--jobs", type=Jobs(), default=-1, show_default=True, help="Processes for the search (-1: all cores).")
 def tune(data_path, output, jobs) -> None:
     """Search TF-IDF and logistic-regression parameters by cross-validation holding out areas and forms."""
     from pipeline.audit import load_lexicon
@@ -376,11 +383,11 @@ def tune(data_path, output, jobs) -> None:
 )
 @click.option(
     "--min-macro-f1",
-    type=click.FloatRange(0, 1),
+    type=FiniteFloatRange(0, 1),
     default=None,
     help="Exit 1 when any evaluated set's macro-F1 is below this.",
 )
-@path_option("--output", default=None, help="Also write the metrics JSON here.")
+@output_option("--output", default=None, help="Also write the metrics JSON here ('-': stdout).")
 @path_option("--plots", "plots_dir", default=None, help="Also write the five PNG plots into this folder.")
 def evaluate(
     model_path, data_paths, text_column, label_column, by, output_format, min_macro_f1, output, plots_dir
@@ -423,20 +430,20 @@ def evaluate(
 # -- report ---------------------------------------------------------------------------------------------------
 @cli.command()
 @model_option
-@path_option("--output", default=config.METRICS_PATH, help="Where to write every metric of every evaluation set.")
-@path_option("--errors", "errors_path", default=config.ERRORS_PATH, help="Where to write the misclassified rows.")
-@path_option(
+@output_option("--output", default=config.METRICS_PATH, help="Where to write every metric of every evaluation set.")
+@output_option("--errors", "errors_path", default=config.ERRORS_PATH, help="Where to write the misclassified rows.")
+@output_option(
     "--scope-errors", "scope_errors_path", default=config.SCOPE_ERRORS_PATH, help="Where to write the scope mistakes."
 )
 @path_option("--plots", "plots_dir", default=config.PLOTS_DIR, help="Folder for the PNG plots.")
-@path_option("--model-card", "card_path", default=config.MODEL_CARD_PATH, help="Where to write the model card.")
+@output_option("--model-card", "card_path", default=config.MODEL_CARD_PATH, help="Where to write the model card.")
 def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_path) -> None:
     """Evaluate the test split, field set and challenge set; audit the model for shortcuts and run the invariance
     suite; write metrics, errors, plots and the model card (make train)."""
     from pipeline.audit import load_lexicon
     from pipeline.dataset import read_split
     from pipeline.evaluate import format_report, format_summary
-    from pipeline.files import atomic_path, write_text_atomic
+    from pipeline.files import atomic_writer, write_text_atomic
     from pipeline.invariance import failing_families, format_table, load_perturbations
     from pipeline.model import load_model
     from pipeline.model_card import render_model_card
@@ -472,11 +479,11 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
     errors = error_table(model, sets, p_kpo)
     ngrams = top_ngrams(model)
     write_plots(plots_dir, {name: results[name] for name in sets}, label_scores(sets, p_kpo), ngrams)
-    with atomic_path(errors_path) as temporary:
-        errors.to_csv(temporary, index=False, lineterminator="\n")
+    with atomic_writer(errors_path, "w", encoding="utf-8", newline="") as handle:
+        errors.to_csv(handle, index=False, lineterminator="\n")
     document = {"sets": results, "scope": scope, "invariance": invariance, "model_shortcut_audit": audit}
-    with atomic_path(scope_errors_path) as temporary:
-        scope_errors.to_csv(temporary, index=False, lineterminator="\n")
+    with atomic_writer(scope_errors_path, "w", encoding="utf-8", newline="") as handle:
+        scope_errors.to_csv(handle, index=False, lineterminator="\n")
     write_text_atomic(output, json.dumps(document, indent=2) + "\n")
     write_text_atomic(card_path, render_model_card(model.metadata, document, errors, ngrams))
     click.echo("\n\n".join(format_report(name, metrics) for name, metrics in results.items()))
@@ -516,19 +523,17 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
     default=None,
     help="Output format; default: table on a terminal, else jsonl (or from --output's suffix).",
 )
-@click.option(
-    "--output", type=click.Path(path_type=Path), default=None, help="Write results here (atomically) instead of stdout."
-)
+@output_option("--output", default=None, help="Write results here (atomically) instead of stdout ('-': stdout).")
 @model_option
 @click.option(
     "--threshold",
-    type=click.FloatRange(0, 1),
+    type=FiniteFloatRange(0, 1),
     default=None,
     help="P(KPO) at which the label becomes KPO; default: the model's tuned value.",
 )
 @click.option(
     "--review-band",
-    type=click.FloatRange(0, 0.5),
+    type=FiniteFloatRange(0, 0.5),
     default=None,
     help="needs_review when P(KPO) is this close to the threshold; default: the model's tuned value.",
 )
@@ -545,7 +550,9 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
     show_default=True,
     help="Add the K n-grams that pushed each posting most toward its label.",
 )
-@click.option("--jobs", type=int, default=1, show_default=True, help="Worker processes (-1: all cores).")
+@click.option(
+    "--jobs", type=Jobs(), default=1, show_default=True, help="Worker processes (-1: all cores; at most 4 per core)."
+)
 @click.option(
     "--chunk-size",
     type=click.IntRange(min=1),
@@ -553,14 +560,27 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
     show_default=True,
     help="Postings read and scored at a time.",
 )
-@click.option("--encoding", default="utf-8-sig", show_default=True, help="Input encoding.")
-@click.option("--sep", default=None, help="CSV separator; default: detected from the header.")
+@click.option(
+    "--max-text-chars",
+    type=click.IntRange(min=1),
+    default=config.PREDICT.max_text_chars,
+    show_default=True,
+    help="A longer posting gets an error row; a line of over 16 times this with no line end stops the run.",
+)
+@click.option("--encoding", default="utf-8-sig", show_default=True, callback=check_encoding, help="Input encoding.")
+@click.option("--sep", default=None, callback=check_separator, help="CSV separator; default: detected from the header.")
 @click.option(
     "--on-error",
     type=click.Choice(["row", "fail"]),
     default="row",
     show_default=True,
     help="A posting with no text: keep its row with an error field, or stop with exit 1.",
+)
+@click.option(
+    "--keep-formulas",
+    is_flag=True,
+    help="In CSV output, write ids starting with = + - @ as they are; by default a ' keeps spreadsheets from "
+    "running them as formulas.",
 )
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
 def predict(
@@ -578,8 +598,10 @@ def predict(
     explain,
     jobs,
     chunk_size,
+    max_text_chars,
     encoding,
     sep,
+    keep_formulas,
     on_error,
     quiet,
 ) -> None:
@@ -593,9 +615,13 @@ def predict(
         raise click.UsageError("give postings as arguments or --input, not both")
     if not texts and not input_path:
         raise click.UsageError("give postings as arguments, or --input FILE (- for stdin)")
-    if jobs == 0 or jobs < -1:
-        raise click.BadParameter("must be a positive number or -1", param_hint="--jobs")
     jobs = (os.cpu_count() or 1) if jobs == -1 else jobs
+    if output is not None and str(output) == "-":
+        output = None
+    if output is None and sys.stdout is None:
+        raise DataError("standard output is closed; write the results to a file with --output FILE")
+    if input_path == "-" and sys.stdin is None:
+        raise DataError("standard input is closed; pipe postings in, or pass --input FILE")
     if output is not None and not output.parent.is_dir():
         raise DataError(f"output folder {output.parent} does not exist; create it first")
     output_format = output_format or _default_output_format(output)
@@ -612,13 +638,16 @@ def predict(
         scope_threshold=(model.scope_threshold if scope_threshold is None else scope_threshold)
         if model.has_scope
         else None,
+        max_text_chars=max_text_chars,
     )
     if texts:
         chunks = iter([Chunk(ids=[str(i + 1) for i in range(len(texts))], texts=[t.strip() or None for t in texts])])
     else:
-        chunks = iter_chunks(input_path, input_format, tuple(text_columns), id_column, chunk_size, encoding, sep)
-    formatter = FORMATTERS[output_format](output_fields(options))
-    progress = _Progress(enabled=bool(input_path) and not quiet and sys.stderr.isatty())
+        chunks = iter_chunks(
+            input_path, input_format, tuple(text_columns), id_column, chunk_size, encoding, sep, max_text_chars
+        )
+    formatter = FORMATTERS[output_format](output_fields(options), keep_formulas=keep_formulas)
+    progress = _Progress(enabled=bool(input_path) and not quiet and sys.stderr is not None and sys.stderr.isatty())
     results = score_chunks(model, chunks, options, formatter, jobs)
 
     def write_all(handle) -> None:
@@ -630,13 +659,17 @@ def predict(
             handle.flush()
             progress.update(scored.rows)
 
-    if output is None:
-        write_all(sys.stdout)
-    else:
-        from pipeline.files import atomic_writer
+    try:
+        if output is None:
+            write_all(sys.stdout)
+        else:
+            from pipeline.files import atomic_writer
 
-        with atomic_writer(output, "w", encoding="utf-8", newline="") as handle:
-            write_all(handle)
+            with atomic_writer(output, "w", encoding="utf-8", newline="") as handle:
+                write_all(handle)
+    finally:
+        # Stop the workers now, whatever ended the run: a closed pipe, an error, an interrupt.
+        results.close()
     progress.done()
 
 
@@ -687,7 +720,3 @@ class _Progress:
         if self.enabled:
             elapsed = time.perf_counter() - self.started
             sys.stderr.write(f"\r{self.rows:,} rows in {elapsed:.1f}s\n")
-
-
-def main() -> None:  # pragma: no cover - the console-script entry point, exercised through subprocess tests
-    cli(prog_name="bpo-kpo")

@@ -159,6 +159,12 @@ class PredictParams:
     threshold: float = 0.5
     review_band: float = 0.1
     explain: int = 0
+    # A posting longer than this many characters gets an error row instead of a score: real postings are a
+    # few thousand characters, and scoring time and memory grow with the length.
+    max_text_chars: int = 1_000_000
+    # A line this many times longer than max_text_chars with no line end is not a file of postings (say, a
+    # stream of /dev/zero): the run stops instead of reading it forever.
+    max_line_factor: int = 16
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pipeline import config
 from pipeline.catalogue import Catalogue
 from pipeline.errors import DataError
 from pipeline.generate import generate_postings
-from pipeline.readers import read_labelled
+from pipeline.readers import LABELLED_SUFFIXES, read_labelled
 
 _NON_WORD = re.compile(r"[^a-z]+")
 _SPACE = re.compile(r"[ \t\r\f\v]+")
@@ -47,9 +47,31 @@ def parse_flag(value) -> bool:
     return str(value).strip().lower() in ("true", "yes", "1", "y")
 
 
+def labelled_files(folder: Path) -> list[Path]:
+    """The labelled files in a folder, sorted: every CSV and JSON-lines suffix predict reads, in any case.
+
+    Hidden files and Markdown notes (the folder's README.md) are skipped; any other file is refused by name
+    rather than silently left out of training.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    paths = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.suffix.lower() == ".md" or path.is_dir():
+            continue
+        if path.suffix.lower() not in LABELLED_SUFFIXES:
+            raise DataError(
+                f"{path} is not a file prepare reads ({path.suffix or 'no suffix'}); save it as CSV (.csv, .tsv) or "
+                "JSON lines (.jsonl, .ndjson, .json), or move it out of the folder"
+            )
+        paths.append(path)
+    return paths
+
+
 def load_field_set(field_dir: Path = config.FIELD_DIR) -> pd.DataFrame:
-    """Read the hand-written field set (every JSONL/CSV in `field_dir`); it is evaluated, never trained on."""
-    paths = sorted(p for p in Path(field_dir).glob("*") if p.suffix in (".jsonl", ".csv"))
+    """Read the hand-written field set (every labelled file in `field_dir`); it is evaluated, never trained on."""
+    paths = labelled_files(field_dir)
     if not paths:
         return pd.DataFrame(columns=list(FIELD_COLUMNS) + [config.SOURCE_COLUMN])
     frames = [read_labelled(path) for path in paths]
@@ -88,19 +110,20 @@ def load_challenge_set(challenge_dir: Path = config.CHALLENGE_DIR) -> pd.DataFra
 
 def load_user_postings(user_dir: Path = config.USER_LABELLED_DIR) -> pd.DataFrame:
     """Read users' own labelled postings (CSV/JSONL with `text` and `label`; optional id, group, area)."""
-    paths = (
-        sorted(p for p in Path(user_dir).glob("*") if p.suffix in (".jsonl", ".csv")) if Path(user_dir).is_dir() else []
-    )
+    paths = labelled_files(user_dir)
     if not paths:
         return pd.DataFrame(columns=list(config.DATASET_COLUMNS))
     frames = []
     for path in paths:
         frame = read_labelled(path)
         if config.ID_COLUMN not in frame:
-            frame[config.ID_COLUMN] = [f"{path.stem}-{i + 1}" for i in range(len(frame))]
+            # The whole file name, suffix included: mine.csv and mine.jsonl must not make the same ids.
+            frame[config.ID_COLUMN] = [f"{path.name}-{i + 1}" for i in range(len(frame))]
         _check_ids(frame, str(path))
-        frames.append(frame)
+        frames.append(frame.assign(**{_FILE: path.name}))
     frame = pd.concat(frames, ignore_index=True)
+    _check_ids_across(frame, user_dir)
+    frame = frame.drop(columns=_FILE)
     frame[config.TEXT_COLUMN] = frame[config.TEXT_COLUMN].map(clean_text)
     empty = frame[config.TEXT_COLUMN] == ""
     if empty.any():
@@ -119,6 +142,19 @@ def load_user_postings(user_dir: Path = config.USER_LABELLED_DIR) -> pd.DataFram
 def _rows(mask: pd.Series) -> str:
     rows = [str(i + 1) for i in mask[mask].index[:10]]
     return ", ".join(rows) + ("..." if mask.sum() > 10 else "")
+
+
+_FILE = "\x00file"
+
+
+def _check_ids_across(frame: pd.DataFrame, folder: Path) -> None:
+    """Refuse an id used in more than one file: ids name one posting, wherever it comes from."""
+    ids = frame[config.ID_COLUMN].astype(str)
+    repeated = ids.duplicated(keep=False)
+    if repeated.any():
+        clashes = frame.loc[repeated].groupby(ids[repeated])[_FILE].apply(lambda files: ", ".join(sorted(set(files))))
+        shown = [f"{value} ({files})" for value, files in list(clashes.items())[:5]]
+        raise DataError(f"files in {folder} repeat ids: {'; '.join(shown)}; give each posting its own id")
 
 
 def _check_ids(frame: pd.DataFrame, name: str) -> None:
@@ -196,6 +232,13 @@ def build_dataset(
         params.borderline_share,
         n_out_of_scope=round(params.n_postings * params.out_of_scope_share),
     )
+    if user_postings is not None and len(user_postings):
+        taken = set(generated[config.ID_COLUMN].astype(str)) & set(user_postings[config.ID_COLUMN].astype(str))
+        if taken:
+            raise DataError(
+                f"users' postings use ids of generated postings: {', '.join(sorted(taken)[:10])}; rename them "
+                "(generated ids look like syn-42-000001)"
+            )
     frames = [generated] + ([user_postings] if user_postings is not None and len(user_postings) else [])
     data = pd.concat(frames, ignore_index=True)
     data[config.TEXT_COLUMN] = data[config.TEXT_COLUMN].map(clean_text)

@@ -11,3 +11,15 @@ class DataError(BpoKpoError):
 
 class ModelError(BpoKpoError):
     """A model file or its metadata is missing, damaged or incompatible."""
+
+
+class WorkerError(BpoKpoError):
+    """A worker process died (killed, or out of memory) before it returned its chunk."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A termination signal (SIGTERM, SIGHUP), handled like Ctrl-C: clean up, one line, exit 128 + signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

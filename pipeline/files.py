@@ -1,10 +1,13 @@
-"""Atomic file writing and content hashing."""
+"""Write output files safely (atomic for regular files, straight into devices and pipes) and hash file contents."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import os
+import re
+import stat
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,16 +16,57 @@ from typing import IO
 from pipeline.errors import BpoKpoError
 
 _HASH_BLOCK = 1 << 20
+STDOUT = "-"
+# Names of an open descriptor (/dev/stdout, /dev/fd/3, /proc/self/fd/1): whatever they point to, a file the shell
+# opened or a pipe, is written in place, as the shell's own `>` would; renaming over them cannot work.
+_DESCRIPTOR_NAMES = re.compile(r"/dev/(stdin|stdout|stderr)$|/dev/fd/|/proc/(self|thread-self|\d+)/fd/")
+
+
+def writes_in_place(path: Path) -> bool:
+    """True for a device, FIFO or socket (following symlinks) and for descriptor names: no temporary file."""
+    if _DESCRIPTOR_NAMES.match(str(path)):
+        return True
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:  # nothing there yet (or a dangling link): a new regular file
+        return False
+
+
+def follow_links(path: Path) -> Path:
+    """The file a path really names: a symlink is followed to its target, so the link itself stays a link."""
+    path = Path(path)
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def _write_error(path: Path, error: OSError) -> BpoKpoError:
+    return BpoKpoError(f"cannot write {path}: {error.strerror or error}")
 
 
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; rename it into place only if the block succeeds.
+    """Yield a path to write `path` through; a regular file is replaced atomically and durably.
 
-    The temporary file lives in the same folder so the final rename is atomic on POSIX: a reader sees the
-    old file or the new one, never half of one, even if the process is killed mid-write.
+    For a regular file (or a new one) the yielded path is a temporary file in the same folder: once the block
+    succeeds it is synced, given the old file's permissions and owner, renamed over `path`, and the folder is
+    synced, so after a crash or power loss a reader sees the old file or the whole new one. A device, FIFO or
+    socket (`/dev/null`, `/dev/stdout`, a named pipe) is not a file to replace: it is yielded itself and
+    written straight into. A symlink is followed and its target written, so the link stays.
     """
-    path = Path(path)
+    if str(path) == STDOUT:
+        raise BpoKpoError("this output cannot go to standard output ('-'); give a file name")
+    if Path(path).is_dir():
+        raise BpoKpoError(f"{path} is a directory; give a file name inside it")
+    if writes_in_place(path):
+        try:
+            yield Path(path)
+        except OSError as error:
+            raise _write_error(Path(path), error) from None
+        return
+    path = follow_links(path)
+    try:
+        existing = os.stat(path)
+    except OSError:
+        existing = None
     folder = path.parent
     if not folder.is_dir():
         raise BpoKpoError(f"output folder {folder} does not exist; create it first")
@@ -34,11 +78,39 @@ def atomic_path(path: Path) -> Iterator[Path]:
     temporary_path = Path(temporary)
     try:
         yield temporary_path
-        # mkstemp creates 0600 files; give the result the permissions a plain open() would have.
-        os.chmod(temporary_path, 0o666 & ~_current_umask())
+        _sync(temporary_path)
+        _copy_mode_and_owner(temporary_path, existing)
         os.replace(temporary_path, path)
+        _sync(folder)
+    except OSError as error:
+        # Name the file the user asked for, never the hidden temporary one.
+        raise _write_error(path, error) from None
     finally:
         temporary_path.unlink(missing_ok=True)
+
+
+def _sync(path: Path) -> None:
+    """Flush a file's (or a folder's) data to the disk, so a rename cannot outlive the bytes it points to."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        if not path.is_dir():  # some file systems cannot sync a folder; the file itself is what must not fail
+            raise
+    finally:
+        os.close(descriptor)
+
+
+def _copy_mode_and_owner(temporary: Path, existing: os.stat_result | None) -> None:
+    """Give the new file the permissions and owner of the file it replaces, or those a plain open() gives."""
+    if existing is None:
+        # mkstemp creates 0600 files; give a new file the permissions a plain open() would have.
+        os.chmod(temporary, 0o666 & ~_current_umask())
+        return
+    os.chmod(temporary, stat.S_IMODE(existing.st_mode))
+    if (existing.st_uid, existing.st_gid) != (os.getuid(), os.getgid()):
+        with contextlib.suppress(OSError):  # only root may give a file away; others keep their own ownership
+            os.chown(temporary, existing.st_uid, existing.st_gid)
 
 
 def _current_umask() -> int:
@@ -49,13 +121,24 @@ def _current_umask() -> int:
 
 @contextlib.contextmanager
 def atomic_writer(path: Path, mode: str = "w", **open_kwargs) -> Iterator[IO]:
-    """Open a temporary file beside `path` for writing and rename it into place on success."""
-    with atomic_path(path) as temporary, open(temporary, mode, **open_kwargs) as handle:
-        yield handle
+    """Open `path` for writing through `atomic_path`; '-' is standard output, left open for the caller."""
+    if str(path) == STDOUT:
+        if sys.stdout is None:
+            raise BpoKpoError("standard output is closed; give a file name instead of '-'")
+        yield sys.stdout.buffer if "b" in mode else sys.stdout
+        sys.stdout.flush()
+        return
+    with atomic_path(path) as temporary:
+        try:
+            handle = open(temporary, mode, **open_kwargs)  # noqa: SIM115 - closed below, inside atomic_path
+        except OSError as error:
+            raise _write_error(Path(path), error) from None
+        with handle:
+            yield handle
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` atomically, as UTF-8."""
+    """Write `text` to `path` atomically, as UTF-8 ('-': standard output)."""
     with atomic_writer(path, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
 

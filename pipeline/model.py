@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import pickle
 from pathlib import Path
 
@@ -18,7 +19,14 @@ from pipeline.errors import ModelError
 from pipeline.files import atomic_path, sha256_file, write_text_atomic
 
 VERSIONED_LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas", "joblib")
-REQUIRED_METADATA = ("model_sha256", "labels", "versions", "threshold", "format")
+METADATA_DIGEST = "metadata_sha256"
+# The metadata fields that decide what a posting is labelled: a digest of them, recorded at training, is checked
+# on load, so an edited threshold or review band is refused rather than silently obeyed.
+DECISION_FIELDS = ("format", "labels", "model_sha256", "review_band", "threshold")
+REQUIRED_METADATA = ("model_sha256", "labels", "versions", "threshold", "format", METADATA_DIGEST)
+MAX_REVIEW_BAND = 0.5
+# Every skops file is a zip archive; a pickle never starts like one.
+ZIP_MAGIC = b"PK\x03\x04"
 # Types a skops file may hold beyond skops' own defaults (scikit-learn estimators, numpy): none, since the
 # model is a plain TF-IDF + LogisticRegression Pipeline. Anything else in a file is refused before loading.
 SKOPS_TRUSTED_TYPES: list[str] = []
@@ -101,6 +109,12 @@ def forget_process_state(pipeline: Pipeline) -> Pipeline:
     return pipeline
 
 
+def metadata_digest(meta: dict) -> str:
+    """SHA-256 of the decision fields (threshold, review band, labels, format, model checksum) as canonical JSON."""
+    fields = {key: meta.get(key) for key in DECISION_FIELDS}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
 def save_model(pipeline: Pipeline, path: Path, metadata: dict, model_format: str = "joblib") -> dict:
     """Write the model and then its metadata, each atomically; return the metadata as written.
 
@@ -130,6 +144,7 @@ def save_model(pipeline: Pipeline, path: Path, metadata: dict, model_format: str
         "versions": library_versions(),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    full[METADATA_DIGEST] = metadata_digest(full)
     write_text_atomic(metadata_path(path), json.dumps(full, indent=2, sort_keys=True) + "\n")
     return full
 
@@ -216,14 +231,52 @@ def read_metadata(model_path: Path) -> dict:
         raise ModelError(f"model metadata {meta_path} is missing; retrain with `make train`")
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # bad JSON, bad UTF-8, a number too long to read, nesting too deep
         raise ModelError(f"model metadata {meta_path} is not valid JSON; retrain with `make train`") from None
     if not isinstance(meta, dict):
         raise ModelError(f"model metadata {meta_path} is not a JSON object; retrain with `make train`")
     missing = [key for key in REQUIRED_METADATA if key not in meta]
     if missing:
-        raise ModelError(f"model metadata {meta_path} lacks {', '.join(missing)}; retrain with `make train`")
+        raise ModelError(
+            f"model metadata {meta_path} lacks {', '.join(missing)} (written by an older bpo-kpo, or edited); "
+            "retrain with `make train`"
+        )
+    problem = _field_problem(meta)
+    if problem:
+        raise ModelError(f"model metadata {meta_path}: {problem}; retrain with `make train`")
+    if metadata_digest(meta) != meta[METADATA_DIGEST]:
+        raise ModelError(
+            f"model metadata {meta_path} was changed after training: its threshold, review band, labels or format "
+            f"do not match {METADATA_DIGEST}; restore the file or retrain with `make train`"
+        )
     return meta
+
+
+def _is_number(value, low: float, high: float) -> bool:
+    return (
+        isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and low <= value <= high
+    )
+
+
+def _field_problem(meta: dict) -> str | None:
+    """The first metadata field with the wrong type or an out-of-range value, described; None if all are fine."""
+    checks = {
+        "model_sha256": (
+            lambda v: isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v),
+            "a SHA-256 hex digest",
+        ),
+        "labels": (lambda v: isinstance(v, list) and sorted(map(str, v)) == sorted(config.LABELS)
+                   and all(isinstance(x, str) for x in v), f"a list of the labels {list(config.LABELS)}"),
+        "versions": (lambda v: isinstance(v, dict), "an object of library versions"),
+        "threshold": (lambda v: _is_number(v, 0, 1), "a number from 0 to 1"),
+        "review_band": (lambda v: _is_number(v, 0, MAX_REVIEW_BAND), f"a number from 0 to {MAX_REVIEW_BAND}"),
+        "format": (lambda v: v in config.MODEL_FORMATS, f"one of {', '.join(config.MODEL_FORMATS)}"),
+        METADATA_DIGEST: (lambda v: isinstance(v, str), "a SHA-256 hex digest"),
+    }  # fmt: skip
+    for field, (valid, expected) in checks.items():
+        if field in meta and not valid(meta[field]):
+            return f"{field!r} must be {expected}, not {json.dumps(meta[field])[:40]}"
+    return None
 
 
 def check_versions(meta: dict, model_path: Path) -> None:
@@ -266,7 +319,7 @@ def load_pipeline(path: Path, labels: tuple[str, ...]) -> tuple[Pipeline, dict]:
             f"{str(meta['model_sha256'])[:12]}…); refusing to load it: retrain with `make train`"
         )
     check_versions(meta, path)
-    pipeline = _unpickle(path, data, meta.get("format", "joblib"))
+    pipeline = _unpickle(path, data, model_format_of(path, data, meta))
     classes = list(getattr(pipeline, "classes_", []))
     if not isinstance(pipeline, Pipeline) or classes != list(meta["labels"]) or classes != list(labels):
         raise ModelError(f"{path} is not a bpo-kpo model with labels {list(labels)}; retrain with `make train`")
@@ -286,6 +339,22 @@ def load_model(path: Path | str = config.MODEL_PATH) -> Model:
     if scope_file.exists() or metadata_path(scope_file).exists():
         scope = load_pipeline(scope_file, config.SCOPE_LABELS)
     return Model(pipeline, meta, path, scope)
+
+
+def model_format_of(path: Path, data: bytes, meta: dict) -> str:
+    """The format a model file really has, from its own bytes: a skops file is a zip archive, anything else a pickle.
+
+    The metadata's "format" is only a claim, and anyone who can write the folder can edit it: a file that is
+    named or recorded as skops but is not a zip is refused, so it is never unpickled (unpickling runs code).
+    """
+    is_zip = data.startswith(ZIP_MAGIC)
+    claims_skops = path.suffix.lower() == ".skops" or meta.get("format") == "skops"
+    if claims_skops and not is_zip:
+        raise ModelError(
+            f"{path} is named or recorded as a skops model but is not a skops (zip) file; refusing to unpickle it: "
+            "retrain with `bpo-kpo train --format skops`"
+        )
+    return "skops" if is_zip else "joblib"
 
 
 def _unpickle(path: Path, data: bytes, model_format: str) -> Pipeline:

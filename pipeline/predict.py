@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -13,11 +14,16 @@ import numpy as np
 
 from pipeline import config
 from pipeline.decision import in_review_band, labels_at
+from pipeline.errors import WorkerError
 from pipeline.model import Model
 from pipeline.readers import Chunk
 
 PROBABILITY_DIGITS = 6
 ERROR_EMPTY = "empty or missing text"
+# C0 and C1 control characters: escape sequences in a posting or id must not reach a terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP: CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,7 @@ class ScoreOptions:
     explain: int = 0
     # P(out of scope) at which a posting is flagged; None when there is no scope model.
     scope_threshold: float | None = None
+    max_text_chars: int = config.PREDICT.max_text_chars
 
 
 def linear_weights(model: Model) -> tuple[np.ndarray, np.ndarray]:
@@ -68,7 +75,14 @@ def score_chunk(model: Model, chunk: Chunk, options: ScoreOptions) -> list[dict]
          config.ERROR_FIELD: ERROR_EMPTY}
         for row_id in chunk.ids
     ]  # fmt: skip
-    scorable = [i for i, text in enumerate(chunk.texts) if text]
+    scorable = []
+    for index, text in enumerate(chunk.texts):
+        if text and len(text) > options.max_text_chars:
+            rows[index][config.ERROR_FIELD] = (
+                f"text longer than {options.max_text_chars:,} characters (--max-text-chars)"
+            )
+        elif text:
+            scorable.append(index)
     if not scorable:
         return rows
     texts = [chunk.texts[i] for i in scorable]
@@ -132,13 +146,6 @@ def score_and_format(model: Model, chunk: Chunk, options: ScoreOptions, formatte
 _WORKER_MODEL: Model | None = None
 
 
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the main process, which stops them and reports once, without tracebacks."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def _score_in_worker(chunk: Chunk, options: ScoreOptions, formatter) -> FormattedChunk:
     return score_and_format(_WORKER_MODEL, chunk, options, formatter)
 
@@ -152,19 +159,41 @@ def score_chunks(
             yield score_and_format(model, chunk, options, formatter)
         return
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from pipeline.process import pool_started, reset_signals_in_worker
 
     global _WORKER_MODEL
     _WORKER_MODEL = model
-    context = multiprocessing.get_context("fork")
-    with context.Pool(jobs, initializer=_ignore_interrupts) as pool:
-        # Pool.imap would read the whole input ahead; a bounded queue keeps memory flat.
+    pool_started()
+    # A process pool, not multiprocessing.Pool: Pool quietly replaces a dead worker and waits forever for the
+    # chunk it held, while the executor marks itself broken and every waiting result raises.
+    executor = ProcessPoolExecutor(
+        jobs, mp_context=multiprocessing.get_context("fork"), initializer=reset_signals_in_worker
+    )
+    finished = False
+    try:
+        # Mapping the whole input would read it all ahead; a bounded queue keeps memory flat.
         pending: deque = deque()
         for chunk in chunks:
-            pending.append(pool.apply_async(_score_in_worker, (chunk, options, formatter)))
+            pending.append(executor.submit(_score_in_worker, chunk, options, formatter))
             if len(pending) >= 2 * jobs:
-                yield pending.popleft().get()
+                yield pending.popleft().result()
         while pending:
-            yield pending.popleft().get()
+            yield pending.popleft().result()
+        finished = True
+    except BrokenProcessPool:
+        raise WorkerError(
+            "a worker process died (killed, or out of memory?); the run was stopped: run it again, with fewer --jobs "
+            "if memory is short"
+        ) from None
+    finally:
+        if not finished:
+            # Interrupted, failed or abandoned by the reader: stop the workers now rather than finish their chunks.
+            for child in multiprocessing.active_children():
+                child.terminate()
+        executor.shutdown(wait=finished, cancel_futures=True)
 
 
 def output_fields(options: ScoreOptions) -> list[str]:
@@ -183,7 +212,7 @@ def format_explanation(items: list[dict] | None) -> str:
 class JsonlFormatter:
     """One JSON object per line."""
 
-    def __init__(self, fields: list[str]) -> None:
+    def __init__(self, fields: list[str], keep_formulas: bool = False) -> None:
         self.fields = fields
 
     def header(self) -> str:
@@ -193,11 +222,22 @@ class JsonlFormatter:
         return "".join(json.dumps({f: row.get(f) for f in self.fields}, ensure_ascii=False) + "\n" for row in rows)
 
 
-class CsvFormatter:
-    """CSV with a header; explanations as 'ngram (+weight); ...'."""
+def neutralise_formula(value: str) -> str:
+    """Prefix a cell a spreadsheet would run as a formula with ', which shows it as the text it is."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
-    def __init__(self, fields: list[str]) -> None:
+
+def strip_control(text: str) -> str:
+    """Drop control characters, so no escape sequence in the data reaches the terminal."""
+    return _CONTROL.sub("", text)
+
+
+class CsvFormatter:
+    """CSV with a header; explanations as 'ngram (+weight); ...'; ids that look like formulas are neutralised."""
+
+    def __init__(self, fields: list[str], keep_formulas: bool = False) -> None:
         self.fields = fields
+        self.keep_formulas = keep_formulas
 
     def _write(self, rows: list[list]) -> str:
         buffer = io.StringIO()
@@ -214,6 +254,8 @@ class CsvFormatter:
                 return format_explanation(value)
             if isinstance(value, bool):
                 return str(value).lower()
+            if field == "id" and not self.keep_formulas:
+                return neutralise_formula(str(value))
             return "" if value is None else value
 
         return self._write([[cell(row, f) for f in self.fields] for row in rows])
@@ -222,7 +264,7 @@ class CsvFormatter:
 class TableFormatter:
     """A fixed-width table for people at a terminal, with the start of each posting."""
 
-    def __init__(self, fields: list[str], width: int = 100) -> None:
+    def __init__(self, fields: list[str], width: int = 100, keep_formulas: bool = False) -> None:
         self.explain = config.EXPLANATION_FIELD in fields
         self.width = width
 
@@ -244,7 +286,8 @@ class TableFormatter:
                 tail = " ".join((texts[index] if texts else "").split())
             if row.get(config.OUT_OF_SCOPE_FIELD):
                 tail = f"[out of scope: {row[config.SCOPE_REASON_FIELD]}] {tail}"
-            line = f"{str(row['id'])[:10]:<10} {row['label']:<5} {p_kpo:>6} {review:<6} {tail}"
+            row_id = strip_control(str(row["id"]))[:10]
+            line = f"{row_id:<10} {row['label']:<5} {p_kpo:>6} {review:<6} {strip_control(tail)}"
             lines.append(line[: self.width] + "\n")
         return "".join(lines)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import json
 import sys
@@ -21,6 +22,41 @@ STDIN = "-"
 _BLOCK = 1 << 16
 _SEPARATORS = ",;\t|"
 _SUFFIX_FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".txt": "txt"}
+# Suffixes of files that hold labelled postings: every format predict reads except plain text, which has no label.
+LABELLED_SUFFIXES = tuple(suffix for suffix, kind in _SUFFIX_FORMATS.items() if kind != "txt")
+# The name pandas gives a column it finds beyond the header, so that a trailing separator never shifts columns.
+_BEYOND_HEADER = "\x00beyond the header"
+
+
+class JsonNumber(str):
+    """A JSON number kept as the text it was written as: 1e400 stays 1e400, and 5,000 digits need no int()."""
+
+
+def loads_json(line: str):
+    """Parse one JSON value; numbers stay JsonNumber text, so ids and texts read back exactly as written."""
+    return json.loads(line, parse_int=JsonNumber, parse_float=JsonNumber, parse_constant=JsonNumber)
+
+
+def render_id(value) -> str:
+    """An id as text: a string as it is, anything else as JSON writes it (null, true, 1e400, [1,2])."""
+    if isinstance(value, str):
+        return str(value)
+    return _render_json(value)
+
+
+def _render_json(value) -> str:
+    if isinstance(value, JsonNumber):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ",".join(_render_json(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{_render_json(v)}" for k, v in value.items()) + "}"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def is_json_string(value) -> bool:
+    """True for a JSON string, false for a number (even one kept as JsonNumber text), null, bool, list or object."""
+    return isinstance(value, str) and not isinstance(value, JsonNumber)
 
 
 @dataclass
@@ -32,18 +68,36 @@ class Chunk:
 
 
 class DecodingReader(io.TextIOBase):
-    """A text stream over bytes that reports the file and byte offset of the first undecodable byte."""
+    """A text stream over bytes that reports the file and byte offset of the first undecodable byte.
 
-    def __init__(self, raw: io.BufferedIOBase, name: str, encoding: str, owns_raw: bool = True) -> None:
+    With `universal_newlines`, a lone CR and CR LF end a line as LF does (old Mac and Windows text). A line of
+    more than `max_line_chars` characters with no line end stops the read with an error, so an endless stream
+    (`tr '\\0' a </dev/zero`) cannot run until memory runs out; reading stays linear in the line's length.
+    """
+
+    def __init__(
+        self,
+        raw: io.BufferedIOBase,
+        name: str,
+        encoding: str,
+        owns_raw: bool = True,
+        universal_newlines: bool = False,
+        max_line_chars: int | None = None,
+    ) -> None:
         self._raw = raw
         self._owns_raw = owns_raw
         self._name = name
         self._encoding = encoding
         self._decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+        if universal_newlines:
+            self._decoder = io.IncrementalNewlineDecoder(self._decoder, translate=True)
+        self._max_line_chars = max_line_chars
         self._offset = 0
         self._buffer = ""
         self._eof = False
         self._first = True
+        self._line = 1
+        self._run = 0  # characters read since the last line end
 
     def readable(self) -> bool:
         return True
@@ -54,14 +108,14 @@ class DecodingReader(io.TextIOBase):
             self._raw.close()
         super().close()
 
-    def _fill(self) -> None:
+    def _decode(self) -> str:
+        """Read and decode the next block; '' at the end of the input."""
         block = self._raw.read(_BLOCK)
         if self._first:
             self._first = False
-            if b"\x00" in block[:4096] and not self._encoding.lower().startswith("utf-16"):
-                raise DataError(f"{self._name} looks like a binary file, not CSV, JSONL or text")
+            self._check_start(block)
         try:
-            self._buffer += self._decoder.decode(block, final=not block)
+            text = self._decoder.decode(block, final=not block)
         except UnicodeDecodeError as error:
             raise DataError(
                 f"{self._name} is not valid {self._encoding} at byte {self._offset + error.start}; "
@@ -69,24 +123,69 @@ class DecodingReader(io.TextIOBase):
             ) from None
         self._offset += len(block)
         self._eof = not block
-
-    def read(self, size: int | None = -1) -> str:
-        if size is None or size < 0:
-            while not self._eof:
-                self._fill()
-            text, self._buffer = self._buffer, ""
-            return text
-        while len(self._buffer) < size and not self._eof:
-            self._fill()
-        text, self._buffer = self._buffer[:size], self._buffer[size:]
         return text
 
+    def _check_start(self, block: bytes) -> None:
+        """Recognise UTF-16 and UTF-32 text read as something else, and binary files, by their first bytes."""
+        encoding = self._encoding.lower().replace("_", "-")
+        sample = block[:4096]
+        if encoding.startswith(("utf-16", "utf16", "utf-32", "utf32")):
+            return
+        if sample.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+            raise DataError(f"{self._name} looks like UTF-32 text; pass --encoding utf-32 to read it")
+        zeros_even, zeros_odd = sample[0::2].count(0), sample[1::2].count(0)
+        half = max(len(sample) // 2, 1)
+        if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or max(zeros_even, zeros_odd) > 0.3 * half:
+            raise DataError(f"{self._name} looks like UTF-16 text; pass --encoding utf-16 to read it")
+        if b"\x00" in sample:
+            raise DataError(f"{self._name} looks like a binary file, not CSV, JSONL or text")
+
+    def _count(self, text: str) -> str:
+        """Track line numbers and the length of the current line, refusing one longer than the limit."""
+        ends = text.count("\n")
+        self._line += ends
+        self._run = len(text) - text.rfind("\n") - 1 if ends else self._run + len(text)
+        if self._max_line_chars is not None and self._run > self._max_line_chars:
+            raise DataError(
+                f"{self._name} line {self._line} runs past {self._max_line_chars:,} characters with no line end: "
+                f"this is not a file of postings (raise --max-text-chars for longer postings)"
+            )
+        return text
+
+    def read(self, size: int | None = -1) -> str:
+        pieces = [self._buffer]
+        length = len(self._buffer)
+        while (size is None or size < 0 or length < size) and not self._eof:
+            text = self._decode()
+            pieces.append(text)
+            length += len(text)
+        text = "".join(pieces)
+        if size is not None and size >= 0:
+            text, self._buffer = text[:size], text[size:]
+        else:
+            self._buffer = ""
+        return self._count(text)
+
     def readline(self, size: int | None = -1) -> str:
-        while "\n" not in self._buffer and not self._eof:
-            self._fill()
-        cut = self._buffer.find("\n")
-        cut = len(self._buffer) if cut < 0 else cut + 1
-        line, self._buffer = self._buffer[:cut], self._buffer[cut:]
+        # Each block is searched once and the pieces joined once: linear in the line's length.
+        pieces: list[str] = []
+        text = self._buffer
+        while True:
+            cut = text.find("\n")
+            if cut >= 0:
+                pieces.append(text[: cut + 1])
+                self._buffer = text[cut + 1 :]
+                break
+            pieces.append(text)
+            self._count(text)
+            if self._eof:
+                self._buffer = ""
+                break
+            text = self._decode()
+        line = "".join(pieces)
+        if line.endswith("\n"):
+            self._line += 1
+            self._run = 0
         return line
 
     def __iter__(self) -> Iterator[str]:
@@ -97,10 +196,14 @@ class DecodingReader(io.TextIOBase):
             yield line
 
 
-def open_text(source: str | Path, encoding: str = "utf-8-sig") -> DecodingReader:
+def open_text(
+    source: str | Path, encoding: str = "utf-8-sig", universal_newlines: bool = False, max_line_chars: int | None = None
+) -> DecodingReader:
     """Open a path, or stdin for '-', as a checked text stream; a leading BOM is dropped by utf-8-sig."""
     if str(source) == STDIN:
-        return DecodingReader(sys.stdin.buffer, "standard input", encoding, owns_raw=False)
+        if sys.stdin is None:
+            raise DataError("standard input is closed; pipe postings in, or pass --input FILE")
+        return DecodingReader(sys.stdin.buffer, "standard input", encoding, False, universal_newlines, max_line_chars)
     path = Path(source)
     if path.is_dir():
         raise DataError(f"{path} is a directory; pass a CSV, JSONL or TXT file")
@@ -110,7 +213,7 @@ def open_text(source: str | Path, encoding: str = "utf-8-sig") -> DecodingReader
         raise DataError(f"input file {path} does not exist") from None
     except OSError as error:
         raise DataError(f"cannot read {path}: {error.strerror}") from None
-    return DecodingReader(raw, str(path), encoding)
+    return DecodingReader(raw, str(path), encoding, True, universal_newlines, max_line_chars)
 
 
 def detect_format(source: str | Path, explicit: str | None = None) -> str:
@@ -119,6 +222,8 @@ def detect_format(source: str | Path, explicit: str | None = None) -> str:
         return explicit
     if str(source) == STDIN:
         return "txt"
+    if Path(source).is_dir():
+        raise DataError(f"{source} is a directory; pass a CSV, JSONL or TXT file")
     suffix = Path(source).suffix.lower()
     if suffix not in _SUFFIX_FORMATS:
         raise DataError(f"cannot tell the format of {source} from its suffix; pass --input-format csv, jsonl or txt")
@@ -158,42 +263,67 @@ def iter_csv(
     separator: str | None = None,
 ) -> Iterator[Chunk]:
     """Yield chunks of a CSV; quoted fields may hold separators and newlines."""
+    row_number = 0
+    empty = f"{stream._name} is empty: a CSV needs at least a header row"
+    for frame in csv_frames(stream, separator, empty, chunk_size):
+        _check_columns(text_columns + ([id_column] if id_column else []), list(frame.columns), stream._name)
+        ids = (
+            frame[id_column].astype(str).tolist() if id_column else [str(row_number + i + 1) for i in range(len(frame))]
+        )
+        row_number += len(frame)
+        yield Chunk(ids=ids, texts=_join_texts(frame, text_columns))
+
+
+def csv_frames(
+    stream: DecodingReader, separator: str | None, empty_message: str, chunk_size: int
+) -> Iterator[pd.DataFrame]:
+    """Yield a CSV as frames of text columns, never shifting a column.
+
+    pandas takes the first column as an index when data rows have one field more than the header (a trailing
+    separator, common in exports), which moves every column one place. Here the first data row is looked at:
+    one extra empty field means a trailing separator, read as a column of its own and dropped; any field the
+    header does not name is an error that names the line or row.
+    """
     import pandas as pd  # imported here: plain-text and JSONL scoring never pays for pandas
 
-    header, combined = _csv_with_header(stream, f"{stream._name} is empty: a CSV needs at least a header row")
-    separator = separator or sniff_separator(header)
-    try:
-        reader = pd.read_csv(
-            combined,
-            sep=separator,
-            dtype=str,
-            keep_default_na=False,
-            chunksize=chunk_size,
-            engine="c",
-        )
-        row_number = 0
-        for frame in reader:
-            _check_columns(text_columns + ([id_column] if id_column else []), list(frame.columns), stream._name)
-            ids = (
-                frame[id_column].astype(str).tolist()
-                if id_column
-                else [str(row_number + i + 1) for i in range(len(frame))]
-            )
-            row_number += len(frame)
-            yield Chunk(ids=ids, texts=_join_texts(frame, text_columns))
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{stream._name} is empty: a CSV needs at least a header row") from None
-    except pd.errors.ParserError as error:
-        raise DataError(f"{stream._name} is not a well-formed CSV: {str(error).strip()}") from None
-
-
-def _csv_with_header(stream: DecodingReader, empty_message: str) -> tuple[str, io.TextIOBase]:
-    """Read the header line (for sniffing the separator) and return it with a stream that starts again at it."""
+    name = stream._name
     header = stream.readline()
     if not header.strip():
         raise DataError(empty_message)
+    first_row = stream.readline()
+    separator = separator or sniff_separator(header)
+    columns = next(csv.reader([header.rstrip("\r\n")], delimiter=separator), [])
+    repeated = sorted({column for column in columns if columns.count(column) > 1})
+    if repeated:
+        raise DataError(f"{name} repeats the column name(s) {', '.join(map(repr, repeated))}; give each its own name")
+    first = next(csv.reader([first_row.rstrip("\r\n")], delimiter=separator), [])
+    trailing = len(first) == len(columns) + 1 and not first[-1].strip()
+    if len(first) > len(columns) and not trailing:
+        raise DataError(
+            f"{name} line 2 has {len(first)} fields but the header names {len(columns)}; fix the header or the row"
+        )
+    options = {"sep": separator, "dtype": str, "keep_default_na": False, "index_col": False, "engine": "c"}
+    if trailing:
+        options |= {"header": 0, "names": [*columns, _BEYOND_HEADER]}
     # pandas re-reads the header itself, so quoting rules stay pandas' own.
-    return header, _Concat(io.StringIO(header), stream)
+    combined = _Concat(io.StringIO(header + first_row), stream)
+    try:
+        data_rows = 0
+        for frame in pd.read_csv(combined, chunksize=chunk_size, **options):
+            if trailing:
+                beyond = (frame[_BEYOND_HEADER] != "").to_numpy()
+                if beyond.any():
+                    raise DataError(
+                        f"{name} data row {data_rows + int(beyond.argmax()) + 1} has a field beyond the "
+                        f"{len(columns)} the header names; fix the header or the row"
+                    )
+                frame = frame.drop(columns=_BEYOND_HEADER)
+            data_rows += len(frame)
+            yield frame
+    except pd.errors.EmptyDataError:
+        raise DataError(empty_message) from None
+    except pd.errors.ParserError as error:
+        raise DataError(f"{name} is not a well-formed CSV: {str(error).strip()}") from None
 
 
 def _json_records(stream: DecodingReader) -> Iterator[tuple[int, object]]:
@@ -202,9 +332,15 @@ def _json_records(stream: DecodingReader) -> Iterator[tuple[int, object]]:
         if not line.strip():
             continue
         try:
-            yield line_number, json.loads(line)
+            record = loads_json(line)
         except json.JSONDecodeError as error:
             raise DataError(f"{stream._name} line {line_number} is not valid JSON: {error.msg}") from None
+        except RecursionError:
+            raise DataError(
+                f"{stream._name} line {line_number} nests JSON arrays or objects too deeply to read; "
+                "flatten that record"
+            ) from None
+        yield line_number, record
 
 
 class _Concat(io.TextIOBase):
@@ -251,7 +387,7 @@ def iter_jsonl(
             )
         if record_number == 1:
             _check_columns(text_columns, list(record), f"{stream._name} line {line_number}")
-        ids.append(str(record[id_column]) if id_column else str(record_number))
+        ids.append(render_id(record[id_column]) if id_column else str(record_number))
         parts = []
         for column in text_columns:
             value = record.get(column)
@@ -273,7 +409,7 @@ def iter_txt(stream: DecodingReader, chunk_size: int) -> Iterator[Chunk]:
     ids: list[str] = []
     texts: list[str | None] = []
     for line_number, line in enumerate(stream, start=1):
-        text = line.rstrip("\r\n").strip()
+        text = line.rstrip("\n").strip()
         ids.append(str(line_number))
         texts.append(text or None)
         if len(ids) >= chunk_size:
@@ -291,11 +427,13 @@ def iter_chunks(
     chunk_size: int = config.PREDICT.chunk_size,
     encoding: str = "utf-8-sig",
     separator: str | None = None,
+    max_text_chars: int = config.PREDICT.max_text_chars,
 ) -> Iterator[Chunk]:
     """Yield the postings of `source` in chunks, whatever its format; memory stays flat in the file's size."""
-    stream = open_text(source, encoding)
+    kind = detect_format(source, input_format)
+    # CSV keeps its line ends for pandas, which reads CR, LF and CR LF and keeps them inside quoted fields.
+    stream = open_text(source, encoding, kind != "csv", max_text_chars * config.PREDICT.max_line_factor)
     try:
-        kind = detect_format(source, input_format)
         if kind == "csv":
             yield from iter_csv(stream, list(text_columns), id_column, chunk_size, separator)
         elif kind == "jsonl":
@@ -316,19 +454,17 @@ def read_labelled(
     """Read a whole labelled file (CSV or JSONL) into a frame, checking its columns and labels."""
     import pandas as pd
 
-    stream = open_text(path, encoding)
+    kind = detect_format(path, input_format)
+    if kind == "txt":
+        raise DataError(f"{path}: labelled data must be CSV or JSON lines, not plain text")
+    stream = open_text(path, encoding, kind == "jsonl")
     try:
-        kind = detect_format(path, input_format)
         if kind == "csv":
-            header, combined = _csv_with_header(stream, f"{path} is empty: it needs a header row and labelled rows")
-            try:
-                frame = pd.read_csv(combined, sep=sniff_separator(header), dtype=str, keep_default_na=False)
-            except pd.errors.ParserError as error:
-                raise DataError(f"{path} is not a well-formed CSV: {str(error).strip()}") from None
-        elif kind == "jsonl":
-            frame = pd.DataFrame.from_records([record for _, record in _json_records(stream)])
+            empty = f"{path} is empty: it needs a header row and labelled rows"
+            frames = list(csv_frames(stream, None, empty, _LABELLED_CHUNK))
+            frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         else:
-            raise DataError(f"{path}: labelled data must be CSV or JSONL, not plain text")
+            frame = pd.DataFrame.from_records(_labelled_records(stream, text_column))
     finally:
         stream.close()
     if frame.empty:
@@ -337,6 +473,32 @@ def read_labelled(
     frame = frame.rename(columns={text_column: config.TEXT_COLUMN, label_column: config.LABEL_COLUMN})
     check_labels(frame, str(path))
     return frame
+
+
+_LABELLED_CHUNK = 100_000
+
+
+def _labelled_records(stream: DecodingReader, text_column: str) -> list[dict]:
+    """The records of a labelled JSON-lines file: objects whose text is a string, with ids written as JSON does."""
+    records = []
+    for line_number, record in _json_records(stream):
+        if not isinstance(record, dict):
+            raise DataError(f"{stream._name} line {line_number} is not a JSON object: write one object per line")
+        if text_column not in record:
+            raise DataError(
+                f"{stream._name} line {line_number} has no field {text_column!r}; its fields are: "
+                f"{', '.join(map(repr, record)) or '(none)'}"
+            )
+        text = record[text_column]
+        if not is_json_string(text):
+            raise DataError(
+                f"{stream._name} line {line_number}: {text_column!r} must be a string, not {_render_json(text)[:40]}; "
+                "quote it, or remove the record"
+            )
+        if config.ID_COLUMN in record:
+            record = record | {config.ID_COLUMN: render_id(record[config.ID_COLUMN])}
+        records.append({key: str(value) if isinstance(value, JsonNumber) else value for key, value in record.items()})
+    return records
 
 
 def check_labels(frame: pd.DataFrame, name: str) -> None:

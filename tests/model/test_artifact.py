@@ -132,8 +132,10 @@ def test_skops_format_round_trip_and_untrusted_types(tmp_path, small_model_dir):
     skops_io.dump({"model": pipeline, "extra": Smuggled()}, evil)
     meta = json.loads(metadata_path(path).read_text())
     from pipeline.files import sha256_file
+    from pipeline.model import METADATA_DIGEST, metadata_digest
 
     meta["model_sha256"] = sha256_file(evil)
+    meta[METADATA_DIGEST] = metadata_digest(meta)  # an attacker who can write both files recomputes both digests
     metadata_path(evil).write_text(json.dumps(meta))
     with pytest.raises(ModelError, match=r"does not trust: .*Smuggled"):
         load_model(evil)

@@ -1,0 +1,127 @@
+"""The console script's process set-up: standard streams, termination signals and the exit code of an interrupt."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+
+# Imported before anything heavy, so that Ctrl-C or SIGTERM while Python imports scikit-learn is already handled.
+from pipeline.errors import Interrupted
+
+TERMINATION_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+PR_SET_PDEATHSIG = 1  # linux/prctl.h: the signal a process gets when its parent dies
+INTERRUPT_SIGNALS = (signal.SIGINT, *TERMINATION_SIGNALS)
+
+
+# Set once predict starts its own worker processes: see finish().
+_pool_started = False
+
+
+def pool_started() -> None:
+    """Note that this run has worker processes of its own, so a failed run must not wait on their threads."""
+    global _pool_started
+    _pool_started = True
+
+
+class ReaderGone(SystemExit):
+    """The reader of stdout went away (`| head`): a successful end, taken at once like a failed one."""
+
+    def __init__(self) -> None:
+        super().__init__(0)
+
+
+def _terminate(signum: int, frame) -> None:
+    # The first signal wins: later ones must not interrupt the clean-up it starts.
+    for other in INTERRUPT_SIGNALS:
+        signal.signal(other, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+def install_signal_handlers() -> None:
+    """Turn SIGTERM and SIGHUP (timeout, kill, systemd, docker) into the same clean stop as Ctrl-C."""
+    for signum in TERMINATION_SIGNALS:
+        signal.signal(signum, _terminate)
+
+
+def reset_signals_in_worker() -> None:
+    """Workers leave interrupts to the main process, which stops them and reports once, without tracebacks."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in TERMINATION_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        # A worker whose main process is killed outright (SIGKILL) would otherwise wait for chunks forever.
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def interrupt_message(error: KeyboardInterrupt) -> tuple[str, int]:
+    """The one line and the exit code (128 + signal number) of an interrupted run."""
+    signum = getattr(error, "signum", signal.SIGINT)
+    if signum == signal.SIGINT:
+        return "Error: interrupted; no output file was left behind", 128 + signum
+    return f"Error: stopped by {signal.Signals(signum).name}; no output file was left behind", 128 + signum
+
+
+def reopen_closed_standard_streams() -> None:
+    """Give closed descriptors 0-2 to /dev/null, so no file the run opens can land on them.
+
+    A closed stderr (`2>&-`) must not stop a run that writes its results to stdout; a closed stdin or stdout
+    stays None in `sys`, and the commands that need them say so.
+    """
+    for descriptor in (0, 1, 2):
+        try:
+            os.fstat(descriptor)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != descriptor:
+                os.dup2(null, descriptor)
+                os.close(null)
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+
+
+def main() -> None:  # pragma: no cover - the console-script entry point, exercised through subprocess tests
+    install_signal_handlers()
+    reopen_closed_standard_streams()
+    try:
+        import click
+
+        from pipeline.cli import cli
+
+        try:
+            code = cli.main(prog_name="bpo-kpo", standalone_mode=False)
+        except click.exceptions.Abort as abort:  # click turns Ctrl-C while it parses options into Abort
+            raise (abort.__cause__ if isinstance(abort.__cause__, KeyboardInterrupt) else KeyboardInterrupt()) from None
+        except click.ClickException as error:
+            error.show()
+            code = error.exit_code
+    except KeyboardInterrupt as error:  # while Python imports, or before a command starts: still one line
+        message, code = interrupt_message(error)
+        print(message, file=sys.stderr)
+    except SystemExit as stop:
+        code = stop.code
+        if isinstance(stop, ReaderGone) and _pool_started:
+            os._exit(0)  # stdout is already /dev/null: nothing to flush
+    finish(code if isinstance(code, int) else 0)
+
+
+def finish(code: int) -> None:
+    """Exit with `code`; a failed run that had worker processes of its own exits at once, without waiting.
+
+    Its files are already cleaned up by then, but a worker stopped while it wrote a result leaves the process
+    pool's internal threads waiting on a pipe forever, and a normal exit joins those threads. Other runs exit
+    normally, so libraries (joblib's workers in train) clean up after themselves.
+    """
+    if code == 0 or not _pool_started:
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # a closed or broken stream has nothing left to say
+            pass
+    os._exit(code)

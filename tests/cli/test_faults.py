@@ -1,0 +1,650 @@
+"""Faults, hostile input and tampering, second round: output targets, signals, workers, reading, numbers, training
+data, security and messages. In process through click's runner where a real process adds nothing; as a real
+console-script process for signals, pipes, devices, closed streams and worker processes."""
+
+import csv
+import errno
+import io
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from console import SCRIPT, jsonl, run
+
+from pipeline import config
+from pipeline.cli import cli
+from pipeline.files import sha256_file
+from pipeline.model import METADATA_DIGEST, metadata_digest
+
+
+@pytest.fixture()
+def model(small_model_dir):
+    return str(small_model_dir / "model.joblib")
+
+
+def invoke(*args, stdin=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], input=stdin)
+
+
+def assert_one_error_line(result, code, pattern):
+    """The documented failure shape, in process or in a real process: exit code, one `Error:` line, no traceback."""
+    import re
+
+    exit_code = getattr(result, "exit_code", getattr(result, "returncode", None))
+    stderr = result.stderr
+    assert exit_code == code, (exit_code, stderr, getattr(result, "exception", None))
+    assert "Traceback" not in stderr and "unexpected" not in stderr
+    if code == 1:
+        lines = stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: "), stderr
+    assert re.search(pattern, stderr), stderr
+
+
+def no_temporaries(folder: Path) -> bool:
+    return not [p for p in folder.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp")]
+
+
+# -- 1-3: output targets ----------------------------------------------------------------------------------------
+def test_output_into_a_character_device_leaves_the_device(model):
+    before = os.stat(os.devnull)
+    result = invoke("predict", "--model", model, "--output", os.devnull, "Answer calls")
+    assert result.exit_code == 0, result.output
+    after = os.stat(os.devnull)
+    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
+
+
+def test_output_to_dev_stdout_reaches_a_pipe_or_a_redirected_file(model, tmp_path):
+    piped = run("predict", "--model", model, "--format", "jsonl", "--output", "/dev/stdout", "Answer calls")
+    assert piped.returncode == 0, piped.stderr
+    assert jsonl(piped.stdout)[0]["id"] == "1"
+    redirected = tmp_path / "redirected.jsonl"
+    with open(redirected, "w") as handle:
+        result = subprocess.run([SCRIPT, "predict", "--model", model, "--output", "/dev/stdout", "Answer calls"],
+                                stdout=handle, stderr=subprocess.PIPE, text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert jsonl(redirected.read_text())[0]["id"] == "1"
+    assert Path("/dev/stdout").is_symlink() and no_temporaries(tmp_path)
+
+
+def test_output_into_a_fifo_streams_to_its_reader(model, tmp_path):
+    fifo = tmp_path / "results.fifo"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    result = invoke("predict", "--model", model, "--format", "jsonl", "--output", fifo, "Answer calls", "Do research")
+    reader.join(timeout=60)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert [row["id"] for row in jsonl(received[0])] == ["1", "2"]
+    assert no_temporaries(tmp_path)
+
+
+def test_output_through_a_symlink_writes_its_target_and_keeps_the_link(model, tmp_path):
+    target = tmp_path / "real.jsonl"
+    target.write_text("old\n")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target.name)
+    result = invoke("predict", "--model", model, "--output", link, "Answer calls")
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and os.readlink(link) == target.name
+    assert jsonl(target.read_text())[0]["id"] == "1"
+
+
+def test_output_dash_is_standard_output_not_a_file(model, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("predict", "--model", model, "--format", "jsonl", "--output", "-", "Answer calls")
+    assert result.exit_code == 0, result.output
+    assert jsonl(result.stdout)[0]["id"] == "1"
+    assert not (tmp_path / "-").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["predict", "x", "--output"], ["evaluate", "--output"], ["tune", "--output"], ["report", "--errors"],
+     ["train", "--model"]],
+)  # fmt: skip
+def test_output_with_a_trailing_slash_is_a_usage_error(tmp_path, command):
+    result = invoke(*command, f"{tmp_path}/results/")
+    assert_one_error_line(result, 2, r"ends with '/': give a file name")
+
+
+def test_output_that_is_a_directory_is_named_without_temporary_names(model, tmp_path):
+    (tmp_path / "out").mkdir()
+    result = invoke("predict", "--model", model, "--output", tmp_path / "out", "Answer calls")
+    assert_one_error_line(result, 1, r"out is a directory; give a file name")
+    assert ".tmp" not in result.stderr
+
+
+def test_replacing_a_file_keeps_its_mode(model, tmp_path):
+    output = tmp_path / "private.jsonl"
+    output.write_text("old\n")
+    output.chmod(0o600)
+    assert invoke("predict", "--model", model, "--output", output, "Answer calls").exit_code == 0
+    assert stat.S_IMODE(output.stat().st_mode) == 0o600
+    assert jsonl(output.read_text())[0]["id"] == "1"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file to another owner")
+def test_replacing_a_file_as_root_keeps_its_owner(model, tmp_path):
+    output = tmp_path / "theirs.jsonl"
+    output.write_text("old\n")
+    os.chown(output, 4321, 4321)
+    assert invoke("predict", "--model", model, "--output", output, "Answer calls").exit_code == 0
+    assert (output.stat().st_uid, output.stat().st_gid) == (4321, 4321)
+
+
+def test_atomic_output_syncs_the_file_and_its_folder(model, tmp_path, monkeypatch):
+    synced = []
+    real_fsync = os.fsync
+
+    def recording_fsync(descriptor):
+        synced.append(os.fstat(descriptor))
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    output = tmp_path / "out.jsonl"
+    assert invoke("predict", "--model", model, "--output", output, "Answer calls").exit_code == 0
+    file_inode, folder_inode = output.stat().st_ino, tmp_path.stat().st_ino
+    assert any(stat.S_ISREG(s.st_mode) and s.st_ino == file_inode for s in synced)
+    assert any(stat.S_ISDIR(s.st_mode) and s.st_ino == folder_inode for s in synced)
+
+
+# -- 4-6: signals and workers -----------------------------------------------------------------------------------
+def start_long_run(model, tmp_path, jobs):
+    path = tmp_path / "many.txt"
+    path.write_text("Answer customer emails within the agreed SLA\n" * 400_000)
+    output = tmp_path / "out.jsonl"
+    command = [SCRIPT, "predict", "--model", model, "--input", str(path), "--output", str(output), "--jobs", jobs]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.time() + 60
+    while not list(tmp_path.glob(".out.jsonl.*")) and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    return process, output
+
+
+def worker_pids(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in children.read_text().split()] if children.exists() else []
+
+
+@pytest.mark.parametrize(
+    ("signum", "jobs", "whole_group"),
+    [(signal.SIGTERM, "1", True), (signal.SIGTERM, "2", True), (signal.SIGTERM, "2", False),
+     (signal.SIGHUP, "2", True)],
+    ids=["term-1-job", "term-2-jobs-group", "term-2-jobs-main-only", "hup-2-jobs"],
+)  # fmt: skip
+def test_termination_signals_stop_like_ctrl_c(model, tmp_path, signum, jobs, whole_group):
+    """`timeout`, `kill`, systemd and docker: one line, exit 128 + signal, no temporary file, no worker left."""
+    process, output = start_long_run(model, tmp_path, jobs)
+    workers = worker_pids(process.pid)
+    (os.killpg if whole_group else os.kill)(process.pid, signum)
+    stderr = process.communicate(timeout=60)[1]
+    assert process.returncode == 128 + signum
+    assert stderr == f"Error: stopped by {signal.Signals(signum).name}; no output file was left behind\n"
+    assert not output.exists() and no_temporaries(tmp_path)
+    time.sleep(0.5)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)]
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return "Z"
+
+
+def test_a_dead_worker_ends_the_run_with_one_line(model, tmp_path):
+    process, output = start_long_run(model, tmp_path, "2")
+    workers = worker_pids(process.pid)
+    assert len(workers) == 2
+    os.kill(workers[0], signal.SIGKILL)
+    stderr = process.communicate(timeout=120)[1]
+    assert process.returncode == 1
+    assert stderr.startswith("Error: a worker process died") and len(stderr.splitlines()) == 1
+    assert not output.exists() and no_temporaries(tmp_path)
+
+
+@pytest.mark.parametrize("jobs", ["99999999999999999999", str(4 * (os.cpu_count() or 1) + 1), "0", "-2", "many"])
+@pytest.mark.parametrize("command", ["predict", "train", "tune"])
+def test_jobs_is_capped_at_four_per_core(command, jobs):
+    result = invoke(command, "--jobs", jobs, *(["x"] if command == "predict" else []))
+    assert_one_error_line(result, 2, r"Invalid value for '--jobs'")
+
+
+@pytest.mark.parametrize("delay", [0.1, 0.15, 0.2, 0.3, 0.5, 1.5])
+def test_ctrl_c_while_starting_prints_one_line(model, delay):
+    """From the moment the project's code runs (Python's own start-up takes the first tens of milliseconds and
+    is Python's to report), Ctrl-C at any point of start-up ends in one line and exit 130."""
+    # Reading a stdin that never ends: the run is still going whenever the signal comes.
+    process = subprocess.Popen([SCRIPT, "predict", "--model", model, "--input", "-"], stdin=subprocess.PIPE,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=default_sigint)  # fmt: skip
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    stderr = process.communicate(timeout=60)[1]
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    assert (process.returncode, stderr) == (130, "Error: interrupted; no output file was left behind\n")
+
+
+def default_sigint() -> None:
+    """A shell starts background jobs with Ctrl-C ignored; the console script must get it as from a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def shell(command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120)
+
+
+def test_closed_stderr_does_not_stop_the_run(model):
+    result = shell(f'"{SCRIPT}" predict --model "{model}" --format jsonl "Answer calls" 2>&-')
+    assert result.returncode == 0
+    assert jsonl(result.stdout)[0]["id"] == "1"
+
+
+def test_closed_stdout_and_stdin_are_named(model):
+    closed_stdout = shell(f'"{SCRIPT}" predict --model "{model}" "Answer calls" >&-')
+    assert_one_error_line(closed_stdout, 1, r"standard output is closed; write the results to a file with --output")
+    closed_stdin = shell(f'"{SCRIPT}" predict --model "{model}" --input - --format jsonl <&-')
+    assert_one_error_line(closed_stdin, 1, r"standard input is closed; pipe postings in, or pass --input FILE")
+
+
+# -- 7-10: reading input ----------------------------------------------------------------------------------------
+def scores(result) -> dict:
+    assert result.exit_code == 0, (result.output, result.exception)
+    return {row["id"]: row["p_kpo"] for row in jsonl(result.stdout)}
+
+
+def test_csv_with_a_trailing_separator_scores_the_right_column(model, tmp_path):
+    texts = ["Answer inbound calls in a contact centre", "Build credit-risk models in Python"]
+    path = tmp_path / "export.csv"
+    path.write_text("id,text\n" + "".join(f"J{i},{t},\n" for i, t in enumerate(texts)))
+    by_file = scores(invoke("predict", "--model", model, "--input", path, "--id-column", "id", "--format", "jsonl"))
+    by_argument = scores(invoke("predict", "--model", model, "--format", "jsonl", *texts))
+    assert list(by_file) == ["J0", "J1"]
+    assert list(by_file.values()) == list(by_argument.values())
+
+
+@pytest.mark.parametrize(
+    ("content", "pattern"),
+    [("id,text\n1,Answer calls,surplus\n", r"line 2 has 3 fields but the header names 2"),
+     ("id,text\n1,Answer calls,\n2,Do research,surplus\n", r"data row 2 has a field beyond the 2 the header names"),
+     ("id,text\n1,Answer calls\n2,Do research,surplus\n", r"Expected 2 fields in line 3, saw 3")],
+    ids=["first-row", "later-row-after-trailing-separators", "later-row"],
+)  # fmt: skip
+def test_csv_fields_beyond_the_header_stop_with_the_line(model, tmp_path, content, pattern):
+    path = tmp_path / "export.csv"
+    path.write_text(content)
+    assert_one_error_line(invoke("predict", "--model", model, "--input", path, "--id-column", "id"), 1, pattern)
+
+
+@pytest.mark.parametrize(("content", "rows"), [("a\rb\rc\r", 3), ("a\r\nb\r\n", 2), ("a\rb\nc\r\nd", 4)])
+def test_txt_lone_cr_ends_a_line(model, content, rows):
+    result = invoke("predict", "--model", model, "--input", "-", "--format", "jsonl", stdin=content.encode())
+    assert [r["id"] for r in jsonl(result.stdout)] == [str(i + 1) for i in range(rows)]
+    assert not any(r["error"] for r in jsonl(result.stdout))
+
+
+def test_a_posting_over_the_size_cap_gets_an_error_row(model, tmp_path):
+    path = tmp_path / "long.txt"
+    path.write_text("Answer calls\n" + "word " * 400 + "\nDo research\n")
+    rows = jsonl(invoke("predict", "--model", model, "--input", path, "--max-text-chars", "1000", "--format",
+                        "jsonl").stdout)  # fmt: skip
+    assert [bool(r["error"]) for r in rows] == [False, True, False]
+    assert "longer than 1,000 characters" in rows[1]["error"]
+
+
+def test_an_endless_line_ends_the_run(model):
+    """`tr '\\0' a </dev/zero | bpo-kpo predict --input -`: stopped with an error instead of reading forever."""
+    process = subprocess.Popen([SCRIPT, "predict", "--model", model, "--input", "-", "--max-text-chars", "1000"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+
+    def feed():
+        try:
+            while process.poll() is None:
+                process.stdin.write(b"a" * 65536)
+        except (BrokenPipeError, ValueError):
+            pass
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    stderr = process.stderr.read()  # communicate() would close stdin: an end of input the test must not give
+    stdout = process.stdout.read()
+    process.wait(timeout=120)
+    result = subprocess.CompletedProcess([], process.returncode, stdout.decode(), stderr.decode())
+    assert_one_error_line(result, 1, r"standard input line 1 runs past 16,000 characters with no line end")
+
+
+@pytest.mark.parametrize(
+    ("raw", "rendered"),
+    [("null", "null"), ("true", "true"), ("1e400", "1e400"), ("12", "12"), ("1.50", "1.50"), ('"A-1"', "A-1"),
+     ("[1, 2]", "[1,2]"), ('{"a": null}', '{"a":null}'), ("9" * 5000, "9" * 5000)],
+)  # fmt: skip
+def test_jsonl_ids_are_rendered_as_json(model, tmp_path, raw, rendered):
+    path = tmp_path / "ids.jsonl"
+    path.write_text(f'{{"ref": {raw}, "text": "Answer calls"}}\n')
+    result = invoke("predict", "--model", model, "--input", path, "--id-column", "ref", "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    assert jsonl(result.stdout)[0]["id"] == rendered
+
+
+# -- 11-12: numbers ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "args",
+    [["predict", "--threshold", "nan", "x"], ["predict", "--threshold", "inf", "x"],
+     ["predict", "--review-band", "nan", "x"], ["predict", "--review-band", "-inf", "x"],
+     ["evaluate", "--min-macro-f1", "nan"], ["prepare", "--test-size", "nan"],
+     ["prepare", "--borderline-share", "NaN"], ["train", "--c", "nan"], ["train", "--c", "inf"]],
+)  # fmt: skip
+def test_nan_and_infinity_are_usage_errors(args):
+    result = invoke(*args)
+    assert_one_error_line(result, 2, r"is not a finite number|not in the range")
+
+
+def edit_metadata(model_path: str, resign: bool, **changes) -> None:
+    meta_path = Path(model_path).with_suffix(".json")
+    meta = json.loads(meta_path.read_text()) | changes
+    if resign:
+        meta[METADATA_DIGEST] = metadata_digest(meta)
+    meta_path.write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize(
+    ("changes", "pattern"),
+    [({"threshold": 5}, r"'threshold' must be a number from 0 to 1, not 5"),
+     ({"threshold": "0.5"}, r"'threshold' must be a number from 0 to 1"),
+     ({"review_band": 7}, r"'review_band' must be a number from 0 to 0.5, not 7"),
+     ({"labels": ["KPO", "BPO", "X"]}, r"'labels' must be a list of the labels"),
+     ({"versions": "1.0"}, r"'versions' must be an object"),
+     ({"format": "exe"}, r"'format' must be one of joblib, skops")],
+)  # fmt: skip
+def test_decision_fields_are_range_checked_on_load(model_copy, changes, pattern):
+    edit_metadata(str(model_copy), resign=True, **changes)
+    assert_one_error_line(invoke("predict", "--model", model_copy, "Answer calls"), 1, pattern + r".*retrain")
+
+
+@pytest.mark.parametrize("changes", [{"threshold": 0.99}, {"review_band": 0.5}, {"labels": ["KPO", "BPO"]}])
+def test_decision_fields_edited_after_training_are_refused(model_copy, changes):
+    edit_metadata(str(model_copy), resign=False, **changes)
+    result = invoke("predict", "--model", model_copy, "Answer calls")
+    assert_one_error_line(result, 1, r"model\.json was changed after training.*metadata_sha256")
+
+
+def test_metadata_without_the_digest_asks_for_a_retrain(model_copy):
+    meta_path = model_copy.with_suffix(".json")
+    meta = json.loads(meta_path.read_text())
+    del meta[METADATA_DIGEST]
+    meta_path.write_text(json.dumps(meta))
+    assert_one_error_line(invoke("predict", "--model", model_copy, "x"), 1, r"lacks metadata_sha256.*retrain")
+
+
+# -- 13-15: training data ---------------------------------------------------------------------------------------
+def prepare_in_process(tmp_path, files: dict[str, str]):
+    labelled = tmp_path / "labelled"
+    labelled.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        (labelled / name).write_text(content, encoding="utf-8")
+    out = tmp_path / "out"
+    result = invoke("prepare", "--n-postings", "300", "--labelled", labelled, "--output-dir", out,
+                    "--field", tmp_path / "nofield")  # fmt: skip
+    return result, out
+
+
+def user_texts(out: Path) -> set[str]:
+    texts = set()
+    for name in ("train.csv", "test.csv"):
+        with open(out / name, encoding="utf-8") as handle:
+            texts |= {row["text"] for row in csv.DictReader(handle) if row["source"] == config.SOURCE_USER}
+    return texts
+
+
+USER_TEXTS = [f"Unique user posting number {word} about quarterly tax filing" for word in
+              ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot")]  # fmt: skip
+
+
+def test_every_labelled_format_is_read_in_any_case(tmp_path):
+    files = {
+        "A.CSV": f"text,label\n{USER_TEXTS[0]},BPO\n",
+        "b.tsv": f"text\tlabel\n{USER_TEXTS[1]}\tKPO\n",
+        "c.json": json.dumps({"text": USER_TEXTS[2], "label": "BPO"}) + "\n",
+        "d.ndjson": json.dumps({"text": USER_TEXTS[3], "label": "KPO"}) + "\n",
+        "e.JSONL": json.dumps({"text": USER_TEXTS[4], "label": "KPO"}) + "\n",
+        "f g.csv": f"text,label\n{USER_TEXTS[5]},BPO\n",
+        "README.md": "notes, not data\n",
+        ".hidden": "ignored\n",
+    }
+    result, out = prepare_in_process(tmp_path, files)
+    assert result.exit_code == 0, result.output
+    assert user_texts(out) == set(USER_TEXTS)
+
+
+@pytest.mark.parametrize("name", ["postings.xlsx", "postings.txt", "postings"])
+def test_other_files_in_the_labelled_folder_are_refused_by_name(tmp_path, name):
+    result, _ = prepare_in_process(tmp_path, {name: "text,label\nx,BPO\n"})
+    assert_one_error_line(result, 1, rf"{name}")
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [("null", "null"), ("12345", "12345"), ('["a", "b"]', r'\["a","b"\]'), ("true", "true")]
+)
+def test_labelled_texts_must_be_strings(tmp_path, value, shown):
+    content = json.dumps({"text": "Answer calls", "label": "BPO"}) + f'\n{{"text": {value}, "label": "KPO"}}\n'
+    result, _ = prepare_in_process(tmp_path, {"mine.jsonl": content})
+    assert_one_error_line(result, 1, rf"mine\.jsonl line 2: 'text' must be a string, not {shown}")
+
+
+def test_ids_repeated_across_files_or_taken_from_generated_postings_are_refused(tmp_path):
+    across, _ = prepare_in_process(tmp_path / "a", {"one.csv": "id,text,label\nX1,Answer calls,BPO\n",
+                                                    "two.csv": "id,text,label\nX1,Do research,KPO\n"})  # fmt: skip
+    assert_one_error_line(across, 1, r"repeat ids: X1 \(one\.csv, two\.csv\)")
+    generated, _ = prepare_in_process(tmp_path / "b", {"one.csv": "id,text,label\nsyn-42-000001,Answer calls,BPO\n"})
+    assert_one_error_line(generated, 1, r"use ids of generated postings: syn-42-000001")
+    same_stem, out = prepare_in_process(tmp_path / "c", {"m.csv": f"text,label\n{USER_TEXTS[0]},BPO\n",
+                                                         "m.jsonl": json.dumps({"text": USER_TEXTS[1],
+                                                                                "label": "KPO"}) + "\n"})  # fmt: skip
+    assert same_stem.exit_code == 0, same_stem.output
+    assert user_texts(out) == set(USER_TEXTS[:2])
+
+
+@pytest.fixture()
+def make_project(tmp_path):
+    """The Makefile with what `make data` looks at, in a folder of its own, its environment already installed."""
+    root = tmp_path / "project"
+    root.mkdir()
+    for name in ("Makefile", "pyproject.toml", "constraints.txt"):
+        shutil.copy(config.PROJECT_ROOT / name, root / name)
+    shutil.copytree(config.PROJECT_ROOT / "pipeline", root / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(config.RAW_DIR, root / "data" / "raw")
+    (root / "data" / "processed").mkdir()
+    stamp = root / ".venv" / ".installed"
+    stamp.parent.mkdir()
+    stamp.touch()
+    past = time.time() - 1000
+    for path in root.rglob("*"):
+        os.utime(path, (past, past))
+    os.utime(stamp, (past + 10, past + 10))
+    return root
+
+
+# Run under `make test` or not, the inner make sees no flags of an outer one.
+MAKE_ENV = {key: value for key, value in os.environ.items() if key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+
+
+def make_would_prepare(root: Path) -> bool:
+    result = subprocess.run(["make", "-n", "data"], cwd=root, capture_output=True, text=True, timeout=60, env=MAKE_ENV)
+    assert result.returncode == 0, result.stderr
+    return "bpo-kpo prepare" in result.stdout
+
+
+def pretend_prepared(root: Path) -> None:
+    listing = (root / "data" / "processed" / ".raw-files").stat()
+    summary = root / "data" / "processed" / "summary.json"
+    summary.write_text("{}")
+    os.utime(summary, ns=(listing.st_mtime_ns, listing.st_mtime_ns))
+
+
+def test_make_sees_added_removed_and_edited_labelled_files_with_any_name(make_project):
+    root, labelled = make_project, make_project / "data" / "raw" / "labelled"
+    assert make_would_prepare(root)
+    pretend_prepared(root)
+    assert not make_would_prepare(root)
+    (labelled / "my postings (v2).csv").write_text("text,label\nAnswer calls,BPO\n")
+    assert make_would_prepare(root)
+    pretend_prepared(root)
+    assert not make_would_prepare(root)
+    (labelled / "my postings (v2).csv").write_text("text,label\nAnswer calls,BPO\nDo research,KPO\n")
+    assert make_would_prepare(root)
+    pretend_prepared(root)
+    (labelled / "my postings (v2).csv").unlink()
+    assert make_would_prepare(root)
+
+
+# -- 16-19: security --------------------------------------------------------------------------------------------
+class _Touch:
+    """Unpickling this creates a file: the stand-in for an attacker's code."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_a_pickle_named_skops_is_never_unpickled(model_copy, tmp_path):
+    import pickle
+
+    marker = tmp_path / "code-ran"
+    evil = tmp_path / "model.skops"
+    evil.write_bytes(pickle.dumps(_Touch(marker)))
+    meta = json.loads(model_copy.with_suffix(".json").read_text())
+    meta |= {"format": "joblib", "model_file": evil.name, "model_sha256": sha256_file(evil)}
+    meta[METADATA_DIGEST] = metadata_digest(meta)
+    evil.with_suffix(".json").write_text(json.dumps(meta))
+    result = invoke("predict", "--model", evil, "Answer calls")
+    assert_one_error_line(result, 1, r"model\.skops is named or recorded as a skops model but is not a skops \(zip\)")
+    assert not marker.exists()
+
+
+def test_a_pickle_recorded_as_skops_is_never_unpickled(model_copy, tmp_path):
+    meta_path = model_copy.with_suffix(".json")
+    edit_metadata(str(model_copy), resign=True, format="skops")
+    assert json.loads(meta_path.read_text())["format"] == "skops"
+    result = invoke("predict", "--model", model_copy, "Answer calls")
+    assert_one_error_line(result, 1, r"recorded as a skops model but is not a skops \(zip\) file")
+
+
+def test_readme_says_what_the_checksum_protects_against():
+    readme = (config.PROJECT_ROOT / "README.md").read_text()
+    section = readme.split("What the checksum protects")[1].split("\n## ")[0]
+    for promise in ("corruption", "swap", "do not protect", "skops", "read-only"):
+        assert promise in section
+
+
+def test_make_predict_passes_the_text_without_a_shell(model, tmp_path):
+    text = 'Pay $50k; `touch {m}` "; touch {m}; " $(touch {m}) \\ \' end'.format(m=tmp_path / "ran")
+    recorder = tmp_path / "record"
+    recorder.write_text(f"#!{sys.executable}\nimport json, sys\nopen({str(tmp_path / 'argv')!r}, 'w').write("
+                        "json.dumps(sys.argv[1:]))\n")  # fmt: skip
+    recorder.chmod(0o755)
+    common = ["make", "-s", "-C", str(config.PROJECT_ROOT), "-o", model, "predict", f"MODEL={model}", f"TEXT={text}"]
+    recorded = subprocess.run([*common, f"CLI={recorder}"], capture_output=True, text=True, timeout=60, env=MAKE_ENV)
+    assert recorded.returncode == 0, recorded.stderr
+    assert json.loads((tmp_path / "argv").read_text()) == ["predict", "--model", model, "--", text]
+    real = subprocess.run(common, capture_output=True, text=True, timeout=120, env=MAKE_ENV)
+    assert real.returncode == 0, real.stderr
+    assert len(jsonl(real.stdout)) == 1
+    assert not (tmp_path / "ran").exists()
+
+
+def test_table_output_strips_control_characters(model, tmp_path):
+    path = tmp_path / "hostile.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["id", "text"], ["\x1b[2J\x1b]0;pwned\x07", "\x1b]52;c;ZXZpbA==\x07Answer calls"],
+                                      ["ok\x9b31m", "Do\x01 research \x1b[31m"]])  # fmt: skip
+    result = invoke("predict", "--model", model, "--input", path, "--id-column", "id", "--format", "table")
+    assert result.exit_code == 0, result.output
+    assert not any((ord(c) < 32 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in result.stdout)
+    assert "Answer calls" in result.stdout and "ok31m" in result.stdout
+
+
+def test_csv_output_neutralises_formula_ids_unless_asked_to_keep_them(model, tmp_path):
+    ids = ['=HYPERLINK("http://x")', "+1+1", "-2", "@SUM(A1)", "plain"]
+    path = tmp_path / "ids.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["id", "text"], *[[i, "Answer calls"] for i in ids]])
+    args = ["predict", "--model", model, "--input", path, "--id-column", "id", "--format", "csv"]
+    safe = list(csv.DictReader(io.StringIO(invoke(*args).stdout)))
+    assert [row["id"] for row in safe] == ["'" + i for i in ids[:4]] + ["plain"]
+    raw = list(csv.DictReader(io.StringIO(invoke(*args, "--keep-formulas").stdout)))
+    assert [row["id"] for row in raw] == ids
+
+
+# -- 20: messages -----------------------------------------------------------------------------------------------
+def test_utf16_input_says_to_pass_the_encoding(model, tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_bytes("id,text\n1,Answer calls\n".encode("utf-16"))
+    assert_one_error_line(invoke("predict", "--model", model, "--input", path), 1,
+                          r"wide\.csv looks like UTF-16 text; pass --encoding utf-16")  # fmt: skip
+    result = invoke("predict", "--model", model, "--input", path, "--encoding", "utf-16", "--format", "jsonl")
+    assert [row["id"] for row in jsonl(result.stdout)] == ["1"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "pattern"),
+    [(["--encoding", "bogus"], 2, r"'bogus' is not an encoding Python knows; try utf-8"),
+     (["--sep", "::"], 2, r"'::' is not a single separator character")],
+)  # fmt: skip
+def test_bad_reading_options_are_usage_errors(model, tmp_path, args, code, pattern):
+    path = tmp_path / "a.csv"
+    path.write_text("text\nAnswer calls\n")
+    assert_one_error_line(invoke("predict", "--model", model, "--input", path, *args), code, pattern)
+
+
+def test_deeply_nested_json_is_named(model, tmp_path):
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"text": "ok"}\n' + '{"text": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    assert_one_error_line(invoke("predict", "--model", model, "--input", path), 1,
+                          r"deep\.jsonl line 2 nests JSON arrays or objects too deeply")  # fmt: skip
+
+
+def test_a_huge_integer_in_model_metadata_is_named(model_copy):
+    meta_path = model_copy.with_suffix(".json")
+    meta_path.write_text(meta_path.read_text().replace('"params"', '"big": ' + "9" * 5000 + ', "params"', 1))
+    assert_one_error_line(invoke("predict", "--model", model_copy, "x"), 1, r"model\.json is not valid JSON")
+
+
+def test_a_full_disk_names_the_output_not_the_temporary_file(model, tmp_path, monkeypatch):
+    def full(descriptor):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    output = tmp_path / "out.jsonl"
+    result = invoke("predict", "--model", model, "--output", output, "Answer calls")
+    assert_one_error_line(result, 1, rf"cannot write {output}: No space left on device")
+    assert ".tmp" not in result.stderr and no_temporaries(tmp_path) and not output.exists()
+
+
+def test_a_full_device_is_named(model):
+    result = run("predict", "--model", model, "--output", "/dev/full", "Answer calls")
+    assert_one_error_line(result, 1, r"cannot write /dev/full: No space left on device")
+
+
+def test_a_busy_target_names_the_output_not_the_temporary_file(model, tmp_path, monkeypatch):
+    def busy(source, target):
+        raise OSError(errno.EBUSY, os.strerror(errno.EBUSY), str(source), None, str(target))
+
+    monkeypatch.setattr(os, "replace", busy)
+    output = tmp_path / "out.jsonl"
+    result = invoke("predict", "--model", model, "--output", output, "Answer calls")
+    assert_one_error_line(result, 1, rf"cannot write {output}: Device or resource busy")
+    assert ".tmp" not in result.stderr
