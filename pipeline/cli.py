@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import json
 import os
+import shutil
+import stat
 import sys
 import time
 import traceback
@@ -57,8 +60,9 @@ class Group(click.Group):
 def cli(ctx: click.Context, debug: bool) -> None:
     """Classify job postings as BPO (business process) or KPO (knowledge process) outsourcing work.
 
-    Stages: prepare -> train -> evaluate; then predict. Every command runs with no options, using the
-    project's default paths. Results go to stdout, messages to stderr.
+    Stages: prepare -> train -> report (make train runs all three); then predict, and evaluate on any labelled
+    file. Every command runs with no options, using the project's default paths. Results go to stdout,
+    messages to stderr.
     """
     ctx.obj = {"debug": debug}
 
@@ -69,8 +73,15 @@ def path_option(*names: str, default: Path, help: str):
 
 
 # The --model option of every command that reads a model.
-model_option = path_option(
-    "--model", "model_path", default=config.MODEL_PATH, help="Model file (its metadata sits beside it as .json)."
+model_option = click.option(
+    "--model",
+    "model_path",
+    type=click.Path(path_type=Path),
+    default=config.MODEL_PATH,
+    show_default=True,
+    envvar=config.MODEL_ENV_VAR,
+    show_envvar=True,
+    help="Model file (its metadata sits beside it, with .json added to its name).",
 )
 
 
@@ -155,15 +166,14 @@ def prepare(seed, n_postings, test_size, borderline_share, catalogue_dir, labell
     "--model",
     "model_path",
     default=config.MODEL_PATH,
-    help="Where to write the model; metadata goes beside it as .json.",
+    help="Where to write the model; its metadata goes beside it, with .json added to its name.",
 )
 @click.option(
     "--format",
     "model_format",
     type=click.Choice(config.MODEL_FORMATS),
-    default="joblib",
-    show_default=True,
-    help="joblib, or skops for models that cross a trust boundary.",
+    default=None,
+    help="joblib, or skops for models that cross a trust boundary; default: from --model's suffix, else joblib.",
 )
 @click.option("--seed", type=int, default=config.TRAIN.seed, show_default=True, help="Random seed.")
 @click.option(
@@ -218,8 +228,12 @@ def train(data_path, model_path, model_format, seed, ngram_max, min_df, C, class
         class_weight=None if class_weight == "none" else class_weight,
         calibration=calibration,
     )
+    model_format = model_format or config.MODEL_SUFFIXES.get(model_path.suffix.lower(), "joblib")
     frame = read_split(data_path)
-    _say(f"training on {len(frame)} postings from {data_path}")
+    _say(
+        f"training on {len(frame)} postings from {data_path}: {params.cv_folds}-fold grouped cross-validation, "
+        "calibration and the final fit (about 20-30 s on 2 cores)"
+    )
     started = time.perf_counter()
     pipeline, metadata = train_model(frame, params, n_jobs=jobs)
     metadata["training_data"]["path"] = _relative(data_path)
@@ -446,7 +460,7 @@ def report(model_path, output, errors_path, plots_dir, card_path) -> None:
     show_default=True,
     help="A posting with no text: keep its row with an error field, or stop with exit 1.",
 )
-@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@click.option("--quiet", is_flag=True, help="No progress line and no summary on stderr; errors still show.")
 def predict(
     texts,
     input_path,
@@ -482,7 +496,16 @@ def predict(
     output_format = output_format or _default_output_format(output)
     with _startup():
         from pipeline.model import load_model
-        from pipeline.predict import FORMATTERS, ScoreOptions, output_fields, score_chunks
+        from pipeline.predict import (
+            FORMATTERS,
+            SUMMARY_COUNTS,
+            ScoreOptions,
+            TableFormatter,
+            output_fields,
+            score_chunks,
+            table_id_width,
+        )
+        from pipeline.progress import Progress
         from pipeline.readers import Chunk, iter_chunks
 
         model = load_model(model_path)
@@ -495,8 +518,24 @@ def predict(
         chunks = iter([Chunk(ids=[str(i + 1) for i in range(len(texts))], texts=[t.strip() or None for t in texts])])
     else:
         chunks = iter_chunks(input_path, input_format, tuple(text_columns), id_column, chunk_size, encoding, sep)
-    formatter = FORMATTERS[output_format](output_fields(options))
-    progress = _Progress(enabled=bool(input_path) and not quiet and sys.stderr.isatty())
+    if output_format == "table":
+        # The id column is sized from the first chunk, before any row is written, so every line aligns.
+        first = next(chunks, None)
+        chunks = itertools.chain([first] if first else [], chunks)
+        width = shutil.get_terminal_size((config.TABLE_WIDTH, 24)).columns
+        formatter = TableFormatter(output_fields(options), width, table_id_width(first.ids if first else [], width))
+    else:
+        formatter = FORMATTERS[output_format](output_fields(options))
+    to_terminal = output is None and sys.stdout.isatty()
+    progress = Progress(
+        sys.stderr,
+        # Live only where a person watches stderr, and never over results being written to that terminal.
+        live=bool(input_path) and not quiet and sys.stderr.isatty() and not to_terminal,
+        # A file or a stream of postings gets a summary, wherever stderr goes; postings given as arguments don't.
+        summary=bool(input_path or output) and not quiet,
+        names=tuple(name for name, _ in SUMMARY_COUNTS),
+        total_bytes=_input_size(input_path),
+    )
     results = score_chunks(model, chunks, options, formatter, jobs)
 
     def write_all(handle) -> None:
@@ -506,16 +545,31 @@ def predict(
                 raise DataError(f"row with id {scored.first_error_id} has no text to score (--on-error fail)")
             handle.write(scored.text)
             handle.flush()
-            progress.update(scored.rows)
+            progress.update(scored.counts, scored.position)
 
-    if output is None:
-        write_all(sys.stdout)
-    else:
-        from pipeline.files import atomic_writer
+    try:
+        if output is None:
+            write_all(sys.stdout)
+        else:
+            from pipeline.files import atomic_writer
 
-        with atomic_writer(output, "w", encoding="utf-8", newline="") as handle:
-            write_all(handle)
-    progress.done()
+            with atomic_writer(output, "w", encoding="utf-8", newline="") as handle:
+                write_all(handle)
+    finally:
+        # An error or Ctrl-C must not print its message after a half-drawn progress line.
+        progress.clear()
+    progress.finish(f"wrote {output}" if output is not None else "results on standard output")
+
+
+def _input_size(input_path: str | None) -> int | None:
+    """The size of a regular input file in bytes, for the percentage; None for stdin, pipes and devices."""
+    if not input_path or input_path == "-":
+        return None
+    with contextlib.suppress(OSError):
+        info = os.stat(input_path)
+        if stat.S_ISREG(info.st_mode) and info.st_size > 0:
+            return info.st_size
+    return None
 
 
 @contextlib.contextmanager
@@ -538,33 +592,20 @@ def _startup():
 
 
 def _default_output_format(output: Path | None) -> str:
-    if output is not None:
-        return "csv" if output.suffix.lower() == ".csv" else "jsonl"
-    return "table" if sys.stdout.isatty() else "jsonl"
-
-
-class _Progress:
-    """Rows done and rows per second on stderr, redrawn in place, only when stderr is a terminal."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.rows = 0
-        self.started = time.perf_counter()
-        self.last = 0.0
-
-    def update(self, rows: int) -> None:
-        self.rows += rows
-        now = time.perf_counter()
-        if self.enabled and now - self.last > 0.2:
-            self.last = now
-            rate = self.rows / max(now - self.started, 1e-9)
-            sys.stderr.write(f"\r{self.rows:,} rows  {rate:,.0f} rows/s")
-            sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.enabled:
-            elapsed = time.perf_counter() - self.started
-            sys.stderr.write(f"\r{self.rows:,} rows in {elapsed:.1f}s\n")
+    """From --output's suffix (.csv, .jsonl); jsonl with no suffix; a table on a terminal, else jsonl."""
+    if output is None:
+        return "table" if sys.stdout.isatty() else "jsonl"
+    suffix = output.suffix.lower()
+    if suffix in config.OUTPUT_SUFFIXES:
+        return config.OUTPUT_SUFFIXES[suffix]
+    if not suffix:
+        return "jsonl"
+    known = ", ".join(config.OUTPUT_SUFFIXES)
+    raise click.BadParameter(
+        f"cannot tell the format of {output} from its suffix {suffix!r}; name the file with {known}, or pass "
+        f"--format {' / '.join(f for f in config.OUTPUT_FORMATS)}",
+        param_hint="--output",
+    )
 
 
 def main() -> None:  # pragma: no cover - the console-script entry point, exercised through subprocess tests

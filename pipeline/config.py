@@ -20,6 +20,8 @@ FIELD_PATH = PROCESSED_DIR / "field.csv"
 DATASET_SUMMARY_PATH = PROCESSED_DIR / "summary.json"
 MODELS_DIR = PROJECT_ROOT / "models"
 MODEL_PATH = MODELS_DIR / "model.joblib"
+# Environment variable naming the model to load when --model is not given (for installs outside a checkout).
+MODEL_ENV_VAR = "BPO_KPO_MODEL"
 METRICS_PATH = MODELS_DIR / "metrics.json"
 ERRORS_PATH = MODELS_DIR / "errors.csv"
 MODEL_CARD_PATH = MODELS_DIR / "MODEL_CARD.md"
@@ -65,11 +67,16 @@ NEEDS_REVIEW_FIELD = "needs_review"
 EXPLANATION_FIELD = "explanation"
 ERROR_FIELD = "error"
 
+# Appended to the whole model file name: model.joblib -> model.joblib.json, model.skops -> model.skops.json.
 METADATA_SUFFIX = ".json"
 MODEL_FORMATS = ("joblib", "skops")
 CALIBRATION_METHODS = ("sigmoid", "none")
 INPUT_FORMATS = ("csv", "jsonl", "txt")
 OUTPUT_FORMATS = ("table", "csv", "jsonl")
+# The format an --output file gets from its suffix when --format is not given; any other suffix is refused.
+OUTPUT_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+# The model format `train --model` takes from the file's suffix when --format is not given.
+MODEL_SUFFIXES = {".joblib": "joblib", ".skops": "skops"}
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,9 @@ class PredictParams:
     review_band: float = 0.1
     explain: int = 0
 
+
+# Width of `predict --format table` when it cannot ask a terminal (the COLUMNS variable overrides it).
+TABLE_WIDTH = 100
 
 PREPARE = PrepareParams()
 TRAIN = TrainParams()

@@ -26,7 +26,7 @@ def _pyplot():
         matplotlib.use("Agg")  # files only: never needs a display
         import matplotlib.pyplot as plt
     except ImportError:
-        raise BpoKpoError("plots need matplotlib: pip install 'bpo-kpo[plots]'") from None
+        raise BpoKpoError("plots need matplotlib: pip install 'matplotlib>=3.7,<4'") from None
     return plt
 
 

@@ -14,6 +14,7 @@ import pytest
 from console import SCRIPT, jsonl, run
 
 from pipeline import config
+from pipeline.model import metadata_path
 
 
 def assert_error(result, code, pattern):
@@ -245,7 +246,7 @@ def test_killed_while_writing_the_model_leaves_the_previous_one(model_copy):
 
 # -- load_model and --model -------------------------------------------------------------------------------------
 def damage(model_path: Path, how: str) -> Path:
-    meta_path = model_path.with_suffix(".json")
+    meta_path = metadata_path(model_path)
     meta = json.loads(meta_path.read_text())
     if how == "missing-model":
         model_path.unlink()
@@ -280,10 +281,10 @@ def damage(model_path: Path, how: str) -> Path:
         ("empty", r"model\.joblib is empty; retrain with `make train`"),
         ("truncated", r"model\.joblib does not match its metadata"),
         ("truncated-with-matching-checksum", r"model\.joblib cannot be read"),
-        ("missing-metadata", r"model metadata .*model\.json is missing"),
+        ("missing-metadata", r"model metadata .*model\.joblib\.json is missing"),
         ("other-model-metadata", r"does not match its metadata \(SHA-256"),
         ("other-sklearn", r"trained with scikit-learn \d+\.\d+\.0 but .* is installed; retrain with `make train` or"),
-        ("garbage-metadata", r"model\.json is not valid JSON"),
+        ("garbage-metadata", r"model\.joblib\.json is not valid JSON"),
     ],
 )
 def test_damaged_models_are_refused_with_what_to_do(model_copy, how, pattern):
