@@ -232,7 +232,7 @@ def train(data_path, model_path, model_format, seed, ngram_max, min_df, C, class
     frame = read_split(data_path)
     _say(
         f"training on {len(frame)} postings from {data_path}: {params.cv_folds}-fold grouped cross-validation, "
-        "calibration and the final fit (about 20-30 s on 2 cores)"
+        "calibration and the final fit (about 20 s per 6,000 postings on 2 cores)"
     )
     started = time.perf_counter()
     pipeline, metadata = train_model(frame, params, n_jobs=jobs)

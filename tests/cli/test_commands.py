@@ -21,6 +21,7 @@ def test_help_for_every_command_and_version():
         assert command in top.stdout
         result = run(command, "--help")
         assert result.returncode == 0 and "Usage: bpo-kpo " + command in result.stdout
+    assert "prepare -> train -> report" in top.stdout
     version = run("--version")
     assert version.returncode == 0 and version.stdout.startswith("bpo-kpo ")
 
@@ -247,3 +248,31 @@ def test_summary_on_stderr_off_a_terminal_unless_quiet(shipped_model_path, tmp_p
     assert quiet.returncode == 0 and quiet.stderr == ""
     # Postings given as arguments are all on the screen already: no summary for them.
     assert run("predict", "Answer calls").stderr == ""
+
+
+def test_a_skops_model_beside_the_joblib_one_breaks_neither(tmp_path):
+    """The README's skops command once overwrote the joblib model's metadata: each file now has its own."""
+    assert run("prepare", "--n-postings", "400", "--output-dir", str(tmp_path)).returncode == 0
+    data = str(tmp_path / "train.csv")
+    joblib_model, skops_model = tmp_path / "model.joblib", tmp_path / "model.skops"
+    trained = run("train", "--data", data, "--model", str(joblib_model), "--jobs", "1")
+    assert trained.returncode == 0, trained.stderr
+    assert re.search(r"training on \d+ postings .*grouped cross-validation.*about \d+ s", trained.stderr)
+    joblib_meta = (tmp_path / "model.joblib.json").read_bytes()
+    # The format follows the suffix; --format skops says the same.
+    assert run("train", "--data", data, "--model", str(skops_model), "--jobs", "1").returncode == 0
+    assert (tmp_path / "model.joblib.json").read_bytes() == joblib_meta
+    assert json.loads((tmp_path / "model.skops.json").read_text())["format"] == "skops"
+    for model in (joblib_model, skops_model):
+        result = run("predict", "--model", str(model), "--format", "jsonl", "Answer customer calls")
+        assert result.returncode == 0, result.stderr
+        assert jsonl(result.stdout)[0]["label"] in config.LABELS
+
+
+def test_long_make_steps_say_what_they_do_and_how_long():
+    result = subprocess.run(["make", "-n", "-B", "install", "train"], cwd=config.PROJECT_ROOT, capture_output=True,
+                            text=True, env={**os.environ, "MAKEFLAGS": ""})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    echoes = [line for line in result.stdout.splitlines() if line.startswith("echo ")]
+    assert any("installing" in line and "about a minute" in line for line in echoes), echoes
+    assert any("evaluating" in line for line in echoes), echoes
