@@ -130,11 +130,14 @@ def render_model_card(metadata: dict, metrics: dict[str, dict], errors: pd.DataF
         "",
     ]
     if len(errors):
-        lines.append(f"{len(errors)} misclassified rows across the evaluation sets (`errors.csv`). Most confident:")
+        lines.append(
+            f"{len(errors)} misclassified rows across the evaluation sets, validation (out of fold) included "
+            "(`errors.csv`). Most confident:"
+        )
         lines.append("")
         for _, row in errors.sort_values("confidence", ascending=False).head(8).iterrows():
             lines.append(
-                f"- [{row['set']}] {row['area']}: true {row['label']}, predicted {row['predicted']} "
+                f"- [{row['set']}] {row['area']}: true {row['true_label']}, predicted {row['predicted']} "
                 f"(P(KPO) {row['p_kpo']:.2f}); driven by {row['top_ngrams'] or 'no single n-gram'}"
             )
     else:
