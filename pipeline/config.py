@@ -60,6 +60,10 @@ BPO = "BPO"
 KPO = "KPO"
 LABELS = (BPO, KPO)
 POSITIVE_LABEL = KPO
+# Plot colours: one per class everywhere, and evaluation sets in colours no class uses.
+CLASS_COLOURS = {BPO: "tab:orange", KPO: "tab:blue"}
+SET_COLOURS = {"validation": "tab:green", "test": "tab:purple", "field": "tab:brown"}
+EXTRA_SET_COLOURS = ("tab:olive", "tab:cyan", "tab:pink", "tab:gray", "tab:red")
 
 # Output fields of predict.
 OUTPUT_FIELDS = ("id", "label", "p_bpo", "p_kpo")
