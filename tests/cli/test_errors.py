@@ -151,7 +151,10 @@ def test_interrupt_leaves_no_partial_output(model, tmp_path, jobs):
     path.write_text("Answer customer emails within the agreed SLA\n" * 400_000)
     output = tmp_path / "out.jsonl"
     command = [SCRIPT, "predict", "--model", model, "--input", str(path), "--output", str(output), "--jobs", jobs]
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    # A shell starts background jobs with SIGINT ignored, and Python then keeps ignoring it: give the command the
+    # default disposition a terminal's foreground job has, so the test holds when the suite runs in the background.
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
     deadline = time.time() + 60
     while not list(tmp_path.glob(".out.jsonl.*")) and time.time() < deadline:
         time.sleep(0.05)
