@@ -388,7 +388,7 @@ def report(model_path, output, errors_path, plots_dir, card_path, jobs) -> None:
     _say("recomputing the out-of-fold validation scores for errors.csv (about 10 s)")
     validation = validation_set(model, n_jobs=jobs)
     if validation is None:
-        _say(f"{config.TRAIN_PATH} is not the data the model was trained on: errors.csv leaves out validation")
+        _say(f"{config.TRAIN_PATH} is missing or not the model's training data: errors.csv leaves out validation")
         errors = error_table(model, sets, p_kpo)
     else:
         errors = error_table(model, {"validation": validation[0]} | sets, {"validation": validation[1]} | p_kpo)
@@ -451,7 +451,8 @@ def report(model_path, output, errors_path, plots_dir, card_path, jobs) -> None:
     type=click.IntRange(min=0),
     default=config.PREDICT.explain,
     show_default=True,
-    help="Add the K n-grams that pushed each posting most toward its label.",
+    help="Add the K n-grams that pushed each posting most toward its label; weights are log-odds toward KPO "
+    "(+ pushes toward KPO, - toward BPO).",
 )
 @click.option("--jobs", type=int, default=1, show_default=True, help="Worker processes (-1: all cores).")
 @click.option(
