@@ -528,6 +528,9 @@ def predict(
     if texts:
         chunks = iter([Chunk(ids=[str(i + 1) for i in range(len(texts))], texts=[t.strip() or None for t in texts])])
     else:
+        if input_path == "-" and sys.stdin.isatty() and not quiet:
+            # Otherwise a person who typed `--input -` sees a command that seems to hang.
+            _say("reading postings from the terminal, one per line; end with Ctrl-D")
         chunks = iter_chunks(input_path, input_format, tuple(text_columns), id_column, chunk_size, encoding, sep)
     if output_format == "table":
         # The id column is sized from the first chunk, before any row is written, so every line aligns.

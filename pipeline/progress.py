@@ -41,7 +41,8 @@ def progress_line(rows: int, elapsed: float, done_bytes: int | None = None, tota
 def summary_line(counts: dict[str, int], elapsed: float, destination: str) -> str:
     """One line for the end of a run: every count, the time taken and where the results went."""
     parts = ", ".join(f"{name} {value:,}" for name, value in counts.items() if name != "rows")
-    return f"scored {counts.get('rows', 0):,} rows in {duration(elapsed)}: {parts}; {destination}"
+    rows = counts.get("rows", 0)
+    return f"scored {rows:,} row{'' if rows == 1 else 's'} in {duration(elapsed)}: {parts}; {destination}"
 
 
 class Progress:

@@ -203,7 +203,9 @@ def in_terminal(command: str) -> subprocess.CompletedProcess:
 
     Decoded by hand: text mode would turn the carriage returns that redraw a line into line breaks.
     """
-    result = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, timeout=120)
+    # stdin is empty: a command that reads the terminal sees its end at once instead of waiting for input.
+    result = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, timeout=120,
+                            stdin=subprocess.DEVNULL)  # fmt: skip
     return subprocess.CompletedProcess(result.args, result.returncode, result.stdout.decode(), result.stderr.decode())
 
 
@@ -233,6 +235,16 @@ def test_results_on_the_terminal_never_share_a_line_with_progress(shipped_model_
     assert screen[0].split() == ["id", "label", "p(label)", "review", "text"]
     assert all(line.startswith(str(i + 1) + " ") for i, line in enumerate(screen[1:1001])), screen[1:5]
     assert screen[1001].startswith("scored 1,000 rows in ")
+
+
+def test_reading_the_terminal_says_how_to_end(shipped_model_path):
+    shown = in_terminal(f'"{SCRIPT}" predict --input - --format jsonl')
+    assert shown.returncode == 0
+    assert "reading postings from the terminal, one per line; end with Ctrl-D" in shown.stdout
+    assert "scored 0 rows" in shown.stdout
+    # From a pipe or a file there is nothing to say before the results.
+    piped = run("predict", "--input", "-", "--format", "jsonl", stdin="Answer calls\n")
+    assert piped.stderr.startswith("scored 1 row ")
 
 
 def test_summary_on_stderr_off_a_terminal_unless_quiet(shipped_model_path, tmp_path):
