@@ -89,6 +89,20 @@ def _say(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _check_project_data(path: Path, command: str, instead: str) -> None:
+    """Refuse a default data path inside an installed package, which carries no data, with what to do instead.
+
+    Without this, a wheel's user is told to run `bpo-kpo prepare`, which then fails the same way.
+    """
+    path = Path(path)
+    if config.in_checkout() or path.exists() or not path.resolve().is_relative_to(config.PROJECT_ROOT.resolve()):
+        return
+    raise DataError(
+        f"this installed bpo-kpo has no project data ({path} does not exist): run `bpo-kpo {command}` in a "
+        f"checkout of bpo-kpo (`make train` does every stage), or {instead}"
+    )
+
+
 # -- prepare ---------------------------------------------------------------------------------------------------
 @cli.command()
 @click.option(
@@ -143,6 +157,7 @@ def prepare(seed, n_postings, test_size, borderline_share, catalogue_dir, labell
     from pipeline.dataset import build_dataset, load_field_set, load_user_postings, summarise
     from pipeline.files import atomic_path, write_text_atomic
 
+    _check_project_data(catalogue_dir, "prepare", "pass --catalogue with a folder of catalogue files")
     params = config.PrepareParams(
         seed=seed, n_postings=n_postings, test_size=test_size, borderline_share=borderline_share
     )
@@ -229,6 +244,7 @@ def train(data_path, model_path, model_format, seed, ngram_max, min_df, C, class
         calibration=calibration,
     )
     model_format = model_format or config.MODEL_SUFFIXES.get(model_path.suffix.lower(), "joblib")
+    _check_project_data(data_path, "train", "pass --data with a labelled training file written by prepare")
     frame = read_split(data_path)
     _say(
         f"training on {len(frame)} postings from {data_path}: {params.cv_folds}-fold grouped cross-validation, "
@@ -267,6 +283,7 @@ def tune(data_path, output, jobs) -> None:
     from pipeline.files import write_text_atomic
     from pipeline.train import params_from_search, tune_parameters
 
+    _check_project_data(data_path, "tune", "pass --data with a labelled training file written by prepare")
     frame = read_split(data_path)
     n_configs = 1
     for values in config.TUNING_GRID.values():
@@ -326,6 +343,8 @@ def evaluate(
     from pipeline.readers import read_labelled
     from pipeline.report import default_evaluation_sets, evaluate_sets, label_scores, score_sets
 
+    if not data_paths:
+        _check_project_data(config.TEST_PATH, "evaluate", "pass --data with your own labelled CSV or JSONL file")
     model = load_model(model_path)
     if data_paths:
         sets = {str(p): read_labelled(p, text_column, label_column) for p in data_paths}
@@ -381,6 +400,7 @@ def report(model_path, output, errors_path, plots_dir, card_path, jobs) -> None:
         validation_set,
     )
 
+    _check_project_data(config.TEST_PATH, "report", "use `bpo-kpo evaluate --data FILE` on your own labelled file")
     model = load_model(model_path)
     sets = default_evaluation_sets()
     p_kpo = score_sets(model, sets)

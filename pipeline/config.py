@@ -28,6 +28,12 @@ MODEL_CARD_PATH = MODELS_DIR / "MODEL_CARD.md"
 PLOTS_DIR = MODELS_DIR / "plots"
 TUNING_PATH = MODELS_DIR / "tuning.json"
 
+
+def in_checkout() -> bool:
+    """True when the package runs from a clone of the project; False when installed, without data or Makefile."""
+    return (PROJECT_ROOT / "Makefile").is_file()
+
+
 # Columns of the processed datasets and of the files users bring.
 ID_COLUMN = "id"
 TEXT_COLUMN = "text"

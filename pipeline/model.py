@@ -32,7 +32,7 @@ def default_model_path() -> Path:
 
 def train_hint() -> str:
     """How to (re)train a model, in words that hold where the package runs: a checkout has the Makefile."""
-    if (config.PROJECT_ROOT / "Makefile").is_file():
+    if config.in_checkout():
         return "`make train`"
     # Installed from a wheel: the data and the Makefile live only in a checkout of the project.
     return "`make train` in a checkout of bpo-kpo"
