@@ -68,21 +68,22 @@ def _unscored_row(error: str, options: ScoreOptions) -> dict:
     return row
 
 
-def score_texts(model: Model, texts: list[str | None], options: ScoreOptions) -> list[dict]:
+def score_texts(model: Model, all_texts: list[str | None], options: ScoreOptions) -> list[dict]:
     """One decision row per text, in order: label, p_bpo, p_kpo, needs_review, error, and the explanation.
 
     This is the one place the decision rules turn probabilities into rows: `Model.decide` and every output
     format of `bpo-kpo predict` use it. A text that is missing or blank gets a row with an error instead of a
     label. A new field of the row is added here and to `output_fields`.
     """
-    rows = [_unscored_row(ERROR_EMPTY, options) for _ in texts]
-    scorable = [i for i, text in enumerate(texts) if isinstance(text, str) and text.strip()]
+    rows = [_unscored_row(ERROR_EMPTY, options) for _ in all_texts]
+    scorable = [i for i, text in enumerate(all_texts) if isinstance(text, str) and text.strip()]
     if not scorable:
         return rows
+    texts = [all_texts[i] for i in scorable]  # the scorable texts only; `scorable` maps them back to rows
     vectorizer = model.pipeline.named_steps["tfidf"]
     classifier = model.pipeline.named_steps["clf"]
     # Transform once and reuse the matrix for explanations: the same numbers as pipeline.predict_proba.
-    matrix = vectorizer.transform([texts[i] for i in scorable])
+    matrix = vectorizer.transform(texts)
     positive = list(classifier.classes_).index(config.POSITIVE_LABEL)
     p_kpo = classifier.predict_proba(matrix)[:, positive]
     labels = labels_at(p_kpo, options.threshold).tolist()
