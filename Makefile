@@ -18,10 +18,12 @@ EVALUATE_CODE := $(CONFIG) pipeline/evaluate.py pipeline/report.py pipeline/plot
 
 SUMMARY := data/processed/summary.json
 MODEL := models/model.joblib
+# Every model file has its own metadata beside it, named after the whole file name.
+MODEL_META := $(MODEL).json
 METRICS := models/metrics.json
 
 .DEFAULT_GOAL := help
-.PHONY: help install data train evaluate predict tune test test-fast lint bench clean FORCE
+.PHONY: help install data train evaluate predict tune test lint bench notebook clean FORCE
 
 # make predict TEXT='...': the text reaches the program through the environment, never through the shell's
 # parser, so quotes, backticks and $ signs stay text. $(value ...) keeps make from expanding $ signs in it.
@@ -32,6 +34,7 @@ help: ## Show the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml constraints.txt
+	@echo "installing bpo-kpo and its dependencies into $(VENV): about a minute on a fresh clone, quiet until done"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $@
@@ -51,16 +54,18 @@ $(SUMMARY): $(STAMP) $(RAW_LISTING) $(PREPARE_CODE)
 
 data: $(SUMMARY) ## Build the dataset (prepare) into data/processed
 
-$(MODEL): $(SUMMARY) $(TRAIN_CODE)
-	$(CLI) train
+# One rule makes both files (&:), so a missing or stale metadata file retrains the model too.
+$(MODEL) $(MODEL_META) &: $(SUMMARY) $(TRAIN_CODE)
+	$(CLI) train --model $(MODEL)
 
-$(METRICS): $(MODEL) $(EVALUATE_CODE)
-	$(CLI) report
+$(METRICS): $(MODEL) $(MODEL_META) $(EVALUATE_CODE)
+	@echo "evaluating the test split and the field set; writing metrics, plots, errors.csv and the model card"
+	$(CLI) report --model $(MODEL)
 
 train: $(METRICS) ## Prepare, train and evaluate; only what changed reruns (make -B train forces)
 
 evaluate: $(MODEL) ## Evaluate the model on the test split and the field set
-	$(CLI) evaluate
+	$(CLI) evaluate --model $(MODEL)
 
 predict: $(MODEL) ## Label one posting: make predict TEXT="..."
 	@test -n "$$BPO_KPO_TEXT" || { echo 'usage: make predict TEXT="a job posting"' >&2; exit 2; }
@@ -78,6 +83,10 @@ lint: $(STAMP) ## Check the code with ruff
 
 bench: $(MODEL) ## Measure speed and memory (not part of make test)
 	$(BIN)/python benchmarks/run.py
+
+notebook: $(METRICS) ## Rerun the exploration notebook and store it with its outputs
+	@echo "executing notebooks/1.0-bk-explore-dataset.ipynb (about 30 s)"
+	$(BIN)/jupyter-execute --inplace --timeout=600 --kernel_name=python3 notebooks/1.0-bk-explore-dataset.ipynb
 
 clean: ## Remove the environment, processed data and models
 	rm -rf $(VENV) data/processed/*.csv data/processed/*.json models/*.joblib models/*.skops models/*.json \

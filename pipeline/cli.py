@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import json
 import os
+import shutil
+import stat
 import sys
 import time
 import traceback
@@ -59,8 +62,9 @@ class Group(click.Group):
 def cli(ctx: click.Context, debug: bool) -> None:
     """Classify job postings as BPO (business process) or KPO (knowledge process) outsourcing work.
 
-    Stages: prepare -> train -> evaluate; then predict. Every command runs with no options, using the
-    project's default paths. Results go to stdout, messages to stderr.
+    Stages: prepare -> train -> report (make train runs all three); then predict, and evaluate on any labelled
+    file. Every command runs with no options, using the project's default paths. Results go to stdout,
+    messages to stderr.
     """
     ctx.obj = {"debug": debug}
 
@@ -76,13 +80,34 @@ def output_option(*names: str, default: Path | None, help: str):
 
 
 # The --model option of every command that reads a model.
-model_option = path_option(
-    "--model", "model_path", default=config.MODEL_PATH, help="Model file (its metadata sits beside it as .json)."
+model_option = click.option(
+    "--model",
+    "model_path",
+    type=click.Path(path_type=Path),
+    default=config.MODEL_PATH,
+    show_default=True,
+    envvar=config.MODEL_ENV_VAR,
+    show_envvar=True,
+    help="Model file (its metadata sits beside it, with .json added to its name).",
 )
 
 
 def _say(message: str) -> None:
     click.echo(message, err=True)
+
+
+def _check_project_data(path: Path, command: str, instead: str) -> None:
+    """Refuse a default data path inside an installed package, which carries no data, with what to do instead.
+
+    Without this, a wheel's user is told to run `bpo-kpo prepare`, which then fails the same way.
+    """
+    path = Path(path)
+    if config.in_checkout() or path.exists() or not path.resolve().is_relative_to(config.PROJECT_ROOT.resolve()):
+        return
+    raise DataError(
+        f"this installed bpo-kpo has no project data ({path} does not exist): run `bpo-kpo {command}` in a "
+        f"checkout of bpo-kpo (`make train` does every stage), or {instead}"
+    )
 
 
 # -- prepare ---------------------------------------------------------------------------------------------------
@@ -173,6 +198,7 @@ def prepare(
     )
     from pipeline.files import atomic_path, write_text_atomic
 
+    _check_project_data(catalogue_dir, "prepare", "pass --catalogue with a folder of catalogue files")
     params = config.PrepareParams(
         seed=seed, n_postings=n_postings, test_size=test_size, borderline_share=borderline_share
     )
@@ -221,15 +247,14 @@ def prepare(
     "--model",
     "model_path",
     default=config.MODEL_PATH,
-    help="Where to write the model; metadata goes beside it as .json.",
+    help="Where to write the model; its metadata goes beside it, with .json added to its name.",
 )
 @click.option(
     "--format",
     "model_format",
     type=click.Choice(config.MODEL_FORMATS),
-    default="joblib",
-    show_default=True,
-    help="joblib, or skops for models that cross a trust boundary.",
+    default=None,
+    help="joblib, or skops for models that cross a trust boundary; default: from --model's suffix, else joblib.",
 )
 @click.option("--seed", type=int, default=config.TRAIN.seed, show_default=True, help="Random seed.")
 @click.option(
@@ -287,9 +312,14 @@ def train(data_path, model_path, model_format, seed, ngram_max, min_df, C, class
         calibration=calibration,
         masked_words=tuple(sorted(load_lexicon().masked)),
     )
+    model_format = model_format or config.MODEL_SUFFIXES.get(model_path.suffix.lower(), "joblib")
+    _check_project_data(data_path, "train", "pass --data with a labelled training file written by prepare")
     everything = read_split(data_path)
     frame = in_scope(everything)
-    _say(f"training on {len(frame)} BPO/KPO postings from {data_path}")
+    _say(
+        f"training on {len(frame)} BPO/KPO postings from {data_path}: {params.cv_folds}-fold cross-validation under "
+        "three shifts, calibration and the final fit, then the scope model (about 2 minutes on 2 cores)"
+    )
     started = time.perf_counter()
     pipeline, metadata = train_model(frame, params, n_jobs=jobs)
     metadata["training_data"]["path"] = _relative(data_path)
@@ -334,6 +364,7 @@ def tune(data_path, output, jobs) -> None:
     from pipeline.files import write_text_atomic
     from pipeline.train import params_from_search, tune_parameters
 
+    _check_project_data(data_path, "tune", "pass --data with a labelled training file written by prepare")
     frame = in_scope(read_split(data_path))
     n_configs = 1
     for values in config.TUNING_GRID.values():
@@ -399,6 +430,8 @@ def evaluate(
     from pipeline.readers import read_labelled
     from pipeline.report import default_evaluation_sets, evaluate_sets, label_scores, score_sets
 
+    if not data_paths:
+        _check_project_data(config.TEST_PATH, "evaluate", "pass --data with your own labelled CSV or JSONL file")
     model = load_model(model_path)
     if data_paths:
         sets = {str(p): read_labelled(p, text_column, label_column) for p in data_paths}
@@ -418,7 +451,9 @@ def evaluate(
     else:
         click.echo("\n\n".join(format_report(name, metrics) for name, metrics in results.items()))
     if min_macro_f1 is not None:
-        below = {name: m["macro_f1"] for name, m in results.items() if m["macro_f1"] < min_macro_f1}
+        # A set with one class has no macro-F1 (see compute_metrics): its accuracy stands in for it.
+        scores = {name: m["accuracy"] if m["macro_f1"] is None else m["macro_f1"] for name, m in results.items()}
+        below = {name: score for name, score in scores.items() if score < min_macro_f1}
         if below:
             raise BpoKpoError(
                 "macro-F1 below --min-macro-f1 "
@@ -437,7 +472,8 @@ def evaluate(
 )
 @path_option("--plots", "plots_dir", default=config.PLOTS_DIR, help="Folder for the PNG plots.")
 @output_option("--model-card", "card_path", default=config.MODEL_CARD_PATH, help="Where to write the model card.")
-def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_path) -> None:
+@click.option("--jobs", type=int, default=2, show_default=True, help="Processes for the validation scores.")
+def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_path, jobs) -> None:
     """Evaluate the test split, field set and challenge set; audit the model for shortcuts and run the invariance
     suite; write metrics, errors, plots and the model card (make train)."""
     from pipeline.audit import load_lexicon
@@ -463,8 +499,10 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
         scope_results,
         score_sets,
         top_ngrams,
+        validation_set,
     )
 
+    _check_project_data(config.TEST_PATH, "report", "use `bpo-kpo evaluate --data FILE` on your own labelled file")
     model = load_model(model_path)
     sets = default_evaluation_sets()
     p_kpo = score_sets(model, sets)
@@ -476,7 +514,13 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
     scope = scope_results(model, everything)
     scope_errors = scope_error_table(model, everything)
     audit = model_audit(model, read_split(config.TRAIN_PATH), load_lexicon())
-    errors = error_table(model, sets, p_kpo)
+    _say("recomputing the out-of-fold validation scores for errors.csv (about 30 s)")
+    validation = validation_set(model, n_jobs=jobs)
+    if validation is None:
+        _say(f"{config.TRAIN_PATH} is missing or not the model's training data: errors.csv leaves out validation")
+        errors = error_table(model, sets, p_kpo)
+    else:
+        errors = error_table(model, {"validation": validation[0]} | sets, {"validation": validation[1]} | p_kpo)
     ngrams = top_ngrams(model)
     write_plots(plots_dir, {name: results[name] for name in sets}, label_scores(sets, p_kpo), ngrams)
     with atomic_writer(errors_path, "w", encoding="utf-8", newline="") as handle:
@@ -548,7 +592,8 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
     type=click.IntRange(min=0),
     default=config.PREDICT.explain,
     show_default=True,
-    help="Add the K n-grams that pushed each posting most toward its label.",
+    help="Add the K n-grams that pushed each posting most toward its label; weights are log-odds toward KPO "
+    "(+ pushes toward KPO, - toward BPO).",
 )
 @click.option(
     "--jobs", type=Jobs(), default=1, show_default=True, help="Worker processes (-1: all cores; at most 4 per core)."
@@ -582,7 +627,7 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
     help="In CSV output, write ids starting with = + - @ as they are; by default a ' keeps spreadsheets from "
     "running them as formulas.",
 )
-@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@click.option("--quiet", is_flag=True, help="No progress line and no summary on stderr; errors still show.")
 def predict(
     texts,
     input_path,
@@ -627,7 +672,16 @@ def predict(
     output_format = output_format or _default_output_format(output)
     with _startup():
         from pipeline.model import load_model
-        from pipeline.predict import FORMATTERS, ScoreOptions, output_fields, score_chunks
+        from pipeline.predict import (
+            FORMATTERS,
+            SUMMARY_COUNTS,
+            ScoreOptions,
+            TableFormatter,
+            output_fields,
+            score_chunks,
+            table_id_width,
+        )
+        from pipeline.progress import Progress
         from pipeline.readers import Chunk, iter_chunks
 
         model = load_model(model_path)
@@ -643,11 +697,32 @@ def predict(
     if texts:
         chunks = iter([Chunk(ids=[str(i + 1) for i in range(len(texts))], texts=[t.strip() or None for t in texts])])
     else:
+        if input_path == "-" and sys.stdin is not None and sys.stdin.isatty() and not quiet:
+            # Otherwise a person who typed `--input -` sees a command that seems to hang.
+            _say("reading postings from the terminal, one per line; end with Ctrl-D")
         chunks = iter_chunks(
             input_path, input_format, tuple(text_columns), id_column, chunk_size, encoding, sep, max_text_chars
         )
-    formatter = FORMATTERS[output_format](output_fields(options), keep_formulas=keep_formulas)
-    progress = _Progress(enabled=bool(input_path) and not quiet and sys.stderr is not None and sys.stderr.isatty())
+    if output_format == "table":
+        # The id column is sized from the first chunk, before any row is written, so every line aligns.
+        first = next(chunks, None)
+        chunks = itertools.chain([first] if first else [], chunks)
+        width = shutil.get_terminal_size((config.TABLE_WIDTH, 24)).columns
+        formatter = TableFormatter(
+            output_fields(options), width, table_id_width(first.ids if first else [], width), keep_formulas
+        )
+    else:
+        formatter = FORMATTERS[output_format](output_fields(options), keep_formulas=keep_formulas)
+    to_terminal = output is None and sys.stdout.isatty()
+    progress = Progress(
+        sys.stderr,
+        # Live only where a person watches stderr, and never over results being written to that terminal.
+        live=bool(input_path) and not quiet and sys.stderr.isatty() and not to_terminal,
+        # A file or a stream of postings gets a summary, wherever stderr goes; postings given as arguments don't.
+        summary=bool(input_path or output) and not quiet,
+        names=tuple(name for name, _ in SUMMARY_COUNTS),
+        total_bytes=_input_size(input_path),
+    )
     results = score_chunks(model, chunks, options, formatter, jobs)
 
     def write_all(handle) -> None:
@@ -657,7 +732,7 @@ def predict(
                 raise DataError(f"row with id {scored.first_error_id} has no text to score (--on-error fail)")
             handle.write(scored.text)
             handle.flush()
-            progress.update(scored.rows)
+            progress.update(scored.counts, scored.position)
 
     try:
         if output is None:
@@ -670,7 +745,20 @@ def predict(
     finally:
         # Stop the workers now, whatever ended the run: a closed pipe, an error, an interrupt.
         results.close()
-    progress.done()
+        # An error or Ctrl-C must not print its message after a half-drawn progress line.
+        progress.clear()
+    progress.finish(f"wrote {output}" if output is not None else "results on standard output")
+
+
+def _input_size(input_path: str | None) -> int | None:
+    """The size of a regular input file in bytes, for the percentage; None for stdin, pipes and devices."""
+    if not input_path or input_path == "-":
+        return None
+    with contextlib.suppress(OSError):
+        info = os.stat(input_path)
+        if stat.S_ISREG(info.st_mode) and info.st_size > 0:
+            return info.st_size
+    return None
 
 
 @contextlib.contextmanager
@@ -693,30 +781,17 @@ def _startup():
 
 
 def _default_output_format(output: Path | None) -> str:
-    if output is not None:
-        return "csv" if output.suffix.lower() == ".csv" else "jsonl"
-    return "table" if sys.stdout.isatty() else "jsonl"
-
-
-class _Progress:
-    """Rows done and rows per second on stderr, redrawn in place, only when stderr is a terminal."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.rows = 0
-        self.started = time.perf_counter()
-        self.last = 0.0
-
-    def update(self, rows: int) -> None:
-        self.rows += rows
-        now = time.perf_counter()
-        if self.enabled and now - self.last > 0.2:
-            self.last = now
-            rate = self.rows / max(now - self.started, 1e-9)
-            sys.stderr.write(f"\r{self.rows:,} rows  {rate:,.0f} rows/s")
-            sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.enabled:
-            elapsed = time.perf_counter() - self.started
-            sys.stderr.write(f"\r{self.rows:,} rows in {elapsed:.1f}s\n")
+    """From --output's suffix (.csv, .jsonl); jsonl with no suffix; a table on a terminal, else jsonl."""
+    if output is None:
+        return "table" if sys.stdout.isatty() else "jsonl"
+    suffix = output.suffix.lower()
+    if suffix in config.OUTPUT_SUFFIXES:
+        return config.OUTPUT_SUFFIXES[suffix]
+    if not suffix:
+        return "jsonl"
+    known = ", ".join(config.OUTPUT_SUFFIXES)
+    raise click.BadParameter(
+        f"cannot tell the format of {output} from its suffix {suffix!r}; name the file with {known}, or pass "
+        f"--format {' / '.join(f for f in config.OUTPUT_FORMATS)}",
+        param_hint="--output",
+    )

@@ -33,12 +33,20 @@ CHALLENGE_PATH = PROCESSED_DIR / "challenge.csv"
 DATASET_SUMMARY_PATH = PROCESSED_DIR / "summary.json"
 MODELS_DIR = PROJECT_ROOT / "models"
 MODEL_PATH = MODELS_DIR / "model.joblib"
+# Environment variable naming the model to load when --model is not given (for installs outside a checkout).
+MODEL_ENV_VAR = "BPO_KPO_MODEL"
 METRICS_PATH = MODELS_DIR / "metrics.json"
 ERRORS_PATH = MODELS_DIR / "errors.csv"
 SCOPE_ERRORS_PATH = MODELS_DIR / "errors_scope.csv"
 MODEL_CARD_PATH = MODELS_DIR / "MODEL_CARD.md"
 PLOTS_DIR = MODELS_DIR / "plots"
 TUNING_PATH = MODELS_DIR / "tuning.json"
+
+
+def in_checkout() -> bool:
+    """True when the package runs from a clone of the project; False when installed, without data or Makefile."""
+    return (PROJECT_ROOT / "Makefile").is_file()
+
 
 # Columns of the processed datasets and of the files users bring.
 ID_COLUMN = "id"
@@ -86,6 +94,10 @@ CATALOGUE_LABELS = (BPO, KPO, NEITHER)
 IN_SCOPE = "in_scope"
 OUT_OF_SCOPE = "out_of_scope"
 SCOPE_LABELS = (IN_SCOPE, OUT_OF_SCOPE)
+# Plot colours: one per class everywhere, and evaluation sets in colours no class uses.
+CLASS_COLOURS = {BPO: "tab:orange", KPO: "tab:blue"}
+SET_COLOURS = {"validation": "tab:green", "test": "tab:purple", "field": "tab:brown"}
+EXTRA_SET_COLOURS = ("tab:olive", "tab:cyan", "tab:pink", "tab:gray", "tab:red")
 
 # Output fields of predict.
 OUTPUT_FIELDS = ("id", "label", "p_bpo", "p_kpo")
@@ -98,6 +110,7 @@ SCOPE_REASON_FIELD = "scope_reason"
 SCOPE_FIELDS = (OUT_OF_SCOPE_FIELD, P_OUT_OF_SCOPE_FIELD, SCOPE_REASON_FIELD)
 ERROR_FIELD = "error"
 
+# Appended to the whole model file name: model.joblib -> model.joblib.json, model.skops -> model.skops.json.
 METADATA_SUFFIX = ".json"
 # The scope model's file name: the BPO/KPO model's stem, this infix, and its suffix (model.scope.joblib).
 SCOPE_MODEL_INFIX = ".scope"
@@ -107,6 +120,10 @@ MODEL_FORMATS = ("joblib", "skops")
 CALIBRATION_METHODS = ("sigmoid", "none")
 INPUT_FORMATS = ("csv", "jsonl", "txt")
 OUTPUT_FORMATS = ("table", "csv", "jsonl")
+# The format an --output file gets from its suffix when --format is not given; any other suffix is refused.
+OUTPUT_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+# The model format `train --model` takes from the file's suffix when --format is not given.
+MODEL_SUFFIXES = {".joblib": "joblib", ".skops": "skops"}
 
 
 @dataclass(frozen=True)
@@ -211,6 +228,9 @@ class ScopeParams:
     # ...or when it has fewer words than this.
     min_words: int = 1
 
+
+# Width of `predict --format table` when it cannot ask a terminal (the COLUMNS variable overrides it).
+TABLE_WIDTH = 100
 
 PREPARE = PrepareParams()
 SCOPE = ScopeParams()

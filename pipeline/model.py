@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import pickle
 from pathlib import Path
 
@@ -39,6 +40,19 @@ def stop_word_list(params: config.TrainParams = config.TRAIN, masked: frozenset[
 
     words = set(ENGLISH_STOP_WORDS) - set(params.stop_words_kept) if params.stop_words == "english" else set()
     return sorted(words | set(masked)) or None
+
+
+def default_model_path() -> Path:
+    """The model to load when none is named: $BPO_KPO_MODEL when set, else the project's models/model.joblib."""
+    return Path(os.environ.get(config.MODEL_ENV_VAR) or config.MODEL_PATH)
+
+
+def train_hint() -> str:
+    """How to (re)train a model, in words that hold where the package runs: a checkout has the Makefile."""
+    if config.in_checkout():
+        return "`make train`"
+    # Installed from a wheel: the data and the Makefile live only in a checkout of the project.
+    return "`make train` in a checkout of bpo-kpo"
 
 
 def build_pipeline(params: config.TrainParams = config.TRAIN) -> Pipeline:
@@ -94,8 +108,13 @@ def package_version() -> str:
 
 
 def metadata_path(model_path: Path) -> Path:
-    """The metadata file that sits beside a model: models/model.joblib -> models/model.json."""
-    return Path(model_path).with_suffix(config.METADATA_SUFFIX)
+    """The metadata file of one model file: models/model.joblib -> models/model.joblib.json.
+
+    The whole file name is kept, so models/model.skops gets models/model.skops.json: two models in one folder
+    never share, or overwrite, each other's metadata.
+    """
+    model_path = Path(model_path)
+    return model_path.with_name(model_path.name + config.METADATA_SUFFIX)
 
 
 def forget_process_state(pipeline: Pipeline) -> Pipeline:
@@ -153,7 +172,7 @@ def _import_skops():
     try:
         import skops.io as skops_io
     except ImportError:
-        raise ModelError("the skops format needs the optional extra: pip install 'bpo-kpo[skops]'") from None
+        raise ModelError("the skops format needs the optional skops package: pip install 'skops>=0.10,<1'") from None
     return skops_io
 
 
@@ -213,7 +232,7 @@ class Model:
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Probabilities, one row per text, columns in the order of `labels` (BPO, KPO)."""
-        return self.pipeline.predict_proba(list(texts))
+        return self.pipeline.predict_proba(text_list(texts))
 
     def p_kpo(self, texts: list[str]) -> np.ndarray:
         return self.predict_proba(texts)[:, self._positive]
@@ -223,31 +242,66 @@ class Model:
         cut = self.threshold if threshold is None else threshold
         return labels_at(self.p_kpo(texts), cut).tolist()
 
+    def decide(
+        self,
+        texts: list[str],
+        threshold: float | None = None,
+        review_band: float | None = None,
+        explain: int = 0,
+    ) -> list[dict]:
+        """The rows `bpo-kpo predict` writes, without the id: one dict per text, in order.
+
+        Each has `label`, `p_bpo`, `p_kpo`, `needs_review`, `error` (set, with an empty label and no
+        probabilities, for an empty or missing text) and, with `explain` > 0, `explanation`: the n-grams that
+        pushed the posting most toward its label. The stored threshold and review band apply unless given.
+        """
+        # Imported here: predict imports this module.
+        from pipeline.predict import ScoreOptions, score_texts
+
+        options = ScoreOptions(
+            threshold=self.threshold if threshold is None else threshold,
+            review_band=self.review_band if review_band is None else review_band,
+            explain=explain,
+        )
+        return score_texts(self, text_list(texts, allow_missing=True), options)
+
+
+def text_list(texts, allow_missing: bool = False) -> list:
+    """The texts as a list; a bare string is refused, since iterating it would score one character at a time."""
+    if isinstance(texts, str | bytes):
+        raise TypeError(f"expected a list of texts, got a single {type(texts).__name__}; wrap it in a list: [text]")
+    texts = list(texts)
+    if not allow_missing:
+        bad = next((t for t in texts if not isinstance(t, str)), None)
+        if bad is not None:
+            raise TypeError(f"expected every text to be a str, got {type(bad).__name__}")
+    return texts
+
 
 def read_metadata(model_path: Path) -> dict:
     """Read and check the metadata beside a model file."""
     meta_path = metadata_path(model_path)
     if not meta_path.is_file():
-        raise ModelError(f"model metadata {meta_path} is missing; retrain with `make train`")
+        raise ModelError(f"model metadata {meta_path} is missing; retrain with {train_hint()}")
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (ValueError, RecursionError):  # bad JSON, bad UTF-8, a number too long to read, nesting too deep
-        raise ModelError(f"model metadata {meta_path} is not valid JSON; retrain with `make train`") from None
+        raise ModelError(f"model metadata {meta_path} is not valid JSON; retrain with {train_hint()}") from None
     if not isinstance(meta, dict):
-        raise ModelError(f"model metadata {meta_path} is not a JSON object; retrain with `make train`")
+        raise ModelError(f"model metadata {meta_path} is not a JSON object; retrain with {train_hint()}")
     missing = [key for key in REQUIRED_METADATA if key not in meta]
     if missing:
         raise ModelError(
             f"model metadata {meta_path} lacks {', '.join(missing)} (written by an older bpo-kpo, or edited); "
-            "retrain with `make train`"
+            f"retrain with {train_hint()}"
         )
     problem = _field_problem(meta)
     if problem:
-        raise ModelError(f"model metadata {meta_path}: {problem}; retrain with `make train`")
+        raise ModelError(f"model metadata {meta_path}: {problem}; retrain with {train_hint()}")
     if metadata_digest(meta) != meta[METADATA_DIGEST]:
         raise ModelError(
             f"model metadata {meta_path} was changed after training: its threshold, review band, labels or format "
-            f"do not match {METADATA_DIGEST}; restore the file or retrain with `make train`"
+            f"do not match {METADATA_DIGEST}; restore the file or retrain with {train_hint()}"
         )
     return meta
 
@@ -288,7 +342,7 @@ def check_versions(meta: dict, model_path: Path) -> None:
     if trained.split(".")[:2] != installed.split(".")[:2]:
         raise ModelError(
             f"{model_path} was trained with scikit-learn {trained} but {installed} is installed; retrain with "
-            f"`make train` or install scikit-learn=={trained}"
+            f"{train_hint()} or install scikit-learn=={trained}"
         )
 
 
@@ -306,33 +360,37 @@ def load_pipeline(path: Path, labels: tuple[str, ...]) -> tuple[Pipeline, dict]:
     """
     path = Path(path)
     if not path.is_file():
-        raise ModelError(f"no model at {path}; train one with `make train`")
+        raise ModelError(
+            f"no model at {path}; train one with {train_hint()}, or pass --model (or set {config.MODEL_ENV_VAR}) "
+            "to a model file"
+        )
     meta = read_metadata(path)
     if path.stat().st_size == 0:
-        raise ModelError(f"model file {path} is empty; retrain with `make train`")
+        raise ModelError(f"model file {path} is empty; retrain with {train_hint()}")
     # Read once: the bytes that are checked are the bytes that are loaded.
     data = path.read_bytes()
     actual = hashlib.sha256(data).hexdigest()
     if actual != meta["model_sha256"]:
         raise ModelError(
             f"model file {path} does not match its metadata (SHA-256 {actual[:12]}… expected "
-            f"{str(meta['model_sha256'])[:12]}…); refusing to load it: retrain with `make train`"
+            f"{str(meta['model_sha256'])[:12]}…); refusing to load it: retrain with {train_hint()}"
         )
     check_versions(meta, path)
     pipeline = _unpickle(path, data, model_format_of(path, data, meta))
     classes = list(getattr(pipeline, "classes_", []))
     if not isinstance(pipeline, Pipeline) or classes != list(meta["labels"]) or classes != list(labels):
-        raise ModelError(f"{path} is not a bpo-kpo model with labels {list(labels)}; retrain with `make train`")
+        raise ModelError(f"{path} is not a bpo-kpo model with labels {list(labels)}; retrain with {train_hint()}")
     return pipeline, meta
 
 
-def load_model(path: Path | str = config.MODEL_PATH) -> Model:
+def load_model(path: Path | str | None = None) -> Model:
     """Load the BPO/KPO model and, when it sits beside it, the scope model, each with every check of the contract.
 
-    A scope model whose file or metadata is missing, damaged or tampered with is refused like the main model;
-    with neither file there, the model scores BPO/KPO only and gives no scope fields.
+    With no path: $BPO_KPO_MODEL when set, else the project's models/model.joblib. A scope model whose file or
+    metadata is missing, damaged or tampered with is refused like the main model; with neither file there, the
+    model scores BPO/KPO only and gives no scope fields.
     """
-    path = Path(path)
+    path = Path(path) if path is not None else default_model_path()
     pipeline, meta = load_pipeline(path, config.LABELS)
     scope_file = scope_path(path)
     scope = None
@@ -370,5 +428,5 @@ def _unpickle(path: Path, data: bytes, model_format: str) -> Pipeline:
         raise
     except Exception as error:  # a damaged file fails in many ways: EOFError, UnpicklingError, zlib errors...
         raise ModelError(
-            f"model file {path} cannot be read ({type(error).__name__}); retrain with `make train`"
+            f"model file {path} cannot be read ({type(error).__name__}); retrain with {train_hint()}"
         ) from None

@@ -17,6 +17,8 @@ PLOT_FILES = {
     "reliability": "reliability_diagram.png",
     "ngrams": "top_ngrams.png",
 }
+# Reliability bins with fewer postings than this are marked as sparse.
+SPARSE_BIN = 10
 
 
 def _pyplot():
@@ -26,8 +28,123 @@ def _pyplot():
         matplotlib.use("Agg")  # files only: never needs a display
         import matplotlib.pyplot as plt
     except ImportError:
-        raise BpoKpoError("plots need matplotlib: pip install 'bpo-kpo[plots]'") from None
+        raise BpoKpoError("plots need matplotlib: pip install 'matplotlib>=3.7,<4'") from None
     return plt
+
+
+def set_colour(name: str, names: list[str]) -> str:
+    """A set's colour: fixed for the project's sets, never a class colour, so orange always means BPO."""
+    if name in config.SET_COLOURS:
+        return config.SET_COLOURS[name]
+    others = [n for n in names if n not in config.SET_COLOURS]
+    return config.EXTRA_SET_COLOURS[others.index(name) % len(config.EXTRA_SET_COLOURS)]
+
+
+def confusion_figure(plt, metrics: dict[str, dict]):
+    """One matrix per set: each cell's count and its share of the true class, coloured by that share."""
+    names = list(metrics)
+    fig, axes = plt.subplots(1, len(names), figsize=(4.6 * len(names), 3.9), squeeze=False)
+    for ax, name in zip(axes[0], names, strict=True):
+        matrix = np.array(metrics[name]["confusion_matrix"]["matrix"])
+        labels = metrics[name]["confusion_matrix"]["labels"]
+        totals = matrix.sum(axis=1, keepdims=True)
+        rates = np.divide(matrix, totals, out=np.zeros(matrix.shape), where=totals > 0)
+        image = ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+        for (row, column), value in np.ndenumerate(matrix):
+            ax.text(column, row, f"{value:,}\n{rates[row, column]:.1%}", ha="center", va="center",
+                    color="white" if rates[row, column] > 0.5 else "black")  # fmt: skip
+        ax.set_xticks(range(len(labels)), labels)
+        ax.set_yticks(range(len(labels)), labels)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.set_title(f"{name} (n={metrics[name]['n']:,})")
+        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the true class")
+    fig.suptitle("Confusion matrices: count and share of each true class")
+    return fig
+
+
+def roc_figure(plt, metrics: dict[str, dict], scores: dict):
+    from sklearn.metrics import roc_curve
+
+    names = list(metrics)
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    for name, (y, p) in _both_classes(scores).items():
+        fpr, tpr, _ = roc_curve(y, p)
+        ax.plot(fpr, tpr, color=set_colour(name, names), label=f"{name} (AUC {metrics[name]['roc_auc']:.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="chance")
+    ax.set_xlabel("false positive rate (BPO called KPO)")
+    ax.set_ylabel("true positive rate (KPO found)")
+    ax.set_title("ROC curve, KPO as the positive class")
+    ax.legend(loc="lower right")
+    return fig
+
+
+def pr_figure(plt, metrics: dict[str, dict], scores: dict):
+    from sklearn.metrics import precision_recall_curve
+
+    names = list(metrics)
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    for name, (y, p) in _both_classes(scores).items():
+        precision, recall, _ = precision_recall_curve(y, p)
+        ax.plot(recall, precision, color=set_colour(name, names),
+                label=f"{name} (AP {metrics[name]['average_precision']:.3f})")  # fmt: skip
+    ax.set_xlabel("recall (KPO)")
+    ax.set_ylabel("precision (KPO)")
+    ax.set_title("Precision-recall curve, KPO as the positive class")
+    ax.legend(loc="lower left")
+    return fig
+
+
+def reliability_figure(plt, metrics: dict[str, dict]):
+    """Observed share of KPO against mean P(KPO) per bin, with every bin's count written beside its point.
+
+    A bin of a handful of postings swings by chance: bins under SPARSE_BIN postings are drawn hollow and left
+    out of the line, so the eye follows the bins that carry evidence.
+    """
+    names = list(metrics)
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
+    for name in names:
+        colour = set_colour(name, names)
+        rows = [r for r in metrics[name]["reliability"] if r["count"]]
+        full = [r for r in rows if r["count"] >= SPARSE_BIN]
+        sparse = [r for r in rows if r["count"] < SPARSE_BIN]
+        ax.plot([r["mean_predicted"] for r in full], [r["observed_rate"] for r in full], color=colour, marker="o",
+                label=f"{name} (ECE {metrics[name]['ece']:.3f})")  # fmt: skip
+        if sparse:
+            ax.scatter([r["mean_predicted"] for r in sparse], [r["observed_rate"] for r in sparse],
+                       facecolors="none", edgecolors=colour, marker="o", s=50)  # fmt: skip
+        for r in rows:
+            # Labels sit inside the axes: to the left of points near the right edge.
+            offset = (-22, -10) if r["mean_predicted"] > 0.9 else (4, -10)
+            ax.annotate(f"{r['count']:,}", (r["mean_predicted"], r["observed_rate"]), textcoords="offset points",
+                        xytext=offset, fontsize=7, color=colour)  # fmt: skip
+    ax.scatter([], [], facecolors="none", edgecolors="grey", label=f"hollow: bin of fewer than {SPARSE_BIN} postings")
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("mean predicted P(KPO) in bin (numbers: postings in the bin)")
+    ax.set_ylabel("observed share of KPO")
+    ax.set_title("Reliability diagram (10 equal-width bins)")
+    # Below the axes: inside, it would hide the bins near 0 and 1, where most postings are.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8)
+    return fig
+
+
+def ngrams_figure(plt, top_ngrams: dict):
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5.5))
+    for ax, label in zip(axes, config.LABELS, strict=True):
+        items = top_ngrams[label]
+        ax.barh(range(len(items))[::-1], [abs(w) for _, w in items], color=config.CLASS_COLOURS[label])
+        ax.set_yticks(range(len(items))[::-1], [n for n, _ in items])
+        ax.set_title(f"n-grams pushing toward {label}")
+        ax.set_xlabel("|log-odds weight|")
+    fig.suptitle("Largest model weights per class")
+    return fig
+
+
+def _both_classes(scores: dict) -> dict:
+    """Curves need both classes: a one-class set has no ROC or precision-recall curve."""
+    return {name: (y, p) for name, (y, p) in scores.items() if 0 < y.sum() < len(y)}
 
 
 def write_plots(
@@ -37,73 +154,16 @@ def write_plots(
 
     `scores` maps a set name to (y_true as 0/1 for KPO, P(KPO)); `top_ngrams` maps a label to (ngram, weight) pairs.
     """
-    from sklearn.metrics import precision_recall_curve, roc_curve
-
     plt = _pyplot()
     folder.mkdir(parents=True, exist_ok=True)
-    names = list(metrics)
-    written = []
-
-    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.8), squeeze=False)
-    for ax, name in zip(axes[0], names, strict=True):
-        matrix = np.array(metrics[name]["confusion_matrix"]["matrix"])
-        labels = metrics[name]["confusion_matrix"]["labels"]
-        ax.imshow(matrix, cmap="Blues")
-        for (row, column), value in np.ndenumerate(matrix):
-            ax.text(column, row, str(value), ha="center", va="center",
-                    color="white" if value > matrix.max() / 2 else "black")  # fmt: skip
-        ax.set_xticks(range(len(labels)), labels)
-        ax.set_yticks(range(len(labels)), labels)
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("true")
-        ax.set_title(f"{name} (n={metrics[name]['n']})")
-    written.append(_finish(plt, fig, folder / PLOT_FILES["confusion"]))
-
-    fig, ax = plt.subplots(figsize=(5, 4.5))
-    both_classes = {name: (y, p) for name, (y, p) in scores.items() if 0 < y.sum() < len(y)}
-    for name, (y, p) in both_classes.items():
-        fpr, tpr, _ = roc_curve(y, p)
-        ax.plot(fpr, tpr, label=f"{name} (AUC {metrics[name]['roc_auc']:.3f})")
-    ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
-    ax.set_xlabel("false positive rate (BPO called KPO)")
-    ax.set_ylabel("true positive rate (KPO found)")
-    ax.legend(loc="lower right")
-    written.append(_finish(plt, fig, folder / PLOT_FILES["roc"]))
-
-    fig, ax = plt.subplots(figsize=(5, 4.5))
-    for name, (y, p) in both_classes.items():
-        precision, recall, _ = precision_recall_curve(y, p)
-        ax.plot(recall, precision, label=f"{name} (AP {metrics[name]['average_precision']:.3f})")
-    ax.set_xlabel("recall (KPO)")
-    ax.set_ylabel("precision (KPO)")
-    ax.legend(loc="lower left")
-    written.append(_finish(plt, fig, folder / PLOT_FILES["pr"]))
-
-    fig, ax = plt.subplots(figsize=(5, 4.5))
-    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
-    for name in names:
-        rows = [r for r in metrics[name]["reliability"] if r["count"]]
-        line = ax.plot([r["mean_predicted"] for r in rows], [r["observed_rate"] for r in rows], alpha=0.6,
-                       label=f"{name} (ECE {metrics[name]['ece']:.3f})")[0]  # fmt: skip
-        # Marker area follows the bin's size: a sparse middle bin should not look as certain as a full one.
-        sizes = [20 + 400 * r["count"] / metrics[name]["n"] for r in rows]
-        ax.scatter([r["mean_predicted"] for r in rows], [r["observed_rate"] for r in rows], s=sizes,
-                   color=line.get_color(), alpha=0.8)  # fmt: skip
-    ax.set_xlabel("mean predicted P(KPO) in bin (marker size: share of postings)")
-    ax.set_ylabel("observed share of KPO")
-    ax.legend(loc="upper left")
-    written.append(_finish(plt, fig, folder / PLOT_FILES["reliability"]))
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 5.5))
-    for ax, label in zip(axes, config.LABELS, strict=True):
-        items = top_ngrams[label]
-        ax.barh(range(len(items))[::-1], [abs(w) for _, w in items],
-                color="tab:orange" if label == config.BPO else "tab:blue")  # fmt: skip
-        ax.set_yticks(range(len(items))[::-1], [n for n, _ in items])
-        ax.set_title(f"n-grams pushing toward {label}")
-        ax.set_xlabel("|log-odds weight|")
-    written.append(_finish(plt, fig, folder / PLOT_FILES["ngrams"]))
-    return written
+    figures = {
+        "confusion": confusion_figure(plt, metrics),
+        "roc": roc_figure(plt, metrics, scores),
+        "pr": pr_figure(plt, metrics, scores),
+        "reliability": reliability_figure(plt, metrics),
+        "ngrams": ngrams_figure(plt, top_ngrams),
+    }
+    return [_finish(plt, figure, folder / PLOT_FILES[key]) for key, figure in figures.items()]
 
 
 def _finish(plt, fig, path: Path) -> Path:

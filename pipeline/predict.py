@@ -68,24 +68,39 @@ def explain_rows(features, weights: np.ndarray, matrix, labels: list[str], k: in
     return explanations
 
 
-def score_chunk(model: Model, chunk: Chunk, options: ScoreOptions) -> list[dict]:
-    """One result row per input row, in order; rows with no text get an error instead of a label."""
-    rows: list[dict] = [
-        {"id": row_id, "label": "", "p_bpo": None, "p_kpo": None, config.NEEDS_REVIEW_FIELD: None,
-         config.ERROR_FIELD: ERROR_EMPTY}
-        for row_id in chunk.ids
-    ]  # fmt: skip
+def _unscored_row(error: str, options: ScoreOptions) -> dict:
+    """The row of a text that cannot be scored: no label, no probabilities, and the reason; keys in output order."""
+    row = {"label": "", "p_bpo": None, "p_kpo": None, config.NEEDS_REVIEW_FIELD: None}
+    if options.scope_threshold is not None:
+        row.update(dict.fromkeys(config.SCOPE_FIELDS))
+    if options.explain:
+        row[config.EXPLANATION_FIELD] = None
+    row[config.ERROR_FIELD] = error
+    return row
+
+
+def score_texts(model: Model, all_texts: list[str | None], options: ScoreOptions) -> list[dict]:
+    """One decision row per text, in order: label, p_bpo, p_kpo, needs_review, the scope fields, error, and the
+    explanation.
+
+    This is the one place the decision rules turn probabilities into rows: `Model.decide` and every output
+    format of `bpo-kpo predict` use it. A text that is missing or blank, or longer than `max_text_chars`, gets a
+    row with an error instead of a label. A new field of the row is added here and to `output_fields`.
+    """
+    rows = [_unscored_row(ERROR_EMPTY, options) for _ in all_texts]
     scorable = []
-    for index, text in enumerate(chunk.texts):
-        if text and len(text) > options.max_text_chars:
+    for index, text in enumerate(all_texts):
+        if not (isinstance(text, str) and text.strip()):
+            continue
+        if len(text) > options.max_text_chars:
             rows[index][config.ERROR_FIELD] = (
                 f"text longer than {options.max_text_chars:,} characters (--max-text-chars)"
             )
-        elif text:
+        else:
             scorable.append(index)
     if not scorable:
         return rows
-    texts = [chunk.texts[i] for i in scorable]
+    texts = [all_texts[i] for i in scorable]  # the scorable texts only; `scorable` maps them back to rows
     vectorizer = model.pipeline.named_steps["tfidf"]
     classifier = model.pipeline.named_steps["clf"]
     # Transform once and reuse the matrix for explanations: the same numbers as pipeline.predict_proba.
@@ -102,13 +117,9 @@ def score_chunk(model: Model, chunk: Chunk, options: ScoreOptions) -> list[dict]
     for position, index in enumerate(scorable):
         kpo = rounded[position]
         row = rows[index]
-        row.update(
-            label=labels[position],
-            p_bpo=round(1.0 - kpo, PROBABILITY_DIGITS),
-            p_kpo=kpo,
-            error=None,
-        )
+        row.update(label=labels[position], p_bpo=round(1.0 - kpo, PROBABILITY_DIGITS), p_kpo=kpo)
         row[config.NEEDS_REVIEW_FIELD] = review[position]
+        row[config.ERROR_FIELD] = None
         if explanations is not None:
             row[config.EXPLANATION_FIELD] = explanations[position]
     if options.scope_threshold is not None:
@@ -127,6 +138,29 @@ def add_scope(model: Model, rows: list[dict], scorable: list[int], texts: list[s
         rows[index][config.SCOPE_REASON_FIELD] = reasons[position]
 
 
+def score_chunk(model: Model, chunk: Chunk, options: ScoreOptions) -> list[dict]:
+    """One result row per input row, in order, with its id first; rows with no text get an error."""
+    rows = score_texts(model, chunk.texts, options)
+    return [{"id": row_id, **row} for row_id, row in zip(chunk.ids, rows, strict=True)]
+
+
+# What the end-of-run summary of `bpo-kpo predict` counts, in order: a name and a test on an output row.
+# A new row field that people should see counted at the end adds one line here.
+SUMMARY_COUNTS = (
+    ("rows", lambda row: True),
+    (config.BPO, lambda row: row["label"] == config.BPO),
+    (config.KPO, lambda row: row["label"] == config.KPO),
+    ("needs review", lambda row: bool(row.get(config.NEEDS_REVIEW_FIELD))),
+    ("out of scope", lambda row: bool(row.get(config.OUT_OF_SCOPE_FIELD))),
+    ("errors", lambda row: bool(row.get(config.ERROR_FIELD))),
+)
+
+
+def tally(rows: list[dict]) -> dict[str, int]:
+    """How many rows pass each test of SUMMARY_COUNTS."""
+    return {name: sum(1 for row in rows if test(row)) for name, test in SUMMARY_COUNTS}
+
+
 @dataclass(frozen=True)
 class FormattedChunk:
     """A scored chunk already rendered in the output format, so workers, not the parent, do the formatting."""
@@ -134,12 +168,15 @@ class FormattedChunk:
     rows: int
     text: str
     first_error_id: str | None
+    counts: dict[str, int]
+    # Bytes of the input read once this chunk was, when the reader knows (for the progress bar).
+    position: int | None = None
 
 
 def score_and_format(model: Model, chunk: Chunk, options: ScoreOptions, formatter) -> FormattedChunk:
     rows = score_chunk(model, chunk, options)
     failed = next((row["id"] for row in rows if row[config.ERROR_FIELD]), None)
-    return FormattedChunk(len(rows), formatter.rows(rows, chunk.texts), failed)
+    return FormattedChunk(len(rows), formatter.rows(rows, chunk.texts), failed, tally(rows), chunk.position)
 
 
 # Worker processes inherit the loaded model through fork, so no worker reloads or re-verifies the file.
@@ -261,35 +298,71 @@ class CsvFormatter:
         return self._write([[cell(row, f) for f in self.fields] for row in rows])
 
 
-class TableFormatter:
-    """A fixed-width table for people at a terminal, with the start of each posting."""
+def shorten(text: str, width: int) -> str:
+    """`text` cut to `width` characters, with an ellipsis where it was cut."""
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
-    def __init__(self, fields: list[str], width: int = 100, keep_formulas: bool = False) -> None:
+
+def shorten_middle(text: str, width: int) -> str:
+    """`text` cut to `width` by dropping its middle: ids such as JOB-2026-000123 differ at the end, or the start."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+
+
+# Widths of the table's columns: ids get at least ID_MIN (row numbers up to 999,999 stay whole, though the width
+# is set from the first chunk) and at most a quarter of the line; the text gets the rest.
+ID_MIN, TEXT_MIN = 6, 20
+TABLE_COLUMNS = (("label", 5), ("p(label)", 8), ("review", 6))
+
+
+def table_id_width(ids: list[str], width: int) -> int:
+    """The id column's width: the longest id seen, within [ID_MIN, a quarter of the line]."""
+    longest = max((len(str(i)) for i in ids), default=ID_MIN)
+    return max(ID_MIN, min(longest, width // 4))
+
+
+class TableFormatter:
+    """An aligned table for people at a terminal: id, label, the probability of that label, review, the text.
+
+    The line fits `width` (the terminal's); ids too long for their column keep their start and end. With
+    explanations, each row is followed by an indented `why:` line; weights are log-odds toward KPO (+) or BPO (-).
+    """
+
+    def __init__(self, fields: list[str], width: int = 100, id_width: int = 10, keep_formulas: bool = False) -> None:
         self.explain = config.EXPLANATION_FIELD in fields
         self.width = width
+        self.id_width = id_width
+        fixed = id_width + sum(w + 1 for _, w in TABLE_COLUMNS) + 1
+        self.text_width = max(TEXT_MIN, width - fixed)
+
+    def _line(self, row_id: str, cells: list[str], tail: str) -> str:
+        columns = " ".join(f"{cell:<{w}}" if i != 1 else f"{cell:>{w}}" for i, (cell, (_, w)) in
+                           enumerate(zip(cells, TABLE_COLUMNS, strict=True)))  # fmt: skip
+        return f"{shorten_middle(row_id, self.id_width):<{self.id_width}} {columns} {shorten(tail, self.text_width)}"
 
     def header(self) -> str:
-        line = f"{'id':<10} {'label':<5} {'p_kpo':>6} {'review':<6} "
-        line += "explanation" if self.explain else "text"
-        return line + "\n"
+        return self._line("id", [name for name, _ in TABLE_COLUMNS], "text").rstrip() + "\n"
 
     def rows(self, rows: list[dict], texts: list[str | None] | None = None) -> str:
         lines = []
         for index, row in enumerate(rows):
-            p_kpo = "" if row["p_kpo"] is None else f"{row['p_kpo']:.3f}"
+            label = row["label"]
+            probability = row.get("p_kpo" if label == config.KPO else "p_bpo")
+            shown = "" if probability is None else f"{probability:.3f}"
             review = "yes" if row.get(config.NEEDS_REVIEW_FIELD) else ""
             if row.get(config.ERROR_FIELD):
                 tail = f"error: {row[config.ERROR_FIELD]}"
-            elif self.explain:
-                tail = format_explanation(row.get(config.EXPLANATION_FIELD))
             else:
-                tail = " ".join((texts[index] if texts else "").split())
+                tail = " ".join((texts[index] or "").split()) if texts else ""
             if row.get(config.OUT_OF_SCOPE_FIELD):
                 tail = f"[out of scope: {row[config.SCOPE_REASON_FIELD]}] {tail}"
-            row_id = strip_control(str(row["id"]))[:10]
-            line = f"{row_id:<10} {row['label']:<5} {p_kpo:>6} {review:<6} {strip_control(tail)}"
-            lines.append(line[: self.width] + "\n")
-        return "".join(lines)
+            row_id = strip_control(str(row["id"]))
+            lines.append(self._line(row_id, [label, shown, review], strip_control(tail)).rstrip())
+            if self.explain and row.get(config.EXPLANATION_FIELD):
+                lines.append(shorten("    why: " + format_explanation(row[config.EXPLANATION_FIELD]), self.width))
+        return "".join(line + "\n" for line in lines)
 
 
 FORMATTERS = {"jsonl": JsonlFormatter, "csv": CsvFormatter, "table": TableFormatter}

@@ -65,6 +65,8 @@ class Chunk:
 
     ids: list[str]
     texts: list[str | None]
+    # Bytes of the input read by the time this chunk was made (a little ahead of it: readers buffer).
+    position: int | None = None
 
 
 class DecodingReader(io.TextIOBase):
@@ -101,6 +103,11 @@ class DecodingReader(io.TextIOBase):
 
     def readable(self) -> bool:
         return True
+
+    @property
+    def position(self) -> int:
+        """Bytes read from the underlying file so far."""
+        return self._offset
 
     def close(self) -> None:
         """Close the underlying file, but never stdin, which belongs to the process."""
@@ -435,11 +442,14 @@ def iter_chunks(
     stream = open_text(source, encoding, kind != "csv", max_text_chars * config.PREDICT.max_line_factor)
     try:
         if kind == "csv":
-            yield from iter_csv(stream, list(text_columns), id_column, chunk_size, separator)
+            chunks = iter_csv(stream, list(text_columns), id_column, chunk_size, separator)
         elif kind == "jsonl":
-            yield from iter_jsonl(stream, list(text_columns), id_column, chunk_size)
+            chunks = iter_jsonl(stream, list(text_columns), id_column, chunk_size)
         else:
-            yield from iter_txt(stream, chunk_size)
+            chunks = iter_txt(stream, chunk_size)
+        for chunk in chunks:
+            chunk.position = stream.position
+            yield chunk
     finally:
         stream.close()
 

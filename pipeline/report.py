@@ -18,7 +18,9 @@ from pipeline.scope import scope_figures
 
 # Slices reported for every evaluation set that has the column.
 DEFAULT_SLICES = (config.BORDERLINE_COLUMN, config.AREA_COLUMN, config.FORM_COLUMN, LENGTH_SLICE)
-ERROR_COLUMNS = ("set", "id", "label", "predicted", "p_kpo", "confidence", "area", "borderline", "top_ngrams", "text")
+ERROR_COLUMNS = (
+    "set", "id", "true_label", "predicted", "p_kpo", "confidence", "area", "borderline", "top_ngrams", "text",
+)  # fmt: skip
 EXPLAIN_NGRAMS = 5
 TOP_NGRAMS = 20
 
@@ -167,13 +169,42 @@ def top_ngrams(model: Model, k: int = TOP_NGRAMS) -> dict[str, list[tuple[str, f
     }
 
 
+def validation_set(model: Model, n_jobs: int = 1) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """The training split with the out-of-fold P(KPO) its validation metrics came from, or None if it changed.
+
+    The scores are not stored with the model, so they are recomputed with the recorded parameters, folds and
+    calibration sigmoid; that is only faithful for the very data the model was trained on, checked by its hash.
+    """
+    from dataclasses import fields
+
+    from pipeline.dataset import data_hash
+    from pipeline.train import CALIBRATION_SCHEME, out_of_fold_scores, scheme_splits, validation_p_kpo
+
+    if not config.TRAIN_PATH.exists():
+        return None
+    frame = in_scope(read_split(config.TRAIN_PATH))
+    if data_hash(frame) != model.metadata.get("training_data", {}).get("sha256"):
+        return None
+    recorded = model.metadata.get("params", {})
+    known = {f.name for f in fields(config.TrainParams)}
+    # JSON stores tuples as lists; the parameters go back into a frozen dataclass as they were.
+    params = config.TrainParams(
+        **{k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items() if k in known}
+    )
+    splits = scheme_splits(frame, CALIBRATION_SCHEME, params.cv_folds, params.seed)
+    scores = out_of_fold_scores(frame, params, splits, n_jobs=n_jobs)
+    return frame, validation_p_kpo(scores, model.metadata.get("calibration", {}).get("sigmoid"))
+
+
 def error_table(model: Model, sets: dict[str, pd.DataFrame], p_kpo: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Misclassified rows of every set, most confident mistakes first, with the n-grams that drove them."""
+    """Misclassified rows of every set in one list, most confident mistakes first, with the full text and the
+    n-grams that drove each one."""
     features, weights = linear_weights(model)
     vectorizer = model.pipeline.named_steps["tfidf"]
     frames = []
     for name, frame in sets.items():
-        predicted = labels_at(p_kpo[name], model.threshold)
+        scores = np.asarray(p_kpo[name], dtype=float)  # float64, so rounding gives 0.9999, not 0.99989998
+        predicted = labels_at(scores, model.threshold)
         wrong = np.flatnonzero(predicted != frame[config.LABEL_COLUMN].to_numpy())
         if not len(wrong):
             continue
@@ -185,23 +216,24 @@ def error_table(model: Model, sets: dict[str, pd.DataFrame], p_kpo: dict[str, np
                 {
                     "set": name,
                     "id": rows[config.ID_COLUMN].to_numpy(),
-                    "label": rows[config.LABEL_COLUMN].to_numpy(),
+                    "true_label": rows[config.LABEL_COLUMN].to_numpy(),
                     "predicted": predicted[wrong],
-                    "p_kpo": np.round(p_kpo[name][wrong], 4),
-                    "confidence": np.round(np.maximum(p_kpo[name][wrong], 1 - p_kpo[name][wrong]), 4),
+                    "p_kpo": np.round(scores[wrong], 4),
+                    "confidence": np.round(np.maximum(scores[wrong], 1 - scores[wrong]), 4),
                     "area": rows.get(config.AREA_COLUMN, pd.Series([""] * len(rows))).to_numpy(),
                     "borderline": rows.get(config.BORDERLINE_COLUMN, pd.Series([""] * len(rows))).to_numpy(),
                     "top_ngrams": [
                         "; ".join(f"{e['ngram']} ({e['weight']:+.2f})" for e in row) for row in explanations
                     ],
-                    "text": rows[config.TEXT_COLUMN].str.slice(0, 300).str.replace("\n", " ").to_numpy(),
+                    "text": rows[config.TEXT_COLUMN].to_numpy(),
                 }
             )
         )
     if not frames:
         return pd.DataFrame(columns=list(ERROR_COLUMNS))
     table = pd.concat(frames, ignore_index=True)
-    return table.sort_values(["set", "confidence"], ascending=[True, False], kind="stable")[list(ERROR_COLUMNS)]
+    # One order for all sets: a reviewer reads the most confident mistakes first, wherever they come from.
+    return table.sort_values("confidence", ascending=False, kind="stable")[list(ERROR_COLUMNS)].reset_index(drop=True)
 
 
 def format_model_audit(audit: dict) -> str:

@@ -14,6 +14,7 @@ import pytest
 from console import SCRIPT, jsonl, run
 
 from pipeline import config
+from pipeline.model import metadata_path
 
 
 def assert_error(result, code, pattern):
@@ -151,7 +152,8 @@ def test_interrupt_leaves_no_partial_output(model, tmp_path, jobs):
     path.write_text("Answer customer emails within the agreed SLA\n" * 400_000)
     output = tmp_path / "out.jsonl"
     command = [SCRIPT, "predict", "--model", model, "--input", str(path), "--output", str(output), "--jobs", jobs]
-    # A shell starts background jobs with Ctrl-C ignored: restore it, as a terminal's process group has it.
+    # A shell starts background jobs with SIGINT ignored, and Python then keeps ignoring it: give the command the
+    # default disposition a terminal's foreground job has, so the test holds when the suite runs in the background.
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
     deadline = time.time() + 60
@@ -259,7 +261,7 @@ def resigned(meta: dict) -> dict:
 
 
 def damage(model_path: Path, how: str) -> Path:
-    meta_path = model_path.with_suffix(".json")
+    meta_path = metadata_path(model_path)
     meta = json.loads(meta_path.read_text())
     if how == "missing-model":
         model_path.unlink()
@@ -294,10 +296,10 @@ def damage(model_path: Path, how: str) -> Path:
         ("empty", r"model\.joblib is empty; retrain with `make train`"),
         ("truncated", r"model\.joblib does not match its metadata"),
         ("truncated-with-matching-checksum", r"model\.joblib cannot be read"),
-        ("missing-metadata", r"model metadata .*model\.json is missing"),
+        ("missing-metadata", r"model metadata .*model\.joblib\.json is missing"),
         ("other-model-metadata", r"does not match its metadata \(SHA-256"),
         ("other-sklearn", r"trained with scikit-learn \d+\.\d+\.0 but .* is installed; retrain with `make train` or"),
-        ("garbage-metadata", r"model\.json is not valid JSON"),
+        ("garbage-metadata", r"model\.joblib\.json is not valid JSON"),
     ],
 )
 def test_damaged_models_are_refused_with_what_to_do(model_copy, how, pattern):

@@ -60,12 +60,19 @@ def test_the_five_plots_exist(metrics):
 
 def test_errors_csv_lists_exactly_the_misclassified_rows(metrics):
     errors = pd.read_csv(config.ERRORS_PATH, keep_default_na=False)
-    for name in ("test", "field"):
+    # Validation errors (out of fold) are there too, as many as the validation confusion matrix counts.
+    for name in ("validation", "test", "field"):
         matrix = metrics[name]["confusion_matrix"]["matrix"]
-        assert (errors["set"] == name).sum() == matrix[0][1] + matrix[1][0]
-    assert (errors["label"] != errors["predicted"]).all()
-    for _, part in errors.groupby("set"):
-        assert part["confidence"].is_monotonic_decreasing
+        assert (errors["set"] == name).sum() == matrix[0][1] + matrix[1][0], name
+    assert (errors["true_label"] != errors["predicted"]).all()
+    # One order across all sets, most confident mistake first.
+    assert errors["confidence"].is_monotonic_decreasing
+    # The full text, not a cut: every row's text is the posting's whole text in its split.
+    splits = {name: pd.read_csv(path, keep_default_na=False).set_index("id")["text"]
+              for name, path in (("validation", config.TRAIN_PATH), ("test", config.TEST_PATH),
+                                 ("field", config.FIELD_PATH))}  # fmt: skip
+    for _, row in errors.iterrows():
+        assert row["text"] == splits[row["set"]][row["id"]]
 
 
 def test_model_card_numbers_come_from_metrics_json(metrics, shipped_model_path):

@@ -10,6 +10,7 @@ from pipeline.evaluate import (
     compute_metrics,
     evaluate_frame,
     expected_calibration_error,
+    format_report,
     length_bucket,
     reliability_table,
 )
@@ -69,7 +70,12 @@ def test_slices_report_each_value_and_length_buckets():
     assert length_bucket("word " * 120) == "100-249 words"
 
 
-def test_single_class_slice_that_is_all_right_scores_one():
-    m = compute_metrics(["KPO", "KPO"], np.array([0.9, 0.8]), 0.5)
-    assert m["macro_f1"] == 1.0
-    assert m["roc_auc"] is None
+@pytest.mark.parametrize("p_kpo", [[0.9, 0.8, 0.7], [0.9, 0.8, 0.1]])
+def test_a_single_class_set_reports_accuracy_only(p_kpo):
+    """One error among KPO-only postings once read as macro-F1 0.4 and a BPO precision of 0.0 with support 0."""
+    m = compute_metrics(["KPO"] * 3, np.array(p_kpo), 0.5)
+    assert m["accuracy"] == pytest.approx(sum(p >= 0.5 for p in p_kpo) / 3)
+    assert m["macro_f1"] is None and m["roc_auc"] is None
+    assert m["per_class"]["BPO"] == {"precision": None, "recall": None, "f1": None, "support": 0}
+    assert m["per_class"]["KPO"]["support"] == 3
+    assert "macro-F1 n/a" in format_report("kpo only", m)

@@ -1,0 +1,63 @@
+"""The package installed without its project (as from a wheel): what each command says, and BPO_KPO_MODEL."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from pipeline import config
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """A copy of the package alone on PYTHONPATH, which is what a wheel installs: no data, models or Makefile."""
+    site = tmp_path_factory.mktemp("site")
+    shutil.copytree(config.PROJECT_ROOT / "pipeline", site / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    env = {k: v for k, v in os.environ.items() if k != config.MODEL_ENV_VAR} | {"PYTHONPATH": str(site)}
+    return site, env
+
+
+def bpo_kpo(env, *args, cwd):
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True, text=True, env=env,
+                          cwd=cwd, timeout=300)  # fmt: skip
+
+
+def test_the_copy_is_the_one_that_runs(installed, tmp_path):
+    site, env = installed
+    code = "import pipeline.config as c; print(c.PROJECT_ROOT, c.in_checkout())"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert result.stdout.split() == [str(site), "False"]
+
+
+@pytest.mark.parametrize(
+    ("command", "instead"),
+    [
+        ("prepare", "--catalogue"),
+        ("train", "--data"),
+        ("tune", "--data"),
+        ("evaluate", "--data"),
+        ("report", "evaluate --data"),
+    ],
+)
+def test_stages_outside_a_checkout_say_where_to_run_them(installed, tmp_path, command, instead):
+    _, env = installed
+    result = bpo_kpo(env, command, cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    line = result.stderr.strip()
+    assert line.startswith("Error: this installed bpo-kpo has no project data")
+    assert f"run `bpo-kpo {command}` in a checkout of bpo-kpo" in line and instead in line
+    assert "make data" not in line  # the advice that sent people in circles
+
+
+def test_predict_outside_a_checkout_finds_the_model_through_the_environment(installed, tmp_path, model_copy):
+    _, env = installed
+    missing = bpo_kpo(env, "predict", "Answer calls", cwd=tmp_path)
+    assert missing.returncode == 1
+    assert "in a checkout of bpo-kpo" in missing.stderr and config.MODEL_ENV_VAR in missing.stderr
+    found = bpo_kpo(env | {config.MODEL_ENV_VAR: str(model_copy)}, "predict", "--format", "jsonl", "Answer calls",
+                    cwd=tmp_path)  # fmt: skip
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)["label"] in config.LABELS

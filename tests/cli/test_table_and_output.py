@@ -1,0 +1,102 @@
+"""What a person scoring files sees: a table that fits the terminal, and output files in the format they name."""
+
+import os
+
+import pytest
+from console import SCRIPT, jsonl, run
+
+from pipeline.predict import TableFormatter, shorten_middle, table_id_width
+from pipeline.progress import progress_line, summary_line
+
+IDS = ["JOB-2026-000123", "JOB-2026-000124"]
+
+
+def table(*args, columns):
+    import subprocess
+
+    env = {**os.environ, "COLUMNS": str(columns)}
+    return subprocess.run([SCRIPT, "predict", "--format", "table", *args], capture_output=True, text=True, env=env)
+
+
+@pytest.fixture()
+def jobs_csv(tmp_path):
+    path = tmp_path / "jobs.csv"
+    path.write_text(
+        "ref,text\n"
+        f"{IDS[0]},Answer inbound customer calls about billing and log every ticket in Zendesk to the agreed script\n"
+        f"{IDS[1]},Draft commercial contracts and advise the board on litigation risk under English law\n"
+    )
+    return path
+
+
+@pytest.mark.parametrize("columns", [40, 80, 200])
+def test_table_fits_the_terminal_and_keeps_ids_apart(shipped_model_path, jobs_csv, columns):
+    result = table("--input", str(jobs_csv), "--id-column", "ref", columns=columns)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= max(columns, 60) for line in lines), [len(line) for line in lines]
+    shown_ids = [line.split()[0] for line in lines[1:]]
+    assert len(set(shown_ids)) == 2
+    if columns >= 80:
+        assert shown_ids == IDS
+        assert "Answer inbound customer calls" in lines[1] and "Draft commercial contracts" in lines[2]
+
+
+def test_table_shows_the_probability_of_the_label_given(shipped_model_path, jobs_csv):
+    rows = jsonl(run("predict", "--input", str(jobs_csv), "--id-column", "ref", "--format", "jsonl").stdout)
+    lines = table("--input", str(jobs_csv), "--id-column", "ref", columns=120).stdout.splitlines()[1:]
+    for row, line in zip(rows, lines, strict=True):
+        _, label, probability, *_ = line.split()
+        assert label == row["label"]
+        assert float(probability) == pytest.approx(row["p_bpo"] if label == "BPO" else row["p_kpo"], abs=5e-4)
+        assert float(probability) >= 0.5 or row["needs_review"]
+
+
+def test_table_with_explanations_keeps_the_text(shipped_model_path, jobs_csv):
+    lines = table("--input", str(jobs_csv), "--id-column", "ref", "--explain", "3", columns=100).stdout.splitlines()
+    assert "Answer inbound customer calls" in lines[1]
+    assert lines[2].lstrip().startswith("why: ") and "(" in lines[2]
+    assert "Draft commercial contracts" in lines[3]
+    assert all(len(line) <= 100 for line in lines)
+
+
+def test_table_layout_units():
+    assert shorten_middle("JOB-2026-000123", 9) == "JOB-…0123"
+    assert shorten_middle("short", 9) == "short"
+    assert table_id_width(IDS, 200) == len(IDS[0])
+    assert table_id_width(["x" * 300], 80) == 20
+    formatter = TableFormatter(["id", "label", "p_bpo", "p_kpo", "needs_review", "error"], width=60, id_width=8)
+    row = {"id": "A", "label": "BPO", "p_bpo": 0.91, "p_kpo": 0.09, "needs_review": False, "error": None}
+    line = formatter.rows([row], ["word " * 40])
+    assert len(line.rstrip("\n")) == 60 and line.rstrip().endswith("…") and " 0.910 " in line
+
+
+def test_progress_and_summary_lines():
+    line = progress_line(5000, 2.0, done_bytes=250, total_bytes=1000)
+    assert "25%" in line and "5,000 rows" in line and "2,500 rows/s" in line and "6s left" in line
+    assert "%" not in progress_line(5000, 2.0) and "left" not in progress_line(5000, 2.0)
+    counts = {"rows": 3, "BPO": 1, "KPO": 1, "needs review": 0, "errors": 1}
+    assert summary_line(counts, 0.25, "wrote x.csv") == (
+        "scored 3 rows in 0.2s: BPO 1, KPO 1, needs review 0, errors 1; wrote x.csv"
+    )
+
+
+@pytest.mark.parametrize("name", ["scored.xlsx", "scored.tsv", "scored.json", "scored.txt"])
+def test_unknown_output_suffix_is_refused(shipped_model_path, tmp_path, name):
+    result = run("predict", "Answer calls", "--output", str(tmp_path / name))
+    assert result.returncode == 2
+    assert "cannot tell the format" in result.stderr and ".csv" in result.stderr and "--format" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(("name", "first"), [("s.csv", "id,label"), ("s.jsonl", '{"id"'), ("s.ndjson", '{"id"')])
+def test_known_output_suffixes_pick_the_format(shipped_model_path, tmp_path, name, first):
+    assert run("predict", "Answer calls", "--output", str(tmp_path / name)).returncode == 0
+    assert (tmp_path / name).read_text().startswith(first)
+
+
+def test_explicit_format_overrides_the_suffix(shipped_model_path, tmp_path):
+    out = tmp_path / "scored.txt"
+    assert run("predict", "Answer calls", "--output", str(out), "--format", "csv").returncode == 0
+    assert out.read_text().startswith("id,label,p_bpo,p_kpo")

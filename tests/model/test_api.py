@@ -1,0 +1,103 @@
+"""The API a service embeds: clear refusals, the command line's rows in one call, and where the model is found."""
+
+import json
+import shutil
+
+import joblib
+import numpy as np
+import pytest
+from console import jsonl, run
+
+from pipeline import config, load_model
+from pipeline.model import metadata_path, save_model, train_hint
+
+TEXTS = [
+    "Answer inbound customer calls and resolve billing queries to the agreed script",
+    "Build credit-risk models in Python and present the findings to the board",
+    "   ",
+    "Coordinate vendor onboarding and review supplier contracts",
+]
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "p_kpo", "decide"])
+@pytest.mark.parametrize("bare", ["Process supplier invoices", b"Process supplier invoices"])
+def test_a_bare_string_is_refused(shipped_model_path, method, bare):
+    model = load_model(shipped_model_path)
+    with pytest.raises(TypeError, match=r"list of texts.*\[text\]"):
+        getattr(model, method)(bare)
+
+
+def test_decide_returns_the_rows_of_the_command_line(shipped_model_path):
+    model = load_model(shipped_model_path)
+    for explain in (0, 3):
+        rows = model.decide(TEXTS, explain=explain)
+        args = ["predict", "--format", "jsonl", "--explain", str(explain), *TEXTS]
+        cli_rows = jsonl(run(*args).stdout)
+        assert rows == [{k: v for k, v in row.items() if k != "id"} for row in cli_rows]
+    assert rows[2]["error"] and rows[2]["label"] == "" and rows[2]["p_kpo"] is None
+    assert [row["label"] for row in rows if not row["error"]] == model.predict([TEXTS[0], TEXTS[1], TEXTS[3]])
+
+
+def test_decide_applies_a_given_threshold_and_band(shipped_model_path):
+    model = load_model(shipped_model_path)
+    rows = model.decide(TEXTS[:2], threshold=0.0)
+    assert [row["label"] for row in rows] == ["KPO", "KPO"]
+    p_kpo = rows[0]["p_kpo"]
+    assert model.decide(TEXTS[:1], threshold=p_kpo, review_band=0.01)[0]["needs_review"] is True
+    assert model.decide(TEXTS[:1], threshold=p_kpo + 0.02, review_band=0.01)[0]["needs_review"] is False
+    assert model.decide([]) == []
+
+
+def test_bare_joblib_route_with_the_stored_threshold_gives_the_model_labels(shipped_model_path):
+    """What the README shows for services without the package: the stored threshold, not predict's 0.5."""
+    pipeline = joblib.load(shipped_model_path)
+    meta = json.loads(metadata_path(shipped_model_path).read_text())
+    model = load_model(shipped_model_path)
+    # Texts whose P(KPO) lies between 0.5 and the tuned threshold are where the two routes differ.
+    rng = np.random.default_rng(0)
+    words = " ".join(TEXTS).split()
+    texts = [" ".join(rng.choice(words, 12)) for _ in range(400)]
+    p_kpo = pipeline.predict_proba(texts)[:, list(pipeline.classes_).index("KPO")]
+    labels = np.where(p_kpo >= meta["threshold"], "KPO", "BPO")
+    assert labels.tolist() == model.predict(texts)
+
+
+def test_skops_and_joblib_models_in_one_folder_keep_their_own_metadata(small_model_dir, tmp_path):
+    """The README's `train --format skops --model models/model.skops` must not touch the joblib model."""
+    joblib_path = tmp_path / "model.joblib"
+    for path in small_model_dir.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    before = metadata_path(joblib_path).read_bytes()
+    model = load_model(joblib_path)
+    save_model(model.pipeline, tmp_path / "model.skops", {"params": {}, "threshold": 0.4}, model_format="skops")
+    assert metadata_path(tmp_path / "model.skops") == tmp_path / "model.skops.json"
+    assert metadata_path(joblib_path) == tmp_path / "model.joblib.json"
+    assert metadata_path(joblib_path).read_bytes() == before
+    assert load_model(joblib_path).metadata["format"] == "joblib"
+    skops_model = load_model(tmp_path / "model.skops")
+    assert skops_model.metadata["format"] == "skops" and skops_model.threshold == 0.4
+    assert skops_model.predict(TEXTS[:2]) == load_model(joblib_path).predict(TEXTS[:2], threshold=0.4)
+
+
+def test_model_from_the_environment_variable(model_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv(config.MODEL_ENV_VAR, str(model_copy))
+    assert load_model().path == model_copy
+    # The console script, run from an unrelated folder, reads the same variable; --model still wins.
+    result = run("predict", "--format", "jsonl", "Answer calls", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert jsonl(result.stdout)[0]["p_kpo"] == load_model(model_copy).decide(["Answer calls"])[0]["p_kpo"]
+    monkeypatch.setenv(config.MODEL_ENV_VAR, str(tmp_path / "nowhere.joblib"))
+    missing = run("predict", "Answer calls", cwd=tmp_path)
+    assert missing.returncode == 1
+    assert "nowhere.joblib" in missing.stderr and config.MODEL_ENV_VAR in missing.stderr
+    assert run("predict", "--model", str(model_copy), "Answer calls").returncode == 0
+
+
+def test_messages_outside_a_checkout_do_not_send_people_to_a_makefile_they_lack(tmp_path, monkeypatch):
+    assert train_hint() == "`make train`"
+    monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path)  # an installed package: no Makefile beside it
+    assert "in a checkout of bpo-kpo" in train_hint()
+    from pipeline import ModelError
+
+    with pytest.raises(ModelError, match=r"in a checkout of bpo-kpo, or pass --model \(or set BPO_KPO_MODEL\)"):
+        load_model(tmp_path / "missing.joblib")

@@ -1,0 +1,88 @@
+"""The plots a reviewer reads: titled, one colour per class, rates on the confusion matrices, honest bins."""
+
+import matplotlib
+import numpy as np
+import pytest
+
+from pipeline import config
+from pipeline.evaluate import compute_metrics
+from pipeline.plots import (
+    SPARSE_BIN,
+    confusion_figure,
+    ngrams_figure,
+    pr_figure,
+    reliability_figure,
+    roc_figure,
+    set_colour,
+)
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from matplotlib.colors import to_hex
+
+
+@pytest.fixture(scope="module")
+def evaluation():
+    rng = np.random.default_rng(3)
+    sets = {}
+    for name, n in (("test", 400), ("field", 60), ("my-export", 80)):
+        y = rng.integers(0, 2, n)
+        p = np.clip(y * 0.8 + rng.normal(0.1, 0.15, n), 0, 1)
+        sets[name] = (y.astype(bool), p)
+    metrics = {name: compute_metrics(np.where(y, "KPO", "BPO"), p, 0.5) for name, (y, p) in sets.items()}
+    return metrics, sets
+
+
+def test_every_plot_has_a_title(evaluation):
+    metrics, scores = evaluation
+    ngrams = {"BPO": [("calls", -2.0)], "KPO": [("research", 2.0)]}
+    figures = [confusion_figure(plt, metrics), roc_figure(plt, metrics, scores), pr_figure(plt, metrics, scores),
+               reliability_figure(plt, metrics), ngrams_figure(plt, ngrams)]  # fmt: skip
+    for figure in figures:
+        titles = [ax.get_title() for ax in figure.axes] + [figure._suptitle.get_text() if figure._suptitle else ""]
+        assert any(titles), figure
+        plt.close(figure)
+
+
+def test_class_colours_are_never_set_colours(evaluation):
+    metrics, scores = evaluation
+    names = list(metrics)
+    class_colours = {to_hex(c) for c in config.CLASS_COLOURS.values()}
+    set_colours = {to_hex(set_colour(name, names)) for name in names}
+    assert len(set_colours) == len(names) and not set_colours & class_colours
+    figure = roc_figure(plt, metrics, scores)
+    drawn = {line.get_label().split(" ")[0]: to_hex(line.get_color()) for line in figure.axes[0].get_lines()}
+    assert all(drawn[name] == to_hex(set_colour(name, names)) for name in names)
+    plt.close(figure)
+    figure = ngrams_figure(plt, {"BPO": [("calls", -2.0)], "KPO": [("research", 2.0)]})
+    for ax, label in zip(figure.axes, config.LABELS, strict=True):
+        assert to_hex(ax.patches[0].get_facecolor()) == to_hex(config.CLASS_COLOURS[label])
+    plt.close(figure)
+
+
+def test_confusion_matrices_show_rates_and_a_colour_bar(evaluation):
+    metrics, _ = evaluation
+    figure = confusion_figure(plt, metrics)
+    assert len(figure.axes) == 2 * len(metrics)  # one colour bar per matrix
+    test_ax = figure.axes[0]
+    matrix = np.array(metrics["test"]["confusion_matrix"]["matrix"])
+    texts = [t.get_text() for t in test_ax.texts]
+    expected = f"{matrix[0, 0]:,}\n{matrix[0, 0] / matrix[0].sum():.1%}"
+    assert expected in texts
+    plt.close(figure)
+
+
+def test_reliability_shows_counts_and_marks_sparse_bins(evaluation):
+    metrics, _ = evaluation
+    figure = reliability_figure(plt, metrics)
+    ax = figure.axes[0]
+    for name, m in metrics.items():
+        counts = [r["count"] for r in m["reliability"] if r["count"]]
+        labels = [t.get_text() for t in ax.texts if to_hex(t.get_color()) == to_hex(set_colour(name, list(metrics)))]
+        assert sorted(labels) == sorted(f"{c:,}" for c in counts)
+        line = next(line for line in ax.get_lines() if line.get_label().startswith(name + " "))
+        assert len(line.get_xdata()) == sum(c >= SPARSE_BIN for c in counts)
+    assert any(c < SPARSE_BIN for m in metrics.values() for c in (r["count"] for r in m["reliability"]) if c)
+    hollow = [c for c in ax.collections if len(c.get_offsets()) and not c.get_facecolor().any()]
+    assert hollow
+    plt.close(figure)
