@@ -248,12 +248,14 @@ class Model:
         threshold: float | None = None,
         review_band: float | None = None,
         explain: int = 0,
+        scope_threshold: float | None = None,
     ) -> list[dict]:
         """The rows `bpo-kpo predict` writes, without the id: one dict per text, in order.
 
         Each has `label`, `p_bpo`, `p_kpo`, `needs_review`, `error` (set, with an empty label and no
-        probabilities, for an empty or missing text) and, with `explain` > 0, `explanation`: the n-grams that
-        pushed the posting most toward its label. The stored threshold and review band apply unless given.
+        probabilities, for an empty or missing text), with the scope model beside the model `out_of_scope`,
+        `p_out_of_scope` and `scope_reason`, and, with `explain` > 0, `explanation`: the n-grams that pushed the
+        posting most toward its label. The stored thresholds and review band apply unless given.
         """
         # Imported here: predict imports this module.
         from pipeline.predict import ScoreOptions, score_texts
@@ -262,6 +264,9 @@ class Model:
             threshold=self.threshold if threshold is None else threshold,
             review_band=self.review_band if review_band is None else review_band,
             explain=explain,
+            scope_threshold=(self.scope_threshold if scope_threshold is None else scope_threshold)
+            if self.has_scope
+            else None,
         )
         return score_texts(self, text_list(texts, allow_missing=True), options)
 

@@ -130,3 +130,12 @@ def test_without_a_scope_model_rows_carry_no_scope_fields(tmp_path, shipped_mode
     assert not load_model(model_path).has_scope
     rows = _predict("jsonl", IN_SCOPE[:1], model_path=model_path)
     assert not set(config.SCOPE_FIELDS) & set(rows[0])
+
+
+def test_the_service_api_gives_the_same_scope_fields_as_the_command_line(model):
+    rows = model.decide([OUT_OF_SCOPE[0], IN_SCOPE[0], ""])
+    assert [row["out_of_scope"] for row in rows] == [True, False, None]
+    assert rows[0]["scope_reason"] == config.SCOPE_REASON_MODEL and rows[1]["scope_reason"] == ""
+    cli_rows = _predict("jsonl", [OUT_OF_SCOPE[0], IN_SCOPE[0]])
+    for api_row, cli_row in zip(rows[:2], cli_rows, strict=True):
+        assert {k: v for k, v in cli_row.items() if k != "id"} == api_row
