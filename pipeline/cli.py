@@ -339,7 +339,7 @@ def train(data_path, model_path, model_format, seed, ngram_max, min_df, C, class
             f"in-scope flagged {figures['in_scope_flagged_share']:.3f}; threshold {scope_metadata['threshold']:.2f}"
         )
     click.echo(
-        f"validation (grouped CV on held-out families): accuracy {validation['accuracy']:.3f}, "
+        f"validation (held-out service areas and forms): accuracy {validation['accuracy']:.3f}, "
         f"macro-F1 {validation['macro_f1']:.3f}, ECE {validation['ece']:.3f}; "
         f"threshold {threshold:.2f}, review band ±{review_band:.2f}; sha256 {saved['model_sha256'][:12]}"
     )

@@ -324,8 +324,10 @@ def _field_problem(meta: dict) -> str | None:
             lambda v: isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v),
             "a SHA-256 hex digest",
         ),
-        "labels": (lambda v: isinstance(v, list) and sorted(map(str, v)) == sorted(config.LABELS)
-                   and all(isinstance(x, str) for x in v), f"a list of the labels {list(config.LABELS)}"),
+        # The BPO/KPO model's labels, or the scope model's beside it.
+        "labels": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)
+                   and sorted(v) in (sorted(config.LABELS), sorted(config.SCOPE_LABELS)),
+                   f"a list of the labels {list(config.LABELS)} (or {list(config.SCOPE_LABELS)} for a scope model)"),
         "versions": (lambda v: isinstance(v, dict), "an object of library versions"),
         "threshold": (lambda v: _is_number(v, 0, 1), "a number from 0 to 1"),
         "review_band": (lambda v: _is_number(v, 0, MAX_REVIEW_BAND), f"a number from 0 to {MAX_REVIEW_BAND}"),
