@@ -420,7 +420,7 @@ def user_texts(out: Path) -> set[str]:
 
 
 USER_TEXTS = [f"Unique user posting number {word} about quarterly tax filing" for word in
-              ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot")]  # fmt: skip
+              ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf")]  # fmt: skip
 
 
 def test_every_labelled_format_is_read_in_any_case(tmp_path):
@@ -431,6 +431,7 @@ def test_every_labelled_format_is_read_in_any_case(tmp_path):
         "d.ndjson": json.dumps({"text": USER_TEXTS[3], "label": "KPO"}) + "\n",
         "e.JSONL": json.dumps({"text": USER_TEXTS[4], "label": "KPO"}) + "\n",
         "f g.csv": f"text,label\n{USER_TEXTS[5]},BPO\n",
+        "trailing.csv": f"text,label\n{USER_TEXTS[6]},KPO,\n",  # a trailing separator must not shift columns
         "README.md": "notes, not data\n",
         ".hidden": "ignored\n",
     }
