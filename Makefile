@@ -23,7 +23,7 @@ MODEL_META := $(MODEL).json
 METRICS := models/metrics.json
 
 .DEFAULT_GOAL := help
-.PHONY: help install data train evaluate predict tune test lint bench notebook clean FORCE
+.PHONY: help install data train evaluate predict tune test lint bench notebook clean
 
 # make predict TEXT='...': the text reaches the program through the environment, never through the shell's
 # parser, so quotes, backticks and $ signs stay text. $(value ...) keeps make from expanding $ signs in it.

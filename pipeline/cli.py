@@ -296,7 +296,6 @@ def prepare(
 @click.option("--jobs", type=Jobs(), default=2, show_default=True, help="Processes for the cross-validation.")
 def train(data_path, model_path, model_format, seed, ngram_max, min_df, C, class_weight, calibration, jobs) -> None:
     """Fit the TF-IDF + logistic-regression Pipeline and save it with its metadata."""
-    from pipeline.audit import load_lexicon
     from pipeline.dataset import in_scope, read_split
     from pipeline.model import save_model, scope_path
     from pipeline.scope import train_scope_model
@@ -310,10 +309,10 @@ def train(data_path, model_path, model_format, seed, ngram_max, min_df, C, class
         C=C,
         class_weight=None if class_weight == "none" else class_weight,
         calibration=calibration,
-        masked_words=tuple(sorted(load_lexicon().masked)),
     )
     model_format = model_format or config.MODEL_SUFFIXES.get(model_path.suffix.lower(), "joblib")
     _check_project_data(data_path, "train", "pass --data with a labelled training file written by prepare")
+    params = replace(params, masked_words=_masked_words())
     everything = read_split(data_path)
     frame = in_scope(everything)
     _say(
@@ -345,6 +344,16 @@ def train(data_path, model_path, model_format, seed, ngram_max, min_df, C, class
     )
 
 
+def _masked_words() -> tuple[str, ...]:
+    """The lexicon's masked words, which the model does not read; none, said so, where the lexicon is absent."""
+    from pipeline.audit import load_lexicon
+
+    if not config.FUNCTION_TERMS_PATH.is_file():
+        _say(f"no function-term lexicon at {config.FUNCTION_TERMS_PATH}: training without masked words")
+        return ()
+    return tuple(sorted(load_lexicon().masked))
+
+
 def _relative(path: Path) -> str:
     try:
         return str(Path(path).resolve().relative_to(config.PROJECT_ROOT))
@@ -359,7 +368,6 @@ def _relative(path: Path) -> str:
 @click.option("--jobs", type=Jobs(), default=-1, show_default=True, help="Processes for the search (-1: all cores).")
 def tune(data_path, output, jobs) -> None:
     """Search TF-IDF and logistic-regression parameters by cross-validation holding out areas and forms."""
-    from pipeline.audit import load_lexicon
     from pipeline.dataset import in_scope, read_split
     from pipeline.files import write_text_atomic
     from pipeline.train import params_from_search, tune_parameters
@@ -370,7 +378,7 @@ def tune(data_path, output, jobs) -> None:
     for values in config.TUNING_GRID.values():
         n_configs *= len(values)
     _say(f"searching {n_configs} configurations x {config.TRAIN.cv_folds} grouped folds on {len(frame)} postings")
-    params = replace(config.TRAIN, masked_words=tuple(sorted(load_lexicon().masked)))
+    params = replace(config.TRAIN, masked_words=_masked_words())
     result = tune_parameters(frame, params, n_jobs=jobs)
     output.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(output, json.dumps(result, indent=2) + "\n")

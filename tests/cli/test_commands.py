@@ -186,7 +186,9 @@ def test_threshold_review_band_and_explanations(shipped_model_path):
     assert 1 <= len(explained["explanation"]) <= 3
     assert all(item["weight"] < 0 for item in explained["explanation"])  # pushing toward BPO
     csv_out = run("predict", "--format", "csv", "--explain", "2", text).stdout.splitlines()
-    assert csv_out[0] == "id,label,p_bpo,p_kpo,needs_review,explanation,error"
+    assert csv_out[0] == (
+        "id,label,p_bpo,p_kpo,needs_review,out_of_scope,p_out_of_scope,scope_reason,explanation,error"
+    )
 
 
 def terminal_screen(raw: str) -> list[str]:
@@ -273,7 +275,7 @@ def test_a_skops_model_beside_the_joblib_one_breaks_neither(tmp_path):
     joblib_model, skops_model = tmp_path / "model.joblib", tmp_path / "model.skops"
     trained = run("train", "--data", data, "--model", str(joblib_model), "--jobs", "1")
     assert trained.returncode == 0, trained.stderr
-    assert re.search(r"training on \d+ postings .*grouped cross-validation.*about \d+ s", trained.stderr)
+    assert re.search(r"training on \d+ BPO/KPO postings .*cross-validation.*about \d+ minutes", trained.stderr)
     joblib_meta = (tmp_path / "model.joblib.json").read_bytes()
     # The format follows the suffix; --format skops says the same.
     assert run("train", "--data", data, "--model", str(skops_model), "--jobs", "1").returncode == 0

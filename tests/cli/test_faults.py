@@ -23,7 +23,7 @@ from console import SCRIPT, jsonl, run
 from pipeline import config
 from pipeline.cli import cli
 from pipeline.files import sha256_file
-from pipeline.model import METADATA_DIGEST, metadata_digest
+from pipeline.model import METADATA_DIGEST, metadata_digest, metadata_path
 
 
 @pytest.fixture()
@@ -363,7 +363,7 @@ def test_nan_and_infinity_are_usage_errors(args):
 
 
 def edit_metadata(model_path: str, resign: bool, **changes) -> None:
-    meta_path = Path(model_path).with_suffix(".json")
+    meta_path = metadata_path(Path(model_path))
     meta = json.loads(meta_path.read_text()) | changes
     if resign:
         meta[METADATA_DIGEST] = metadata_digest(meta)
@@ -388,11 +388,11 @@ def test_decision_fields_are_range_checked_on_load(model_copy, changes, pattern)
 def test_decision_fields_edited_after_training_are_refused(model_copy, changes):
     edit_metadata(str(model_copy), resign=False, **changes)
     result = invoke("predict", "--model", model_copy, "Answer calls")
-    assert_one_error_line(result, 1, r"model\.json was changed after training.*metadata_sha256")
+    assert_one_error_line(result, 1, r"model\.joblib\.json was changed after training.*metadata_sha256")
 
 
 def test_metadata_without_the_digest_asks_for_a_retrain(model_copy):
-    meta_path = model_copy.with_suffix(".json")
+    meta_path = metadata_path(model_copy)
     meta = json.loads(meta_path.read_text())
     del meta[METADATA_DIGEST]
     meta_path.write_text(json.dumps(meta))
@@ -538,17 +538,17 @@ def test_a_pickle_named_skops_is_never_unpickled(model_copy, tmp_path):
     marker = tmp_path / "code-ran"
     evil = tmp_path / "model.skops"
     evil.write_bytes(pickle.dumps(_Touch(marker)))
-    meta = json.loads(model_copy.with_suffix(".json").read_text())
+    meta = json.loads(metadata_path(model_copy).read_text())
     meta |= {"format": "joblib", "model_file": evil.name, "model_sha256": sha256_file(evil)}
     meta[METADATA_DIGEST] = metadata_digest(meta)
-    evil.with_suffix(".json").write_text(json.dumps(meta))
+    metadata_path(evil).write_text(json.dumps(meta))
     result = invoke("predict", "--model", evil, "Answer calls")
     assert_one_error_line(result, 1, r"model\.skops is named or recorded as a skops model but is not a skops \(zip\)")
     assert not marker.exists()
 
 
 def test_a_pickle_recorded_as_skops_is_never_unpickled(model_copy, tmp_path):
-    meta_path = model_copy.with_suffix(".json")
+    meta_path = metadata_path(model_copy)
     edit_metadata(str(model_copy), resign=True, format="skops")
     assert json.loads(meta_path.read_text())["format"] == "skops"
     result = invoke("predict", "--model", model_copy, "Answer calls")
@@ -630,9 +630,9 @@ def test_deeply_nested_json_is_named(model, tmp_path):
 
 
 def test_a_huge_integer_in_model_metadata_is_named(model_copy):
-    meta_path = model_copy.with_suffix(".json")
+    meta_path = metadata_path(model_copy)
     meta_path.write_text(meta_path.read_text().replace('"params"', '"big": ' + "9" * 5000 + ', "params"', 1))
-    assert_one_error_line(invoke("predict", "--model", model_copy, "x"), 1, r"model\.json is not valid JSON")
+    assert_one_error_line(invoke("predict", "--model", model_copy, "x"), 1, r"model\.joblib\.json is not valid JSON")
 
 
 def test_a_full_disk_names_the_output_not_the_temporary_file(model, tmp_path, monkeypatch):

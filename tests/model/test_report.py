@@ -70,7 +70,7 @@ def test_errors_csv_lists_exactly_the_misclassified_rows(metrics):
     # The full text, not a cut: every row's text is the posting's whole text in its split.
     splits = {name: pd.read_csv(path, keep_default_na=False).set_index("id")["text"]
               for name, path in (("validation", config.TRAIN_PATH), ("test", config.TEST_PATH),
-                                 ("field", config.FIELD_PATH))}  # fmt: skip
+                                 ("field", config.FIELD_PATH), ("challenge", config.CHALLENGE_PATH))}  # fmt: skip
     for _, row in errors.iterrows():
         assert row["text"] == splits[row["set"]][row["id"]]
 

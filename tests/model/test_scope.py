@@ -119,7 +119,7 @@ def test_a_scope_model_without_its_file_or_metadata_is_refused(tmp_path, shipped
         load_model(model_path)
     model_path = _copy_models(tmp_path, shipped_model_path)
     metadata_path(scope_path(model_path)).unlink()
-    with pytest.raises(ModelError, match=r"model\.scope\.json is missing"):
+    with pytest.raises(ModelError, match=r"model\.scope\.joblib\.json is missing"):
         load_model(model_path)
 
 
