@@ -380,6 +380,25 @@ def report(model_path, output, errors_path, plots_dir, card_path) -> None:
     _say(f"wrote {output}, {errors_path} ({len(errors)} rows), {card_path} and plots in {plots_dir}")
 
 
+# -- export ----------------------------------------------------------------------------------------------------
+@cli.command()
+@model_option
+@path_option(
+    "--output",
+    default=None,
+    help="Where to write the portable model; default: beside the model as .portable.json.",
+)
+def export(model_path, output) -> None:
+    """Write the model as portable JSON, and its conformance vectors, for scorers in any language (make train)."""
+    from pipeline.export import export_model
+    from pipeline.model import load_model
+
+    if output is not None and not output.parent.is_dir():
+        raise DataError(f"output folder {output.parent} does not exist; create it first")
+    written, vectors = export_model(load_model(model_path), output)
+    _say(f"wrote {written} ({written.stat().st_size:,} bytes) and {vectors}")
+
+
 # -- predict ---------------------------------------------------------------------------------------------------
 @cli.command()
 @click.argument("texts", nargs=-1)
@@ -447,6 +466,14 @@ def report(model_path, output, errors_path, plots_dir, card_path) -> None:
     help="A posting with no text: keep its row with an error field, or stop with exit 1.",
 )
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@click.option(
+    "--engine",
+    type=click.Choice(config.ENGINES),
+    default="auto",
+    show_default=True,
+    help="portable: the JSON export, no scikit-learn (fast start); sklearn: the Pipeline (fastest on large "
+    "files, --jobs); auto: portable for arguments and small files when its export matches the model.",
+)
 def predict(
     texts,
     input_path,
@@ -465,6 +492,7 @@ def predict(
     sep,
     on_error,
     quiet,
+    engine,
 ) -> None:
     """Label postings given as arguments, or every row of a file or stdin.
 
@@ -479,13 +507,16 @@ def predict(
     jobs = (os.cpu_count() or 1) if jobs == -1 else jobs
     if output is not None and not output.parent.is_dir():
         raise DataError(f"output folder {output.parent} does not exist; create it first")
+    if engine == "portable" and jobs > 1:
+        raise click.UsageError("--jobs needs --engine sklearn (or auto); the portable scorer runs in one process")
     output_format = output_format or _default_output_format(output)
     with _startup():
-        from pipeline.model import load_model
-        from pipeline.predict import FORMATTERS, ScoreOptions, output_fields, score_chunks
+        from pipeline.engines import open_engine, small_input
+        from pipeline.predict import FORMATTERS, ScoreOptions, output_fields
         from pipeline.readers import Chunk, iter_chunks
 
-        model = load_model(model_path)
+        prefer_portable = jobs == 1 and (bool(texts) or small_input(input_path))
+        model = open_engine(engine, model_path, prefer_portable, on_fallback=_say)
     options = ScoreOptions(
         threshold=model.threshold if threshold is None else threshold,
         review_band=model.review_band if review_band is None else review_band,
@@ -497,7 +528,7 @@ def predict(
         chunks = iter_chunks(input_path, input_format, tuple(text_columns), id_column, chunk_size, encoding, sep)
     formatter = FORMATTERS[output_format](output_fields(options))
     progress = _Progress(enabled=bool(input_path) and not quiet and sys.stderr.isatty())
-    results = score_chunks(model, chunks, options, formatter, jobs)
+    results = model.score_chunks(chunks, options, formatter, jobs)
 
     def write_all(handle) -> None:
         handle.write(formatter.header())

@@ -25,6 +25,10 @@ ERRORS_PATH = MODELS_DIR / "errors.csv"
 MODEL_CARD_PATH = MODELS_DIR / "MODEL_CARD.md"
 PLOTS_DIR = MODELS_DIR / "plots"
 TUNING_PATH = MODELS_DIR / "tuning.json"
+# The portable export and its conformance vectors sit beside the model they come from:
+# models/model.joblib -> models/model.portable.json, models/model.conformance.json.
+PORTABLE_SUFFIX = ".portable.json"
+CONFORMANCE_SUFFIX = ".conformance.json"
 
 # Columns of the processed datasets and of the files users bring.
 ID_COLUMN = "id"
@@ -69,6 +73,7 @@ METADATA_SUFFIX = ".json"
 MODEL_FORMATS = ("joblib", "skops")
 CALIBRATION_METHODS = ("sigmoid", "none")
 INPUT_FORMATS = ("csv", "jsonl", "txt")
+ENGINES = ("auto", "portable", "sklearn")
 OUTPUT_FORMATS = ("table", "csv", "jsonl")
 
 
@@ -116,9 +121,38 @@ class PredictParams:
     explain: int = 0
 
 
+@dataclass(frozen=True)
+class PortableParams:
+    """The portable export, its scorer, and when `predict --engine auto` uses it."""
+
+    format_name: str = "bpo-kpo-portable"
+    format_version: int = 1
+    # The model section the CLI and the service score with; a scope model would sit beside it as "scope".
+    primary_model: str = "main"
+    # Largest probability difference from scikit-learn a conforming scorer may show.
+    tolerance: float = 1e-6
+    # Input files up to this size are scored without scikit-learn: its ~1 s import outweighs the portable
+    # scorer's lower throughput (about 0.6x) below a few thousand postings.
+    max_auto_input_bytes: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class ServeParams:
+    """Defaults and limits of `bpo-kpo serve`."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Bounds that keep one request from holding the service: body size, postings per request, characters each.
+    max_body_bytes: int = 4 * 1024 * 1024
+    max_batch: int = 1000
+    max_text_chars: int = 100_000
+
+
 PREPARE = PrepareParams()
 TRAIN = TrainParams()
 PREDICT = PredictParams()
+PORTABLE = PortableParams()
+SERVE = ServeParams()
 
 # Search space of `bpo-kpo tune`, scored by grouped cross-validation on held-out role families.
 TUNING_GRID = {

@@ -8,13 +8,17 @@ import json
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from pipeline import config
 from pipeline.decision import in_review_band, labels_at
-from pipeline.model import Model
 from pipeline.readers import Chunk
+
+if TYPE_CHECKING:
+    # Only for annotations: the portable engine uses the formatters below without numpy or scikit-learn.
+    import numpy as np
+
+    from pipeline.model import Model
 
 PROBABILITY_DIGITS = 6
 ERROR_EMPTY = "empty or missing text"
@@ -31,6 +35,8 @@ class ScoreOptions:
 
 def linear_weights(model: Model) -> tuple[np.ndarray, np.ndarray]:
     """The vocabulary and the per-feature log-odds weight toward KPO of the fitted Pipeline."""
+    import numpy as np
+
     vectorizer = model.pipeline.named_steps["tfidf"]
     classifier = model.pipeline.named_steps["clf"]
     coef = np.asarray(classifier.coef_[0], dtype=float)
@@ -42,6 +48,8 @@ def linear_weights(model: Model) -> tuple[np.ndarray, np.ndarray]:
 
 def explain_rows(features, weights: np.ndarray, matrix, labels: list[str], k: int) -> list[list[dict]]:
     """For each row, the k n-grams whose weight x tf-idf pushed it most toward its predicted label."""
+    import numpy as np
+
     explanations = []
     for row, label in enumerate(labels):
         start, end = matrix.indptr[row], matrix.indptr[row + 1]
