@@ -9,14 +9,16 @@ RAW_DATA := $(shell find data/raw -type f -not -name '.*' 2>/dev/null)
 CONFIG := pipeline/config.py
 PREPARE_CODE := $(CONFIG) pipeline/catalogue.py pipeline/generate.py pipeline/phrasing.py pipeline/dataset.py pipeline/readers.py
 TRAIN_CODE := $(CONFIG) pipeline/model.py pipeline/train.py pipeline/evaluate.py
+EXPORT_CODE := $(CONFIG) pipeline/export.py pipeline/conformance.py pipeline/model.py
 EVALUATE_CODE := $(CONFIG) pipeline/evaluate.py pipeline/report.py pipeline/plots.py pipeline/model_card.py pipeline/predict.py pipeline/model.py
 
 SUMMARY := data/processed/summary.json
 MODEL := models/model.joblib
 METRICS := models/metrics.json
+PORTABLE := models/model.portable.json
 
 .DEFAULT_GOAL := help
-.PHONY: help install data train evaluate predict tune test test-fast lint bench clean
+.PHONY: help install data train export evaluate predict serve tune test test-fast lint bench clean
 
 help: ## Show the targets
 	@echo "Usage: make <target>"
@@ -40,7 +42,12 @@ $(MODEL): $(SUMMARY) $(TRAIN_CODE)
 $(METRICS): $(MODEL) $(EVALUATE_CODE)
 	$(CLI) report
 
-train: $(METRICS) ## Prepare, train and evaluate; only what changed reruns (make -B train forces)
+$(PORTABLE): $(MODEL) $(EXPORT_CODE)
+	$(CLI) export
+
+train: $(METRICS) $(PORTABLE) ## Prepare, train, evaluate and export; only what changed reruns (make -B train forces)
+
+export: $(PORTABLE) ## Write the portable JSON model and its conformance vectors
 
 evaluate: $(MODEL) ## Evaluate the model on the test split and the field set
 	$(CLI) evaluate
@@ -49,17 +56,20 @@ predict: $(MODEL) ## Label one posting: make predict TEXT="..."
 	@test -n "$(TEXT)" || { echo 'usage: make predict TEXT="a job posting"' >&2; exit 2; }
 	$(CLI) predict "$(TEXT)"
 
+serve: $(PORTABLE) ## Serve the model over HTTP on 127.0.0.1:8000 (POST /predict, GET /health, /model, /docs)
+	$(CLI) serve
+
 tune: $(SUMMARY) ## Grid-search the parameters by grouped cross-validation (a few minutes)
 	$(CLI) tune
 
-test: $(METRICS) ## Run the test suite (trains the model first if needed)
+test: $(METRICS) $(PORTABLE) ## Run the test suite (trains the model first if needed)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP) ## Check the code with ruff
 	$(BIN)/ruff check pipeline tests benchmarks
 	$(BIN)/ruff format --check pipeline tests benchmarks
 
-bench: $(MODEL) ## Measure speed and memory (not part of make test)
+bench: $(PORTABLE) ## Measure speed and memory (not part of make test)
 	$(BIN)/python benchmarks/run.py
 
 clean: ## Remove the environment, processed data and models

@@ -549,6 +549,34 @@ def predict(
     progress.done()
 
 
+# -- serve -----------------------------------------------------------------------------------------------------
+@cli.command()
+@model_option
+@click.option(
+    "--engine",
+    type=click.Choice(config.ENGINES),
+    default="auto",
+    show_default=True,
+    help="portable: the JSON export; sklearn: the Pipeline; auto: portable when its export matches the model.",
+)
+@click.option("--host", default=config.SERVE.host, show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=config.SERVE.port, show_default=True, help="Port.")
+def serve(model_path, engine, host, port) -> None:
+    """Serve the model over HTTP: POST /predict, GET /health, GET /model, OpenAPI docs at /docs.
+
+    The model is loaded and checked once, at start. SIGTERM or Ctrl-C finish open requests, then stop.
+    """
+    try:
+        from pipeline.serve import serve as run_service
+    except ImportError:
+        raise BpoKpoError("serve needs the optional extra: pip install 'bpo-kpo[serve]'") from None
+    from pipeline.engines import open_engine
+
+    scorer = open_engine(engine, model_path, on_fallback=_say)
+    _say(f"serving {model_path} with the {scorer.name} engine on http://{host}:{port} (docs at /docs)")
+    run_service(scorer, host, port)
+
+
 @contextlib.contextmanager
 def _startup():
     """Import scikit-learn and load the model with the cyclic garbage collector paused.
