@@ -56,7 +56,8 @@ def explain_rows(features, weights: np.ndarray, matrix, labels: list[str], k: in
         columns = matrix.indices[start:end]
         contributions = matrix.data[start:end] * weights[columns]
         sign = 1.0 if label == config.KPO else -1.0
-        order = np.argsort(-sign * contributions)[:k]
+        # Stable: tied n-grams (ones that always occur together) keep vocabulary order, as in the portable engine.
+        order = np.argsort(-sign * contributions, kind="stable")[:k]
         explanations.append(
             [
                 {"ngram": str(features[columns[i]]), "weight": round(float(contributions[i]), 4)}

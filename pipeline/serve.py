@@ -159,7 +159,17 @@ class BodyLimit:
 
 
 def serve(engine, host: str, port: int) -> None:
-    """Run the service until SIGINT or SIGTERM; uvicorn then finishes open requests and exits cleanly."""
+    """Run the service until SIGINT or SIGTERM; uvicorn then finishes open requests and this exits with 0."""
+    import signal
+
     import uvicorn
 
+    # uvicorn handles the signal itself while serving, then raises it again once shut down, so that the
+    # handler in place before it ran decides the exit: make that a normal exit rather than death by signal.
+    for handled in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(handled, _exit_normally)
     uvicorn.run(create_app(engine), host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+
+
+def _exit_normally(signum, frame) -> None:
+    raise SystemExit(0)
