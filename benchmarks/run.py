@@ -100,7 +100,7 @@ def portable_vs_bare(model, texts: list[str], repeats: int) -> dict[str, float]:
 
 
 def broad_postings(n: int, seed: int, known_words: list[str]) -> list[str]:
-    """Postings of 120 words, half from the project's own postings' words, half from 40,000 made-up words.
+    """Postings of 120 words, half from the words of the project's postings, half from 40,000 made-up words.
 
     A vocabulary far broader than the model's: most n-grams are unknown to it, so the model itself costs less
     per posting than on the generated postings, and the overhead of reading and writing shows more.
@@ -144,7 +144,7 @@ def free_port() -> int:
 def service_load(texts: list[str], clients: int, requests: int, batch: int) -> dict[str, float]:
     """Throughput and latency of `bpo-kpo serve` on localhost, `clients` keep-alive connections at a time."""
     port = free_port()
-    server = subprocess.Popen([CLI, "serve", "--port", str(port)], stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([CLI, "serve", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(600):
             try:
@@ -241,7 +241,8 @@ def main() -> None:
     results |= portable_vs_bare(model, sample[:5000], options.repeats)
     results |= service_load(texts, clients=8, requests=options.service_requests, batch=1)
     results |= service_load(texts, clients=2, requests=max(20, options.service_requests // 20), batch=100)
-    known_words = sorted({word for text in texts[:5000] for word in text.split()})
+    known_words = sorted({word.strip(".,;:()").lower() for text in texts[:5000] for word in text.split()})
+    known_words = [word for word in known_words if word.isalpha()]
     broad = broad_postings(20_000, seed=15, known_words=known_words)
     results |= batch_throughput(broad, options.broad_rows, model, options.repeats, "broad")
     if not options.skip_train:
