@@ -260,6 +260,8 @@ def main() -> None:
     big.unlink()
 
     results["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    # Other work on a shared machine slows every figure: the load average says how quiet the run was.
+    results["load_average_1_5_15_min_at_end"] = " ".join(f"{load:.1f}" for load in os.getloadavg())
     results["model_bytes"] = config.MODEL_PATH.stat().st_size
     for key, value in results.items():
         shown = f"{value:,.3f}" if isinstance(value, float) else str(value)

@@ -164,11 +164,32 @@ def serve(engine, host: str, port: int) -> None:
 
     import uvicorn
 
+    listening = _listen(host, port)
     # uvicorn handles the signal itself while serving, then raises it again once shut down, so that the
     # handler in place before it ran decides the exit: make that a normal exit rather than death by signal.
     for handled in (signal.SIGINT, signal.SIGTERM):
         signal.signal(handled, _exit_normally)
-    uvicorn.run(create_app(engine), host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+    config = uvicorn.Config(create_app(engine), host=host, port=port, timeout_graceful_shutdown=10)
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+def _listen(host: str, port: int):
+    """Bind the port before starting, so that a taken port is one `Error:` line rather than uvicorn's log."""
+    import socket
+
+    from pipeline.errors import BpoKpoError
+
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        listening = socket.socket(family, kind, protocol)
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(address)
+    except OSError as error:
+        raise BpoKpoError(
+            f"cannot listen on {host}:{port} ({error.strerror}); choose another --port or --host"
+        ) from None
+    listening.set_inheritable(True)
+    return listening
 
 
 def _exit_normally(signum, frame) -> None:

@@ -33,22 +33,33 @@ def test_engines_give_identical_rows(shipped_model_path, postings_csv, explain):
     assert len(jsonl(portable.stdout)) == 300
 
 
-def _engine_used(*args: str) -> tuple[int, str]:
-    """Run predict in-process and report whether scikit-learn was imported (the sklearn engine) or not."""
+HEAVY = ("numpy", "scipy", "sklearn", "pandas")
+
+
+def _heavy_imports(*args: str) -> tuple[str, str]:
+    """Run predict in-process; return which heavy libraries it imported (sklearn: the sklearn engine) and stderr."""
     code = (
         "import sys\nfrom pipeline.cli import cli\n"
         f"try:\n    cli.main({list(args)!r}, prog_name='bpo-kpo')\nexcept SystemExit as e:\n    code = e.code\n"
-        "print('sklearn' if 'sklearn' in sys.modules else 'portable', code, file=sys.stderr)\n"
+        f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules) or 'none', code, file=sys.stderr)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    return result.returncode, result.stderr
+    *_, last = result.stderr.strip().splitlines()
+    heavy, _, exit_code = last.rpartition(" ")
+    assert exit_code == "0", result.stderr
+    return heavy, result.stderr
 
 
-def test_auto_scores_arguments_and_small_files_without_scikit_learn(shipped_model_path, postings_csv):
-    assert _engine_used("predict", "Answer inbound calls")[1].endswith("portable 0\n")
-    assert _engine_used("predict", "--input", str(postings_csv), "--quiet")[1].endswith("portable 0\n")
-    assert _engine_used("predict", "--input", str(postings_csv), "--jobs", "2")[1].endswith("sklearn 0\n")
-    assert _engine_used("predict", "--engine", "sklearn", "Answer calls")[1].endswith("sklearn 0\n")
+def test_auto_scores_arguments_and_small_files_without_scikit_learn(shipped_model_path, postings_csv, tmp_path):
+    # One posting must not pay for importing numpy, pandas or scikit-learn: that is the whole start-up budget.
+    assert _heavy_imports("predict", "Answer inbound calls")[0] == "none"
+    text_file = tmp_path / "postings.txt"
+    text_file.write_text("Answer inbound calls\nBuild credit-risk models\n", encoding="utf-8")
+    assert _heavy_imports("predict", "--input", str(text_file), "--quiet")[0] == "none"
+    # A CSV needs pandas to be read, but not scikit-learn to be scored.
+    assert "sklearn" not in _heavy_imports("predict", "--input", str(postings_csv), "--quiet")[0]
+    assert "sklearn" in _heavy_imports("predict", "--input", str(postings_csv), "--jobs", "2")[0]
+    assert "sklearn" in _heavy_imports("predict", "--engine", "sklearn", "Answer calls")[0]
 
 
 def test_auto_falls_back_when_the_export_names_another_model(shipped_model_path, small_model_dir, tmp_path):
@@ -56,8 +67,8 @@ def test_auto_falls_back_when_the_export_names_another_model(shipped_model_path,
     for path in small_model_dir.iterdir():
         shutil.copy(path, tmp_path / path.name)
     shutil.copy(portable_path(shipped_model_path), portable_path(model))
-    _, stderr = _engine_used("predict", "--model", str(model), "Answer inbound calls")
-    assert "was exported from another model" in stderr and stderr.endswith("sklearn 0\n")
+    heavy, stderr = _heavy_imports("predict", "--model", str(model), "Answer inbound calls")
+    assert "was exported from another model" in stderr and "sklearn" in heavy
     strict = run("predict", "--model", str(model), "--engine", "portable", "Answer inbound calls")
     assert strict.returncode == 1 and strict.stderr.startswith("Error: ") and "re-export" in strict.stderr
     assert "Traceback" not in strict.stderr

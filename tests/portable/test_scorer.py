@@ -23,15 +23,18 @@ def shipped(shipped_model_path):
     return load_model(shipped_model_path), load_portable(shipped_model_path)
 
 
-@pytest.mark.parametrize("split", [config.TEST_PATH, config.FIELD_PATH], ids=["test", "field"])
-def test_matches_scikit_learn_on_every_posting(shipped, split):
+def test_matches_scikit_learn_on_every_posting_of_every_set(shipped):
+    # Every set prepare writes: the test split, the field set, the training split, and any set added later.
     model, portable = shipped
-    texts = pd.read_csv(split, keep_default_na=False)[config.TEXT_COLUMN].tolist()
-    expected = model.predict_proba(texts)
-    got = np.array(portable.predict_proba(texts))
-    assert got.shape == expected.shape
-    assert np.max(np.abs(got - expected)) <= TOLERANCE
-    assert portable.predict(texts) == model.predict(texts)
+    paths = sorted(config.PROCESSED_DIR.glob("*.csv"))
+    assert {config.TEST_PATH, config.FIELD_PATH} <= set(paths)
+    for path in paths:
+        texts = pd.read_csv(path, keep_default_na=False)[config.TEXT_COLUMN].tolist()
+        expected = model.predict_proba(texts)
+        got = np.array(portable.predict_proba(texts))
+        assert got.shape == expected.shape, path.name
+        assert np.max(np.abs(got - expected)) <= TOLERANCE, path.name
+        assert portable.predict(texts) == model.predict(texts), path.name
 
 
 def test_matches_scikit_learn_on_a_model_trained_otherwise(catalogue, tmp_path):

@@ -132,3 +132,13 @@ def test_a_real_server_answers_then_stops_cleanly_on_sigterm(shipped_model_path)
     assert "Finished server process" in stderr and "Traceback" not in stderr
     with pytest.raises(OSError):
         _request(base + "/health")
+
+
+def test_a_taken_port_is_one_error_line(shipped_model_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = run("serve", "--port", str(taken.getsockname()[1]), timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1].startswith("Error: cannot listen on 127.0.0.1:")
+    assert "Traceback" not in result.stderr
