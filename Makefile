@@ -15,15 +15,17 @@ PREPARE_CODE := $(CONFIG) pipeline/catalogue.py pipeline/generate.py pipeline/ph
 TRAIN_CODE := $(CONFIG) pipeline/model.py pipeline/train.py pipeline/evaluate.py pipeline/scope.py pipeline/audit.py
 EVALUATE_CODE := $(CONFIG) pipeline/evaluate.py pipeline/report.py pipeline/plots.py pipeline/model_card.py pipeline/predict.py \
 	pipeline/model.py pipeline/invariance.py pipeline/scope.py
+EXPORT_CODE := $(CONFIG) pipeline/export.py pipeline/conformance.py pipeline/model.py
 
 SUMMARY := data/processed/summary.json
 MODEL := models/model.joblib
 # Every model file has its own metadata beside it, named after the whole file name.
 MODEL_META := $(MODEL).json
 METRICS := models/metrics.json
+PORTABLE := models/model.portable.json
 
 .DEFAULT_GOAL := help
-.PHONY: help install data train evaluate predict tune test lint bench notebook clean
+.PHONY: help install data train export evaluate predict serve tune test lint bench notebook clean
 
 # make predict TEXT='...': the text reaches the program through the environment, never through the shell's
 # parser, so quotes, backticks and $ signs stay text. $(value ...) keeps make from expanding $ signs in it.
@@ -62,7 +64,12 @@ $(METRICS): $(MODEL) $(MODEL_META) $(EVALUATE_CODE)
 	@echo "evaluating the test split and the field set; writing metrics, plots, errors.csv and the model card"
 	$(CLI) report --model $(MODEL)
 
-train: $(METRICS) ## Prepare, train and evaluate; only what changed reruns (make -B train forces)
+$(PORTABLE): $(MODEL) $(EXPORT_CODE)
+	$(CLI) export
+
+train: $(METRICS) $(PORTABLE) ## Prepare, train, evaluate and export; only what changed reruns (make -B train forces)
+
+export: $(PORTABLE) ## Write the portable JSON model and its conformance vectors
 
 evaluate: $(MODEL) ## Evaluate the model on the test split and the field set
 	$(CLI) evaluate --model $(MODEL)
@@ -71,17 +78,20 @@ predict: $(MODEL) ## Label one posting: make predict TEXT="..."
 	@test -n "$$BPO_KPO_TEXT" || { echo 'usage: make predict TEXT="a job posting"' >&2; exit 2; }
 	@$(CLI) predict --model $(MODEL) -- "$$BPO_KPO_TEXT"
 
+serve: $(PORTABLE) ## Serve the model over HTTP on 127.0.0.1:8000 (POST /predict, GET /health, /model, /docs)
+	$(CLI) serve
+
 tune: $(SUMMARY) ## Grid-search the parameters by grouped cross-validation (a few minutes)
 	$(CLI) tune
 
-test: $(METRICS) ## Run the test suite (trains the model first if needed)
+test: $(METRICS) $(PORTABLE) ## Run the test suite (trains the model first if needed)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP) ## Check the code with ruff
 	$(BIN)/ruff check pipeline tests benchmarks
 	$(BIN)/ruff format --check pipeline tests benchmarks
 
-bench: $(MODEL) ## Measure speed and memory (not part of make test)
+bench: $(PORTABLE) ## Measure speed and memory (not part of make test)
 	$(BIN)/python benchmarks/run.py
 
 notebook: $(METRICS) ## Rerun the exploration notebook and store it with its outputs

@@ -549,6 +549,25 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
         _say("Warning: some perturbation families exceed the invariance limits (see the table above)")
 
 
+# -- export ----------------------------------------------------------------------------------------------------
+@cli.command()
+@model_option
+@path_option(
+    "--output",
+    default=None,
+    help="Where to write the portable model; default: beside the model as .portable.json.",
+)
+def export(model_path, output) -> None:
+    """Write the model as portable JSON, and its conformance vectors, for scorers in any language (make train)."""
+    from pipeline.export import export_model
+    from pipeline.model import load_model
+
+    if output is not None and not output.parent.is_dir():
+        raise DataError(f"output folder {output.parent} does not exist; create it first")
+    written, vectors = export_model(load_model(model_path), output)
+    _say(f"wrote {written} ({written.stat().st_size:,} bytes) and {vectors}")
+
+
 # -- predict ---------------------------------------------------------------------------------------------------
 @cli.command()
 @click.argument("texts", nargs=-1)
@@ -636,6 +655,14 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
     "running them as formulas.",
 )
 @click.option("--quiet", is_flag=True, help="No progress line and no summary on stderr; errors still show.")
+@click.option(
+    "--engine",
+    type=click.Choice(config.ENGINES),
+    default="auto",
+    show_default=True,
+    help="portable: the JSON export, no scikit-learn (fast start); sklearn: the Pipeline (fastest on large "
+    "files, --jobs); auto: portable for arguments and small files when its export matches the model.",
+)
 def predict(
     texts,
     input_path,
@@ -657,6 +684,7 @@ def predict(
     keep_formulas,
     on_error,
     quiet,
+    engine,
 ) -> None:
     """Label postings given as arguments, or every row of a file or stdin.
 
@@ -677,22 +705,24 @@ def predict(
         raise DataError("standard input is closed; pipe postings in, or pass --input FILE")
     if output is not None and not output.parent.is_dir():
         raise DataError(f"output folder {output.parent} does not exist; create it first")
+    if engine == "portable" and jobs > 1:
+        raise click.UsageError("--jobs needs --engine sklearn (or auto); the portable scorer runs in one process")
     output_format = output_format or _default_output_format(output)
     with _startup():
-        from pipeline.model import load_model
+        from pipeline.engines import open_engine, small_input
         from pipeline.predict import (
             FORMATTERS,
             SUMMARY_COUNTS,
             ScoreOptions,
             TableFormatter,
             output_fields,
-            score_chunks,
             table_id_width,
         )
         from pipeline.progress import Progress
         from pipeline.readers import Chunk, iter_chunks
 
-        model = load_model(model_path)
+        prefer_portable = jobs == 1 and (bool(texts) or small_input(input_path))
+        model = open_engine(engine, model_path, prefer_portable, on_fallback=_say)
     options = ScoreOptions(
         threshold=model.threshold if threshold is None else threshold,
         review_band=model.review_band if review_band is None else review_band,
@@ -731,7 +761,7 @@ def predict(
         names=tuple(name for name, _ in SUMMARY_COUNTS),
         total_bytes=_input_size(input_path),
     )
-    results = score_chunks(model, chunks, options, formatter, jobs)
+    results = model.score_chunks(chunks, options, formatter, jobs)
 
     def write_all(handle) -> None:
         handle.write(formatter.header())
@@ -767,6 +797,34 @@ def _input_size(input_path: str | None) -> int | None:
         if stat.S_ISREG(info.st_mode) and info.st_size > 0:
             return info.st_size
     return None
+
+
+# -- serve -----------------------------------------------------------------------------------------------------
+@cli.command()
+@model_option
+@click.option(
+    "--engine",
+    type=click.Choice(config.ENGINES),
+    default="auto",
+    show_default=True,
+    help="portable: the JSON export; sklearn: the Pipeline; auto: portable when its export matches the model.",
+)
+@click.option("--host", default=config.SERVE.host, show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=config.SERVE.port, show_default=True, help="Port.")
+def serve(model_path, engine, host, port) -> None:
+    """Serve the model over HTTP: POST /predict, GET /health, GET /model, OpenAPI docs at /docs.
+
+    The model is loaded and checked once, at start. SIGTERM or Ctrl-C finish open requests, then stop.
+    """
+    try:
+        from pipeline.serve import serve as run_service
+    except ImportError:
+        raise BpoKpoError("serve needs the optional extra: pip install 'bpo-kpo[serve]'") from None
+    from pipeline.engines import open_engine
+
+    scorer = open_engine(engine, model_path, on_fallback=_say)
+    _say(f"serving {model_path} with the {scorer.name} engine on http://{host}:{port} (docs at /docs)")
+    run_service(scorer, host, port)
 
 
 @contextlib.contextmanager

@@ -41,11 +41,21 @@ SCOPE_ERRORS_PATH = MODELS_DIR / "errors_scope.csv"
 MODEL_CARD_PATH = MODELS_DIR / "MODEL_CARD.md"
 PLOTS_DIR = MODELS_DIR / "plots"
 TUNING_PATH = MODELS_DIR / "tuning.json"
+# The portable export and its conformance vectors sit beside the model they come from:
+# models/model.joblib -> models/model.portable.json, models/model.conformance.json.
+PORTABLE_SUFFIX = ".portable.json"
+CONFORMANCE_SUFFIX = ".conformance.json"
 
 
 def in_checkout() -> bool:
     """True when the package runs from a clone of the project; False when installed, without data or Makefile."""
     return (PROJECT_ROOT / "Makefile").is_file()
+
+
+def scope_model_path(model_path: Path) -> Path:
+    """The scope model that sits beside a BPO/KPO model: models/model.joblib -> models/model.scope.joblib."""
+    model_path = Path(model_path)
+    return model_path.with_name(f"{model_path.stem}{SCOPE_MODEL_INFIX}{model_path.suffix}")
 
 
 # Columns of the processed datasets and of the files users bring.
@@ -119,6 +129,7 @@ SCOPE_REASON_TEXT = "not recognisable as a job posting"
 MODEL_FORMATS = ("joblib", "skops")
 CALIBRATION_METHODS = ("sigmoid", "none")
 INPUT_FORMATS = ("csv", "jsonl", "txt")
+ENGINES = ("auto", "portable", "sklearn")
 OUTPUT_FORMATS = ("table", "csv", "jsonl")
 # The format an --output file gets from its suffix when --format is not given; any other suffix is refused.
 OUTPUT_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -229,6 +240,35 @@ class ScopeParams:
     min_words: int = 1
 
 
+@dataclass(frozen=True)
+class PortableParams:
+    """The portable export, its scorer, and when `predict --engine auto` uses it."""
+
+    format_name: str = "bpo-kpo-portable"
+    format_version: int = 1
+    # The model section the CLI and the service score with; a scope model would sit beside it as "scope".
+    primary_model: str = "main"
+    # The scope model's section, when the model has one beside it.
+    scope_model: str = "scope"
+    # Largest probability difference from scikit-learn a conforming scorer may show.
+    tolerance: float = 1e-6
+    # Input files up to this size are scored without scikit-learn: its ~1 s import outweighs the portable
+    # scorer's lower throughput (about 0.6x) below a few thousand postings.
+    max_auto_input_bytes: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class ServeParams:
+    """Defaults and limits of `bpo-kpo serve`."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Bounds that keep one request from holding the service: body size, postings per request, characters each.
+    max_body_bytes: int = 4 * 1024 * 1024
+    max_batch: int = 1000
+    max_text_chars: int = 100_000
+
+
 # Width of `predict --format table` when it cannot ask a terminal (the COLUMNS variable overrides it).
 TABLE_WIDTH = 100
 
@@ -238,6 +278,8 @@ AUDIT = AuditParams()
 INVARIANCE = InvarianceParams()
 TRAIN = TrainParams()
 PREDICT = PredictParams()
+PORTABLE = PortableParams()
+SERVE = ServeParams()
 
 # Search space of `bpo-kpo tune`, scored by grouped cross-validation on held-out role families.
 TUNING_GRID = {

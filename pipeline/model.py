@@ -353,10 +353,7 @@ def check_versions(meta: dict, model_path: Path) -> None:
         )
 
 
-def scope_path(model_path: Path) -> Path:
-    """The scope model that sits beside a BPO/KPO model: models/model.joblib -> models/model.scope.joblib."""
-    model_path = Path(model_path)
-    return model_path.with_name(f"{model_path.stem}{config.SCOPE_MODEL_INFIX}{model_path.suffix}")
+scope_path = config.scope_model_path
 
 
 def load_pipeline(path: Path, labels: tuple[str, ...]) -> tuple[Pipeline, dict]:

@@ -9,14 +9,18 @@ import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from pipeline import config
 from pipeline.decision import in_review_band, labels_at
 from pipeline.errors import WorkerError
-from pipeline.model import Model
 from pipeline.readers import Chunk
+
+if TYPE_CHECKING:
+    # Only for annotations: the portable engine uses the formatters below without numpy or scikit-learn.
+    import numpy as np
+
+    from pipeline.model import Model
 
 PROBABILITY_DIGITS = 6
 ERROR_EMPTY = "empty or missing text"
@@ -40,6 +44,8 @@ class ScoreOptions:
 
 def linear_weights(model: Model) -> tuple[np.ndarray, np.ndarray]:
     """The vocabulary and the per-feature log-odds weight toward KPO of the fitted Pipeline."""
+    import numpy as np
+
     vectorizer = model.pipeline.named_steps["tfidf"]
     classifier = model.pipeline.named_steps["clf"]
     coef = np.asarray(classifier.coef_[0], dtype=float)
@@ -51,13 +57,16 @@ def linear_weights(model: Model) -> tuple[np.ndarray, np.ndarray]:
 
 def explain_rows(features, weights: np.ndarray, matrix, labels: list[str], k: int) -> list[list[dict]]:
     """For each row, the k n-grams whose weight x tf-idf pushed it most toward its predicted label."""
+    import numpy as np
+
     explanations = []
     for row, label in enumerate(labels):
         start, end = matrix.indptr[row], matrix.indptr[row + 1]
         columns = matrix.indices[start:end]
         contributions = matrix.data[start:end] * weights[columns]
         sign = 1.0 if label == config.KPO else -1.0
-        order = np.argsort(-sign * contributions)[:k]
+        # Stable: tied n-grams (ones that always occur together) keep vocabulary order, as in the portable engine.
+        order = np.argsort(-sign * contributions, kind="stable")[:k]
         explanations.append(
             [
                 {"ngram": str(features[columns[i]]), "weight": round(float(contributions[i]), 4)}
@@ -68,7 +77,7 @@ def explain_rows(features, weights: np.ndarray, matrix, labels: list[str], k: in
     return explanations
 
 
-def _unscored_row(error: str, options: ScoreOptions) -> dict:
+def unscored_row(error: str, options: ScoreOptions) -> dict:
     """The row of a text that cannot be scored: no label, no probabilities, and the reason; keys in output order."""
     row = {"label": "", "p_bpo": None, "p_kpo": None, config.NEEDS_REVIEW_FIELD: None}
     if options.scope_threshold is not None:
@@ -79,6 +88,10 @@ def _unscored_row(error: str, options: ScoreOptions) -> dict:
     return row
 
 
+def too_long_error(options: ScoreOptions) -> str:
+    return f"text longer than {options.max_text_chars:,} characters (--max-text-chars)"
+
+
 def score_texts(model: Model, all_texts: list[str | None], options: ScoreOptions) -> list[dict]:
     """One decision row per text, in order: label, p_bpo, p_kpo, needs_review, the scope fields, error, and the
     explanation.
@@ -87,15 +100,13 @@ def score_texts(model: Model, all_texts: list[str | None], options: ScoreOptions
     format of `bpo-kpo predict` use it. A text that is missing or blank, or longer than `max_text_chars`, gets a
     row with an error instead of a label. A new field of the row is added here and to `output_fields`.
     """
-    rows = [_unscored_row(ERROR_EMPTY, options) for _ in all_texts]
+    rows = [unscored_row(ERROR_EMPTY, options) for _ in all_texts]
     scorable = []
     for index, text in enumerate(all_texts):
         if not (isinstance(text, str) and text.strip()):
             continue
         if len(text) > options.max_text_chars:
-            rows[index][config.ERROR_FIELD] = (
-                f"text longer than {options.max_text_chars:,} characters (--max-text-chars)"
-            )
+            rows[index][config.ERROR_FIELD] = too_long_error(options)
         else:
             scorable.append(index)
     if not scorable:

@@ -10,6 +10,7 @@ from sklearn.pipeline import Pipeline
 
 from pipeline import config
 from pipeline.dataset import data_hash
+from pipeline.decision import scope_verdict
 from pipeline.evaluate import wilson_interval
 from pipeline.train import fit, out_of_fold_scores, scheme_splits, validation_p_kpo
 
@@ -98,17 +99,15 @@ def scope_decisions(
 ) -> tuple[list[bool], list[str]]:
     """The flag and its reason: unrecognised text first (the model's probability means little there), then the
     scope model's probability against the threshold."""
-    rules = {**asdict(config.SCOPE), **metadata.get("scope", {})}
+    rules = scope_rules(metadata)
     counts, shares = known_word_shares(pipeline, texts)
-    flags, reasons = [], []
-    for count, share, p in zip(counts, shares, p_out, strict=True):
-        if count < rules["min_words"] or share < rules["min_known_share"]:
-            flags.append(True)
-            reasons.append(config.SCOPE_REASON_TEXT)
-        elif p >= threshold:
-            flags.append(True)
-            reasons.append(config.SCOPE_REASON_MODEL)
-        else:
-            flags.append(False)
-            reasons.append("")
-    return flags, reasons
+    verdicts = [
+        scope_verdict(int(count), float(share), float(p), threshold, rules)
+        for count, share, p in zip(counts, shares, p_out, strict=True)
+    ]
+    return [flag for flag, _ in verdicts], [reason for _, reason in verdicts]
+
+
+def scope_rules(metadata: dict) -> dict:
+    """The unrecognised-text rule's limits: those recorded at training, else the defaults."""
+    return {**asdict(config.SCOPE), **metadata.get("scope", {})}

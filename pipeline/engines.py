@@ -1,0 +1,167 @@
+"""The two scoring engines behind predict and serve, the portable scorer and scikit-learn, and which one to use."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from pipeline import config
+from pipeline.decision import label_for, needs_review, scope_verdict
+from pipeline.errors import ModelError
+from pipeline.predict import (
+    ERROR_EMPTY,
+    PROBABILITY_DIGITS,
+    FormattedChunk,
+    ScoreOptions,
+    tally,
+    too_long_error,
+    unscored_row,
+)
+from pipeline.readers import STDIN, Chunk
+
+PORTABLE = "portable"
+SKLEARN = "sklearn"
+AUTO = "auto"
+
+
+class PortableEngine:
+    """Rows from the portable scorer: the same fields, order and rounding as predict.score_chunk."""
+
+    name = PORTABLE
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.threshold = model.threshold
+        self.review_band = model.review_band
+        self.metadata = model.metadata
+        self.model_sha256 = model.model_sha256
+        self._weights = model.weights_toward_positive()
+        self.has_scope = model.scope is not None
+        self.scope_threshold = model.scope.threshold if model.scope is not None else None
+
+    def rows(self, chunk: Chunk, options: ScoreOptions) -> list[dict]:
+        """The rows of predict.score_chunk, field for field: the same rules, keys and rounding."""
+        rows = []
+        for row_id, text in zip(chunk.ids, chunk.texts, strict=True):
+            if not (isinstance(text, str) and text.strip()):
+                rows.append({"id": row_id, **unscored_row(ERROR_EMPTY, options)})
+                continue
+            if len(text) > options.max_text_chars:
+                rows.append({"id": row_id, **unscored_row(too_long_error(options), options)})
+                continue
+            columns, values = self.model.features(text)
+            p = self.model.positive_of(columns, values)
+            kpo = round(p, PROBABILITY_DIGITS)
+            label = label_for(p, options.threshold)
+            row = {"id": row_id, "label": label, "p_bpo": round(1.0 - kpo, PROBABILITY_DIGITS), "p_kpo": kpo}
+            row[config.NEEDS_REVIEW_FIELD] = needs_review(kpo, options.threshold, options.review_band)
+            if options.scope_threshold is not None and self.model.scope is not None:
+                row.update(self._scope_fields(text, options.scope_threshold))
+            if options.explain > 0:
+                row[config.EXPLANATION_FIELD] = self._explain(columns, values, label, options.explain)
+            row[config.ERROR_FIELD] = None
+            rows.append(row)
+        return rows
+
+    def _scope_fields(self, text: str, threshold: float) -> dict:
+        scope = self.model.scope
+        p_out = scope.positive_of(*scope.features(text))
+        words, share = scope.known_word_share(text)
+        flag, reason = scope_verdict(words, share, p_out, threshold, scope.scope_rules)
+        return {
+            config.OUT_OF_SCOPE_FIELD: flag,
+            config.P_OUT_OF_SCOPE_FIELD: round(p_out, PROBABILITY_DIGITS),
+            config.SCOPE_REASON_FIELD: reason,
+        }
+
+    def score_chunks(
+        self, chunks: Iterable[Chunk], options: ScoreOptions, formatter, jobs: int = 1
+    ) -> Iterator[FormattedChunk]:
+        for chunk in chunks:
+            rows = self.rows(chunk, options)
+            failed = next((row["id"] for row in rows if row[config.ERROR_FIELD]), None)
+            yield FormattedChunk(len(rows), formatter.rows(rows, chunk.texts), failed, tally(rows), chunk.position)
+
+    def _explain(self, columns: list[int], values: list[float], label: str, k: int) -> list[dict]:
+        sign = 1.0 if label == config.KPO else -1.0
+        contributions = [value * self._weights[column] for column, value in zip(columns, values, strict=True)]
+        order = sorted(range(len(columns)), key=lambda i: -sign * contributions[i])[:k]
+        vocabulary = self.model.vocabulary
+        return [
+            {"ngram": vocabulary[columns[i]], "weight": round(contributions[i], 4)}
+            for i in order
+            if sign * contributions[i] > 0
+        ]
+
+
+class SklearnEngine:
+    """Rows from the scikit-learn Pipeline, through predict.score_chunk and its worker processes."""
+
+    name = SKLEARN
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.threshold = model.threshold
+        self.review_band = model.review_band
+        self.metadata = model.metadata
+        self.model_sha256 = model.metadata["model_sha256"]
+        self.has_scope = model.has_scope
+        self.scope_threshold = model.scope_threshold
+
+    def rows(self, chunk: Chunk, options: ScoreOptions) -> list[dict]:
+        from pipeline.predict import score_chunk
+
+        return score_chunk(self.model, chunk, options)
+
+    def score_chunks(
+        self, chunks: Iterable[Chunk], options: ScoreOptions, formatter, jobs: int = 1
+    ) -> Iterator[FormattedChunk]:
+        from pipeline.predict import score_chunks
+
+        return score_chunks(self.model, chunks, options, formatter, jobs)
+
+
+def small_input(input_path: str | None) -> bool:
+    """Whether an --input is a regular file (or stdin redirected from one) small enough for the portable scorer.
+
+    A pipe's length is unknown until it ends, so it goes to scikit-learn, whose throughput is higher.
+    """
+    if input_path is None:
+        return True
+    try:
+        info = os.fstat(sys.stdin.fileno()) if input_path == STDIN else os.stat(input_path)
+    except (OSError, ValueError):
+        return False  # a missing file: let the reader report it
+    return stat.S_ISREG(info.st_mode) and info.st_size <= config.PORTABLE.max_auto_input_bytes
+
+
+def open_engine(engine: str, model_path: Path, prefer_portable: bool = True, on_fallback=None):
+    """Load the model behind the requested engine, with every check of the model contract.
+
+    `auto` uses the portable export when `prefer_portable` and the export beside the model names the model
+    file's SHA-256; otherwise, or when the export is missing or stale, scikit-learn (whose loader reports any
+    problem with the model itself). `portable` and `sklearn` use that engine or fail with a ModelError.
+    """
+    if engine == PORTABLE or (engine == AUTO and prefer_portable):
+        from pipeline.export import portable_path
+        from pipeline.portable import load_portable
+
+        if engine == AUTO and not portable_path(model_path).is_file():
+            return _sklearn(model_path)
+        try:
+            return PortableEngine(load_portable(model_path))
+        except ModelError as error:
+            if engine == PORTABLE:
+                raise
+            if on_fallback is not None and Path(model_path).is_file():
+                on_fallback(f"note: {error}; scoring with scikit-learn")
+    return _sklearn(model_path)
+
+
+def _sklearn(model_path: Path) -> SklearnEngine:
+    from pipeline.model import load_model
+
+    return SklearnEngine(load_model(model_path))

@@ -1,0 +1,257 @@
+"""Score postings from the portable JSON export with the standard library alone: no numpy, scipy or scikit-learn."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from array import array
+from pathlib import Path
+
+from pipeline import config
+from pipeline.errors import ModelError
+from pipeline.export import portable_path, split_checked
+from pipeline.files import sha256_file
+
+
+class PortableModel:
+    """One model section of an export: turns texts into P(label) exactly as docs/portable-model.md says.
+
+    Follows scikit-learn's float32 steps (tf-idf values rounded to float32, squares rounded before summing),
+    so its probabilities agree with scikit-learn's to about 1e-12 and the printed six digits match.
+    """
+
+    def __init__(self, section: dict, path: Path | None = None, labels: tuple[str, ...] = config.LABELS) -> None:
+        _check_section(section, path, labels)
+        self.section = section
+        self.path = path
+        self.metadata: dict = section.get("metadata", {})
+        self.labels: tuple[str, ...] = tuple(section["labels"])
+        self._positive = self.labels.index(section["positive_label"])
+        analyser, weighting = section["analyser"], section["weighting"]
+        self._lowercase = analyser["lowercase"]
+        self._strip_accents = analyser["strip_accents"] == "unicode"
+        self._findall = re.compile(analyser["token_pattern"]).findall
+        self._stop_words = frozenset(analyser["stop_words"])
+        self._ngram_low, self._ngram_high = analyser["ngram_range"]
+        self._binary, self._sublinear = weighting["binary"], weighting["sublinear_tf"]
+        self._norm = weighting["norm"] == "l2"
+        self._float32 = weighting.get("reference_dtype") == "float32"
+        self.vocabulary: list[str] = section["vocabulary"]
+        self._index = {term: column for column, term in enumerate(self.vocabulary)}
+        self._idf: list[float] = section["idf"]
+        self._coef: list[float] = section["coef"]
+        self._intercept = float(section["intercept"])
+        self._tf_cache: dict[int, float] = {}
+        self.scope_rules: dict = section.get("scope_rules", {})
+        # The scope model beside this one, when the export has it (load_portable attaches it).
+        self.scope: PortableModel | None = None
+
+    def known_word_share(self, text: str) -> tuple[int, float]:
+        """How many words a text has, and the share the vocabulary or the stop list knows (the scope rule)."""
+        words = self._findall(self._preprocess(text))
+        if not words:
+            return 0, 0.0
+        known = sum(1 for word in words if word in self._index or word in self._stop_words)
+        return len(words), known / len(words)
+
+    def _preprocess(self, text: str) -> str:
+        if self._lowercase:
+            text = text.lower()
+        if self._strip_accents and not text.isascii():
+            text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+        return text
+
+    @property
+    def threshold(self) -> float:
+        return float(self.section["threshold"])
+
+    @property
+    def review_band(self) -> float:
+        return float(self.section["review_band"])
+
+    @property
+    def model_sha256(self) -> str:
+        return self.section["source"]["model_sha256"]
+
+    def analyse(self, text: str) -> list[str]:
+        """The n-grams of a text, in scikit-learn's order: lowercase, strip accents, tokens, stop words, n-grams."""
+        tokens = [token for token in self._findall(self._preprocess(text)) if token not in self._stop_words]
+        low, high = self._ngram_low, self._ngram_high
+        grams = list(tokens) if low == 1 else []
+        for n in range(max(low, 2), min(high, len(tokens)) + 1):
+            grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+        return grams
+
+    def features(self, text: str) -> tuple[list[int], list[float]]:
+        """Columns (ascending) and the l2-normalised tf-idf values of a text's in-vocabulary n-grams."""
+        counts: dict[int, int] = {}
+        index = self._index
+        for gram in self.analyse(text):
+            column = index.get(gram)
+            if column is not None:
+                counts[column] = counts.get(column, 0) + 1
+        columns = sorted(counts)
+        idf = self._idf
+        values = [self._tf(counts[column]) * idf[column] for column in columns]
+        values = self._round(values)
+        if self._norm and values:
+            # Squares rounded like scikit-learn's float32 products, then summed in double, in column order.
+            total = 0.0
+            for square in self._round([v * v for v in values]):
+                total += square
+            if total:
+                length = math.sqrt(total)
+                values = self._round([v / length for v in values])
+        return columns, values
+
+    def decision(self, text: str) -> float:
+        """The linear score (log-odds of labels[1]) of a text."""
+        return self.decision_of(*self.features(text))
+
+    def decision_of(self, columns: list[int], values: list[float]) -> float:
+        """The linear score of a feature vector: the dot product in column order, then the intercept."""
+        coef = self._coef
+        total = 0.0
+        for column, value in zip(columns, values, strict=True):
+            total += value * coef[column]
+        return total + self._intercept
+
+    def positive_of(self, columns: list[int], values: list[float]) -> float:
+        """P(positive label) of a feature vector, so callers that also explain transform a text once."""
+        p = _expit(self.decision_of(columns, values))
+        return p if self._positive == 1 else 1.0 - p
+
+    def predict_proba(self, texts: list[str]) -> list[list[float]]:
+        """[P(labels[0]), P(labels[1])] for each text, as scikit-learn's predict_proba."""
+        rows = []
+        for text in texts:
+            p = _expit(self.decision(text))
+            rows.append([1.0 - p, p])
+        return rows
+
+    def p_positive(self, texts: list[str]) -> list[float]:
+        return [self.positive_of(*self.features(text)) for text in texts]
+
+    def predict(self, texts: list[str], threshold: float | None = None) -> list[str]:
+        """Labels by the exported (tuned) threshold on P(positive label), or by `threshold` when given."""
+        cut = self.threshold if threshold is None else threshold
+        other = self.labels[1 - self._positive]
+        return [self.labels[self._positive] if p >= cut else other for p in self.p_positive(texts)]
+
+    def weights_toward_positive(self) -> list[float]:
+        """Per-feature log-odds weight toward the positive label (coef points toward labels[1])."""
+        return self._coef if self._positive == 1 else [-w for w in self._coef]
+
+    def _tf(self, count: int) -> float:
+        if self._binary:
+            count = 1
+        if not self._sublinear:
+            return float(count)
+        tf = self._tf_cache.get(count)
+        if tf is None:
+            tf = self._tf_cache[count] = self._round([self._round([math.log(count)])[0] + 1.0])[0]
+        return tf
+
+    def _round(self, values: list[float]) -> list[float]:
+        # array('f') rounds each double to the nearest float32, as numpy does when it stores a float32 result.
+        return array("f", values).tolist() if self._float32 else values
+
+
+def _expit(x: float) -> float:
+    """1 / (1 + e^-x), as scipy's expit, without overflow for very negative x."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def load_portable(model_path: Path | str = config.MODEL_PATH, export_path: Path | None = None) -> PortableModel:
+    """Load the export beside a model after the checks of the model contract, without scikit-learn.
+
+    Checks, in order: the export exists, is a bpo-kpo portable file whose bytes match its own SHA-256, of a
+    supported version; it names the SHA-256 of the model file beside it (so it was exported from exactly that
+    model); its labels, threshold and review band are the project's and in range.
+    """
+    model_path = Path(model_path)
+    export_path = Path(export_path) if export_path is not None else portable_path(model_path)
+    document = read_export(export_path)
+    section = document["models"][document["primary"]]
+    if not model_path.is_file():
+        raise ModelError(f"no model at {model_path}; train one with `make train`")
+    actual = sha256_file(model_path)
+    named = section.get("source", {}).get("model_sha256")
+    if actual != named:
+        raise ModelError(
+            f"{export_path} was exported from another model (SHA-256 {str(named)[:12]}…, {model_path} has "
+            f"{actual[:12]}…); re-export with `bpo-kpo export`"
+        )
+    portable = PortableModel(section, export_path)
+    portable.scope = _scope_of(document, model_path, export_path)
+    return portable
+
+
+def _scope_of(document: dict, model_path: Path, export_path: Path) -> PortableModel | None:
+    """The export's scope section, checked against the scope model file beside the model like the main one.
+
+    With a scope model beside the model, an export without its section is stale: scoring without it would drop
+    the out-of-scope flag that the scikit-learn path gives.
+    """
+    scope_file = config.scope_model_path(model_path)
+    section = document["models"].get(config.PORTABLE.scope_model)
+    if section is None:
+        if scope_file.exists():
+            raise ModelError(
+                f"{export_path} has no scope model but {scope_file} exists; re-export with `bpo-kpo export`"
+            )
+        return None
+    if not scope_file.is_file():
+        raise ModelError(
+            f"{export_path} has a scope model but there is no {scope_file}; re-export with `bpo-kpo export`"
+        )
+    actual, named = sha256_file(scope_file), section.get("source", {}).get("model_sha256")
+    if actual != named:
+        raise ModelError(
+            f"{export_path} was exported from another scope model (SHA-256 {str(named)[:12]}…, {scope_file} has "
+            f"{actual[:12]}…); re-export with `bpo-kpo export`"
+        )
+    return PortableModel(section, export_path, config.SCOPE_LABELS)
+
+
+def read_export(path: Path) -> dict:
+    """The checked content of an export file: envelope, checksum, format name and version, primary section."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"no portable model at {path}; write it with `bpo-kpo export` (make train does)")
+    content = split_checked(path.read_bytes(), str(path))
+    try:
+        document = json.loads(content)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ModelError(f"{path} is not valid JSON; re-export it with `bpo-kpo export`") from None
+    if not isinstance(document, dict) or document.get("format") != config.PORTABLE.format_name:
+        raise ModelError(f"{path} is not a bpo-kpo portable model; re-export it with `bpo-kpo export`")
+    if document.get("format_version") != config.PORTABLE.format_version:
+        raise ModelError(
+            f"{path} has format version {document.get('format_version')}, this bpo-kpo reads "
+            f"{config.PORTABLE.format_version}; re-export it with `bpo-kpo export`"
+        )
+    if document.get("primary") not in document.get("models", {}):
+        raise ModelError(f"{path} has no model section {document.get('primary')!r}; re-export it")
+    return document
+
+
+def _check_section(section: dict, path: Path | None, expected: tuple[str, ...] = config.LABELS) -> None:
+    name = path or "the portable model"
+    labels = section.get("labels")
+    positive = config.OUT_OF_SCOPE if expected == config.SCOPE_LABELS else config.POSITIVE_LABEL
+    if labels != list(expected) or section.get("positive_label") != positive:
+        raise ModelError(f"{name} has labels {labels}, not {list(expected)}; re-export with `bpo-kpo export`")
+    threshold, band = section.get("threshold"), section.get("review_band")
+    if not (isinstance(threshold, float | int) and 0 <= threshold <= 1 and isinstance(band, float | int)):
+        raise ModelError(f"{name} has no threshold in [0, 1]; re-export with `bpo-kpo export`")
+    if not 0 <= band <= 0.5:
+        raise ModelError(f"{name} has a review band {band} outside [0, 0.5]; re-export with `bpo-kpo export`")
+    sizes = {len(section.get(key) or []) for key in ("vocabulary", "idf", "coef")}
+    if len(sizes) != 1 or len(set(section["vocabulary"])) != len(section["vocabulary"]):
+        raise ModelError(f"{name} has vocabulary, idf and coef of different lengths or repeated terms; re-export it")

@@ -1,0 +1,197 @@
+"""The model over HTTP (FastAPI): POST /predict returns the rows `bpo-kpo predict` prints; GET /health and /model."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from starlette.exceptions import HTTPException
+
+from pipeline import config
+from pipeline.predict import ScoreOptions, output_fields
+from pipeline.readers import Chunk
+
+LIMITS = config.SERVE
+Text = Annotated[str | None, Field(max_length=LIMITS.max_text_chars)]
+
+
+class Posting(BaseModel):
+    """One posting with the id its caller knows it by."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str | int | None = Field(None, description="Returned unchanged (as a string); default: the row number.")
+    text: Text = Field(None, description="The posting; empty or missing gives a row with an error.")
+
+
+class PredictRequest(BaseModel):
+    """Either `texts` or `rows`, with optional overrides of the model's decision rule."""
+
+    model_config = ConfigDict(extra="forbid")
+    texts: list[Text] | None = Field(None, max_length=LIMITS.max_batch, description="Postings; ids are 1, 2, ...")
+    rows: list[Posting] | None = Field(None, max_length=LIMITS.max_batch, description="Postings with ids.")
+    threshold: float | None = Field(None, ge=0, le=1, description="Default: the model's tuned threshold.")
+    review_band: float | None = Field(None, ge=0, le=0.5, description="Default: the model's tuned band.")
+    explain: int = Field(0, ge=0, le=50, description="Add the K n-grams that pushed each posting most.")
+
+    @model_validator(mode="after")
+    def one_kind_of_input(self) -> PredictRequest:
+        if (self.texts is None) == (self.rows is None):
+            raise ValueError("give either 'texts' or 'rows'")
+        return self
+
+
+class Explanation(BaseModel):
+    ngram: str
+    weight: float
+
+
+class Row(BaseModel):
+    """The row `bpo-kpo predict --format jsonl` writes for the same posting."""
+
+    id: str
+    label: str
+    p_bpo: float | None
+    p_kpo: float | None
+    needs_review: bool | None
+    explanation: list[Explanation] | None = None
+    error: str | None
+
+
+class PredictResponse(BaseModel):
+    rows: list[Row]
+
+
+def create_app(engine) -> FastAPI:
+    """The application around an engine that is already loaded: the model is read and checked once, here."""
+    app = FastAPI(
+        title="bpo-kpo",
+        summary="Label job postings BPO or KPO, with calibrated probabilities.",
+        version=engine.metadata.get("versions", {}).get("bpo-kpo", "unknown"),
+    )
+    app.add_middleware(BodyLimit, limit=LIMITS.max_body_bytes)
+
+    @app.post("/predict", response_model=PredictResponse, response_model_exclude_unset=True)
+    def predict(request: PredictRequest) -> dict:
+        """Score postings; one row per posting, in order, exactly as `bpo-kpo predict` would."""
+        if request.texts is not None:
+            ids = [str(i + 1) for i in range(len(request.texts))]
+            texts = request.texts
+        else:
+            ids = [str(i + 1) if row.id is None else str(row.id) for i, row in enumerate(request.rows)]
+            texts = [row.text for row in request.rows]
+        options = ScoreOptions(
+            threshold=engine.threshold if request.threshold is None else request.threshold,
+            review_band=engine.review_band if request.review_band is None else request.review_band,
+            explain=request.explain,
+            scope_threshold=engine.scope_threshold if engine.has_scope else None,
+        )
+        rows = engine.rows(Chunk(ids=ids, texts=[(t or "").strip() or None for t in texts]), options)
+        fields = output_fields(options)
+        return {"rows": [{field: row.get(field) for field in fields} for row in rows]}
+
+    @app.get("/health")
+    def health() -> dict:
+        """Liveness and which model and engine answer."""
+        return {"status": "ok", "engine": engine.name, "model_sha256": engine.model_sha256}
+
+    @app.get("/model")
+    def model() -> dict:
+        """The model's metadata: labels, threshold, review band, parameters, metrics, versions, checksum."""
+        return engine.metadata
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0] if error.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ())[1:]) or "body"
+        return JSONResponse(
+            {"error": f"{where}: {first.get('msg', 'invalid request')}", "detail": _plain(error.errors())},
+            status_code=422,
+        )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(error.detail)}, status_code=error.status_code, headers=error.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, error: Exception) -> JSONResponse:
+        return JSONResponse({"error": f"internal error ({type(error).__name__})"}, status_code=500)
+
+    return app
+
+
+def _plain(errors: list[dict]) -> list[dict]:
+    # Validation errors may carry the offending exception object, which JSON cannot hold.
+    return [{key: value for key, value in item.items() if key in ("loc", "msg", "type")} for item in errors]
+
+
+class BodyLimit:
+    """Refuse request bodies over `limit` bytes with 413, by the declared length or while the body streams in."""
+
+    def __init__(self, app, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await JSONResponse(self._message(), status_code=413)(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise HTTPException(413, self._message()["error"])
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    def _message(self) -> dict:
+        return {"error": f"request body over {self.limit:,} bytes; send fewer postings per request"}
+
+
+def serve(engine, host: str, port: int) -> None:
+    """Run the service until SIGINT or SIGTERM; uvicorn then finishes open requests and this exits with 0."""
+    import signal
+
+    import uvicorn
+
+    listening = _listen(host, port)
+    # uvicorn handles the signal itself while serving, then raises it again once shut down, so that the
+    # handler in place before it ran decides the exit: make that a normal exit rather than death by signal.
+    for handled in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(handled, _exit_normally)
+    config = uvicorn.Config(create_app(engine), host=host, port=port, timeout_graceful_shutdown=10)
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+def _listen(host: str, port: int):
+    """Bind the port before starting, so that a taken port is one `Error:` line rather than uvicorn's log."""
+    import socket
+
+    from pipeline.errors import BpoKpoError
+
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        listening = socket.socket(family, kind, protocol)
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(address)
+    except OSError as error:
+        raise BpoKpoError(
+            f"cannot listen on {host}:{port} ({error.strerror}); choose another --port or --host"
+        ) from None
+    listening.set_inheritable(True)
+    return listening
+
+
+def _exit_normally(signum, frame) -> None:
+    raise SystemExit(0)

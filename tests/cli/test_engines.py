@@ -1,0 +1,91 @@
+"""predict's two engines give the same rows; auto picks the portable scorer only when its export fits the model."""
+
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from console import jsonl, run
+
+from pipeline import config
+from pipeline.export import portable_path
+
+
+@pytest.fixture(scope="module")
+def postings_csv(tmp_path_factory):
+    """Test-split postings, with rows that have no text, as a CSV with ids."""
+    frame = pd.read_csv(config.TEST_PATH, keep_default_na=False).head(300)[[config.ID_COLUMN, config.TEXT_COLUMN]]
+    frame.loc[5, config.TEXT_COLUMN] = ""
+    frame.loc[17, config.TEXT_COLUMN] = "   "
+    path = tmp_path_factory.mktemp("engines") / "postings.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("explain", ["0", "3"])
+def test_engines_give_identical_rows(shipped_model_path, postings_csv, explain):
+    common = ["predict", "--input", str(postings_csv), "--id-column", "id", "--format", "jsonl", "--explain", explain]
+    portable = run(*common, "--engine", "portable")
+    sklearn = run(*common, "--engine", "sklearn")
+    assert portable.returncode == 0 and sklearn.returncode == 0, portable.stderr + sklearn.stderr
+    assert jsonl(portable.stdout) == jsonl(sklearn.stdout)
+    assert len(jsonl(portable.stdout)) == 300
+
+
+HEAVY = ("numpy", "scipy", "sklearn", "pandas")
+
+
+def _heavy_imports(*args: str) -> tuple[str, str]:
+    """Run predict in-process; return which heavy libraries it imported (sklearn: the sklearn engine) and stderr."""
+    code = (
+        "import sys\nfrom pipeline.cli import cli\n"
+        f"try:\n    cli.main({list(args)!r}, prog_name='bpo-kpo')\nexcept SystemExit as e:\n    code = e.code\n"
+        f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules) or 'none', code, file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    *_, last = result.stderr.strip().splitlines()
+    heavy, _, exit_code = last.rpartition(" ")
+    assert exit_code == "0", result.stderr
+    return heavy, result.stderr
+
+
+def test_auto_scores_arguments_and_small_files_without_scikit_learn(shipped_model_path, postings_csv, tmp_path):
+    # One posting must not pay for importing numpy, pandas or scikit-learn: that is the whole start-up budget.
+    assert _heavy_imports("predict", "Answer inbound calls")[0] == "none"
+    text_file = tmp_path / "postings.txt"
+    text_file.write_text("Answer inbound calls\nBuild credit-risk models\n", encoding="utf-8")
+    assert _heavy_imports("predict", "--input", str(text_file), "--quiet")[0] == "none"
+    # A CSV needs pandas to be read, but not scikit-learn to be scored.
+    assert "sklearn" not in _heavy_imports("predict", "--input", str(postings_csv), "--quiet")[0]
+    assert "sklearn" in _heavy_imports("predict", "--input", str(postings_csv), "--jobs", "2")[0]
+    assert "sklearn" in _heavy_imports("predict", "--engine", "sklearn", "Answer calls")[0]
+
+
+def test_auto_falls_back_when_the_export_names_another_model(shipped_model_path, small_model_dir, tmp_path):
+    model = tmp_path / "model.joblib"
+    for path in small_model_dir.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    shutil.copy(portable_path(shipped_model_path), portable_path(model))
+    heavy, stderr = _heavy_imports("predict", "--model", str(model), "Answer inbound calls")
+    assert "was exported from another model" in stderr and "sklearn" in heavy
+    strict = run("predict", "--model", str(model), "--engine", "portable", "Answer inbound calls")
+    assert strict.returncode == 1 and strict.stderr.startswith("Error: ") and "re-export" in strict.stderr
+    assert "Traceback" not in strict.stderr
+
+
+def test_portable_engine_without_export_and_with_jobs(small_model_dir):
+    missing = run("predict", "--model", str(small_model_dir / "model.joblib"), "--engine", "portable", "x y")
+    assert missing.returncode == 1 and "bpo-kpo export" in missing.stderr and "Traceback" not in missing.stderr
+    jobs = run("predict", "--engine", "portable", "--jobs", "2", "x y")
+    assert jobs.returncode == 2 and "--jobs" in jobs.stderr
+
+
+def test_export_command(shipped_model_path, tmp_path):
+    result = run("export", "--output", str(tmp_path / "m.portable.json"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "m.portable.json").read_bytes() == portable_path(shipped_model_path).read_bytes()
+    assert (tmp_path / "m.conformance.json").is_file()
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*"))
+    missing = run("export", "--output", str(tmp_path / "nowhere" / "m.portable.json"))
+    assert missing.returncode == 1 and missing.stderr.startswith("Error: output folder")

@@ -1,0 +1,131 @@
+"""The export and its conformance vectors: fresh for the shipped model, reproduced by the scorer, and checked."""
+
+import json
+import re
+import shutil
+import sys
+import unicodedata
+
+import pytest
+
+from pipeline import config
+from pipeline.conformance import build_vectors, check_scorer, conformance_path
+from pipeline.errors import ModelError
+from pipeline.export import portable_path, render, split_checked
+from pipeline.model import load_model
+from pipeline.portable import load_portable, read_export
+
+
+@pytest.fixture(scope="module")
+def vectors(shipped_model_path):
+    path = conformance_path(shipped_model_path)
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: run `make train` (it runs `bpo-kpo export`)")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_shipped_export_is_what_exporting_the_current_model_gives(shipped_model_path, tmp_path):
+    model = load_model(shipped_model_path)
+    fresh = tmp_path / "fresh.portable.json"
+    from pipeline.export import export_model
+
+    export_model(model, fresh)
+    assert fresh.read_bytes() == portable_path(shipped_model_path).read_bytes(), "stale export: run `make train`"
+    assert json.loads((tmp_path / "fresh.conformance.json").read_text()) == json.loads(
+        conformance_path(shipped_model_path).read_text()
+    )
+
+
+def test_vectors_come_from_scikit_learn_and_the_current_model(shipped_model_path, vectors):
+    model = load_model(shipped_model_path)
+    assert vectors["model_sha256"] == model.metadata["model_sha256"]
+    rebuilt = build_vectors(model.pipeline, model.metadata)
+    assert [c["text"] for c in rebuilt["cases"]] == [c["text"] for c in vectors["cases"]]
+    for case in vectors["cases"]:
+        [row] = model.predict_proba([case["text"]])
+        assert case["probabilities"] == pytest.approx(dict(zip(model.labels, row, strict=True)), abs=1e-12)
+
+
+def test_vectors_cover_the_hard_cases(vectors):
+    names = {case["name"] for case in vectors["cases"]}
+    assert {"empty", "accents", "punctuation", "long_repeated_posting", "long_vocabulary_draw"} <= names
+    assert max(len(case["text"].split()) for case in vectors["cases"]) >= 3000
+
+
+def test_portable_scorer_passes_the_conformance_vectors(shipped_model_path, vectors):
+    portable = load_portable(shipped_model_path)
+    failures = check_scorer(
+        vectors, lambda text: dict(zip(portable.labels, portable.predict_proba([text])[0], strict=True))
+    )
+    assert failures == []
+    for case in vectors["cases"]:
+        if "tokens" in case:
+            assert [g for g in portable.analyse(case["text"]) if " " not in g] == case["tokens"], case["name"]
+            columns, values = portable.features(case["text"])
+            got = {portable.vocabulary[c]: v for c, v in zip(columns, values, strict=True)}
+            assert got == pytest.approx(case["features"], abs=vectors["feature_tolerance"]), case["name"]
+
+
+def test_check_scorer_reports_a_wrong_scorer(vectors):
+    failures = check_scorer(vectors, lambda text: {"BPO": 0.5, "KPO": 0.5})
+    assert failures and all("expected" in f for f in failures)
+
+
+def test_documented_word_characters_are_pythons(shipped_model_path):
+    # docs/portable-model.md defines \w for other languages as: General_Category L* or N*, or '_'.
+    word = re.compile(r"\w")
+    mismatches = [
+        cp
+        for cp in range(sys.maxunicode + 1)
+        if (word.match(chr(cp)) is not None) != (unicodedata.category(chr(cp))[0] in "LN" or cp == 0x5F)
+    ]
+    assert mismatches == []
+    section = read_export(portable_path(shipped_model_path))["models"]["main"]
+    assert section["analyser"]["unicode_version"] == unicodedata.unidata_version
+
+
+@pytest.fixture()
+def exported_copy(shipped_model_path, tmp_path):
+    """A private copy of the shipped model, its metadata and its export, for tests that damage them."""
+    for path in (shipped_model_path, shipped_model_path.with_suffix(".json"), portable_path(shipped_model_path)):
+        shutil.copy(path, tmp_path / path.name)
+    return tmp_path / shipped_model_path.name
+
+
+def _rewrite(model_path, change):
+    path = portable_path(model_path)
+    document = json.loads(split_checked(path.read_bytes(), str(path)))
+    change(document)
+    path.write_bytes(render(document))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda p: portable_path(p).unlink(), "no portable model at"),
+        (lambda p: portable_path(p).write_bytes(portable_path(p).read_bytes()[:-1000]), "not a bpo-kpo portable"),
+        (
+            lambda p: portable_path(p).write_bytes(portable_path(p).read_bytes().replace(b"0.", b"1.", 1)),
+            "does not match its own checksum",
+        ),
+        (lambda p: p.write_bytes(p.read_bytes() + b"\0"), "was exported from another model"),
+        (lambda p: _rewrite(p, lambda d: d.update(format_version=99)), "format version 99"),
+        (lambda p: _rewrite(p, lambda d: d["models"]["main"].update(labels=["KPO", "BPO"])), "has labels"),
+        (lambda p: _rewrite(p, lambda d: d["models"]["main"].update(threshold=1.5)), "no threshold in [0, 1]"),
+        (lambda p: _rewrite(p, lambda d: d["models"]["main"]["coef"].pop()), "different lengths"),
+    ],
+    ids=["missing", "truncated", "edited", "other-model", "version", "labels", "threshold", "lengths"],
+)
+def test_contract_checks(exported_copy, damage, message):
+    damage(exported_copy)
+    with pytest.raises(ModelError, match=re.escape(message)):
+        load_portable(exported_copy)
+
+
+def test_export_holds_more_than_one_model_section(exported_copy):
+    # A scope model can sit beside the label model without a new format: the primary section is the one scored.
+    def add_scope(document):
+        document["models"]["scope"] = dict(document["models"]["main"], labels=["out", "in"])
+
+    _rewrite(exported_copy, add_scope)
+    assert load_portable(exported_copy).labels == config.LABELS

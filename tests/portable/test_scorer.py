@@ -1,0 +1,65 @@
+"""The portable scorer against scikit-learn: every posting of the test split and the field set, and other models."""
+
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline import config
+from pipeline.export import export_model
+from pipeline.generate import generate_postings
+from pipeline.model import load_model, save_model
+from pipeline.portable import load_portable
+from pipeline.train import fit
+
+TOLERANCE = config.PORTABLE.tolerance
+
+
+@pytest.fixture(scope="module")
+def shipped(shipped_model_path):
+    return load_model(shipped_model_path), load_portable(shipped_model_path)
+
+
+def test_matches_scikit_learn_on_every_posting_of_every_set(shipped):
+    # Every set prepare writes: the test split, the field set, the training split, and any set added later.
+    model, portable = shipped
+    paths = sorted(config.PROCESSED_DIR.glob("*.csv"))
+    assert {config.TEST_PATH, config.FIELD_PATH} <= set(paths)
+    for path in paths:
+        texts = pd.read_csv(path, keep_default_na=False)[config.TEXT_COLUMN].tolist()
+        expected = model.predict_proba(texts)
+        got = np.array(portable.predict_proba(texts))
+        assert got.shape == expected.shape, path.name
+        assert np.max(np.abs(got - expected)) <= TOLERANCE, path.name
+        assert portable.predict(texts) == model.predict(texts), path.name
+
+
+def test_matches_scikit_learn_on_a_model_trained_otherwise(catalogue, tmp_path):
+    # Unigrams and bigrams, no stop words, no calibration: the export carries the settings, none is assumed.
+    frame = generate_postings(catalogue, 500, seed=3)
+    params = replace(config.TRAIN, ngram_max=2, min_df=1, stop_words=None, calibration="none", cv_folds=3)
+    pipeline, _ = fit(frame, params)
+    path = tmp_path / "other.joblib"
+    save_model(pipeline, path, {"params": {}, "threshold": 0.4, "review_band": 0.05})
+    export_model(load_model(path))
+    portable = load_portable(path)
+    texts = generate_postings(catalogue, 300, seed=4)[config.TEXT_COLUMN].tolist() + ["", "Ünïcödé ＦＵＬＬ ﬁ"]
+    assert np.max(np.abs(np.array(portable.predict_proba(texts)) - pipeline.predict_proba(texts))) <= TOLERANCE
+    assert portable.threshold == 0.4 and portable.review_band == 0.05
+
+
+def test_imports_neither_numpy_scipy_nor_scikit_learn(shipped_model_path):
+    code = (
+        "import sys\n"
+        "from pipeline.portable import load_portable\n"
+        "import pipeline.engines, pipeline.predict, pipeline.cli\n"
+        f"model = load_portable({str(shipped_model_path)!r})\n"
+        "assert model.predict(['Answer inbound calls', 'Build credit-risk models']) == ['BPO', 'KPO']\n"
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'scipy', 'sklearn', 'pandas'})))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

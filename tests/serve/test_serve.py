@@ -1,0 +1,144 @@
+"""The HTTP service: the same rows as `bpo-kpo predict`, bounded requests, JSON errors, and a clean stop."""
+
+import json
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+from console import SCRIPT, jsonl, run
+from fastapi.testclient import TestClient
+
+from pipeline import config
+from pipeline.engines import open_engine
+from pipeline.serve import create_app
+
+TEXTS = [
+    "Answer inbound customer calls and resolve billing queries in our CRM.",
+    "",
+    "Lead randomised controlled trials and publish peer-reviewed research.",
+    "Process supplier invoices in SAP and reconcile vendor statements.",
+    "Draft commercial contracts and advise on litigation risk.",
+]
+
+
+@pytest.fixture(scope="module", params=["portable", "sklearn"])
+def client(request, shipped_model_path):
+    with TestClient(create_app(open_engine(request.param, shipped_model_path))) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize("explain", [0, 3])
+def test_predict_answers_the_rows_the_command_line_prints(client, explain):
+    cli = run("predict", *TEXTS, "--format", "jsonl", "--explain", str(explain))
+    assert cli.returncode == 0, cli.stderr
+    response = client.post("/predict", json={"texts": TEXTS, "explain": explain})
+    assert response.status_code == 200
+    assert response.json()["rows"] == jsonl(cli.stdout)
+
+
+def test_rows_keep_their_ids_and_overrides_apply(client):
+    rows = [{"id": "JOB-7", "text": TEXTS[0]}, {"id": 12, "text": None}, {"text": TEXTS[2]}]
+    response = client.post("/predict", json={"rows": rows, "threshold": 1.0, "review_band": 0.0})
+    assert response.status_code == 200
+    out = response.json()["rows"]
+    assert [row["id"] for row in out] == ["JOB-7", "12", "3"]
+    assert out[1]["error"] and out[1]["label"] == ""
+    assert [row["label"] for row in out if not row["error"]] == ["BPO", "BPO"]  # nothing reaches P(KPO) >= 1.0
+    assert not any(row["needs_review"] for row in out if not row["error"])
+
+
+def test_health_model_and_docs(client, shipped_model_path):
+    health = client.get("/health").json()
+    metadata = json.loads(shipped_model_path.with_suffix(".json").read_text())
+    assert health["status"] == "ok" and health["model_sha256"] == metadata["model_sha256"]
+    assert client.get("/model").json() == metadata
+    schema = client.get("/openapi.json").json()
+    assert {"/predict", "/health", "/model"} <= set(schema["paths"])
+    assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"texts": ["a"], "rows": [{"text": "b"}]}, 422, "either 'texts' or 'rows'"),
+        ({}, 422, "either 'texts' or 'rows'"),
+        ({"texts": ["x"] * (config.SERVE.max_batch + 1)}, 422, f"at most {config.SERVE.max_batch}"),
+        ({"texts": ["x" * (config.SERVE.max_text_chars + 1)]}, 422, "texts.0"),
+        ({"texts": ["x"], "threshold": 2}, 422, "threshold"),
+        ({"texts": ["x"], "colour": "red"}, 422, "colour"),
+        ({"texts": "not a list"}, 422, "texts"),
+    ],
+)
+def test_bad_requests_get_json_errors(client, body, status, message):
+    response = client.post("/predict", json=body)
+    assert response.status_code == status
+    assert message in response.json()["error"]
+
+
+def test_malformed_json_oversized_bodies_and_unknown_paths(client):
+    malformed = client.post("/predict", content=b'{"texts": [', headers={"content-type": "application/json"})
+    assert malformed.status_code == 422 and "error" in malformed.json()
+    big = b'{"texts": ["' + b"a" * config.SERVE.max_body_bytes + b'"]}'
+    declared = client.post("/predict", content=big, headers={"content-type": "application/json"})
+    assert declared.status_code == 413 and "bytes" in declared.json()["error"]
+    streamed = client.post(
+        "/predict", content=iter([big[:1000], big[1000:]]), headers={"content-type": "application/json"}
+    )
+    assert streamed.status_code == 413
+    assert client.get("/nowhere").status_code == 404 and "error" in client.get("/nowhere").json()
+    assert client.get("/predict").status_code == 405
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _request(url: str, body: dict | None = None) -> dict:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_a_real_server_answers_then_stops_cleanly_on_sigterm(shipped_model_path):
+    port = _free_port()
+    server = subprocess.Popen(
+        [SCRIPT, "serve", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                health = _request(base + "/health")
+                break
+            except OSError:
+                if server.poll() is not None:
+                    pytest.fail(f"server exited: {server.stderr.read()}")
+                time.sleep(0.1)
+        assert health["status"] == "ok"
+        rows = _request(base + "/predict", {"texts": TEXTS})["rows"]
+        assert rows == jsonl(run("predict", *TEXTS, "--format", "jsonl").stdout)
+        server.send_signal(signal.SIGTERM)
+        _, stderr = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert server.returncode == 0
+    assert "Finished server process" in stderr and "Traceback" not in stderr
+    with pytest.raises(OSError):
+        _request(base + "/health")
+
+
+def test_a_taken_port_is_one_error_line(shipped_model_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = run("serve", "--port", str(taken.getsockname()[1]), timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1].startswith("Error: cannot listen on 127.0.0.1:")
+    assert "Traceback" not in result.stderr
