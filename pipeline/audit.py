@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -12,6 +11,7 @@ import pandas as pd
 
 from pipeline import config
 from pipeline.errors import DataError
+from pipeline.files import read_json
 
 
 @dataclass(frozen=True)
@@ -73,13 +73,7 @@ def parse_lexicon(data: dict, where: str) -> Lexicon:
 
 
 def load_lexicon(path: Path = config.FUNCTION_TERMS_PATH) -> Lexicon:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise DataError(f"function-term lexicon {path} is missing") from error
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise DataError(f"function-term lexicon {path} is not valid UTF-8 JSON: {error}") from error
-    return parse_lexicon(data, str(path))
+    return parse_lexicon(read_json(path, "function-term lexicon"), str(path))
 
 
 def analyser(masked: frozenset[str] = frozenset(), ngram_max: int = 1):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import config
 from pipeline.audit import Lexicon, load_lexicon
 from pipeline.errors import DataError
+from pipeline.files import read_json
 
 AREA_LISTS = ("duties", "requirements", "tools", "metrics", "ways_of_working")
 FAMILY_LISTS = ("titles", "duties", "requirements", "tools")
@@ -129,12 +129,7 @@ def _require_list(obj: dict, key: str, where: str) -> tuple[str, ...]:
 
 
 def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise DataError(f"catalogue file {path} is missing") from error
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise DataError(f"catalogue file {path} is not valid UTF-8 JSON: {error}") from error
+    return read_json(path, "catalogue file")
 
 
 def parse_class_file(data: dict, where: str) -> list[Area]:

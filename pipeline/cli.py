@@ -723,15 +723,7 @@ def predict(
 
         prefer_portable = jobs == 1 and (bool(texts) or small_input(input_path))
         model = open_engine(engine, model_path, prefer_portable, on_fallback=_say)
-    options = ScoreOptions(
-        threshold=model.threshold if threshold is None else threshold,
-        review_band=model.review_band if review_band is None else review_band,
-        explain=explain,
-        scope_threshold=(model.scope_threshold if scope_threshold is None else scope_threshold)
-        if model.has_scope
-        else None,
-        max_text_chars=max_text_chars,
-    )
+    options = ScoreOptions.of(model, threshold, review_band, explain, scope_threshold, max_text_chars)
     if texts:
         chunks = iter([Chunk(ids=[str(i + 1) for i in range(len(texts))], texts=[t.strip() or None for t in texts])])
     else:

@@ -150,3 +150,17 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(_HASH_BLOCK), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def read_json(path: Path, what: str) -> dict:
+    """A project JSON file as data; a missing or malformed one is a DataError that names `what` and the path."""
+    import json
+
+    from pipeline.errors import DataError
+
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise DataError(f"{what} {path} is missing") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DataError(f"{what} {path} is not valid UTF-8 JSON: {error}") from error

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +11,7 @@ import pandas as pd
 
 from pipeline import config
 from pipeline.errors import DataError
+from pipeline.files import read_json
 
 PARAGRAPH_FAMILIES = (
     "corporate_qualifications",
@@ -34,12 +34,7 @@ COMPANY_NAMES = ("Northgate Holdings", "Alder & Finch", "Meridian Group", "Talli
 
 def load_perturbations(path: Path = config.PERTURBATIONS_PATH) -> dict:
     """The paragraphs written for the invariance suite only; the generator never reads them."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise DataError(f"perturbation pool {path} is missing") from error
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise DataError(f"perturbation pool {path} is not valid UTF-8 JSON: {error}") from error
+    data = read_json(path, "perturbation pool")
     missing = [k for k in (*PARAGRAPH_FAMILIES, "clerical_templates", "settings") if not data.get(k)]
     if missing:
         raise DataError(f"perturbation pool {path} lacks {', '.join(missing)}")

@@ -260,14 +260,7 @@ class Model:
         # Imported here: predict imports this module.
         from pipeline.predict import ScoreOptions, score_texts
 
-        options = ScoreOptions(
-            threshold=self.threshold if threshold is None else threshold,
-            review_band=self.review_band if review_band is None else review_band,
-            explain=explain,
-            scope_threshold=(self.scope_threshold if scope_threshold is None else scope_threshold)
-            if self.has_scope
-            else None,
-        )
+        options = ScoreOptions.of(self, threshold, review_band, explain, scope_threshold)
         return score_texts(self, text_list(texts, allow_missing=True), options)
 
 

@@ -41,6 +41,28 @@ class ScoreOptions:
     scope_threshold: float | None = None
     max_text_chars: int = config.PREDICT.max_text_chars
 
+    @classmethod
+    def of(
+        cls,
+        model,
+        threshold: float | None = None,
+        review_band: float | None = None,
+        explain: int = 0,
+        scope_threshold: float | None = None,
+        max_text_chars: int = config.PREDICT.max_text_chars,
+    ) -> ScoreOptions:
+        """The options for a model (or engine): its tuned thresholds and band unless given; scope only with a
+        scope model beside it."""
+        return cls(
+            threshold=model.threshold if threshold is None else threshold,
+            review_band=model.review_band if review_band is None else review_band,
+            explain=explain,
+            scope_threshold=(model.scope_threshold if scope_threshold is None else scope_threshold)
+            if model.has_scope
+            else None,
+            max_text_chars=max_text_chars,
+        )
+
 
 def linear_weights(model: Model) -> tuple[np.ndarray, np.ndarray]:
     """The vocabulary and the per-feature log-odds weight toward KPO of the fitted Pipeline."""

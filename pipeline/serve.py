@@ -56,6 +56,10 @@ class Row(BaseModel):
     p_bpo: float | None
     p_kpo: float | None
     needs_review: bool | None
+    # With the scope model beside the model: whether the posting is out of scope, P(out of scope) and why.
+    out_of_scope: bool | None = None
+    p_out_of_scope: float | None = None
+    scope_reason: str | None = None
     explanation: list[Explanation] | None = None
     error: str | None
 
@@ -82,12 +86,7 @@ def create_app(engine) -> FastAPI:
         else:
             ids = [str(i + 1) if row.id is None else str(row.id) for i, row in enumerate(request.rows)]
             texts = [row.text for row in request.rows]
-        options = ScoreOptions(
-            threshold=engine.threshold if request.threshold is None else request.threshold,
-            review_band=engine.review_band if request.review_band is None else request.review_band,
-            explain=request.explain,
-            scope_threshold=engine.scope_threshold if engine.has_scope else None,
-        )
+        options = ScoreOptions.of(engine, request.threshold, request.review_band, request.explain)
         rows = engine.rows(Chunk(ids=ids, texts=[(t or "").strip() or None for t in texts]), options)
         fields = output_fields(options)
         return {"rows": [{field: row.get(field) for field in fields} for row in rows]}

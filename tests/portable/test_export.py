@@ -12,7 +12,7 @@ from pipeline import config
 from pipeline.conformance import build_vectors, check_scorer, conformance_path
 from pipeline.errors import ModelError
 from pipeline.export import portable_path, render, split_checked
-from pipeline.model import load_model
+from pipeline.model import load_model, metadata_path, scope_path
 from pipeline.portable import load_portable, read_export
 
 
@@ -87,7 +87,9 @@ def test_documented_word_characters_are_pythons(shipped_model_path):
 @pytest.fixture()
 def exported_copy(shipped_model_path, tmp_path):
     """A private copy of the shipped model, its metadata and its export, for tests that damage them."""
-    for path in (shipped_model_path, shipped_model_path.with_suffix(".json"), portable_path(shipped_model_path)):
+    scope_file = scope_path(shipped_model_path)
+    for path in (shipped_model_path, metadata_path(shipped_model_path), scope_file, metadata_path(scope_file),
+                 portable_path(shipped_model_path)):  # fmt: skip
         shutil.copy(path, tmp_path / path.name)
     return tmp_path / shipped_model_path.name
 
@@ -124,8 +126,9 @@ def test_contract_checks(exported_copy, damage, message):
 
 def test_export_holds_more_than_one_model_section(exported_copy):
     # A scope model can sit beside the label model without a new format: the primary section is the one scored.
-    def add_scope(document):
-        document["models"]["scope"] = dict(document["models"]["main"], labels=["out", "in"])
-
-    _rewrite(exported_copy, add_scope)
-    assert load_portable(exported_copy).labels == config.LABELS
+    # The scope section of the shipped export is checked against the scope model file beside the model.
+    document = json.loads(split_checked(portable_path(exported_copy).read_bytes(), "export"))
+    assert set(document["models"]) == {config.PORTABLE.primary_model, config.PORTABLE.scope_model}
+    portable = load_portable(exported_copy)
+    assert portable.labels == config.LABELS
+    assert portable.scope is not None and portable.scope.labels == config.SCOPE_LABELS

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from pipeline import config
 from pipeline.engines import open_engine
+from pipeline.model import metadata_path
 from pipeline.serve import create_app
 
 TEXTS = [
@@ -52,7 +53,7 @@ def test_rows_keep_their_ids_and_overrides_apply(client):
 
 def test_health_model_and_docs(client, shipped_model_path):
     health = client.get("/health").json()
-    metadata = json.loads(shipped_model_path.with_suffix(".json").read_text())
+    metadata = json.loads(metadata_path(shipped_model_path).read_text())
     assert health["status"] == "ok" and health["model_sha256"] == metadata["model_sha256"]
     assert client.get("/model").json() == metadata
     schema = client.get("/openapi.json").json()
