@@ -142,7 +142,7 @@ class PrepareParams:
     """Parameters of the prepare stage."""
 
     seed: int = 42
-    # Sized so that `make train` (prepare, train, evaluate) stays well under a minute on 2 cores.
+    # Sized so that `make train` (prepare, train both models, report, export) takes a few minutes on 2 cores.
     n_postings: int = 8000
     test_size: float = 0.2
     # Share of generated postings drawn from the grey-zone role families of the label policy.
@@ -155,8 +155,8 @@ class PrepareParams:
 class TrainParams:
     """Parameters of the train stage.
 
-    The TF-IDF and logistic-regression values are the best of `bpo-kpo tune` (grouped 5-fold CV, macro-F1 on
-    held-out role families: 0.9902 ± 0.0049 with seed 42 and 8,000 postings); the runners-up were within 0.001.
+    The n-gram range, min_df, sublinear tf and max_features come from an earlier grid search on held-out role
+    families; C from `bpo-kpo tune` on folds that hold out whole service areas and forms (see C below).
     """
 
     seed: int = 42
