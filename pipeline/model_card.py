@@ -123,9 +123,10 @@ def render_model_card(metadata: dict, document: dict, errors: pd.DataFrame, ngra
         "",
         "- Sorting and routing job postings, and sizing BPO versus KPO demand, with a person reviewing the postings "
         "flagged `needs_review`.",
-        "- Out of scope: work that is neither BPO nor KPO (care, trades, driving, hospitality, retail floor, "
-        "teaching children), which still gets one of the two labels; postings not in English; decisions about "
-        "individual people.",
+        "- Not for: work that is neither BPO nor KPO (care, trades, driving, hospitality, retail floor, teaching "
+        "children): the scope model flags it `out_of_scope`, and its BPO/KPO label should not be used; postings "
+        "not in English (flagged as not recognisable when the vocabulary knows too few of their words); "
+        "decisions about individual people.",
         "",
         "## Training data",
         "",
