@@ -85,12 +85,14 @@ def known_word_shares(pipeline: Pipeline, texts: list[str]) -> tuple[np.ndarray,
     """For each text: how many words it has, and the share of them that the vocabulary or the stop list knows."""
     vectorizer = pipeline.named_steps["tfidf"]
     preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
-    known = set(vectorizer.vocabulary_) | set(vectorizer.get_stop_words() or ())
+    # The vocabulary is already a dict: look words up in it rather than copying its 60,000 keys every chunk.
+    vocabulary, stop_words = vectorizer.vocabulary_, frozenset(vectorizer.get_stop_words() or ())
     counts, shares = [], []
     for text in texts:
         words = tokenize(preprocess(text))
         counts.append(len(words))
-        shares.append(sum(word in known for word in words) / len(words) if words else 0.0)
+        known = sum(word in vocabulary or word in stop_words for word in words)
+        shares.append(known / len(words) if words else 0.0)
     return np.asarray(counts), np.asarray(shares)
 
 
