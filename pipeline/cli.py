@@ -334,7 +334,7 @@ def train(data_path, model_path, model_format, seed, ngram_max, min_df, C, class
         save_model(scope_pipeline, scope_path(model_path), scope_metadata, model_format)
         figures = scope_metadata["metrics"]["validation_grouped_cv"]
         click.echo(
-            f"scope (held-out families and forms): out-of-scope recall {figures['out_of_scope_recall']:.3f}, "
+            f"scope (held-out areas and forms): out-of-scope recall {figures['out_of_scope_recall']:.3f}, "
             f"in-scope flagged {figures['in_scope_flagged_share']:.3f}; threshold {scope_metadata['threshold']:.2f}"
         )
     click.echo(

@@ -14,9 +14,10 @@ from pipeline.decision import scope_verdict
 from pipeline.evaluate import wilson_interval
 from pipeline.train import fit, out_of_fold_scores, scheme_splits, validation_p_kpo
 
-# Out-of-scope work has no BPO/KPO area: the scope model holds out role families and forms, the shift a new
-# posting of a known kind of work brings; holding out whole areas would hide every nurse from the nurse folds.
-SCOPE_CALIBRATION_SCHEME = "family_form"
+# Calibration and the threshold come from folds that hold out whole areas (out-of-scope areas too) and forms,
+# like the BPO/KPO model's: a feed brings kinds of work the generator never wrote, and held-out role families of
+# a known area are an easier shift than that, so a cut fitted on them flags more in-scope postings elsewhere.
+SCOPE_CALIBRATION_SCHEME = "area_form"
 
 
 def scope_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -29,9 +30,9 @@ def scope_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def scope_params(params: config.TrainParams) -> config.TrainParams:
-    """The BPO/KPO parameters without the masked words: the scope model needs "patients" and "shifts" to see care
-    and shift work, and reads every word; masking is a BPO/KPO matter."""
-    return replace(params, masked_words=())
+    """The BPO/KPO parameters without the masked words and with the scope model's own C: the scope model needs
+    "patients" and "shifts" to see care and shift work, and reads every word; masking is a BPO/KPO matter."""
+    return replace(params, masked_words=(), C=config.SCOPE.C)
 
 
 def tune_scope_threshold(is_out: np.ndarray, p_out: np.ndarray, max_in_scope_flagged: float) -> float:
