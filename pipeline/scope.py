@@ -62,7 +62,7 @@ def scope_figures(is_out: np.ndarray, flagged: np.ndarray) -> dict:
 
 def train_scope_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: int = 1) -> tuple[Pipeline, dict]:
     """Fit the scope model on all rows (NEITHER against BPO and KPO), calibrated and thresholded on held-out
-    families and forms like the BPO/KPO model. Returns the Pipeline and its metadata."""
+    areas and forms like the BPO/KPO model. Returns the Pipeline and its metadata."""
     params = scope_params(params)
     relabelled = scope_frame(frame)
     is_out = (relabelled[config.LABEL_COLUMN] == config.OUT_OF_SCOPE).to_numpy()
