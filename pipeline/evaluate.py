@@ -226,3 +226,10 @@ def review_summary(labels: pd.Series, p_kpo: np.ndarray, threshold: float, band:
         "errors_caught_share": float(wrong[inside].sum() / wrong.sum()) if wrong.any() else None,
         "accuracy_outside": float((~wrong[~inside]).mean()) if (~inside).any() else None,
     }
+
+
+def sets_below(results: dict[str, dict], minimum: float) -> dict[str, float]:
+    """The sets whose macro-F1 is below `minimum`, with that score; a set of one class has no macro-F1 (see
+    compute_metrics), so its accuracy stands in for it."""
+    scores = {name: m["accuracy"] if m["macro_f1"] is None else m["macro_f1"] for name, m in results.items()}
+    return {name: score for name, score in scores.items() if score < minimum}

@@ -6,7 +6,6 @@ import pandas as pd
 
 from pipeline import config
 from pipeline.evaluate import RELIABILITY_BINS
-from pipeline.train import REVIEW_ERROR_SHARE
 
 SET_DESCRIPTIONS = {
     "validation": "out-of-fold scores of {folds}-fold cross-validation that holds out whole service areas",
@@ -151,7 +150,7 @@ def render_model_card(metadata: dict, document: dict, errors: pd.DataFrame, ngra
         f"| review band | ±{metadata['review_band']:.2f} |",
         "",
         "The threshold maximises macro-F1 on out-of-fold validation scores. The review band is the narrowest band "
-        f"around it that holds {REVIEW_ERROR_SHARE:.0%} of the validation errors: on validation it flags "
+        f"around it that holds {config.REVIEW_ERROR_SHARE:.0%} of the validation errors: on validation it flags "
         f"{_f(review.get('flagged_share'))} of postings and holds {_f(review.get('errors_caught_share'))} of "
         "the errors.",
         "",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -13,7 +16,6 @@ from pipeline.errors import DataError
 from pipeline.evaluate import LENGTH_SLICE, evaluate_frame, review_summary
 from pipeline.invariance import clerical_pairs, invariance_table, perturbed_pairs
 from pipeline.model import Model
-from pipeline.predict import explain_rows, linear_weights
 from pipeline.scope import scope_figures
 
 # Slices reported for every evaluation set that has the column.
@@ -22,7 +24,6 @@ ERROR_COLUMNS = (
     "set", "id", "true_label", "predicted", "p_kpo", "confidence", "area", "borderline", "top_ngrams", "text",
 )  # fmt: skip
 EXPLAIN_NGRAMS = 5
-TOP_NGRAMS = 20
 
 
 def all_evaluation_sets() -> dict[str, pd.DataFrame]:
@@ -104,18 +105,14 @@ def invariance_results(model: Model, sets: dict[str, pd.DataFrame], pool: dict) 
 def model_audit(model: Model, train: pd.DataFrame, lexicon: Lexicon) -> dict:
     """The shortcut audit of the trained model's heaviest features against the training data's frequencies."""
     train = in_scope(train)
-    features, weights = linear_weights(model)
+    features, weights = model.ngram_weights()
     frequencies = class_frequencies(
         train[config.TEXT_COLUMN].tolist(),
         train[config.LABEL_COLUMN].tolist(),
         lexicon.masked,
-        ngram_max=model_ngram_max(model),
+        ngram_max=model.ngram_range[1],
     )
     return audit_weights(features, weights, frequencies, lexicon)
-
-
-def model_ngram_max(model: Model) -> int:
-    return int(model.pipeline.named_steps["tfidf"].ngram_range[1])
 
 
 def score_sets(model: Model, sets: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
@@ -159,14 +156,71 @@ def label_scores(sets: dict[str, pd.DataFrame], p_kpo: dict[str, np.ndarray]) ->
     }
 
 
-def top_ngrams(model: Model, k: int = TOP_NGRAMS) -> dict[str, list[tuple[str, float]]]:
-    """The k n-grams with the largest weight toward each label."""
-    features, weights = linear_weights(model)
-    order = np.argsort(weights)
-    return {
-        config.BPO: [(str(features[i]), round(float(weights[i]), 4)) for i in order[:k]],
-        config.KPO: [(str(features[i]), round(float(weights[i]), 4)) for i in order[::-1][:k]],
+@dataclass(frozen=True)
+class Evaluation:
+    """Labelled sets scored by one model: the sets, each set's P(KPO), and each set's metrics."""
+
+    sets: dict[str, pd.DataFrame]
+    p_kpo: dict[str, np.ndarray]
+    results: dict[str, dict]
+
+
+def evaluate_model(
+    model: Model, sets: dict[str, pd.DataFrame] | None = None, by: tuple[str, ...] | None = None
+) -> Evaluation:
+    """Score every set and compute every metric, sliced by `by` (see `evaluate_sets`): the one path from a model
+    to its metrics, for `bpo-kpo evaluate` and `bpo-kpo report`. Default sets: `default_evaluation_sets()`."""
+    sets = default_evaluation_sets() if sets is None else sets
+    p_kpo = score_sets(model, sets)
+    return Evaluation(sets, p_kpo, evaluate_sets(model, sets, p_kpo, by))
+
+
+def write_evaluation_plots(folder: Path, evaluation: Evaluation, ngrams: dict) -> None:
+    """The five plots of an evaluation, with the model's top n-grams (`Model.top_ngrams`)."""
+    from pipeline.plots import write_plots
+
+    write_plots(folder, evaluation.results, label_scores(evaluation.sets, evaluation.p_kpo), ngrams)
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything `bpo-kpo report` writes: metrics.json's document, the error tables and the top n-grams."""
+
+    evaluation: Evaluation
+    document: dict
+    errors: pd.DataFrame
+    scope_errors: pd.DataFrame
+    ngrams: dict
+    # False when the training split is missing or changed, so errors.csv lacks the validation folds.
+    has_validation: bool
+
+
+def build_report(model: Model, n_jobs: int = 1) -> Report:
+    """Evaluate the project's evaluation sets, the review band, invariance, scope and the shortcut audit, and list
+    the mistakes (the validation folds' too, when the training split is the model's own)."""
+    from pipeline.audit import load_lexicon
+    from pipeline.invariance import load_perturbations
+
+    evaluation = evaluate_model(model)
+    sets, p_kpo = evaluation.sets, evaluation.p_kpo
+    results = {"validation": model.metrics["validation_grouped_cv"]} | evaluation.results
+    for name, review in review_results(model, sets, p_kpo).items():
+        results[name]["review"] = review
+    everything = all_evaluation_sets()
+    document = {
+        "sets": results,
+        "scope": scope_results(model, everything),
+        "invariance": invariance_results(model, sets, load_perturbations()),
+        "model_shortcut_audit": model_audit(model, read_split(config.TRAIN_PATH), load_lexicon()),
     }
+    validation = validation_set(model, n_jobs=n_jobs)
+    if validation is None:
+        errors = error_table(model, sets, p_kpo)
+    else:
+        errors = error_table(model, {"validation": validation[0]} | sets, {"validation": validation[1]} | p_kpo)
+    return Report(
+        evaluation, document, errors, scope_error_table(model, everything), model.top_ngrams(), validation is not None
+    )
 
 
 def validation_set(model: Model, n_jobs: int = 1) -> tuple[pd.DataFrame, np.ndarray] | None:
@@ -199,8 +253,6 @@ def validation_set(model: Model, n_jobs: int = 1) -> tuple[pd.DataFrame, np.ndar
 def error_table(model: Model, sets: dict[str, pd.DataFrame], p_kpo: dict[str, np.ndarray]) -> pd.DataFrame:
     """Misclassified rows of every set in one list, most confident mistakes first, with the full text and the
     n-grams that drove each one."""
-    features, weights = linear_weights(model)
-    vectorizer = model.pipeline.named_steps["tfidf"]
     frames = []
     for name, frame in sets.items():
         scores = np.asarray(p_kpo[name], dtype=float)  # float64, so rounding gives 0.9999, not 0.99989998
@@ -209,8 +261,8 @@ def error_table(model: Model, sets: dict[str, pd.DataFrame], p_kpo: dict[str, np
         if not len(wrong):
             continue
         rows = frame.iloc[wrong]
-        matrix = vectorizer.transform(rows[config.TEXT_COLUMN].tolist()).tocsr()
-        explanations = explain_rows(features, weights, matrix, list(predicted[wrong]), EXPLAIN_NGRAMS)
+        features = model.transform(rows[config.TEXT_COLUMN].tolist())
+        explanations = model.explain(features, list(predicted[wrong]), EXPLAIN_NGRAMS)
         frames.append(
             pd.DataFrame(
                 {
