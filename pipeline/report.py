@@ -10,7 +10,7 @@ import pandas as pd
 
 from pipeline import config
 from pipeline.audit import Lexicon, audit_weights, class_frequencies
-from pipeline.dataset import in_scope, read_split
+from pipeline.dataset import in_scope, parse_flag, read_split
 from pipeline.decision import labels_at
 from pipeline.errors import DataError
 from pipeline.evaluate import LENGTH_SLICE, evaluate_frame, review_summary
@@ -53,7 +53,7 @@ def scope_results(model: Model, sets: dict[str, pd.DataFrame]) -> dict[str, dict
         flagged = np.asarray(flags)
         figures = scope_figures(is_out, flagged)
         if config.BORDERLINE_COLUMN in frame:
-            hard = frame[config.BORDERLINE_COLUMN].to_numpy(dtype=bool)
+            hard = frame[config.BORDERLINE_COLUMN].map(parse_flag).to_numpy(dtype=bool)
             figures["hard_cases"] = scope_figures(is_out[hard], flagged[hard])
         figures["reasons"] = {
             reason: int(count) for reason, count in pd.Series(reasons)[flagged].value_counts().items()
