@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline import config
-from pipeline.evaluate import RELIABILITY_BINS
+from pipeline.evaluate import RELIABILITY_BINS, borderline_accuracies
 
 SET_DESCRIPTIONS = {
     "validation": "out-of-fold scores of {folds}-fold cross-validation that holds out whole service areas",
@@ -56,8 +56,7 @@ def honesty_rows(metrics: dict[str, dict]) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, m in metrics.items():
-        parts = m.get("slices", {}).get("borderline", {})
-        clear, near = parts.get("False", {}).get("accuracy"), parts.get("True", {}).get("accuracy")
+        near, clear = borderline_accuracies(m)
         review = m.get("review", {})
         rows.append(
             f"| {name} | {m['n']} | {_f(m['accuracy'])} ({ci_text(m)}) | {_f(clear)} | {_f(near)} | {_f(m['ece'])} | "

@@ -41,45 +41,60 @@ def default_evaluation_sets() -> dict[str, pd.DataFrame]:
     return {name: in_scope(frame) for name, frame in all_evaluation_sets().items()}
 
 
-def scope_results(model: Model, sets: dict[str, pd.DataFrame]) -> dict[str, dict]:
-    """For each set with out-of-scope postings: recall on them and the share of BPO/KPO postings flagged, overall
-    and for the borderline (hard) cases, plus how often each reason fired."""
-    results = {}
+@dataclass(frozen=True)
+class ScopeVerdicts:
+    """The scope model's verdict on every row of one set: truly out of scope, P(out of scope), flag and reason."""
+
+    is_out: np.ndarray
+    p_out: np.ndarray
+    flagged: np.ndarray
+    reasons: np.ndarray
+
+
+def scope_verdicts(model: Model, sets: dict[str, pd.DataFrame]) -> dict[str, ScopeVerdicts]:
+    """The scope model's verdicts on each set that has out-of-scope postings; none without a scope model."""
+    verdicts = {}
     for name, frame in sets.items():
         is_out = (frame[config.LABEL_COLUMN] == config.NEITHER).to_numpy()
         if not is_out.any() or not model.has_scope:
             continue
-        _, flags, reasons = model.scope(frame[config.TEXT_COLUMN].astype(str).tolist())
-        flagged = np.asarray(flags)
-        figures = scope_figures(is_out, flagged)
+        p_out, flags, reasons = model.scope(frame[config.TEXT_COLUMN].astype(str).tolist())
+        verdicts[name] = ScopeVerdicts(is_out, p_out, np.asarray(flags, dtype=bool), np.asarray(reasons, dtype=object))
+    return verdicts
+
+
+def scope_results(sets: dict[str, pd.DataFrame], verdicts: dict[str, ScopeVerdicts]) -> dict[str, dict]:
+    """For each set with verdicts: recall on out-of-scope postings and the share of BPO/KPO postings flagged,
+    overall and for the borderline (hard) cases, plus how often each reason fired."""
+    results = {}
+    for name, v in verdicts.items():
+        frame = sets[name]
+        figures = scope_figures(v.is_out, v.flagged)
         if config.BORDERLINE_COLUMN in frame:
             hard = frame[config.BORDERLINE_COLUMN].map(parse_flag).to_numpy(dtype=bool)
-            figures["hard_cases"] = scope_figures(is_out[hard], flagged[hard])
+            figures["hard_cases"] = scope_figures(v.is_out[hard], v.flagged[hard])
         figures["reasons"] = {
-            reason: int(count) for reason, count in pd.Series(reasons)[flagged].value_counts().items()
+            reason: int(count) for reason, count in pd.Series(v.reasons)[v.flagged].value_counts().items()
         }
         results[name] = figures
     return results
 
 
-def scope_error_table(model: Model, sets: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def scope_error_table(sets: dict[str, pd.DataFrame], verdicts: dict[str, ScopeVerdicts]) -> pd.DataFrame:
     """Scope mistakes of every set: out-of-scope postings not flagged and in-scope postings flagged."""
     frames = []
-    for name, frame in sets.items():
-        if not model.has_scope or not (frame[config.LABEL_COLUMN] == config.NEITHER).any():
-            continue
-        p, flags, reasons = model.scope(frame[config.TEXT_COLUMN].astype(str).tolist())
-        is_out = (frame[config.LABEL_COLUMN] == config.NEITHER).to_numpy()
-        wrong = np.flatnonzero(np.asarray(flags) != is_out)
+    for name, v in verdicts.items():
+        frame = sets[name]
+        wrong = np.flatnonzero(v.flagged != v.is_out)
         frames.append(
             pd.DataFrame(
                 {
                     "set": name,
                     "id": frame[config.ID_COLUMN].to_numpy()[wrong],
                     "true_label": frame[config.LABEL_COLUMN].to_numpy()[wrong],
-                    "flagged_out_of_scope": np.asarray(flags)[wrong],
-                    "p_out_of_scope": np.round(p[wrong], 4),
-                    "reason": np.asarray(reasons, dtype=object)[wrong],
+                    "flagged_out_of_scope": v.flagged[wrong],
+                    "p_out_of_scope": np.round(v.p_out[wrong], 4),
+                    "reason": v.reasons[wrong],
                     "text": frame[config.TEXT_COLUMN].to_numpy()[wrong],
                 }
             )
@@ -207,9 +222,10 @@ def build_report(model: Model, n_jobs: int = 1) -> Report:
     for name, review in review_results(model, sets, p_kpo).items():
         results[name]["review"] = review
     everything = all_evaluation_sets()
+    verdicts = scope_verdicts(model, everything)
     document = {
         "sets": results,
-        "scope": scope_results(model, everything),
+        "scope": scope_results(everything, verdicts),
         "invariance": invariance_results(model, sets, load_perturbations()),
         "model_shortcut_audit": model_audit(model, read_split(config.TRAIN_PATH), load_lexicon()),
     }
@@ -218,9 +234,8 @@ def build_report(model: Model, n_jobs: int = 1) -> Report:
         errors = error_table(model, sets, p_kpo)
     else:
         errors = error_table(model, {"validation": validation[0]} | sets, {"validation": validation[1]} | p_kpo)
-    return Report(
-        evaluation, document, errors, scope_error_table(model, everything), model.top_ngrams(), validation is not None
-    )
+    scope_errors = scope_error_table(everything, verdicts)
+    return Report(evaluation, document, errors, scope_errors, model.top_ngrams(), validation is not None)
 
 
 def validation_set(model: Model, n_jobs: int = 1) -> tuple[pd.DataFrame, np.ndarray] | None:
