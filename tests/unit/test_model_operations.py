@@ -1,23 +1,11 @@
 """The operations a loaded Model offers callers: features, scores, explanations and its heaviest n-grams."""
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 
 from pipeline import config
-from pipeline.model import Model, build_pipeline, pipeline_parts
+from pipeline.model import pipeline_parts
 
-TRAINING = [
-    ("answer inbound customer calls and log tickets", config.BPO),
-    ("handle customer calls and follow the script", config.BPO),
-    ("process supplier invoices and log payments", config.BPO),
-    ("answer calls and update customer tickets daily", config.BPO),
-    ("build statistical models and advise clients", config.KPO),
-    ("draft legal opinions and advise clients on litigation", config.KPO),
-    ("research drug trials and build statistical models", config.KPO),
-    ("advise the board on valuation models and risk", config.KPO),
-]
 POSTINGS = [
     "answer customer calls and log tickets for clients",
     "build statistical models and advise the board",
@@ -26,16 +14,8 @@ POSTINGS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def model() -> Model:
-    # A tiny model fits in milliseconds: unigrams and bigrams, every n-gram kept, no masked or stop words.
-    params = replace(config.TRAIN, ngram_max=2, min_df=1, max_df=1.0, stop_words=None, max_features=None)
-    texts, labels = zip(*TRAINING, strict=True)
-    pipeline = build_pipeline(params).fit(list(texts), list(labels))
-    return Model(pipeline, {"labels": list(pipeline.classes_), "threshold": 0.5, "review_band": 0.1})
-
-
-def test_transform_is_the_pipelines_first_step_and_score_its_probability(model):
+def test_transform_is_the_pipelines_first_step_and_score_its_probability(tiny_model):
+    model = tiny_model
     features = model.transform(POSTINGS)
     expected = model.pipeline[0].transform(POSTINGS)
     assert features.shape == (len(POSTINGS), model.vocabulary_size)
@@ -44,7 +24,8 @@ def test_transform_is_the_pipelines_first_step_and_score_its_probability(model):
     assert np.allclose(model.score(features), model.pipeline.predict_proba(POSTINGS)[:, 1], rtol=0, atol=1e-12)
 
 
-def test_ngram_weights_are_the_regressions_log_odds_toward_kpo_and_read_only(model):
+def test_ngram_weights_are_the_regressions_log_odds_toward_kpo_and_read_only(tiny_model):
+    model = tiny_model
     names, weights = model.ngram_weights()
     vocabulary = model.pipeline[0].vocabulary_
     coef = model.pipeline[-1].coef_[0]
@@ -57,7 +38,8 @@ def test_ngram_weights_are_the_regressions_log_odds_toward_kpo_and_read_only(mod
     assert model.ngram_weights()[1] is weights  # computed once
 
 
-def test_explain_lists_the_ngrams_that_push_toward_each_label(model):
+def test_explain_lists_the_ngrams_that_push_toward_each_label(tiny_model):
+    model = tiny_model
     features = model.transform(POSTINGS)
     labels = [config.BPO, config.KPO, config.KPO, config.BPO]
     explanations = model.explain(features, labels, k=3)
@@ -79,13 +61,15 @@ def test_explain_lists_the_ngrams_that_push_toward_each_label(model):
     assert explanations[-1] == []  # no known n-gram, nothing to explain
 
 
-def test_explain_without_labels_explains_the_models_own_labels(model):
+def test_explain_without_labels_explains_the_models_own_labels(tiny_model):
+    model = tiny_model
     features = model.transform(POSTINGS[:2])
     assert model.predict(POSTINGS[:2]) == [config.BPO, config.KPO]
     assert model.explain(features, k=2) == model.explain(features, [config.BPO, config.KPO], k=2)
 
 
-def test_top_ngrams_are_the_heaviest_toward_each_label(model):
+def test_top_ngrams_are_the_heaviest_toward_each_label(tiny_model):
+    model = tiny_model
     names, weights = model.ngram_weights()
     top = model.top_ngrams(3)
     assert len(top[config.BPO]) == len(top[config.KPO]) == 3
@@ -97,12 +81,14 @@ def test_top_ngrams_are_the_heaviest_toward_each_label(model):
     assert min(kpo) >= max(w for _, w in model.top_ngrams(len(names))[config.KPO][3:])
 
 
-def test_ngram_range_is_the_trained_one(model):
+def test_ngram_range_is_the_trained_one(tiny_model):
+    model = tiny_model
     assert model.ngram_range == (1, 2)
     assert max(len(str(name).split()) for name in model.ngram_weights()[0]) == 2
 
 
-def test_pipeline_parts_are_the_two_fitted_steps(model):
+def test_pipeline_parts_are_the_two_fitted_steps(tiny_model):
+    model = tiny_model
     vectorizer, classifier = pipeline_parts(model.pipeline)
     assert vectorizer is model.pipeline[0] and classifier is model.pipeline[-1]
     assert [name for name, _ in model.pipeline.steps] == [config.VECTORIZER_STEP, config.CLASSIFIER_STEP]
