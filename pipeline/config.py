@@ -275,6 +275,8 @@ VECTORIZER_STEP = "tfidf"
 CLASSIFIER_STEP = "clf"
 # The n-grams with the largest weight toward each label that the report plots and the notebook shows.
 TOP_NGRAMS = 20
+# The n-grams that drove a posting's score that errors.csv lists, and Model.explain gives unless told.
+EXPLAIN_NGRAMS = 5
 # The review band is the narrowest band around the threshold that holds this share of the validation errors.
 REVIEW_ERROR_SHARE = 0.6
 # The widest review band: tuning stops there, and model metadata with a wider one is refused.

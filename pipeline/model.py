@@ -292,7 +292,7 @@ class Model:
             config.KPO: [(str(names[i]), round(float(weights[i]), 4)) for i in order[::-1][:k]],
         }
 
-    def explain(self, features, labels: list[str] | None = None, k: int = 5) -> list[list[dict]]:
+    def explain(self, features, labels: list[str] | None = None, k: int = config.EXPLAIN_NGRAMS) -> list[list[dict]]:
         """For each row of `features` (from `transform`), the k n-grams whose weight x tf-idf pushed it most toward
         its label: {"ngram", "weight"} dicts, the weight being that contribution to the log-odds of KPO.
 

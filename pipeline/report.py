@@ -23,7 +23,6 @@ DEFAULT_SLICES = (config.BORDERLINE_COLUMN, config.AREA_COLUMN, config.FORM_COLU
 ERROR_COLUMNS = (
     "set", "id", "true_label", "predicted", "p_kpo", "confidence", "area", "borderline", "top_ngrams", "text",
 )  # fmt: skip
-EXPLAIN_NGRAMS = 5
 
 
 def all_evaluation_sets() -> dict[str, pd.DataFrame]:
@@ -277,7 +276,7 @@ def error_table(model: Model, sets: dict[str, pd.DataFrame], p_kpo: dict[str, np
             continue
         rows = frame.iloc[wrong]
         features = model.transform(rows[config.TEXT_COLUMN].tolist())
-        explanations = model.explain(features, list(predicted[wrong]), EXPLAIN_NGRAMS)
+        explanations = model.explain(features, list(predicted[wrong]), config.EXPLAIN_NGRAMS)
         frames.append(
             pd.DataFrame(
                 {
