@@ -432,42 +432,31 @@ def evaluate(
     model_path, data_paths, text_column, label_column, by, output_format, min_macro_f1, output, plots_dir
 ) -> None:
     """Score labelled postings and report per-class metrics and the confusion matrix."""
-    from pipeline.evaluate import format_report
+    from pipeline.evaluate import format_report, sets_below
     from pipeline.files import write_text_atomic
     from pipeline.model import load_model
     from pipeline.readers import read_labelled
-    from pipeline.report import default_evaluation_sets, evaluate_sets, label_scores, score_sets
+    from pipeline.report import evaluate_model, write_evaluation_plots
 
     if not data_paths:
         _check_project_data(config.TEST_PATH, "evaluate", "pass --data with your own labelled CSV or JSONL file")
     model = load_model(model_path)
-    if data_paths:
-        sets = {str(p): read_labelled(p, text_column, label_column) for p in data_paths}
-    else:
-        sets = default_evaluation_sets()
-    p_kpo = score_sets(model, sets)
-    results = evaluate_sets(model, sets, p_kpo, by)
+    sets = {str(p): read_labelled(p, text_column, label_column) for p in data_paths} or None
+    evaluation = evaluate_model(model, sets, by)
+    results = evaluation.results
     if plots_dir:
-        from pipeline.plots import write_plots
-        from pipeline.report import top_ngrams
-
-        write_plots(plots_dir, results, label_scores(sets, p_kpo), top_ngrams(model))
+        write_evaluation_plots(plots_dir, evaluation, model.top_ngrams())
     if output:
         write_text_atomic(output, json.dumps(results, indent=2) + "\n")
     if output_format == "json":
         click.echo(json.dumps(results, indent=2))
     else:
         click.echo("\n\n".join(format_report(name, metrics) for name, metrics in results.items()))
-    if min_macro_f1 is not None:
-        # A set with one class has no macro-F1 (see compute_metrics): its accuracy stands in for it.
-        scores = {name: m["accuracy"] if m["macro_f1"] is None else m["macro_f1"] for name, m in results.items()}
-        below = {name: score for name, score in scores.items() if score < min_macro_f1}
-        if below:
-            raise BpoKpoError(
-                "macro-F1 below --min-macro-f1 "
-                + f"{min_macro_f1}: "
-                + ", ".join(f"{k} {v:.3f}" for k, v in below.items())
-            )
+    below = sets_below(results, min_macro_f1) if min_macro_f1 is not None else {}
+    if below:
+        raise BpoKpoError(
+            f"macro-F1 below --min-macro-f1 {min_macro_f1}: " + ", ".join(f"{k} {v:.3f}" for k, v in below.items())
+        )
 
 
 # -- report ---------------------------------------------------------------------------------------------------
@@ -484,68 +473,35 @@ def evaluate(
 def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_path, jobs) -> None:
     """Evaluate the test split, field set and challenge set; audit the model for shortcuts and run the invariance
     suite; write metrics, errors, plots and the model card (make train)."""
-    from pipeline.audit import load_lexicon
-    from pipeline.dataset import read_split
     from pipeline.evaluate import format_report, format_summary
     from pipeline.files import atomic_writer, write_text_atomic
-    from pipeline.invariance import failing_families, format_table, load_perturbations
+    from pipeline.invariance import failing_families, format_table
     from pipeline.model import load_model
     from pipeline.model_card import render_model_card
-    from pipeline.plots import write_plots
-    from pipeline.report import (
-        all_evaluation_sets,
-        default_evaluation_sets,
-        error_table,
-        evaluate_sets,
-        format_model_audit,
-        format_scope,
-        invariance_results,
-        label_scores,
-        model_audit,
-        review_results,
-        scope_error_table,
-        scope_results,
-        score_sets,
-        top_ngrams,
-        validation_set,
-    )
+    from pipeline.report import build_report, format_model_audit, format_scope, write_evaluation_plots
 
     _check_project_data(config.TEST_PATH, "report", "use `bpo-kpo evaluate --data FILE` on your own labelled file")
     model = load_model(model_path)
-    sets = default_evaluation_sets()
-    p_kpo = score_sets(model, sets)
-    results = {"validation": model.metrics["validation_grouped_cv"]} | evaluate_sets(model, sets, p_kpo)
-    for name, review in review_results(model, sets, p_kpo).items():
-        results[name]["review"] = review
-    invariance = invariance_results(model, sets, load_perturbations())
-    everything = all_evaluation_sets()
-    scope = scope_results(model, everything)
-    scope_errors = scope_error_table(model, everything)
-    audit = model_audit(model, read_split(config.TRAIN_PATH), load_lexicon())
-    _say("recomputing the out-of-fold validation scores for errors.csv (about 30 s)")
-    validation = validation_set(model, n_jobs=jobs)
-    if validation is None:
+    _say("evaluating every set; recomputing the out-of-fold validation scores for errors.csv (about 30 s)")
+    built = build_report(model, n_jobs=jobs)
+    if not built.has_validation:
         _say(f"{config.TRAIN_PATH} is missing or not the model's training data: errors.csv leaves out validation")
-        errors = error_table(model, sets, p_kpo)
-    else:
-        errors = error_table(model, {"validation": validation[0]} | sets, {"validation": validation[1]} | p_kpo)
-    ngrams = top_ngrams(model)
-    write_plots(plots_dir, {name: results[name] for name in sets}, label_scores(sets, p_kpo), ngrams)
-    with atomic_writer(errors_path, "w", encoding="utf-8", newline="") as handle:
-        errors.to_csv(handle, index=False, lineterminator="\n")
-    document = {"sets": results, "scope": scope, "invariance": invariance, "model_shortcut_audit": audit}
-    with atomic_writer(scope_errors_path, "w", encoding="utf-8", newline="") as handle:
-        scope_errors.to_csv(handle, index=False, lineterminator="\n")
+    document, errors = built.document, built.errors
+    write_evaluation_plots(plots_dir, built.evaluation, built.ngrams)
+    for path, table in ((errors_path, errors), (scope_errors_path, built.scope_errors)):
+        with atomic_writer(path, "w", encoding="utf-8", newline="") as handle:
+            table.to_csv(handle, index=False, lineterminator="\n")
     write_text_atomic(output, json.dumps(document, indent=2) + "\n")
-    write_text_atomic(card_path, render_model_card(model.metadata, document, errors, ngrams))
+    write_text_atomic(card_path, render_model_card(model.metadata, document, errors, built.ngrams))
+    results = document["sets"]
     click.echo("\n\n".join(format_report(name, metrics) for name, metrics in results.items()))
     click.echo("\nsummary (accuracy of borderline and clear-cut postings where the set marks them):")
     click.echo(format_summary(results))
-    click.echo("\n" + format_scope(scope))
-    click.echo("\n" + format_model_audit(audit))
-    click.echo("\n" + format_table(invariance))
+    click.echo("\n" + format_scope(document["scope"]))
+    click.echo("\n" + format_model_audit(document["model_shortcut_audit"]))
+    click.echo("\n" + format_table(document["invariance"]))
     _say(f"wrote {output}, {errors_path} ({len(errors)} rows), {card_path} and plots in {plots_dir}")
-    if failing_families(invariance):
+    if failing_families(document["invariance"]):
         _say("Warning: some perturbation families exceed the invariance limits (see the table above)")
 
 

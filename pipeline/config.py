@@ -274,6 +274,19 @@ class ServeParams:
     max_text_chars: int = 100_000
 
 
+# The two steps of every saved Pipeline, by name: the TF-IDF vectorizer, then the logistic regression. Only
+# pipeline/model.py reads a Pipeline's steps (pipeline_parts); TUNING_GRID's keys start with these names.
+VECTORIZER_STEP = "tfidf"
+CLASSIFIER_STEP = "clf"
+# The n-grams with the largest weight toward each label that the report plots and the notebook shows.
+TOP_NGRAMS = 20
+# The n-grams that drove a posting's score that errors.csv lists, and Model.explain gives unless told.
+EXPLAIN_NGRAMS = 5
+# The review band is the narrowest band around the threshold that holds this share of the validation errors.
+REVIEW_ERROR_SHARE = 0.6
+# The widest review band: tuning stops there, and model metadata with a wider one is refused.
+MAX_REVIEW_BAND = 0.5
+
 # Width of `predict --format table` when it cannot ask a terminal (the COLUMNS variable overrides it).
 TABLE_WIDTH = 100
 

@@ -55,7 +55,9 @@ def build_vectors(pipeline, metadata: dict) -> dict:
     Computed by scikit-learn from the fitted Pipeline, never by the portable scorer, so the vectors are the
     reference a scorer in any language is held to.
     """
-    vectorizer = pipeline.named_steps["tfidf"]
+    from pipeline.model import pipeline_parts
+
+    vectorizer, _ = pipeline_parts(pipeline)
     preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
     stop_words = vectorizer.get_stop_words() or frozenset()
     terms = vectorizer.get_feature_names_out()

@@ -198,6 +198,12 @@ def format_report(name: str, metrics: dict) -> str:
     return "\n".join(lines)
 
 
+def borderline_accuracies(metrics: dict) -> tuple[float | None, float | None]:
+    """Accuracy on the borderline postings of a set and on the clear-cut ones; None where the set has none."""
+    parts = metrics.get("slices", {}).get(config.BORDERLINE_COLUMN, {})
+    return parts.get("True", {}).get("accuracy"), parts.get("False", {}).get("accuracy")
+
+
 def format_summary(results: dict[str, dict]) -> str:
     """One line per evaluation set, side by side: the figures to compare in-distribution and field results."""
     lines = [
@@ -205,8 +211,7 @@ def format_summary(results: dict[str, dict]) -> str:
         f"{'ECE':>6} {'wrong@.97':>10}"
     ]
     for name, m in results.items():
-        parts = m.get("slices", {}).get("borderline", {})
-        near, clear = parts.get("True", {}).get("accuracy"), parts.get("False", {}).get("accuracy")
+        near, clear = borderline_accuracies(m)
         interval = m.get("accuracy_ci95")
         ci = f"{interval[0]:.3f}-{interval[1]:.3f}" if interval else "n/a"
         wrong = m.get("wrong_at_high_confidence_share")
@@ -226,3 +231,10 @@ def review_summary(labels: pd.Series, p_kpo: np.ndarray, threshold: float, band:
         "errors_caught_share": float(wrong[inside].sum() / wrong.sum()) if wrong.any() else None,
         "accuracy_outside": float((~wrong[~inside]).mean()) if (~inside).any() else None,
     }
+
+
+def sets_below(results: dict[str, dict], minimum: float) -> dict[str, float]:
+    """The sets whose macro-F1 is below `minimum`, with that score; a set of one class has no macro-F1 (see
+    compute_metrics), so its accuracy stands in for it."""
+    scores = {name: m["accuracy"] if m["macro_f1"] is None else m["macro_f1"] for name, m in results.items()}
+    return {name: score for name, score in scores.items() if score < minimum}

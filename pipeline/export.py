@@ -33,8 +33,10 @@ def model_section(pipeline, metadata: dict) -> dict:
     Pure: reads the fitted Pipeline and its metadata, changes neither. Refuses any setting the portable format
     cannot express exactly, so an export never scores differently from the model it came from.
     """
-    vectorizer = pipeline.named_steps["tfidf"]
-    classifier = pipeline.named_steps["clf"]
+    # Imported here: the portable scorer reads this module's envelope helpers without numpy or scikit-learn.
+    from pipeline.model import pipeline_parts
+
+    vectorizer, classifier = pipeline_parts(pipeline)
     _check_exportable(vectorizer, classifier)
     labels = [str(label) for label in classifier.classes_]
     if labels != list(metadata["labels"]):

@@ -25,7 +25,6 @@ METADATA_DIGEST = "metadata_sha256"
 # on load, so an edited threshold or review band is refused rather than silently obeyed.
 DECISION_FIELDS = ("format", "labels", "model_sha256", "review_band", "threshold")
 REQUIRED_METADATA = ("model_sha256", "labels", "versions", "threshold", "format", METADATA_DIGEST)
-MAX_REVIEW_BAND = 0.5
 # Every skops file is a zip archive; a pickle never starts like one.
 ZIP_MAGIC = b"PK\x03\x04"
 # Types a skops file may hold beyond skops' own defaults (scikit-learn estimators, numpy): none, since the
@@ -60,7 +59,7 @@ def build_pipeline(params: config.TrainParams = config.TRAIN) -> Pipeline:
     return Pipeline(
         [
             (
-                "tfidf",
+                config.VECTORIZER_STEP,
                 TfidfVectorizer(
                     ngram_range=(1, params.ngram_max),
                     min_df=params.min_df,
@@ -74,7 +73,7 @@ def build_pipeline(params: config.TrainParams = config.TRAIN) -> Pipeline:
                 ),
             ),
             (
-                "clf",
+                config.CLASSIFIER_STEP,
                 LogisticRegression(
                     C=params.C,
                     class_weight=params.class_weight,
@@ -84,6 +83,15 @@ def build_pipeline(params: config.TrainParams = config.TRAIN) -> Pipeline:
             ),
         ]
     )
+
+
+def pipeline_parts(pipeline: Pipeline) -> tuple[TfidfVectorizer, LogisticRegression]:
+    """The fitted vectorizer and classifier of a saved Pipeline (the model's or the scope model's).
+
+    The one place that reads a Pipeline's steps: the export, the conformance vectors and the scope rule take a
+    bare Pipeline, and `Model` offers the operations built on them.
+    """
+    return pipeline.named_steps[config.VECTORIZER_STEP], pipeline.named_steps[config.CLASSIFIER_STEP]
 
 
 def library_versions() -> dict[str, str]:
@@ -187,6 +195,7 @@ class Model:
         self.path = path
         self.labels: tuple[str, ...] = tuple(metadata["labels"])
         self._positive = self.labels.index(config.POSITIVE_LABEL)
+        self._weights: tuple[np.ndarray, np.ndarray] | None = None
         self.scope_pipeline, self.scope_metadata = scope if scope is not None else (None, None)
 
     @property
@@ -236,6 +245,80 @@ class Model:
 
     def p_kpo(self, texts: list[str]) -> np.ndarray:
         return self.predict_proba(texts)[:, self._positive]
+
+    def transform(self, texts: list[str]):
+        """The TF-IDF features of the texts: a sparse CSR matrix, one row per text, one column per n-gram of
+        `ngram_weights()`; the pipeline's own first step, so `score(transform(t))` is `p_kpo(t)`."""
+        vectorizer, _ = pipeline_parts(self.pipeline)
+        return vectorizer.transform(text_list(texts)).tocsr()
+
+    def score(self, features) -> np.ndarray:
+        """P(KPO) of each row of `features` (from `transform`): transform once, then score and explain the same rows."""
+        _, classifier = pipeline_parts(self.pipeline)
+        return classifier.predict_proba(features)[:, self._positive]
+
+    def ngram_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """The vocabulary's n-grams in column order, and each one's log-odds weight toward KPO (negative: BPO).
+
+        Computed once per Model (listing 60,000 n-grams takes a while) and returned read-only, since it is shared.
+        """
+        if self._weights is None:
+            vectorizer, classifier = pipeline_parts(self.pipeline)
+            weights = np.asarray(classifier.coef_[0], dtype=float).copy()
+            # coef_ points toward classes_[1]; flip it if KPO happens to be classes_[0].
+            if list(classifier.classes_).index(config.POSITIVE_LABEL) == 0:
+                weights = -weights
+            names = vectorizer.get_feature_names_out()
+            names.flags.writeable = weights.flags.writeable = False
+            self._weights = names, weights
+        return self._weights
+
+    @property
+    def ngram_range(self) -> tuple[int, int]:
+        """The shortest and longest n-gram the model reads, in words."""
+        low, high = pipeline_parts(self.pipeline)[0].ngram_range
+        return int(low), int(high)
+
+    @property
+    def vocabulary_size(self) -> int:
+        return len(pipeline_parts(self.pipeline)[0].vocabulary_)
+
+    def top_ngrams(self, k: int = config.TOP_NGRAMS) -> dict[str, list[tuple[str, float]]]:
+        """The k n-grams with the largest weight toward each label, heaviest first, weights rounded to 4 places."""
+        names, weights = self.ngram_weights()
+        order = np.argsort(weights, kind="stable")
+        return {
+            config.BPO: [(str(names[i]), round(float(weights[i]), 4)) for i in order[:k]],
+            config.KPO: [(str(names[i]), round(float(weights[i]), 4)) for i in order[::-1][:k]],
+        }
+
+    def explain(self, features, labels: list[str] | None = None, k: int = config.EXPLAIN_NGRAMS) -> list[list[dict]]:
+        """For each row of `features` (from `transform`), the k n-grams whose weight x tf-idf pushed it most toward
+        its label: {"ngram", "weight"} dicts, the weight being that contribution to the log-odds of KPO.
+
+        `labels` defaults to the model's own labels at the stored threshold; only n-grams that push toward the
+        label are listed, so a row may have fewer than k, or none.
+        """
+        features = features.tocsr()
+        if labels is None:
+            labels = labels_at(self.score(features), self.threshold).tolist()
+        names, weights = self.ngram_weights()
+        explanations = []
+        for row, label in enumerate(labels):
+            start, end = features.indptr[row], features.indptr[row + 1]
+            columns = features.indices[start:end]
+            contributions = features.data[start:end] * weights[columns]
+            sign = 1.0 if label == config.KPO else -1.0
+            # Stable: tied n-grams (ones that always occur together) keep vocabulary order, as in the portable engine.
+            order = np.argsort(-sign * contributions, kind="stable")[:k]
+            explanations.append(
+                [
+                    {"ngram": str(names[columns[i]]), "weight": round(float(contributions[i]), 4)}
+                    for i in order
+                    if sign * contributions[i] > 0
+                ]
+            )
+        return explanations
 
     def predict(self, texts: list[str], threshold: float | None = None) -> list[str]:
         """Labels by the stored (tuned) threshold on P(KPO), or by `threshold` when given."""
@@ -323,7 +406,8 @@ def _field_problem(meta: dict) -> str | None:
                    f"a list of the labels {list(config.LABELS)} (or {list(config.SCOPE_LABELS)} for a scope model)"),
         "versions": (lambda v: isinstance(v, dict), "an object of library versions"),
         "threshold": (lambda v: _is_number(v, 0, 1), "a number from 0 to 1"),
-        "review_band": (lambda v: _is_number(v, 0, MAX_REVIEW_BAND), f"a number from 0 to {MAX_REVIEW_BAND}"),
+        "review_band": (lambda v: _is_number(v, 0, config.MAX_REVIEW_BAND),
+                        f"a number from 0 to {config.MAX_REVIEW_BAND}"),
         "format": (lambda v: v in config.MODEL_FORMATS, f"one of {', '.join(config.MODEL_FORMATS)}"),
         METADATA_DIGEST: (lambda v: isinstance(v, str), "a SHA-256 hex digest"),
     }  # fmt: skip

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline import config
-from pipeline.evaluate import RELIABILITY_BINS
-from pipeline.train import REVIEW_ERROR_SHARE
+from pipeline.evaluate import RELIABILITY_BINS, borderline_accuracies
 
 SET_DESCRIPTIONS = {
     "validation": "out-of-fold scores of {folds}-fold cross-validation that holds out whole service areas",
@@ -57,8 +56,7 @@ def honesty_rows(metrics: dict[str, dict]) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, m in metrics.items():
-        parts = m.get("slices", {}).get("borderline", {})
-        clear, near = parts.get("False", {}).get("accuracy"), parts.get("True", {}).get("accuracy")
+        near, clear = borderline_accuracies(m)
         review = m.get("review", {})
         rows.append(
             f"| {name} | {m['n']} | {_f(m['accuracy'])} ({ci_text(m)}) | {_f(clear)} | {_f(near)} | {_f(m['ece'])} | "
@@ -151,7 +149,7 @@ def render_model_card(metadata: dict, document: dict, errors: pd.DataFrame, ngra
         f"| review band | ±{metadata['review_band']:.2f} |",
         "",
         "The threshold maximises macro-F1 on out-of-fold validation scores. The review band is the narrowest band "
-        f"around it that holds {REVIEW_ERROR_SHARE:.0%} of the validation errors: on validation it flags "
+        f"around it that holds {config.REVIEW_ERROR_SHARE:.0%} of the validation errors: on validation it flags "
         f"{_f(review.get('flagged_share'))} of postings and holds {_f(review.get('errors_caught_share'))} of "
         "the errors.",
         "",

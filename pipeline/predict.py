@@ -18,8 +18,6 @@ from pipeline.readers import Chunk
 
 if TYPE_CHECKING:
     # Only for annotations: the portable engine uses the formatters below without numpy or scikit-learn.
-    import numpy as np
-
     from pipeline.model import Model
 
 PROBABILITY_DIGITS = 6
@@ -64,41 +62,6 @@ class ScoreOptions:
         )
 
 
-def linear_weights(model: Model) -> tuple[np.ndarray, np.ndarray]:
-    """The vocabulary and the per-feature log-odds weight toward KPO of the fitted Pipeline."""
-    import numpy as np
-
-    vectorizer = model.pipeline.named_steps["tfidf"]
-    classifier = model.pipeline.named_steps["clf"]
-    coef = np.asarray(classifier.coef_[0], dtype=float)
-    # coef_ points toward classes_[1]; flip it if KPO happens to be classes_[0].
-    if list(classifier.classes_).index(config.POSITIVE_LABEL) == 0:
-        coef = -coef
-    return vectorizer.get_feature_names_out(), coef
-
-
-def explain_rows(features, weights: np.ndarray, matrix, labels: list[str], k: int) -> list[list[dict]]:
-    """For each row, the k n-grams whose weight x tf-idf pushed it most toward its predicted label."""
-    import numpy as np
-
-    explanations = []
-    for row, label in enumerate(labels):
-        start, end = matrix.indptr[row], matrix.indptr[row + 1]
-        columns = matrix.indices[start:end]
-        contributions = matrix.data[start:end] * weights[columns]
-        sign = 1.0 if label == config.KPO else -1.0
-        # Stable: tied n-grams (ones that always occur together) keep vocabulary order, as in the portable engine.
-        order = np.argsort(-sign * contributions, kind="stable")[:k]
-        explanations.append(
-            [
-                {"ngram": str(features[columns[i]]), "weight": round(float(contributions[i]), 4)}
-                for i in order
-                if sign * contributions[i] > 0
-            ]
-        )
-    return explanations
-
-
 def unscored_row(error: str, options: ScoreOptions) -> dict:
     """The row of a text that cannot be scored: no label, no probabilities, and the reason; keys in output order."""
     row = {"label": "", "p_bpo": None, "p_kpo": None, config.NEEDS_REVIEW_FIELD: None}
@@ -134,17 +97,11 @@ def score_texts(model: Model, all_texts: list[str | None], options: ScoreOptions
     if not scorable:
         return rows
     texts = [all_texts[i] for i in scorable]  # the scorable texts only; `scorable` maps them back to rows
-    vectorizer = model.pipeline.named_steps["tfidf"]
-    classifier = model.pipeline.named_steps["clf"]
     # Transform once and reuse the matrix for explanations: the same numbers as pipeline.predict_proba.
-    matrix = vectorizer.transform(texts)
-    positive = list(classifier.classes_).index(config.POSITIVE_LABEL)
-    p_kpo = classifier.predict_proba(matrix)[:, positive]
+    features = model.transform(texts)
+    p_kpo = model.score(features)
     labels = labels_at(p_kpo, options.threshold).tolist()
-    explanations = None
-    if options.explain > 0:
-        features, weights = linear_weights(model)
-        explanations = explain_rows(features, weights, matrix.tocsr(), labels, options.explain)
+    explanations = model.explain(features, labels, options.explain) if options.explain > 0 else None
     rounded = [round(float(p), PROBABILITY_DIGITS) for p in p_kpo]
     review = in_review_band(rounded, options.threshold, options.review_band).tolist()
     for position, index in enumerate(scorable):

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from pipeline import config
 from pipeline.audit import Lexicon, audit_weights, class_frequencies
-from pipeline.dataset import in_scope, read_split
+from pipeline.dataset import in_scope, parse_flag, read_split
 from pipeline.decision import labels_at
 from pipeline.errors import DataError
 from pipeline.evaluate import LENGTH_SLICE, evaluate_frame, review_summary
 from pipeline.invariance import clerical_pairs, invariance_table, perturbed_pairs
 from pipeline.model import Model
-from pipeline.predict import explain_rows, linear_weights
 from pipeline.scope import scope_figures
 
 # Slices reported for every evaluation set that has the column.
@@ -21,8 +23,6 @@ DEFAULT_SLICES = (config.BORDERLINE_COLUMN, config.AREA_COLUMN, config.FORM_COLU
 ERROR_COLUMNS = (
     "set", "id", "true_label", "predicted", "p_kpo", "confidence", "area", "borderline", "top_ngrams", "text",
 )  # fmt: skip
-EXPLAIN_NGRAMS = 5
-TOP_NGRAMS = 20
 
 
 def all_evaluation_sets() -> dict[str, pd.DataFrame]:
@@ -40,45 +40,60 @@ def default_evaluation_sets() -> dict[str, pd.DataFrame]:
     return {name: in_scope(frame) for name, frame in all_evaluation_sets().items()}
 
 
-def scope_results(model: Model, sets: dict[str, pd.DataFrame]) -> dict[str, dict]:
-    """For each set with out-of-scope postings: recall on them and the share of BPO/KPO postings flagged, overall
-    and for the borderline (hard) cases, plus how often each reason fired."""
-    results = {}
+@dataclass(frozen=True)
+class ScopeVerdicts:
+    """The scope model's verdict on every row of one set: truly out of scope, P(out of scope), flag and reason."""
+
+    is_out: np.ndarray
+    p_out: np.ndarray
+    flagged: np.ndarray
+    reasons: np.ndarray
+
+
+def scope_verdicts(model: Model, sets: dict[str, pd.DataFrame]) -> dict[str, ScopeVerdicts]:
+    """The scope model's verdicts on each set that has out-of-scope postings; none without a scope model."""
+    verdicts = {}
     for name, frame in sets.items():
         is_out = (frame[config.LABEL_COLUMN] == config.NEITHER).to_numpy()
         if not is_out.any() or not model.has_scope:
             continue
-        _, flags, reasons = model.scope(frame[config.TEXT_COLUMN].astype(str).tolist())
-        flagged = np.asarray(flags)
-        figures = scope_figures(is_out, flagged)
+        p_out, flags, reasons = model.scope(frame[config.TEXT_COLUMN].astype(str).tolist())
+        verdicts[name] = ScopeVerdicts(is_out, p_out, np.asarray(flags, dtype=bool), np.asarray(reasons, dtype=object))
+    return verdicts
+
+
+def scope_results(sets: dict[str, pd.DataFrame], verdicts: dict[str, ScopeVerdicts]) -> dict[str, dict]:
+    """For each set with verdicts: recall on out-of-scope postings and the share of BPO/KPO postings flagged,
+    overall and for the borderline (hard) cases, plus how often each reason fired."""
+    results = {}
+    for name, v in verdicts.items():
+        frame = sets[name]
+        figures = scope_figures(v.is_out, v.flagged)
         if config.BORDERLINE_COLUMN in frame:
-            hard = frame[config.BORDERLINE_COLUMN].to_numpy(dtype=bool)
-            figures["hard_cases"] = scope_figures(is_out[hard], flagged[hard])
+            hard = frame[config.BORDERLINE_COLUMN].map(parse_flag).to_numpy(dtype=bool)
+            figures["hard_cases"] = scope_figures(v.is_out[hard], v.flagged[hard])
         figures["reasons"] = {
-            reason: int(count) for reason, count in pd.Series(reasons)[flagged].value_counts().items()
+            reason: int(count) for reason, count in pd.Series(v.reasons)[v.flagged].value_counts().items()
         }
         results[name] = figures
     return results
 
 
-def scope_error_table(model: Model, sets: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def scope_error_table(sets: dict[str, pd.DataFrame], verdicts: dict[str, ScopeVerdicts]) -> pd.DataFrame:
     """Scope mistakes of every set: out-of-scope postings not flagged and in-scope postings flagged."""
     frames = []
-    for name, frame in sets.items():
-        if not model.has_scope or not (frame[config.LABEL_COLUMN] == config.NEITHER).any():
-            continue
-        p, flags, reasons = model.scope(frame[config.TEXT_COLUMN].astype(str).tolist())
-        is_out = (frame[config.LABEL_COLUMN] == config.NEITHER).to_numpy()
-        wrong = np.flatnonzero(np.asarray(flags) != is_out)
+    for name, v in verdicts.items():
+        frame = sets[name]
+        wrong = np.flatnonzero(v.flagged != v.is_out)
         frames.append(
             pd.DataFrame(
                 {
                     "set": name,
                     "id": frame[config.ID_COLUMN].to_numpy()[wrong],
                     "true_label": frame[config.LABEL_COLUMN].to_numpy()[wrong],
-                    "flagged_out_of_scope": np.asarray(flags)[wrong],
-                    "p_out_of_scope": np.round(p[wrong], 4),
-                    "reason": np.asarray(reasons, dtype=object)[wrong],
+                    "flagged_out_of_scope": v.flagged[wrong],
+                    "p_out_of_scope": np.round(v.p_out[wrong], 4),
+                    "reason": v.reasons[wrong],
                     "text": frame[config.TEXT_COLUMN].to_numpy()[wrong],
                 }
             )
@@ -104,18 +119,14 @@ def invariance_results(model: Model, sets: dict[str, pd.DataFrame], pool: dict) 
 def model_audit(model: Model, train: pd.DataFrame, lexicon: Lexicon) -> dict:
     """The shortcut audit of the trained model's heaviest features against the training data's frequencies."""
     train = in_scope(train)
-    features, weights = linear_weights(model)
+    features, weights = model.ngram_weights()
     frequencies = class_frequencies(
         train[config.TEXT_COLUMN].tolist(),
         train[config.LABEL_COLUMN].tolist(),
         lexicon.masked,
-        ngram_max=model_ngram_max(model),
+        ngram_max=model.ngram_range[1],
     )
     return audit_weights(features, weights, frequencies, lexicon)
-
-
-def model_ngram_max(model: Model) -> int:
-    return int(model.pipeline.named_steps["tfidf"].ngram_range[1])
 
 
 def score_sets(model: Model, sets: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
@@ -159,14 +170,71 @@ def label_scores(sets: dict[str, pd.DataFrame], p_kpo: dict[str, np.ndarray]) ->
     }
 
 
-def top_ngrams(model: Model, k: int = TOP_NGRAMS) -> dict[str, list[tuple[str, float]]]:
-    """The k n-grams with the largest weight toward each label."""
-    features, weights = linear_weights(model)
-    order = np.argsort(weights)
-    return {
-        config.BPO: [(str(features[i]), round(float(weights[i]), 4)) for i in order[:k]],
-        config.KPO: [(str(features[i]), round(float(weights[i]), 4)) for i in order[::-1][:k]],
+@dataclass(frozen=True)
+class Evaluation:
+    """Labelled sets scored by one model: the sets, each set's P(KPO), and each set's metrics."""
+
+    sets: dict[str, pd.DataFrame]
+    p_kpo: dict[str, np.ndarray]
+    results: dict[str, dict]
+
+
+def evaluate_model(
+    model: Model, sets: dict[str, pd.DataFrame] | None = None, by: tuple[str, ...] | None = None
+) -> Evaluation:
+    """Score every set and compute every metric, sliced by `by` (see `evaluate_sets`): the one path from a model
+    to its metrics, for `bpo-kpo evaluate` and `bpo-kpo report`. Default sets: `default_evaluation_sets()`."""
+    sets = default_evaluation_sets() if sets is None else sets
+    p_kpo = score_sets(model, sets)
+    return Evaluation(sets, p_kpo, evaluate_sets(model, sets, p_kpo, by))
+
+
+def write_evaluation_plots(folder: Path, evaluation: Evaluation, ngrams: dict) -> None:
+    """The five plots of an evaluation, with the model's top n-grams (`Model.top_ngrams`)."""
+    from pipeline.plots import write_plots
+
+    write_plots(folder, evaluation.results, label_scores(evaluation.sets, evaluation.p_kpo), ngrams)
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything `bpo-kpo report` writes: metrics.json's document, the error tables and the top n-grams."""
+
+    evaluation: Evaluation
+    document: dict
+    errors: pd.DataFrame
+    scope_errors: pd.DataFrame
+    ngrams: dict
+    # False when the training split is missing or changed, so errors.csv lacks the validation folds.
+    has_validation: bool
+
+
+def build_report(model: Model, n_jobs: int = 1) -> Report:
+    """Evaluate the project's evaluation sets, the review band, invariance, scope and the shortcut audit, and list
+    the mistakes (the validation folds' too, when the training split is the model's own)."""
+    from pipeline.audit import load_lexicon
+    from pipeline.invariance import load_perturbations
+
+    evaluation = evaluate_model(model)
+    sets, p_kpo = evaluation.sets, evaluation.p_kpo
+    results = {"validation": model.metrics["validation_grouped_cv"]} | evaluation.results
+    for name, review in review_results(model, sets, p_kpo).items():
+        results[name]["review"] = review
+    everything = all_evaluation_sets()
+    verdicts = scope_verdicts(model, everything)
+    document = {
+        "sets": results,
+        "scope": scope_results(everything, verdicts),
+        "invariance": invariance_results(model, sets, load_perturbations()),
+        "model_shortcut_audit": model_audit(model, read_split(config.TRAIN_PATH), load_lexicon()),
     }
+    validation = validation_set(model, n_jobs=n_jobs)
+    if validation is None:
+        errors = error_table(model, sets, p_kpo)
+    else:
+        errors = error_table(model, {"validation": validation[0]} | sets, {"validation": validation[1]} | p_kpo)
+    scope_errors = scope_error_table(everything, verdicts)
+    return Report(evaluation, document, errors, scope_errors, model.top_ngrams(), validation is not None)
 
 
 def validation_set(model: Model, n_jobs: int = 1) -> tuple[pd.DataFrame, np.ndarray] | None:
@@ -199,8 +267,6 @@ def validation_set(model: Model, n_jobs: int = 1) -> tuple[pd.DataFrame, np.ndar
 def error_table(model: Model, sets: dict[str, pd.DataFrame], p_kpo: dict[str, np.ndarray]) -> pd.DataFrame:
     """Misclassified rows of every set in one list, most confident mistakes first, with the full text and the
     n-grams that drove each one."""
-    features, weights = linear_weights(model)
-    vectorizer = model.pipeline.named_steps["tfidf"]
     frames = []
     for name, frame in sets.items():
         scores = np.asarray(p_kpo[name], dtype=float)  # float64, so rounding gives 0.9999, not 0.99989998
@@ -209,8 +275,8 @@ def error_table(model: Model, sets: dict[str, pd.DataFrame], p_kpo: dict[str, np
         if not len(wrong):
             continue
         rows = frame.iloc[wrong]
-        matrix = vectorizer.transform(rows[config.TEXT_COLUMN].tolist()).tocsr()
-        explanations = explain_rows(features, weights, matrix, list(predicted[wrong]), EXPLAIN_NGRAMS)
+        features = model.transform(rows[config.TEXT_COLUMN].tolist())
+        explanations = model.explain(features, list(predicted[wrong]), config.EXPLAIN_NGRAMS)
         frames.append(
             pd.DataFrame(
                 {

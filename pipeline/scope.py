@@ -12,6 +12,7 @@ from pipeline import config
 from pipeline.dataset import data_hash
 from pipeline.decision import scope_verdict
 from pipeline.evaluate import wilson_interval
+from pipeline.model import pipeline_parts
 from pipeline.train import fit, out_of_fold_scores, scheme_splits, validation_p_kpo
 
 # Calibration and the threshold come from folds that hold out whole areas (out-of-scope areas too) and forms,
@@ -84,7 +85,7 @@ def train_scope_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: i
 
 def known_word_shares(pipeline: Pipeline, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """For each text: how many words it has, and the share of them that the vocabulary or the stop list knows."""
-    vectorizer = pipeline.named_steps["tfidf"]
+    vectorizer, _ = pipeline_parts(pipeline)
     preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
     # The vocabulary is already a dict: look words up in it rather than copying its 60,000 keys every chunk.
     vocabulary, stop_words = vectorizer.vocabulary_, frozenset(vectorizer.get_stop_words() or ())

@@ -18,11 +18,6 @@ from pipeline.decision import in_review_band, labels_at
 from pipeline.evaluate import compute_metrics, review_summary
 from pipeline.model import build_pipeline, forget_process_state
 
-# The review band is the narrowest band around the threshold that holds this share of the validation errors.
-REVIEW_ERROR_SHARE = 0.6
-MAX_REVIEW_BAND = 0.5
-
-
 # Cross-validation schemes, by what a fold holds out whole. "<x>_form" holds out <x> (role families or whole
 # service areas) and, from each fold's training rows, whole posting forms too. Calibration, the threshold and the
 # review band come from CALIBRATION_SCHEME, so the probabilities are fitted on text whose area and form the
@@ -137,7 +132,7 @@ def tune_threshold(labels: pd.Series, p_kpo: np.ndarray) -> float:
 
 
 def tune_review_band(labels: pd.Series, p_kpo: np.ndarray, threshold: float) -> float:
-    """The narrowest band around the threshold that holds REVIEW_ERROR_SHARE of the validation errors.
+    """The narrowest band around the threshold that holds config.REVIEW_ERROR_SHARE of the validation errors.
 
     Validation scores hold out role families and posting forms, so their errors are the kind a new posting
     makes: a band that holds most of them is one a reviewer can trust to catch most mistakes.
@@ -145,10 +140,10 @@ def tune_review_band(labels: pd.Series, p_kpo: np.ndarray, threshold: float) -> 
     wrong = np.asarray(labels) != labels_at(p_kpo, threshold)
     if not wrong.any():
         return 0.0
-    for band in np.round(np.arange(0.01, MAX_REVIEW_BAND + 1e-9, 0.01), 2):
-        if wrong[in_review_band(p_kpo, threshold, band)].sum() >= REVIEW_ERROR_SHARE * wrong.sum():
+    for band in np.round(np.arange(0.01, config.MAX_REVIEW_BAND + 1e-9, 0.01), 2):
+        if wrong[in_review_band(p_kpo, threshold, band)].sum() >= config.REVIEW_ERROR_SHARE * wrong.sum():
             return float(band)
-    return MAX_REVIEW_BAND
+    return config.MAX_REVIEW_BAND
 
 
 def train_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: int = 1) -> tuple[Pipeline, dict]:

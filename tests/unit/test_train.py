@@ -3,8 +3,9 @@
 import numpy as np
 import pandas as pd
 
+from pipeline import config
 from pipeline.evaluate import review_summary
-from pipeline.train import REVIEW_ERROR_SHARE, scheme_splits, tune_review_band, tune_threshold
+from pipeline.train import scheme_splits, tune_review_band, tune_threshold
 
 
 def test_threshold_separates_shifted_scores():
@@ -29,8 +30,8 @@ def test_review_band_is_the_narrowest_band_that_holds_most_errors():
     wrong = labels != np.where(p_kpo >= 0.5, "KPO", "BPO")
     inside = np.abs(p_kpo - 0.5) < band
     # It holds the required share of errors, and one step narrower would not.
-    assert wrong[inside].sum() >= REVIEW_ERROR_SHARE * wrong.sum()
-    assert wrong[np.abs(p_kpo - 0.5) < band - 0.01].sum() < REVIEW_ERROR_SHARE * wrong.sum()
+    assert wrong[inside].sum() >= config.REVIEW_ERROR_SHARE * wrong.sum()
+    assert wrong[np.abs(p_kpo - 0.5) < band - 0.01].sum() < config.REVIEW_ERROR_SHARE * wrong.sum()
     assert band == 0.09
     summary = review_summary(labels, p_kpo, 0.5, band)
     assert summary["errors_caught_share"] == wrong[inside].sum() / wrong.sum()

@@ -1,0 +1,74 @@
+"""A catalogue entry without its id is refused in one line that names the file and the entry."""
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline import config
+from pipeline.catalogue import load_catalogue
+from pipeline.cli import cli
+from pipeline.errors import DataError
+
+CLASS_FILE = "bpo_a.json"
+
+
+def broken_catalogue(tmp_path, damage):
+    """A copy of the project's catalogue whose first area of bpo_a.json `damage` has changed."""
+    folder = tmp_path / "catalogue"
+    shutil.copytree(config.CATALOGUE_DIR, folder)
+    data = json.loads((folder / CLASS_FILE).read_text(encoding="utf-8"))
+    damage(data["areas"])
+    (folder / CLASS_FILE).write_text(json.dumps(data), encoding="utf-8")
+    return folder
+
+
+def drop_family_id(areas):
+    del areas[0]["families"][1]["family"]
+
+
+def blank_family_id(areas):
+    areas[0]["families"][0]["family"] = "  "
+
+
+def drop_area_id(areas):
+    del areas[1]["area"]
+
+
+def null_area_id(areas):
+    areas[0]["area"] = None
+
+
+CASES = [
+    (drop_family_id, r"bpo_a\.json, area 'customer_support': family number 2 has no 'family' id$"),
+    (blank_family_id, r"bpo_a\.json, area 'customer_support': family number 1 has no 'family' id$"),
+    (drop_area_id, r"bpo_a\.json: area number 2 has no 'area' id$"),
+    (null_area_id, r"bpo_a\.json: area number 1 has no 'area' id$"),
+]
+
+
+@pytest.mark.parametrize(("damage", "pattern"), CASES, ids=[damage.__name__ for damage, _ in CASES])
+def test_an_entry_without_its_id_is_named(tmp_path, damage, pattern):
+    folder = broken_catalogue(tmp_path, damage)
+    with pytest.raises(DataError, match=pattern) as raised:
+        load_catalogue(folder)
+    assert str(folder / CLASS_FILE) in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_the_untouched_copy_loads(tmp_path):
+    """The copy itself is sound, so the errors above come from the damage alone."""
+    catalogue = load_catalogue(broken_catalogue(tmp_path, lambda areas: None))
+    assert catalogue.area("customer_support").families
+    assert all(area.area for area in catalogue.areas) and all(f.family for f in catalogue.families)
+
+
+def test_prepare_says_which_file_and_entry_in_one_line(tmp_path):
+    folder = broken_catalogue(tmp_path, drop_family_id)
+    args = ["prepare", "--catalogue", str(folder), "--output-dir", str(tmp_path / "out"), "--n-postings", "300"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("Error: ") and "Traceback" not in result.stderr
+    assert f"{folder / CLASS_FILE}, area 'customer_support': family number 2 has no 'family' id" in lines[-1]
+    assert not (tmp_path / "out" / "train.csv").exists()
