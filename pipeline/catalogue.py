@@ -128,6 +128,14 @@ def _require_list(obj: dict, key: str, where: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in values)
 
 
+def _require_flag(obj: dict, key: str, where: str, default: bool = False) -> bool:
+    # JSON's true and false only: bool("false") would be True, and a quoted flag is a typo worth naming.
+    value = obj.get(key, default)
+    if not isinstance(value, bool):
+        raise DataError(f"{where}: '{key}' must be true or false, not {value!r}")
+    return value
+
+
 def _read_json(path: Path) -> dict:
     return read_json(path, "catalogue file")
 
@@ -154,7 +162,7 @@ def parse_class_file(data: dict, where: str) -> list[Area]:
                     family=family_id,
                     label=label,
                     area=area_id,
-                    borderline=bool(family_data.get("borderline", False)),
+                    borderline=_require_flag(family_data, "borderline", family_where),
                     policy_note=str(family_data.get("policy_note", "")),
                     **{key: _require_list(family_data, key, family_where) for key in FAMILY_LISTS},
                 )

@@ -16,7 +16,7 @@ from pipeline import config
 from pipeline.dataset import data_hash
 from pipeline.decision import in_review_band, labels_at
 from pipeline.evaluate import compute_metrics, review_summary
-from pipeline.model import build_pipeline, forget_process_state
+from pipeline.model import build_pipeline, forget_process_state, pipeline_parts
 
 # Cross-validation schemes, by what a fold holds out whole. "<x>_form" holds out <x> (role families or whole
 # service areas) and, from each fold's training rows, whole posting forms too. Calibration, the threshold and the
@@ -91,11 +91,12 @@ def fit(
     if params.calibration == "none":
         return forget_process_state(pipeline.fit(texts, labels)), None
     splits = scheme_splits(frame, CALIBRATION_SCHEME, params.cv_folds, params.seed) if splits is None else splits
+    vectorizer, regression = pipeline_parts(pipeline)
     calibrated_step = CalibratedClassifierCV(
-        pipeline.named_steps["clf"], method=params.calibration, cv=splits, ensemble=False,
-        n_jobs=n_jobs,
-    )  # fmt: skip
-    calibrated = Pipeline([("tfidf", pipeline.named_steps["tfidf"]), ("clf", calibrated_step)]).fit(texts, labels)
+        regression, method=params.calibration, cv=splits, ensemble=False, n_jobs=n_jobs
+    )
+    calibrated = Pipeline([(config.VECTORIZER_STEP, vectorizer), (config.CLASSIFIER_STEP, calibrated_step)])
+    calibrated.fit(texts, labels)
     return fold_calibration(calibrated)
 
 
@@ -105,12 +106,15 @@ def fold_calibration(calibrated: Pipeline) -> tuple[Pipeline, dict]:
     The calibrated P(KPO) is expit(-(a f + b)) for the regression's score f = w.x + c, which is a logistic
     regression with weights -a w and intercept -(a c + b).
     """
-    fitted = calibrated.named_steps["clf"].calibrated_classifiers_[0]
+    vectorizer, calibrated_step = pipeline_parts(calibrated)
+    fitted = calibrated_step.calibrated_classifiers_[0]
     sigmoid = fitted.calibrators[0]
     regression = copy.deepcopy(fitted.estimator)
     regression.coef_ = -sigmoid.a_ * regression.coef_
     regression.intercept_ = -(sigmoid.a_ * regression.intercept_ + sigmoid.b_)
-    folded = forget_process_state(Pipeline([("tfidf", calibrated.named_steps["tfidf"]), ("clf", regression)]))
+    folded = forget_process_state(
+        Pipeline([(config.VECTORIZER_STEP, vectorizer), (config.CLASSIFIER_STEP, regression)])
+    )
     return folded, {"a": float(sigmoid.a_), "b": float(sigmoid.b_)}
 
 

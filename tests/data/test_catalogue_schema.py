@@ -40,11 +40,20 @@ def null_area_id(areas):
     areas[0]["area"] = None
 
 
+def quoted_borderline_flag(areas):
+    areas[0]["families"][0]["borderline"] = "false"
+
+
 CASES = [
     (drop_family_id, r"bpo_a\.json, area 'customer_support': family number 2 has no 'family' id$"),
     (blank_family_id, r"bpo_a\.json, area 'customer_support': family number 1 has no 'family' id$"),
     (drop_area_id, r"bpo_a\.json: area number 2 has no 'area' id$"),
     (null_area_id, r"bpo_a\.json: area number 1 has no 'area' id$"),
+    # bool("false") is True: a quoted flag would silently mark a clear family borderline.
+    (
+        quoted_borderline_flag,
+        r"bpo_a\.json, area 'customer_support', family '[a-z_]+': 'borderline' must be true or false, not 'false'$",
+    ),
 ]
 
 

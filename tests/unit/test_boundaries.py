@@ -7,10 +7,8 @@ import pytest
 from pipeline import config
 
 PACKAGE = config.PROJECT_ROOT / "pipeline"
-# Modules allowed to name a Pipeline's steps: config declares the names, model reads them (pipeline_parts), and
-# train.py still assembles and takes apart the calibrated Pipeline itself (fit, fold_calibration); it moves to
-# pipeline_parts when that code is next reworked.
-NAMES_STEPS = {"config.py", "model.py", "train.py"}
+# Modules allowed to name a Pipeline's steps: config declares the names and model reads them (pipeline_parts).
+NAMES_STEPS = {"config.py", "model.py"}
 # Imports that would tie a module to a stage it does not belong to: the report to the scoring loop of predict,
 # the model card to the whole training module.
 FORBIDDEN_IMPORTS = {"report.py": {"pipeline.predict"}, "model_card.py": {"pipeline.train"}}
