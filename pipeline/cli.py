@@ -19,7 +19,15 @@ import click
 
 from pipeline import config
 from pipeline.errors import BpoKpoError, DataError
-from pipeline.options import FiniteFloatRange, Jobs, OutputPath, check_encoding, check_separator
+from pipeline.options import (
+    FiniteFloatRange,
+    Jobs,
+    OutputPath,
+    check_encoding,
+    check_separator,
+    given_params,
+    param_options,
+)
 from pipeline.process import ReaderGone, interrupt_message
 
 EXIT_ERROR = 1
@@ -112,34 +120,7 @@ def _check_project_data(path: Path, command: str, instead: str) -> None:
 
 # -- prepare ---------------------------------------------------------------------------------------------------
 @cli.command()
-@click.option(
-    "--seed",
-    type=int,
-    default=config.PREPARE.seed,
-    show_default=True,
-    help="Random seed of the generator and the split.",
-)
-@click.option(
-    "--n-postings",
-    type=click.IntRange(min=10),
-    default=config.PREPARE.n_postings,
-    show_default=True,
-    help="Number of postings to generate.",
-)
-@click.option(
-    "--test-size",
-    type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
-    default=config.PREPARE.test_size,
-    show_default=True,
-    help="Share of role families held out for test.",
-)
-@click.option(
-    "--borderline-share",
-    type=FiniteFloatRange(0, 1),
-    default=config.PREPARE.borderline_share,
-    show_default=True,
-    help="Share of postings drawn from grey-zone role families.",
-)
+@param_options(config.PrepareParams)
 @path_option("--catalogue", "catalogue_dir", default=config.CATALOGUE_DIR, help="Folder of catalogue JSON files.")
 @path_option(
     "--labelled",
@@ -169,18 +150,7 @@ def _check_project_data(path: Path, command: str, instead: str) -> None:
     is_flag=True,
     help="Report words that tie one class without being function terms, but do not stop on them.",
 )
-def prepare(
-    seed,
-    n_postings,
-    test_size,
-    borderline_share,
-    catalogue_dir,
-    labelled_dir,
-    field_dir,
-    challenge_dir,
-    output_dir,
-    allow_shortcuts,
-) -> None:
+def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, allow_shortcuts, **values) -> None:
     """Build the labelled dataset from data/raw into train, test and field splits, and audit it for shortcuts.
 
     The shortcut audit checks every word and bigram in at least 1% of either class's training postings: one
@@ -199,9 +169,7 @@ def prepare(
     from pipeline.files import atomic_path, write_text_atomic
 
     _check_project_data(catalogue_dir, "prepare", "pass --catalogue with a folder of catalogue files")
-    params = config.PrepareParams(
-        seed=seed, n_postings=n_postings, test_size=test_size, borderline_share=borderline_share
-    )
+    params = given_params(config.PREPARE, values)
     catalogue = load_catalogue(catalogue_dir)
     splits = build_dataset(
         catalogue,
@@ -256,60 +224,16 @@ def prepare(
     default=None,
     help="joblib, or skops for models that cross a trust boundary; default: from --model's suffix, else joblib.",
 )
-@click.option("--seed", type=int, default=config.TRAIN.seed, show_default=True, help="Random seed.")
-@click.option(
-    "--ngram-max",
-    type=click.IntRange(1, 4),
-    default=config.TRAIN.ngram_max,
-    show_default=True,
-    help="Longest word n-gram.",
-)
-@click.option(
-    "--min-df",
-    type=click.IntRange(min=1),
-    default=config.TRAIN.min_df,
-    show_default=True,
-    help="Ignore n-grams in fewer postings than this.",
-)
-@click.option(
-    "--c",
-    "C",
-    type=FiniteFloatRange(0, min_open=True),
-    default=config.TRAIN.C,
-    show_default=True,
-    help="Inverse regularisation strength of the logistic regression.",
-)
-@click.option(
-    "--class-weight",
-    type=click.Choice(["none", "balanced"]),
-    default=str(config.TRAIN.class_weight).lower(),
-    show_default=True,
-    help="Class weighting of the logistic regression.",
-)
-@click.option(
-    "--calibration",
-    type=click.Choice(config.CALIBRATION_METHODS),
-    default=config.TRAIN.calibration,
-    show_default=True,
-    help="Calibrate probabilities on grouped folds (sigmoid), or not.",
-)
+@param_options(config.TrainParams)
 @click.option("--jobs", type=Jobs(), default=2, show_default=True, help="Processes for the cross-validation.")
-def train(data_path, model_path, model_format, seed, ngram_max, min_df, C, class_weight, calibration, jobs) -> None:
+def train(data_path, model_path, model_format, jobs, **values) -> None:
     """Fit the TF-IDF + logistic-regression Pipeline and save it with its metadata."""
     from pipeline.dataset import in_scope, read_split
     from pipeline.model import save_model, scope_path
     from pipeline.scope import train_scope_model
     from pipeline.train import train_model
 
-    params = replace(
-        config.TRAIN,
-        seed=seed,
-        ngram_max=ngram_max,
-        min_df=min_df,
-        C=C,
-        class_weight=None if class_weight == "none" else class_weight,
-        calibration=calibration,
-    )
+    params = given_params(config.TRAIN, values)
     model_format = model_format or config.MODEL_SUFFIXES.get(model_path.suffix.lower(), "joblib")
     _check_project_data(data_path, "train", "pass --data with a labelled training file written by prepare")
     params = replace(params, masked_words=_masked_words())
@@ -366,13 +290,21 @@ def _relative(path: Path) -> str:
 @path_option("--data", "data_path", default=config.TRAIN_PATH, help="Training split written by prepare.")
 @output_option("--output", default=config.TUNING_PATH, help="Where to write every configuration's grouped-CV score.")
 @click.option("--jobs", type=Jobs(), default=-1, show_default=True, help="Processes for the search (-1: all cores).")
-def tune(data_path, output, jobs) -> None:
+@click.option(
+    "--apply",
+    is_flag=True,
+    help="Write the chosen values into params/train.toml (atomically); make train then retrains with them.",
+)
+def tune(data_path, output, jobs, apply) -> None:
     """Search TF-IDF and logistic-regression parameters by cross-validation holding out areas and forms."""
     from pipeline.dataset import in_scope, read_split
     from pipeline.files import write_text_atomic
     from pipeline.train import params_from_search, tune_parameters
 
     _check_project_data(data_path, "tune", "pass --data with a labelled training file written by prepare")
+    train_file = config.params_path("TRAIN")
+    if apply and not config.in_checkout():
+        raise DataError(f"--apply writes {train_file.name} in a checkout of bpo-kpo; run tune there, or drop --apply")
     frame = in_scope(read_split(data_path))
     n_configs = 1
     for values in config.TUNING_GRID.values():
@@ -391,7 +323,11 @@ def tune(data_path, output, jobs) -> None:
     click.echo(f"chosen ({result['rule']}): {result['best']['params']}")
     best = params_from_search(result["best"], config.TRAIN)
     changed = {k: v for k, v in asdict(best).items() if getattr(config.TRAIN, k) != v}
-    _say(f"wrote {output}; to adopt the best, set in pipeline/config.py TrainParams: {changed or 'nothing to change'}")
+    if not apply:
+        _say(f"wrote {output}; chosen changes: {changed or 'none'}; rerun with --apply to write them to {train_file}")
+        return
+    write_text_atomic(train_file, config.format_params(config.TrainParams, asdict(best)))
+    _say(f"wrote {output} and {train_file} ({changed or 'no change'}); `make train` retrains with it")
 
 
 # -- evaluate --------------------------------------------------------------------------------------------------
