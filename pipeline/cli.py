@@ -82,6 +82,40 @@ def path_option(*names: str, default: Path, help: str):
     return click.option(*names, type=click.Path(path_type=Path), default=default, show_default=True, help=help)
 
 
+def path_options(table: tuple[tuple[str, str, Path, str], ...]):
+    """path_option for each (option, parameter, default, help) of a table, in its order in --help."""
+
+    def decorate(command):
+        for name, parameter, default, help in reversed(table):
+            command = path_option(name, parameter, default=default, help=help)(command)
+        return command
+
+    return decorate
+
+
+# The folders prepare reads and writes: option, parameter, default, help.
+PREPARE_FOLDERS = (
+    ("--catalogue", "catalogue_dir", config.CATALOGUE_DIR, "Folder of catalogue JSON files."),
+    ("--labelled", "labelled_dir", config.USER_LABELLED_DIR,
+     "Folder of your own labelled postings (CSV/JSONL with text, label)."),
+    ("--field", "field_dir", config.FIELD_DIR, "Folder of the hand-written field set (evaluated, never trained on)."),
+    ("--challenge", "challenge_dir", config.CHALLENGE_DIR,
+     "Folder of the challenge set (JSONL; evaluated and perturbed, never trained on)."),
+    ("--output-dir", "output_dir", config.PROCESSED_DIR,
+     "Where train.csv, test.csv, field.csv, challenge.csv and summary.json are written."),
+)  # fmt: skip
+
+
+def value_option(*names: str, type: click.ParamType, default=None, help: str):
+    """An option taking a checked value (a choice, a range); its default, when it has one, shown in --help."""
+    return click.option(*names, type=type, default=default, show_default=default is not None, help=help)
+
+
+def engine_option(help: str):
+    """--engine of predict and serve: which scorer reads the model."""
+    return value_option("--engine", type=click.Choice(config.ENGINES), default="auto", help=help)
+
+
 def output_option(*names: str, default: Path | None, help: str):
     """A file the command writes: '-' is standard output; a name ending in '/' is refused."""
     return click.option(*names, type=OutputPath(), default=default, show_default=default is not None, help=help)
@@ -121,30 +155,7 @@ def _check_project_data(path: Path, command: str, instead: str) -> None:
 # -- prepare ---------------------------------------------------------------------------------------------------
 @cli.command()
 @param_options(config.PrepareParams)
-@path_option("--catalogue", "catalogue_dir", default=config.CATALOGUE_DIR, help="Folder of catalogue JSON files.")
-@path_option(
-    "--labelled",
-    "labelled_dir",
-    default=config.USER_LABELLED_DIR,
-    help="Folder of your own labelled postings (CSV/JSONL with text, label).",
-)
-@path_option(
-    "--field",
-    "field_dir",
-    default=config.FIELD_DIR,
-    help="Folder of the hand-written field set (evaluated, never trained on).",
-)
-@path_option(
-    "--challenge",
-    "challenge_dir",
-    default=config.CHALLENGE_DIR,
-    help="Folder of the challenge set (JSONL; evaluated and perturbed, never trained on).",
-)
-@path_option(
-    "--output-dir",
-    default=config.PROCESSED_DIR,
-    help="Where train.csv, test.csv, field.csv, challenge.csv and summary.json are written.",
-)
+@path_options(PREPARE_FOLDERS)
 @click.option(
     "--allow-shortcuts",
     is_flag=True,
@@ -217,15 +228,14 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
     default=config.MODEL_PATH,
     help="Where to write the model; its metadata goes beside it, with .json added to its name.",
 )
-@click.option(
+@value_option(
     "--format",
     "model_format",
     type=click.Choice(config.MODEL_FORMATS),
-    default=None,
     help="joblib, or skops for models that cross a trust boundary; default: from --model's suffix, else joblib.",
 )
 @param_options(config.TrainParams)
-@click.option("--jobs", type=Jobs(), default=2, show_default=True, help="Processes for the cross-validation.")
+@value_option("--jobs", type=Jobs(), default=2, help="Processes for the cross-validation.")
 def train(data_path, model_path, model_format, jobs, **values) -> None:
     """Fit the TF-IDF + logistic-regression Pipeline and save it with its metadata."""
     from pipeline.dataset import in_scope, read_split
@@ -289,7 +299,7 @@ def _relative(path: Path) -> str:
 @cli.command()
 @path_option("--data", "data_path", default=config.TRAIN_PATH, help="Training split written by prepare.")
 @output_option("--output", default=config.TUNING_PATH, help="Where to write every configuration's grouped-CV score.")
-@click.option("--jobs", type=Jobs(), default=-1, show_default=True, help="Processes for the search (-1: all cores).")
+@value_option("--jobs", type=Jobs(), default=-1, help="Processes for the search (-1: all cores).")
 @click.option(
     "--apply",
     is_flag=True,
@@ -348,19 +358,15 @@ def tune(data_path, output, jobs, apply) -> None:
     multiple=True,
     help="Report metrics per value of this column too (repeatable); 'length' buckets by word count.",
 )
-@click.option(
+@value_option(
     "--format",
     "output_format",
     type=click.Choice(["text", "json"]),
     default="text",
-    show_default=True,
     help="A readable report, or every metric as JSON on stdout.",
 )
-@click.option(
-    "--min-macro-f1",
-    type=FiniteFloatRange(0, 1),
-    default=None,
-    help="Exit 1 when any evaluated set's macro-F1 is below this.",
+@value_option(
+    "--min-macro-f1", type=FiniteFloatRange(0, 1), help="Exit 1 when any evaluated set's macro-F1 is below this."
 )
 @output_option("--output", default=None, help="Also write the metrics JSON here ('-': stdout).")
 @path_option("--plots", "plots_dir", default=None, help="Also write the five PNG plots into this folder.")
@@ -508,10 +514,9 @@ def export(model_path, output) -> None:
 @cli.command()
 @click.argument("texts", nargs=-1)
 @click.option("--input", "input_path", default=None, help="CSV, JSONL or TXT file (one posting per line); - for stdin.")
-@click.option(
+@value_option(
     "--input-format",
     type=click.Choice(config.INPUT_FORMATS),
-    default=None,
     help="Input format; default: from the file suffix, txt for stdin.",
 )
 @click.option(
@@ -523,65 +528,55 @@ def export(model_path, output) -> None:
     help="Column(s) holding the posting; repeat to join several, e.g. title and description.",
 )
 @click.option("--id-column", default=None, help="Column passed through as the id; default: the row number.")
-@click.option(
+@value_option(
     "--format",
     "output_format",
     type=click.Choice(config.OUTPUT_FORMATS),
-    default=None,
     help="Output format; default: table on a terminal, else jsonl (or from --output's suffix).",
 )
 @output_option("--output", default=None, help="Write results here (atomically) instead of stdout ('-': stdout).")
 @model_option
-@click.option(
+@value_option(
     "--threshold",
     type=FiniteFloatRange(0, 1),
-    default=None,
     help="P(KPO) at which the label becomes KPO; default: the model's tuned value.",
 )
-@click.option(
+@value_option(
     "--review-band",
     type=FiniteFloatRange(0, 0.5),
-    default=None,
     help="needs_review when P(KPO) is this close to the threshold; default: the model's tuned value.",
 )
-@click.option(
+@value_option(
     "--scope-threshold",
     type=click.FloatRange(0, 1),
-    default=None,
     help="P(out of scope) at which a posting is flagged out_of_scope; default: the scope model's tuned value.",
 )
-@click.option(
+@value_option(
     "--explain",
     type=click.IntRange(min=0),
     default=config.PREDICT.explain,
-    show_default=True,
     help="Add the K n-grams that pushed each posting most toward its label; weights are log-odds toward KPO "
     "(+ pushes toward KPO, - toward BPO).",
 )
-@click.option(
-    "--jobs", type=Jobs(), default=1, show_default=True, help="Worker processes (-1: all cores; at most 4 per core)."
-)
-@click.option(
+@value_option("--jobs", type=Jobs(), default=1, help="Worker processes (-1: all cores; at most 4 per core).")
+@value_option(
     "--chunk-size",
     type=click.IntRange(min=1),
     default=config.PREDICT.chunk_size,
-    show_default=True,
     help="Postings read and scored at a time.",
 )
-@click.option(
+@value_option(
     "--max-text-chars",
     type=click.IntRange(min=1),
     default=config.PREDICT.max_text_chars,
-    show_default=True,
     help="A longer posting gets an error row; a line of over 16 times this with no line end stops the run.",
 )
 @click.option("--encoding", default="utf-8-sig", show_default=True, callback=check_encoding, help="Input encoding.")
 @click.option("--sep", default=None, callback=check_separator, help="CSV separator; default: detected from the header.")
-@click.option(
+@value_option(
     "--on-error",
     type=click.Choice(["row", "fail"]),
     default="row",
-    show_default=True,
     help="A posting with no text: keep its row with an error field, or stop with exit 1.",
 )
 @click.option(
@@ -591,11 +586,7 @@ def export(model_path, output) -> None:
     "running them as formulas.",
 )
 @click.option("--quiet", is_flag=True, help="No progress line and no summary on stderr; errors still show.")
-@click.option(
-    "--engine",
-    type=click.Choice(config.ENGINES),
-    default="auto",
-    show_default=True,
+@engine_option(
     help="portable: the JSON export, no scikit-learn (fast start); sklearn: the Pipeline (fastest on large "
     "files, --jobs); auto: portable for arguments and small files when its export matches the model.",
 )
@@ -730,15 +721,11 @@ def _input_size(input_path: str | None) -> int | None:
 # -- serve -----------------------------------------------------------------------------------------------------
 @cli.command()
 @model_option
-@click.option(
-    "--engine",
-    type=click.Choice(config.ENGINES),
-    default="auto",
-    show_default=True,
+@engine_option(
     help="portable: the JSON export; sklearn: the Pipeline; auto: portable when its export matches the model.",
 )
 @click.option("--host", default=config.SERVE.host, show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(1, 65535), default=config.SERVE.port, show_default=True, help="Port.")
+@value_option("--port", type=click.IntRange(1, 65535), default=config.SERVE.port, help="Port.")
 def serve(model_path, engine, host, port) -> None:
     """Serve the model over HTTP: POST /predict, GET /health, GET /model, OpenAPI docs at /docs.
 

@@ -198,7 +198,7 @@ def parse_param(spec, value):
     elif isinstance(default, float):
         number = _number(value, float, "a number")
         if not math.isfinite(number):
-            raise ValueError(f"must be a finite number, not {value!r}")
+            raise ValueError(f"{value!r} is not a finite number")
     else:
         if not isinstance(value, str):
             raise ValueError(f"must be text, not {value!r}")
@@ -229,7 +229,7 @@ def describe_range(spec) -> str:
     low_text = f"above {low}" if meta["open_low"] else f"at least {low}"
     high_text = f"below {high}" if meta["open_high"] else f"at most {high}"
     if low is not None and high is not None:
-        return f"{low} to {high}" if not (meta["open_low"] or meta["open_high"]) else f"{low_text} and {high_text}"
+        return f"from {low} to {high}" if not (meta["open_low"] or meta["open_high"]) else f"{low_text} and {high_text}"
     return low_text if low is not None else high_text if high is not None else ""
 
 
