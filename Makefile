@@ -114,8 +114,8 @@ predict: $(MODEL) ## Label one posting: make predict TEXT="..."
 serve: $(PORTABLE) ## Serve the model over HTTP on 127.0.0.1:8000 (POST /predict, GET /health, /model, /docs)
 	$(CLI) serve
 
-tune: $(SUMMARY) ## Grid-search the parameters by grouped cross-validation (a few minutes)
-	$(CLI) tune
+tune: $(SUMMARY) ## Grid-search the parameters (a few minutes); APPLY=1 writes the winner to params/train.toml
+	$(CLI) tune$(if $(APPLY), --apply)
 
 test: $(METRICS) $(PORTABLE) ## Run the test suite (trains the model first if needed)
 	$(BIN)/python -m pytest -q

@@ -309,6 +309,7 @@ def tune(data_path, output, jobs, apply) -> None:
     """Search TF-IDF and logistic-regression parameters by cross-validation holding out areas and forms."""
     from pipeline.dataset import in_scope, read_split
     from pipeline.files import write_text_atomic
+    from pipeline.params import format_params
     from pipeline.train import params_from_search, tune_parameters
 
     _check_project_data(data_path, "tune", "pass --data with a labelled training file written by prepare")
@@ -336,7 +337,7 @@ def tune(data_path, output, jobs, apply) -> None:
     if not apply:
         _say(f"wrote {output}; chosen changes: {changed or 'none'}; rerun with --apply to write them to {train_file}")
         return
-    write_text_atomic(train_file, config.format_params(config.TrainParams, asdict(best)))
+    write_text_atomic(train_file, format_params(config.TrainParams, asdict(best)))
     _say(f"wrote {output} and {train_file} ({changed or 'no change'}); `make train` retrains with it")
 
 

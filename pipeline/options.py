@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from pipeline import config
+from pipeline import config, params
 from pipeline.errors import BpoKpoError
 
 # A worker per core already saturates the machine; four per core leaves room for I/O waits and no more.
@@ -100,11 +100,11 @@ class ParamValue(click.ParamType):
         self.spec = spec
         choices = spec.metadata["choices"]
         kind = "words" if isinstance(spec.default, tuple) else type(spec.default).__name__
-        self.name = "|".join(config.param_word(c) for c in choices) if choices else kind
+        self.name = "|".join(params.param_word(c) for c in choices) if choices else kind
 
     def convert(self, value, param, ctx):
         try:
-            checked = config.parse_param(self.spec, value)
+            checked = params.parse_param(self.spec, value)
         except ValueError as error:
             self.fail(str(error), param, ctx)
         # None means "not given" to click: a value of None given on purpose (--class-weight none) is marked.
@@ -127,8 +127,8 @@ class ParamOption(click.Option):
         try:
             value = getattr(getattr(config, self.group), self.name)
         except BpoKpoError:  # a broken parameter file: the command itself will say so
-            value = next(f.default for f in config.settable(config.PARAM_GROUPS[self.group]) if f.name == self.name)
-        extra["default"] = config.param_word(value)
+            value = next(f.default for f in params.settable(config.PARAM_GROUPS[self.group]) if f.name == self.name)
+        extra["default"] = params.param_word(value)
         return extra
 
 
@@ -142,10 +142,10 @@ def param_options(group: type):
     name = next(key for key, value in config.PARAM_GROUPS.items() if value is group)
 
     def decorate(command):
-        for spec in reversed(config.settable(group)):
+        for spec in reversed(params.settable(group)):
             flag = "--" + spec.name.lower().replace("_", "-")
             names = [f"{flag}/--no-{flag[2:]}"] if isinstance(spec.default, bool) else [flag]
-            extent = config.describe_range(spec)
+            extent = params.describe_range(spec)
             command = click.option(
                 *names,
                 spec.name,

@@ -168,7 +168,8 @@ class Reach:
                     self.config_names.add(attribute)
                 if attribute in module.definitions or current == f"{PACKAGE}.config":
                     self.used.add(current)
-                nodes = module.definitions.get(attribute, [])
+                # A name a module does not define comes from its __getattr__ (config.TRAIN), when it has one.
+                nodes = module.definitions.get(attribute) or module.definitions.get("__getattr__", [])
                 pending.append((current, None))
             for node in nodes:
                 self.followed.append((node, module))

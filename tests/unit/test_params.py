@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from pipeline import cli, config
+from pipeline import cli, config, params
 from pipeline.errors import DataError
 from pipeline.options import given_params, param_options
 
@@ -35,12 +35,12 @@ def option_of(command: click.Command, name: str) -> click.Option:
 def test_every_parameter_of_a_stage_is_an_option_named_and_described_by_its_declaration(command):
     group = COMMAND_GROUPS[command]
     options = cli.cli.commands[command]
-    for spec in config.settable(group):
+    for spec in params.settable(group):
         option = option_of(options, spec.name)
         assert option.opts == ["--" + spec.name.lower().replace("_", "-")]
         assert option.help.startswith(spec.metadata["help"])
     # What train fills in itself is no option.
-    hidden = {f.name for f in dataclasses.fields(group)} - {f.name for f in config.settable(group)}
+    hidden = {f.name for f in dataclasses.fields(group)} - {f.name for f in params.settable(group)}
     assert not hidden & {p.name for p in options.params}
 
 
@@ -48,7 +48,7 @@ def test_every_parameter_of_a_stage_is_an_option_named_and_described_by_its_decl
 def test_no_option_given_means_the_declared_defaults(command, params_dir):
     group = COMMAND_GROUPS[command]
     context = cli.cli.commands[command].make_context(command, [])
-    values = {spec.name: context.params[spec.name] for spec in config.settable(group)}
+    values = {spec.name: context.params[spec.name] for spec in params.settable(group)}
     assert given_params(group(), values) == group()
     assert getattr(config, command.upper()) == group()
 
@@ -100,7 +100,7 @@ def test_an_option_overrides_the_file_which_overrides_the_declaration(params_dir
 def test_a_wrong_parameter_file_is_refused_naming_the_file_the_entry_and_the_fix(params_dir, text, message):
     (params_dir / "train.toml").write_text(text)
     with pytest.raises(DataError, match=message):
-        config.load_params(config.TrainParams, params_dir / "train.toml")
+        params.load_params(config.TrainParams, params_dir / "train.toml")
 
 
 def test_a_written_parameter_file_reads_back_the_same_values(params_dir):
@@ -108,8 +108,8 @@ def test_a_written_parameter_file_reads_back_the_same_values(params_dir):
         config.TrainParams(), C=0.5, class_weight=None, stop_words_kept=("call",), sublinear_tf=False, max_df=1.0
     )
     path = params_dir / "train.toml"
-    path.write_text(config.format_params(config.TrainParams, dataclasses.asdict(chosen)))
-    assert config.load_params(config.TrainParams, path) == chosen
+    path.write_text(params.format_params(config.TrainParams, dataclasses.asdict(chosen)))
+    assert params.load_params(config.TrainParams, path) == chosen
     # Only what differs from the declaration is written.
     written = re.findall(r"^(\w+) =", path.read_text(), flags=re.M)
     assert written == ["max_df", "sublinear_tf", "stop_words_kept", "C", "class_weight"]
@@ -119,15 +119,15 @@ def test_the_project_parameter_files_name_only_declared_parameters():
     for name, group in config.PARAM_GROUPS.items():
         path = config.params_path(name)
         assert path.is_file(), path
-        config.load_params(group, path)  # raises on any unknown or wrong entry
+        params.load_params(group, path)  # raises on any unknown or wrong entry
 
 
 def parameter_table(group: type) -> str:
     rows = ["| parameter | default | what it sets |", "|---|---|---|"]
-    for spec in config.settable(group):
-        extent = config.describe_range(spec)
+    for spec in params.settable(group):
+        extent = params.describe_range(spec)
         rows.append(
-            f"| `{spec.name}` | `{config.param_word(spec.default)}` | {spec.metadata['help']}"
+            f"| `{spec.name}` | `{params.param_word(spec.default)}` | {spec.metadata['help']}"
             + (f" ({extent})" if extent else "")
             + " |"
         )
@@ -155,9 +155,9 @@ def test_tune_apply_writes_the_winner_into_the_train_parameter_file(params_dir, 
     shown = CliRunner().invoke(cli.cli, ["tune", "--data", str(output), "--output", str(output)])
     assert shown.exit_code == 0, shown.output
     assert "--apply" in shown.output and "pipeline/config.py" not in shown.output
-    assert config.load_params(config.TrainParams, params_dir / "train.toml").C == config.TrainParams().C
+    assert params.load_params(config.TrainParams, params_dir / "train.toml").C == config.TrainParams().C
     applied = CliRunner().invoke(cli.cli, ["tune", "--data", str(output), "--output", str(output), "--apply"])
     assert applied.exit_code == 0, applied.output
-    written = config.load_params(config.TrainParams, params_dir / "train.toml")
+    written = params.load_params(config.TrainParams, params_dir / "train.toml")
     # The winner, and what the file set before, kept.
     assert written == dataclasses.replace(config.TrainParams(), C=0.5, ngram_max=2, max_iter=3000)
