@@ -132,5 +132,5 @@ notebook: $(METRICS) ## Rerun the exploration notebook and store it with its out
 	$(BIN)/jupyter-execute --inplace --timeout=600 --kernel_name=python3 notebooks/1.0-bk-explore-dataset.ipynb
 
 clean: ## Remove the environment, processed data and models
-	rm -rf $(VENV) data/processed/*.csv data/processed/*.json models/*.joblib models/*.skops models/*.json \
+	rm -rf $(VENV) .make data/processed/*.csv data/processed/*.json models/*.joblib models/*.skops models/*.json \
 		models/*.csv models/*.md models/plots .pytest_cache .ruff_cache
