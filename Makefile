@@ -5,22 +5,31 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CLI := $(BIN)/bpo-kpo
 
-# A listing of every raw file (name, size, modification time), rewritten only when it changes: prepare reruns
-# when a file is added, removed or edited, whatever characters its name holds. A list of file names as
-# prerequisites would split names at spaces and could not see a removal.
+# Each stage depends on exactly what it reads: its code, its parameters and its data.
+# Code and parameters: .make/deps.mk sets PREPARE_CODE, PREPARE_PARAMS, TRAIN_CODE... to the modules each stage's
+# command reaches through the code (found from imports and names, never typed by hand) and the files of the
+# parameter groups it uses (params/*.toml). tools/stage_deps.py rewrites it at every run, and only when it
+# changes, so make rereads it only then. pipeline/cli.py holds every command, so each stage depends on it.
+DEPS := .make/deps.mk
+# Data: a listing of the stage's data files (name, size, modification time), rewritten only when it changes:
+# the stage reruns when a file is added, removed or edited, whatever characters its name holds. A list of file
+# names as prerequisites would split names at spaces and could not see a removal. Notes (*.md) are not data.
 RAW_LISTING := data/processed/.raw-files
-CONFIG := pipeline/config.py
-PREPARE_CODE := $(CONFIG) pipeline/catalogue.py pipeline/generate.py pipeline/phrasing.py pipeline/dataset.py pipeline/readers.py \
-	pipeline/audit.py pipeline/material.py
-TRAIN_CODE := $(CONFIG) pipeline/model.py pipeline/train.py pipeline/evaluate.py pipeline/scope.py pipeline/audit.py
-EVALUATE_CODE := $(CONFIG) pipeline/evaluate.py pipeline/report.py pipeline/plots.py pipeline/model_card.py pipeline/predict.py \
-	pipeline/model.py pipeline/invariance.py pipeline/scope.py
-EXPORT_CODE := $(CONFIG) pipeline/export.py pipeline/conformance.py pipeline/model.py
+PREPARE_DATA := data/raw/catalogue data/raw/labelled data/raw/field data/raw/challenge
+# train masks the lexicon's words; report audits the model against it and runs the invariance suite.
+LEXICON := data/raw/catalogue/function_terms.json
+REPORT_LISTING := .make/report-data
+REPORT_DATA := data/raw/invariance
+# What the install reads from pyproject.toml (dependencies, extras, console script), without the tool settings.
+INSTALL_INPUTS := .make/install-inputs
 
 SUMMARY := data/processed/summary.json
 MODEL := models/model.joblib
 # Every model file has its own metadata beside it, named after the whole file name.
 MODEL_META := $(MODEL).json
+# train writes the scope model beside it (pipeline/scope.py), with its metadata.
+SCOPE_MODEL := models/model.scope.joblib
+SCOPE_META := $(SCOPE_MODEL).json
 METRICS := models/metrics.json
 PORTABLE := models/model.portable.json
 
@@ -35,7 +44,7 @@ help: ## Show the targets
 	@echo "Usage: make <target>"
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): $(INSTALL_INPUTS) constraints.txt
 	@echo "installing bpo-kpo and its dependencies into $(VENV): about a minute on a fresh clone, quiet until done"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
@@ -43,28 +52,52 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP) ## Create .venv and install the package with its dev extras
 
-# `+` runs the listing under `make -n` too, so a dry run shows truly whether prepare would rerun.
+# `+` runs these under `make -n` too, so a dry run shows truly what would rerun.
+$(DEPS): FORCE
+	+@$(PYTHON) tools/stage_deps.py $@
+
+include $(DEPS)
+
+$(INSTALL_INPUTS): FORCE
+	+@$(PYTHON) tools/install_inputs.py $@
+
+# $(call list_data,PATHS): the listing of every data file under PATHS into $@, replacing $@ only on a change.
+define list_data
++@mkdir -p $(@D)
++@LC_ALL=C find $(1) -type f ! -name '.*' ! -name '*.md' -printf '%p\t%s\t%T@\n' | LC_ALL=C sort > $@.new
++@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
+endef
+
 $(RAW_LISTING): FORCE
-	+@mkdir -p $(@D)
-	+@LC_ALL=C find data/raw -type f ! -name '.*' -printf '%p\t%s\t%T@\n' | LC_ALL=C sort > $@.new
-	+@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
+	$(call list_data,$(PREPARE_DATA))
+
+$(REPORT_LISTING): FORCE
+	$(call list_data,$(REPORT_DATA))
 
 FORCE:
 
-$(SUMMARY): $(STAMP) $(RAW_LISTING) $(PREPARE_CODE)
+# The environment is order-only: reinstalling does not redo a stage; the exact library versions (constraints.txt)
+# do, since they can change what a stage writes.
+$(SUMMARY): $(RAW_LISTING) $(PREPARE_CODE) $(PREPARE_PARAMS) constraints.txt | $(STAMP)
 	$(CLI) prepare
 
 data: $(SUMMARY) ## Build the dataset (prepare) into data/processed
 
-# One rule makes both files (&:), so a missing or stale metadata file retrains the model too.
-$(MODEL) $(MODEL_META) &: $(SUMMARY) $(TRAIN_CODE)
+# train writes the model, its metadata, and the scope model with its own. The three are made by the model's rule;
+# one missing retrains. (Not a grouped target, &:, whose dependents GNU make 4.3 leaves out of `make -n`.)
+$(MODEL): $(SUMMARY) $(LEXICON) $(TRAIN_CODE) $(TRAIN_PARAMS)
 	$(CLI) train --model $(MODEL)
 
-$(METRICS): $(MODEL) $(MODEL_META) $(EVALUATE_CODE)
+$(MODEL_META) $(SCOPE_MODEL) $(SCOPE_META): $(MODEL)
+	@test -f $@ || $(CLI) train --model $(MODEL)
+
+# report reads the model, the scope model, every split (written with the summary) and its own data.
+$(METRICS): $(MODEL) $(MODEL_META) $(SCOPE_MODEL) $(SCOPE_META) $(SUMMARY) $(LEXICON) $(REPORT_LISTING) \
+		$(REPORT_CODE) $(REPORT_PARAMS)
 	@echo "evaluating the test split and the field set; writing metrics, plots, errors.csv and the model card"
 	$(CLI) report --model $(MODEL)
 
-$(PORTABLE): $(MODEL) $(EXPORT_CODE)
+$(PORTABLE): $(MODEL) $(MODEL_META) $(SCOPE_MODEL) $(SCOPE_META) $(EXPORT_CODE) $(EXPORT_PARAMS)
 	$(CLI) export
 
 train: $(METRICS) $(PORTABLE) ## Prepare, train, evaluate and export; only what changed reruns (make -B train forces)
@@ -81,15 +114,15 @@ predict: $(MODEL) ## Label one posting: make predict TEXT="..."
 serve: $(PORTABLE) ## Serve the model over HTTP on 127.0.0.1:8000 (POST /predict, GET /health, /model, /docs)
 	$(CLI) serve
 
-tune: $(SUMMARY) ## Grid-search the parameters by grouped cross-validation (a few minutes)
-	$(CLI) tune
+tune: $(SUMMARY) ## Grid-search the parameters (a few minutes); APPLY=1 writes the winner to params/train.toml
+	$(CLI) tune$(if $(APPLY), --apply)
 
 test: $(METRICS) $(PORTABLE) ## Run the test suite (trains the model first if needed)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP) ## Check the code with ruff
-	$(BIN)/ruff check pipeline tests benchmarks
-	$(BIN)/ruff format --check pipeline tests benchmarks
+	$(BIN)/ruff check pipeline tests benchmarks tools
+	$(BIN)/ruff format --check pipeline tests benchmarks tools
 
 bench: $(PORTABLE) ## Measure speed and memory (not part of make test)
 	$(BIN)/python benchmarks/run.py
@@ -99,5 +132,5 @@ notebook: $(METRICS) ## Rerun the exploration notebook and store it with its out
 	$(BIN)/jupyter-execute --inplace --timeout=600 --kernel_name=python3 notebooks/1.0-bk-explore-dataset.ipynb
 
 clean: ## Remove the environment, processed data and models
-	rm -rf $(VENV) data/processed/*.csv data/processed/*.json models/*.joblib models/*.skops models/*.json \
+	rm -rf $(VENV) .make data/processed/*.csv data/processed/*.json models/*.joblib models/*.skops models/*.json \
 		models/*.csv models/*.md models/plots .pytest_cache .ruff_cache

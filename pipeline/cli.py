@@ -19,7 +19,15 @@ import click
 
 from pipeline import config
 from pipeline.errors import BpoKpoError, DataError
-from pipeline.options import FiniteFloatRange, Jobs, OutputPath, check_encoding, check_separator
+from pipeline.options import (
+    FiniteFloatRange,
+    Jobs,
+    OutputPath,
+    check_encoding,
+    check_separator,
+    given_params,
+    param_options,
+)
 from pipeline.process import ReaderGone, interrupt_message
 
 EXIT_ERROR = 1
@@ -74,6 +82,40 @@ def path_option(*names: str, default: Path, help: str):
     return click.option(*names, type=click.Path(path_type=Path), default=default, show_default=True, help=help)
 
 
+def path_options(table: tuple[tuple[str, str, Path, str], ...]):
+    """path_option for each (option, parameter, default, help) of a table, in its order in --help."""
+
+    def decorate(command):
+        for name, parameter, default, help in reversed(table):
+            command = path_option(name, parameter, default=default, help=help)(command)
+        return command
+
+    return decorate
+
+
+# The folders prepare reads and writes: option, parameter, default, help.
+PREPARE_FOLDERS = (
+    ("--catalogue", "catalogue_dir", config.CATALOGUE_DIR, "Folder of catalogue JSON files."),
+    ("--labelled", "labelled_dir", config.USER_LABELLED_DIR,
+     "Folder of your own labelled postings (CSV/JSONL with text, label)."),
+    ("--field", "field_dir", config.FIELD_DIR, "Folder of the hand-written field set (evaluated, never trained on)."),
+    ("--challenge", "challenge_dir", config.CHALLENGE_DIR,
+     "Folder of the challenge set (JSONL; evaluated and perturbed, never trained on)."),
+    ("--output-dir", "output_dir", config.PROCESSED_DIR,
+     "Where train.csv, test.csv, field.csv, challenge.csv and summary.json are written."),
+)  # fmt: skip
+
+
+def value_option(*names: str, type: click.ParamType, default=None, help: str):
+    """An option taking a checked value (a choice, a range); its default, when it has one, shown in --help."""
+    return click.option(*names, type=type, default=default, show_default=default is not None, help=help)
+
+
+def engine_option(help: str):
+    """--engine of predict and serve: which scorer reads the model."""
+    return value_option("--engine", type=click.Choice(config.ENGINES), default="auto", help=help)
+
+
 def output_option(*names: str, default: Path | None, help: str):
     """A file the command writes: '-' is standard output; a name ending in '/' is refused."""
     return click.option(*names, type=OutputPath(), default=default, show_default=default is not None, help=help)
@@ -112,75 +154,14 @@ def _check_project_data(path: Path, command: str, instead: str) -> None:
 
 # -- prepare ---------------------------------------------------------------------------------------------------
 @cli.command()
-@click.option(
-    "--seed",
-    type=int,
-    default=config.PREPARE.seed,
-    show_default=True,
-    help="Random seed of the generator and the split.",
-)
-@click.option(
-    "--n-postings",
-    type=click.IntRange(min=10),
-    default=config.PREPARE.n_postings,
-    show_default=True,
-    help="Number of postings to generate.",
-)
-@click.option(
-    "--test-size",
-    type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
-    default=config.PREPARE.test_size,
-    show_default=True,
-    help="Share of role families held out for test.",
-)
-@click.option(
-    "--borderline-share",
-    type=FiniteFloatRange(0, 1),
-    default=config.PREPARE.borderline_share,
-    show_default=True,
-    help="Share of postings drawn from grey-zone role families.",
-)
-@path_option("--catalogue", "catalogue_dir", default=config.CATALOGUE_DIR, help="Folder of catalogue JSON files.")
-@path_option(
-    "--labelled",
-    "labelled_dir",
-    default=config.USER_LABELLED_DIR,
-    help="Folder of your own labelled postings (CSV/JSONL with text, label).",
-)
-@path_option(
-    "--field",
-    "field_dir",
-    default=config.FIELD_DIR,
-    help="Folder of the hand-written field set (evaluated, never trained on).",
-)
-@path_option(
-    "--challenge",
-    "challenge_dir",
-    default=config.CHALLENGE_DIR,
-    help="Folder of the challenge set (JSONL; evaluated and perturbed, never trained on).",
-)
-@path_option(
-    "--output-dir",
-    default=config.PROCESSED_DIR,
-    help="Where train.csv, test.csv, field.csv, challenge.csv and summary.json are written.",
-)
+@param_options(config.PrepareParams)
+@path_options(PREPARE_FOLDERS)
 @click.option(
     "--allow-shortcuts",
     is_flag=True,
     help="Report words that tie one class without being function terms, but do not stop on them.",
 )
-def prepare(
-    seed,
-    n_postings,
-    test_size,
-    borderline_share,
-    catalogue_dir,
-    labelled_dir,
-    field_dir,
-    challenge_dir,
-    output_dir,
-    allow_shortcuts,
-) -> None:
+def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, allow_shortcuts, **values) -> None:
     """Build the labelled dataset from data/raw into train, test and field splits, and audit it for shortcuts.
 
     The shortcut audit checks every word and bigram in at least 1% of either class's training postings: one
@@ -199,9 +180,7 @@ def prepare(
     from pipeline.files import atomic_path, write_text_atomic
 
     _check_project_data(catalogue_dir, "prepare", "pass --catalogue with a folder of catalogue files")
-    params = config.PrepareParams(
-        seed=seed, n_postings=n_postings, test_size=test_size, borderline_share=borderline_share
-    )
+    params = given_params(config.PREPARE, values)
     catalogue = load_catalogue(catalogue_dir)
     splits = build_dataset(
         catalogue,
@@ -249,67 +228,22 @@ def prepare(
     default=config.MODEL_PATH,
     help="Where to write the model; its metadata goes beside it, with .json added to its name.",
 )
-@click.option(
+@value_option(
     "--format",
     "model_format",
     type=click.Choice(config.MODEL_FORMATS),
-    default=None,
     help="joblib, or skops for models that cross a trust boundary; default: from --model's suffix, else joblib.",
 )
-@click.option("--seed", type=int, default=config.TRAIN.seed, show_default=True, help="Random seed.")
-@click.option(
-    "--ngram-max",
-    type=click.IntRange(1, 4),
-    default=config.TRAIN.ngram_max,
-    show_default=True,
-    help="Longest word n-gram.",
-)
-@click.option(
-    "--min-df",
-    type=click.IntRange(min=1),
-    default=config.TRAIN.min_df,
-    show_default=True,
-    help="Ignore n-grams in fewer postings than this.",
-)
-@click.option(
-    "--c",
-    "C",
-    type=FiniteFloatRange(0, min_open=True),
-    default=config.TRAIN.C,
-    show_default=True,
-    help="Inverse regularisation strength of the logistic regression.",
-)
-@click.option(
-    "--class-weight",
-    type=click.Choice(["none", "balanced"]),
-    default=str(config.TRAIN.class_weight).lower(),
-    show_default=True,
-    help="Class weighting of the logistic regression.",
-)
-@click.option(
-    "--calibration",
-    type=click.Choice(config.CALIBRATION_METHODS),
-    default=config.TRAIN.calibration,
-    show_default=True,
-    help="Calibrate probabilities on grouped folds (sigmoid), or not.",
-)
-@click.option("--jobs", type=Jobs(), default=2, show_default=True, help="Processes for the cross-validation.")
-def train(data_path, model_path, model_format, seed, ngram_max, min_df, C, class_weight, calibration, jobs) -> None:
+@param_options(config.TrainParams)
+@value_option("--jobs", type=Jobs(), default=2, help="Processes for the cross-validation.")
+def train(data_path, model_path, model_format, jobs, **values) -> None:
     """Fit the TF-IDF + logistic-regression Pipeline and save it with its metadata."""
     from pipeline.dataset import in_scope, read_split
     from pipeline.model import save_model, scope_path
     from pipeline.scope import train_scope_model
     from pipeline.train import train_model
 
-    params = replace(
-        config.TRAIN,
-        seed=seed,
-        ngram_max=ngram_max,
-        min_df=min_df,
-        C=C,
-        class_weight=None if class_weight == "none" else class_weight,
-        calibration=calibration,
-    )
+    params = given_params(config.TRAIN, values)
     model_format = model_format or config.MODEL_SUFFIXES.get(model_path.suffix.lower(), "joblib")
     _check_project_data(data_path, "train", "pass --data with a labelled training file written by prepare")
     params = replace(params, masked_words=_masked_words())
@@ -365,14 +299,23 @@ def _relative(path: Path) -> str:
 @cli.command()
 @path_option("--data", "data_path", default=config.TRAIN_PATH, help="Training split written by prepare.")
 @output_option("--output", default=config.TUNING_PATH, help="Where to write every configuration's grouped-CV score.")
-@click.option("--jobs", type=Jobs(), default=-1, show_default=True, help="Processes for the search (-1: all cores).")
-def tune(data_path, output, jobs) -> None:
+@value_option("--jobs", type=Jobs(), default=-1, help="Processes for the search (-1: all cores).")
+@click.option(
+    "--apply",
+    is_flag=True,
+    help="Write the chosen values into params/train.toml (atomically); make train then retrains with them.",
+)
+def tune(data_path, output, jobs, apply) -> None:
     """Search TF-IDF and logistic-regression parameters by cross-validation holding out areas and forms."""
     from pipeline.dataset import in_scope, read_split
     from pipeline.files import write_text_atomic
+    from pipeline.params import format_params
     from pipeline.train import params_from_search, tune_parameters
 
     _check_project_data(data_path, "tune", "pass --data with a labelled training file written by prepare")
+    train_file = config.params_path("TRAIN")
+    if apply and not config.in_checkout():
+        raise DataError(f"--apply writes {train_file.name} in a checkout of bpo-kpo; run tune there, or drop --apply")
     frame = in_scope(read_split(data_path))
     n_configs = 1
     for values in config.TUNING_GRID.values():
@@ -391,7 +334,11 @@ def tune(data_path, output, jobs) -> None:
     click.echo(f"chosen ({result['rule']}): {result['best']['params']}")
     best = params_from_search(result["best"], config.TRAIN)
     changed = {k: v for k, v in asdict(best).items() if getattr(config.TRAIN, k) != v}
-    _say(f"wrote {output}; to adopt the best, set in pipeline/config.py TrainParams: {changed or 'nothing to change'}")
+    if not apply:
+        _say(f"wrote {output}; chosen changes: {changed or 'none'}; rerun with --apply to write them to {train_file}")
+        return
+    write_text_atomic(train_file, format_params(config.TrainParams, asdict(best)))
+    _say(f"wrote {output} and {train_file} ({changed or 'no change'}); `make train` retrains with it")
 
 
 # -- evaluate --------------------------------------------------------------------------------------------------
@@ -412,19 +359,15 @@ def tune(data_path, output, jobs) -> None:
     multiple=True,
     help="Report metrics per value of this column too (repeatable); 'length' buckets by word count.",
 )
-@click.option(
+@value_option(
     "--format",
     "output_format",
     type=click.Choice(["text", "json"]),
     default="text",
-    show_default=True,
     help="A readable report, or every metric as JSON on stdout.",
 )
-@click.option(
-    "--min-macro-f1",
-    type=FiniteFloatRange(0, 1),
-    default=None,
-    help="Exit 1 when any evaluated set's macro-F1 is below this.",
+@value_option(
+    "--min-macro-f1", type=FiniteFloatRange(0, 1), help="Exit 1 when any evaluated set's macro-F1 is below this."
 )
 @output_option("--output", default=None, help="Also write the metrics JSON here ('-': stdout).")
 @path_option("--plots", "plots_dir", default=None, help="Also write the five PNG plots into this folder.")
@@ -528,10 +471,9 @@ def export(model_path, output) -> None:
 @cli.command()
 @click.argument("texts", nargs=-1)
 @click.option("--input", "input_path", default=None, help="CSV, JSONL or TXT file (one posting per line); - for stdin.")
-@click.option(
+@value_option(
     "--input-format",
     type=click.Choice(config.INPUT_FORMATS),
-    default=None,
     help="Input format; default: from the file suffix, txt for stdin.",
 )
 @click.option(
@@ -543,65 +485,55 @@ def export(model_path, output) -> None:
     help="Column(s) holding the posting; repeat to join several, e.g. title and description.",
 )
 @click.option("--id-column", default=None, help="Column passed through as the id; default: the row number.")
-@click.option(
+@value_option(
     "--format",
     "output_format",
     type=click.Choice(config.OUTPUT_FORMATS),
-    default=None,
     help="Output format; default: table on a terminal, else jsonl (or from --output's suffix).",
 )
 @output_option("--output", default=None, help="Write results here (atomically) instead of stdout ('-': stdout).")
 @model_option
-@click.option(
+@value_option(
     "--threshold",
     type=FiniteFloatRange(0, 1),
-    default=None,
     help="P(KPO) at which the label becomes KPO; default: the model's tuned value.",
 )
-@click.option(
+@value_option(
     "--review-band",
     type=FiniteFloatRange(0, 0.5),
-    default=None,
     help="needs_review when P(KPO) is this close to the threshold; default: the model's tuned value.",
 )
-@click.option(
+@value_option(
     "--scope-threshold",
     type=click.FloatRange(0, 1),
-    default=None,
     help="P(out of scope) at which a posting is flagged out_of_scope; default: the scope model's tuned value.",
 )
-@click.option(
+@value_option(
     "--explain",
     type=click.IntRange(min=0),
     default=config.PREDICT.explain,
-    show_default=True,
     help="Add the K n-grams that pushed each posting most toward its label; weights are log-odds toward KPO "
     "(+ pushes toward KPO, - toward BPO).",
 )
-@click.option(
-    "--jobs", type=Jobs(), default=1, show_default=True, help="Worker processes (-1: all cores; at most 4 per core)."
-)
-@click.option(
+@value_option("--jobs", type=Jobs(), default=1, help="Worker processes (-1: all cores; at most 4 per core).")
+@value_option(
     "--chunk-size",
     type=click.IntRange(min=1),
     default=config.PREDICT.chunk_size,
-    show_default=True,
     help="Postings read and scored at a time.",
 )
-@click.option(
+@value_option(
     "--max-text-chars",
     type=click.IntRange(min=1),
     default=config.PREDICT.max_text_chars,
-    show_default=True,
     help="A longer posting gets an error row; a line of over 16 times this with no line end stops the run.",
 )
 @click.option("--encoding", default="utf-8-sig", show_default=True, callback=check_encoding, help="Input encoding.")
 @click.option("--sep", default=None, callback=check_separator, help="CSV separator; default: detected from the header.")
-@click.option(
+@value_option(
     "--on-error",
     type=click.Choice(["row", "fail"]),
     default="row",
-    show_default=True,
     help="A posting with no text: keep its row with an error field, or stop with exit 1.",
 )
 @click.option(
@@ -611,11 +543,7 @@ def export(model_path, output) -> None:
     "running them as formulas.",
 )
 @click.option("--quiet", is_flag=True, help="No progress line and no summary on stderr; errors still show.")
-@click.option(
-    "--engine",
-    type=click.Choice(config.ENGINES),
-    default="auto",
-    show_default=True,
+@engine_option(
     help="portable: the JSON export, no scikit-learn (fast start); sklearn: the Pipeline (fastest on large "
     "files, --jobs); auto: portable for arguments and small files when its export matches the model.",
 )
@@ -750,15 +678,11 @@ def _input_size(input_path: str | None) -> int | None:
 # -- serve -----------------------------------------------------------------------------------------------------
 @cli.command()
 @model_option
-@click.option(
-    "--engine",
-    type=click.Choice(config.ENGINES),
-    default="auto",
-    show_default=True,
+@engine_option(
     help="portable: the JSON export; sklearn: the Pipeline; auto: portable when its export matches the model.",
 )
 @click.option("--host", default=config.SERVE.host, show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(1, 65535), default=config.SERVE.port, show_default=True, help="Port.")
+@value_option("--port", type=click.IntRange(1, 65535), default=config.SERVE.port, help="Port.")
 def serve(model_path, engine, host, port) -> None:
     """Serve the model over HTTP: POST /predict, GET /health, GET /model, OpenAPI docs at /docs.
 

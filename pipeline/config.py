@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # Paths: all derived from the project root, so every stage runs the same from any working directory.
@@ -137,46 +138,81 @@ OUTPUT_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 MODEL_SUFFIXES = {".joblib": "joblib", ".skops": "skops"}
 
 
+# Parameters. Each is declared once, here, as a field of its group's dataclass: its default, what values it takes,
+# and its help, from which come its CLI option (pipeline/options.py), the README's table (tests check it) and the
+# checks of the parameter files (pipeline/params.py). A group's values in force are its defaults, overridden by
+# params/<group>.toml, read on first use (config.TRAIN and the like), so that a stage reads only its own files.
+PARAMS_DIR = PROJECT_ROOT / "params"
+# The word a parameter file or option uses for None ("stop_words = 'none'"): TOML has no null.
+NONE_WORD = "none"
+TRUE_WORDS = ("true", "yes", "1")
+FALSE_WORDS = ("false", "no", "0")
+
+
+def param(default, help: str, *, low=None, high=None, open_low=False, open_high=False, choices=None, cli=True):
+    """Declare a parameter: its default, the values it takes (a range or choices) and its one-line help.
+
+    cli=False for a value the program fills in itself, which neither the command line nor a file sets.
+    """
+    spec = {"help": help, "low": low, "high": high, "open_low": open_low, "open_high": open_high}
+    return field(default=default, metadata=spec | {"choices": choices, "cli": cli})
+
+
 @dataclass(frozen=True)
 class PrepareParams:
-    """Parameters of the prepare stage."""
+    """Parameters of the prepare stage: how many postings to generate, and how to split them."""
 
-    seed: int = 42
+    seed: int = param(42, "Random seed of the generator and the split.")
     # Sized so that `make train` (prepare, train both models, report, export) takes a few minutes on 2 cores.
-    n_postings: int = 8000
-    test_size: float = 0.2
-    # Share of generated postings drawn from the grey-zone role families of the label policy.
-    borderline_share: float = 0.35
-    # Out-of-scope postings generated on top of the BPO/KPO ones, as a share of n_postings, for the scope model.
-    out_of_scope_share: float = 0.3
+    n_postings: int = param(8000, "Number of postings to generate.", low=10)
+    test_size: float = param(
+        0.2, "Share of role families held out for test.", low=0, high=1, open_low=True, open_high=True
+    )
+    borderline_share: float = param(0.35, "Share of postings drawn from the grey-zone role families.", low=0, high=1)
+    # For the scope model.
+    out_of_scope_share: float = param(
+        0.3, "Out-of-scope postings generated on top of the BPO/KPO ones, as a share of n_postings.", low=0
+    )
 
 
 @dataclass(frozen=True)
 class TrainParams:
-    """Parameters of the train stage.
+    """Parameters of the train stage: the TF-IDF features, the logistic regression and its calibration.
 
     The n-gram range, min_df, sublinear tf and max_features come from an earlier grid search on held-out role
     families; C from `bpo-kpo tune` on folds that hold out whole service areas and forms (see C below).
     """
 
-    seed: int = 42
-    ngram_max: int = 3
-    min_df: int = 3
-    max_df: float = 0.9
-    sublinear_tf: bool = True
-    stop_words: str | None = "english"
+    seed: int = param(42, "Random seed of the cross-validation folds and the logistic regression.")
+    ngram_max: int = param(3, "Longest word n-gram.", low=1, high=4)
+    min_df: int = param(3, "Ignore n-grams in fewer postings than this.", low=1)
+    max_df: float = param(0.9, "Ignore n-grams in a larger share of postings than this.", low=0, high=1, open_low=True)
+    sublinear_tf: bool = param(True, "Term frequency 1 + ln(count) instead of the count.")
+    stop_words: str | None = param(
+        "english", "Drop scikit-learn's English stop words (less the kept ones), or none.", choices=("english", None)
+    )
     # Words of scikit-learn's English stop list that name work in job postings ("call", "bill", "system"), kept.
-    stop_words_kept: tuple[str, ...] = ("back", "bill", "call", "detail", "due", "fire", "front", "interest", "system")
-    # Ordinary words the model does not read, from the lexicon's reviewed 'masked' list (filled in by train).
-    masked_words: tuple[str, ...] = ()
-    max_features: int = 60000
+    stop_words_kept: tuple[str, ...] = param(
+        ("back", "bill", "call", "detail", "due", "fire", "front", "interest", "system"),
+        "Words of the English stop list that the model reads all the same, comma-separated.",
+    )
+    # Filled in by train from the lexicon's reviewed 'masked' list (data/raw/catalogue/function_terms.json).
+    masked_words: tuple[str, ...] = param((), "Ordinary words the model does not read.", cli=False)
+    max_features: int = param(60000, "Keep at most this many n-grams, the most frequent.", low=1)
     # Chosen by `bpo-kpo tune`: the most regularised C within one standard error of the best macro-F1 on
     # held-out service areas (0.25 to 8 scored 0.81-0.82 there; 0.99+ on held-out forms).
-    C: float = 0.25
-    class_weight: str | None = "balanced"
-    cv_folds: int = 5
+    C: float = param(0.25, "Inverse regularisation strength of the logistic regression.", low=0, open_low=True)
+    class_weight: str | None = param(
+        "balanced", "Class weighting of the logistic regression.", choices=("balanced", None)
+    )
+    max_iter: int = param(2000, "Most iterations of the logistic regression's solver.", low=1)
+    cv_folds: int = param(
+        5, "Folds of the grouped cross-validation (validation figures, calibration, threshold).", low=2
+    )
     # Platt scaling fitted on grouped out-of-fold scores: TF-IDF + LR is underconfident on held-out families.
-    calibration: str = "sigmoid"
+    calibration: str = param(
+        "sigmoid", "Calibrate probabilities on grouped folds (sigmoid), or not.", choices=CALIBRATION_METHODS
+    )
 
 
 @dataclass(frozen=True)
@@ -197,35 +233,38 @@ class PredictParams:
 
 @dataclass(frozen=True)
 class AuditParams:
-    """Limits of the shortcut audit, on the training data and on the trained model."""
+    """Limits of the shortcut audit, on the training data (prepare) and on the trained model (report)."""
 
     # A word or bigram is audited once it occurs in this share of either class's postings...
-    min_share: float = 0.01
+    min_share: float = param(
+        0.01, "Audit a word or bigram in at least this share of either class's postings.", low=0, high=1
+    )
     # ...and in at least this many of them, so that a small dataset's sampling noise is not called a shortcut.
-    min_count: int = 20
+    min_count: int = param(20, "...and in at least this many of them.", low=1)
     # ...and is a shortcut when its document-frequency ratio between the classes exceeds this without being
     # a function term of the lexicon.
-    max_ratio: float = 3.0
-    # The trained model's heaviest features that must pass the same rule.
-    model_top_k: int = 200
-    report_rows: int = 40
+    max_ratio: float = param(
+        3.0, "A shortcut: a frequency ratio between the classes above this, not a function term.", low=1
+    )
+    model_top_k: int = param(200, "The trained model's heaviest features that must pass the same rule.", low=1)
+    report_rows: int = param(40, "Rows of the audit tables printed.", low=1)
 
 
 @dataclass(frozen=True)
 class InvarianceParams:
     """The invariance suite: how many perturbations per posting, and the limits every family must keep."""
 
-    seed: int = 42
-    per_posting: int = 3
+    seed: int = param(42, "Random seed of the perturbations.")
+    per_posting: int = param(3, "Perturbations of each posting, per family.", low=1)
     # The target every family is measured against in the table and the model card.
-    max_flipped_share: float = 0.02
-    max_mean_abs_delta: float = 0.03
+    max_flipped_share: float = param(0.02, "Target: most labels a family of edits may flip, as a share.", low=0, high=1)
+    max_mean_abs_delta: float = param(0.03, "Target: largest mean change of P(KPO) a family may cause.", low=0, high=1)
     # The guard the test suite holds every family to: looser than the target, which some families do not meet
     # yet, and tight enough that a shortcut coming back (one paragraph flipping a tenth of labels) fails it.
-    guard_flipped_share: float = 0.05
-    guard_mean_abs_delta: float = 0.05
+    guard_flipped_share: float = param(0.05, "Guard of the tests: most labels a family may flip.", low=0, high=1)
+    guard_mean_abs_delta: float = param(0.05, "Guard of the tests: largest mean change of P(KPO).", low=0, high=1)
     # A bare title is another input, not an edit of the posting: reported, held to no limit.
-    reported_only: tuple[str, ...] = ("title_alone",)
+    reported_only: tuple[str, ...] = param(("title_alone",), "Families reported but held to no limit, comma-separated.")
 
 
 @dataclass(frozen=True)
@@ -233,16 +272,20 @@ class ScopeParams:
     """The scope model's decision rules, tuned or fixed at training."""
 
     # The threshold is the lowest P(out of scope) that flags at most this share of in-scope validation postings.
-    max_in_scope_flagged: float = 0.02
+    max_in_scope_flagged: float = param(
+        0.02, "The scope threshold flags at most this share of in-scope validation postings.", low=0, high=1
+    )
     # A text is no job posting when fewer than this share of its words are known to the vocabulary...
-    min_known_share: float = 0.5
+    min_known_share: float = param(
+        0.5, "Text with a smaller share of words the model knows is no job posting.", low=0, high=1
+    )
     # ...or when it has fewer words than this.
-    min_words: int = 1
+    min_words: int = param(1, "Text with fewer words than this is no job posting.", low=0)
     # The scope model's own regularisation: the least regularised C scored best on folds holding out role families
     # and forms (out-of-scope recall at 2% of in-scope flagged: 0.936 at C=0.25, 0.949 at 1, 0.958 at 4 and 16),
     # and on folds holding out whole areas (0.847, 0.868, 0.885, 0.891); 4 is the most regularised of the best.
     # Telling nurses from agents is a wider, easier margin than BPO from KPO, and needs less shrinkage.
-    C: float = 4.0
+    C: float = param(4.0, "Inverse regularisation strength of the scope model's logistic regression.", low=0, open_low=True)
 
 
 @dataclass(frozen=True)
@@ -290,14 +333,40 @@ MAX_REVIEW_BAND = 0.5
 # Width of `predict --format table` when it cannot ask a terminal (the COLUMNS variable overrides it).
 TABLE_WIDTH = 100
 
-PREPARE = PrepareParams()
-SCOPE = ScopeParams()
-AUDIT = AuditParams()
-INVARIANCE = InvarianceParams()
-TRAIN = TrainParams()
 PREDICT = PredictParams()
 PORTABLE = PortableParams()
 SERVE = ServeParams()
+
+# The groups of stage parameters, each with its file: config.TRAIN holds TrainParams' values in force.
+PARAM_GROUPS = {
+    "PREPARE": PrepareParams,
+    "TRAIN": TrainParams,
+    "SCOPE": ScopeParams,
+    "AUDIT": AuditParams,
+    "INVARIANCE": InvarianceParams,
+}
+
+
+def params_path(group: str) -> Path:
+    """The parameter file of a group: TRAIN -> params/train.toml."""
+    return PARAMS_DIR / f"{group.lower()}.toml"
+
+
+@functools.cache
+def group_params(group: str):
+    """The values in force of a parameter group, read from its file once per process."""
+    from pipeline.params import load_params
+
+    return load_params(PARAM_GROUPS[group], params_path(group))
+
+
+def __getattr__(name: str):
+    # config.TRAIN and the like are read on first use, not on import: importing config reads no file, and a stage
+    # reads only the files of the groups it uses.
+    if name in PARAM_GROUPS:
+        return group_params(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Search space of `bpo-kpo tune`, scored by grouped cross-validation on held-out role families.
 TUNING_GRID = {

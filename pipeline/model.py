@@ -77,7 +77,7 @@ def build_pipeline(params: config.TrainParams = config.TRAIN) -> Pipeline:
                 LogisticRegression(
                     C=params.C,
                     class_weight=params.class_weight,
-                    max_iter=2000,
+                    max_iter=params.max_iter,
                     random_state=params.seed,
                 ),
             ),

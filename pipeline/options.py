@@ -1,13 +1,17 @@
-"""Click parameter types that refuse, as usage errors, values the commands cannot use."""
+"""Click parameter types that refuse, as usage errors, values the commands cannot use; options from declarations."""
 
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import math
 import os
 from pathlib import Path
 
 import click
+
+from pipeline import config, params
+from pipeline.errors import BpoKpoError
 
 # A worker per core already saturates the machine; four per core leaves room for I/O waits and no more.
 JOBS_PER_CPU = 4
@@ -87,3 +91,76 @@ def check_separator(ctx, param, value: str | None) -> str | None:
     if len(value) != 1 or value in '"\r\n':
         raise click.BadParameter(f"{value!r} is not a single separator character such as , ; | or \\t")
     return value
+
+
+class ParamValue(click.ParamType):
+    """The values one declared parameter takes, checked by the same rule as its parameter file."""
+
+    def __init__(self, spec) -> None:
+        self.spec = spec
+        choices = spec.metadata["choices"]
+        kind = "words" if isinstance(spec.default, tuple) else type(spec.default).__name__
+        self.name = "|".join(params.param_word(c) for c in choices) if choices else kind
+
+    def convert(self, value, param, ctx):
+        try:
+            checked = params.parse_param(self.spec, value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+        # None means "not given" to click: a value of None given on purpose (--class-weight none) is marked.
+        return GIVEN_NONE if checked is None else checked
+
+
+# An option given as `none`, told apart from an option not given.
+GIVEN_NONE = object()
+
+
+class ParamOption(click.Option):
+    """An option whose default shown in --help is the value in force: the declaration's, or its group file's."""
+
+    def __init__(self, *args, group: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.group = group
+
+    def get_help_extra(self, ctx):
+        extra = super().get_help_extra(ctx)
+        try:
+            value = getattr(getattr(config, self.group), self.name)
+        except BpoKpoError:  # a broken parameter file: the command itself will say so
+            value = next(f.default for f in params.settable(config.PARAM_GROUPS[self.group]) if f.name == self.name)
+        extra["default"] = params.param_word(value)
+        return extra
+
+
+def param_options(group: type):
+    """Click options for every settable parameter of a group (a dataclass of config.PARAM_GROUPS), from its
+    declarations: the option's name, type, help and shown default all come from the field.
+
+    Each option's default is None, meaning "the value in force" (see given_params): the parameter file is read
+    when the command runs, never when the program starts.
+    """
+    name = next(key for key, value in config.PARAM_GROUPS.items() if value is group)
+
+    def decorate(command):
+        for spec in reversed(params.settable(group)):
+            flag = "--" + spec.name.lower().replace("_", "-")
+            names = [f"{flag}/--no-{flag[2:]}"] if isinstance(spec.default, bool) else [flag]
+            extent = params.describe_range(spec)
+            command = click.option(
+                *names,
+                spec.name,
+                cls=ParamOption,
+                group=name,
+                type=None if isinstance(spec.default, bool) else ParamValue(spec),
+                default=None,
+                help=spec.metadata["help"] + (f" ({extent})" if extent else ""),
+            )(command)
+        return command
+
+    return decorate
+
+
+def given_params(in_force, values: dict):
+    """A group's values in force (config.TRAIN: defaults, then its file) with the options given on the command line."""
+    given = {name: None if value is GIVEN_NONE else value for name, value in values.items() if value is not None}
+    return dataclasses.replace(in_force, **given)

@@ -475,7 +475,8 @@ def make_project(tmp_path):
     root.mkdir()
     for name in ("Makefile", "pyproject.toml", "constraints.txt"):
         shutil.copy(config.PROJECT_ROOT / name, root / name)
-    shutil.copytree(config.PROJECT_ROOT / "pipeline", root / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("pipeline", "tools", "params"):
+        shutil.copytree(config.PROJECT_ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(config.RAW_DIR, root / "data" / "raw")
     (root / "data" / "processed").mkdir()
     stamp = root / ".venv" / ".installed"
