@@ -285,7 +285,9 @@ class ScopeParams:
     # and forms (out-of-scope recall at 2% of in-scope flagged: 0.936 at C=0.25, 0.949 at 1, 0.958 at 4 and 16),
     # and on folds holding out whole areas (0.847, 0.868, 0.885, 0.891); 4 is the most regularised of the best.
     # Telling nurses from agents is a wider, easier margin than BPO from KPO, and needs less shrinkage.
-    C: float = param(4.0, "Inverse regularisation strength of the scope model's logistic regression.", low=0, open_low=True)
+    C: float = param(
+        4.0, "Inverse regularisation strength of the scope model's logistic regression.", low=0, open_low=True
+    )
 
 
 @dataclass(frozen=True)
