@@ -22,6 +22,7 @@ def test_the_readme_has_runnable_examples():
     assert len(blocks("bash")) >= 2 and len(blocks("python")) >= 2
 
 
+@pytest.mark.xdist_group("checkout")  # make rewrites data/processed/.raw-files
 @pytest.mark.parametrize("index", range(len(blocks("bash"))))
 def test_every_shell_block_runs(shipped_model_path, tmp_path, index):
     """Run from a scratch folder that has the shipped examples: outputs land there, not in the project.

@@ -539,6 +539,7 @@ def test_readme_says_what_the_checksum_protects_against():
         assert promise in section
 
 
+@pytest.mark.xdist_group("checkout")  # make rewrites data/processed/.raw-files
 def test_make_predict_passes_the_text_without_a_shell(model, tmp_path):
     text = 'Pay $50k; `touch {m}` "; touch {m}; " $(touch {m}) \\ \' end'.format(m=tmp_path / "ran")
     recorder = tmp_path / "record"
