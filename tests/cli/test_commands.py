@@ -36,6 +36,23 @@ def test_python_dash_m_is_the_same_program():
     assert result.stdout == run_script("--version").stdout
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["predict"], ["predict", "--threshold", "2", "x"], ["predict", "--model", "/nowhere/m.joblib", "x"]],
+    ids=["usage-error", "bad-value", "missing-model"],
+)
+def test_a_command_run_in_process_ends_as_the_console_script_does(args):
+    """The suite runs most commands in its own process (console.run): their exit codes and messages must be
+    those of the real console script, or every test built on them would check something no user sees."""
+    in_process, script = run(*args), run_script(*args)
+    assert (in_process.returncode, in_process.stdout, in_process.stderr) == (
+        script.returncode,
+        script.stdout,
+        script.stderr,
+    )
+    assert in_process.returncode in (1, 2) and in_process.stderr.strip().splitlines()[-1].startswith("Error")
+
+
 def test_predict_arguments(shipped_model_path, tmp_path):
     # The real console script, run from another folder: default paths come from the project root, not the working
     # directory.
