@@ -8,13 +8,17 @@ process of its own has: signals, pipes, closed or inherited descriptors, devices
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import gc
+import hashlib
 import io
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -199,6 +203,21 @@ def start_long_predict(model, folder: Path, jobs: str) -> tuple[subprocess.Popen
 
     wait_for(scoring, "predict wrote its first results", process)
     return process, output
+
+
+@contextlib.contextmanager
+def checkout_make():
+    """Held while a test runs make in the checkout, even `make -n`, which rewrites data/processed/.raw-files: tests
+    on other workers wait rather than race on that file."""
+    from pipeline import config
+
+    name = "bpo-kpo-make-" + hashlib.sha256(str(config.PROJECT_ROOT.resolve()).encode()).hexdigest()[:16] + ".lock"
+    with open(Path(tempfile.gettempdir()) / name, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def jsonl(stdout):

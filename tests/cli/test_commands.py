@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from console import SCRIPT, jsonl, linux_only, run, run_script
+from console import SCRIPT, checkout_make, jsonl, linux_only, run, run_script
 
 from pipeline import config
 from pipeline.generate import generate_postings
@@ -159,7 +159,6 @@ def test_stage_defaults_point_into_the_project(command):
     assert "".join(str(config.PROJECT_ROOT).split()) in "".join(help_text.split())
 
 
-@pytest.mark.xdist_group("checkout")  # make rewrites data/processed/.raw-files
 def test_make_help_lists_the_documented_targets():
     result = subprocess.run(
         ["make", "-s", "help"],
@@ -313,10 +312,10 @@ def test_a_skops_model_beside_the_joblib_one_breaks_neither(catalogue, small_mod
         assert jsonl(result.stdout)[0]["label"] in config.LABELS
 
 
-@pytest.mark.xdist_group("checkout")  # make rewrites data/processed/.raw-files
 def test_long_make_steps_say_what_they_do_and_how_long():
-    result = subprocess.run(["make", "-n", "-B", "install", "train"], cwd=config.PROJECT_ROOT, capture_output=True,
-                            text=True, env={**os.environ, "MAKEFLAGS": ""})  # fmt: skip
+    with checkout_make():
+        result = subprocess.run(["make", "-n", "-B", "install", "train"], cwd=config.PROJECT_ROOT,
+                                capture_output=True, text=True, env={**os.environ, "MAKEFLAGS": ""})  # fmt: skip
     assert result.returncode == 0, result.stderr
     echoes = [line for line in result.stdout.splitlines() if line.startswith("echo ")]
     assert any("installing" in line and "about a minute" in line for line in echoes), echoes

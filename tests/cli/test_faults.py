@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from console import (
     SCRIPT,
+    checkout_make,
     children,
     has_signal,
     jsonl,
@@ -539,7 +540,6 @@ def test_readme_says_what_the_checksum_protects_against():
         assert promise in section
 
 
-@pytest.mark.xdist_group("checkout")  # make rewrites data/processed/.raw-files
 def test_make_predict_passes_the_text_without_a_shell(model, tmp_path):
     text = 'Pay $50k; `touch {m}` "; touch {m}; " $(touch {m}) \\ \' end'.format(m=tmp_path / "ran")
     recorder = tmp_path / "record"
@@ -547,10 +547,12 @@ def test_make_predict_passes_the_text_without_a_shell(model, tmp_path):
                         "json.dumps(sys.argv[1:]))\n")  # fmt: skip
     recorder.chmod(0o755)
     common = ["make", "-s", "-C", str(config.PROJECT_ROOT), "-o", model, "predict", f"MODEL={model}", f"TEXT={text}"]
-    recorded = subprocess.run([*common, f"CLI={recorder}"], capture_output=True, text=True, timeout=60, env=MAKE_ENV)
+    with checkout_make():
+        recorded = subprocess.run([*common, f"CLI={recorder}"], capture_output=True, text=True, timeout=60,
+                                  env=MAKE_ENV)  # fmt: skip
+        real = subprocess.run(common, capture_output=True, text=True, timeout=120, env=MAKE_ENV)
     assert recorded.returncode == 0, recorded.stderr
     assert json.loads((tmp_path / "argv").read_text()) == ["predict", "--model", model, "--", text]
-    real = subprocess.run(common, capture_output=True, text=True, timeout=120, env=MAKE_ENV)
     assert real.returncode == 0, real.stderr
     assert len(jsonl(real.stdout)) == 1
     assert not (tmp_path / "ran").exists()

@@ -15,9 +15,6 @@ from pipeline.invariance import (
 )
 from pipeline.report import default_evaluation_sets
 
-# One worker runs the whole module, so its perturbation table is built once, not once per worker.
-pytestmark = pytest.mark.xdist_group("invariance")
-
 
 @pytest.fixture(scope="module")
 def pool():
