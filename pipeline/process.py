@@ -87,13 +87,22 @@ def reopen_closed_standard_streams() -> None:
 def main() -> None:  # pragma: no cover - the console-script entry point, exercised through subprocess tests
     install_signal_handlers()
     reopen_closed_standard_streams()
+    finish(run())
+
+
+def run(args: list[str] | None = None) -> int:
+    """Run the command line on `args` (default: the process's own) and return the exit code the script ends with.
+
+    The console script's whole handling of errors, usage errors and interrupts, apart from the process set-up, so
+    that the test suite can run a command in its own process and see what a user would see.
+    """
     try:
         import click
 
         from pipeline.cli import cli
 
         try:
-            code = cli.main(prog_name="bpo-kpo", standalone_mode=False)
+            code = cli.main(args, prog_name="bpo-kpo", standalone_mode=False)
         except click.exceptions.Abort as abort:  # click turns Ctrl-C while it parses options into Abort
             raise (abort.__cause__ if isinstance(abort.__cause__, KeyboardInterrupt) else KeyboardInterrupt()) from None
         except click.ClickException as error:
@@ -106,7 +115,7 @@ def main() -> None:  # pragma: no cover - the console-script entry point, exerci
         code = stop.code
         if isinstance(stop, ReaderGone) and _pool_started:
             os._exit(0)  # stdout is already /dev/null: nothing to flush
-    finish(code if isinstance(code, int) else 0)
+    return code if isinstance(code, int) else 0
 
 
 def finish(code: int) -> None:

@@ -39,6 +39,15 @@ def small_model_dir(tmp_path_factory, catalogue) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def tiny_pipeline(catalogue):
+    """A Pipeline of the shipped model's kind fitted on a hundred postings, a few hundred features: for tests of
+    file formats and loading, which need the model's classes, not its quality."""
+    frame = generate_postings(catalogue, 100, seed=5)
+    pipeline, _ = fit(frame, replace(config.TRAIN, ngram_max=1, min_df=2, calibration="none", cv_folds=2))
+    return pipeline
+
+
 @pytest.fixture()
 def model_copy(small_model_dir, tmp_path) -> Path:
     """A private copy of the small model and its metadata that a test may damage."""

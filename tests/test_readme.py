@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from console import checkout_make
 
 from pipeline import config
 
@@ -33,8 +34,9 @@ def test_every_shell_block_runs(shipped_model_path, tmp_path, index):
     script = blocks("bash")[index].replace(".venv/bin/", f"{BIN}/")
     script = re.sub(r"^make ", f"make -n -C '{config.PROJECT_ROOT}' ", script, flags=re.M)
     env = {k: v for k, v in os.environ.items() if k not in (config.MODEL_ENV_VAR, "MAKEFLAGS", "MAKELEVEL")}
-    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, capture_output=True,
-                            text=True, env=env, timeout=300)  # fmt: skip
+    with checkout_make():
+        result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, capture_output=True,
+                                text=True, env=env, timeout=300)  # fmt: skip
     assert result.returncode == 0, (script, result.stderr)
     assert "Error" not in result.stderr and "Traceback" not in result.stderr
     if "bpo-kpo predict" in script:

@@ -1,6 +1,6 @@
 """Faults, hostile input and tampering, second round: output targets, signals, workers, reading, numbers, training
-data, security and messages. In process through click's runner where a real process adds nothing; as a real
-console-script process for signals, pipes, devices, closed streams and worker processes."""
+data, security and messages. In process (console.run) where a real process adds nothing; as a real console-script
+process for signals, pipes, devices, closed streams and worker processes."""
 
 import csv
 import errno
@@ -17,11 +17,22 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from console import SCRIPT, jsonl, run
+from console import (
+    SCRIPT,
+    checkout_make,
+    children,
+    has_signal,
+    jsonl,
+    linux_only,
+    run,
+    run_script,
+    signal_mask,
+    start_long_predict,
+    start_script,
+    wait_for,
+)
 
 from pipeline import config
-from pipeline.cli import cli
 from pipeline.files import sha256_file
 from pipeline.model import METADATA_DIGEST, metadata_digest, metadata_path
 
@@ -31,17 +42,12 @@ def model(small_model_dir):
     return str(small_model_dir / "model.joblib")
 
 
-def invoke(*args, stdin=None):
-    return CliRunner().invoke(cli, [str(a) for a in args], input=stdin)
-
-
 def assert_one_error_line(result, code, pattern):
     """The documented failure shape, in process or in a real process: exit code, one `Error:` line, no traceback."""
     import re
 
-    exit_code = getattr(result, "exit_code", getattr(result, "returncode", None))
     stderr = result.stderr
-    assert exit_code == code, (exit_code, stderr, getattr(result, "exception", None))
+    assert result.returncode == code, (result.returncode, stderr)
     assert "Traceback" not in stderr and "unexpected" not in stderr
     if code == 1:
         lines = stderr.strip().splitlines()
@@ -56,14 +62,14 @@ def no_temporaries(folder: Path) -> bool:
 # -- 1-3: output targets ----------------------------------------------------------------------------------------
 def test_output_into_a_character_device_leaves_the_device(model):
     before = os.stat(os.devnull)
-    result = invoke("predict", "--model", model, "--output", os.devnull, "Answer calls")
-    assert result.exit_code == 0, result.output
+    result = run("predict", "--model", model, "--output", os.devnull, "Answer calls")
+    assert result.returncode == 0, result.stderr
     after = os.stat(os.devnull)
     assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
 
 
 def test_output_to_dev_stdout_reaches_a_pipe_or_a_redirected_file(model, tmp_path):
-    piped = run("predict", "--model", model, "--format", "jsonl", "--output", "/dev/stdout", "Answer calls")
+    piped = run_script("predict", "--model", model, "--format", "jsonl", "--output", "/dev/stdout", "Answer calls")
     assert piped.returncode == 0, piped.stderr
     assert jsonl(piped.stdout)[0]["id"] == "1"
     redirected = tmp_path / "redirected.jsonl"
@@ -72,7 +78,9 @@ def test_output_to_dev_stdout_reaches_a_pipe_or_a_redirected_file(model, tmp_pat
                                 stdout=handle, stderr=subprocess.PIPE, text=True, timeout=120)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert jsonl(redirected.read_text())[0]["id"] == "1"
-    assert Path("/dev/stdout").is_symlink() and no_temporaries(tmp_path)
+    assert no_temporaries(tmp_path)
+    if sys.platform.startswith("linux"):  # elsewhere /dev/stdout is a device of its own, not a link to one
+        assert Path("/dev/stdout").is_symlink()
 
 
 def test_output_into_a_fifo_streams_to_its_reader(model, tmp_path):
@@ -81,9 +89,9 @@ def test_output_into_a_fifo_streams_to_its_reader(model, tmp_path):
     received = []
     reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
     reader.start()
-    result = invoke("predict", "--model", model, "--format", "jsonl", "--output", fifo, "Answer calls", "Do research")
+    result = run("predict", "--model", model, "--format", "jsonl", "--output", fifo, "Answer calls", "Do research")
     reader.join(timeout=60)
-    assert result.exit_code == 0, result.output
+    assert result.returncode == 0, result.stderr
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     assert [row["id"] for row in jsonl(received[0])] == ["1", "2"]
     assert no_temporaries(tmp_path)
@@ -94,16 +102,16 @@ def test_output_through_a_symlink_writes_its_target_and_keeps_the_link(model, tm
     target.write_text("old\n")
     link = tmp_path / "link.jsonl"
     link.symlink_to(target.name)
-    result = invoke("predict", "--model", model, "--output", link, "Answer calls")
-    assert result.exit_code == 0, result.output
+    result = run("predict", "--model", model, "--output", link, "Answer calls")
+    assert result.returncode == 0, result.stderr
     assert link.is_symlink() and os.readlink(link) == target.name
     assert jsonl(target.read_text())[0]["id"] == "1"
 
 
 def test_output_dash_is_standard_output_not_a_file(model, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = invoke("predict", "--model", model, "--format", "jsonl", "--output", "-", "Answer calls")
-    assert result.exit_code == 0, result.output
+    result = run("predict", "--model", model, "--format", "jsonl", "--output", "-", "Answer calls")
+    assert result.returncode == 0, result.stderr
     assert jsonl(result.stdout)[0]["id"] == "1"
     assert not (tmp_path / "-").exists()
 
@@ -114,13 +122,13 @@ def test_output_dash_is_standard_output_not_a_file(model, tmp_path, monkeypatch)
      ["train", "--model"]],
 )  # fmt: skip
 def test_output_with_a_trailing_slash_is_a_usage_error(tmp_path, command):
-    result = invoke(*command, f"{tmp_path}/results/")
+    result = run(*command, f"{tmp_path}/results/")
     assert_one_error_line(result, 2, r"ends with '/': give a file name")
 
 
 def test_output_that_is_a_directory_is_named_without_temporary_names(model, tmp_path):
     (tmp_path / "out").mkdir()
-    result = invoke("predict", "--model", model, "--output", tmp_path / "out", "Answer calls")
+    result = run("predict", "--model", model, "--output", tmp_path / "out", "Answer calls")
     assert_one_error_line(result, 1, r"out is a directory; give a file name")
     assert ".tmp" not in result.stderr
 
@@ -129,7 +137,7 @@ def test_replacing_a_file_keeps_its_mode(model, tmp_path):
     output = tmp_path / "private.jsonl"
     output.write_text("old\n")
     output.chmod(0o600)
-    assert invoke("predict", "--model", model, "--output", output, "Answer calls").exit_code == 0
+    assert run("predict", "--model", model, "--output", output, "Answer calls").returncode == 0
     assert stat.S_IMODE(output.stat().st_mode) == 0o600
     assert jsonl(output.read_text())[0]["id"] == "1"
 
@@ -139,7 +147,7 @@ def test_replacing_a_file_as_root_keeps_its_owner(model, tmp_path):
     output = tmp_path / "theirs.jsonl"
     output.write_text("old\n")
     os.chown(output, 4321, 4321)
-    assert invoke("predict", "--model", model, "--output", output, "Answer calls").exit_code == 0
+    assert run("predict", "--model", model, "--output", output, "Answer calls").returncode == 0
     assert (output.stat().st_uid, output.stat().st_gid) == (4321, 4321)
 
 
@@ -153,60 +161,44 @@ def test_atomic_output_syncs_the_file_and_its_folder(model, tmp_path, monkeypatc
 
     monkeypatch.setattr(os, "fsync", recording_fsync)
     output = tmp_path / "out.jsonl"
-    assert invoke("predict", "--model", model, "--output", output, "Answer calls").exit_code == 0
+    assert run("predict", "--model", model, "--output", output, "Answer calls").returncode == 0
     file_inode, folder_inode = output.stat().st_ino, tmp_path.stat().st_ino
     assert any(stat.S_ISREG(s.st_mode) and s.st_ino == file_inode for s in synced)
     assert any(stat.S_ISDIR(s.st_mode) and s.st_ino == folder_inode for s in synced)
 
 
 # -- 4-6: signals and workers -----------------------------------------------------------------------------------
-def start_long_run(model, tmp_path, jobs):
-    path = tmp_path / "many.txt"
-    path.write_text("Answer customer emails within the agreed SLA\n" * 400_000)
-    output = tmp_path / "out.jsonl"
-    command = [SCRIPT, "predict", "--model", model, "--input", str(path), "--output", str(output), "--jobs", jobs]
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    deadline = time.time() + 60
-    while not list(tmp_path.glob(".out.jsonl.*")) and time.time() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.5)
-    return process, output
-
-
-def worker_pids(pid: int) -> list[int]:
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in children.read_text().split()] if children.exists() else []
-
-
 @pytest.mark.parametrize(
     ("signum", "jobs", "whole_group"),
     [(signal.SIGTERM, "1", True), (signal.SIGTERM, "2", True), (signal.SIGTERM, "2", False),
      (signal.SIGHUP, "2", True)],
     ids=["term-1-job", "term-2-jobs-group", "term-2-jobs-main-only", "hup-2-jobs"],
 )  # fmt: skip
+@linux_only("/proc to find the worker processes")
 def test_termination_signals_stop_like_ctrl_c(model, tmp_path, signum, jobs, whole_group):
     """`timeout`, `kill`, systemd and docker: one line, exit 128 + signal, no temporary file, no worker left."""
-    process, output = start_long_run(model, tmp_path, jobs)
-    workers = worker_pids(process.pid)
+    process, output = start_long_predict(model, tmp_path, jobs)
+    workers = children(process.pid)
     (os.killpg if whole_group else os.kill)(process.pid, signum)
-    stderr = process.communicate(timeout=60)[1]
+    stderr = process.communicate(timeout=120)[1]
     assert process.returncode == 128 + signum
     assert stderr == f"Error: stopped by {signal.Signals(signum).name}; no output file was left behind\n"
     assert not output.exists() and no_temporaries(tmp_path)
-    time.sleep(0.5)
-    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)]
+    wait_for(lambda: not [pid for pid in workers if _running(pid)], "the workers to exit")
 
 
-def _state(pid: int) -> str:
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (its parent has ended, so no one may reap it yet)."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
     except OSError:
-        return "Z"
+        return False
 
 
+@linux_only("/proc to find the worker processes")
 def test_a_dead_worker_ends_the_run_with_one_line(model, tmp_path):
-    process, output = start_long_run(model, tmp_path, "2")
-    workers = worker_pids(process.pid)
+    process, output = start_long_predict(model, tmp_path, "2")
+    workers = children(process.pid)
     assert len(workers) == 2
     os.kill(workers[0], signal.SIGKILL)
     stderr = process.communicate(timeout=120)[1]
@@ -218,39 +210,25 @@ def test_a_dead_worker_ends_the_run_with_one_line(model, tmp_path):
 @pytest.mark.parametrize("jobs", ["99999999999999999999", str(4 * (os.cpu_count() or 1) + 1), "0", "-2", "many"])
 @pytest.mark.parametrize("command", ["predict", "train", "tune"])
 def test_jobs_is_capped_at_four_per_core(command, jobs):
-    result = invoke(command, "--jobs", jobs, *(["x"] if command == "predict" else []))
+    result = run(command, "--jobs", jobs, *(["x"] if command == "predict" else []))
     assert_one_error_line(result, 2, r"Invalid value for '--jobs'")
 
 
-def handles_termination(pid: int) -> bool:
-    """True once the console script's own code runs: it catches SIGTERM from its first lines on."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("SigCgt:"):
-            return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
-    return False
-
-
+@linux_only("/proc to see when the script handles signals")
 @pytest.mark.parametrize("delay", [0.0, 0.02, 0.05, 0.1, 0.2, 0.5, 1.5])
 def test_ctrl_c_while_starting_prints_one_line(model, delay):
     """Ctrl-C at any moment after the project's first line runs, imports of scikit-learn included, ends in one
     line and exit 130. (Before that, Python itself is starting up: its own start-up is not the project's.)"""
     # Reading a stdin that never ends: the run is still going whenever the signal comes.
-    process = subprocess.Popen([SCRIPT, "predict", "--model", model, "--input", "-"], stdin=subprocess.PIPE,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                               preexec_fn=default_sigint)  # fmt: skip
-    deadline = time.time() + 60
-    while not handles_termination(process.pid) and time.time() < deadline:
-        time.sleep(0.001)
-    time.sleep(delay)
+    process = start_script("predict", "--model", model, "--input", "-", stdin=subprocess.PIPE,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    # The script catches SIGTERM from its first lines on: from then, the project's code runs.
+    wait_for(lambda: has_signal(signal_mask(process.pid, "SigCgt"), signal.SIGTERM), "the script to start", process)
+    time.sleep(delay)  # the moment of the Ctrl-C, not a wait for readiness
     process.send_signal(signal.SIGINT)
-    stderr = process.communicate(timeout=60)[1]
+    stderr = process.communicate(timeout=120)[1]
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
     assert (process.returncode, stderr) == (130, "Error: interrupted; no output file was left behind\n")
-
-
-def default_sigint() -> None:
-    """A shell starts background jobs with Ctrl-C ignored; the console script must get it as from a terminal."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def shell(command: str) -> subprocess.CompletedProcess:
@@ -272,7 +250,7 @@ def test_closed_stdout_and_stdin_are_named(model):
 
 # -- 7-10: reading input ----------------------------------------------------------------------------------------
 def scores(result) -> dict:
-    assert result.exit_code == 0, (result.output, result.exception)
+    assert result.returncode == 0, result.stderr
     return {row["id"]: row["p_kpo"] for row in jsonl(result.stdout)}
 
 
@@ -280,8 +258,8 @@ def test_csv_with_a_trailing_separator_scores_the_right_column(model, tmp_path):
     texts = ["Answer inbound calls in a contact centre", "Build credit-risk models in Python"]
     path = tmp_path / "export.csv"
     path.write_text("id,text\n" + "".join(f"J{i},{t},\n" for i, t in enumerate(texts)))
-    by_file = scores(invoke("predict", "--model", model, "--input", path, "--id-column", "id", "--format", "jsonl"))
-    by_argument = scores(invoke("predict", "--model", model, "--format", "jsonl", *texts))
+    by_file = scores(run("predict", "--model", model, "--input", path, "--id-column", "id", "--format", "jsonl"))
+    by_argument = scores(run("predict", "--model", model, "--format", "jsonl", *texts))
     assert list(by_file) == ["J0", "J1"]
     assert list(by_file.values()) == list(by_argument.values())
 
@@ -296,12 +274,12 @@ def test_csv_with_a_trailing_separator_scores_the_right_column(model, tmp_path):
 def test_csv_fields_beyond_the_header_stop_with_the_line(model, tmp_path, content, pattern):
     path = tmp_path / "export.csv"
     path.write_text(content)
-    assert_one_error_line(invoke("predict", "--model", model, "--input", path, "--id-column", "id"), 1, pattern)
+    assert_one_error_line(run("predict", "--model", model, "--input", path, "--id-column", "id"), 1, pattern)
 
 
 @pytest.mark.parametrize(("content", "rows"), [("a\rb\rc\r", 3), ("a\r\nb\r\n", 2), ("a\rb\nc\r\nd", 4)])
 def test_txt_lone_cr_ends_a_line(model, content, rows):
-    result = invoke("predict", "--model", model, "--input", "-", "--format", "jsonl", stdin=content.encode())
+    result = run("predict", "--model", model, "--input", "-", "--format", "jsonl", stdin=content.encode())
     assert [r["id"] for r in jsonl(result.stdout)] == [str(i + 1) for i in range(rows)]
     assert not any(r["error"] for r in jsonl(result.stdout))
 
@@ -309,7 +287,7 @@ def test_txt_lone_cr_ends_a_line(model, content, rows):
 def test_a_posting_over_the_size_cap_gets_an_error_row(model, tmp_path):
     path = tmp_path / "long.txt"
     path.write_text("Answer calls\n" + "word " * 400 + "\nDo research\n")
-    rows = jsonl(invoke("predict", "--model", model, "--input", path, "--max-text-chars", "1000", "--format",
+    rows = jsonl(run("predict", "--model", model, "--input", path, "--max-text-chars", "1000", "--format",
                         "jsonl").stdout)  # fmt: skip
     assert [bool(r["error"]) for r in rows] == [False, True, False]
     assert "longer than 1,000 characters" in rows[1]["error"]
@@ -344,8 +322,8 @@ def test_an_endless_line_ends_the_run(model):
 def test_jsonl_ids_are_rendered_as_json(model, tmp_path, raw, rendered):
     path = tmp_path / "ids.jsonl"
     path.write_text(f'{{"ref": {raw}, "text": "Answer calls"}}\n')
-    result = invoke("predict", "--model", model, "--input", path, "--id-column", "ref", "--format", "jsonl")
-    assert result.exit_code == 0, result.output
+    result = run("predict", "--model", model, "--input", path, "--id-column", "ref", "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
     assert jsonl(result.stdout)[0]["id"] == rendered
 
 
@@ -358,7 +336,7 @@ def test_jsonl_ids_are_rendered_as_json(model, tmp_path, raw, rendered):
      ["prepare", "--borderline-share", "NaN"], ["train", "--c", "nan"], ["train", "--c", "inf"]],
 )  # fmt: skip
 def test_nan_and_infinity_are_usage_errors(args):
-    result = invoke(*args)
+    result = run(*args)
     assert_one_error_line(result, 2, r"is not a finite number|not in the range")
 
 
@@ -381,13 +359,13 @@ def edit_metadata(model_path: str, resign: bool, **changes) -> None:
 )  # fmt: skip
 def test_decision_fields_are_range_checked_on_load(model_copy, changes, pattern):
     edit_metadata(str(model_copy), resign=True, **changes)
-    assert_one_error_line(invoke("predict", "--model", model_copy, "Answer calls"), 1, pattern + r".*retrain")
+    assert_one_error_line(run("predict", "--model", model_copy, "Answer calls"), 1, pattern + r".*retrain")
 
 
 @pytest.mark.parametrize("changes", [{"threshold": 0.99}, {"review_band": 0.5}, {"labels": ["KPO", "BPO"]}])
 def test_decision_fields_edited_after_training_are_refused(model_copy, changes):
     edit_metadata(str(model_copy), resign=False, **changes)
-    result = invoke("predict", "--model", model_copy, "Answer calls")
+    result = run("predict", "--model", model_copy, "Answer calls")
     assert_one_error_line(result, 1, r"model\.joblib\.json was changed after training.*metadata_sha256")
 
 
@@ -396,7 +374,7 @@ def test_metadata_without_the_digest_asks_for_a_retrain(model_copy):
     meta = json.loads(meta_path.read_text())
     del meta[METADATA_DIGEST]
     meta_path.write_text(json.dumps(meta))
-    assert_one_error_line(invoke("predict", "--model", model_copy, "x"), 1, r"lacks metadata_sha256.*retrain")
+    assert_one_error_line(run("predict", "--model", model_copy, "x"), 1, r"lacks metadata_sha256.*retrain")
 
 
 # -- 13-15: training data ---------------------------------------------------------------------------------------
@@ -406,7 +384,7 @@ def prepare_in_process(tmp_path, files: dict[str, str]):
     for name, content in files.items():
         (labelled / name).write_text(content, encoding="utf-8")
     out = tmp_path / "out"
-    result = invoke("prepare", "--n-postings", "300", "--labelled", labelled, "--output-dir", out,
+    result = run("prepare", "--n-postings", "300", "--labelled", labelled, "--output-dir", out,
                     "--field", tmp_path / "nofield")  # fmt: skip
     return result, out
 
@@ -436,7 +414,7 @@ def test_every_labelled_format_is_read_in_any_case(tmp_path):
         ".hidden": "ignored\n",
     }
     result, out = prepare_in_process(tmp_path, files)
-    assert result.exit_code == 0, result.output
+    assert result.returncode == 0, result.stderr
     assert user_texts(out) == set(USER_TEXTS)
 
 
@@ -464,7 +442,7 @@ def test_ids_repeated_across_files_or_taken_from_generated_postings_are_refused(
     same_stem, out = prepare_in_process(tmp_path / "c", {"m.csv": f"text,label\n{USER_TEXTS[0]},BPO\n",
                                                          "m.jsonl": json.dumps({"text": USER_TEXTS[1],
                                                                                 "label": "KPO"}) + "\n"})  # fmt: skip
-    assert same_stem.exit_code == 0, same_stem.output
+    assert same_stem.returncode == 0, same_stem.stderr
     assert user_texts(out) == set(USER_TEXTS[:2])
 
 
@@ -543,7 +521,7 @@ def test_a_pickle_named_skops_is_never_unpickled(model_copy, tmp_path):
     meta |= {"format": "joblib", "model_file": evil.name, "model_sha256": sha256_file(evil)}
     meta[METADATA_DIGEST] = metadata_digest(meta)
     metadata_path(evil).write_text(json.dumps(meta))
-    result = invoke("predict", "--model", evil, "Answer calls")
+    result = run("predict", "--model", evil, "Answer calls")
     assert_one_error_line(result, 1, r"model\.skops is named or recorded as a skops model but is not a skops \(zip\)")
     assert not marker.exists()
 
@@ -552,7 +530,7 @@ def test_a_pickle_recorded_as_skops_is_never_unpickled(model_copy, tmp_path):
     meta_path = metadata_path(model_copy)
     edit_metadata(str(model_copy), resign=True, format="skops")
     assert json.loads(meta_path.read_text())["format"] == "skops"
-    result = invoke("predict", "--model", model_copy, "Answer calls")
+    result = run("predict", "--model", model_copy, "Answer calls")
     assert_one_error_line(result, 1, r"recorded as a skops model but is not a skops \(zip\) file")
 
 
@@ -570,10 +548,12 @@ def test_make_predict_passes_the_text_without_a_shell(model, tmp_path):
                         "json.dumps(sys.argv[1:]))\n")  # fmt: skip
     recorder.chmod(0o755)
     common = ["make", "-s", "-C", str(config.PROJECT_ROOT), "-o", model, "predict", f"MODEL={model}", f"TEXT={text}"]
-    recorded = subprocess.run([*common, f"CLI={recorder}"], capture_output=True, text=True, timeout=60, env=MAKE_ENV)
+    with checkout_make():
+        recorded = subprocess.run([*common, f"CLI={recorder}"], capture_output=True, text=True, timeout=60,
+                                  env=MAKE_ENV)  # fmt: skip
+        real = subprocess.run(common, capture_output=True, text=True, timeout=120, env=MAKE_ENV)
     assert recorded.returncode == 0, recorded.stderr
     assert json.loads((tmp_path / "argv").read_text()) == ["predict", "--model", model, "--", text]
-    real = subprocess.run(common, capture_output=True, text=True, timeout=120, env=MAKE_ENV)
     assert real.returncode == 0, real.stderr
     assert len(jsonl(real.stdout)) == 1
     assert not (tmp_path / "ran").exists()
@@ -584,8 +564,8 @@ def test_table_output_strips_control_characters(model, tmp_path):
     with open(path, "w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows([["id", "text"], ["\x1b[2J\x1b]0;pwned\x07", "\x1b]52;c;ZXZpbA==\x07Answer calls"],
                                       ["ok\x9b31m", "Do\x01 research \x1b[31m"]])  # fmt: skip
-    result = invoke("predict", "--model", model, "--input", path, "--id-column", "id", "--format", "table")
-    assert result.exit_code == 0, result.output
+    result = run("predict", "--model", model, "--input", path, "--id-column", "id", "--format", "table")
+    assert result.returncode == 0, result.stderr
     assert not any((ord(c) < 32 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in result.stdout)
     assert "Answer calls" in result.stdout and "ok31m" in result.stdout
 
@@ -596,9 +576,9 @@ def test_csv_output_neutralises_formula_ids_unless_asked_to_keep_them(model, tmp
     with open(path, "w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows([["id", "text"], *[[i, "Answer calls"] for i in ids]])
     args = ["predict", "--model", model, "--input", path, "--id-column", "id", "--format", "csv"]
-    safe = list(csv.DictReader(io.StringIO(invoke(*args).stdout)))
+    safe = list(csv.DictReader(io.StringIO(run(*args).stdout)))
     assert [row["id"] for row in safe] == ["'" + i for i in ids[:4]] + ["plain"]
-    raw = list(csv.DictReader(io.StringIO(invoke(*args, "--keep-formulas").stdout)))
+    raw = list(csv.DictReader(io.StringIO(run(*args, "--keep-formulas").stdout)))
     assert [row["id"] for row in raw] == ids
 
 
@@ -606,9 +586,9 @@ def test_csv_output_neutralises_formula_ids_unless_asked_to_keep_them(model, tmp
 def test_utf16_input_says_to_pass_the_encoding(model, tmp_path):
     path = tmp_path / "wide.csv"
     path.write_bytes("id,text\n1,Answer calls\n".encode("utf-16"))
-    assert_one_error_line(invoke("predict", "--model", model, "--input", path), 1,
+    assert_one_error_line(run("predict", "--model", model, "--input", path), 1,
                           r"wide\.csv looks like UTF-16 text; pass --encoding utf-16")  # fmt: skip
-    result = invoke("predict", "--model", model, "--input", path, "--encoding", "utf-16", "--format", "jsonl")
+    result = run("predict", "--model", model, "--input", path, "--encoding", "utf-16", "--format", "jsonl")
     assert [row["id"] for row in jsonl(result.stdout)] == ["1"]
 
 
@@ -620,20 +600,20 @@ def test_utf16_input_says_to_pass_the_encoding(model, tmp_path):
 def test_bad_reading_options_are_usage_errors(model, tmp_path, args, code, pattern):
     path = tmp_path / "a.csv"
     path.write_text("text\nAnswer calls\n")
-    assert_one_error_line(invoke("predict", "--model", model, "--input", path, *args), code, pattern)
+    assert_one_error_line(run("predict", "--model", model, "--input", path, *args), code, pattern)
 
 
 def test_deeply_nested_json_is_named(model, tmp_path):
     path = tmp_path / "deep.jsonl"
     path.write_text('{"text": "ok"}\n' + '{"text": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
-    assert_one_error_line(invoke("predict", "--model", model, "--input", path), 1,
+    assert_one_error_line(run("predict", "--model", model, "--input", path), 1,
                           r"deep\.jsonl line 2 nests JSON arrays or objects too deeply")  # fmt: skip
 
 
 def test_a_huge_integer_in_model_metadata_is_named(model_copy):
     meta_path = metadata_path(model_copy)
     meta_path.write_text(meta_path.read_text().replace('"params"', '"big": ' + "9" * 5000 + ', "params"', 1))
-    assert_one_error_line(invoke("predict", "--model", model_copy, "x"), 1, r"model\.joblib\.json is not valid JSON")
+    assert_one_error_line(run("predict", "--model", model_copy, "x"), 1, r"model\.joblib\.json is not valid JSON")
 
 
 def test_a_full_disk_names_the_output_not_the_temporary_file(model, tmp_path, monkeypatch):
@@ -642,11 +622,12 @@ def test_a_full_disk_names_the_output_not_the_temporary_file(model, tmp_path, mo
 
     monkeypatch.setattr(os, "fsync", full)
     output = tmp_path / "out.jsonl"
-    result = invoke("predict", "--model", model, "--output", output, "Answer calls")
+    result = run("predict", "--model", model, "--output", output, "Answer calls")
     assert_one_error_line(result, 1, rf"cannot write {output}: No space left on device")
     assert ".tmp" not in result.stderr and no_temporaries(tmp_path) and not output.exists()
 
 
+@linux_only("/dev/full")
 def test_a_full_device_is_named(model):
     result = run("predict", "--model", model, "--output", "/dev/full", "Answer calls")
     assert_one_error_line(result, 1, r"cannot write /dev/full: No space left on device")
@@ -658,6 +639,6 @@ def test_a_busy_target_names_the_output_not_the_temporary_file(model, tmp_path, 
 
     monkeypatch.setattr(os, "replace", busy)
     output = tmp_path / "out.jsonl"
-    result = invoke("predict", "--model", model, "--output", output, "Answer calls")
+    result = run("predict", "--model", model, "--output", output, "Answer calls")
     assert_one_error_line(result, 1, rf"cannot write {output}: Device or resource busy")
     assert ".tmp" not in result.stderr

@@ -32,19 +32,40 @@ def test_the_copy_is_the_one_that_runs(installed, tmp_path):
     assert result.stdout.split() == [str(site), "False"]
 
 
-@pytest.mark.parametrize(
-    ("command", "instead"),
-    [
-        ("prepare", "--catalogue"),
-        ("train", "--data"),
-        ("tune", "--data"),
-        ("evaluate", "--data"),
-        ("report", "evaluate --data"),
-    ],
-)
-def test_stages_outside_a_checkout_say_where_to_run_them(installed, tmp_path, command, instead):
+STAGES = {
+    "prepare": "--catalogue",
+    "train": "--data",
+    "tune": "--data",
+    "evaluate": "--data",
+    "report": "evaluate --data",
+}
+
+# Each stage run as the console script runs it, all in one process of the installed copy, which is started once.
+RUN_EACH = """
+import contextlib, io, json, sys
+from pipeline.process import run
+results = {}
+for command in sys.argv[1:]:
+    with contextlib.redirect_stderr(io.StringIO()) as stderr:
+        results[command] = [run([command]), stderr.getvalue()]
+print(json.dumps(results))
+"""
+
+
+@pytest.fixture(scope="module")
+def stages_run_outside(installed, tmp_path_factory):
     _, env = installed
-    result = bpo_kpo(env, command, cwd=tmp_path)
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    result = subprocess.run([sys.executable, "-c", RUN_EACH, *STAGES], capture_output=True, text=True, env=env,
+                            cwd=elsewhere, stdin=subprocess.DEVNULL, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return {command: subprocess.CompletedProcess([command], code, "", stderr)
+            for command, (code, stderr) in json.loads(result.stdout).items()}  # fmt: skip
+
+
+@pytest.mark.parametrize(("command", "instead"), STAGES.items())
+def test_stages_outside_a_checkout_say_where_to_run_them(stages_run_outside, command, instead):
+    result = stages_run_outside[command]
     assert result.returncode == 1 and "Traceback" not in result.stderr
     line = result.stderr.strip()
     assert line.startswith("Error: this installed bpo-kpo has no project data")

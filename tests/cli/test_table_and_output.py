@@ -1,9 +1,7 @@
 """What a person scoring files sees: a table that fits the terminal, and output files in the format they name."""
 
-import os
-
 import pytest
-from console import SCRIPT, jsonl, run
+from console import jsonl, run
 
 from pipeline.predict import TableFormatter, shorten_middle, table_id_width
 from pipeline.progress import progress_line, summary_line
@@ -12,10 +10,7 @@ IDS = ["JOB-2026-000123", "JOB-2026-000124"]
 
 
 def table(*args, columns):
-    import subprocess
-
-    env = {**os.environ, "COLUMNS": str(columns)}
-    return subprocess.run([SCRIPT, "predict", "--format", "table", *args], capture_output=True, text=True, env=env)
+    return run("predict", "--format", "table", *args, env={"COLUMNS": str(columns)})
 
 
 @pytest.fixture()

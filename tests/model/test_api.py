@@ -1,7 +1,6 @@
 """The API a service embeds: clear refusals, the command line's rows in one call, and where the model is found."""
 
 import json
-import shutil
 
 import joblib
 import numpy as np
@@ -62,14 +61,12 @@ def test_bare_joblib_route_with_the_stored_threshold_gives_the_model_labels(ship
     assert labels.tolist() == model.predict(texts)
 
 
-def test_skops_and_joblib_models_in_one_folder_keep_their_own_metadata(small_model_dir, tmp_path):
+def test_skops_and_joblib_models_in_one_folder_keep_their_own_metadata(tiny_pipeline, tmp_path):
     """The README's `train --format skops --model models/model.skops` must not touch the joblib model."""
     joblib_path = tmp_path / "model.joblib"
-    for path in small_model_dir.iterdir():
-        shutil.copy(path, tmp_path / path.name)
+    save_model(tiny_pipeline, joblib_path, {"params": {}, "threshold": 0.5})
     before = metadata_path(joblib_path).read_bytes()
-    model = load_model(joblib_path)
-    save_model(model.pipeline, tmp_path / "model.skops", {"params": {}, "threshold": 0.4}, model_format="skops")
+    save_model(tiny_pipeline, tmp_path / "model.skops", {"params": {}, "threshold": 0.4}, model_format="skops")
     assert metadata_path(tmp_path / "model.skops") == tmp_path / "model.skops.json"
     assert metadata_path(joblib_path) == tmp_path / "model.joblib.json"
     assert metadata_path(joblib_path).read_bytes() == before

@@ -116,12 +116,12 @@ class Smuggled:
     """A type no model of ours contains."""
 
 
-def test_skops_format_round_trip_and_untrusted_types(tmp_path, small_model_dir):
+def test_skops_format_round_trip_and_untrusted_types(tmp_path, tiny_pipeline):
     import skops.io as skops_io
 
     from pipeline.model import save_model
 
-    pipeline = load_model(small_model_dir / "model.joblib").pipeline
+    pipeline = tiny_pipeline
     path = tmp_path / "model.skops"
     save_model(pipeline, path, {"params": {}, "threshold": 0.5}, model_format="skops")
     loaded = load_model(path)

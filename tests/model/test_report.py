@@ -1,11 +1,19 @@
-"""What `make train` leaves for a reviewer: metrics.json, plots, errors.csv and a model card that agree."""
+"""What `make train` leaves for a reviewer: metrics.json, plots, errors.csv and a model card that agree with the
+model and with what predict does."""
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
+from console import jsonl, run
 
 from pipeline import config, load_model
+from pipeline.catalogue import load_catalogue
+from pipeline.dataset import in_scope, read_split
+from pipeline.export import export_model
+from pipeline.generate import generate_postings
+from pipeline.model import METADATA_DIGEST, metadata_digest, metadata_path
 from pipeline.plots import PLOT_FILES
 
 METRIC_KEYS = ("accuracy", "macro_f1", "per_class", "confusion_matrix", "roc_auc", "average_precision", "log_loss",
@@ -87,9 +95,42 @@ def test_model_card_numbers_come_from_metrics_json(metrics, shipped_model_path):
     assert model.versions["scikit-learn"] in card
 
 
-def test_threshold_in_metadata_is_what_predict_uses(shipped_model_path):
+def test_the_report_counts_the_labels_predict_gives(shipped_model_path, metrics):
+    """metrics.json's test figures are those of the labels `predict` gives: P(KPO) at or above the model's
+    threshold, read from its metadata; a report or a predict deciding at 0.5 would count others."""
     model = load_model(shipped_model_path)
-    assert 0.2 <= model.metadata["threshold"] <= 0.8
-    assert model.metrics["validation_grouped_cv"]["threshold"] == model.threshold
-    calibration = model.metadata["calibration"]
+    threshold = json.loads(metadata_path(shipped_model_path).read_text())["threshold"]
+    assert metrics["test"]["threshold"] == threshold == model.metrics["validation_grouped_cv"]["threshold"]
+    test = in_scope(read_split(config.TEST_PATH))
+    p_kpo = model.p_kpo(test[config.TEXT_COLUMN].tolist())
+    predicted = model.predict(test[config.TEXT_COLUMN].tolist())
+    assert predicted == np.where(p_kpo >= threshold, config.KPO, config.BPO).tolist()
+    truth = test[config.LABEL_COLUMN].tolist()
+    counted = [[sum(t == row and p == column for t, p in zip(truth, predicted, strict=True))
+                for column in config.LABELS] for row in config.LABELS]  # fmt: skip
+    assert metrics["test"]["confusion_matrix"] == {"labels": list(config.LABELS), "matrix": counted}
+
+
+def test_calibration_lowered_the_validation_error(shipped_model_path):
+    calibration = load_model(shipped_model_path).metadata["calibration"]
     assert calibration["validation_ece_after"] <= calibration["validation_ece_before"]
+
+
+def test_predict_decides_at_the_threshold_in_the_metadata(model_copy):
+    """A threshold set in the metadata (re-signed, as training writes it) moves the labels of `Model.predict` and
+    of the command line, both engines: none of them may fall back to 0.5 or any other number of its own."""
+    texts = generate_postings(load_catalogue(), 200, seed=21)[config.TEXT_COLUMN].tolist()
+    p_kpo = load_model(model_copy).p_kpo(texts)
+    # Well away from 0.5, with postings on both sides and some between the two.
+    threshold = float(np.quantile(p_kpo, 0.8 if np.median(p_kpo) >= 0.5 else 0.2))
+    meta_path = metadata_path(model_copy)
+    meta = json.loads(meta_path.read_text()) | {"threshold": threshold}
+    meta_path.write_text(json.dumps(meta | {METADATA_DIGEST: metadata_digest(meta)}))
+    expected = np.where(p_kpo >= threshold, config.KPO, config.BPO).tolist()
+    assert expected != np.where(p_kpo >= 0.5, config.KPO, config.BPO).tolist()
+    assert load_model(model_copy).predict(texts) == expected
+    export_model(load_model(model_copy))
+    for engine in ("portable", "sklearn"):
+        result = run("predict", "--model", model_copy, "--engine", engine, "--format", "jsonl", *texts)
+        assert result.returncode == 0, result.stderr
+        assert [row["label"] for row in jsonl(result.stdout)] == expected, engine

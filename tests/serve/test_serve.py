@@ -139,7 +139,7 @@ def test_a_taken_port_is_one_error_line(shipped_model_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        result = run("serve", "--port", str(taken.getsockname()[1]), timeout=60)
+        result = run("serve", "--port", str(taken.getsockname()[1]))
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1].startswith("Error: cannot listen on 127.0.0.1:")
     assert "Traceback" not in result.stderr
