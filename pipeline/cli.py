@@ -28,7 +28,7 @@ from pipeline.options import (
     given_params,
     param_options,
 )
-from pipeline.process import ReaderGone, interrupt_message
+from pipeline.process import ReaderGone, interrupt_message, interrupt_received, stop_if_interrupted
 
 EXIT_ERROR = 1
 
@@ -53,6 +53,11 @@ class Group(click.Group):
         except Exception as error:  # every failure ends in one line; --debug shows the traceback
             if (ctx.obj or {}).get("debug"):
                 traceback.print_exc()
+            interrupt = interrupt_received()
+            if interrupt is not None:  # the interrupt surfaced as another error (an import's ImportError)
+                message, code = interrupt_message(interrupt)
+                click.echo(message, err=True)
+                sys.exit(code)
             if isinstance(error, BpoKpoError):
                 message = str(error)
             elif isinstance(error, OSError):
@@ -647,6 +652,7 @@ def predict(
             handle.write(scored.text)
             handle.flush()
             progress.update(scored.counts, scored.position)
+        stop_if_interrupted()  # an interrupt Python dropped must not end in a complete-looking output
 
     try:
         if output is None:

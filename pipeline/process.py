@@ -32,7 +32,22 @@ class ReaderGone(SystemExit):
         super().__init__(0)
 
 
+# The interrupt this run received, if any. Python does not always deliver one as KeyboardInterrupt: during an
+# import a C extension can turn it into ImportError ("initialization failed"), and in a callback of the import
+# machinery it is printed as "Exception ignored" and dropped, so the run would go on. The record lets the run
+# still end as interrupted.
+_received: int | None = None
+
+
+def _interrupt(signum: int, frame) -> None:
+    global _received
+    _received = signum
+    raise KeyboardInterrupt
+
+
 def _terminate(signum: int, frame) -> None:
+    global _received
+    _received = signum
     # The first signal wins: later ones must not interrupt the clean-up it starts.
     for other in INTERRUPT_SIGNALS:
         signal.signal(other, signal.SIG_IGN)
@@ -40,9 +55,34 @@ def _terminate(signum: int, frame) -> None:
 
 
 def install_signal_handlers() -> None:
-    """Turn SIGTERM and SIGHUP (timeout, kill, systemd, docker) into the same clean stop as Ctrl-C."""
+    """Turn SIGTERM and SIGHUP (timeout, kill, systemd, docker) into the same clean stop as Ctrl-C, and note
+    every interrupt, so that one Python swallowed or turned into another error still ends the run."""
+    signal.signal(signal.SIGINT, _interrupt)
     for signum in TERMINATION_SIGNALS:
         signal.signal(signum, _terminate)
+    sys.unraisablehook = _unraisable
+
+
+def _unraisable(report) -> None:
+    # An interrupt Python cannot raise (it arrived in a callback) is already recorded: keep its "Exception
+    # ignored" report off the user's terminal, and report everything else as Python would.
+    if isinstance(report.exc_value, KeyboardInterrupt) and _received is not None:
+        return
+    sys.__unraisablehook__(report)
+
+
+def interrupt_received() -> Interrupted | None:
+    """The interrupt this process received, as the exception to report it with; None if there was none."""
+    if _received is None:
+        return None
+    return KeyboardInterrupt() if _received == signal.SIGINT else Interrupted(_received)
+
+
+def stop_if_interrupted() -> None:
+    """Raise the interrupt this process received, if Python dropped it: called before a run commits its output."""
+    interrupt = interrupt_received()
+    if interrupt is not None:
+        raise interrupt
 
 
 def reset_signals_in_worker() -> None:

@@ -227,8 +227,8 @@ def test_ctrl_c_while_starting_prints_one_line(model, delay):
     time.sleep(delay)  # the moment of the Ctrl-C, not a wait for readiness
     process.send_signal(signal.SIGINT)
     stderr = process.communicate(timeout=120)[1]
-    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
-    assert (process.returncode, stderr) == (130, "Error: interrupted; no output file was left behind\n")
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert (process.returncode, stderr) == (130, "Error: interrupted; no output file was left behind\n"), stderr
 
 
 def shell(command: str) -> subprocess.CompletedProcess:
