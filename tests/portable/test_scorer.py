@@ -24,10 +24,11 @@ def shipped(shipped_model_path):
 
 
 def test_matches_scikit_learn_on_every_posting_of_every_set(shipped):
-    # Every set prepare writes: the test split, the field set, the training split, and any set added later.
+    # Every set prepare writes: the test split, the field set, the challenge set, the training split, and any set
+    # added later; the scope model's probability and verdict as well as the label model's.
     model, portable = shipped
     paths = sorted(config.PROCESSED_DIR.glob("*.csv"))
-    assert {config.TEST_PATH, config.FIELD_PATH} <= set(paths)
+    assert {config.TEST_PATH, config.FIELD_PATH, config.CHALLENGE_PATH} <= set(paths)
     for path in paths:
         texts = pd.read_csv(path, keep_default_na=False)[config.TEXT_COLUMN].tolist()
         expected = model.predict_proba(texts)
@@ -35,6 +36,10 @@ def test_matches_scikit_learn_on_every_posting_of_every_set(shipped):
         assert got.shape == expected.shape, path.name
         assert np.max(np.abs(got - expected)) <= TOLERANCE, path.name
         assert portable.predict(texts) == model.predict(texts), path.name
+        p_out, flags, reasons = model.scope(texts)
+        verdicts = [portable.scope.scope_verdict(text) for text in texts]
+        assert np.max(np.abs(np.array([v[0] for v in verdicts]) - p_out)) <= TOLERANCE, path.name
+        assert [(v[1], v[2]) for v in verdicts] == list(zip(flags, reasons, strict=True)), path.name
 
 
 def test_matches_scikit_learn_on_a_model_trained_otherwise(catalogue, tmp_path):
