@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from pipeline import config
-from pipeline.decision import label_for, needs_review, scope_verdict
+from pipeline.decision import label_for, needs_review
 from pipeline.errors import ModelError
 from pipeline.predict import (
     ERROR_EMPTY,
@@ -67,10 +67,7 @@ class PortableEngine:
         return rows
 
     def _scope_fields(self, text: str, threshold: float) -> dict:
-        scope = self.model.scope
-        p_out = scope.positive_of(*scope.features(text))
-        words, share = scope.known_word_share(text)
-        flag, reason = scope_verdict(words, share, p_out, threshold, scope.scope_rules)
+        p_out, flag, reason = self.model.scope.scope_verdict(text, threshold)
         return {
             config.OUT_OF_SCOPE_FIELD: flag,
             config.P_OUT_OF_SCOPE_FIELD: round(p_out, PROBABILITY_DIGITS),

@@ -177,5 +177,6 @@ def export_model(model, output: Path | None = None) -> tuple[Path, Path]:
     document = export_document(sections)
     write_export(output, document)
     vectors_path = conformance_path(output.with_name(output.name.removesuffix(config.PORTABLE_SUFFIX)))
-    write_vectors(vectors_path, build_vectors(model.pipeline, model.metadata))
+    scope = (model.scope_pipeline, model.scope_metadata) if model.has_scope else None
+    write_vectors(vectors_path, build_vectors(model.pipeline, model.metadata, scope))
     return output, vectors_path

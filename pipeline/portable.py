@@ -10,6 +10,7 @@ from array import array
 from pathlib import Path
 
 from pipeline import config
+from pipeline.decision import scope_verdict
 from pipeline.errors import ModelError
 from pipeline.export import portable_path, split_checked
 from pipeline.files import sha256_file
@@ -55,6 +56,15 @@ class PortableModel:
             return 0, 0.0
         known = sum(1 for word in words if word in self._index or word in self._stop_words)
         return len(words), known / len(words)
+
+    def scope_verdict(self, text: str, threshold: float | None = None) -> tuple[float, bool, str]:
+        """For a scope section: P(out of scope), the flag and its reason (the known-word rule first, then the
+        threshold, by default the exported one), as docs/portable-model.md section 3.1 says."""
+        p_out = self.positive_of(*self.features(text))
+        words, share = self.known_word_share(text)
+        cut = self.threshold if threshold is None else threshold
+        flag, reason = scope_verdict(words, share, p_out, cut, self.scope_rules)
+        return p_out, flag, reason
 
     def _preprocess(self, text: str) -> str:
         if self._lowercase:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pipeline import config
+from pipeline.analysis import Analysed, analyse, scope_of
 from pipeline.decision import in_review_band, labels_at
 from pipeline.errors import WorkerError
 from pipeline.readers import Chunk
@@ -97,8 +98,10 @@ def score_texts(model: Model, all_texts: list[str | None], options: ScoreOptions
     if not scorable:
         return rows
     texts = [all_texts[i] for i in scorable]  # the scorable texts only; `scorable` maps them back to rows
-    # Transform once and reuse the matrix for explanations: the same numbers as pipeline.predict_proba.
-    features = model.transform(texts)
+    # Transform once and reuse the matrix for explanations: the same numbers as pipeline.predict_proba. With the
+    # scope model, both models' matrices come from one tokenisation of each text.
+    analysed = analyse(model, texts, with_scope=options.scope_threshold is not None)
+    features = analysed.matrix
     p_kpo = model.score(features)
     labels = labels_at(p_kpo, options.threshold).tolist()
     explanations = model.explain(features, labels, options.explain) if options.explain > 0 else None
@@ -113,15 +116,17 @@ def score_texts(model: Model, all_texts: list[str | None], options: ScoreOptions
         if explanations is not None:
             row[config.EXPLANATION_FIELD] = explanations[position]
     if options.scope_threshold is not None:
-        add_scope(model, rows, scorable, texts, options.scope_threshold)
+        add_scope(model, rows, scorable, texts, options.scope_threshold, analysed)
     return rows
 
 
-def add_scope(model: Model, rows: list[dict], scorable: list[int], texts: list[str], threshold: float) -> None:
+def add_scope(
+    model: Model, rows: list[dict], scorable: list[int], texts: list[str], threshold: float, analysed: Analysed
+) -> None:
     """The scope fields of every row: the flag, P(out of scope) and why; empty rows get none."""
     for row in rows:
         row.update(dict.fromkeys(config.SCOPE_FIELDS))
-    p_out, flags, reasons = model.scope(texts, threshold)
+    p_out, flags, reasons = scope_of(model, texts, threshold, analysed)
     for position, index in enumerate(scorable):
         rows[index][config.OUT_OF_SCOPE_FIELD] = flags[position]
         rows[index][config.P_OUT_OF_SCOPE_FIELD] = round(float(p_out[position]), PROBABILITY_DIGITS)

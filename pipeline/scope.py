@@ -83,28 +83,40 @@ def train_scope_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: i
     return pipeline, metadata
 
 
-def known_word_shares(pipeline: Pipeline, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """For each text: how many words it has, and the share of them that the vocabulary or the stop list knows."""
+def known_word_shares(
+    pipeline: Pipeline, texts: list[str], words: list[list[str]] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each text: how many words it has, and the share of them that the vocabulary or the stop list knows.
+
+    `words`, when given, are the texts already lowercased and tokenised by the scope model's own steps
+    (pipeline.analysis), so scoring does not tokenise them again.
+    """
     vectorizer, _ = pipeline_parts(pipeline)
-    preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
+    if words is None:
+        preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
+        words = [tokenize(preprocess(text)) for text in texts]
     # The vocabulary is already a dict: look words up in it rather than copying its 60,000 keys every chunk.
     vocabulary, stop_words = vectorizer.vocabulary_, frozenset(vectorizer.get_stop_words() or ())
     counts, shares = [], []
-    for text in texts:
-        words = tokenize(preprocess(text))
-        counts.append(len(words))
-        known = sum(word in vocabulary or word in stop_words for word in words)
-        shares.append(known / len(words) if words else 0.0)
+    for text_words in words:
+        counts.append(len(text_words))
+        known = sum(word in vocabulary or word in stop_words for word in text_words)
+        shares.append(known / len(text_words) if text_words else 0.0)
     return np.asarray(counts), np.asarray(shares)
 
 
 def scope_decisions(
-    pipeline: Pipeline, metadata: dict, texts: list[str], p_out: np.ndarray, threshold: float
+    pipeline: Pipeline,
+    metadata: dict,
+    texts: list[str],
+    p_out: np.ndarray,
+    threshold: float,
+    words: list[list[str]] | None = None,
 ) -> tuple[list[bool], list[str]]:
     """The flag and its reason: unrecognised text first (the model's probability means little there), then the
-    scope model's probability against the threshold."""
+    scope model's probability against the threshold. `words` as for known_word_shares."""
     rules = scope_rules(metadata)
-    counts, shares = known_word_shares(pipeline, texts)
+    counts, shares = known_word_shares(pipeline, texts, words)
     verdicts = [
         scope_verdict(int(count), float(share), float(p), threshold, rules)
         for count, share, p in zip(counts, shares, p_out, strict=True)

@@ -39,36 +39,83 @@ def test_shipped_export_is_what_exporting_the_current_model_gives(shipped_model_
 def test_vectors_come_from_scikit_learn_and_the_current_model(shipped_model_path, vectors):
     model = load_model(shipped_model_path)
     assert vectors["model_sha256"] == model.metadata["model_sha256"]
-    rebuilt = build_vectors(model.pipeline, model.metadata)
+    assert vectors["scope"]["model_sha256"] == model.scope_metadata["model_sha256"]
+    assert vectors["scope"]["threshold"] == model.scope_threshold
+    rebuilt = build_vectors(model.pipeline, model.metadata, (model.scope_pipeline, model.scope_metadata))
     assert [c["text"] for c in rebuilt["cases"]] == [c["text"] for c in vectors["cases"]]
     for case in vectors["cases"]:
         [row] = model.predict_proba([case["text"]])
         assert case["probabilities"] == pytest.approx(dict(zip(model.labels, row, strict=True)), abs=1e-12)
+        # The scope fields are those the scikit-learn path gives: Model.scope, known-word rule included.
+        [p_out], [flag], [reason] = model.scope([case["text"]])
+        assert case["scope"]["probabilities"][config.OUT_OF_SCOPE] == pytest.approx(p_out, abs=1e-12)
+        assert (case["scope"]["out_of_scope"], case["scope"]["scope_reason"]) == (flag, reason), case["name"]
 
 
 def test_vectors_cover_the_hard_cases(vectors):
     names = {case["name"] for case in vectors["cases"]}
     assert {"empty", "accents", "punctuation", "long_repeated_posting", "long_vocabulary_draw"} <= names
     assert max(len(case["text"].split()) for case in vectors["cases"]) >= 3000
+    # Every outcome of the scope verdict, and the known-word rule at its edge: exactly the minimum share (not
+    # flagged by the rule) and below it (flagged).
+    reasons = {case["scope"]["scope_reason"] for case in vectors["cases"]}
+    assert reasons == {"", config.SCOPE_REASON_MODEL, config.SCOPE_REASON_TEXT}
+    by_name = {case["name"]: case["scope"] for case in vectors["cases"]}
+    minimum = vectors["scope"]["scope_rules"]["min_known_share"]
+    assert by_name["scope_half_known"]["known_share"] == minimum
+    assert by_name["scope_half_known"]["scope_reason"] != config.SCOPE_REASON_TEXT
+    assert by_name["scope_under_half_known"]["known_share"] < minimum
+    assert by_name["scope_under_half_known"]["scope_reason"] == config.SCOPE_REASON_TEXT
+
+
+def _portable_scope(portable):
+    def scope_of(text):
+        p_out, flag, reason = portable.scope.scope_verdict(text)
+        probabilities = dict(zip(config.SCOPE_LABELS, (1.0 - p_out, p_out), strict=True))
+        return {"probabilities": probabilities, "out_of_scope": flag, "scope_reason": reason}
+
+    return scope_of
 
 
 def test_portable_scorer_passes_the_conformance_vectors(shipped_model_path, vectors):
     portable = load_portable(shipped_model_path)
     failures = check_scorer(
-        vectors, lambda text: dict(zip(portable.labels, portable.predict_proba([text])[0], strict=True))
+        vectors,
+        lambda text: dict(zip(portable.labels, portable.predict_proba([text])[0], strict=True)),
+        _portable_scope(portable),
     )
     assert failures == []
     for case in vectors["cases"]:
-        if "tokens" in case:
-            assert [g for g in portable.analyse(case["text"]) if " " not in g] == case["tokens"], case["name"]
-            columns, values = portable.features(case["text"])
-            got = {portable.vocabulary[c]: v for c, v in zip(columns, values, strict=True)}
-            assert got == pytest.approx(case["features"], abs=vectors["feature_tolerance"]), case["name"]
+        if "tokens" not in case:
+            continue
+        for section, expected in ((portable, case), (portable.scope, case["scope"])):
+            assert [g for g in section.analyse(case["text"]) if " " not in g] == expected["tokens"], case["name"]
+            columns, values = section.features(case["text"])
+            got = {section.vocabulary[c]: v for c, v in zip(columns, values, strict=True)}
+            assert got == pytest.approx(expected["features"], abs=vectors["feature_tolerance"]), case["name"]
+        assert portable.scope.known_word_share(case["text"]) == pytest.approx(
+            (case["scope"]["words"], case["scope"]["known_share"]), abs=1e-12
+        )
 
 
-def test_check_scorer_reports_a_wrong_scorer(vectors):
-    failures = check_scorer(vectors, lambda text: {"BPO": 0.5, "KPO": 0.5})
+def test_check_scorer_reports_a_wrong_scorer(shipped_model_path, vectors):
+    portable = load_portable(shipped_model_path)
+    right, right_scope = (
+        lambda text: dict(zip(portable.labels, portable.predict_proba([text])[0], strict=True)),
+        _portable_scope(portable),
+    )
+    failures = check_scorer(vectors, lambda text: {"BPO": 0.5, "KPO": 0.5}, right_scope)
     assert failures and all("expected" in f for f in failures)
+    # A scorer that gets the labels right but skips the scope section, or the known-word rule, fails too.
+    assert check_scorer(vectors, right) != []
+
+    def without_rule(text):
+        got = right_scope(text)
+        flagged = got["probabilities"][config.OUT_OF_SCOPE] >= portable.scope.threshold
+        return got | {"out_of_scope": flagged, "scope_reason": config.SCOPE_REASON_MODEL if flagged else ""}
+
+    failures = check_scorer(vectors, right, without_rule)
+    assert failures and all("scope_reason" in f or "out_of_scope" in f for f in failures)
 
 
 def test_documented_word_characters_are_pythons(shipped_model_path):
