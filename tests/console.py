@@ -220,5 +220,21 @@ def checkout_make():
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def copy_make_project(root: Path) -> Path:
+    """Copy what the Makefile reads (itself, the package, tools, parameters and raw data) into a new folder `root`,
+    for tests that run make where they may touch, add and remove files."""
+    import shutil
+
+    from pipeline import config
+
+    root.mkdir(parents=True)
+    for name in ("Makefile", "pyproject.toml", "constraints.txt"):
+        shutil.copy(config.PROJECT_ROOT / name, root / name)
+    for folder in ("pipeline", "tools", "params"):
+        shutil.copytree(config.PROJECT_ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(config.RAW_DIR, root / "data" / "raw")
+    return root
+
+
 def jsonl(stdout):
     return [json.loads(line) for line in stdout.splitlines()]

@@ -7,7 +7,6 @@ import errno
 import io
 import json
 import os
-import shutil
 import signal
 import stat
 import subprocess
@@ -21,6 +20,7 @@ from console import (
     SCRIPT,
     checkout_make,
     children,
+    copy_make_project,
     has_signal,
     jsonl,
     linux_only,
@@ -449,13 +449,7 @@ def test_ids_repeated_across_files_or_taken_from_generated_postings_are_refused(
 @pytest.fixture()
 def make_project(tmp_path):
     """The Makefile with what `make data` looks at, in a folder of its own, its environment already installed."""
-    root = tmp_path / "project"
-    root.mkdir()
-    for name in ("Makefile", "pyproject.toml", "constraints.txt"):
-        shutil.copy(config.PROJECT_ROOT / name, root / name)
-    for folder in ("pipeline", "tools", "params"):
-        shutil.copytree(config.PROJECT_ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(config.RAW_DIR, root / "data" / "raw")
+    root = copy_make_project(tmp_path / "project")
     (root / "data" / "processed").mkdir()
     stamp = root / ".venv" / ".installed"
     stamp.parent.mkdir()

@@ -12,8 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-from pipeline import config
+from console import copy_make_project
 
 STAGES = ("prepare", "train", "report", "export")
 # What a stage's output feeds: a rerun stage reruns everything after it.
@@ -77,13 +76,7 @@ def settle(root: Path) -> None:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """What the Makefile reads, in a folder of its own, with every stage's outputs in place and up to date."""
-    root = tmp_path_factory.mktemp("make") / "project"
-    root.mkdir()
-    for name in ("Makefile", "pyproject.toml", "constraints.txt"):
-        shutil.copy(config.PROJECT_ROOT / name, root / name)
-    for folder in ("pipeline", "tools", "params"):
-        shutil.copytree(config.PROJECT_ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(config.RAW_DIR, root / "data" / "raw")
+    root = copy_make_project(tmp_path_factory.mktemp("make") / "project")
     for output in OUTPUTS:
         (root / output).parent.mkdir(parents=True, exist_ok=True)
         (root / output).write_text("{}")
