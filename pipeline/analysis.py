@@ -44,10 +44,6 @@ def tokenises_alike(first, second) -> bool:
     return plain(first) and plain(second) and all(getattr(first, s) == getattr(second, s) for s in TOKEN_SETTINGS)
 
 
-def _ngrams_of_words(words: list[str], word_ngrams, stop_words) -> list[str]:
-    return word_ngrams(words, stop_words)
-
-
 def from_words(vectorizer):
     """A shallow copy of a fitted vectorizer whose `transform` takes each text's words instead of the text.
 
@@ -58,9 +54,7 @@ def from_words(vectorizer):
     twin = copy.copy(vectorizer)
     # A callable analyzer replaces preprocess + tokenise + n-grams in scikit-learn's `_analyze`; this one keeps
     # the n-gram step, with the same stop-word set `build_analyzer` would use.
-    twin.analyzer = partial(
-        _ngrams_of_words, word_ngrams=vectorizer._word_ngrams, stop_words=vectorizer.get_stop_words()
-    )
+    twin.analyzer = partial(vectorizer._word_ngrams, stop_words=vectorizer.get_stop_words())
     return twin
 
 

@@ -71,7 +71,7 @@ def _unraisable(report) -> None:
     sys.__unraisablehook__(report)
 
 
-def interrupt_received() -> Interrupted | None:
+def interrupt_received() -> KeyboardInterrupt | None:
     """The interrupt this process received, as the exception to report it with; None if there was none."""
     if _received is None:
         return None

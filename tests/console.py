@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -223,8 +224,6 @@ def checkout_make():
 def copy_make_project(root: Path) -> Path:
     """Copy what the Makefile reads (itself, the package, tools, parameters and raw data) into a new folder `root`,
     for tests that run make where they may touch, add and remove files."""
-    import shutil
-
     from pipeline import config
 
     root.mkdir(parents=True)
