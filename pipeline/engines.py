@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pipeline import config
 from pipeline.decision import label_for, needs_review
-from pipeline.errors import ModelError
+from pipeline.errors import ModelError, require_model_file
 from pipeline.predict import (
     ERROR_EMPTY,
     PROBABILITY_DIGITS,
@@ -159,6 +159,7 @@ def open_engine(engine: str, model_path: Path, prefer_portable: bool = True, on_
 
 
 def _sklearn(model_path: Path) -> SklearnEngine:
+    require_model_file(model_path)  # a missing file needs no second of importing scikit-learn to say so
     from pipeline.model import load_model
 
     return SklearnEngine(load_model(model_path))

@@ -1,5 +1,9 @@
 """The project's exception types: each carries a one-line message meant for the user."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
 
 class BpoKpoError(Exception):
     """An error the user can act on; the CLI prints it as one `Error:` line and exits 1."""
@@ -23,3 +27,24 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
+
+
+def train_hint() -> str:
+    """How to (re)train a model, in words that hold where the package runs: a checkout has the Makefile."""
+    from pipeline import config
+
+    if config.in_checkout():
+        return "`make train`"
+    # Installed from a wheel: the data and the Makefile live only in a checkout of the project.
+    return "`make train` in a checkout of bpo-kpo"
+
+
+def require_model_file(path: Path) -> None:
+    """Raise the one message for a model file that is not there, before anything heavy is imported to load it."""
+    from pipeline import config
+
+    if not Path(path).is_file():
+        raise ModelError(
+            f"no model at {path}; train one with {train_hint()}, or pass --model (or set {config.MODEL_ENV_VAR}) "
+            "to a model file"
+        )

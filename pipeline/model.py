@@ -16,7 +16,7 @@ from sklearn.pipeline import Pipeline
 
 from pipeline import config
 from pipeline.decision import labels_at
-from pipeline.errors import ModelError
+from pipeline.errors import ModelError, require_model_file, train_hint
 from pipeline.files import atomic_path, sha256_file, write_text_atomic
 
 VERSIONED_LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas", "joblib")
@@ -44,14 +44,6 @@ def stop_word_list(params: config.TrainParams = config.TRAIN, masked: frozenset[
 def default_model_path() -> Path:
     """The model to load when none is named: $BPO_KPO_MODEL when set, else the project's models/model.joblib."""
     return Path(os.environ.get(config.MODEL_ENV_VAR) or config.MODEL_PATH)
-
-
-def train_hint() -> str:
-    """How to (re)train a model, in words that hold where the package runs: a checkout has the Makefile."""
-    if config.in_checkout():
-        return "`make train`"
-    # Installed from a wheel: the data and the Makefile live only in a checkout of the project.
-    return "`make train` in a checkout of bpo-kpo"
 
 
 def build_pipeline(params: config.TrainParams = config.TRAIN) -> Pipeline:
@@ -440,11 +432,7 @@ def load_pipeline(path: Path, labels: tuple[str, ...]) -> tuple[Pipeline, dict]:
     tampered file is refused without being executed.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ModelError(
-            f"no model at {path}; train one with {train_hint()}, or pass --model (or set {config.MODEL_ENV_VAR}) "
-            "to a model file"
-        )
+    require_model_file(path)
     meta = read_metadata(path)
     if path.stat().st_size == 0:
         raise ModelError(f"model file {path} is empty; retrain with {train_hint()}")

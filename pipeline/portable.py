@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pipeline import config
 from pipeline.decision import scope_verdict
-from pipeline.errors import ModelError
+from pipeline.errors import ModelError, require_model_file
 from pipeline.export import portable_path, split_checked
 from pipeline.files import sha256_file
 
@@ -188,8 +188,7 @@ def load_portable(model_path: Path | str = config.MODEL_PATH, export_path: Path 
     export_path = Path(export_path) if export_path is not None else portable_path(model_path)
     document = read_export(export_path)
     section = document["models"][document["primary"]]
-    if not model_path.is_file():
-        raise ModelError(f"no model at {model_path}; train one with `make train`")
+    require_model_file(model_path)
     actual = sha256_file(model_path)
     named = section.get("source", {}).get("model_sha256")
     if actual != named:

@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 from pipeline import config
 from pipeline.dataset import data_hash
 from pipeline.decision import in_review_band, labels_at
-from pipeline.evaluate import compute_metrics, review_summary
+from pipeline.evaluate import compute_metrics, macro_f1, review_summary
 from pipeline.model import build_pipeline, forget_process_state, pipeline_parts
 
 # Cross-validation schemes, by what a fold holds out whole. "<x>_form" holds out <x> (role families or whole
@@ -129,7 +129,7 @@ def validation_p_kpo(scores: np.ndarray, sigmoid: dict | None) -> np.ndarray:
 def tune_threshold(labels: pd.Series, p_kpo: np.ndarray) -> float:
     """The P(KPO) cut that maximises macro-F1 on validation data; ties go to the cut nearest 0.5."""
     candidates = np.round(np.arange(0.2, 0.81, 0.01), 2)
-    scores = [compute_metrics(labels, p_kpo, t)["macro_f1"] for t in candidates]
+    scores = [macro_f1(labels, labels_at(p_kpo, t)) for t in candidates]
     best = max(scores)
     ties = [t for t, s in zip(candidates, scores, strict=True) if s >= best - 1e-12]
     return float(min(ties, key=lambda t: abs(t - 0.5)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +14,16 @@ from pipeline.catalogue import load_catalogue
 from pipeline.generate import generate_postings
 from pipeline.model import save_model
 from pipeline.train import fit
+
+# The environment variables that size the BLAS and OpenMP thread pools numpy and scikit-learn start.
+THREAD_POOL_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def pytest_configure(config):
+    # The suite already runs a worker per core (-n auto): a thread pool per worker as wide as the machine would
+    # oversubscribe the cores, and idle pool threads spin. Set before the workers and their commands start.
+    for name in THREAD_POOL_VARIABLES:
+        os.environ.setdefault(name, "1")
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +39,28 @@ def shipped_model_path() -> Path:
     return config.MODEL_PATH
 
 
+# Rows of the test split that checks of the scorers read: see evaluation_texts.
+TEST_SPLIT_SAMPLE = 600
+
+
+@pytest.fixture(scope="session")
+def evaluation_texts() -> dict[str, list[str]]:
+    """The postings of every set prepare writes but the training split, by file name, for checks that two ways of
+    scoring agree: all of the field and challenge sets (and of any set added later), whose writing is of many
+    hands, and a fixed sample of the test split, whose text is of the same kind as the training split's."""
+    import pandas as pd
+
+    paths = sorted(set(config.PROCESSED_DIR.glob("*.csv")) - {config.TRAIN_PATH})
+    assert {config.TEST_PATH, config.FIELD_PATH, config.CHALLENGE_PATH} <= set(paths)
+    texts = {}
+    for path in paths:
+        frame = pd.read_csv(path, keep_default_na=False)
+        if path == config.TEST_PATH:
+            frame = frame.sample(n=min(TEST_SPLIT_SAMPLE, len(frame)), random_state=0)
+        texts[path.name] = frame[config.TEXT_COLUMN].tolist()
+    return texts
+
+
 @pytest.fixture(scope="session")
 def small_model_dir(tmp_path_factory, catalogue) -> Path:
     """A quickly trained model (and its metadata) in a folder of its own, for tests that damage files."""
@@ -36,6 +69,21 @@ def small_model_dir(tmp_path_factory, catalogue) -> Path:
     params = replace(config.TRAIN, cv_folds=3, calibration="none")
     pipeline, _ = fit(frame, params)
     save_model(pipeline, folder / "model.joblib", {"params": {}, "threshold": 0.5, "review_band": 0.1})
+    return folder
+
+
+@pytest.fixture(scope="session")
+def small_portable_model_dir(tmp_path_factory, small_model_dir) -> Path:
+    """The small model with its portable export beside it. `auto` then scores arguments and small files without
+    importing scikit-learn: a test of what a process does with its streams, signals or make starts a console
+    script in a fifth of the time. Tests of the scikit-learn engine's own behaviour use small_model_dir."""
+    from pipeline.export import export_model
+    from pipeline.model import load_model
+
+    folder = tmp_path_factory.mktemp("small-portable-model")
+    for path in small_model_dir.iterdir():
+        shutil.copy(path, folder / path.name)
+    export_model(load_model(folder / "model.joblib"))
     return folder
 
 

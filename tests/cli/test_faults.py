@@ -42,6 +42,12 @@ def model(small_model_dir):
     return str(small_model_dir / "model.joblib")
 
 
+@pytest.fixture()
+def fast_model(small_portable_model_dir):
+    """For tests of what the process does, whichever engine scores: the portable one starts without scikit-learn."""
+    return str(small_portable_model_dir / "model.joblib")
+
+
 def assert_one_error_line(result, code, pattern):
     """The documented failure shape, in process or in a real process: exit code, one `Error:` line, no traceback."""
     import re
@@ -68,13 +74,13 @@ def test_output_into_a_character_device_leaves_the_device(model):
     assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
 
 
-def test_output_to_dev_stdout_reaches_a_pipe_or_a_redirected_file(model, tmp_path):
-    piped = run_script("predict", "--model", model, "--format", "jsonl", "--output", "/dev/stdout", "Answer calls")
+def test_output_to_dev_stdout_reaches_a_pipe_or_a_redirected_file(fast_model, tmp_path):
+    piped = run_script("predict", "--model", fast_model, "--format", "jsonl", "--output", "/dev/stdout", "Answer calls")
     assert piped.returncode == 0, piped.stderr
     assert jsonl(piped.stdout)[0]["id"] == "1"
     redirected = tmp_path / "redirected.jsonl"
     with open(redirected, "w") as handle:
-        result = subprocess.run([SCRIPT, "predict", "--model", model, "--output", "/dev/stdout", "Answer calls"],
+        result = subprocess.run([SCRIPT, "predict", "--model", fast_model, "--output", "/dev/stdout", "Answer calls"],
                                 stdout=handle, stderr=subprocess.PIPE, text=True, timeout=120)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert jsonl(redirected.read_text())[0]["id"] == "1"
@@ -170,9 +176,8 @@ def test_atomic_output_syncs_the_file_and_its_folder(model, tmp_path, monkeypatc
 # -- 4-6: signals and workers -----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("signum", "jobs", "whole_group"),
-    [(signal.SIGTERM, "1", True), (signal.SIGTERM, "2", True), (signal.SIGTERM, "2", False),
-     (signal.SIGHUP, "2", True)],
-    ids=["term-1-job", "term-2-jobs-group", "term-2-jobs-main-only", "hup-2-jobs"],
+    [(signal.SIGHUP, "1", True), (signal.SIGTERM, "2", True), (signal.SIGTERM, "2", False)],
+    ids=["hup-1-job", "term-2-jobs-group", "term-2-jobs-main-only"],
 )  # fmt: skip
 @linux_only("/proc to find the worker processes")
 def test_termination_signals_stop_like_ctrl_c(model, tmp_path, signum, jobs, whole_group):
@@ -235,8 +240,8 @@ def shell(command: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120)
 
 
-def test_closed_stderr_does_not_stop_the_run(model):
-    result = shell(f'"{SCRIPT}" predict --model "{model}" --format jsonl "Answer calls" 2>&-')
+def test_closed_stderr_does_not_stop_the_run(fast_model):
+    result = shell(f'"{SCRIPT}" predict --model "{fast_model}" --format jsonl "Answer calls" 2>&-')
     assert result.returncode == 0
     assert jsonl(result.stdout)[0]["id"] == "1"
 
@@ -293,9 +298,10 @@ def test_a_posting_over_the_size_cap_gets_an_error_row(model, tmp_path):
     assert "longer than 1,000 characters" in rows[1]["error"]
 
 
-def test_an_endless_line_ends_the_run(model):
+def test_an_endless_line_ends_the_run(fast_model):
     """`tr '\\0' a </dev/zero | bpo-kpo predict --input -`: stopped with an error instead of reading forever."""
-    process = subprocess.Popen([SCRIPT, "predict", "--model", model, "--input", "-", "--max-text-chars", "1000"],
+    process = subprocess.Popen([SCRIPT, "predict", "--model", fast_model, "--engine", "portable", "--input", "-",
+                                "--max-text-chars", "1000"],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
 
     def feed():
@@ -466,7 +472,8 @@ MAKE_ENV = {key: value for key, value in os.environ.items() if key not in ("MAKE
 
 
 def make_would_prepare(root: Path) -> bool:
-    result = subprocess.run(["make", "-n", "data"], cwd=root, capture_output=True, text=True, timeout=60, env=MAKE_ENV)
+    result = subprocess.run(["make", "-n", f"PYTHON={sys.executable}", "data"], cwd=root, capture_output=True,
+                            text=True, timeout=60, env=MAKE_ENV)  # fmt: skip
     assert result.returncode == 0, result.stderr
     return "bpo-kpo prepare" in result.stdout
 
@@ -535,19 +542,20 @@ def test_readme_says_what_the_checksum_protects_against():
         assert promise in section
 
 
-def test_make_predict_passes_the_text_without_a_shell(model, tmp_path):
+def test_make_predict_passes_the_text_without_a_shell(fast_model, tmp_path):
     text = 'Pay $50k; `touch {m}` "; touch {m}; " $(touch {m}) \\ \' end'.format(m=tmp_path / "ran")
     recorder = tmp_path / "record"
     recorder.write_text(f"#!{sys.executable}\nimport json, sys\nopen({str(tmp_path / 'argv')!r}, 'w').write("
                         "json.dumps(sys.argv[1:]))\n")  # fmt: skip
     recorder.chmod(0o755)
-    common = ["make", "-s", "-C", str(config.PROJECT_ROOT), "-o", model, "predict", f"MODEL={model}", f"TEXT={text}"]
+    common = ["make", "-s", "-C", str(config.PROJECT_ROOT), "-o", fast_model, "predict", f"MODEL={fast_model}",
+              f"TEXT={text}"]  # fmt: skip
     with checkout_make():
         recorded = subprocess.run([*common, f"CLI={recorder}"], capture_output=True, text=True, timeout=60,
                                   env=MAKE_ENV)  # fmt: skip
         real = subprocess.run(common, capture_output=True, text=True, timeout=120, env=MAKE_ENV)
     assert recorded.returncode == 0, recorded.stderr
-    assert json.loads((tmp_path / "argv").read_text()) == ["predict", "--model", model, "--", text]
+    assert json.loads((tmp_path / "argv").read_text()) == ["predict", "--model", fast_model, "--", text]
     assert real.returncode == 0, real.stderr
     assert len(jsonl(real.stdout)) == 1
     assert not (tmp_path / "ran").exists()

@@ -4,11 +4,10 @@ import copy
 import functools
 
 import numpy as np
-import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import config, load_model
+from pipeline import load_model
 from pipeline.analysis import analyse, scope_of, tokenises_alike
 from pipeline.model import Model
 
@@ -36,14 +35,13 @@ def assert_analysed_like_the_pipelines(model, texts):
     assert (flags, reasons) == (expected_flags, expected_reasons)
 
 
-def test_shared_tokens_give_each_pipelines_own_numbers_on_every_set(shipped_model_path):
+def test_shared_tokens_give_each_pipelines_own_numbers_on_every_set(shipped_model_path, evaluation_texts):
     # The shipped models drop different stop words (the BPO/KPO model masks some words): tokens are shared, the
     # n-grams are not.
     model = shipped(shipped_model_path)
     vectorizer, scope_vectorizer = (p.named_steps["tfidf"] for p in (model.pipeline, model.scope_pipeline))
     assert tokenises_alike(vectorizer, scope_vectorizer)
-    for path in (config.TEST_PATH, config.FIELD_PATH, config.CHALLENGE_PATH):
-        texts = pd.read_csv(path, keep_default_na=False)[config.TEXT_COLUMN].tolist()
+    for texts in evaluation_texts.values():
         assert_analysed_like_the_pipelines(model, texts + HARD_TEXTS)
 
 

@@ -8,7 +8,8 @@ import pytest
 from console import jsonl, run
 
 from pipeline import config, load_model
-from pipeline.model import metadata_path, save_model, train_hint
+from pipeline.errors import train_hint
+from pipeline.model import metadata_path, save_model
 
 TEXTS = [
     "Answer inbound customer calls and resolve billing queries to the agreed script",

@@ -5,13 +5,18 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import f1_score
 
+from pipeline import config
 from pipeline.evaluate import (
     compute_metrics,
     evaluate_frame,
     expected_calibration_error,
     format_report,
     length_bucket,
+    macro_f1,
     reliability_table,
 )
 
@@ -79,3 +84,12 @@ def test_a_single_class_set_reports_accuracy_only(p_kpo):
     assert m["per_class"]["BPO"] == {"precision": None, "recall": None, "f1": None, "support": 0}
     assert m["per_class"]["KPO"]["support"] == 3
     assert "macro-F1 n/a" in format_report("kpo only", m)
+
+
+@settings(max_examples=80, deadline=None)
+@given(pairs=st.lists(st.tuples(st.sampled_from(config.LABELS), st.sampled_from(config.LABELS)), min_size=2))
+def test_macro_f1_is_scikit_learns(pairs):
+    # The threshold search counts F1 itself; a slip in its formula would move every tuned threshold.
+    y_true, y_pred = (list(column) for column in zip(*pairs, strict=True))
+    assume(len(set(y_true)) == 2)
+    assert macro_f1(y_true, y_pred) == f1_score(y_true, y_pred, average="macro", zero_division=0)
