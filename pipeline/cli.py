@@ -172,6 +172,8 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
     The shortcut audit checks every word and bigram in at least 1% of either class's training postings: one
     whose frequency differs more than threefold between the classes must be a function term of the lexicon.
     """
+    # Before the imports: a wheel's user hears it at once, not after a second of loading scikit-learn.
+    _check_project_data(catalogue_dir, "prepare", "pass --catalogue with a folder of catalogue files")
     from pipeline.audit import audit_data, class_frequencies, format_data_audit, shortcut_message
     from pipeline.catalogue import breadth_counts, load_catalogue
     from pipeline.dataset import (
@@ -184,7 +186,6 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
     )
     from pipeline.files import atomic_path, write_text_atomic
 
-    _check_project_data(catalogue_dir, "prepare", "pass --catalogue with a folder of catalogue files")
     params = given_params(config.PREPARE, values)
     catalogue = load_catalogue(catalogue_dir)
     splits = build_dataset(
@@ -243,6 +244,7 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
 @value_option("--jobs", type=Jobs(), default=2, help="Processes for the cross-validation.")
 def train(data_path, model_path, model_format, jobs, **values) -> None:
     """Fit the TF-IDF + logistic-regression Pipeline and save it with its metadata."""
+    _check_project_data(data_path, "train", "pass --data with a labelled training file written by prepare")
     from pipeline.dataset import in_scope, read_split
     from pipeline.model import save_model, scope_path
     from pipeline.scope import train_scope_model
@@ -250,7 +252,6 @@ def train(data_path, model_path, model_format, jobs, **values) -> None:
 
     params = given_params(config.TRAIN, values)
     model_format = model_format or config.MODEL_SUFFIXES.get(model_path.suffix.lower(), "joblib")
-    _check_project_data(data_path, "train", "pass --data with a labelled training file written by prepare")
     params = replace(params, masked_words=_masked_words())
     everything = read_split(data_path)
     frame = in_scope(everything)
@@ -312,12 +313,12 @@ def _relative(path: Path) -> str:
 )
 def tune(data_path, output, jobs, apply) -> None:
     """Search TF-IDF and logistic-regression parameters by cross-validation holding out areas and forms."""
+    _check_project_data(data_path, "tune", "pass --data with a labelled training file written by prepare")
     from pipeline.dataset import in_scope, read_split
     from pipeline.files import write_text_atomic
     from pipeline.params import format_params
     from pipeline.train import params_from_search, tune_parameters
 
-    _check_project_data(data_path, "tune", "pass --data with a labelled training file written by prepare")
     train_file = config.params_path("TRAIN")
     if apply and not config.in_checkout():
         raise DataError(f"--apply writes {train_file.name} in a checkout of bpo-kpo; run tune there, or drop --apply")
@@ -380,14 +381,14 @@ def evaluate(
     model_path, data_paths, text_column, label_column, by, output_format, min_macro_f1, output, plots_dir
 ) -> None:
     """Score labelled postings and report per-class metrics and the confusion matrix."""
+    if not data_paths:
+        _check_project_data(config.TEST_PATH, "evaluate", "pass --data with your own labelled CSV or JSONL file")
     from pipeline.evaluate import format_report, sets_below
     from pipeline.files import write_text_atomic
     from pipeline.model import load_model
     from pipeline.readers import read_labelled
     from pipeline.report import evaluate_model, write_evaluation_plots
 
-    if not data_paths:
-        _check_project_data(config.TEST_PATH, "evaluate", "pass --data with your own labelled CSV or JSONL file")
     model = load_model(model_path)
     sets = {str(p): read_labelled(p, text_column, label_column) for p in data_paths} or None
     evaluation = evaluate_model(model, sets, by)
@@ -421,6 +422,7 @@ def evaluate(
 def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_path, jobs) -> None:
     """Evaluate the test split, field set and challenge set; audit the model for shortcuts and run the invariance
     suite; write metrics, errors, plots and the model card (make train)."""
+    _check_project_data(config.TEST_PATH, "report", "use `bpo-kpo evaluate --data FILE` on your own labelled file")
     from pipeline.evaluate import format_report, format_summary
     from pipeline.files import atomic_writer, write_text_atomic
     from pipeline.invariance import failing_families, format_table
@@ -428,7 +430,6 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
     from pipeline.model_card import render_model_card
     from pipeline.report import build_report, format_model_audit, format_scope, write_evaluation_plots
 
-    _check_project_data(config.TEST_PATH, "report", "use `bpo-kpo evaluate --data FILE` on your own labelled file")
     model = load_model(model_path)
     _say("evaluating every set; recomputing the out-of-fold validation scores for errors.csv (about 30 s)")
     built = build_report(model, n_jobs=jobs)
@@ -598,7 +599,7 @@ def predict(
         raise click.UsageError("--jobs needs --engine sklearn (or auto); the portable scorer runs in one process")
     output_format = output_format or _default_output_format(output)
     with _startup():
-        from pipeline.engines import open_engine, small_input
+        from pipeline.engines import open_engine, prefers_portable
         from pipeline.predict import (
             FORMATTERS,
             SUMMARY_COUNTS,
@@ -610,8 +611,7 @@ def predict(
         from pipeline.progress import Progress
         from pipeline.readers import Chunk, iter_chunks
 
-        prefer_portable = jobs == 1 and (bool(texts) or small_input(input_path))
-        model = open_engine(engine, model_path, prefer_portable, on_fallback=_say)
+        model = open_engine(engine, model_path, prefers_portable(jobs, input_path), on_fallback=_say)
     options = ScoreOptions.of(model, threshold, review_band, explain, scope_threshold, max_text_chars)
     if texts:
         chunks = iter([Chunk(ids=[str(i + 1) for i in range(len(texts))], texts=[t.strip() or None for t in texts])])

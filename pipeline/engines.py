@@ -135,6 +135,12 @@ def small_input(input_path: str | None) -> bool:
     return stat.S_ISREG(info.st_mode) and info.st_size <= config.PORTABLE.max_auto_input_bytes
 
 
+def prefers_portable(jobs: int, input_path: str | None) -> bool:
+    """Whether `auto` tries the portable scorer: one process scoring postings given as arguments (no
+    input_path) or a small regular file. Workers, pipes and large files go to scikit-learn."""
+    return jobs == 1 and small_input(input_path)
+
+
 def open_engine(engine: str, model_path: Path, prefer_portable: bool = True, on_fallback=None):
     """Load the model behind the requested engine, with every check of the model contract.
 

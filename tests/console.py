@@ -177,7 +177,7 @@ def has_signal(mask: int, signum: int) -> bool:
 LONG_INPUT = "Answer customer emails within the agreed SLA\n" * 400_000
 
 
-def start_long_predict(model, folder: Path, jobs: str) -> tuple[subprocess.Popen, Path]:
+def start_long_predict(model, folder: Path, jobs: str, engine: str = "auto") -> tuple[subprocess.Popen, Path]:
     """Start predict on a file long enough to be running still when a test signals it; return once it scores.
 
     Scoring means its temporary output file holds results, and (where /proc tells) each of its `jobs` workers
@@ -186,7 +186,7 @@ def start_long_predict(model, folder: Path, jobs: str) -> tuple[subprocess.Popen
     source, output = folder / "many.txt", folder / "out.jsonl"
     source.write_text(LONG_INPUT)
     process = start_script("predict", "--model", model, "--input", source, "--output", output, "--jobs", jobs,
-                           stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                           "--engine", engine, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                            start_new_session=True)  # fmt: skip
 
     def scoring() -> bool:

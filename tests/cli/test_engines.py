@@ -1,5 +1,6 @@
 """predict's two engines give the same rows; auto picks the portable scorer only when its export fits the model."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import pytest
 from console import jsonl, run
 
 from pipeline import config
+from pipeline.engines import prefers_portable
 from pipeline.export import portable_path
 
 
@@ -58,7 +60,17 @@ def test_auto_scores_arguments_and_small_files_without_scikit_learn(shipped_mode
     assert _heavy_imports("predict", "--input", str(text_file), "--quiet")[0] == "none"
     # A CSV needs pandas to be read, but not scikit-learn to be scored.
     assert "sklearn" not in _heavy_imports("predict", "--input", str(postings_csv), "--quiet")[0]
-    assert "sklearn" in _heavy_imports("predict", "--input", str(postings_csv), "--jobs", "2")[0]
+
+
+def test_auto_leaves_workers_pipes_and_large_files_to_scikit_learn(postings_csv, tmp_path):
+    assert prefers_portable(1, None) and prefers_portable(1, str(postings_csv))
+    assert not prefers_portable(2, None) and not prefers_portable(2, str(postings_csv))
+    large = tmp_path / "large.txt"
+    large.write_text("Answer inbound calls\n" * (config.PORTABLE.max_auto_input_bytes // 20))
+    assert not prefers_portable(1, str(large))
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert not prefers_portable(1, str(fifo))
 
 
 def test_auto_falls_back_when_the_export_names_another_model(shipped_model_path, small_model_dir, tmp_path):

@@ -175,14 +175,17 @@ def test_atomic_output_syncs_the_file_and_its_folder(model, tmp_path, monkeypatc
 
 # -- 4-6: signals and workers -----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("signum", "jobs", "whole_group"),
-    [(signal.SIGHUP, "1", True), (signal.SIGTERM, "2", True), (signal.SIGTERM, "2", False)],
-    ids=["hup-1-job", "term-2-jobs-group", "term-2-jobs-main-only"],
+    ("signum", "jobs", "whole_group", "engine"),
+    [(signal.SIGHUP, "1", True, "portable"), (signal.SIGTERM, "2", True, "sklearn"),
+     (signal.SIGTERM, "2", False, "sklearn")],
+    ids=["hup-1-job-portable", "term-2-jobs-group", "term-2-jobs-main-only"],
 )  # fmt: skip
 @linux_only("/proc to find the worker processes")
-def test_termination_signals_stop_like_ctrl_c(model, tmp_path, signum, jobs, whole_group):
-    """`timeout`, `kill`, systemd and docker: one line, exit 128 + signal, no temporary file, no worker left."""
-    process, output = start_long_predict(model, tmp_path, jobs)
+def test_termination_signals_stop_like_ctrl_c(model, fast_model, tmp_path, signum, jobs, whole_group, engine):
+    """`timeout`, `kill`, systemd and docker: one line, exit 128 + signal, no temporary file, no worker left.
+
+    One job on the portable engine; Ctrl-C in test_errors covers one job on scikit-learn."""
+    process, output = start_long_predict(fast_model if engine == "portable" else model, tmp_path, jobs, engine)
     workers = children(process.pid)
     (os.killpg if whole_group else os.kill)(process.pid, signum)
     stderr = process.communicate(timeout=120)[1]

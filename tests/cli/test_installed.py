@@ -48,6 +48,7 @@ results = {}
 for command in sys.argv[1:]:
     with contextlib.redirect_stderr(io.StringIO()) as stderr:
         results[command] = [run([command]), stderr.getvalue()]
+results["loaded"] = [name for name in ("sklearn", "scipy") if name in sys.modules]
 print(json.dumps(results))
 """
 
@@ -59,13 +60,15 @@ def stages_run_outside(installed, tmp_path_factory):
     result = subprocess.run([sys.executable, "-c", RUN_EACH, *STAGES], capture_output=True, text=True, env=env,
                             cwd=elsewhere, stdin=subprocess.DEVNULL, timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stderr
-    return {command: subprocess.CompletedProcess([command], code, "", stderr)
-            for command, (code, stderr) in json.loads(result.stdout).items()}  # fmt: skip
+    results = json.loads(result.stdout)
+    loaded = results.pop("loaded")
+    return loaded, {command: subprocess.CompletedProcess([command], code, "", stderr)
+                    for command, (code, stderr) in results.items()}  # fmt: skip
 
 
 @pytest.mark.parametrize(("command", "instead"), STAGES.items())
 def test_stages_outside_a_checkout_say_where_to_run_them(stages_run_outside, command, instead):
-    result = stages_run_outside[command]
+    result = stages_run_outside[1][command]
     assert result.returncode == 1 and "Traceback" not in result.stderr
     line = result.stderr.strip()
     assert line.startswith("Error: this installed bpo-kpo has no project data")
@@ -73,12 +76,21 @@ def test_stages_outside_a_checkout_say_where_to_run_them(stages_run_outside, com
     assert "make data" not in line  # the advice that sent people in circles
 
 
-def test_predict_outside_a_checkout_finds_the_model_through_the_environment(installed, tmp_path, model_copy):
+def test_stages_outside_a_checkout_refuse_before_loading_scikit_learn(stages_run_outside):
+    loaded, _ = stages_run_outside
+    assert loaded == []
+
+
+def test_predict_outside_a_checkout_finds_the_model_through_the_environment(
+    installed, tmp_path, small_portable_model_dir
+):
     _, env = installed
     missing = bpo_kpo(env, "predict", "Answer calls", cwd=tmp_path)
     assert missing.returncode == 1
     assert "in a checkout of bpo-kpo" in missing.stderr and config.MODEL_ENV_VAR in missing.stderr
-    found = bpo_kpo(env | {config.MODEL_ENV_VAR: str(model_copy)}, "predict", "--format", "jsonl", "Answer calls",
+    # A model with its portable export: finding the model is the point, and the portable scorer starts at once.
+    model = small_portable_model_dir / "model.joblib"
+    found = bpo_kpo(env | {config.MODEL_ENV_VAR: str(model)}, "predict", "--format", "jsonl", "Answer calls",
                     cwd=tmp_path)  # fmt: skip
     assert found.returncode == 0, found.stderr
     assert json.loads(found.stdout)["label"] in config.LABELS

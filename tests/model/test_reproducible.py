@@ -21,7 +21,7 @@ folder, empty = Path(sys.argv[1]), Path(sys.argv[2])
 code = run(["prepare", "--n-postings", "400", "--seed", "5", "--output-dir", str(folder), "--allow-shortcuts",
             "--field", str(empty), "--challenge", str(empty)])
 assert code == 0, code
-pipeline, metadata = train_model(in_scope(read_split(folder / "train.csv")), replace(config.TRAIN, cv_folds=3))
+pipeline, metadata = train_model(in_scope(read_split(folder / "train.csv")), replace(config.TRAIN, cv_folds=2))
 save_model(pipeline, folder / "model.joblib", metadata)
 """
 
