@@ -38,8 +38,9 @@ def test_engines_give_identical_rows(shipped_model_path, postings_csv, explain):
 HEAVY = ("numpy", "scipy", "sklearn", "pandas")
 
 
-def _heavy_imports(*args: str) -> tuple[str, str]:
-    """Run predict in-process; return which heavy libraries it imported (sklearn: the sklearn engine) and stderr."""
+def _heavy_imports(*args: str, exit_code: str = "0") -> tuple[str, str]:
+    """Run predict in a fresh Python; return which heavy libraries it imported (sklearn: the sklearn engine) and
+    stderr, once it ended with `exit_code`."""
     code = (
         "import sys\nfrom pipeline.cli import cli\n"
         f"try:\n    cli.main({list(args)!r}, prog_name='bpo-kpo')\nexcept SystemExit as e:\n    code = e.code\n"
@@ -47,8 +48,8 @@ def _heavy_imports(*args: str) -> tuple[str, str]:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     *_, last = result.stderr.strip().splitlines()
-    heavy, _, exit_code = last.rpartition(" ")
-    assert exit_code == "0", result.stderr
+    heavy, _, ended_with = last.rpartition(" ")
+    assert ended_with == exit_code, result.stderr
     return heavy, result.stderr
 
 
@@ -58,6 +59,11 @@ def test_auto_scores_arguments_and_small_files_without_scikit_learn(shipped_mode
     text_file = tmp_path / "postings.txt"
     text_file.write_text("Answer inbound calls\nBuild credit-risk models\n", encoding="utf-8")
     assert _heavy_imports("predict", "--input", str(text_file), "--quiet")[0] == "none"
+    # A model that is not there is said at once, whichever engine would have scored.
+    for engine in ("auto", "sklearn"):
+        missing = ("predict", "--engine", engine, "--model", "/nowhere/m.joblib", "x")
+        heavy, stderr = _heavy_imports(*missing, exit_code="1")
+        assert heavy == "none" and "no model at /nowhere/m.joblib" in stderr
     # A CSV needs pandas to be read, but not scikit-learn to be scored.
     assert "sklearn" not in _heavy_imports("predict", "--input", str(postings_csv), "--quiet")[0]
 
