@@ -301,7 +301,7 @@ def test_a_skops_model_beside_the_joblib_one_breaks_neither(catalogue, small_mod
         shutil.copy(path, tmp_path / path.name)
     joblib_meta = (tmp_path / "model.joblib.json").read_bytes()
     # The format follows the suffix; --format skops says the same.
-    trained = run("train", "--data", data, "--model", skops_model, "--jobs", "1", "--ngram-max", "1")
+    trained = run("train", "--data", data, "--model", skops_model, "--jobs", "1", "--ngram-max", "1", "--cv-folds", "2")
     assert trained.returncode == 0, trained.stderr
     assert re.search(r"training on \d+ BPO/KPO postings .*cross-validation.*about \d+ minutes", trained.stderr)
     assert (tmp_path / "model.joblib.json").read_bytes() == joblib_meta
