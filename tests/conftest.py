@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from pipeline import config
-from pipeline.catalogue import load_catalogue
-from pipeline.generate import generate_postings
-from pipeline.model import save_model
-from pipeline.train import fit
+
+# The fixtures import the package's heavy modules when they run: pytest-xdist's controller, which loads this file
+# but runs no test, then never loads scikit-learn.
 
 # The environment variables that size the BLAS and OpenMP thread pools numpy and scikit-learn start.
 THREAD_POOL_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -28,6 +27,8 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def catalogue():
+    from pipeline.catalogue import load_catalogue
+
     return load_catalogue()
 
 
@@ -64,6 +65,10 @@ def evaluation_texts() -> dict[str, list[str]]:
 @pytest.fixture(scope="session")
 def small_model_dir(tmp_path_factory, catalogue) -> Path:
     """A quickly trained model (and its metadata) in a folder of its own, for tests that damage files."""
+    from pipeline.generate import generate_postings
+    from pipeline.model import save_model
+    from pipeline.train import fit
+
     folder = tmp_path_factory.mktemp("small-model")
     frame = generate_postings(catalogue, 600, seed=7)
     params = replace(config.TRAIN, cv_folds=3, calibration="none")
@@ -91,6 +96,9 @@ def small_portable_model_dir(tmp_path_factory, small_model_dir) -> Path:
 def tiny_pipeline(catalogue):
     """A Pipeline of the shipped model's kind fitted on a hundred postings, a few hundred features: for tests of
     file formats and loading, which need the model's classes, not its quality."""
+    from pipeline.generate import generate_postings
+    from pipeline.train import fit
+
     frame = generate_postings(catalogue, 100, seed=5)
     pipeline, _ = fit(frame, replace(config.TRAIN, ngram_max=1, min_df=2, calibration="none", cv_folds=2))
     return pipeline

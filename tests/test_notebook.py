@@ -2,16 +2,22 @@
 
 import ast
 
-import nbformat
-from nbclient import NotebookClient
-
 from pipeline import config
 
 NOTEBOOK = config.PROJECT_ROOT / "notebooks" / "1.0-bk-explore-dataset.ipynb"
 
 
+def read_notebook():
+    # Imported here: collecting the suite on a worker that runs no notebook test need not load Jupyter.
+    import nbformat
+
+    return nbformat.read(NOTEBOOK, as_version=4)
+
+
 def test_explore_notebook_executes(shipped_model_path, tmp_path):
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    from nbclient import NotebookClient
+
+    notebook = read_notebook()
     NotebookClient(
         notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
@@ -22,7 +28,7 @@ def test_explore_notebook_executes(shipped_model_path, tmp_path):
 
 def test_the_stored_notebook_is_executed_and_concludes_in_prose():
     """A reviewer opening the file sees results and conclusions without running anything."""
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    notebook = read_notebook()
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert code and all(cell.get("outputs") for cell in code)
     assert all(o.get("output_type") != "error" for cell in code for o in cell["outputs"])
@@ -63,7 +69,7 @@ def test_the_notebook_defines_no_logic_of_its_own():
     assert own_logic(OLD_TOP_NGRAMS_CELL) == ["uses .argsort"]
     assert own_logic("def top_ngrams(model): pass") == ["defines top_ngrams"]
     assert own_logic("v = model.pipeline[0].vocabulary_") == ["uses .vocabulary_", "uses .pipeline"]
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    notebook = read_notebook()
     cells = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
     assert cells and {problem for source in cells for problem in own_logic(source)} == set()
     assert any("model.top_ngrams(" in source for source in cells)

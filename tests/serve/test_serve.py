@@ -9,12 +9,10 @@ import urllib.request
 
 import pytest
 from console import SCRIPT, jsonl, run
-from fastapi.testclient import TestClient
 
 from pipeline import config
 from pipeline.engines import open_engine
 from pipeline.model import metadata_path
-from pipeline.serve import create_app
 
 TEXTS = [
     "Answer inbound customer calls and resolve billing queries in our CRM.",
@@ -27,6 +25,11 @@ TEXTS = [
 
 @pytest.fixture(scope="module", params=["portable", "sklearn"])
 def client(request, shipped_model_path):
+    # Imported here: collecting the suite on a worker that runs no service test need not load FastAPI.
+    from fastapi.testclient import TestClient
+
+    from pipeline.serve import create_app
+
     with TestClient(create_app(open_engine(request.param, shipped_model_path))) as test_client:
         yield test_client
 

@@ -1,6 +1,5 @@
 """The plots a reviewer reads: titled, one colour per class, rates on the confusion matrices, honest bins."""
 
-import matplotlib
 import numpy as np
 import pytest
 
@@ -16,9 +15,23 @@ from pipeline.plots import (
     set_colour,
 )
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-from matplotlib.colors import to_hex
+
+# matplotlib is imported by the tests that draw, not when the suite is collected: a worker that runs none of
+# them does not pay for it.
+@pytest.fixture(scope="module")
+def plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+
+    return matplotlib.pyplot
+
+
+def to_hex(colour) -> str:
+    from matplotlib.colors import to_hex as hex_of
+
+    return hex_of(colour)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +46,7 @@ def evaluation():
     return metrics, sets
 
 
-def test_every_plot_has_a_title(evaluation):
+def test_every_plot_has_a_title(evaluation, plt):
     metrics, scores = evaluation
     ngrams = {"BPO": [("calls", -2.0)], "KPO": [("research", 2.0)]}
     figures = [confusion_figure(plt, metrics), roc_figure(plt, metrics, scores), pr_figure(plt, metrics, scores),
@@ -44,7 +57,7 @@ def test_every_plot_has_a_title(evaluation):
         plt.close(figure)
 
 
-def test_class_colours_are_never_set_colours(evaluation):
+def test_class_colours_are_never_set_colours(evaluation, plt):
     metrics, scores = evaluation
     names = list(metrics)
     class_colours = {to_hex(c) for c in config.CLASS_COLOURS.values()}
@@ -60,7 +73,7 @@ def test_class_colours_are_never_set_colours(evaluation):
     plt.close(figure)
 
 
-def test_confusion_matrices_show_rates_and_a_colour_bar(evaluation):
+def test_confusion_matrices_show_rates_and_a_colour_bar(evaluation, plt):
     metrics, _ = evaluation
     figure = confusion_figure(plt, metrics)
     assert len(figure.axes) == 2 * len(metrics)  # one colour bar per matrix
@@ -72,7 +85,7 @@ def test_confusion_matrices_show_rates_and_a_colour_bar(evaluation):
     plt.close(figure)
 
 
-def test_reliability_shows_counts_and_marks_sparse_bins(evaluation):
+def test_reliability_shows_counts_and_marks_sparse_bins(evaluation, plt):
     metrics, _ = evaluation
     figure = reliability_figure(plt, metrics)
     ax = figure.axes[0]
