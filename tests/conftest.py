@@ -41,7 +41,7 @@ def shipped_model_path() -> Path:
 
 
 # Rows of the test split that checks of the scorers read: see evaluation_texts.
-TEST_SPLIT_SAMPLE = 600
+TEST_SPLIT_SAMPLE = 300
 
 
 @pytest.fixture(scope="session")
