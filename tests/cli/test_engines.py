@@ -17,7 +17,7 @@ from pipeline.export import portable_path
 @pytest.fixture(scope="module")
 def postings_csv(tmp_path_factory):
     """Test-split postings, with rows that have no text, as a CSV with ids."""
-    frame = pd.read_csv(config.TEST_PATH, keep_default_na=False).head(300)[[config.ID_COLUMN, config.TEXT_COLUMN]]
+    frame = pd.read_csv(config.TEST_PATH, keep_default_na=False).head(150)[[config.ID_COLUMN, config.TEXT_COLUMN]]
     frame.loc[5, config.TEXT_COLUMN] = ""
     frame.loc[17, config.TEXT_COLUMN] = "   "
     path = tmp_path_factory.mktemp("engines") / "postings.csv"
@@ -32,7 +32,7 @@ def test_engines_give_identical_rows(shipped_model_path, postings_csv, explain):
     sklearn = run(*common, "--engine", "sklearn")
     assert portable.returncode == 0 and sklearn.returncode == 0, portable.stderr + sklearn.stderr
     assert jsonl(portable.stdout) == jsonl(sklearn.stdout)
-    assert len(jsonl(portable.stdout)) == 300
+    assert len(jsonl(portable.stdout)) == 150
 
 
 HEAVY = ("numpy", "scipy", "sklearn", "pandas")

@@ -9,7 +9,7 @@ from pipeline import load_model
 from pipeline.predict import ScoreOptions, score_chunk
 from pipeline.readers import Chunk
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 OPTIONS = ScoreOptions(threshold=0.5, review_band=0.1, explain=3)
 # Rows and their order are the property below: explanations, which any string gets above, would only add their
 # cost to every one of the many single-posting calls.
