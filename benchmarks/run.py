@@ -41,6 +41,11 @@ def median_time(function, repeats: int) -> float:
     return statistics.median(times)
 
 
+def in_memory_sample(texts: list[str], rows: int) -> list[str]:
+    """The first rows of a file write_postings_csv(texts, rows) writes, up to 50,000: the bare baselines' input."""
+    return (texts * (rows // len(texts) + 1))[: min(rows, 50_000)]
+
+
 def write_postings_csv(path: Path, texts: list[str], rows: int) -> None:
     """A CSV of `rows` postings, cycling through `texts`, written in blocks to keep this script's memory low."""
     block = pd.DataFrame({"id": range(len(texts)), "text": texts})
@@ -258,7 +263,7 @@ def main() -> None:
         "for every row (the fair baseline); bare: the BPO/KPO Pipeline alone"
     )
     results["load_average_1_5_15_min_at_start"] = " ".join(f"{load:.1f}" for load in os.getloadavg())
-    sample = (texts * (options.rows // len(texts) + 1))[: min(options.rows, 50_000)]
+    sample = in_memory_sample(texts, options.rows)
     results |= batch_throughput(big, options.rows, sample, model, options.repeats)
     output = WORK / "out.jsonl"
 
@@ -282,7 +287,7 @@ def main() -> None:
     broad = broad_postings(20_000, seed=15, known_words=known_words)
     broad_path = WORK / "broad.csv"
     write_postings_csv(broad_path, broad, options.broad_rows)
-    broad_sample = (broad * (options.broad_rows // len(broad) + 1))[: min(options.broad_rows, 50_000)]
+    broad_sample = in_memory_sample(broad, options.broad_rows)
     results |= batch_throughput(broad_path, options.broad_rows, broad_sample, model, options.repeats, "broad_")
     broad_path.unlink()
     if not options.skip_train:

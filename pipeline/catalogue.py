@@ -128,9 +128,9 @@ def _require_list(obj: dict, key: str, where: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in values)
 
 
-def _require_flag(obj: dict, key: str, where: str, default: bool = False) -> bool:
-    # JSON's true and false only: bool("false") would be True, and a quoted flag is a typo worth naming.
-    value = obj.get(key, default)
+def _require_flag(obj: dict, key: str, where: str) -> bool:
+    # JSON's true and false only (absent is false): bool("false") would be True, and a quoted flag is a typo.
+    value = obj.get(key, False)
     if not isinstance(value, bool):
         raise DataError(f"{where}: '{key}' must be true or false, not {value!r}")
     return value

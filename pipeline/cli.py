@@ -33,6 +33,13 @@ from pipeline.process import ReaderGone, interrupt_message, interrupt_received, 
 EXIT_ERROR = 1
 
 
+def _exit_interrupted(interrupt: KeyboardInterrupt) -> None:
+    """End the run as the interrupt says: its one line on stderr and its exit code (130, or 128 + signal)."""
+    message, code = interrupt_message(interrupt)
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
 class Group(click.Group):
     """A click group that turns the project's errors into one `Error:` line and exit code 1."""
 
@@ -47,17 +54,13 @@ class Group(click.Group):
             os.dup2(devnull, sys.stdout.fileno())
             raise ReaderGone() from None
         except KeyboardInterrupt as error:  # Ctrl-C, or SIGTERM / SIGHUP turned into Interrupted
-            message, code = interrupt_message(error)
-            click.echo(message, err=True)
-            sys.exit(code)
+            _exit_interrupted(error)
         except Exception as error:  # every failure ends in one line; --debug shows the traceback
             if (ctx.obj or {}).get("debug"):
                 traceback.print_exc()
             interrupt = interrupt_received()
             if interrupt is not None:  # the interrupt surfaced as another error (an import's ImportError)
-                message, code = interrupt_message(interrupt)
-                click.echo(message, err=True)
-                sys.exit(code)
+                _exit_interrupted(interrupt)
             if isinstance(error, BpoKpoError):
                 message = str(error)
             elif isinstance(error, OSError):

@@ -44,7 +44,7 @@ def parse_flag(value) -> bool:
     """One reading of yes/no fields wherever they come from: JSON booleans, and "true"/"yes"/"1" in any case."""
     if isinstance(value, bool):
         return value
-    return str(value).strip().lower() in ("true", "yes", "1", "y")
+    return str(value).strip().lower() in (*config.TRUE_WORDS, "y")
 
 
 def labelled_files(folder: Path) -> list[Path]:

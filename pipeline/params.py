@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import tomllib
 from dataclasses import fields
 from pathlib import Path
 
@@ -99,6 +98,8 @@ def load_params(group: type, path: Path):
     """A group's values: its declared defaults, overridden by the file at `path` when there is one."""
     if not path.is_file():
         return group()
+    import tomllib  # here, not at the top: a command that reads no parameter file does not load the parser
+
     try:
         with open(path, "rb") as handle:
             values = tomllib.load(handle)

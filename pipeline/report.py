@@ -10,7 +10,7 @@ import pandas as pd
 
 from pipeline import config
 from pipeline.audit import Lexicon, audit_weights, class_frequencies
-from pipeline.dataset import in_scope, parse_flag, read_split
+from pipeline.dataset import in_scope, read_split
 from pipeline.decision import labels_at
 from pipeline.errors import DataError
 from pipeline.evaluate import LENGTH_SLICE, evaluate_frame, review_summary
@@ -70,7 +70,7 @@ def scope_results(sets: dict[str, pd.DataFrame], verdicts: dict[str, ScopeVerdic
         frame = sets[name]
         figures = scope_figures(v.is_out, v.flagged)
         if config.BORDERLINE_COLUMN in frame:
-            hard = frame[config.BORDERLINE_COLUMN].map(parse_flag).to_numpy(dtype=bool)
+            hard = frame[config.BORDERLINE_COLUMN].to_numpy(dtype=bool)  # read_split parsed it
             figures["hard_cases"] = scope_figures(v.is_out[hard], v.flagged[hard])
         figures["reasons"] = {
             reason: int(count) for reason, count in pd.Series(v.reasons)[v.flagged].value_counts().items()
@@ -205,7 +205,7 @@ class Report:
     errors: pd.DataFrame
     scope_errors: pd.DataFrame
     ngrams: dict
-    # False when the training split is missing or changed, so errors.csv lacks the validation folds.
+    # False when the training split changed since training, so errors.csv lacks the validation folds.
     has_validation: bool
 
 
@@ -215,20 +215,21 @@ def build_report(model: Model, n_jobs: int = 1) -> Report:
     from pipeline.audit import load_lexicon
     from pipeline.invariance import load_perturbations
 
-    evaluation = evaluate_model(model)
+    everything = all_evaluation_sets()
+    evaluation = evaluate_model(model, {name: in_scope(frame) for name, frame in everything.items()})
     sets, p_kpo = evaluation.sets, evaluation.p_kpo
     results = {"validation": model.metrics["validation_grouped_cv"]} | evaluation.results
     for name, review in review_results(model, sets, p_kpo).items():
         results[name]["review"] = review
-    everything = all_evaluation_sets()
     verdicts = scope_verdicts(model, everything)
+    train = read_split(config.TRAIN_PATH)
     document = {
         "sets": results,
         "scope": scope_results(everything, verdicts),
         "invariance": invariance_results(model, sets, load_perturbations()),
-        "model_shortcut_audit": model_audit(model, read_split(config.TRAIN_PATH), load_lexicon()),
+        "model_shortcut_audit": model_audit(model, train, load_lexicon()),
     }
-    validation = validation_set(model, n_jobs=n_jobs)
+    validation = validation_set(model, train, n_jobs=n_jobs)
     if validation is None:
         errors = error_table(model, sets, p_kpo)
     else:
@@ -237,8 +238,9 @@ def build_report(model: Model, n_jobs: int = 1) -> Report:
     return Report(evaluation, document, errors, scope_errors, model.top_ngrams(), validation is not None)
 
 
-def validation_set(model: Model, n_jobs: int = 1) -> tuple[pd.DataFrame, np.ndarray] | None:
-    """The training split with the out-of-fold P(KPO) its validation metrics came from, or None if it changed.
+def validation_set(model: Model, train: pd.DataFrame, n_jobs: int = 1) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """The training split's BPO/KPO postings with the out-of-fold P(KPO) its validation metrics came from, or
+    None if `train` (the split as read_split gives it) is not what the model was trained on.
 
     The scores are not stored with the model, so they are recomputed with the recorded parameters, folds and
     calibration sigmoid; that is only faithful for the very data the model was trained on, checked by its hash.
@@ -248,9 +250,7 @@ def validation_set(model: Model, n_jobs: int = 1) -> tuple[pd.DataFrame, np.ndar
     from pipeline.dataset import data_hash
     from pipeline.train import CALIBRATION_SCHEME, out_of_fold_scores, scheme_splits, validation_p_kpo
 
-    if not config.TRAIN_PATH.exists():
-        return None
-    frame = in_scope(read_split(config.TRAIN_PATH))
+    frame = in_scope(train)
     if data_hash(frame) != model.metadata.get("training_data", {}).get("sha256"):
         return None
     recorded = model.metadata.get("params", {})

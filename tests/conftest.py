@@ -18,7 +18,7 @@ from pipeline import config
 THREAD_POOL_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def pytest_configure(config):
+def pytest_configure():
     # The suite already runs a worker per core (-n auto): a thread pool per worker as wide as the machine would
     # oversubscribe the cores, and idle pool threads spin. Set before the workers and their commands start.
     for name in THREAD_POOL_VARIABLES:
@@ -92,6 +92,12 @@ def small_portable_model_dir(tmp_path_factory, small_model_dir) -> Path:
     return folder
 
 
+@pytest.fixture()
+def fast_model(small_portable_model_dir) -> str:
+    """For tests of what the process does, whichever engine scores: the portable one starts without scikit-learn."""
+    return str(small_portable_model_dir / "model.joblib")
+
+
 @pytest.fixture(scope="session")
 def tiny_pipeline(catalogue):
     """A Pipeline of the shipped model's kind fitted on a hundred postings, a few hundred features: for tests of
@@ -100,7 +106,7 @@ def tiny_pipeline(catalogue):
     from pipeline.train import fit
 
     frame = generate_postings(catalogue, 100, seed=5)
-    pipeline, _ = fit(frame, replace(config.TRAIN, ngram_max=1, min_df=2, calibration="none", cv_folds=2))
+    pipeline, _ = fit(frame, replace(config.TRAIN, ngram_max=1, min_df=2, calibration="none"))
     return pipeline
 
 

@@ -174,7 +174,8 @@ def has_signal(mask: int, signum: int) -> bool:
     return bool(mask & (1 << (signum - 1)))
 
 
-LONG_INPUT = "Answer customer emails within the agreed SLA\n" * 400_000
+# Lines of the file start_long_predict scores: long enough to be running still when a test signals it.
+LONG_INPUT_LINE, LONG_INPUT_LINES = "Answer customer emails within the agreed SLA\n", 400_000
 
 
 def start_long_predict(model, folder: Path, jobs: str, engine: str = "auto") -> tuple[subprocess.Popen, Path]:
@@ -184,7 +185,7 @@ def start_long_predict(model, folder: Path, jobs: str, engine: str = "auto") -> 
     has finished its set-up, in which it starts to ignore SIGINT and leave interrupts to the main process.
     """
     source, output = folder / "many.txt", folder / "out.jsonl"
-    source.write_text(LONG_INPUT)
+    source.write_text(LONG_INPUT_LINE * LONG_INPUT_LINES)  # 18 MB, built only here
     process = start_script("predict", "--model", model, "--input", source, "--output", output, "--jobs", jobs,
                            "--engine", engine, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                            start_new_session=True)  # fmt: skip
@@ -204,6 +205,10 @@ def start_long_predict(model, folder: Path, jobs: str, engine: str = "auto") -> 
 
     wait_for(scoring, "predict wrote its first results", process)
     return process, output
+
+
+# The environment for a make a test runs: run under `make test` or not, it sees no flags of an outer make.
+MAKE_ENV = {key: value for key, value in os.environ.items() if key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
 
 
 @contextlib.contextmanager

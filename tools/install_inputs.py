@@ -12,6 +12,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+from stage_deps import write_if_changed  # this folder is the script's, so first on the path
+
 ROOT = Path(__file__).resolve().parents[1]
 INSTALL_TABLES = ("build-system", "project")
 
@@ -28,13 +30,7 @@ def main(argv: list[str]) -> int:
     if len(argv) < 2:
         sys.stdout.write(text)
         return 0
-    target = Path(argv[1])
-    if target.is_file() and target.read_text(encoding="utf-8") == text:
-        return 0  # unchanged: keep the file's time, so nothing downstream looks out of date
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(target.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(target)
+    write_if_changed(Path(argv[1]), text)
     return 0
 
 

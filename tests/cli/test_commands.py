@@ -4,7 +4,6 @@ script where a process of its own matters (pipes, terminals, worker processes)."
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 
@@ -288,7 +287,7 @@ def test_summary_on_stderr_off_a_terminal_unless_quiet(shipped_model_path, tmp_p
     assert run("predict", "Answer calls").stderr == ""
 
 
-def test_a_skops_model_beside_the_joblib_one_breaks_neither(catalogue, small_model_dir, tmp_path):
+def test_a_skops_model_beside_the_joblib_one_breaks_neither(catalogue, model_copy, tmp_path):
     """The README's skops command once overwrote the joblib model's metadata: each file now has its own.
 
     `train` runs its whole recipe on a hundred generated postings (in scope only, so no scope model): the file
@@ -296,9 +295,7 @@ def test_a_skops_model_beside_the_joblib_one_breaks_neither(catalogue, small_mod
     """
     data = tmp_path / "train.csv"
     generate_postings(catalogue, 100, seed=3).to_csv(data, index=False)
-    joblib_model, skops_model = tmp_path / "model.joblib", tmp_path / "model.skops"
-    for path in small_model_dir.iterdir():
-        shutil.copy(path, tmp_path / path.name)
+    joblib_model, skops_model = model_copy, tmp_path / "model.skops"
     joblib_meta = (tmp_path / "model.joblib.json").read_bytes()
     # The format follows the suffix; --format skops says the same.
     trained = run("train", "--data", data, "--model", skops_model, "--jobs", "1", "--ngram-max", "1", "--cv-folds", "2")

@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from artifacts import resigned
 from console import SCRIPT, jsonl, linux_only, run, start_long_predict
 
 from pipeline import config
@@ -245,13 +246,6 @@ def test_killed_while_writing_the_model_leaves_the_previous_one(model_copy):
 
 
 # -- load_model and --model -------------------------------------------------------------------------------------
-def resigned(meta: dict) -> dict:
-    """Metadata whose decision digest is recomputed, as a whole model.json written for another model has."""
-    from pipeline.model import METADATA_DIGEST, metadata_digest
-
-    return meta | {METADATA_DIGEST: metadata_digest(meta)}
-
-
 def damage(model_path: Path, how: str) -> Path:
     meta_path = metadata_path(model_path)
     meta = json.loads(meta_path.read_text())
@@ -308,12 +302,12 @@ def test_evaluate_with_a_missing_model(tmp_path):
 
 
 @pytest.mark.skipif(os.name != "posix", reason="uses a POSIX shell pipe")
-def test_stdout_closed_early_jsonl_and_table(model, small_portable_model_dir, tmp_path):
+def test_stdout_closed_early_jsonl_and_table(model, fast_model, tmp_path):
     # Each format's writer with the portable engine, which starts fast; then scikit-learn's workers, which must
     # stop too.
     path = tmp_path / "many.csv"
     path.write_text("text\n" + "Answer customer emails\n" * 50_000)
-    fast = f'--model "{small_portable_model_dir / "model.joblib"}" --engine portable'
+    fast = f'--model "{fast_model}" --engine portable'
     for output_format, how in (("jsonl", fast), ("csv", fast), ("table", fast),
                                ("jsonl", f'--model "{model}" --jobs 2')):  # fmt: skip
         command = f'"{SCRIPT}" predict {how} --input "{path}" --format {output_format}'

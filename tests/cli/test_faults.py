@@ -16,7 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
+from artifacts import edit_metadata, resigned
 from console import (
+    MAKE_ENV,
     SCRIPT,
     checkout_make,
     children,
@@ -34,18 +36,12 @@ from console import (
 
 from pipeline import config
 from pipeline.files import sha256_file
-from pipeline.model import METADATA_DIGEST, metadata_digest, metadata_path
+from pipeline.model import METADATA_DIGEST, metadata_path
 
 
 @pytest.fixture()
 def model(small_model_dir):
     return str(small_model_dir / "model.joblib")
-
-
-@pytest.fixture()
-def fast_model(small_portable_model_dir):
-    """For tests of what the process does, whichever engine scores: the portable one starts without scikit-learn."""
-    return str(small_portable_model_dir / "model.joblib")
 
 
 def assert_one_error_line(result, code, pattern):
@@ -349,14 +345,6 @@ def test_nan_and_infinity_are_usage_errors(args):
     assert_one_error_line(result, 2, r"is not a finite number|not in the range")
 
 
-def edit_metadata(model_path: str, resign: bool, **changes) -> None:
-    meta_path = metadata_path(Path(model_path))
-    meta = json.loads(meta_path.read_text()) | changes
-    if resign:
-        meta[METADATA_DIGEST] = metadata_digest(meta)
-    meta_path.write_text(json.dumps(meta))
-
-
 @pytest.mark.parametrize(
     ("changes", "pattern"),
     [({"threshold": 5}, r"'threshold' must be a number from 0 to 1, not 5"),
@@ -470,10 +458,6 @@ def make_project(tmp_path):
     return root
 
 
-# Run under `make test` or not, the inner make sees no flags of an outer one.
-MAKE_ENV = {key: value for key, value in os.environ.items() if key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-
-
 def make_would_prepare(root: Path) -> bool:
     result = subprocess.run(["make", "-n", f"PYTHON={sys.executable}", "data"], cwd=root, capture_output=True,
                             text=True, timeout=60, env=MAKE_ENV)  # fmt: skip
@@ -523,8 +507,7 @@ def test_a_pickle_named_skops_is_never_unpickled(model_copy, tmp_path):
     evil.write_bytes(pickle.dumps(_Touch(marker)))
     meta = json.loads(metadata_path(model_copy).read_text())
     meta |= {"format": "joblib", "model_file": evil.name, "model_sha256": sha256_file(evil)}
-    meta[METADATA_DIGEST] = metadata_digest(meta)
-    metadata_path(evil).write_text(json.dumps(meta))
+    metadata_path(evil).write_text(json.dumps(resigned(meta)))
     result = run("predict", "--model", evil, "Answer calls")
     assert_one_error_line(result, 1, r"model\.skops is named or recorded as a skops model but is not a skops \(zip\)")
     assert not marker.exists()

@@ -81,16 +81,13 @@ def test_stages_outside_a_checkout_refuse_before_loading_scikit_learn(stages_run
     assert loaded == []
 
 
-def test_predict_outside_a_checkout_finds_the_model_through_the_environment(
-    installed, tmp_path, small_portable_model_dir
-):
+def test_predict_outside_a_checkout_finds_the_model_through_the_environment(installed, tmp_path, fast_model):
     _, env = installed
     missing = bpo_kpo(env, "predict", "Answer calls", cwd=tmp_path)
     assert missing.returncode == 1
     assert "in a checkout of bpo-kpo" in missing.stderr and config.MODEL_ENV_VAR in missing.stderr
     # A model with its portable export: finding the model is the point, and the portable scorer starts at once.
-    model = small_portable_model_dir / "model.joblib"
-    found = bpo_kpo(env | {config.MODEL_ENV_VAR: str(model)}, "predict", "--format", "jsonl", "Answer calls",
+    found = bpo_kpo(env | {config.MODEL_ENV_VAR: fast_model}, "predict", "--format", "jsonl", "Answer calls",
                     cwd=tmp_path)  # fmt: skip
     assert found.returncode == 0, found.stderr
     assert json.loads(found.stdout)["label"] in config.LABELS

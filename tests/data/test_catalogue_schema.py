@@ -4,11 +4,10 @@ import json
 import shutil
 
 import pytest
-from click.testing import CliRunner
+from console import run
 
 from pipeline import config
 from pipeline.catalogue import load_catalogue
-from pipeline.cli import cli
 from pipeline.errors import DataError
 
 CLASS_FILE = "bpo_a.json"
@@ -75,8 +74,8 @@ def test_the_untouched_copy_loads(tmp_path):
 def test_prepare_says_which_file_and_entry_in_one_line(tmp_path):
     folder = broken_catalogue(tmp_path, drop_family_id)
     args = ["prepare", "--catalogue", str(folder), "--output-dir", str(tmp_path / "out"), "--n-postings", "300"]
-    result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 1
+    result = run(*args)
+    assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("Error: ") and "Traceback" not in result.stderr
     assert f"{folder / CLASS_FILE}, area 'customer_support': family number 2 has no 'family' id" in lines[-1]

@@ -4,7 +4,7 @@ import copy
 import functools
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline import load_model
@@ -45,7 +45,7 @@ def test_shared_tokens_give_each_pipelines_own_numbers_on_every_set(shipped_mode
         assert_analysed_like_the_pipelines(model, texts + HARD_TEXTS)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None)
 @given(texts=st.lists(st.text(max_size=200), min_size=1, max_size=5))
 def test_shared_tokens_give_each_pipelines_own_numbers_on_any_text(shipped_model_path, texts):
     assert_analysed_like_the_pipelines(shipped(shipped_model_path), texts)

@@ -6,14 +6,14 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from artifacts import edit_metadata
 from console import jsonl, run
 
 from pipeline import config, load_model
-from pipeline.catalogue import load_catalogue
 from pipeline.dataset import in_scope, read_split
 from pipeline.export import export_model
 from pipeline.generate import generate_postings
-from pipeline.model import METADATA_DIGEST, metadata_digest, metadata_path
+from pipeline.model import metadata_path
 from pipeline.plots import PLOT_FILES
 
 METRIC_KEYS = ("accuracy", "macro_f1", "per_class", "confusion_matrix", "roc_auc", "average_precision", "log_loss",
@@ -116,20 +116,19 @@ def test_calibration_lowered_the_validation_error(shipped_model_path):
     assert calibration["validation_ece_after"] <= calibration["validation_ece_before"]
 
 
-def test_predict_decides_at_the_threshold_in_the_metadata(model_copy):
+def test_predict_decides_at_the_threshold_in_the_metadata(model_copy, catalogue):
     """A threshold set in the metadata (re-signed, as training writes it) moves the labels of `Model.predict` and
     of the command line, both engines: none of them may fall back to 0.5 or any other number of its own."""
-    texts = generate_postings(load_catalogue(), 200, seed=21)[config.TEXT_COLUMN].tolist()
+    texts = generate_postings(catalogue, 200, seed=21)[config.TEXT_COLUMN].tolist()
     p_kpo = load_model(model_copy).p_kpo(texts)
     # Well away from 0.5, with postings on both sides and some between the two.
     threshold = float(np.quantile(p_kpo, 0.8 if np.median(p_kpo) >= 0.5 else 0.2))
-    meta_path = metadata_path(model_copy)
-    meta = json.loads(meta_path.read_text()) | {"threshold": threshold}
-    meta_path.write_text(json.dumps(meta | {METADATA_DIGEST: metadata_digest(meta)}))
+    edit_metadata(model_copy, resign=True, threshold=threshold)
     expected = np.where(p_kpo >= threshold, config.KPO, config.BPO).tolist()
     assert expected != np.where(p_kpo >= 0.5, config.KPO, config.BPO).tolist()
-    assert load_model(model_copy).predict(texts) == expected
-    export_model(load_model(model_copy))
+    model = load_model(model_copy)
+    assert model.predict(texts) == expected
+    export_model(model)
     for engine in ("portable", "sklearn"):
         result = run("predict", "--model", model_copy, "--engine", engine, "--format", "jsonl", *texts)
         assert result.returncode == 0, result.stderr

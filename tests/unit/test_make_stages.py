@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from console import copy_make_project
+from console import MAKE_ENV, copy_make_project
 
 STAGES = ("prepare", "train", "report", "export")
 # What a stage's output feeds: a rerun stage reruns everything after it.
@@ -32,8 +32,6 @@ OUTPUTS = {
     "models/metrics.json": 4,
     "models/model.portable.json": 4,
 }
-# Run under `make test` or not, the inner make sees no flags of an outer one.
-MAKE_ENV = {key: value for key, value in os.environ.items() if key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU make")
 
