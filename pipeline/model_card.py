@@ -136,8 +136,11 @@ def render_model_card(metadata: dict, document: dict, errors: pd.DataFrame, ngra
         "",
         "One scikit-learn `Pipeline`: `TfidfVectorizer` then `LogisticRegression`"
         + (
-            f", calibrated with `CalibratedClassifierCV(method='{calibration.get('method')}', ensemble=False)` on "
-            "grouped folds; the fitted sigmoid is folded into the regression's coefficients."
+            ": the average of the regressions fitted on the folds that hold out whole service areas and forms, "
+            f"calibrated by a {calibration.get('method')} (Platt) fitted on their pooled out-of-fold scores and "
+            "folded into the coefficients. The average scores new text on the scale the sigmoid was fitted on, "
+            "where one regression refitted on every row would score familiar text further out and claim more "
+            "certainty than held-out text earns."
             if calibration.get("method", "none") != "none"
             else "."
         ),

@@ -8,8 +8,9 @@ from dataclasses import asdict, replace
 import numpy as np
 import pandas as pd
 from scipy.special import expit
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, cross_val_predict
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, cross_val_predict, cross_validate
 from sklearn.pipeline import Pipeline
 
 from pipeline import config
@@ -76,15 +77,26 @@ def out_of_fold_scores(frame: pd.DataFrame, params: config.TrainParams, splits: 
 
 
 def fit(
-    frame: pd.DataFrame, params: config.TrainParams, splits: list | None = None, n_jobs: int = 1
+    frame: pd.DataFrame,
+    params: config.TrainParams,
+    splits: list | None = None,
+    n_jobs: int = 1,
+    average_folds: bool = True,
 ) -> tuple[Pipeline, dict | None]:
-    """Fit the Pipeline on all of `frame`; with calibration, Platt scaling is fitted on the grouped folds.
+    """Fit the Pipeline on `frame`: with calibration, the average of the grouped folds' regressions, calibrated.
 
-    Calibration is scikit-learn's CalibratedClassifierCV with ensemble=False: one logistic regression trained on
-    everything plus a sigmoid fitted on its out-of-fold scores. A sigmoid of a linear score is itself linear in
-    the log-odds, so the sigmoid is then folded into the regression's coefficients: the saved Pipeline is a
-    plain TF-IDF + LogisticRegression that gives exactly the calibrated probabilities, and explanations stay
-    exact. Returns the Pipeline and the sigmoid's parameters (None without calibration).
+    One regression is fitted per fold of the grouped cross-validation (one TF-IDF vocabulary, fitted on every
+    text, since averaging needs shared features), a Platt sigmoid is fitted on their pooled out-of-fold scores,
+    and the saved regression is the fold regressions' average with the sigmoid folded in. Why not one regression
+    on every row: it scores text from areas it was trained on further from zero than the fold models scored the
+    held-out areas the sigmoid was fitted on, so the sigmoid's steep slope turned those larger scores into 0.999
+    claims that text from elsewhere does not earn. The average scores text on the scale the sigmoid was fitted on,
+    and a word that only some folds' training rows carry (one area's vocabulary) keeps only its share of weight.
+    A sigmoid of a linear score, and an average of linear scores, are linear in the log-odds, so the saved Pipeline
+    is a plain TF-IDF + LogisticRegression whose probabilities are the calibrated average's, and explanations stay
+    exact. With `average_folds` false, one regression refitted on every row takes the sigmoid instead (the scope
+    model: see pipeline/scope.py). Returns the Pipeline and the sigmoid's parameters (None without calibration),
+    in scikit-learn's convention: P(positive) = 1 / (1 + exp(a f + b)) for a fold regression's score f.
     """
     pipeline = build_pipeline(params)
     texts, labels = frame[config.TEXT_COLUMN].tolist(), frame[config.LABEL_COLUMN].to_numpy()
@@ -92,37 +104,62 @@ def fit(
         return forget_process_state(pipeline.fit(texts, labels)), None
     splits = scheme_splits(frame, CALIBRATION_SCHEME, params.cv_folds, params.seed) if splits is None else splits
     vectorizer, regression = pipeline_parts(pipeline)
-    calibrated_step = CalibratedClassifierCV(
-        regression, method=params.calibration, cv=splits, ensemble=False, n_jobs=n_jobs
+    features = vectorizer.fit_transform(texts)
+    folds = cross_validate(
+        regression, features, labels, cv=splits, n_jobs=n_jobs, return_estimator=True, return_indices=True
     )
-    calibrated = Pipeline([(config.VECTORIZER_STEP, vectorizer), (config.CLASSIFIER_STEP, calibrated_step)])
-    calibrated.fit(texts, labels)
-    return fold_calibration(calibrated)
+    scores = np.empty(len(labels))
+    for estimator, held_out in zip(folds["estimator"], folds["indices"]["test"], strict=True):
+        scores[held_out] = estimator.decision_function(features[held_out])
+    positive = folds["estimator"][0].classes_[1]
+    sigmoid = platt_sigmoid(scores, labels == positive)
+    regressions = folds["estimator"] if average_folds else [clone(regression).fit(features, labels)]
+    averaged = calibrated_average(regressions, sigmoid)
+    return forget_process_state(
+        Pipeline([(config.VECTORIZER_STEP, vectorizer), (config.CLASSIFIER_STEP, averaged)])
+    ), sigmoid
 
 
-def fold_calibration(calibrated: Pipeline) -> tuple[Pipeline, dict]:
-    """Fold a fitted Platt sigmoid into its logistic regression; the probabilities stay the same.
+def platt_sigmoid(scores: np.ndarray, is_positive: np.ndarray) -> dict:
+    """Platt's sigmoid P(positive) = 1 / (1 + exp(a f + b)) fitted to the scores f, as {"a": a, "b": b}.
 
-    The calibrated P(KPO) is expit(-(a f + b)) for the regression's score f = w.x + c, which is a logistic
-    regression with weights -a w and intercept -(a c + b).
+    As in Platt (1999) and scikit-learn's calibration, the targets are (N+ + 1) / (N+ + 2) and 1 / (N- + 2)
+    rather than 1 and 0, so scores that separate the classes perfectly still give a finite slope. Each row is
+    entered as a positive weighted by its target and a negative weighted by the rest.
     """
-    vectorizer, calibrated_step = pipeline_parts(calibrated)
-    fitted = calibrated_step.calibrated_classifiers_[0]
-    sigmoid = fitted.calibrators[0]
-    regression = copy.deepcopy(fitted.estimator)
-    regression.coef_ = -sigmoid.a_ * regression.coef_
-    regression.intercept_ = -(sigmoid.a_ * regression.intercept_ + sigmoid.b_)
-    folded = forget_process_state(
-        Pipeline([(config.VECTORIZER_STEP, vectorizer), (config.CLASSIFIER_STEP, regression)])
+    is_positive = np.asarray(is_positive, dtype=bool)
+    n_positive, n_negative = int(is_positive.sum()), int((~is_positive).sum())
+    target = np.where(is_positive, (n_positive + 1) / (n_positive + 2), 1 / (n_negative + 2))
+    column = np.asarray(scores, dtype=np.float64).reshape(-1, 1)
+    regression = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10_000).fit(
+        np.vstack([column, column]),
+        np.r_[np.ones(len(column)), np.zeros(len(column))],
+        sample_weight=np.r_[target, 1 - target],
     )
-    return folded, {"a": float(sigmoid.a_), "b": float(sigmoid.b_)}
+    return {"a": -float(regression.coef_[0, 0]), "b": -float(regression.intercept_[0])}
+
+
+def calibrated_average(regressions: list[LogisticRegression], sigmoid: dict) -> LogisticRegression:
+    """One LogisticRegression whose log-odds are the sigmoid applied to the regressions' mean score: weights
+    -a mean(w) and intercept -(a mean(c) + b), for P = 1 / (1 + exp(a f + b)) and scores f = w.x + c."""
+    averaged = copy.deepcopy(regressions[0])
+    # In double precision: regressions fitted on float32 tf-idf keep float32 weights, and the portable engine
+    # (pipeline/portable.py) reproduces the scores of double weights to the last digit.
+    averaged.coef_ = -sigmoid["a"] * np.mean([r.coef_ for r in regressions], axis=0, dtype=np.float64)
+    averaged.intercept_ = -(
+        sigmoid["a"] * np.mean([r.intercept_ for r in regressions], axis=0, dtype=np.float64) + sigmoid["b"]
+    )
+    return averaged
 
 
 def validation_p_kpo(scores: np.ndarray, sigmoid: dict | None) -> np.ndarray:
-    """Out-of-fold scores as the fitted model's P(KPO): through the calibration sigmoid when there is one."""
+    """Out-of-fold scores as the fitted model's P(KPO): through the calibration sigmoid when there is one.
+
+    The sigmoid was fitted on fold regressions sharing one vocabulary (fit); these scores come from fold
+    Pipelines that each fitted their own, so no held-out text shaped the features that score it.
+    """
     if sigmoid is None:
         return expit(scores)
-    # The sigmoid was fitted on exactly these out-of-fold scores, by CalibratedClassifierCV.
     return expit(-(sigmoid["a"] * scores + sigmoid["b"]))
 
 

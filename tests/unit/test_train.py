@@ -1,7 +1,8 @@
-"""Threshold and review-band tuning on validation scores."""
+"""Calibration, threshold and review-band tuning on validation scores."""
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from pipeline import config
 from pipeline.evaluate import review_summary
@@ -61,26 +62,65 @@ def test_calibration_folds_hold_out_families_and_forms():
         assert set(frame["area"].iloc[train]).isdisjoint(frame["area"].iloc[test])
 
 
-def test_folding_the_calibration_keeps_the_calibrated_probabilities(catalogue):
+def test_the_model_is_the_calibrated_average_of_the_fold_regressions(catalogue):
+    """fit saves one regression whose P(KPO) is Platt's sigmoid, fitted on the folds' pooled out-of-fold scores,
+    applied to the fold regressions' mean score: checked against scikit-learn's own sigmoid on the same folds and
+    fold regressions fitted here. A model refitted on every row, or a sigmoid fitted per fold, fails it."""
+    from sklearn.base import clone
     from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.model_selection import PredefinedSplit
     from sklearn.pipeline import Pipeline
 
-    from pipeline import config
     from pipeline.generate import generate_postings
     from pipeline.model import build_pipeline
-    from pipeline.train import fold_calibration, fold_of_rows
+    from pipeline.train import fit, fold_of_rows
 
     frame = generate_postings(catalogue, 400, seed=3)
+    texts, labels = frame["text"].tolist(), frame["label"].to_numpy()
+    folds = fold_of_rows(frame, 3)
+    splits = [(np.flatnonzero(folds != k), np.flatnonzero(folds == k)) for k in range(3)]
+    model, sigmoid = fit(frame, config.TRAIN, splits)
+
     base = build_pipeline(config.TRAIN)
-    calibrated = Pipeline([
-        ("tfidf", base.named_steps["tfidf"]),
-        ("clf", CalibratedClassifierCV(base.named_steps["clf"], cv=PredefinedSplit(fold_of_rows(frame, 3)),
-                                       ensemble=False)),
-    ]).fit(frame["text"].tolist(), frame["label"].to_numpy())  # fmt: skip
-    folded, sigmoid = fold_calibration(calibrated)
-    probes = ["Answer calls and log tickets", "Design clinical trials", "Reconcile ledgers", "x"]
-    # Equal up to float32 rounding: the tf-idf matrix is float32, the sigmoid is applied in float64.
-    np.testing.assert_allclose(folded.predict_proba(probes), calibrated.predict_proba(probes), rtol=0, atol=1e-6)
-    assert type(folded.named_steps["clf"]).__name__ == "LogisticRegression"
+    reference = Pipeline([
+        ("tfidf", clone(base.named_steps["tfidf"])),
+        ("clf", CalibratedClassifierCV(clone(base.named_steps["clf"]), cv=splits, ensemble=False)),
+    ]).fit(texts, labels)  # fmt: skip
+    platt = reference.named_steps["clf"].calibrated_classifiers_[0].calibrators[0]
+    assert sigmoid["a"] == pytest.approx(platt.a_, rel=1e-3) and sigmoid["b"] == pytest.approx(platt.b_, abs=1e-3)
     assert sigmoid["a"] < 0  # a higher raw score means more KPO after calibration too
+
+    features = reference.named_steps["tfidf"].transform(texts)
+    probes = ["Answer calls and log tickets", "Design clinical trials", "Reconcile ledgers", "x"]
+    probe_features = reference.named_steps["tfidf"].transform(probes)
+    mean_score = np.mean(
+        [clone(base.named_steps["clf"]).fit(features[train], labels[train]).decision_function(probe_features)
+         for train, _ in splits],
+        axis=0,
+    )  # fmt: skip
+    expected = 1 / (1 + np.exp(platt.a_ * mean_score + platt.b_))
+    # Equal up to float32 rounding and the two sigmoid fits' tolerance.
+    np.testing.assert_allclose(model.predict_proba(probes)[:, 1], expected, rtol=0, atol=1e-3)
+    assert [type(step).__name__ for _, step in model.steps] == ["TfidfVectorizer", "LogisticRegression"]
+    # Double weights, as a regression's own are: float32 ones would lose digits the portable engine keeps.
+    assert model.named_steps["clf"].coef_.dtype == np.float64
+
+    # The scope model's way: the same sigmoid on one regression refitted on every row.
+    refitted, same_sigmoid = fit(frame, config.TRAIN, splits, average_folds=False)
+    assert same_sigmoid == sigmoid
+    refit_score = clone(base.named_steps["clf"]).fit(features, labels).decision_function(probe_features)
+    np.testing.assert_allclose(
+        refitted.predict_proba(probes)[:, 1], 1 / (1 + np.exp(platt.a_ * refit_score + platt.b_)), rtol=0, atol=1e-3
+    )
+
+
+def test_platt_sigmoid_stays_finite_on_separable_scores():
+    """Perfectly separated scores would drive an unsmoothed fit to an infinite slope; Platt's targets keep the
+    probabilities at most (N+ + 1) / (N+ + 2) sure."""
+    from pipeline.train import platt_sigmoid
+
+    scores = np.array([-3.0, -2.0, -1.0, 1.0, 2.0, 3.0])
+    sigmoid = platt_sigmoid(scores, scores > 0)
+    assert np.isfinite(sigmoid["a"]) and sigmoid["a"] < 0
+    p = 1 / (1 + np.exp(sigmoid["a"] * scores + sigmoid["b"]))
+    assert (p[scores > 0] > 0.5).all() and (p[scores < 0] < 0.5).all()
+    assert p.max() < 0.95 and p.min() > 0.05  # three rows a side cannot earn more certainty than that
