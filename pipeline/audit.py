@@ -118,9 +118,28 @@ def class_frequencies(
             "df_KPO": df_kpo,
             "share_BPO": df_bpo / n_bpo,
             "share_KPO": df_kpo / n_kpo,
-            "ratio": np.maximum(smoothed_kpo / smoothed_bpo, smoothed_bpo / smoothed_kpo),
+            "ratio": smoothed_ratio(df_kpo, n_kpo, df_bpo, n_bpo),
             "toward": np.where(smoothed_kpo >= smoothed_bpo, config.KPO, config.BPO),
         }
+    )
+
+
+def smoothed_ratio(df_a: np.ndarray, n_a: int, df_b: np.ndarray, n_b: int) -> np.ndarray:
+    """How many times more often a feature occurs in one class's postings than in the other's (the larger way),
+    each class's share smoothed by one posting, so a feature seen in one class only has a finite ratio."""
+    share_a, share_b = (np.asarray(df_a) + 1) / (n_a + 1), (np.asarray(df_b) + 1) / (n_b + 1)
+    return np.maximum(share_a / share_b, share_b / share_a)
+
+
+def class_ratio(features, is_positive: np.ndarray) -> np.ndarray:
+    """smoothed_ratio of every column of a posting-by-feature matrix (sparse or dense) between the classes."""
+    is_positive = np.asarray(is_positive, dtype=bool)
+    present = features > 0
+    return smoothed_ratio(
+        np.asarray(present[is_positive].sum(axis=0)).ravel(),
+        int(is_positive.sum()),
+        np.asarray(present[~is_positive].sum(axis=0)).ravel(),
+        int((~is_positive).sum()),
     )
 
 

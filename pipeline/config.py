@@ -199,6 +199,16 @@ class TrainParams:
     # Filled in by train from the lexicon's reviewed 'masked' list (data/raw/catalogue/function_terms.json).
     masked_words: tuple[str, ...] = param((), "Ordinary words the model does not read.", cli=False)
     max_features: int = param(60000, "Keep at most this many n-grams, the most frequent.", low=1)
+    # Set a priori, not tuned: the generator draws its shared register pools at the same rate for both classes,
+    # so their words sit near 1; a margin of 1.5 leaves them, and the rest of what tells the classes apart no
+    # better, out of the model. TF-IDF rows have unit length: a word the model reads with no weight still
+    # shrinks the weight of every other word, so an added company paragraph pulled postings toward the intercept.
+    min_class_ratio: float = param(
+        1.5,
+        "Read only n-grams at least this many times more common (by postings) in one class than the other; 1 reads "
+        "every n-gram.",
+        low=1,
+    )
     # Chosen by `bpo-kpo tune`: the most regularised C within one standard error of the best macro-F1 on
     # held-out service areas (0.25 to 8 scored 0.81-0.82 there; 0.99+ on held-out forms).
     C: float = param(0.25, "Inverse regularisation strength of the logistic regression.", low=0, open_low=True)

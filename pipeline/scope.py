@@ -36,9 +36,11 @@ def scope_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def scope_params(params: config.TrainParams) -> config.TrainParams:
-    """The BPO/KPO parameters without the masked words and with the scope model's own C: the scope model needs
-    "patients" and "shifts" to see care and shift work, and reads every word; masking is a BPO/KPO matter."""
-    return replace(params, masked_words=(), C=config.SCOPE.C)
+    """The BPO/KPO parameters without the masked words or the vocabulary cut, and with the scope model's own C:
+    the scope model needs "patients" and "shifts" to see care and shift work, and reads every word, since the rule
+    for unrecognisable text counts the words its vocabulary knows; masking and the class-ratio cut are BPO/KPO
+    matters."""
+    return replace(params, masked_words=(), min_class_ratio=1.0, C=config.SCOPE.C)
 
 
 def tune_scope_threshold(is_out: np.ndarray, p_out: np.ndarray, max_in_scope_flagged: float) -> float:
@@ -74,7 +76,7 @@ def train_scope_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: i
     is_out = (relabelled[config.LABEL_COLUMN] == config.OUT_OF_SCOPE).to_numpy()
     splits = scheme_splits(relabelled, SCOPE_CALIBRATION_SCHEME, params.cv_folds, params.seed)
     scores = out_of_fold_scores(relabelled, params, splits, n_jobs=n_jobs)
-    pipeline, sigmoid = fit(relabelled, params, splits, n_jobs=n_jobs, average_folds=False)
+    pipeline, sigmoid = fit(relabelled, params, splits, n_jobs=n_jobs, average_folds=False, scores=scores)
     p_validation = validation_p_kpo(scores, sigmoid)
     threshold = tune_scope_threshold(is_out, p_validation, config.SCOPE.max_in_scope_flagged)
     metadata = {

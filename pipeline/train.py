@@ -7,15 +7,19 @@ from dataclasses import asdict, replace
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from scipy.special import expit
 from sklearn.base import clone
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, cross_val_predict, cross_validate
+from sklearn.model_selection import ParameterGrid, StratifiedGroupKFold, cross_validate
 from sklearn.pipeline import Pipeline
 
 from pipeline import config
+from pipeline.audit import class_ratio
 from pipeline.dataset import data_hash
 from pipeline.decision import in_review_band, labels_at
+from pipeline.errors import DataError
 from pipeline.evaluate import compute_metrics, macro_f1, review_summary
 from pipeline.model import build_pipeline, forget_process_state, pipeline_parts
 
@@ -64,16 +68,48 @@ def scheme_splits(frame: pd.DataFrame, scheme: str, n_folds: int, seed: int) -> 
     return splits
 
 
+def fit_vectorizer(params: config.TrainParams, texts: list[str], labels: np.ndarray) -> TfidfVectorizer:
+    """The Pipeline's TF-IDF step fitted on `texts`, reading only the n-grams that tell the classes apart.
+
+    With params.min_class_ratio above 1, the vocabulary is cut to the n-grams at least that many times more
+    common in one class's postings than in the other's (audit.class_ratio), and the step is refitted with that
+    fixed vocabulary, so the words left out count neither in the weights nor in each row's unit length. Labels
+    shape the vocabulary: fit it on training rows only, never on rows that are scored to estimate the model.
+    """
+    vectorizer, _ = pipeline_parts(build_pipeline(params))
+    features = vectorizer.fit_transform(texts)
+    if params.min_class_ratio <= 1:
+        return vectorizer
+    labels = np.asarray(labels)
+    ratio = class_ratio(features, labels == np.unique(labels)[-1])
+    kept = vectorizer.get_feature_names_out()[ratio >= params.min_class_ratio]
+    if not len(kept):
+        raise DataError(
+            f"no n-gram is {params.min_class_ratio:g} times more common in one class than the other: lower "
+            "min_class_ratio, or check the labels"
+        )
+    return clone(vectorizer).set_params(vocabulary=kept.tolist()).fit(texts)
+
+
+def _fold_scores(params: config.TrainParams, texts: list[str], labels: np.ndarray, train: np.ndarray, held_out):
+    """Decision values of the held-out rows from a vocabulary and a regression fitted on the training rows."""
+    vectorizer = fit_vectorizer(params, [texts[i] for i in train], labels[train])
+    _, regression = pipeline_parts(build_pipeline(params))
+    regression.fit(vectorizer.transform([texts[i] for i in train]), labels[train])
+    return regression.decision_function(vectorizer.transform([texts[i] for i in held_out]))
+
+
 def out_of_fold_scores(frame: pd.DataFrame, params: config.TrainParams, splits: list, n_jobs: int = 1):
-    """The uncalibrated decision value of every training row from a model that never saw what its fold holds out."""
-    return cross_val_predict(
-        build_pipeline(params),
-        frame[config.TEXT_COLUMN].tolist(),
-        frame[config.LABEL_COLUMN].to_numpy(),
-        cv=splits,
-        method="decision_function",
-        n_jobs=n_jobs,
+    """The uncalibrated decision value of every training row from a model that never saw what its fold holds out:
+    each fold fits its own vocabulary, so no held-out row's text or label shaped the features that score it."""
+    texts, labels = frame[config.TEXT_COLUMN].tolist(), frame[config.LABEL_COLUMN].to_numpy()
+    fold_scores = Parallel(n_jobs=n_jobs)(
+        delayed(_fold_scores)(params, texts, labels, train, held_out) for train, held_out in splits
     )
+    scores = np.empty(len(texts))
+    for (_, held_out), values in zip(splits, fold_scores, strict=True):
+        scores[held_out] = values
+    return scores
 
 
 def fit(
@@ -82,42 +118,43 @@ def fit(
     splits: list | None = None,
     n_jobs: int = 1,
     average_folds: bool = True,
+    scores: np.ndarray | None = None,
 ) -> tuple[Pipeline, dict | None]:
     """Fit the Pipeline on `frame`: with calibration, the average of the grouped folds' regressions, calibrated.
 
-    One regression is fitted per fold of the grouped cross-validation (one TF-IDF vocabulary, fitted on every
-    text, since averaging needs shared features), a Platt sigmoid is fitted on their pooled out-of-fold scores,
-    and the saved regression is the fold regressions' average with the sigmoid folded in. Why not one regression
-    on every row: it scores text from areas it was trained on further from zero than the fold models scored the
-    held-out areas the sigmoid was fitted on, so the sigmoid's steep slope turned those larger scores into 0.999
-    claims that text from elsewhere does not earn. The average scores text on the scale the sigmoid was fitted on,
-    and a word that only some folds' training rows carry (one area's vocabulary) keeps only its share of weight.
-    A sigmoid of a linear score, and an average of linear scores, are linear in the log-odds, so the saved Pipeline
-    is a plain TF-IDF + LogisticRegression whose probabilities are the calibrated average's, and explanations stay
-    exact. With `average_folds` false, one regression refitted on every row takes the sigmoid instead (the scope
-    model: see pipeline/scope.py). Returns the Pipeline and the sigmoid's parameters (None without calibration),
-    in scikit-learn's convention: P(positive) = 1 / (1 + exp(a f + b)) for a fold regression's score f.
+    A Platt sigmoid is fitted on the out-of-fold scores of the grouped cross-validation (`scores`, computed here
+    when not given), one regression is fitted per fold on the vocabulary of every row, and the saved regression
+    is the fold regressions' average with the sigmoid folded in. Why not one regression on every row: it scores
+    text from areas it was trained on further from zero than the fold models scored the held-out areas the
+    sigmoid was fitted on, so the sigmoid's steep slope turned those larger scores into 0.999 claims that text
+    from elsewhere does not earn. The average scores text on the scale the sigmoid was fitted on, and a word that
+    only some folds' training rows carry (one area's vocabulary) keeps only its share of weight. A sigmoid of a
+    linear score, and an average of linear scores, are linear in the log-odds, so the saved Pipeline is a plain
+    TF-IDF + LogisticRegression whose probabilities are the calibrated average's, and explanations stay exact.
+    With `average_folds` false, one regression refitted on every row takes the sigmoid instead (the scope model:
+    see pipeline/scope.py). Returns the Pipeline and the sigmoid's parameters (None without calibration), in
+    scikit-learn's convention: P(positive) = 1 / (1 + exp(a f + b)) for a fold regression's score f.
     """
-    pipeline = build_pipeline(params)
     texts, labels = frame[config.TEXT_COLUMN].tolist(), frame[config.LABEL_COLUMN].to_numpy()
+    vectorizer = fit_vectorizer(params, texts, labels)
+    features = vectorizer.transform(texts)
+    _, regression = pipeline_parts(build_pipeline(params))
     if params.calibration == "none":
-        return forget_process_state(pipeline.fit(texts, labels)), None
+        return fitted_pipeline(vectorizer, regression.fit(features, labels)), None
     splits = scheme_splits(frame, CALIBRATION_SCHEME, params.cv_folds, params.seed) if splits is None else splits
-    vectorizer, regression = pipeline_parts(pipeline)
-    features = vectorizer.fit_transform(texts)
-    folds = cross_validate(
-        regression, features, labels, cv=splits, n_jobs=n_jobs, return_estimator=True, return_indices=True
-    )
-    scores = np.empty(len(labels))
-    for estimator, held_out in zip(folds["estimator"], folds["indices"]["test"], strict=True):
-        scores[held_out] = estimator.decision_function(features[held_out])
-    positive = folds["estimator"][0].classes_[1]
-    sigmoid = platt_sigmoid(scores, labels == positive)
-    regressions = folds["estimator"] if average_folds else [clone(regression).fit(features, labels)]
-    averaged = calibrated_average(regressions, sigmoid)
-    return forget_process_state(
-        Pipeline([(config.VECTORIZER_STEP, vectorizer), (config.CLASSIFIER_STEP, averaged)])
-    ), sigmoid
+    scores = out_of_fold_scores(frame, params, splits, n_jobs) if scores is None else scores
+    sigmoid = platt_sigmoid(scores, labels == np.unique(labels)[-1])
+    if average_folds:
+        folds = cross_validate(regression, features, labels, cv=splits, n_jobs=n_jobs, return_estimator=True)
+        regressions = folds["estimator"]
+    else:
+        regressions = [regression.fit(features, labels)]
+    return fitted_pipeline(vectorizer, calibrated_average(regressions, sigmoid)), sigmoid
+
+
+def fitted_pipeline(vectorizer: TfidfVectorizer, regression: LogisticRegression) -> Pipeline:
+    """The two fitted steps as the saved Pipeline, without what they remember of this process."""
+    return forget_process_state(Pipeline([(config.VECTORIZER_STEP, vectorizer), (config.CLASSIFIER_STEP, regression)]))
 
 
 def platt_sigmoid(scores: np.ndarray, is_positive: np.ndarray) -> dict:
@@ -153,11 +190,7 @@ def calibrated_average(regressions: list[LogisticRegression], sigmoid: dict) -> 
 
 
 def validation_p_kpo(scores: np.ndarray, sigmoid: dict | None) -> np.ndarray:
-    """Out-of-fold scores as the fitted model's P(KPO): through the calibration sigmoid when there is one.
-
-    The sigmoid was fitted on fold regressions sharing one vocabulary (fit); these scores come from fold
-    Pipelines that each fitted their own, so no held-out text shaped the features that score it.
-    """
+    """Out-of-fold scores as the fitted model's P(KPO): through the calibration sigmoid when there is one."""
     if sigmoid is None:
         return expit(scores)
     return expit(-(sigmoid["a"] * scores + sigmoid["b"]))
@@ -196,7 +229,7 @@ def train_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: int = 1
     labels = frame[config.LABEL_COLUMN]
     splits = scheme_splits(frame, CALIBRATION_SCHEME, params.cv_folds, params.seed)
     scores = out_of_fold_scores(frame, params, splits, n_jobs=n_jobs)
-    pipeline, sigmoid = fit(frame, params, splits, n_jobs=n_jobs)
+    pipeline, sigmoid = fit(frame, params, splits, n_jobs=n_jobs, scores=scores)
     shift = {CALIBRATION_SCHEME: scores}
     for scheme, column in CV_SCHEMES.items():
         if column in frame and scheme != CALIBRATION_SCHEME:
@@ -239,46 +272,50 @@ def train_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: int = 1
 def tune_parameters(
     frame: pd.DataFrame, params: config.TrainParams, grid: dict = config.TUNING_GRID, n_jobs: int = -1
 ) -> dict:
-    """Grid-search the Pipeline by cross-validation that holds out whole service areas, and whole forms.
+    """Grid-search the training parameters by cross-validation that holds out whole service areas, and whole forms.
 
-    Both schemes are reported. The choice follows the area scheme, the harder shift: among the configurations
-    within one standard error of the best macro-F1 it takes the most regularised (smallest C, then fewest
-    features), which is the one least likely to lean on wording that held-out areas do not share.
+    Every fold fits what train fits, the vocabulary cut included, on its training rows only. Both schemes are
+    reported. The choice follows the area scheme, the harder shift: among the configurations within one
+    standard error of the best macro-F1 it takes the most regularised (smallest C, then fewest features), which
+    is the one least likely to lean on wording that held-out areas do not share.
     """
     texts, labels = frame[config.TEXT_COLUMN].tolist(), frame[config.LABEL_COLUMN].to_numpy()
-    by_scheme = {}
-    for scheme in ("area", "form"):
-        search = GridSearchCV(
-            build_pipeline(params),
-            grid,
-            scoring="f1_macro",
-            cv=scheme_splits(frame, scheme, params.cv_folds, params.seed),
-            n_jobs=n_jobs,
-            refit=False,
-        )
-        search.fit(texts, labels)
-        by_scheme[scheme] = pd.DataFrame(search.cv_results_)
-    area, form = by_scheme["area"], by_scheme["form"]
-    n_folds = sum(1 for column in area if column.startswith("split") and column.endswith("_test_score"))
-    standard_error = area["std_test_score"] / np.sqrt(max(n_folds, 1))
-    best = int(area["mean_test_score"].idxmax())
-    eligible = area[area["mean_test_score"] >= area.loc[best, "mean_test_score"] - standard_error[best]]
-    chosen = min(eligible.index, key=lambda i: _complexity(area.loc[i, "params"]))
-    table = [
-        {
-            "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in area.loc[i, "params"].items()},
-            "area_macro_f1": float(area.loc[i, "mean_test_score"]),
-            "area_std": float(area.loc[i, "std_test_score"]),
-            "form_macro_f1": float(form.loc[i, "mean_test_score"]),
-            "form_std": float(form.loc[i, "std_test_score"]),
-        }
-        for i in area.sort_values("rank_test_score").index
-    ]
-    chosen_row = next(row for row in table if row["params"] == {
-        k: (list(v) if isinstance(v, tuple) else v) for k, v in area.loc[chosen, "params"].items()
-    })  # fmt: skip
-    return {"best": chosen_row, "rule": "most regularised within one standard error of the best area-held-out macro-F1",
+    candidates = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in c.items()} for c in ParameterGrid(grid)]
+    folds = {scheme: scheme_splits(frame, scheme, params.cv_folds, params.seed) for scheme in ("area", "form")}
+    jobs = [(i, scheme, split) for i in range(len(candidates)) for scheme, splits in folds.items() for split in splits]
+    fold_f1 = Parallel(n_jobs=n_jobs)(
+        delayed(_fold_macro_f1)(params_from_search({"params": candidates[i]}, params), texts, labels, *split)
+        for i, _, split in jobs
+    )
+    by_candidate: dict[tuple[int, str], list[float]] = {}
+    for (i, scheme, _), f1 in zip(jobs, fold_f1, strict=True):
+        by_candidate.setdefault((i, scheme), []).append(f1)
+    table = sorted(
+        (
+            {
+                "params": candidate,
+                "area_macro_f1": float(np.mean(by_candidate[i, "area"])),
+                "area_std": float(np.std(by_candidate[i, "area"])),
+                "form_macro_f1": float(np.mean(by_candidate[i, "form"])),
+                "form_std": float(np.std(by_candidate[i, "form"])),
+            }
+            for i, candidate in enumerate(candidates)
+        ),
+        key=lambda row: -row["area_macro_f1"],
+    )
+    best = table[0]
+    standard_error = best["area_std"] / np.sqrt(len(folds["area"]))
+    eligible = [row for row in table if row["area_macro_f1"] >= best["area_macro_f1"] - standard_error]
+    chosen = min(eligible, key=lambda row: _complexity(row["params"]))
+    return {"best": chosen, "rule": "most regularised within one standard error of the best area-held-out macro-F1",
             "results": table}  # fmt: skip
+
+
+def _fold_macro_f1(params: config.TrainParams, texts: list[str], labels: np.ndarray, train, held_out) -> float:
+    """Macro-F1 on the held-out rows of the uncalibrated model fitted on the training rows, cut at 0.5."""
+    scores = _fold_scores(params, texts, labels, train, held_out)
+    classes = np.unique(labels[train])
+    return macro_f1(labels[held_out], np.where(scores > 0, classes[-1], classes[0]))
 
 
 def _complexity(grid_params: dict) -> tuple:

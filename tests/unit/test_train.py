@@ -63,54 +63,110 @@ def test_calibration_folds_hold_out_families_and_forms():
 
 
 def test_the_model_is_the_calibrated_average_of_the_fold_regressions(catalogue):
-    """fit saves one regression whose P(KPO) is Platt's sigmoid, fitted on the folds' pooled out-of-fold scores,
-    applied to the fold regressions' mean score: checked against scikit-learn's own sigmoid on the same folds and
-    fold regressions fitted here. A model refitted on every row, or a sigmoid fitted per fold, fails it."""
+    """fit saves one regression whose P(KPO) is the Platt sigmoid of the out-of-fold scores applied to the mean
+    score of regressions fitted on each fold's training rows: a model refitted on every row fails it, and the
+    scope model's refit (average_folds=False) is that refit under the same sigmoid."""
     from sklearn.base import clone
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.pipeline import Pipeline
 
     from pipeline.generate import generate_postings
     from pipeline.model import build_pipeline
-    from pipeline.train import fit, fold_of_rows
+    from pipeline.train import fit, fit_vectorizer, fold_of_rows, out_of_fold_scores
 
     frame = generate_postings(catalogue, 400, seed=3)
     texts, labels = frame["text"].tolist(), frame["label"].to_numpy()
     folds = fold_of_rows(frame, 3)
     splits = [(np.flatnonzero(folds != k), np.flatnonzero(folds == k)) for k in range(3)]
-    model, sigmoid = fit(frame, config.TRAIN, splits)
-
-    base = build_pipeline(config.TRAIN)
-    reference = Pipeline([
-        ("tfidf", clone(base.named_steps["tfidf"])),
-        ("clf", CalibratedClassifierCV(clone(base.named_steps["clf"]), cv=splits, ensemble=False)),
-    ]).fit(texts, labels)  # fmt: skip
-    platt = reference.named_steps["clf"].calibrated_classifiers_[0].calibrators[0]
-    assert sigmoid["a"] == pytest.approx(platt.a_, rel=1e-3) and sigmoid["b"] == pytest.approx(platt.b_, abs=1e-3)
+    scores = out_of_fold_scores(frame, config.TRAIN, splits)
+    model, sigmoid = fit(frame, config.TRAIN, splits, scores=scores)
     assert sigmoid["a"] < 0  # a higher raw score means more KPO after calibration too
-
-    features = reference.named_steps["tfidf"].transform(texts)
-    probes = ["Answer calls and log tickets", "Design clinical trials", "Reconcile ledgers", "x"]
-    probe_features = reference.named_steps["tfidf"].transform(probes)
-    mean_score = np.mean(
-        [clone(base.named_steps["clf"]).fit(features[train], labels[train]).decision_function(probe_features)
-         for train, _ in splits],
-        axis=0,
-    )  # fmt: skip
-    expected = 1 / (1 + np.exp(platt.a_ * mean_score + platt.b_))
-    # Equal up to float32 rounding and the two sigmoid fits' tolerance.
-    np.testing.assert_allclose(model.predict_proba(probes)[:, 1], expected, rtol=0, atol=1e-3)
     assert [type(step).__name__ for _, step in model.steps] == ["TfidfVectorizer", "LogisticRegression"]
     # Double weights, as a regression's own are: float32 ones would lose digits the portable engine keeps.
     assert model.named_steps["clf"].coef_.dtype == np.float64
 
-    # The scope model's way: the same sigmoid on one regression refitted on every row.
-    refitted, same_sigmoid = fit(frame, config.TRAIN, splits, average_folds=False)
+    vectorizer = fit_vectorizer(config.TRAIN, texts, labels)
+    features = vectorizer.transform(texts)
+    probes = ["Answer calls and log tickets", "Design clinical trials", "Reconcile ledgers", "x"]
+    regression = build_pipeline(config.TRAIN).named_steps["clf"]
+    fold_scores = [
+        clone(regression).fit(features[train], labels[train]).decision_function(vectorizer.transform(probes))
+        for train, _ in splits
+    ]
+    expected = 1 / (1 + np.exp(sigmoid["a"] * np.mean(fold_scores, axis=0) + sigmoid["b"]))
+    # Equal up to float32 rounding: the fold regressions' own weights and scores are float32.
+    np.testing.assert_allclose(model.predict_proba(probes)[:, 1], expected, rtol=0, atol=1e-6)
+
+    refitted, same_sigmoid = fit(frame, config.TRAIN, splits, average_folds=False, scores=scores)
     assert same_sigmoid == sigmoid
-    refit_score = clone(base.named_steps["clf"]).fit(features, labels).decision_function(probe_features)
-    np.testing.assert_allclose(
-        refitted.predict_proba(probes)[:, 1], 1 / (1 + np.exp(platt.a_ * refit_score + platt.b_)), rtol=0, atol=1e-3
-    )
+    refit_score = clone(regression).fit(features, labels).decision_function(vectorizer.transform(probes))
+    refit_expected = 1 / (1 + np.exp(sigmoid["a"] * refit_score + sigmoid["b"]))
+    np.testing.assert_allclose(refitted.predict_proba(probes)[:, 1], refit_expected, rtol=0, atol=1e-6)
+    assert np.abs(refit_expected - expected).max() > 1e-3  # the two ways differ, so the checks above tell them apart
+
+
+def test_out_of_fold_scores_ignore_the_held_out_labels(catalogue):
+    """No held-out row's label may shape what scores it, the vocabulary cut included: relabelling a fold's rows
+    leaves that fold's scores exactly as they were."""
+    from pipeline.generate import generate_postings
+    from pipeline.train import fold_of_rows, out_of_fold_scores
+
+    frame = generate_postings(catalogue, 300, seed=5)
+    folds = fold_of_rows(frame, 3)
+    splits = [(np.flatnonzero(folds != k), np.flatnonzero(folds == k)) for k in range(3)]
+    scores = out_of_fold_scores(frame, config.TRAIN, splits)
+    relabelled = frame.copy()
+    held_out = folds == 0
+    relabelled.loc[held_out, "label"] = np.where(frame.loc[held_out, "label"] == "KPO", "BPO", "KPO")
+    np.testing.assert_array_equal(out_of_fold_scores(relabelled, config.TRAIN, splits)[held_out], scores[held_out])
+
+
+def test_platt_sigmoid_minimises_platts_loss():
+    """Moving either parameter away from the fitted sigmoid makes Platt's smoothed log loss worse."""
+    from pipeline.train import platt_sigmoid
+
+    rng = np.random.default_rng(0)
+    is_positive = rng.random(500) < 0.4
+    scores = np.where(is_positive, 1.0, -1.0) + rng.normal(0, 1.5, 500)
+    n_positive, n_negative = is_positive.sum(), (~is_positive).sum()
+    target = np.where(is_positive, (n_positive + 1) / (n_positive + 2), 1 / (n_negative + 2))
+
+    def loss(a, b):
+        p = 1 / (1 + np.exp(a * scores + b))
+        return -np.sum(target * np.log(p) + (1 - target) * np.log(1 - p))
+
+    fitted = platt_sigmoid(scores, is_positive)
+    best = loss(fitted["a"], fitted["b"])
+    for da, db in ((0.01, 0), (-0.01, 0), (0, 0.01), (0, -0.01)):
+        assert loss(fitted["a"] + da, fitted["b"] + db) > best
+
+
+def test_the_vocabulary_reads_only_words_that_tell_the_classes_apart():
+    """A word as common in both classes is left out of the vocabulary, so it neither carries weight nor dilutes
+    the others: a posting with it scores exactly as one without it. With the ratio at 1 every word is read."""
+    from dataclasses import replace
+
+    from pipeline.train import fit_vectorizer
+
+    texts = [f"invoices payroll team {i}" for i in range(20)] + [f"litigation research team {i}" for i in range(20)]
+    labels = np.array(["BPO"] * 20 + ["KPO"] * 20)
+    params = replace(config.TRAIN, min_df=1, max_df=1.0, ngram_max=1, stop_words=None)
+    vectorizer = fit_vectorizer(params, texts, labels)
+    assert {"invoices", "payroll", "litigation", "research"} <= set(vectorizer.vocabulary_)
+    assert "team" not in vectorizer.vocabulary_
+    with_team, without = vectorizer.transform(["invoices team team", "invoices"]).toarray()
+    np.testing.assert_array_equal(with_team, without)
+    assert "team" in fit_vectorizer(replace(params, min_class_ratio=1.0), texts, labels).vocabulary_
+
+
+def test_a_vocabulary_cut_that_leaves_nothing_is_refused():
+    from dataclasses import replace
+
+    from pipeline.errors import DataError
+    from pipeline.train import fit_vectorizer
+
+    texts = ["same words here"] * 10
+    labels = np.array(["BPO", "KPO"] * 5)
+    with pytest.raises(DataError, match="min_class_ratio"):
+        fit_vectorizer(replace(config.TRAIN, min_df=1, max_df=1.0, stop_words=None), texts, labels)
 
 
 def test_platt_sigmoid_stays_finite_on_separable_scores():
@@ -124,3 +180,20 @@ def test_platt_sigmoid_stays_finite_on_separable_scores():
     p = 1 / (1 + np.exp(sigmoid["a"] * scores + sigmoid["b"]))
     assert (p[scores > 0] > 0.5).all() and (p[scores < 0] < 0.5).all()
     assert p.max() < 0.95 and p.min() > 0.05  # three rows a side cannot earn more certainty than that
+
+
+def test_tuning_takes_the_most_regularised_configuration_within_one_standard_error(catalogue):
+    from dataclasses import replace
+
+    from pipeline.generate import generate_postings
+    from pipeline.train import tune_parameters
+
+    frame = generate_postings(catalogue, 300, seed=7)
+    result = tune_parameters(frame, replace(config.TRAIN, cv_folds=3), grid={"clf__C": [0.25, 4.0]}, n_jobs=1)
+    table = result["results"]
+    assert sorted(row["params"]["clf__C"] for row in table) == [0.25, 4.0]
+    assert table[0]["area_macro_f1"] >= table[1]["area_macro_f1"]
+    assert all(0 <= row[key] <= 1 for row in table for key in ("area_macro_f1", "form_macro_f1"))
+    margin = table[0]["area_std"] / np.sqrt(3)
+    within = [row["params"]["clf__C"] for row in table if row["area_macro_f1"] >= table[0]["area_macro_f1"] - margin]
+    assert result["best"]["params"]["clf__C"] == min(within)
