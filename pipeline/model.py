@@ -252,7 +252,7 @@ class Model:
     def ngram_weights(self) -> tuple[np.ndarray, np.ndarray]:
         """The vocabulary's n-grams in column order, and each one's log-odds weight toward KPO (negative: BPO).
 
-        Computed once per Model (listing 60,000 n-grams takes a while) and returned read-only, since it is shared.
+        Computed once per Model (listing every n-gram takes a while) and returned read-only, since it is shared.
         """
         if self._weights is None:
             vectorizer, classifier = pipeline_parts(self.pipeline)

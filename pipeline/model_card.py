@@ -143,6 +143,13 @@ def render_model_card(metadata: dict, document: dict, errors: pd.DataFrame, ngra
             "certainty than held-out text earns."
             if calibration.get("method", "none") != "none"
             else "."
+        )
+        + (
+            f" The vectorizer reads a fixed vocabulary: the n-grams at least {params['min_class_ratio']:g} times more "
+            "common in one class's postings than in the other's (`min_class_ratio`). A word both classes use alike "
+            "would carry no weight, yet count in each row's unit length and shrink the words that matter."
+            if params.get("min_class_ratio", 1) > 1
+            else ""
         ),
         "",
         "| parameter | value |",

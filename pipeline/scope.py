@@ -102,7 +102,7 @@ def known_word_shares(
     if words is None:
         preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
         words = [tokenize(preprocess(text)) for text in texts]
-    # The vocabulary is already a dict: look words up in it rather than copying its 60,000 keys every chunk.
+    # The vocabulary is already a dict: look words up in it rather than copying all its keys every chunk.
     vocabulary, stop_words = vectorizer.vocabulary_, frozenset(vectorizer.get_stop_words() or ())
     counts, shares = [], []
     for text_words in words:
