@@ -8,6 +8,7 @@ from dataclasses import asdict, replace
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
+from scipy.sparse import csr_matrix
 from scipy.special import expit
 from sklearn.base import clone
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -68,8 +69,11 @@ def scheme_splits(frame: pd.DataFrame, scheme: str, n_folds: int, seed: int) -> 
     return splits
 
 
-def fit_vectorizer(params: config.TrainParams, texts: list[str], labels: np.ndarray) -> TfidfVectorizer:
-    """The Pipeline's TF-IDF step fitted on `texts`, reading only the n-grams that tell the classes apart.
+def fit_vectorizer(
+    params: config.TrainParams, texts: list[str], labels: np.ndarray
+) -> tuple[TfidfVectorizer, csr_matrix]:
+    """The Pipeline's TF-IDF step fitted on `texts`, reading only the n-grams that tell the classes apart, and the
+    texts' features from it (so callers need not tokenise them again).
 
     With params.min_class_ratio above 1, the vocabulary is cut to the n-grams at least that many times more
     common in one class's postings than in the other's (audit.class_ratio), and the step is refitted with that
@@ -79,7 +83,7 @@ def fit_vectorizer(params: config.TrainParams, texts: list[str], labels: np.ndar
     vectorizer, _ = pipeline_parts(build_pipeline(params))
     features = vectorizer.fit_transform(texts)
     if params.min_class_ratio <= 1:
-        return vectorizer
+        return vectorizer, features
     labels = np.asarray(labels)
     ratio = class_ratio(features, labels == np.unique(labels)[-1])
     kept = vectorizer.get_feature_names_out()[ratio >= params.min_class_ratio]
@@ -88,14 +92,15 @@ def fit_vectorizer(params: config.TrainParams, texts: list[str], labels: np.ndar
             f"no n-gram is {params.min_class_ratio:g} times more common in one class than the other: lower "
             "min_class_ratio, or check the labels"
         )
-    return clone(vectorizer).set_params(vocabulary=kept.tolist()).fit(texts)
+    vectorizer = clone(vectorizer).set_params(vocabulary=kept.tolist())
+    return vectorizer, vectorizer.fit_transform(texts)
 
 
 def _fold_scores(params: config.TrainParams, texts: list[str], labels: np.ndarray, train: np.ndarray, held_out):
     """Decision values of the held-out rows from a vocabulary and a regression fitted on the training rows."""
-    vectorizer = fit_vectorizer(params, [texts[i] for i in train], labels[train])
+    vectorizer, features = fit_vectorizer(params, [texts[i] for i in train], labels[train])
     _, regression = pipeline_parts(build_pipeline(params))
-    regression.fit(vectorizer.transform([texts[i] for i in train]), labels[train])
+    regression.fit(features, labels[train])
     return regression.decision_function(vectorizer.transform([texts[i] for i in held_out]))
 
 
@@ -136,8 +141,7 @@ def fit(
     scikit-learn's convention: P(positive) = 1 / (1 + exp(a f + b)) for a fold regression's score f.
     """
     texts, labels = frame[config.TEXT_COLUMN].tolist(), frame[config.LABEL_COLUMN].to_numpy()
-    vectorizer = fit_vectorizer(params, texts, labels)
-    features = vectorizer.transform(texts)
+    vectorizer, features = fit_vectorizer(params, texts, labels)
     _, regression = pipeline_parts(build_pipeline(params))
     if params.calibration == "none":
         return fitted_pipeline(vectorizer, regression.fit(features, labels)), None

@@ -83,8 +83,7 @@ def test_the_model_is_the_calibrated_average_of_the_fold_regressions(catalogue):
     # Double weights, as a regression's own are: float32 ones would lose digits the portable engine keeps.
     assert model.named_steps["clf"].coef_.dtype == np.float64
 
-    vectorizer = fit_vectorizer(config.TRAIN, texts, labels)
-    features = vectorizer.transform(texts)
+    vectorizer, features = fit_vectorizer(config.TRAIN, texts, labels)
     probes = ["Answer calls and log tickets", "Design clinical trials", "Reconcile ledgers", "x"]
     regression = build_pipeline(config.TRAIN).named_steps["clf"]
     fold_scores = [
@@ -149,12 +148,12 @@ def test_the_vocabulary_reads_only_words_that_tell_the_classes_apart():
     texts = [f"invoices payroll team {i}" for i in range(20)] + [f"litigation research team {i}" for i in range(20)]
     labels = np.array(["BPO"] * 20 + ["KPO"] * 20)
     params = replace(config.TRAIN, min_df=1, max_df=1.0, ngram_max=1, stop_words=None)
-    vectorizer = fit_vectorizer(params, texts, labels)
+    vectorizer, _ = fit_vectorizer(params, texts, labels)
     assert {"invoices", "payroll", "litigation", "research"} <= set(vectorizer.vocabulary_)
     assert "team" not in vectorizer.vocabulary_
     with_team, without = vectorizer.transform(["invoices team team", "invoices"]).toarray()
     np.testing.assert_array_equal(with_team, without)
-    assert "team" in fit_vectorizer(replace(params, min_class_ratio=1.0), texts, labels).vocabulary_
+    assert "team" in fit_vectorizer(replace(params, min_class_ratio=1.0), texts, labels)[0].vocabulary_
 
 
 def test_a_vocabulary_cut_that_leaves_nothing_is_refused():
