@@ -579,22 +579,28 @@ def predict(
     quiet,
     engine,
 ) -> None:
-    """Label postings given as arguments, or every row of a file or stdin.
+    """Label postings given as arguments, or every row of a file or of stdin (a lone - or --input -).
 
     One output row per input row, in input order, with its id, label, p_bpo, p_kpo and needs_review, and, with
     the scope model beside the model, out_of_scope, p_out_of_scope and scope_reason: a posting of work that is
     neither BPO nor KPO (or text that is no job posting) keeps its BPO/KPO label but is flagged out of scope.
     """
+    if config.STANDARD_STREAM in texts:
+        # `... | bpo-kpo predict -`: the lone dash means standard input, as it does for --input and other tools,
+        # not a posting whose text is a dash.
+        if len(texts) > 1:
+            raise click.UsageError("- reads postings from standard input; give it alone, without other postings")
+        texts, input_path = (), input_path or config.STANDARD_STREAM
     if texts and input_path:
         raise click.UsageError("give postings as arguments or --input, not both")
     if not texts and not input_path:
-        raise click.UsageError("give postings as arguments, or --input FILE (- for stdin)")
+        raise click.UsageError("give postings as arguments, - to read them from standard input, or --input FILE")
     jobs = (os.cpu_count() or 1) if jobs == -1 else jobs
-    if output is not None and str(output) == "-":
+    if output is not None and str(output) == config.STANDARD_STREAM:
         output = None
     if output is None and sys.stdout is None:
         raise DataError("standard output is closed; write the results to a file with --output FILE")
-    if input_path == "-" and sys.stdin is None:
+    if input_path == config.STANDARD_STREAM and sys.stdin is None:
         raise DataError("standard input is closed; pipe postings in, or pass --input FILE")
     if output is not None and not output.parent.is_dir():
         raise DataError(f"output folder {output.parent} does not exist; create it first")
@@ -619,7 +625,7 @@ def predict(
     if texts:
         chunks = iter([Chunk(ids=[str(i + 1) for i in range(len(texts))], texts=[t.strip() or None for t in texts])])
     else:
-        if input_path == "-" and sys.stdin is not None and sys.stdin.isatty() and not quiet:
+        if input_path == config.STANDARD_STREAM and sys.stdin is not None and sys.stdin.isatty() and not quiet:
             # Otherwise a person who typed `--input -` sees a command that seems to hang.
             _say("reading postings from the terminal, one per line; end with Ctrl-D")
         chunks = iter_chunks(
@@ -675,7 +681,7 @@ def predict(
 
 def _input_size(input_path: str | None) -> int | None:
     """The size of a regular input file in bytes, for the percentage; None for stdin, pipes and devices."""
-    if not input_path or input_path == "-":
+    if not input_path or input_path == config.STANDARD_STREAM:
         return None
     with contextlib.suppress(OSError):
         info = os.stat(input_path)

@@ -129,6 +129,8 @@ SCOPE_REASON_MODEL = "work outside BPO and KPO"
 SCOPE_REASON_TEXT = "not recognisable as a job posting"
 MODEL_FORMATS = ("joblib", "skops")
 CALIBRATION_METHODS = ("sigmoid", "none")
+# The path, input or output, that means the standard stream, and the lone argument of predict that reads stdin.
+STANDARD_STREAM = "-"
 INPUT_FORMATS = ("csv", "jsonl", "txt")
 ENGINES = ("auto", "portable", "sklearn")
 OUTPUT_FORMATS = ("table", "csv", "jsonl")

@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from pipeline import config
 from pipeline.errors import BpoKpoError
 
 _HASH_BLOCK = 1 << 20
-STDOUT = "-"
+STDOUT = config.STANDARD_STREAM
 # Names of an open descriptor (/dev/stdout, /dev/fd/3, /proc/self/fd/1): whatever they point to, a file the shell
 # opened or a pipe, is written in place, as the shell's own `>` would; renaming over them cannot work.
 _DESCRIPTOR_NAMES = re.compile(r"/dev/(stdin|stdout|stderr)$|/dev/fd/|/proc/(self|thread-self|\d+)/fd/")

@@ -18,7 +18,7 @@ from pipeline.errors import DataError
 if TYPE_CHECKING:
     import pandas as pd
 
-STDIN = "-"
+STDIN = config.STANDARD_STREAM
 _BLOCK = 1 << 16
 _SEPARATORS = ",;\t|"
 _SUFFIX_FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".txt": "txt"}

@@ -81,6 +81,22 @@ def test_predict_pipe_gives_one_line_per_input_line(shipped_model_path):
     assert all({"id", "label", "p_bpo", "p_kpo"} <= set(r) and r["p_bpo"] + r["p_kpo"] == 1 for r in rows)
 
 
+def test_a_lone_dash_reads_standard_input_like_input_dash(shipped_model_path):
+    # `... | bpo-kpo predict -` once scored the one-character posting "-" and flagged it unrecognisable.
+    lines = "Draft merger agreements and advise clients on regulatory risk\nAnswer inbound calls about orders\n"
+    dash = run("predict", "-", "--format", "jsonl", stdin=lines)
+    flag = run("predict", "--input", "-", "--format", "jsonl", stdin=lines)
+    assert dash.returncode == 0, dash.stderr
+    assert dash.stdout == flag.stdout
+    assert [row["label"] for row in jsonl(dash.stdout)] == ["KPO", "BPO"]
+
+
+def test_a_dash_among_postings_is_a_usage_error(shipped_model_path):
+    result = run("predict", "Answer calls", "-", stdin="Audit the accounts\n")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "Error: - reads postings from standard input; give it alone" in result.stderr
+
+
 def test_predict_csv_keeps_every_id_in_order(shipped_model_path, tmp_path):
     refs = [f"JOB-{i:03d}" for i in range(50)]
     lines = ["ref,title,description"] + [
