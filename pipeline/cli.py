@@ -285,6 +285,12 @@ def train(data_path, model_path, model_format, jobs, **values) -> None:
         f"macro-F1 {validation['macro_f1']:.3f}, ECE {validation['ece']:.3f}; "
         f"threshold {threshold:.2f}, review band ±{review_band:.2f}; sha256 {saved['model_sha256'][:12]}"
     )
+    untitled = metadata["validation_invariance"]["title_removed"]
+    if untitled:
+        click.echo(
+            f"title removed (held-out areas and forms): {untitled['flipped_share']:.1%} of {untitled['n']:,} labels "
+            f"flip, mean |dP(KPO)| {untitled['mean_abs_delta']:.3f}"
+        )
 
 
 def _masked_words() -> tuple[str, ...]:

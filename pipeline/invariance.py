@@ -66,9 +66,9 @@ def perturbed_pairs(
                 paragraph = paragraph.replace("{company}", rng.choice(COMPANY_NAMES))
                 rows.append({"family": family, "row": index, "original": full, "perturbed": f"{full}\n\n{paragraph}"})
     for index, (title, full) in enumerate(zip(titles, texts, strict=True)):
-        if not title or not full.startswith(title + "\n"):
+        body = without_title(full, title)
+        if body is None:
             continue
-        body = full[len(title) + 1 :]
         for name, pattern in SENIORITY_SWAPS:
             rows.append({"family": f"seniority_{name}", "row": index, "original": full,
                          "perturbed": _with_title(pattern.format(_strip_seniority(title)), body)})  # fmt: skip
@@ -94,21 +94,30 @@ def invariance_table(pairs: pd.DataFrame, p_kpo: Callable[[list[str]], np.ndarra
     base = dict(zip(originals, p_kpo(originals), strict=True))
     perturbed = p_kpo(pairs["perturbed"].tolist())
     before = pairs["original"].map(base).to_numpy()
-    delta = np.abs(perturbed - before)
-    flipped = (perturbed >= threshold) != (before >= threshold)
     table = []
     for family in dict.fromkeys(pairs["family"]):
         mask = (pairs["family"] == family).to_numpy()
-        table.append(
-            {
-                "family": family,
-                "n": int(mask.sum()),
-                "flipped_share": float(flipped[mask].mean()),
-                "mean_abs_delta": float(delta[mask].mean()),
-                "max_abs_delta": float(delta[mask].max()),
-            }
-        )
+        table.append({"family": family} | label_shift(before[mask], perturbed[mask], threshold))
     return table
+
+
+def label_shift(before: np.ndarray, after: np.ndarray, threshold: float) -> dict:
+    """Pairs scored, share whose label flips at `threshold`, mean and largest |ΔP(KPO)| between two scorings."""
+    delta = np.abs(np.asarray(after) - np.asarray(before))
+    flipped = (np.asarray(after) >= threshold) != (np.asarray(before) >= threshold)
+    return {
+        "n": len(delta),
+        "flipped_share": float(flipped.mean()),
+        "mean_abs_delta": float(delta.mean()),
+        "max_abs_delta": float(delta.max()),
+    }
+
+
+def without_title(text: str, title: str) -> str | None:
+    """The posting without its title line, or None when the text does not start with the title on a line."""
+    if not title or not text.startswith(title + "\n"):
+        return None
+    return text[len(title) + 1 :]
 
 
 def failing_families(

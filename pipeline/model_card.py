@@ -76,6 +76,19 @@ def invariance_rows(table: list[dict]) -> list[str]:
     return rows
 
 
+def untitled_validation_lines(shift: dict | None) -> list[str]:
+    """The title-removed edit on held-out generated postings, when train measured it."""
+    if not shift:
+        return []
+    return [
+        f"The same title removal on the training postings, each scored by a fold model that never saw its service "
+        f"area or form: {shift['flipped_share']:.1%} of {shift['n']:,} labels flip, mean |ΔP(KPO)| "
+        f"{shift['mean_abs_delta']:.3f}. It needs neither evaluation set, so a change can be judged by it without "
+        "tuning to them.",
+        "",
+    ]
+
+
 def scope_rows(scope: dict[str, dict]) -> list[str]:
     rows = [
         "| set | out of scope | flagged (95% CI) | in scope | flagged (95% CI) |",
@@ -213,6 +226,7 @@ def render_model_card(metadata: dict, document: dict, errors: pd.DataFrame, ngra
         "",
         *invariance_rows(document.get("invariance", [])),
         "",
+        *untitled_validation_lines(metadata.get("validation_invariance", {}).get("title_removed")),
         "### Calibration",
         "",
         f"Expected calibration error on validation before calibration {_f(calibration.get('validation_ece_before'))}, "

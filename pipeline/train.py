@@ -22,6 +22,7 @@ from pipeline.dataset import data_hash
 from pipeline.decision import in_review_band, labels_at
 from pipeline.errors import DataError
 from pipeline.evaluate import compute_metrics, macro_f1, review_summary
+from pipeline.invariance import label_shift, without_title
 from pipeline.model import build_pipeline, forget_process_state, pipeline_parts
 
 # Cross-validation schemes, by what a fold holds out whole. "<x>_form" holds out <x> (role families or whole
@@ -96,25 +97,43 @@ def fit_vectorizer(
     return vectorizer, vectorizer.fit_transform(texts)
 
 
-def _fold_scores(params: config.TrainParams, texts: list[str], labels: np.ndarray, train: np.ndarray, held_out):
-    """Decision values of the held-out rows from a vocabulary and a regression fitted on the training rows."""
+def _fold_scores(
+    params: config.TrainParams, texts: list[str], labels: np.ndarray, train: np.ndarray, held_out, variants=None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Decision values of the held-out rows, and of their variant texts (NaN where a row has none), from a
+    vocabulary and a regression fitted on the training rows."""
     vectorizer, features = fit_vectorizer(params, [texts[i] for i in train], labels[train])
     _, regression = pipeline_parts(build_pipeline(params))
     regression.fit(features, labels[train])
-    return regression.decision_function(vectorizer.transform([texts[i] for i in held_out]))
+    scores = regression.decision_function(vectorizer.transform([texts[i] for i in held_out]))
+    variant_scores = np.full(len(held_out), np.nan)
+    varied = [k for k, i in enumerate(held_out) if variants is not None and variants[i] is not None]
+    if varied:
+        variant_texts = [variants[held_out[k]] for k in varied]
+        variant_scores[varied] = regression.decision_function(vectorizer.transform(variant_texts))
+    return scores, variant_scores
 
 
 def out_of_fold_scores(frame: pd.DataFrame, params: config.TrainParams, splits: list, n_jobs: int = 1):
     """The uncalibrated decision value of every training row from a model that never saw what its fold holds out:
     each fold fits its own vocabulary, so no held-out row's text or label shaped the features that score it."""
+    return out_of_fold_variant_scores(frame, params, splits, None, n_jobs)[0]
+
+
+def out_of_fold_variant_scores(
+    frame: pd.DataFrame, params: config.TrainParams, splits: list, variants: list[str | None] | None, n_jobs: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """out_of_fold_scores, and the score each row's variant text (`variants[i]`, an edit of the posting; None for
+    none) gets from the same fold model: how the edit moves a posting the model never saw. NaN where none."""
     texts, labels = frame[config.TEXT_COLUMN].tolist(), frame[config.LABEL_COLUMN].to_numpy()
     fold_scores = Parallel(n_jobs=n_jobs)(
-        delayed(_fold_scores)(params, texts, labels, train, held_out) for train, held_out in splits
+        delayed(_fold_scores)(params, texts, labels, train, held_out, variants) for train, held_out in splits
     )
-    scores = np.empty(len(texts))
-    for (_, held_out), values in zip(splits, fold_scores, strict=True):
+    scores, variant_scores = np.empty(len(texts)), np.full(len(texts), np.nan)
+    for (_, held_out), (values, variant_values) in zip(splits, fold_scores, strict=True):
         scores[held_out] = values
-    return scores
+        variant_scores[held_out] = variant_values
+    return scores, variant_scores
 
 
 def fit(
@@ -232,7 +251,7 @@ def train_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: int = 1
     """
     labels = frame[config.LABEL_COLUMN]
     splits = scheme_splits(frame, CALIBRATION_SCHEME, params.cv_folds, params.seed)
-    scores = out_of_fold_scores(frame, params, splits, n_jobs=n_jobs)
+    scores, untitled_scores = out_of_fold_variant_scores(frame, params, splits, untitled_texts(frame), n_jobs)
     pipeline, sigmoid = fit(frame, params, splits, n_jobs=n_jobs, scores=scores)
     shift = {CALIBRATION_SCHEME: scores}
     for scheme, column in CV_SCHEMES.items():
@@ -250,6 +269,11 @@ def train_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: int = 1
         "threshold": threshold,
         "review_band": review_band,
         "review_on_validation": review_summary(labels, p_validation, threshold, review_band),
+        # The invariance suite's title-removed edit on held-out rows: a check of leaning on titles that needs
+        # neither the field nor the challenge set, so changes can be judged by it without tuning to those.
+        "validation_invariance": {
+            "title_removed": title_removed_shift(p_validation, validation_p_kpo(untitled_scores, sigmoid), threshold)
+        },
         "training_data": {"sha256": data_hash(frame), "rows": len(frame)},
         "metrics": {
             "validation_grouped_cv": validation,
@@ -271,6 +295,22 @@ def train_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: int = 1
         },
     }
     return pipeline, metadata
+
+
+def untitled_texts(frame: pd.DataFrame) -> list[str | None] | None:
+    """Each posting without the title on its first line (None where it does not start with its title)."""
+    if config.TITLE_COLUMN not in frame:
+        return None
+    titles = frame[config.TITLE_COLUMN].fillna("").astype(str)
+    return [without_title(text, title) for text, title in zip(frame[config.TEXT_COLUMN], titles, strict=True)]
+
+
+def title_removed_shift(p_kpo: np.ndarray, p_untitled: np.ndarray, threshold: float) -> dict | None:
+    """How removing the title moves held-out postings (rows without an untitled score left out); None if none."""
+    has_variant = ~np.isnan(p_untitled)
+    if not has_variant.any():
+        return None
+    return label_shift(p_kpo[has_variant], p_untitled[has_variant], threshold)
 
 
 def tune_parameters(
@@ -317,7 +357,7 @@ def tune_parameters(
 
 def _fold_macro_f1(params: config.TrainParams, texts: list[str], labels: np.ndarray, train, held_out) -> float:
     """Macro-F1 on the held-out rows of the uncalibrated model fitted on the training rows, cut at 0.5."""
-    scores = _fold_scores(params, texts, labels, train, held_out)
+    scores, _ = _fold_scores(params, texts, labels, train, held_out)
     classes = np.unique(labels[train])
     return macro_f1(labels[held_out], np.where(scores > 0, classes[-1], classes[0]))
 

@@ -1,5 +1,7 @@
 """Calibration, threshold and review-band tuning on validation scores."""
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -196,3 +198,42 @@ def test_tuning_takes_the_most_regularised_configuration_within_one_standard_err
     margin = table[0]["area_std"] / np.sqrt(3)
     within = [row["params"]["clf__C"] for row in table if row["area_macro_f1"] >= table[0]["area_macro_f1"] - margin]
     assert result["best"]["params"]["clf__C"] == min(within)
+
+
+def test_variant_texts_are_scored_by_the_fold_model_that_held_their_posting_out(catalogue):
+    """A held-out row's variant is scored by its own fold's model: given another held-out row's text of the same
+    fold it gets exactly that row's score, and a row without a variant gets NaN."""
+    from pipeline.generate import generate_postings
+    from pipeline.train import fold_of_rows, out_of_fold_scores, out_of_fold_variant_scores
+
+    frame = generate_postings(catalogue, 300, seed=7)
+    folds = fold_of_rows(frame, 3)
+    splits = [(np.flatnonzero(folds != k), np.flatnonzero(folds == k)) for k in range(3)]
+    texts = frame["text"].tolist()
+    variants: list[str | None] = [None] * len(texts)
+    for _, held_out in splits:
+        # Each held-out row but the last takes the text of the next row of its fold.
+        for row, neighbour in itertools.pairwise(held_out):
+            variants[row] = texts[neighbour]
+    scores, variant_scores = out_of_fold_variant_scores(frame, config.TRAIN, splits, variants)
+    np.testing.assert_array_equal(scores, out_of_fold_scores(frame, config.TRAIN, splits))
+    for _, held_out in splits:
+        np.testing.assert_array_equal(variant_scores[held_out[:-1]], scores[held_out[1:]])
+        assert np.isnan(variant_scores[held_out[-1]])
+
+
+def test_title_removed_shift_counts_only_postings_that_lost_a_title():
+    from pipeline.train import title_removed_shift, untitled_texts
+
+    frame = pd.DataFrame(
+        {
+            "text": ["Claims Clerk\nKey claims into the system", "Audit the accounts", "Tax Adviser\nAdvise on tax"],
+            "title": ["Claims Clerk", "Auditor", "Tax Adviser"],
+        }
+    )
+    assert untitled_texts(frame) == ["Key claims into the system", None, "Advise on tax"]
+    assert untitled_texts(frame.drop(columns="title")) is None
+    shift = title_removed_shift(np.array([0.3, 0.9, 0.8]), np.array([0.6, np.nan, 0.7]), 0.5)
+    assert shift["n"] == 2 and shift["flipped_share"] == 0.5
+    assert shift["mean_abs_delta"] == pytest.approx(0.2) and shift["max_abs_delta"] == pytest.approx(0.3)
+    assert title_removed_shift(np.array([0.3]), np.array([np.nan]), 0.5) is None
