@@ -28,7 +28,7 @@ from pipeline.options import (
     given_params,
     param_options,
 )
-from pipeline.process import ReaderGone, interrupt_message, interrupt_received, stop_if_interrupted
+from pipeline.process import interrupt_message, interrupt_received, reader_gone, stop_if_interrupted
 
 EXIT_ERROR = 1
 
@@ -48,11 +48,8 @@ class Group(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
-        except BrokenPipeError:
-            # The reader went away (`| head`): stop quietly, and keep Python from complaining at exit.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            raise ReaderGone() from None
+        except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+            raise reader_gone() from None
         except KeyboardInterrupt as error:  # Ctrl-C, or SIGTERM / SIGHUP turned into Interrupted
             _exit_interrupted(error)
         except Exception as error:  # every failure ends in one line; --debug shows the traceback

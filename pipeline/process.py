@@ -142,9 +142,7 @@ def run(args: list[str] | None = None) -> int:
         from pipeline.cli import cli
 
         try:
-            code = cli.main(args, prog_name="bpo-kpo", standalone_mode=False)
-        except click.exceptions.Abort as abort:  # click turns Ctrl-C while it parses options into Abort
-            raise (abort.__cause__ if isinstance(abort.__cause__, KeyboardInterrupt) else KeyboardInterrupt()) from None
+            code = dispatch(cli, sys.argv[1:] if args is None else args)
         except click.ClickException as error:
             error.show()
             code = error.exit_code
@@ -156,6 +154,29 @@ def run(args: list[str] | None = None) -> int:
         if isinstance(stop, ReaderGone) and _pool_started:
             os._exit(0)  # stdout is already /dev/null: nothing to flush
     return code if isinstance(code, int) else 0
+
+
+def dispatch(command, args: list[str]) -> int | None:
+    """Parse `args` and run the command, as click's own main does outside standalone mode, less its handling of
+    Ctrl-C: click writes a blank line to stderr and raises Abort, so an interrupt while it parsed the options
+    ended in two lines. Here the interrupt reaches run() as it came. Returns the exit code of --help and --version,
+    else what the command returns."""
+    import click
+
+    try:
+        with command.make_context("bpo-kpo", list(args)) as context:
+            return command.invoke(context)
+    except click.exceptions.Exit as stop:
+        return stop.exit_code
+    except BrokenPipeError:  # --help or --version into a reader that went away
+        raise reader_gone() from None
+
+
+def reader_gone() -> ReaderGone:
+    """Point stdout at /dev/null, so Python's flush at exit cannot fail on the closed pipe, and say so."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return ReaderGone()
 
 
 def finish(code: int) -> None:
