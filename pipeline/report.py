@@ -233,7 +233,12 @@ def build_report(model: Model, n_jobs: int = 1) -> Report:
     if validation is None:
         errors = error_table(model, sets, p_kpo)
     else:
-        errors = error_table(model, {"validation": validation[0]} | sets, {"validation": validation[1]} | p_kpo)
+        # Each slice of validation is a service area (or form) that the scoring fold model never saw: where the model
+        # does not carry over to new work.
+        frames, scores = {"validation": validation[0]}, {"validation": validation[1]}
+        slices = evaluate_sets(model, frames, scores)["validation"]["slices"]
+        results["validation"] = results["validation"] | {"slices": slices}
+        errors = error_table(model, frames | sets, scores | p_kpo)
     scope_errors = scope_error_table(everything, verdicts)
     return Report(evaluation, document, errors, scope_errors, model.top_ngrams(), validation is not None)
 

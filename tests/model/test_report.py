@@ -83,6 +83,22 @@ def test_errors_csv_lists_exactly_the_misclassified_rows(metrics):
         assert row["text"] == splits[row["set"]][row["id"]]
 
 
+def test_validation_slices_are_the_held_out_areas_of_the_validation_errors(metrics):
+    """Each held-out service area's and form's validation accuracy counts exactly the out-of-fold mistakes
+    errors.csv lists for it, over every training posting of that area or form."""
+    slices = metrics["validation"]["slices"]
+    assert {"borderline", "area", "form", "length"} <= set(slices)
+    errors = pd.read_csv(config.ERRORS_PATH, keep_default_na=False)
+    errors = errors[errors["set"] == "validation"]
+    train = in_scope(read_split(config.TRAIN_PATH))
+    for column in ("area", "form"):
+        assert set(slices[column]) == set(train[column])
+        wrong = errors.merge(train[["id", column]], on="id", how="left", suffixes=("_error", ""))[column].value_counts()
+        for value, figures in slices[column].items():
+            assert figures["n"] == (train[column] == value).sum(), (column, value)
+            assert round(figures["n"] * (1 - figures["accuracy"])) == wrong.get(value, 0), (column, value)
+
+
 def test_model_card_numbers_come_from_metrics_json(metrics, shipped_model_path):
     card = config.MODEL_CARD_PATH.read_text()
     model = load_model(shipped_model_path)
