@@ -20,7 +20,7 @@ from pipeline.predict import (
     too_long_error,
     unscored_row,
 )
-from pipeline.readers import STDIN, Chunk
+from pipeline.readers import Chunk
 
 PORTABLE = "portable"
 SKLEARN = "sklearn"
@@ -129,7 +129,7 @@ def small_input(input_path: str | None) -> bool:
     if input_path is None:
         return True
     try:
-        info = os.fstat(sys.stdin.fileno()) if input_path == STDIN else os.stat(input_path)
+        info = os.fstat(sys.stdin.fileno()) if input_path == config.STANDARD_STREAM else os.stat(input_path)
     except (OSError, ValueError):
         return False  # a missing file: let the reader report it
     return stat.S_ISREG(info.st_mode) and info.st_size <= config.PORTABLE.max_auto_input_bytes

@@ -17,7 +17,6 @@ from pipeline import config
 from pipeline.errors import BpoKpoError
 
 _HASH_BLOCK = 1 << 20
-STDOUT = config.STANDARD_STREAM
 # Names of an open descriptor (/dev/stdout, /dev/fd/3, /proc/self/fd/1): whatever they point to, a file the shell
 # opened or a pipe, is written in place, as the shell's own `>` would; renaming over them cannot work.
 _DESCRIPTOR_NAMES = re.compile(r"/dev/(stdin|stdout|stderr)$|/dev/fd/|/proc/(self|thread-self|\d+)/fd/")
@@ -53,7 +52,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     socket (`/dev/null`, `/dev/stdout`, a named pipe) is not a file to replace: it is yielded itself and
     written straight into. A symlink is followed and its target written, so the link stays.
     """
-    if str(path) == STDOUT:
+    if str(path) == config.STANDARD_STREAM:
         raise BpoKpoError("this output cannot go to standard output ('-'); give a file name")
     if Path(path).is_dir():
         raise BpoKpoError(f"{path} is a directory; give a file name inside it")
@@ -123,7 +122,7 @@ def _current_umask() -> int:
 @contextlib.contextmanager
 def atomic_writer(path: Path, mode: str = "w", **open_kwargs) -> Iterator[IO]:
     """Open `path` for writing through `atomic_path`; '-' is standard output, left open for the caller."""
-    if str(path) == STDOUT:
+    if str(path) == config.STANDARD_STREAM:
         if sys.stdout is None:
             raise BpoKpoError("standard output is closed; give a file name instead of '-'")
         yield sys.stdout.buffer if "b" in mode else sys.stdout

@@ -18,7 +18,6 @@ from pipeline.errors import DataError
 if TYPE_CHECKING:
     import pandas as pd
 
-STDIN = config.STANDARD_STREAM
 _BLOCK = 1 << 16
 _SEPARATORS = ",;\t|"
 _SUFFIX_FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".txt": "txt"}
@@ -207,7 +206,7 @@ def open_text(
     source: str | Path, encoding: str = "utf-8-sig", universal_newlines: bool = False, max_line_chars: int | None = None
 ) -> DecodingReader:
     """Open a path, or stdin for '-', as a checked text stream; a leading BOM is dropped by utf-8-sig."""
-    if str(source) == STDIN:
+    if str(source) == config.STANDARD_STREAM:
         if sys.stdin is None:
             raise DataError("standard input is closed; pipe postings in, or pass --input FILE")
         return DecodingReader(sys.stdin.buffer, "standard input", encoding, False, universal_newlines, max_line_chars)
@@ -227,7 +226,7 @@ def detect_format(source: str | Path, explicit: str | None = None) -> str:
     """Pick the input format: the explicit choice, else the file suffix; stdin defaults to one posting per line."""
     if explicit:
         return explicit
-    if str(source) == STDIN:
+    if str(source) == config.STANDARD_STREAM:
         return "txt"
     if Path(source).is_dir():
         raise DataError(f"{source} is a directory; pass a CSV, JSONL or TXT file")

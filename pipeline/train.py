@@ -107,7 +107,7 @@ def _fold_scores(
     regression.fit(features, labels[train])
     scores = regression.decision_function(vectorizer.transform([texts[i] for i in held_out]))
     variant_scores = np.full(len(held_out), np.nan)
-    varied = [k for k, i in enumerate(held_out) if variants is not None and variants[i] is not None]
+    varied = [] if variants is None else [k for k, i in enumerate(held_out) if variants[i] is not None]
     if varied:
         variant_texts = [variants[held_out[k]] for k in varied]
         variant_scores[varied] = regression.decision_function(vectorizer.transform(variant_texts))
