@@ -43,6 +43,9 @@ FAMILY_REQUIREMENT_SHARE = 0.45
 TITLE_SHOWN = 0.7
 # Chance that each shared register block joins a posting that has room for it; one rate for both classes.
 REGISTER_RATE = 0.4
+# A line that speaks for a client ("our client is...", "on behalf of...") belongs to an agency's ad only; "our
+# clients", the employer's own customers, fits any posting.
+_SPEAKS_FOR_A_CLIENT = re.compile(r"\bour client\b(?!s)|\bon behalf of\b", re.IGNORECASE)
 
 
 @dataclass
@@ -88,9 +91,16 @@ class Posting:
         return self.remember(fill(self.rng.choice(self.catalogue.register.lists[key]), self))
 
     def blurb(self, agency: bool = False) -> str:
-        """A company blurb from the employer's own industry, so the framing fits the role."""
+        """A company blurb from the employer's own industry, so the framing fits the role; a staffing firm's blurb
+        that speaks for a client only in an agency's ad."""
         pool = self.catalogue.register.company_blurbs[self.industry]
-        text = fill(self.rng.choice(pool), self)
+        index = pool.index(self.rng.choice(pool))
+        if not agency:
+            # Move on to the next blurb rather than draw again from a smaller pool: the draw stays one draw from
+            # the whole pool, so fixing a few postings' framing leaves every other posting as it was.
+            index = next((i % len(pool) for i in range(index, index + len(pool))
+                          if not _SPEAKS_FOR_A_CLIENT.search(pool[i % len(pool)])), index)  # fmt: skip
+        text = fill(pool[index], self)
         if agency:
             text = capitalise(text.replace(self.company, "our client", 1))
         return self.remember(text)
@@ -380,10 +390,10 @@ def form_occupation_profile(posting: Posting) -> str:
     """An occupation profile: what workers do and need, in the third person; the body never names the job."""
     rng = posting.rng
     duties = posting.duties(rng.randint(4, 7))
-    third = [posting.inflect(d, "third") if starts_with_verb(d) else d for d in duties]
+    # The subjects are plural, so the duties keep their base form: "Job holders reply to...", not "replies".
     lead = rng.choice(("Workers in this occupation", "People in this role", "They", "These workers",
                        "Job holders"))  # fmt: skip
-    parts = [f"{lead} {join_list(third[:2])}." if starts_with_verb(duties[0]) else sentence(join_list(duties[:2]))]
+    parts = [f"{lead} {join_list(duties[:2])}." if starts_with_verb(duties[0]) else sentence(join_list(duties[:2]))]
     if rng.random() < 0.6:
         parts.append(heading(rng.choice(("Typical tasks", "Tasks include", "What the work involves")), rng) + "\n"
                      + bullets(duties[2:], rng))  # fmt: skip
