@@ -34,7 +34,7 @@ METRICS := models/metrics.json
 PORTABLE := models/model.portable.json
 
 .DEFAULT_GOAL := help
-.PHONY: help install data train export evaluate predict serve tune test lint bench notebook clean
+.PHONY: help install data train export evaluate predict serve tune test lint bench seeds notebook clean
 
 # make predict TEXT='...': the text reaches the program through the environment, never through the shell's
 # parser, so quotes, backticks and $ signs stay text. $(value ...) keeps make from expanding $ signs in it.
@@ -136,6 +136,10 @@ lint: $(STAMP) ## Check the code with ruff
 bench: $(PORTABLE) ## Measure speed and memory (not part of make test)
 	$(BIN)/python -m compileall -q pipeline
 	$(BIN)/python benchmarks/run.py
+
+# Copies of the project retrain under several generator seeds: how much of a figure is the draw.
+seeds: $(STAMP) ## Retrain under generator seeds 42 and 1-5; print each figure's spread (not part of make test)
+	$(BIN)/python benchmarks/seeds.py
 
 notebook: $(METRICS) ## Rerun the exploration notebook and store it with its outputs
 	@echo "executing notebooks/1.0-bk-explore-dataset.ipynb (about 30 s)"
