@@ -94,13 +94,14 @@ class Posting:
         """A company blurb from the employer's own industry, so the framing fits the role; a staffing firm's blurb
         that speaks for a client only in an agency's ad."""
         pool = self.catalogue.register.company_blurbs[self.industry]
-        index = pool.index(self.rng.choice(pool))
-        if not agency:
+        template = self.rng.choice(pool)
+        if not agency and _SPEAKS_FOR_A_CLIENT.search(template):
             # Move on to the next blurb rather than draw again from a smaller pool: the draw stays one draw from
             # the whole pool, so fixing a few postings' framing leaves every other posting as it was.
-            index = next((i % len(pool) for i in range(index, index + len(pool))
-                          if not _SPEAKS_FOR_A_CLIENT.search(pool[i % len(pool)])), index)  # fmt: skip
-        text = fill(pool[index], self)
+            start = pool.index(template)
+            following = [*pool[start:], *pool[:start]]
+            template = next((b for b in following if not _SPEAKS_FOR_A_CLIENT.search(b)), template)
+        text = fill(template, self)
         if agency:
             text = capitalise(text.replace(self.company, "our client", 1))
         return self.remember(text)
