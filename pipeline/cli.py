@@ -593,7 +593,8 @@ def predict(
         # not a posting whose text is a dash.
         if len(texts) > 1:
             raise click.UsageError("- reads postings from standard input; give it alone, without other postings")
-        texts, input_path = (), input_path or config.STANDARD_STREAM
+        if not input_path:  # beside --input it is a second input: the check below refuses both
+            texts, input_path = (), config.STANDARD_STREAM
     if texts and input_path:
         raise click.UsageError("give postings as arguments or --input, not both")
     if not texts and not input_path:

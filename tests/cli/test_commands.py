@@ -97,6 +97,14 @@ def test_a_dash_among_postings_is_a_usage_error(shipped_model_path):
     assert "Error: - reads postings from standard input; give it alone" in result.stderr
 
 
+def test_a_dash_beside_input_is_a_usage_error(shipped_model_path, tmp_path):
+    path = tmp_path / "postings.txt"
+    path.write_text("Answer calls\n", encoding="utf-8")
+    result = run("predict", "-", "--input", str(path), stdin="Audit the accounts\n")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "Error: give postings as arguments or --input, not both" in result.stderr
+
+
 def test_predict_csv_keeps_every_id_in_order(shipped_model_path, tmp_path):
     refs = [f"JOB-{i:03d}" for i in range(50)]
     lines = ["ref,title,description"] + [
