@@ -169,11 +169,14 @@ def _check_project_data(path: Path, command: str, instead: str) -> None:
 def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, allow_shortcuts, **values) -> None:
     """Build the labelled dataset from data/raw into train, test and field splits, and audit it for shortcuts.
 
-    The shortcut audit checks every word and bigram in at least 1% of either class's training postings: one
-    whose frequency differs more than threefold between the classes must be a function term of the lexicon.
+    The shortcut audit checks every word and bigram in at least 1% of either class's postings in the training
+    and test splits (what the shipped model learns from): one whose frequency differs more than threefold between
+    the classes must be a function term of the lexicon.
     """
     # Before the imports: a wheel's user hears it at once, not after a second of loading scikit-learn.
     _check_project_data(catalogue_dir, "prepare", "pass --catalogue with a folder of catalogue files")
+    import pandas as pd
+
     from pipeline.audit import audit_data, class_frequencies, format_data_audit, shortcut_message
     from pipeline.catalogue import breadth_counts, load_catalogue
     from pipeline.dataset import (
@@ -195,11 +198,12 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
         load_field_set(field_dir),
         load_challenge_set(challenge_dir),
     )
-    train_split = in_scope(splits["train"])
+    # The audit reads what the shipped model learns from: the training and test splits (see the Makefile).
+    learnt = in_scope(pd.concat([splits[name] for name in config.SHIPPED_SPLITS], ignore_index=True))
     audit = audit_data(
         class_frequencies(
-            train_split[config.TEXT_COLUMN].tolist(),
-            train_split[config.LABEL_COLUMN].tolist(),
+            learnt[config.TEXT_COLUMN].tolist(),
+            learnt[config.LABEL_COLUMN].tolist(),
             catalogue.lexicon.masked,
         ),
         catalogue.lexicon,
@@ -227,7 +231,16 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
 
 # -- train -----------------------------------------------------------------------------------------------------
 @cli.command()
-@path_option("--data", "data_path", default=config.TRAIN_PATH, help="Training split written by prepare.")
+@click.option(
+    "--data",
+    "data_paths",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    default=(config.TRAIN_PATH,),
+    show_default=True,
+    help="Labelled split written by prepare; repeat to train on several (make train fits the shipped model on "
+    "train.csv and test.csv, after a model on train.csv alone that the test figures come from).",
+)
 @output_option(
     "--model",
     "model_path",
@@ -242,10 +255,11 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
 )
 @param_options(config.TrainParams)
 @value_option("--jobs", type=Jobs(), default=2, help="Processes for the cross-validation.")
-def train(data_path, model_path, model_format, jobs, **values) -> None:
+def train(data_paths, model_path, model_format, jobs, **values) -> None:
     """Fit the TF-IDF + logistic-regression Pipeline and save it with its metadata."""
-    _check_project_data(data_path, "train", "pass --data with a labelled training file written by prepare")
-    from pipeline.dataset import in_scope, read_split
+    for data_path in data_paths:
+        _check_project_data(data_path, "train", "pass --data with a labelled training file written by prepare")
+    from pipeline.dataset import in_scope, read_splits
     from pipeline.model import save_model, scope_path
     from pipeline.scope import train_scope_model
     from pipeline.train import train_model
@@ -253,15 +267,16 @@ def train(data_path, model_path, model_format, jobs, **values) -> None:
     params = given_params(config.TRAIN, values)
     model_format = model_format or config.MODEL_SUFFIXES.get(model_path.suffix.lower(), "joblib")
     params = replace(params, masked_words=_masked_words())
-    everything = read_split(data_path)
+    everything = read_splits(data_paths)
     frame = in_scope(everything)
     _say(
-        f"training on {len(frame)} BPO/KPO postings from {data_path}: {params.cv_folds}-fold cross-validation under "
-        "three shifts, calibration and the final fit, then the scope model (about 2 minutes on 2 cores)"
+        f"training on {len(frame)} BPO/KPO postings from {', '.join(map(str, data_paths))}: {params.cv_folds}-fold "
+        "cross-validation under three shifts, calibration and the final fit, then the scope model (about 2 "
+        "minutes on 2 cores)"
     )
     started = time.perf_counter()
     pipeline, metadata = train_model(frame, params, n_jobs=jobs)
-    metadata["training_data"]["path"] = _relative(data_path)
+    metadata["training_data"] |= _training_files(data_paths)
     validation = metadata["metrics"]["validation_grouped_cv"]
     threshold, review_band = metadata["threshold"], metadata["review_band"]
     model_path.parent.mkdir(parents=True, exist_ok=True)
@@ -270,7 +285,7 @@ def train(data_path, model_path, model_format, jobs, **values) -> None:
     if (everything[config.LABEL_COLUMN] == config.NEITHER).any():
         _say(f"training the scope model on all {len(everything)} postings (out of scope: NEITHER)")
         scope_pipeline, scope_metadata = train_scope_model(everything, params, n_jobs=jobs)
-        scope_metadata["training_data"]["path"] = _relative(data_path)
+        scope_metadata["training_data"] |= _training_files(data_paths)
         save_model(scope_pipeline, scope_path(model_path), scope_metadata, model_format)
         figures = scope_metadata["metrics"]["validation_grouped_cv"]
         click.echo(
@@ -298,6 +313,18 @@ def _masked_words() -> tuple[str, ...]:
         _say(f"no function-term lexicon at {config.FUNCTION_TERMS_PATH}: training without masked words")
         return ()
     return tuple(sorted(load_lexicon().masked))
+
+
+def _training_files(data_paths: tuple[Path, ...]) -> dict:
+    """What the metadata keeps of each training file: its path and the hash of its BPO/KPO rows, by which
+    evaluate and report know a set the model was trained on (Model.trained_on)."""
+    from pipeline.dataset import data_hash, in_scope, read_split
+
+    files = []
+    for path in data_paths:
+        rows = in_scope(read_split(path))
+        files.append({"path": _relative(path), "sha256": data_hash(rows), "rows": len(rows)})
+    return {"paths": [f["path"] for f in files], "files": files}
 
 
 def _relative(path: Path) -> str:
@@ -397,7 +424,7 @@ def evaluate(
 
     model = load_model(model_path)
     sets = {str(p): read_labelled(p, text_column, label_column) for p in data_paths} or None
-    evaluation = evaluate_model(model, sets, by)
+    evaluation = evaluate_model(model, sets, by, held_out=_held_out_model(model_path))
     results = evaluation.results
     if plots_dir:
         write_evaluation_plots(plots_dir, evaluation, model.top_ngrams())
@@ -412,6 +439,14 @@ def evaluate(
         raise BpoKpoError(
             f"macro-F1 below --min-macro-f1 {min_macro_f1}: " + ", ".join(f"{k} {v:.3f}" for k, v in below.items())
         )
+
+
+def _held_out_model(model_path: Path):
+    """The model fitted without the test split beside `model_path` (config.held_out_model_path), or None."""
+    from pipeline.model import load_model
+
+    path = config.held_out_model_path(model_path)
+    return load_model(path) if path.exists() else None
 
 
 # -- report ---------------------------------------------------------------------------------------------------
@@ -438,9 +473,9 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
 
     model = load_model(model_path)
     _say("evaluating every set; recomputing the out-of-fold validation scores for errors.csv (about 30 s)")
-    built = build_report(model, n_jobs=jobs)
+    built = build_report(model, _held_out_model(model_path), n_jobs=jobs)
     if not built.has_validation:
-        _say(f"{config.TRAIN_PATH} is missing or not the model's training data: errors.csv leaves out validation")
+        _say("the model's training files are missing or changed since training: errors.csv leaves out validation")
     document, errors = built.document, built.errors
     write_evaluation_plots(plots_dir, built.evaluation, built.ngrams)
     for path, table in ((errors_path, errors), (scope_errors_path, built.scope_errors)):

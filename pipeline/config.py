@@ -59,6 +59,13 @@ def scope_model_path(model_path: Path) -> Path:
     return model_path.with_name(f"{model_path.stem}{SCOPE_MODEL_INFIX}{model_path.suffix}")
 
 
+def held_out_model_path(model_path: Path) -> Path:
+    """The model fitted without the test split, beside the shipped one: models/model.joblib ->
+    models/model.held-out.joblib (its scope model: models/model.held-out.scope.joblib)."""
+    model_path = Path(model_path)
+    return model_path.with_name(f"{model_path.stem}{HELD_OUT_MODEL_INFIX}{model_path.suffix}")
+
+
 # Columns of the processed datasets and of the files users bring.
 ID_COLUMN = "id"
 TEXT_COLUMN = "text"
@@ -125,6 +132,11 @@ ERROR_FIELD = "error"
 METADATA_SUFFIX = ".json"
 # The scope model's file name: the BPO/KPO model's stem, this infix, and its suffix (model.scope.joblib).
 SCOPE_MODEL_INFIX = ".scope"
+# make train fits the shipped model on the training and test splits, and beside it, by the same procedure, a model
+# on the training split alone: the test split's figures are that model's (see pipeline/report.py).
+HELD_OUT_MODEL_INFIX = ".held-out"
+# The splits the shipped model learns from, and so the ones prepare's shortcut audit reads.
+SHIPPED_SPLITS = ("train", "test")
 SCOPE_REASON_MODEL = "work outside BPO and KPO"
 SCOPE_REASON_TEXT = "not recognisable as a job posting"
 MODEL_FORMATS = ("joblib", "skops")

@@ -274,6 +274,17 @@ def read_split(path: Path) -> pd.DataFrame:
     return frame
 
 
+def read_splits(paths: tuple[Path, ...]) -> pd.DataFrame:
+    """Several splits as one frame, in the order given; a posting id in two of them is refused."""
+    frame = pd.concat([read_split(path) for path in paths], ignore_index=True)
+    repeated = frame[config.ID_COLUMN][frame[config.ID_COLUMN].duplicated()]
+    if len(repeated):
+        raise DataError(
+            f"id {repeated.iloc[0]!r} is in more than one of {', '.join(map(str, paths))}: give each split once"
+        )
+    return frame
+
+
 def in_scope(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows labelled BPO or KPO: the only ones the BPO/KPO model trains on and is measured on."""
     return frame[frame[config.LABEL_COLUMN].isin(config.LABELS)].reset_index(drop=True)

@@ -50,11 +50,36 @@ class ScopeVerdicts:
     reasons: np.ndarray
 
 
-def scope_verdicts(model: Model, sets: dict[str, pd.DataFrame]) -> dict[str, ScopeVerdicts]:
-    """The scope model's verdicts on each set that has out-of-scope postings; none without a scope model."""
+def scoring_models(model: Model, held_out: Model | None, sets: dict[str, pd.DataFrame]) -> dict[str, Model]:
+    """The model that scores each set: `model`, or for a set it was trained on, `held_out`, the model make train
+    fits by the same procedure without the test split. Every figure is then of postings its scorer never saw;
+    a set that both learnt from is refused."""
+    scorers = {}
+    for name, frame in sets.items():
+        if not model.trained_on(frame):
+            scorers[name] = model
+        elif held_out is not None and not held_out.trained_on(frame):
+            scorers[name] = held_out
+        else:
+            fitted_without = config.held_out_model_path(model.path) if model.path else "a model fitted without them"
+            raise DataError(
+                f"the model was trained on the postings of {name}, so figures on them would not be held out: "
+                + (
+                    f"so was {held_out.path}; evaluate on postings neither saw"
+                    if held_out is not None
+                    else f"score them with {fitted_without} (make train writes it), or evaluate on postings it "
+                    "never saw"
+                )
+            )
+    return scorers
+
+
+def scope_verdicts(scorers: dict[str, Model], sets: dict[str, pd.DataFrame]) -> dict[str, ScopeVerdicts]:
+    """Each set's scorer's scope verdicts, for every set that has out-of-scope postings and a scope model."""
     verdicts = {}
     for name, frame in sets.items():
         is_out = (frame[config.LABEL_COLUMN] == config.NEITHER).to_numpy()
+        model = scorers[name]
         if not is_out.any() or not model.has_scope:
             continue
         p_out, flags, reasons = model.scope(frame[config.TEXT_COLUMN].astype(str).tolist())
@@ -101,10 +126,14 @@ def scope_error_table(sets: dict[str, pd.DataFrame], verdicts: dict[str, ScopeVe
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def review_results(model: Model, sets: dict[str, pd.DataFrame], p_kpo: dict[str, np.ndarray]) -> dict[str, dict]:
-    """For each set: the share of postings the review band flags and the share of the errors it holds."""
+def review_results(
+    scorers: dict[str, Model], sets: dict[str, pd.DataFrame], p_kpo: dict[str, np.ndarray]
+) -> dict[str, dict]:
+    """For each set: the share of postings its scorer's review band flags and the share of the errors it holds."""
     return {
-        name: review_summary(frame[config.LABEL_COLUMN], p_kpo[name], model.threshold, model.review_band)
+        name: review_summary(
+            frame[config.LABEL_COLUMN], p_kpo[name], scorers[name].threshold, scorers[name].review_band
+        )
         for name, frame in sets.items()
     }
 
@@ -129,20 +158,22 @@ def model_audit(model: Model, train: pd.DataFrame, lexicon: Lexicon) -> dict:
     return audit_weights(features, weights, frequencies, lexicon)
 
 
-def score_sets(model: Model, sets: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
-    """P(KPO) for every row of every set."""
+def score_sets(scorers: dict[str, Model], sets: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
+    """P(KPO) for every row of every set, from the set's scorer."""
     return {
-        name: model.p_kpo(frame[config.TEXT_COLUMN].fillna("").astype(str).tolist()) for name, frame in sets.items()
+        name: scorers[name].p_kpo(frame[config.TEXT_COLUMN].fillna("").astype(str).tolist())
+        for name, frame in sets.items()
     }
 
 
 def evaluate_sets(
-    model: Model,
     sets: dict[str, pd.DataFrame],
     p_kpo: dict[str, np.ndarray],
+    thresholds: dict[str, float],
     by: tuple[str, ...] | None = None,
 ) -> dict:
-    """Every metric for each named labelled frame from its P(KPO), sliced by `by` (default: the standard slices).
+    """Every metric for each named labelled frame from its P(KPO) and its scorer's threshold, sliced by `by`
+    (default: the standard slices).
 
     Explicit `by` columns must exist in every set (`length` needs none); the defaults are used where present.
     """
@@ -158,7 +189,7 @@ def evaluate_sets(
                     f"{', '.join(map(repr, frame.columns))}"
                 )
             columns = tuple(by)
-        results[name] = evaluate_frame(frame, p_kpo[name], model.threshold, columns)
+        results[name] = evaluate_frame(frame, p_kpo[name], thresholds[name], columns)
     return results
 
 
@@ -172,21 +203,29 @@ def label_scores(sets: dict[str, pd.DataFrame], p_kpo: dict[str, np.ndarray]) ->
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Labelled sets scored by one model: the sets, each set's P(KPO), and each set's metrics."""
+    """Labelled sets scored: the sets, the model that scored each (scoring_models), each set's P(KPO) and
+    metrics."""
 
     sets: dict[str, pd.DataFrame]
+    scorers: dict[str, Model]
     p_kpo: dict[str, np.ndarray]
     results: dict[str, dict]
 
 
 def evaluate_model(
-    model: Model, sets: dict[str, pd.DataFrame] | None = None, by: tuple[str, ...] | None = None
+    model: Model,
+    sets: dict[str, pd.DataFrame] | None = None,
+    by: tuple[str, ...] | None = None,
+    held_out: Model | None = None,
 ) -> Evaluation:
     """Score every set and compute every metric, sliced by `by` (see `evaluate_sets`): the one path from a model
-    to its metrics, for `bpo-kpo evaluate` and `bpo-kpo report`. Default sets: `default_evaluation_sets()`."""
+    to its metrics, for `bpo-kpo evaluate` and `bpo-kpo report`. Default sets: `default_evaluation_sets()`. A set
+    the model was trained on is scored by `held_out` (see `scoring_models`)."""
     sets = default_evaluation_sets() if sets is None else sets
-    p_kpo = score_sets(model, sets)
-    return Evaluation(sets, p_kpo, evaluate_sets(model, sets, p_kpo, by))
+    scorers = scoring_models(model, held_out, sets)
+    p_kpo = score_sets(scorers, sets)
+    thresholds = {name: scorer.threshold for name, scorer in scorers.items()}
+    return Evaluation(sets, scorers, p_kpo, evaluate_sets(sets, p_kpo, thresholds, by))
 
 
 def write_evaluation_plots(folder: Path, evaluation: Evaluation, ngrams: dict) -> None:
@@ -209,43 +248,66 @@ class Report:
     has_validation: bool
 
 
-def build_report(model: Model, n_jobs: int = 1) -> Report:
+def build_report(model: Model, held_out: Model | None = None, n_jobs: int = 1) -> Report:
     """Evaluate the project's evaluation sets, the review band, invariance, scope and the shortcut audit, and list
-    the mistakes (the validation folds' too, when the training split is the model's own)."""
+    the mistakes (the validation folds' too, when the training data is still the model's own). A set the model
+    was trained on (the test split, for make train's model) is scored by `held_out`."""
     from pipeline.audit import load_lexicon
     from pipeline.invariance import load_perturbations
 
     everything = all_evaluation_sets()
-    evaluation = evaluate_model(model, {name: in_scope(frame) for name, frame in everything.items()})
-    sets, p_kpo = evaluation.sets, evaluation.p_kpo
+    evaluation = evaluate_model(model, {name: in_scope(frame) for name, frame in everything.items()}, held_out=held_out)
+    sets, scorers, p_kpo = evaluation.sets, evaluation.scorers, evaluation.p_kpo
     results = {"validation": model.metrics["validation_grouped_cv"]} | evaluation.results
-    for name, review in review_results(model, sets, p_kpo).items():
+    for name, review in review_results(scorers, sets, p_kpo).items():
         results[name]["review"] = review
-    verdicts = scope_verdicts(model, everything)
-    train = read_split(config.TRAIN_PATH)
+    verdicts = scope_verdicts(scorers, everything)
+    learnt = training_data(model)
     document = {
         "sets": results,
+        "scored_by": {name: scorer_summary(scorer) for name, scorer in scorers.items()},
         "scope": scope_results(everything, verdicts),
         "invariance": invariance_results(model, sets, load_perturbations()),
-        "model_shortcut_audit": model_audit(model, train, load_lexicon()),
+        "model_shortcut_audit": model_audit(model, learnt, load_lexicon()),
     }
-    validation = validation_set(model, train, n_jobs=n_jobs)
+    validation = validation_set(model, learnt, n_jobs=n_jobs)
     if validation is None:
-        errors = error_table(model, sets, p_kpo)
+        errors = error_table(scorers, sets, p_kpo)
     else:
         # Each slice of validation is a service area (or form) that the scoring fold model never saw: where the model
         # does not carry over to new work.
         frames, scores = {"validation": validation[0]}, {"validation": validation[1]}
-        slices = evaluate_sets(model, frames, scores)["validation"]["slices"]
+        slices = evaluate_sets(frames, scores, {"validation": model.threshold})["validation"]["slices"]
         results["validation"] = results["validation"] | {"slices": slices}
-        errors = error_table(model, frames | sets, scores | p_kpo)
+        errors = error_table({"validation": model} | scorers, frames | sets, scores | p_kpo)
     scope_errors = scope_error_table(everything, verdicts)
     return Report(evaluation, document, errors, scope_errors, model.top_ngrams(), validation is not None)
 
 
+def scorer_summary(scorer: Model) -> dict:
+    """Which model scored a set: its file, SHA-256 and the files it was trained on."""
+    return {
+        "model_file": str(scorer.path.name) if scorer.path else None,
+        "model_sha256": scorer.metadata.get("model_sha256"),
+        "trained_on": scorer.metadata.get("training_data", {}).get("paths", []),
+    }
+
+
+def training_data(model: Model) -> pd.DataFrame:
+    """The files the model was trained on, read again, as its metadata names them (relative to the project);
+    the training split when it names none or one is gone (validation_set then finds the hash changed)."""
+    from pipeline.dataset import read_splits
+
+    named = model.metadata.get("training_data", {}).get("paths") or []
+    paths = tuple(Path(p) if Path(p).is_absolute() else config.PROJECT_ROOT / p for p in named)
+    if not paths or not all(path.is_file() for path in paths):
+        return read_split(config.TRAIN_PATH)
+    return read_splits(paths)
+
+
 def validation_set(model: Model, train: pd.DataFrame, n_jobs: int = 1) -> tuple[pd.DataFrame, np.ndarray] | None:
-    """The training split's BPO/KPO postings with the out-of-fold P(KPO) its validation metrics came from, or
-    None if `train` (the split as read_split gives it) is not what the model was trained on.
+    """The training data's BPO/KPO postings with the out-of-fold P(KPO) its validation metrics came from, or
+    None if `train` (the files as read_split gives them) is not what the model was trained on.
 
     The scores are not stored with the model, so they are recomputed with the recorded parameters, folds and
     calibration sigmoid; that is only faithful for the very data the model was trained on, checked by its hash.
@@ -269,11 +331,12 @@ def validation_set(model: Model, train: pd.DataFrame, n_jobs: int = 1) -> tuple[
     return frame, validation_p_kpo(scores, model.metadata.get("calibration", {}).get("sigmoid"))
 
 
-def error_table(model: Model, sets: dict[str, pd.DataFrame], p_kpo: dict[str, np.ndarray]) -> pd.DataFrame:
+def error_table(scorers: dict[str, Model], sets: dict[str, pd.DataFrame], p_kpo: dict[str, np.ndarray]) -> pd.DataFrame:
     """Misclassified rows of every set in one list, most confident mistakes first, with the full text and the
-    n-grams that drove each one."""
+    n-grams that drove each one in the set's scorer."""
     frames = []
     for name, frame in sets.items():
+        model = scorers[name]
         scores = np.asarray(p_kpo[name], dtype=float)  # float64, so rounding gives 0.9999, not 0.99989998
         predicted = labels_at(scores, model.threshold)
         wrong = np.flatnonzero(predicted != frame[config.LABEL_COLUMN].to_numpy())

@@ -222,6 +222,15 @@ def test_train_without_prepared_data_says_what_to_run(tmp_path):
                  r"train\.csv does not exist; run `bpo-kpo prepare`")  # fmt: skip
 
 
+def test_train_refuses_a_posting_given_in_two_of_its_files(tmp_path):
+    """`train --data A --data B` learns from both; a posting in both would count twice in every fold."""
+    for name, text in (("a.csv", "Answer calls"), ("b.csv", "Draft contracts")):
+        (tmp_path / name).write_text(f"id,text,label\nX1,{text},BPO\n", encoding="utf-8")
+    result = run("train", "--data", tmp_path / "a.csv", "--data", tmp_path / "b.csv", "--model", tmp_path / "m.joblib")
+    assert_error(result, 1, r"id 'X1' is in more than one of .*a\.csv, .*b\.csv: give each split once")
+    assert not (tmp_path / "m.joblib").exists()
+
+
 def test_killed_while_writing_the_model_leaves_the_previous_one(model_copy):
     """SIGKILL half-way through the model write: the old model and metadata remain and still load."""
     code = textwrap.dedent(f"""

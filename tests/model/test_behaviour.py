@@ -18,20 +18,21 @@ def model(shipped_model_path):
     return load_model(shipped_model_path)
 
 
-# Floors for the lower end of each 95% interval: a model whose true accuracy sits below them fails with high
-# probability, while sampling noise alone does not fail a model that clears them (issue: no "current figure
-# minus a little"). Clear and borderline floors follow the product's bar for real postings.
-FLOORS = {("field", None): 0.90, ("field", True): 0.80, ("challenge", False): 0.95, ("challenge", True): 0.70}
+# The issue's bars: on the field set, our stand-in for real postings, those for real postings (clear 0.97,
+# borderline 0.80); on the challenge set, its clear bar (0.99) and each register's borderline bar (0.85). As in the
+# test below, a set fails when its 95% interval lies wholly on the wrong side of its bar: when the postings show
+# the model misses it, which sampling noise alone does for a model that meets it at most one time in forty. A
+# test of the interval's lower end instead fails a model as good as its bar about half the time.
+BARS = {("field", False): 0.97, ("field", True): 0.80, ("challenge", False): 0.99, ("challenge", True): 0.85}
 
 
-@pytest.mark.parametrize(("name", "borderline"), list(FLOORS), ids=[f"{n}-{b}" for n, b in FLOORS])
-def test_accuracy_on_postings_never_trained_on_clears_its_floor(model, name, borderline):
+@pytest.mark.parametrize(("name", "borderline"), list(BARS), ids=[f"{n}-{b}" for n, b in BARS])
+def test_accuracy_on_postings_never_trained_on_meets_its_bar(model, name, borderline):
     frame = default_evaluation_sets()[name]
-    if borderline is not None:
-        frame = frame[frame["borderline"] == borderline]
+    frame = frame[frame["borderline"] == borderline]
     metrics = compute_metrics(frame["label"], model.p_kpo(frame["text"].tolist()), model.threshold)
-    low, _ = metrics["accuracy_ci95"]
-    assert low >= FLOORS[(name, borderline)], (metrics["accuracy"], metrics["accuracy_ci95"])
+    _, high = metrics["accuracy_ci95"]
+    assert high >= BARS[(name, borderline)], (metrics["accuracy"], metrics["accuracy_ci95"])
 
 
 def test_few_postings_are_wrong_while_sure(model):

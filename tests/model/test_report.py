@@ -2,6 +2,7 @@
 model and with what predict does."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -10,12 +11,14 @@ from artifacts import edit_metadata
 from console import jsonl, run
 
 from pipeline import config, load_model
-from pipeline.dataset import in_scope, read_split
+from pipeline.dataset import in_scope, read_split, read_splits
 from pipeline.export import export_model
 from pipeline.generate import generate_postings
 from pipeline.model import metadata_path
 from pipeline.plots import PLOT_FILES
 
+# What the shipped model learns from (make train), in order: its validation folds cover both splits.
+SHIPPED_PATHS = (config.TRAIN_PATH, config.TEST_PATH)
 METRIC_KEYS = ("accuracy", "macro_f1", "per_class", "confusion_matrix", "roc_auc", "average_precision", "log_loss",
                "brier", "ece", "reliability")  # fmt: skip
 
@@ -75,10 +78,11 @@ def test_errors_csv_lists_exactly_the_misclassified_rows(metrics):
     assert (errors["true_label"] != errors["predicted"]).all()
     # One order across all sets, most confident mistake first.
     assert errors["confidence"].is_monotonic_decreasing
-    # The full text, not a cut: every row's text is the posting's whole text in its split.
-    splits = {name: pd.read_csv(path, keep_default_na=False).set_index("id")["text"]
-              for name, path in (("validation", config.TRAIN_PATH), ("test", config.TEST_PATH),
-                                 ("field", config.FIELD_PATH), ("challenge", config.CHALLENGE_PATH))}  # fmt: skip
+    # The full text, not a cut: every row's text is the posting's whole text in its split. Validation rows are
+    # the shipped model's out-of-fold scores over everything it learnt from: the training and test splits.
+    sources = {"validation": SHIPPED_PATHS, "test": (config.TEST_PATH,), "field": (config.FIELD_PATH,),
+               "challenge": (config.CHALLENGE_PATH,)}  # fmt: skip
+    splits = {name: read_splits(paths).set_index("id")["text"] for name, paths in sources.items()}
     for _, row in errors.iterrows():
         assert row["text"] == splits[row["set"]][row["id"]]
 
@@ -90,7 +94,7 @@ def test_validation_slices_are_the_held_out_areas_of_the_validation_errors(metri
     assert {"borderline", "area", "form", "length"} <= set(slices)
     errors = pd.read_csv(config.ERRORS_PATH, keep_default_na=False)
     errors = errors[errors["set"] == "validation"]
-    train = in_scope(read_split(config.TRAIN_PATH))
+    train = in_scope(read_splits(SHIPPED_PATHS))
     for column in ("area", "form"):
         assert set(slices[column]) == set(train[column])
         wrong = errors.merge(train[["id", column]], on="id", how="left", suffixes=("_error", ""))[column].value_counts()
@@ -111,20 +115,57 @@ def test_model_card_numbers_come_from_metrics_json(metrics, shipped_model_path):
     assert model.versions["scikit-learn"] in card
 
 
-def test_the_report_counts_the_labels_predict_gives(shipped_model_path, metrics):
-    """metrics.json's test figures are those of the labels `predict` gives: P(KPO) at or above the model's
-    threshold, read from its metadata; a report or a predict deciding at 0.5 would count others."""
-    model = load_model(shipped_model_path)
-    threshold = json.loads(metadata_path(shipped_model_path).read_text())["threshold"]
-    assert metrics["test"]["threshold"] == threshold == model.metrics["validation_grouped_cv"]["threshold"]
-    test = in_scope(read_split(config.TEST_PATH))
-    p_kpo = model.p_kpo(test[config.TEXT_COLUMN].tolist())
-    predicted = model.predict(test[config.TEXT_COLUMN].tolist())
+@pytest.mark.parametrize(("name", "path"), [("test", config.TEST_PATH), ("field", config.FIELD_PATH)])
+def test_the_report_counts_the_labels_predict_gives(shipped_model_path, metrics, name, path):
+    """metrics.json's figures are those of the labels `predict` gives with the set's scorer (the test split's is
+    the held-out model): P(KPO) at or above that model's threshold, read from its metadata; a report or a
+    predict deciding at 0.5, or with the other model's threshold, would count others."""
+    model_path = config.held_out_model_path(shipped_model_path) if name == "test" else shipped_model_path
+    model = load_model(model_path)
+    threshold = json.loads(metadata_path(model_path).read_text())["threshold"]
+    assert metrics[name]["threshold"] == threshold == model.metrics["validation_grouped_cv"]["threshold"]
+    frame = in_scope(read_split(path))
+    p_kpo = model.p_kpo(frame[config.TEXT_COLUMN].tolist())
+    predicted = model.predict(frame[config.TEXT_COLUMN].tolist())
     assert predicted == np.where(p_kpo >= threshold, config.KPO, config.BPO).tolist()
-    truth = test[config.LABEL_COLUMN].tolist()
+    truth = frame[config.LABEL_COLUMN].tolist()
     counted = [[sum(t == row and p == column for t, p in zip(truth, predicted, strict=True))
                 for column in config.LABELS] for row in config.LABELS]  # fmt: skip
-    assert metrics["test"]["confusion_matrix"] == {"labels": list(config.LABELS), "matrix": counted}
+    assert metrics[name]["confusion_matrix"] == {"labels": list(config.LABELS), "matrix": counted}
+
+
+def test_the_test_split_is_scored_by_the_model_that_never_saw_it(shipped_model_path, document):
+    """The shipped model learns from the training and test splits; the test split's figures are those of the
+    model fitted the same way without it, and the other sets' figures are the shipped model's own."""
+    shipped = load_model(shipped_model_path)
+    held_out = load_model(config.held_out_model_path(shipped_model_path))
+    train, test = read_split(config.TRAIN_PATH), read_split(config.TEST_PATH)
+    assert shipped.trained_on(train) and shipped.trained_on(test)
+    assert held_out.trained_on(train) and not held_out.trained_on(test)
+    assert held_out.metadata["params"] == shipped.metadata["params"]
+    scorers = {name: scorer["model_sha256"] for name, scorer in document["scored_by"].items()}
+    assert scorers == {"test": held_out.metadata["model_sha256"], "field": shipped.metadata["model_sha256"],
+                       "challenge": shipped.metadata["model_sha256"]}  # fmt: skip
+    assert document["scored_by"]["test"]["trained_on"] == [str(config.TRAIN_PATH.relative_to(config.PROJECT_ROOT))]
+
+
+def test_evaluate_refuses_postings_the_model_learnt_from(shipped_model_path, tmp_path):
+    """Figures on postings the scorer saw in training would not be held out: evaluate says so in one line and
+    exits 1, whether no held-out model sits beside the model (the test split) or it saw them too (train.csv)."""
+    for path in (shipped_model_path, config.scope_model_path(shipped_model_path)):
+        for name in (path, metadata_path(path)):
+            (tmp_path / name.name).write_bytes(name.read_bytes())
+    alone = run("evaluate", "--model", tmp_path / shipped_model_path.name)
+    assert alone.returncode == 1 and alone.stdout == "", alone.stderr
+    assert re.fullmatch(r"Error: the model was trained on the postings of test, .*model\.held-out\.joblib.*\n",
+                        alone.stderr), alone.stderr  # fmt: skip
+    both = run("evaluate", "--data", config.TRAIN_PATH)
+    assert both.returncode == 1 and re.search(r"train\.csv.*so was .*model\.held-out\.joblib", both.stderr)
+    # The test split alone is scored by the held-out model beside the shipped one, with its threshold.
+    held_out = run("evaluate", "--data", config.TEST_PATH, "--format", "json")
+    assert held_out.returncode == 0, held_out.stderr
+    figures = json.loads(held_out.stdout)[str(config.TEST_PATH)]
+    assert figures["threshold"] == load_model(config.held_out_model_path(shipped_model_path)).threshold
 
 
 def test_calibration_lowered_the_validation_error(shipped_model_path):

@@ -29,6 +29,10 @@ OUTPUTS = {
     "models/model.joblib.json": 3,
     "models/model.scope.joblib": 3,
     "models/model.scope.joblib.json": 3,
+    "models/model.held-out.joblib": 3,
+    "models/model.held-out.joblib.json": 3,
+    "models/model.held-out.scope.joblib": 3,
+    "models/model.held-out.scope.joblib.json": 3,
     "models/metrics.json": 4,
     "models/model.portable.json": 4,
 }
