@@ -122,7 +122,7 @@ train: $(METRICS) $(PORTABLE) ## Prepare, train, evaluate and export; only what 
 
 export: $(PORTABLE) ## Write the portable JSON model and its conformance vectors
 
-evaluate: $(MODEL) $(HELD_OUT_MODEL) ## Evaluate the model on the test split (by the held-out model), field and challenge sets
+evaluate: $(MODEL) $(MODEL_META) $(SCOPE_MODEL) $(SCOPE_META) $(HELD_OUT_MODEL) $(HELD_OUT_FILES) ## Evaluate the model on the test split (by the held-out model), field and challenge sets
 	$(CLI) evaluate --model $(MODEL)
 
 predict: $(MODEL) ## Label one posting: make predict TEXT="..."

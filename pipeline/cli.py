@@ -424,7 +424,12 @@ def evaluate(
 
     model = load_model(model_path)
     sets = {str(p): read_labelled(p, text_column, label_column) for p in data_paths} or None
-    evaluation = evaluate_model(model, sets, by, held_out=_held_out_model(model_path))
+    # The project's own sets go on without one that no model here may score honestly; a file you name does not.
+    evaluation = evaluate_model(model, sets, by, lambda: _held_out_model(model_path), skip_unscorable=sets is None)
+    for name, reason in evaluation.skipped.items():
+        _say(f"Warning: {name} left out: {reason}")
+    if not evaluation.results:
+        raise DataError(next(iter(evaluation.skipped.values()), "no set to evaluate"))
     results = evaluation.results
     if plots_dir:
         write_evaluation_plots(plots_dir, evaluation, model.top_ngrams())
@@ -473,7 +478,7 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
 
     model = load_model(model_path)
     _say("evaluating every set; recomputing the out-of-fold validation scores for errors.csv (about 30 s)")
-    built = build_report(model, _held_out_model(model_path), n_jobs=jobs)
+    built = build_report(model, lambda: _held_out_model(model_path), n_jobs=jobs)
     if not built.has_validation:
         _say("the model's training files are missing or changed since training: errors.csv leaves out validation")
     document, errors = built.document, built.errors

@@ -223,7 +223,8 @@ def build_dataset(
 ) -> dict[str, pd.DataFrame]:
     """Return the train and test splits, the field set and the challenge set (cleaned), leak-free.
 
-    No training posting is a near-copy of a test, field or challenge posting.
+    No training posting is a near-copy of a test, field or challenge posting, and no test posting a near-copy of
+    a field or challenge posting: the shipped model learns from the test split too.
     """
     generated = generate_postings(
         catalogue,
@@ -247,6 +248,7 @@ def build_dataset(
     field = field_set if field_set is not None else pd.DataFrame(columns=list(FIELD_COLUMNS))
     challenge = challenge_set if challenge_set is not None else pd.DataFrame(columns=list(CHALLENGE_COLUMNS))
     train = remove_overlap(train, pd.concat([test, field, challenge], ignore_index=True))
+    test = remove_overlap(test, pd.concat([field, challenge], ignore_index=True))
     return {"train": train, "test": test, "field": field, "challenge": challenge}
 
 
@@ -275,9 +277,12 @@ def read_split(path: Path) -> pd.DataFrame:
 
 
 def read_splits(paths: tuple[Path, ...]) -> pd.DataFrame:
-    """Several splits as one frame, in the order given; a posting id in two of them is refused."""
-    frame = pd.concat([read_split(path) for path in paths], ignore_index=True)
-    repeated = frame[config.ID_COLUMN][frame[config.ID_COLUMN].duplicated()]
+    """Several splits as one frame, in the order given; a posting id in two of them is refused (files without
+    ids, which one file may be, are not checked)."""
+    frames = [read_split(path) for path in paths]
+    frame = pd.concat(frames, ignore_index=True)
+    ids = frame[config.ID_COLUMN] if all(config.ID_COLUMN in f for f in frames) else pd.Series(dtype=str)
+    repeated = ids[ids.duplicated()]
     if len(repeated):
         raise DataError(
             f"id {repeated.iloc[0]!r} is in more than one of {', '.join(map(str, paths))}: give each split once"

@@ -181,7 +181,9 @@ def _number(value: float | None, digits: int = 3) -> str:
 
 def format_report(name: str, metrics: dict) -> str:
     """A classification report and confusion matrix as plain text."""
-    lines = [f"== {name} (n={metrics['n']}, threshold={metrics['threshold']:.2f}) =="]
+    scorer = metrics.get("scored_by", {}).get("model_file")
+    scored_by = f", scored by {scorer}" if scorer else ""
+    lines = [f"== {name} (n={metrics['n']}, threshold={metrics['threshold']:.2f}{scored_by}) =="]
     lines.append(f"{'':>8} {'precision':>9} {'recall':>7} {'f1':>7} {'support':>8}")
     for label, row in metrics["per_class"].items():
         lines.append(

@@ -17,7 +17,7 @@ SET_DESCRIPTIONS = {
 
 def held_out_note(metadata: dict, document: dict) -> str:
     """Which model scored the test split, as the report recorded it, and what that means for its figures."""
-    scorer = document.get("scored_by", {}).get("test")
+    scorer = document["sets"].get("test", {}).get("scored_by")
     if not scorer:
         return "- No test split was scored."
     if scorer["model_sha256"] == metadata.get("model_sha256"):
@@ -128,6 +128,8 @@ def render_model_card(metadata: dict, document: dict, errors: pd.DataFrame, ngra
     versions = metadata["versions"]
     calibration = metadata.get("calibration", {})
     data = metadata["training_data"]
+    # Metadata from before training took several files names one path.
+    files = ", ".join(f"`{path}`" for path in data.get("paths") or [data.get("path")])
     review = metadata.get("review_on_validation", {})
     lines = [
         "# Model card: bpo-kpo",
@@ -157,7 +159,7 @@ def render_model_card(metadata: dict, document: dict, errors: pd.DataFrame, ngra
         "",
         "## Training data",
         "",
-        f"- {data['rows']:,} generated postings ({', '.join(f'`{p}`' for p in data.get('paths', []))}, SHA-256 "
+        f"- {data['rows']:,} generated postings ({files}, SHA-256 "
         f"`{data['sha256'][:16]}…`), built from the project's hand-written catalogue of service areas; see "
         "`data/README.md`.",
         held_out_note(metadata, document),

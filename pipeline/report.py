@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from pipeline.dataset import in_scope, read_split
 from pipeline.decision import labels_at
 from pipeline.errors import DataError
 from pipeline.evaluate import LENGTH_SLICE, evaluate_frame, review_summary
+from pipeline.held_out import choose_scorers, require_all, training_files, training_path
 from pipeline.invariance import clerical_pairs, invariance_table, perturbed_pairs
 from pipeline.model import Model
 from pipeline.scope import scope_figures
@@ -48,30 +50,6 @@ class ScopeVerdicts:
     p_out: np.ndarray
     flagged: np.ndarray
     reasons: np.ndarray
-
-
-def scoring_models(model: Model, held_out: Model | None, sets: dict[str, pd.DataFrame]) -> dict[str, Model]:
-    """The model that scores each set: `model`, or for a set it was trained on, `held_out`, the model make train
-    fits by the same procedure without the test split. Every figure is then of postings its scorer never saw;
-    a set that both learnt from is refused."""
-    scorers = {}
-    for name, frame in sets.items():
-        if not model.trained_on(frame):
-            scorers[name] = model
-        elif held_out is not None and not held_out.trained_on(frame):
-            scorers[name] = held_out
-        else:
-            fitted_without = config.held_out_model_path(model.path) if model.path else "a model fitted without them"
-            raise DataError(
-                f"the model was trained on the postings of {name}, so figures on them would not be held out: "
-                + (
-                    f"so was {held_out.path}; evaluate on postings neither saw"
-                    if held_out is not None
-                    else f"score them with {fitted_without} (make train writes it), or evaluate on postings it "
-                    "never saw"
-                )
-            )
-    return scorers
 
 
 def scope_verdicts(scorers: dict[str, Model], sets: dict[str, pd.DataFrame]) -> dict[str, ScopeVerdicts]:
@@ -203,29 +181,37 @@ def label_scores(sets: dict[str, pd.DataFrame], p_kpo: dict[str, np.ndarray]) ->
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Labelled sets scored: the sets, the model that scored each (scoring_models), each set's P(KPO) and
-    metrics."""
+    """Labelled sets scored: the sets, the model that scored each (held_out.choose_scorers), each set's P(KPO)
+    and metrics, and the sets left out with the reason (none unless asked to skip them)."""
 
     sets: dict[str, pd.DataFrame]
     scorers: dict[str, Model]
     p_kpo: dict[str, np.ndarray]
     results: dict[str, dict]
+    skipped: dict[str, str]
 
 
 def evaluate_model(
     model: Model,
     sets: dict[str, pd.DataFrame] | None = None,
     by: tuple[str, ...] | None = None,
-    held_out: Model | None = None,
+    load_held_out: Callable[[], Model | None] = lambda: None,
+    skip_unscorable: bool = False,
 ) -> Evaluation:
     """Score every set and compute every metric, sliced by `by` (see `evaluate_sets`): the one path from a model
     to its metrics, for `bpo-kpo evaluate` and `bpo-kpo report`. Default sets: `default_evaluation_sets()`. A set
-    the model was trained on is scored by `held_out` (see `scoring_models`)."""
+    the model learnt from is scored by the held-out model beside it (`load_held_out`), or, when that may not
+    either, refused with a DataError, or left out with the reason when `skip_unscorable`."""
     sets = default_evaluation_sets() if sets is None else sets
-    scorers = scoring_models(model, held_out, sets)
+    chosen = choose_scorers(model, sets, load_held_out)
+    scorers = chosen.by_set if skip_unscorable else require_all(chosen)
+    sets = {name: frame for name, frame in sets.items() if name in scorers}
     p_kpo = score_sets(scorers, sets)
     thresholds = {name: scorer.threshold for name, scorer in scorers.items()}
-    return Evaluation(sets, scorers, p_kpo, evaluate_sets(sets, p_kpo, thresholds, by))
+    results = evaluate_sets(sets, p_kpo, thresholds, by)
+    for name, scorer in scorers.items():
+        results[name]["scored_by"] = scorer_summary(scorer)
+    return Evaluation(sets, scorers, p_kpo, results, chosen.refused)
 
 
 def write_evaluation_plots(folder: Path, evaluation: Evaluation, ngrams: dict) -> None:
@@ -248,15 +234,17 @@ class Report:
     has_validation: bool
 
 
-def build_report(model: Model, held_out: Model | None = None, n_jobs: int = 1) -> Report:
+def build_report(model: Model, load_held_out: Callable[[], Model | None] = lambda: None, n_jobs: int = 1) -> Report:
     """Evaluate the project's evaluation sets, the review band, invariance, scope and the shortcut audit, and list
     the mistakes (the validation folds' too, when the training data is still the model's own). A set the model
-    was trained on (the test split, for make train's model) is scored by `held_out`."""
+    learnt from (the test split, for make train's model) is scored by the held-out model (`load_held_out`)."""
     from pipeline.audit import load_lexicon
     from pipeline.invariance import load_perturbations
 
     everything = all_evaluation_sets()
-    evaluation = evaluate_model(model, {name: in_scope(frame) for name, frame in everything.items()}, held_out=held_out)
+    evaluation = evaluate_model(
+        model, {name: in_scope(frame) for name, frame in everything.items()}, None, load_held_out
+    )
     sets, scorers, p_kpo = evaluation.sets, evaluation.scorers, evaluation.p_kpo
     results = {"validation": model.metrics["validation_grouped_cv"]} | evaluation.results
     for name, review in review_results(scorers, sets, p_kpo).items():
@@ -265,7 +253,6 @@ def build_report(model: Model, held_out: Model | None = None, n_jobs: int = 1) -
     learnt = training_data(model)
     document = {
         "sets": results,
-        "scored_by": {name: scorer_summary(scorer) for name, scorer in scorers.items()},
         "scope": scope_results(everything, verdicts),
         "invariance": invariance_results(model, sets, load_perturbations()),
         "model_shortcut_audit": model_audit(model, learnt, load_lexicon()),
@@ -285,7 +272,7 @@ def build_report(model: Model, held_out: Model | None = None, n_jobs: int = 1) -
 
 
 def scorer_summary(scorer: Model) -> dict:
-    """Which model scored a set: its file, SHA-256 and the files it was trained on."""
+    """Which model scored a set: its file, SHA-256 and the files it was trained on (metrics.json keeps it)."""
     return {
         "model_file": str(scorer.path.name) if scorer.path else None,
         "model_sha256": scorer.metadata.get("model_sha256"),
@@ -298,8 +285,7 @@ def training_data(model: Model) -> pd.DataFrame:
     the training split when it names none or one is gone (validation_set then finds the hash changed)."""
     from pipeline.dataset import read_splits
 
-    named = model.metadata.get("training_data", {}).get("paths") or []
-    paths = tuple(Path(p) if Path(p).is_absolute() else config.PROJECT_ROOT / p for p in named)
+    paths = tuple(training_path(entry) for entry in training_files(model))
     if not paths or not all(path.is_file() for path in paths):
         return read_split(config.TRAIN_PATH)
     return read_splits(paths)

@@ -42,11 +42,15 @@ def test_classes_are_balanced_within_bounds(splits):
 
 
 def test_no_duplicates_within_or_across_splits(splits):
-    keys = {name: frame["text"].map(near_duplicate_key) for name, frame in splits.items()}
+    everything = splits | {"challenge": read_split(config.CHALLENGE_PATH)}
+    keys = {name: frame["text"].map(near_duplicate_key) for name, frame in everything.items()}
     for name, series in keys.items():
         assert series.is_unique, name
+    # The shipped model learns from the training and test splits: neither may hold a field or challenge posting.
     assert set(keys["train"]).isdisjoint(keys["test"])
-    assert set(keys["train"]).isdisjoint(keys["field"])
+    for learnt in ("train", "test"):
+        for evaluated in ("field", "challenge"):
+            assert set(keys[learnt]).isdisjoint(keys[evaluated]), (learnt, evaluated)
 
 
 def test_no_group_or_title_on_both_sides(splits):

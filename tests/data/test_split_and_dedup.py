@@ -35,3 +35,29 @@ def test_planted_near_duplicates_come_out_once(catalogue):
     keys = combined["text"].map(near_duplicate_key)
     assert (keys == near_duplicate_key(text)).sum() == 1
     assert keys.is_unique
+
+
+def test_no_posting_the_shipped_model_learns_from_copies_a_field_posting(catalogue):
+    """The shipped model learns from the training and test splits: a user's copy of a field posting must leave
+    both, wherever the split puts its group."""
+    # Words, not numbers, tell the postings apart: the near-duplicate key ignores digits.
+    words = (
+        "amber azure beige black blue brown coral cream cyan denim ebony gold green grey indigo ivory jade khaki "
+        "lemon lilac lime maroon navy olive peach pink plum red rose ruby"
+    )
+    field = pd.DataFrame(
+        {"id": [f"f{i}" for i in range(30)], "label": config.BPO,
+         "text": [f"Answer customer emails about order {word} and log each one." for word in words.split(" ")]}
+    )  # fmt: skip
+    users = pd.DataFrame(
+        {"id": [f"u{i}" for i in range(30)], "text": field["text"].str.upper(), "label": config.BPO,
+         "group": [f"g{i}" for i in range(30)], "area": "billing_accounts"}
+    )  # fmt: skip
+    for column in config.DATASET_COLUMNS:
+        if column not in users:
+            users[column] = ""
+    splits = build_dataset(
+        catalogue, config.PrepareParams(seed=2, n_postings=300), users[list(config.DATASET_COLUMNS)], field
+    )
+    learnt = pd.concat([splits["train"], splits["test"]])["text"].map(near_duplicate_key)
+    assert not set(learnt) & set(field["text"].map(near_duplicate_key))

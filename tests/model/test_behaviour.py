@@ -35,6 +35,18 @@ def test_accuracy_on_postings_never_trained_on_meets_its_bar(model, name, border
     assert high >= BARS[(name, borderline)], (metrics["accuracy"], metrics["accuracy_ci95"])
 
 
+def test_accuracy_stays_within_what_redrawing_the_data_explains(model):
+    """A regression guard beside the bars: field and challenge accuracy may not fall below the mean minus three
+    standard deviations of `make seeds` (benchmarks/seeds.json, the model retrained under six generator seeds).
+    A change that costs more accuracy than redrawing the generated data does is a regression, not the draw."""
+    spread = json.loads((config.PROJECT_ROOT / "benchmarks" / "seeds.json").read_text(encoding="utf-8"))["spread"]
+    for name in ("field", "challenge"):
+        frame = default_evaluation_sets()[name]
+        accuracy = compute_metrics(frame["label"], model.p_kpo(frame["text"].tolist()), model.threshold)["accuracy"]
+        draw = spread[f"{name}_accuracy"]
+        assert accuracy >= draw["mean"] - 3 * draw["sd"], (name, accuracy, draw)
+
+
 def test_few_postings_are_wrong_while_sure(model):
     """Probabilities must not claim 0.97 or more when they are wrong, on text written apart from the generator.
 

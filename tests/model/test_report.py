@@ -3,6 +3,7 @@ model and with what predict does."""
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from pipeline import config, load_model
 from pipeline.dataset import in_scope, read_split, read_splits
 from pipeline.export import export_model
 from pipeline.generate import generate_postings
+from pipeline.held_out import fitted_without_part_of
 from pipeline.model import metadata_path
 from pipeline.plots import PLOT_FILES
 
@@ -134,7 +136,7 @@ def test_the_report_counts_the_labels_predict_gives(shipped_model_path, metrics,
     assert metrics[name]["confusion_matrix"] == {"labels": list(config.LABELS), "matrix": counted}
 
 
-def test_the_test_split_is_scored_by_the_model_that_never_saw_it(shipped_model_path, document):
+def test_the_test_split_is_scored_by_the_model_that_never_saw_it(shipped_model_path, metrics):
     """The shipped model learns from the training and test splits; the test split's figures are those of the
     model fitted the same way without it, and the other sets' figures are the shipped model's own."""
     shipped = load_model(shipped_model_path)
@@ -142,30 +144,59 @@ def test_the_test_split_is_scored_by_the_model_that_never_saw_it(shipped_model_p
     train, test = read_split(config.TRAIN_PATH), read_split(config.TEST_PATH)
     assert shipped.trained_on(train) and shipped.trained_on(test)
     assert held_out.trained_on(train) and not held_out.trained_on(test)
-    assert held_out.metadata["params"] == shipped.metadata["params"]
-    scorers = {name: scorer["model_sha256"] for name, scorer in document["scored_by"].items()}
+    assert fitted_without_part_of(held_out, shipped) and not fitted_without_part_of(shipped, held_out)
+    scorers = {name: metrics[name]["scored_by"]["model_sha256"] for name in ("test", "field", "challenge")}
     assert scorers == {"test": held_out.metadata["model_sha256"], "field": shipped.metadata["model_sha256"],
                        "challenge": shipped.metadata["model_sha256"]}  # fmt: skip
-    assert document["scored_by"]["test"]["trained_on"] == [str(config.TRAIN_PATH.relative_to(config.PROJECT_ROOT))]
+    assert metrics["test"]["scored_by"]["trained_on"] == [str(config.TRAIN_PATH.relative_to(config.PROJECT_ROOT))]
 
 
-def test_evaluate_refuses_postings_the_model_learnt_from(shipped_model_path, tmp_path):
-    """Figures on postings the scorer saw in training would not be held out: evaluate says so in one line and
-    exits 1, whether no held-out model sits beside the model (the test split) or it saw them too (train.csv)."""
-    for path in (shipped_model_path, config.scope_model_path(shipped_model_path)):
-        for name in (path, metadata_path(path)):
-            (tmp_path / name.name).write_bytes(name.read_bytes())
-    alone = run("evaluate", "--model", tmp_path / shipped_model_path.name)
-    assert alone.returncode == 1 and alone.stdout == "", alone.stderr
-    assert re.fullmatch(r"Error: the model was trained on the postings of test, .*model\.held-out\.joblib.*\n",
-                        alone.stderr), alone.stderr  # fmt: skip
-    both = run("evaluate", "--data", config.TRAIN_PATH)
-    assert both.returncode == 1 and re.search(r"train\.csv.*so was .*model\.held-out\.joblib", both.stderr)
-    # The test split alone is scored by the held-out model beside the shipped one, with its threshold.
-    held_out = run("evaluate", "--data", config.TEST_PATH, "--format", "json")
-    assert held_out.returncode == 0, held_out.stderr
-    figures = json.loads(held_out.stdout)[str(config.TEST_PATH)]
-    assert figures["threshold"] == load_model(config.held_out_model_path(shipped_model_path)).threshold
+def copy_models(source: Path, folder: Path, held_out: bool) -> Path:
+    """The shipped model with its scope model and metadata in `folder`, and the held-out ones if asked."""
+    models = [source] + ([config.held_out_model_path(source)] if held_out else [])
+    for model in models:
+        for path in (model, config.scope_model_path(model)):
+            for name in (path, metadata_path(path)):
+                (folder / name.name).write_bytes(name.read_bytes())
+    return folder / source.name
+
+
+def test_evaluate_scores_no_posting_with_a_model_that_learnt_it(shipped_model_path, tmp_path):
+    """Figures on postings the scorer saw in training would not be held out. Whatever the file (the test split
+    whole, shuffled or cut, or mixed with training rows), a posting the shipped model learnt from is scored by
+    the held-out model beside it, or the set is refused in one line; the project's own sets go on without it."""
+    alone = copy_models(shipped_model_path, tmp_path, held_out=False)
+    project_sets = run("evaluate", "--model", alone)
+    assert project_sets.returncode == 0, project_sets.stderr
+    assert re.fullmatch(r"Warning: test left out: 1639 of the 1639 postings of test are in the training data of "
+                        r".*model\.joblib, so .*\(model\.held-out\.joblib\).*\n", project_sets.stderr)  # fmt: skip
+    assert "== field (" in project_sets.stdout and "== test (" not in project_sets.stdout
+    test = in_scope(read_split(config.TEST_PATH))
+    cut = tmp_path / "cut.csv"
+    test.sample(n=800, random_state=3).to_csv(cut, index=False)
+    refused = run("evaluate", "--model", alone, "--data", cut)
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert re.fullmatch(
+        r"Error: 800 of the 800 postings of .*cut\.csv are in the training data of .*\n", refused.stderr
+    )
+    # Beside the held-out model, the cut is that model's to score.
+    (tmp_path / "paired").mkdir()
+    paired = copy_models(shipped_model_path, tmp_path / "paired", held_out=True)
+    scored = run("evaluate", "--model", paired, "--data", cut, "--format", "json")
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads(scored.stdout)[str(cut)]["scored_by"]["model_file"] == "model.held-out.joblib"
+    # Training rows the held-out model learnt too: refused.
+    mixed = tmp_path / "mixed.csv"
+    field, train = in_scope(read_split(config.FIELD_PATH)), in_scope(read_split(config.TRAIN_PATH))
+    pd.concat([field, train.head(5)]).to_csv(mixed, index=False)
+    both = run("evaluate", "--model", paired, "--data", mixed)
+    assert both.returncode == 1 and re.search(r"Error: 5 of the 277 postings .*learnt from them too", both.stderr)
+    # A held-out model fitted another way (here: another C) is not the shipped model's to stand in for.
+    meta = json.loads(metadata_path(config.held_out_model_path(paired)).read_text())
+    meta["params"]["C"] *= 2
+    metadata_path(config.held_out_model_path(paired)).write_text(json.dumps(meta))
+    stale = run("evaluate", "--model", paired, "--data", cut)
+    assert stale.returncode == 1 and "was not fitted the same way" in stale.stderr, stale.stderr
 
 
 def test_calibration_lowered_the_validation_error(shipped_model_path):

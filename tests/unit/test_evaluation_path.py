@@ -7,7 +7,7 @@ import pytest
 from pipeline import config
 from pipeline.errors import DataError
 from pipeline.evaluate import evaluate_frame, sets_below
-from pipeline.report import evaluate_model
+from pipeline.report import evaluate_model, scorer_summary
 
 SETS = {
     "mine": pd.DataFrame(
@@ -28,7 +28,7 @@ def test_every_set_is_scored_by_the_model_and_evaluated_at_its_threshold(tiny_mo
         texts = frame["text"].fillna("").tolist()  # a missing text is scored as an empty one
         assert np.array_equal(evaluation.p_kpo[name], tiny_model.p_kpo(texts))
         expected = evaluate_frame(frame, tiny_model.p_kpo(texts), tiny_model.threshold, ())
-        assert evaluation.results[name] == expected
+        assert evaluation.results[name] == expected | {"scored_by": scorer_summary(tiny_model)}
 
 
 def test_slices_by_a_named_column_and_refuses_a_missing_one(tiny_model):
