@@ -420,7 +420,7 @@ def evaluate(
     from pipeline.files import write_text_atomic
     from pipeline.model import load_model
     from pipeline.readers import read_labelled
-    from pipeline.report import evaluate_model, write_evaluation_plots
+    from pipeline.report import evaluate_model, format_scope, write_evaluation_plots
 
     model = load_model(model_path)
     sets = {str(p): read_labelled(p, text_column, label_column) for p in data_paths} or None
@@ -430,7 +430,8 @@ def evaluate(
         _say(f"Warning: {name} left out: {reason}")
     if not evaluation.results:
         raise DataError(next(iter(evaluation.skipped.values()), "no set to evaluate"))
-    results = evaluation.results
+    results = {name: metrics | ({"scope": evaluation.scope[name]} if name in evaluation.scope else {})
+               for name, metrics in evaluation.results.items()}  # fmt: skip
     if plots_dir:
         write_evaluation_plots(plots_dir, evaluation, model.top_ngrams())
     if output:
@@ -438,7 +439,9 @@ def evaluate(
     if output_format == "json":
         click.echo(json.dumps(results, indent=2))
     else:
-        click.echo("\n\n".join(format_report(name, metrics) for name, metrics in results.items()))
+        click.echo("\n\n".join(format_report(name, metrics) for name, metrics in evaluation.results.items()))
+        if evaluation.scope:
+            click.echo("\n" + format_scope(evaluation.scope))
     below = sets_below(results, min_macro_f1) if min_macro_f1 is not None else {}
     if below:
         raise BpoKpoError(

@@ -189,6 +189,10 @@ class Evaluation:
     p_kpo: dict[str, np.ndarray]
     results: dict[str, dict]
     skipped: dict[str, str]
+    # The whole sets (out-of-scope postings too), the scope model's verdicts and figures where a set has some.
+    whole_sets: dict[str, pd.DataFrame]
+    scope_verdicts: dict[str, ScopeVerdicts]
+    scope: dict[str, dict]
 
 
 def evaluate_model(
@@ -199,19 +203,23 @@ def evaluate_model(
     skip_unscorable: bool = False,
 ) -> Evaluation:
     """Score every set and compute every metric, sliced by `by` (see `evaluate_sets`): the one path from a model
-    to its metrics, for `bpo-kpo evaluate` and `bpo-kpo report`. Default sets: `default_evaluation_sets()`. A set
-    the model learnt from is scored by the held-out model beside it (`load_held_out`), or, when that may not
-    either, refused with a DataError, or left out with the reason when `skip_unscorable`."""
-    sets = default_evaluation_sets() if sets is None else sets
-    chosen = choose_scorers(model, sets, load_held_out)
+    to its metrics, for `bpo-kpo evaluate` and `bpo-kpo report`. Default sets: `all_evaluation_sets()`. The
+    BPO/KPO metrics read a set's BPO and KPO postings; its out-of-scope postings (NEITHER), where it has some,
+    give the scope figures. A set the model learnt from is scored by the held-out model beside it
+    (`load_held_out`), or, when that may not either, refused with a DataError, or left out with the reason when
+    `skip_unscorable`."""
+    whole = all_evaluation_sets() if sets is None else sets
+    chosen = choose_scorers(model, whole, load_held_out)
     scorers = chosen.by_set if skip_unscorable else require_all(chosen)
-    sets = {name: frame for name, frame in sets.items() if name in scorers}
+    whole = {name: frame for name, frame in whole.items() if name in scorers}
+    sets = {name: in_scope(frame) for name, frame in whole.items()}
     p_kpo = score_sets(scorers, sets)
     thresholds = {name: scorer.threshold for name, scorer in scorers.items()}
     results = evaluate_sets(sets, p_kpo, thresholds, by)
     for name, scorer in scorers.items():
         results[name]["scored_by"] = scorer_summary(scorer)
-    return Evaluation(sets, scorers, p_kpo, results, chosen.refused)
+    verdicts = scope_verdicts(scorers, whole)
+    return Evaluation(sets, scorers, p_kpo, results, chosen.refused, whole, verdicts, scope_results(whole, verdicts))
 
 
 def write_evaluation_plots(folder: Path, evaluation: Evaluation, ngrams: dict) -> None:
@@ -241,19 +249,16 @@ def build_report(model: Model, load_held_out: Callable[[], Model | None] = lambd
     from pipeline.audit import load_lexicon
     from pipeline.invariance import load_perturbations
 
-    everything = all_evaluation_sets()
-    evaluation = evaluate_model(
-        model, {name: in_scope(frame) for name, frame in everything.items()}, None, load_held_out
-    )
+    evaluation = evaluate_model(model, None, None, load_held_out)
     sets, scorers, p_kpo = evaluation.sets, evaluation.scorers, evaluation.p_kpo
+    everything, verdicts = evaluation.whole_sets, evaluation.scope_verdicts
     results = {"validation": model.metrics["validation_grouped_cv"]} | evaluation.results
     for name, review in review_results(scorers, sets, p_kpo).items():
         results[name]["review"] = review
-    verdicts = scope_verdicts(scorers, everything)
     learnt = training_data(model)
     document = {
         "sets": results,
-        "scope": scope_results(everything, verdicts),
+        "scope": evaluation.scope,
         "invariance": invariance_results(model, sets, load_perturbations()),
         "model_shortcut_audit": model_audit(model, learnt, load_lexicon()),
     }

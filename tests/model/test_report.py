@@ -168,7 +168,8 @@ def test_evaluate_scores_no_posting_with_a_model_that_learnt_it(shipped_model_pa
     alone = copy_models(shipped_model_path, tmp_path, held_out=False)
     project_sets = run("evaluate", "--model", alone)
     assert project_sets.returncode == 0, project_sets.stderr
-    assert re.fullmatch(r"Warning: test left out: 1639 of the 1639 postings of test are in the training data of "
+    n = len(read_split(config.TEST_PATH))  # out-of-scope postings too: the scope model learnt from them
+    assert re.fullmatch(rf"Warning: test left out: {n} of the {n} postings of test are in the training data of "
                         r".*model\.joblib, so .*\(model\.held-out\.joblib\).*\n", project_sets.stderr)  # fmt: skip
     assert "== field (" in project_sets.stdout and "== test (" not in project_sets.stdout
     test = in_scope(read_split(config.TEST_PATH))
@@ -221,3 +222,17 @@ def test_predict_decides_at_the_threshold_in_the_metadata(model_copy, catalogue)
         result = run("predict", "--model", model_copy, "--engine", engine, "--format", "jsonl", *texts)
         assert result.returncode == 0, result.stderr
         assert [row["label"] for row in jsonl(result.stdout)] == expected, engine
+
+
+def test_evaluate_reads_out_of_scope_postings_as_scope_figures(shipped_model_path):
+    """A labelled file with out-of-scope postings (NEITHER): the BPO/KPO metrics count its BPO and KPO postings
+    only, and its out-of-scope ones give the scope figures, as report gives them for the field set."""
+    field = read_split(config.FIELD_PATH)
+    result = run("evaluate", "--data", config.FIELD_PATH, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)[str(config.FIELD_PATH)]
+    assert figures["n"] == len(in_scope(field)) and sum(map(sum, figures["confusion_matrix"]["matrix"])) == figures["n"]
+    assert figures["scope"]["n_out_of_scope"] == (field[config.LABEL_COLUMN] == config.NEITHER).sum() > 0
+    report_scope = json.loads(config.METRICS_PATH.read_text())["scope"]["field"]
+    assert figures["scope"]["out_of_scope_recall"] == report_scope["out_of_scope_recall"]
+    assert figures["scope"]["in_scope_flagged_share"] == report_scope["in_scope_flagged_share"]
