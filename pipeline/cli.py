@@ -292,6 +292,8 @@ def train(data_paths, model_path, model_format, jobs, **values) -> None:
             f"scope (held-out areas and forms): out-of-scope recall {figures['out_of_scope_recall']:.3f}, "
             f"in-scope flagged {figures['in_scope_flagged_share']:.3f}; threshold {scope_metadata['threshold']:.2f}"
         )
+    else:
+        _remove_stale_scope_model(scope_path(model_path))
     click.echo(
         f"validation (held-out service areas and forms): accuracy {validation['accuracy']:.3f}, "
         f"macro-F1 {validation['macro_f1']:.3f}, ECE {validation['ece']:.3f}; "
@@ -303,6 +305,18 @@ def train(data_paths, model_path, model_format, jobs, **values) -> None:
             f"title removed (held-out areas and forms): {untitled['flipped_share']:.1%} of {untitled['n']:,} labels "
             f"flip, mean |dP(KPO)| {untitled['mean_abs_delta']:.3f}"
         )
+
+
+def _remove_stale_scope_model(path: Path) -> None:
+    """A scope model from an earlier training beside a model fitted on data without out-of-scope postings would
+    be loaded with it, though fitted on other data: remove it and its metadata."""
+    from pipeline.model import metadata_path
+
+    stale = [file for file in (path, metadata_path(path)) if file.exists()]
+    for file in stale:
+        file.unlink()
+    if stale:
+        _say(f"removed {path} and its metadata: the data holds no out-of-scope postings to fit a scope model on")
 
 
 def _masked_words() -> tuple[str, ...]:
@@ -328,10 +342,11 @@ def _training_files(data_paths: tuple[Path, ...]) -> dict:
 
 
 def _relative(path: Path) -> str:
+    """A path inside the project relative to it (a clone elsewhere finds it); any other path absolute."""
     try:
         return str(Path(path).resolve().relative_to(config.PROJECT_ROOT))
     except ValueError:
-        return str(path)
+        return str(Path(path).resolve())
 
 
 # -- tune ------------------------------------------------------------------------------------------------------
@@ -420,18 +435,26 @@ def evaluate(
     from pipeline.files import write_text_atomic
     from pipeline.model import load_model
     from pipeline.readers import read_labelled
-    from pipeline.report import evaluate_model, format_scope, write_evaluation_plots
+    from pipeline.report import (
+        evaluate_model,
+        evaluation_document,
+        evaluation_warnings,
+        format_scope,
+        write_evaluation_plots,
+    )
 
     model = load_model(model_path)
     sets = {str(p): read_labelled(p, text_column, label_column) for p in data_paths} or None
     # The project's own sets go on without one that no model here may score honestly; a file you name does not.
     evaluation = evaluate_model(model, sets, by, lambda: _held_out_model(model_path), skip_unscorable=sets is None)
-    for name, reason in evaluation.skipped.items():
-        _say(f"Warning: {name} left out: {reason}")
-    if not evaluation.results:
-        raise DataError(next(iter(evaluation.skipped.values()), "no set to evaluate"))
-    results = {name: metrics | ({"scope": evaluation.scope[name]} if name in evaluation.scope else {})
-               for name, metrics in evaluation.results.items()}  # fmt: skip
+    warnings, results = evaluation_warnings(evaluation), evaluation_document(evaluation)
+    if not results:
+        raise DataError(next(iter(warnings), "no BPO, KPO or out-of-scope posting to evaluate"))
+    for warning in warnings:
+        _say(f"Warning: {warning}")
+    if min_macro_f1 is not None and evaluation.skipped:
+        # A quality gate that passed without checking a set would say more than it knows.
+        raise BpoKpoError(f"--min-macro-f1 could not check {', '.join(evaluation.skipped)}: see the warning above")
     if plots_dir:
         write_evaluation_plots(plots_dir, evaluation, model.top_ngrams())
     if output:
@@ -439,10 +462,9 @@ def evaluate(
     if output_format == "json":
         click.echo(json.dumps(results, indent=2))
     else:
-        click.echo("\n\n".join(format_report(name, metrics) for name, metrics in evaluation.results.items()))
-        if evaluation.scope:
-            click.echo("\n" + format_scope(evaluation.scope))
-    below = sets_below(results, min_macro_f1) if min_macro_f1 is not None else {}
+        parts = [format_report(name, metrics) for name, metrics in evaluation.results.items()]
+        click.echo("\n\n".join(parts + ([format_scope(evaluation.scope)] if evaluation.scope else [])))
+    below = sets_below(evaluation.results, min_macro_f1) if min_macro_f1 is not None else {}
     if below:
         raise BpoKpoError(
             f"macro-F1 below --min-macro-f1 {min_macro_f1}: " + ", ".join(f"{k} {v:.3f}" for k, v in below.items())

@@ -277,11 +277,11 @@ def read_split(path: Path) -> pd.DataFrame:
 
 
 def read_splits(paths: tuple[Path, ...]) -> pd.DataFrame:
-    """Several splits as one frame, in the order given; a posting id in two of them is refused (files without
-    ids, which one file may be, are not checked)."""
+    """Several splits as one frame, in the order given; a posting id in two of them is refused (among the files
+    that have ids: a user's file may have none)."""
     frames = [read_split(path) for path in paths]
     frame = pd.concat(frames, ignore_index=True)
-    ids = frame[config.ID_COLUMN] if all(config.ID_COLUMN in f for f in frames) else pd.Series(dtype=str)
+    ids = pd.concat([f[config.ID_COLUMN] for f in frames if config.ID_COLUMN in f] or [pd.Series(dtype=str)])
     repeated = ids[ids.duplicated()]
     if len(repeated):
         raise DataError(

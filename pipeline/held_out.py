@@ -22,9 +22,13 @@ class Scorers:
     refused: dict[str, str] = field(default_factory=dict)
 
 
-def training_files(model: Model) -> list[dict]:
-    """The files the model's metadata says it was trained on: path (relative to the project), hash and rows."""
-    return list(model.metadata.get("training_data", {}).get("files", []))
+def training_files(metadata: dict) -> list[dict]:
+    """The files a model's metadata says it was trained on: path (relative to the project), hash and rows.
+    Metadata from before training took several files names one path, whose hash is the whole data's."""
+    data = metadata.get("training_data", {})
+    if "files" in data:
+        return list(data["files"])
+    return [{"path": data["path"], "sha256": data.get("sha256"), "rows": data.get("rows")}] if data.get("path") else []
 
 
 def training_path(entry: dict) -> Path:
@@ -33,43 +37,73 @@ def training_path(entry: dict) -> Path:
     return path if path.is_absolute() else config.PROJECT_ROOT / path
 
 
-def learnt_keys(model: Model) -> set[str] | None:
-    """The near-duplicate keys of every posting the model learnt from, read again from its training files; None
-    when a file is gone or changed since training (its hash), so that only the whole-file hashes can be compared."""
-    keys: set[str] = set()
-    for entry in training_files(model):
-        path = training_path(entry)
+@dataclass
+class Learnt:
+    """What a model (with its scope model) learnt from, as far as its training files still show it: the
+    near-duplicate keys of the files still there and unchanged, the hashes of the files gone, and the files that
+    changed since training, whose postings can no longer be told."""
+
+    keys: set[str] = field(default_factory=set)
+    gone: set[str] = field(default_factory=set)
+    changed: list[str] = field(default_factory=list)
+
+
+def learnt_from(model: Model) -> Learnt:
+    """Read the training files of the model and of its scope model again, and sort them by what they still show."""
+    learnt = Learnt()
+    entries = training_files(model.metadata) + (training_files(model.scope_metadata) if model.has_scope else [])
+    for path_text, digest in dict.fromkeys((entry["path"], entry["sha256"]) for entry in entries):
+        path = training_path({"path": path_text})
         if not path.is_file():
-            return None
+            learnt.gone.add(digest)
+            continue
         frame = read_split(path)
-        if data_hash(in_scope(frame)) != entry["sha256"]:
-            return None
-        keys |= set(frame[config.TEXT_COLUMN].astype(str).map(near_duplicate_key))
-    return keys if keys else None
+        if data_hash(in_scope(frame)) != digest:
+            learnt.changed.append(path_text)
+            continue
+        learnt.keys |= set(frame[config.TEXT_COLUMN].astype(str).map(near_duplicate_key))
+    return learnt
+
+
+class UnknownOverlap(Exception):
+    """The model's training files changed since training: which postings it learnt can no longer be told."""
 
 
 class Overlap:
-    """How many postings of a set each model learnt from: by near-copy against its training files where they are
-    still there, else by the hashes its metadata keeps (a set that is exactly one of its files, or all of them)."""
+    """How many postings of a set a model learnt from: by near-copy against its training files where they are
+    still there, by the hashes its metadata keeps where they are gone (a set that is exactly one of those files,
+    or all of them); UnknownOverlap where a file changed since training."""
 
     def __init__(self) -> None:
-        self._keys: dict[int, set[str] | None] = {}
+        self._learnt: dict[int, Learnt] = {}
 
     def count(self, model: Model, frame: pd.DataFrame) -> int:
         if not len(frame):
             return 0
-        if id(model) not in self._keys:
-            self._keys[id(model)] = learnt_keys(model)
-        keys = self._keys[id(model)]
-        if keys is not None:
-            return int(frame[config.TEXT_COLUMN].astype(str).map(near_duplicate_key).isin(keys).sum())
-        return len(frame) if model.trained_on(frame) else 0
+        if id(model) not in self._learnt:
+            self._learnt[id(model)] = learnt_from(model)
+        learnt = self._learnt[id(model)]
+        if learnt.changed:
+            raise UnknownOverlap(
+                f"{', '.join(learnt.changed)} changed since {_file(model)} was trained on it, so which postings "
+                "it learnt can no longer be told: retrain with make train"
+            )
+        texts = frame[config.TEXT_COLUMN].fillna("").astype(str)
+        seen = int(texts.map(near_duplicate_key).isin(learnt.keys).sum()) if learnt.keys else 0
+        if not seen and learnt.gone and data_hash(in_scope(frame)) in learnt.gone | _whole_data(model):
+            return len(frame)
+        return seen
+
+
+def _whole_data(model: Model) -> set[str]:
+    """The hash of all the model learnt from together, when it learnt from several files."""
+    return {model.metadata.get("training_data", {}).get("sha256")} - {None}
 
 
 def fitted_without_part_of(held_out: Model, model: Model) -> bool:
     """Whether `held_out` is what make train fits beside `model`: the same parameters, on some of its files only."""
-    mine = {entry["sha256"] for entry in training_files(model)}
-    theirs = {entry["sha256"] for entry in training_files(held_out)}
+    mine = {entry["sha256"] for entry in training_files(model.metadata)}
+    theirs = {entry["sha256"] for entry in training_files(held_out.metadata)}
     return held_out.metadata.get("params") == model.metadata.get("params") and bool(theirs) and theirs < mine
 
 
@@ -82,7 +116,11 @@ def choose_scorers(
     overlap, scorers = Overlap(), Scorers()
     held_out: list[Model | None] = []
     for name, frame in sets.items():
-        seen = overlap.count(model, frame)
+        try:
+            seen = overlap.count(model, frame)
+        except UnknownOverlap as unknown:
+            scorers.refused[name] = f"cannot evaluate {name}: {unknown}"
+            continue
         if not seen:
             scorers.by_set[name] = model
             continue
@@ -100,13 +138,21 @@ def choose_scorers(
                 f"{problem}, and {_file(candidate)} beside it was not fitted the same way on part of its data "
                 "(other parameters or files): retrain both with make train"
             )
-        elif overlap.count(candidate, frame):
+        elif _learnt_any(overlap, candidate, frame):
             scorers.refused[name] = (
                 f"{problem}, and {_file(candidate)} learnt from them too: evaluate postings neither saw"
             )
         else:
             scorers.by_set[name] = candidate
     return scorers
+
+
+def _learnt_any(overlap: Overlap, model: Model, frame: pd.DataFrame) -> bool:
+    """Whether the model learnt any of the set's postings; a model whose files changed may have."""
+    try:
+        return overlap.count(model, frame) > 0
+    except UnknownOverlap:
+        return True
 
 
 def require_all(scorers: Scorers) -> dict[str, Model]:
@@ -126,5 +172,7 @@ def _where_held_out(model: Model) -> str:
         return "evaluate postings it never saw"
     beside = config.held_out_model_path(model.path)
     if Path(model.path).resolve() == config.MODEL_PATH.resolve():
-        return f"make train writes the model fitted without the test split beside it ({beside.name})"
+        return (
+            f"no model fitted without them sits beside it ({beside.name}: make train fits one without the test split)"
+        )
     return f"put the model fitted without them beside it ({beside.name}), or evaluate postings it never saw"

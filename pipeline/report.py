@@ -11,7 +11,7 @@ import pandas as pd
 
 from pipeline import config
 from pipeline.audit import Lexicon, audit_weights, class_frequencies
-from pipeline.dataset import in_scope, read_split
+from pipeline.dataset import in_scope, parse_flag, read_split
 from pipeline.decision import labels_at
 from pipeline.errors import DataError
 from pipeline.evaluate import LENGTH_SLICE, evaluate_frame, review_summary
@@ -73,7 +73,8 @@ def scope_results(sets: dict[str, pd.DataFrame], verdicts: dict[str, ScopeVerdic
         frame = sets[name]
         figures = scope_figures(v.is_out, v.flagged)
         if config.BORDERLINE_COLUMN in frame:
-            hard = frame[config.BORDERLINE_COLUMN].to_numpy(dtype=bool)  # read_split parsed it
+            # read_split parses the flag; a file read by read_labelled keeps its text ("False" is not false).
+            hard = frame[config.BORDERLINE_COLUMN].map(parse_flag).to_numpy(dtype=bool)
             figures["hard_cases"] = scope_figures(v.is_out[hard], v.flagged[hard])
         figures["reasons"] = {
             reason: int(count) for reason, count in pd.Series(v.reasons)[v.flagged].value_counts().items()
@@ -212,14 +213,36 @@ def evaluate_model(
     chosen = choose_scorers(model, whole, load_held_out)
     scorers = chosen.by_set if skip_unscorable else require_all(chosen)
     whole = {name: frame for name, frame in whole.items() if name in scorers}
-    sets = {name: in_scope(frame) for name, frame in whole.items()}
+    # A set of out-of-scope postings only has scope figures and no BPO/KPO metrics.
+    sets = {name: in_scope(frame) for name, frame in whole.items() if len(in_scope(frame))}
     p_kpo = score_sets(scorers, sets)
-    thresholds = {name: scorer.threshold for name, scorer in scorers.items()}
+    thresholds = {name: scorers[name].threshold for name in sets}
     results = evaluate_sets(sets, p_kpo, thresholds, by)
-    for name, scorer in scorers.items():
-        results[name]["scored_by"] = scorer_summary(scorer)
+    for name in sets:
+        results[name]["scored_by"] = scorer_summary(scorers[name])
     verdicts = scope_verdicts(scorers, whole)
     return Evaluation(sets, scorers, p_kpo, results, chosen.refused, whole, verdicts, scope_results(whole, verdicts))
+
+
+def evaluation_document(evaluation: Evaluation) -> dict[str, dict]:
+    """Every set's figures as `evaluate` writes them: its BPO/KPO metrics and, where it has out-of-scope
+    postings and a scope model, its scope figures under "scope"."""
+    return {
+        name: evaluation.results.get(name, {}) | ({"scope": evaluation.scope[name]} if name in evaluation.scope else {})
+        for name in evaluation.whole_sets
+        if name in evaluation.results or name in evaluation.scope
+    }
+
+
+def evaluation_warnings(evaluation: Evaluation) -> list[str]:
+    """What an evaluation left out, and why: sets no model here may score honestly, and out-of-scope postings
+    that no scope model scored."""
+    warnings = [f"{name} left out: {reason}" for name, reason in evaluation.skipped.items()]
+    for name, frame in evaluation.whole_sets.items():
+        out_of_scope = int((frame[config.LABEL_COLUMN] == config.NEITHER).sum())
+        if out_of_scope and name not in evaluation.scope:
+            warnings.append(f"{out_of_scope} out-of-scope postings of {name} left out: the model has no scope model")
+    return warnings
 
 
 def write_evaluation_plots(folder: Path, evaluation: Evaluation, ngrams: dict) -> None:
@@ -290,7 +313,7 @@ def training_data(model: Model) -> pd.DataFrame:
     the training split when it names none or one is gone (validation_set then finds the hash changed)."""
     from pipeline.dataset import read_splits
 
-    paths = tuple(training_path(entry) for entry in training_files(model))
+    paths = tuple(training_path(entry) for entry in training_files(model.metadata))
     if not paths or not all(path.is_file() for path in paths):
         return read_split(config.TRAIN_PATH)
     return read_splits(paths)
@@ -373,12 +396,14 @@ def format_model_audit(audit: dict) -> str:
     return "\n".join(lines)
 
 
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def format_scope(results: dict[str, dict]) -> str:
     """The scope figures as text, one line per set."""
     lines = [f"scope: {'set':<10} {'out of scope caught':>22} {'in-scope flagged':>20}"]
     for name, r in results.items():
-        recall, flagged = r["out_of_scope_recall"], r["in_scope_flagged_share"]
-        lines.append(
-            f"       {name:<10} {recall:>8.3f} of {r['n_out_of_scope']:<5} {flagged:>14.3f} of {r['n_in_scope']:<5}"
-        )
+        recall, flagged = (_share(r[key]) for key in ("out_of_scope_recall", "in_scope_flagged_share"))
+        lines.append(f"       {name:<10} {recall:>8} of {r['n_out_of_scope']:<5} {flagged:>14} of {r['n_in_scope']:<5}")
     return "\n".join(lines)

@@ -342,3 +342,23 @@ def test_long_make_steps_say_what_they_do_and_how_long():
     echoes = [line for line in result.stdout.splitlines() if line.startswith("echo ")]
     assert any("installing" in line and "about a minute" in line for line in echoes), echoes
     assert any("evaluating" in line for line in echoes), echoes
+
+
+def test_train_records_where_its_data_is_and_drops_a_stale_scope_model(catalogue, tmp_path):
+    """A relative --data path outside the project is kept absolute, so evaluate can read the file again to find
+    the postings the model learnt; and a scope model left beside the model by an earlier training, on other data,
+    is removed when this data holds no out-of-scope posting to fit one on (it would be loaded with the model)."""
+    generate_postings(catalogue, 100, seed=3).to_csv(tmp_path / "mine.csv", index=False)
+    stale = tmp_path / "model.scope.joblib"
+    stale.write_bytes(b"from an earlier training")
+    trained = run("train", "--data", "mine.csv", "--model", "model.joblib", "--jobs", "1", "--ngram-max", "1",
+                  "--cv-folds", "2", cwd=tmp_path)  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    files = json.loads((tmp_path / "model.joblib.json").read_text())["training_data"]["files"]
+    assert [entry["path"] for entry in files] == [str((tmp_path / "mine.csv").resolve())]
+    assert not stale.exists() and "removed" in trained.stderr
+    # The model's own postings, shuffled, are found wherever evaluate runs from.
+    shuffled = tmp_path / "shuffled.csv"
+    generate_postings(catalogue, 100, seed=3).sample(frac=1, random_state=1).to_csv(shuffled, index=False)
+    refused = run("evaluate", "--model", tmp_path / "model.joblib", "--data", shuffled)
+    assert refused.returncode == 1 and "are in the training data of" in refused.stderr, refused.stderr

@@ -231,6 +231,15 @@ def test_train_refuses_a_posting_given_in_two_of_its_files(tmp_path):
     assert not (tmp_path / "m.joblib").exists()
 
 
+def test_repeated_ids_are_refused_among_the_files_that_have_ids(tmp_path):
+    """A file without ids (a user's own) does not turn the check off for the others."""
+    (tmp_path / "a.csv").write_text("id,text,label\nX1,Answer calls,BPO\n", encoding="utf-8")
+    (tmp_path / "b.csv").write_text("text,label\nDraft contracts,KPO\n", encoding="utf-8")
+    (tmp_path / "c.csv").write_text("id,text,label\nX1,Model credit risk,KPO\n", encoding="utf-8")
+    paths = [arg for name in ("a", "b", "c") for arg in ("--data", tmp_path / f"{name}.csv")]
+    assert_error(run("train", *paths, "--model", tmp_path / "m.joblib"), 1, r"id 'X1' is in more than one of")
+
+
 def test_killed_while_writing_the_model_leaves_the_previous_one(model_copy):
     """SIGKILL half-way through the model write: the old model and metadata remain and still load."""
     code = textwrap.dedent(f"""

@@ -172,6 +172,9 @@ def test_evaluate_scores_no_posting_with_a_model_that_learnt_it(shipped_model_pa
     assert re.fullmatch(rf"Warning: test left out: {n} of the {n} postings of test are in the training data of "
                         r".*model\.joblib, so .*\(model\.held-out\.joblib\).*\n", project_sets.stderr)  # fmt: skip
     assert "== field (" in project_sets.stdout and "== test (" not in project_sets.stdout
+    # A quality gate that could not check the test split does not pass.
+    gate = run("evaluate", "--model", alone, "--min-macro-f1", "0.5")
+    assert gate.returncode == 1 and "--min-macro-f1 could not check test" in gate.stderr, gate.stderr
     test = in_scope(read_split(config.TEST_PATH))
     cut = tmp_path / "cut.csv"
     test.sample(n=800, random_state=3).to_csv(cut, index=False)
@@ -224,7 +227,7 @@ def test_predict_decides_at_the_threshold_in_the_metadata(model_copy, catalogue)
         assert [row["label"] for row in jsonl(result.stdout)] == expected, engine
 
 
-def test_evaluate_reads_out_of_scope_postings_as_scope_figures(shipped_model_path):
+def test_evaluate_reads_out_of_scope_postings_as_scope_figures(shipped_model_path, tmp_path):
     """A labelled file with out-of-scope postings (NEITHER): the BPO/KPO metrics count its BPO and KPO postings
     only, and its out-of-scope ones give the scope figures, as report gives them for the field set."""
     field = read_split(config.FIELD_PATH)
@@ -233,6 +236,32 @@ def test_evaluate_reads_out_of_scope_postings_as_scope_figures(shipped_model_pat
     figures = json.loads(result.stdout)[str(config.FIELD_PATH)]
     assert figures["n"] == len(in_scope(field)) and sum(map(sum, figures["confusion_matrix"]["matrix"])) == figures["n"]
     assert figures["scope"]["n_out_of_scope"] == (field[config.LABEL_COLUMN] == config.NEITHER).sum() > 0
-    report_scope = json.loads(config.METRICS_PATH.read_text())["scope"]["field"]
-    assert figures["scope"]["out_of_scope_recall"] == report_scope["out_of_scope_recall"]
-    assert figures["scope"]["in_scope_flagged_share"] == report_scope["in_scope_flagged_share"]
+    # The same figures as report's, the borderline (hard) cases too: a file read by evaluate keeps its flags as
+    # text, and "False" once counted as borderline.
+    assert figures["scope"] == json.loads(config.METRICS_PATH.read_text())["scope"]["field"]
+    # A file of out-of-scope postings only has scope figures and no BPO/KPO metrics.
+    only = tmp_path / "neither.csv"
+    field[field[config.LABEL_COLUMN] == config.NEITHER].to_csv(only, index=False)
+    scope_only = run("evaluate", "--data", only, "--format", "json")
+    assert scope_only.returncode == 0, scope_only.stderr
+    assert json.loads(scope_only.stdout)[str(only)].keys() == {"scope"}
+
+
+def test_a_model_whose_training_files_changed_scores_nothing(shipped_model_path, tmp_path):
+    """Once a file the model learnt from has changed (prepare rerun without training), which postings it learnt
+    can no longer be told: every set is refused rather than scored by a model that may have learnt it."""
+    copied = copy_models(shipped_model_path, tmp_path, held_out=False)
+    meta = json.loads(metadata_path(copied).read_text())
+    for entry in meta["training_data"]["files"]:
+        (tmp_path / Path(entry["path"]).name).write_bytes((config.PROJECT_ROOT / entry["path"]).read_bytes())
+        entry["path"] = str(tmp_path / Path(entry["path"]).name)
+    metadata_path(copied).write_text(json.dumps(meta))
+    assert run("evaluate", "--model", copied, "--data", config.FIELD_PATH).returncode == 0
+    train = read_split(tmp_path / "train.csv")
+    train.iloc[1:].to_csv(tmp_path / "train.csv", index=False)
+    changed = run("evaluate", "--model", copied, "--data", config.FIELD_PATH)
+    assert changed.returncode == 1 and re.fullmatch(
+        r"Error: cannot evaluate .*field\.csv: .*train\.csv changed since "
+        r".*retrain with make train\n",
+        changed.stderr,
+    ), changed.stderr
