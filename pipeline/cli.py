@@ -331,7 +331,7 @@ def _masked_words() -> tuple[str, ...]:
 
 def _training_files(data_paths: tuple[Path, ...]) -> dict:
     """What the metadata keeps of each training file: its path and the hash of its BPO/KPO rows, by which
-    evaluate and report know a set the model was trained on (Model.trained_on)."""
+    evaluate and report find the postings the model learnt (pipeline/held_out.py)."""
     from pipeline.dataset import data_hash, in_scope, read_split
 
     files = []

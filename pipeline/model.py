@@ -8,7 +8,6 @@ import math
 import os
 import pickle
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -19,9 +18,6 @@ from pipeline import config
 from pipeline.decision import labels_at
 from pipeline.errors import ModelError, require_model_file, train_hint
 from pipeline.files import atomic_path, sha256_file, write_text_atomic
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 VERSIONED_LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas", "joblib")
 METADATA_DIGEST = "metadata_sha256"
@@ -234,17 +230,6 @@ class Model:
     @property
     def versions(self) -> dict:
         return self.metadata.get("versions", {})
-
-    def trained_on(self, frame: pd.DataFrame) -> bool:
-        """Whether the model learnt from exactly these postings: their BPO/KPO rows are one of the files (or the
-        whole of the data) it was trained on, by the hash of texts and labels its metadata keeps."""
-        from pipeline.dataset import data_hash, in_scope
-
-        frame = in_scope(frame)
-        if not len(frame):
-            return False
-        data = self.metadata.get("training_data", {})
-        return data_hash(frame) in {data.get("sha256")} | {f.get("sha256") for f in data.get("files", [])}
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Probabilities, one row per text, columns in the order of `labels` (BPO, KPO)."""

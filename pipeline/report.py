@@ -11,7 +11,7 @@ import pandas as pd
 
 from pipeline import config
 from pipeline.audit import Lexicon, audit_weights, class_frequencies
-from pipeline.dataset import in_scope, parse_flag, read_split
+from pipeline.dataset import in_scope, parse_flag, read_split, read_splits
 from pipeline.decision import labels_at
 from pipeline.errors import DataError
 from pipeline.evaluate import LENGTH_SLICE, evaluate_frame, review_summary
@@ -311,8 +311,6 @@ def scorer_summary(scorer: Model) -> dict:
 def training_data(model: Model) -> pd.DataFrame:
     """The files the model was trained on, read again, as its metadata names them (relative to the project);
     the training split when it names none or one is gone (validation_set then finds the hash changed)."""
-    from pipeline.dataset import read_splits
-
     paths = tuple(training_path(entry) for entry in training_files(model.metadata))
     if not paths or not all(path.is_file() for path in paths):
         return read_split(config.TRAIN_PATH)

@@ -15,7 +15,7 @@ from pipeline import config, load_model
 from pipeline.dataset import in_scope, read_split, read_splits
 from pipeline.export import export_model
 from pipeline.generate import generate_postings
-from pipeline.held_out import fitted_without_part_of
+from pipeline.held_out import Overlap, fitted_without_part_of
 from pipeline.model import metadata_path
 from pipeline.plots import PLOT_FILES
 
@@ -141,9 +141,9 @@ def test_the_test_split_is_scored_by_the_model_that_never_saw_it(shipped_model_p
     model fitted the same way without it, and the other sets' figures are the shipped model's own."""
     shipped = load_model(shipped_model_path)
     held_out = load_model(config.held_out_model_path(shipped_model_path))
-    train, test = read_split(config.TRAIN_PATH), read_split(config.TEST_PATH)
-    assert shipped.trained_on(train) and shipped.trained_on(test)
-    assert held_out.trained_on(train) and not held_out.trained_on(test)
+    train, test, overlap = read_split(config.TRAIN_PATH), read_split(config.TEST_PATH), Overlap()
+    assert overlap.count(shipped, train) == len(train) and overlap.count(shipped, test) == len(test)
+    assert overlap.count(held_out, train) == len(train) and overlap.count(held_out, test) == 0
     assert fitted_without_part_of(held_out, shipped) and not fitted_without_part_of(shipped, held_out)
     scorers = {name: metrics[name]["scored_by"]["model_sha256"] for name in ("test", "field", "challenge")}
     assert scorers == {"test": held_out.metadata["model_sha256"], "field": shipped.metadata["model_sha256"],
