@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,12 +58,21 @@ def learnt_from(model: Model) -> Learnt:
         if not path.is_file():
             learnt.gone.add(digest)
             continue
-        frame = read_split(path)
-        if data_hash(in_scope(frame)) != digest:
+        status = path.stat()
+        file_digest, keys = _read_training_file(str(path), status.st_size, status.st_mtime_ns)
+        if file_digest != digest:
             learnt.changed.append(path_text)
             continue
-        learnt.keys |= set(frame[config.TEXT_COLUMN].astype(str).map(near_duplicate_key))
+        learnt.keys |= keys
     return learnt
+
+
+@functools.lru_cache(maxsize=16)
+def _read_training_file(path: str, size: int, modified_ns: int) -> tuple[str, frozenset[str]]:
+    """A training file's hash of BPO/KPO rows and its postings' near-duplicate keys. Kept while the file's size
+    and modification time stay (the arguments), so a process that evaluates again reads it once."""
+    frame = read_split(Path(path))
+    return data_hash(in_scope(frame)), frozenset(frame[config.TEXT_COLUMN].astype(str).map(near_duplicate_key))
 
 
 class UnknownOverlap(Exception):

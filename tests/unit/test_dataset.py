@@ -1,5 +1,8 @@
 """Cleaning, deduplication and the grouped split."""
 
+import hashlib
+import re
+
 import pandas as pd
 import pytest
 
@@ -18,6 +21,10 @@ def test_clean_text_normalises_space():
 
 def test_near_duplicates_share_a_key_and_are_dropped():
     assert near_duplicate_key("Call-centre agent, 2 years!") == near_duplicate_key("call centre agent 3 YEARS")
+    # Its definition: each run of characters outside a-z (accented letters too) is one space, the ends trimmed.
+    for text in ("Héllo, WÖRLD!! 2026", "İstanbul  café", "naïve—résumé\u00a0CV", "  ", "K-9 unit\t\n"):
+        reference = re.sub(r"[^a-z]+", " ", text.lower()).strip()
+        assert near_duplicate_key(text) == hashlib.sha1(reference.encode()).hexdigest(), text
     frame = frame_of([["Agent, UK.", "BPO", "g1", "a"], ["agent uk", "BPO", "g2", "a"], ["Lawyer", "KPO", "g3", "b"]])
     assert deduplicate(frame)["text"].tolist() == ["Agent, UK.", "Lawyer"]
 
