@@ -103,8 +103,8 @@ def main() -> None:
             root = Path(temporary) / f"seed-{seed}"
             copy_project(root)
             log = root / "stages.log"
-            # The lexicon was reviewed on seed 42's training split; another seed's split holds other role families
-            # and may tie a few more of their phrases' words to a class. The run goes on and counts them.
+            # The lexicon was reviewed on seed 42's training and test splits; another seed draws other postings,
+            # and a few more words may cross 1% of a class by chance. The run goes on and counts them.
             run_stage(root, ["prepare", "--seed", str(seed), "--allow-shortcuts"], log)
             for arguments in TRAINING:
                 run_stage(root, arguments, log)

@@ -275,8 +275,10 @@ def train(data_paths, model_path, model_format, jobs, **values) -> None:
         "minutes on 2 cores)"
     )
     started = time.perf_counter()
+    # Both models learn from the same files: what the metadata keeps of them is read once.
+    training_files = _training_files(data_paths)
     pipeline, metadata = train_model(frame, params, n_jobs=jobs)
-    metadata["training_data"] |= _training_files(data_paths)
+    metadata["training_data"] |= training_files
     validation = metadata["metrics"]["validation_grouped_cv"]
     threshold, review_band = metadata["threshold"], metadata["review_band"]
     model_path.parent.mkdir(parents=True, exist_ok=True)
@@ -285,7 +287,7 @@ def train(data_paths, model_path, model_format, jobs, **values) -> None:
     if (everything[config.LABEL_COLUMN] == config.NEITHER).any():
         _say(f"training the scope model on all {len(everything)} postings (out of scope: NEITHER)")
         scope_pipeline, scope_metadata = train_scope_model(everything, params, n_jobs=jobs)
-        scope_metadata["training_data"] |= _training_files(data_paths)
+        scope_metadata["training_data"] |= training_files
         save_model(scope_pipeline, scope_path(model_path), scope_metadata, model_format)
         figures = scope_metadata["metrics"]["validation_grouped_cv"]
         click.echo(
@@ -338,7 +340,7 @@ def _training_files(data_paths: tuple[Path, ...]) -> dict:
     for path in data_paths:
         rows = in_scope(read_split(path))
         files.append({"path": _relative(path), "sha256": data_hash(rows), "rows": len(rows)})
-    return {"paths": [f["path"] for f in files], "files": files}
+    return {"files": files}
 
 
 def _relative(path: Path) -> str:

@@ -6,6 +6,7 @@ import pandas as pd
 
 from pipeline import config
 from pipeline.evaluate import RELIABILITY_BINS, borderline_accuracies
+from pipeline.held_out import training_files
 
 SET_DESCRIPTIONS = {
     "validation": "out-of-fold scores of {folds}-fold cross-validation that holds out whole service areas",
@@ -128,8 +129,7 @@ def render_model_card(metadata: dict, document: dict, errors: pd.DataFrame, ngra
     versions = metadata["versions"]
     calibration = metadata.get("calibration", {})
     data = metadata["training_data"]
-    # Metadata from before training took several files names one path.
-    files = ", ".join(f"`{path}`" for path in data.get("paths") or [data.get("path")])
+    files = ", ".join(f"`{entry['path']}`" for entry in training_files(metadata))
     review = metadata.get("review_on_validation", {})
     lines = [
         "# Model card: bpo-kpo",

@@ -304,7 +304,7 @@ def scorer_summary(scorer: Model) -> dict:
     return {
         "model_file": str(scorer.path.name) if scorer.path else None,
         "model_sha256": scorer.metadata.get("model_sha256"),
-        "trained_on": scorer.metadata.get("training_data", {}).get("paths", []),
+        "trained_on": [entry["path"] for entry in training_files(scorer.metadata)],
     }
 
 
