@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,6 +97,8 @@ class Register:
 
     lists: dict[str, tuple[str, ...]]
     company_blurbs: dict[str, tuple[str, ...]]
+    # Where the job is based, by industry: the plant, the depot, the hospital site, the head office.
+    workplaces: dict[str, tuple[str, ...]]
     degree_fields: dict[str, tuple[str, ...]]
     regions: tuple[Region, ...]
 
@@ -196,6 +199,13 @@ def parse_register(data: dict, where: str) -> Register:
     regions = data.get("regions")
     if not isinstance(blurbs, dict) or not blurbs:
         raise DataError(f"{where}: 'company_blurbs' must map industries to lists of blurbs")
+    workplaces = data.get("workplaces")
+    if not isinstance(workplaces, dict) or sorted(workplaces) != sorted(blurbs):
+        raise DataError(f"{where}: 'workplaces' must map every industry of 'company_blurbs' to lists of lines")
+    # The generator fills these lines on a random stream of their own, and {location} is the one value it has.
+    placeholders = {p for lines in workplaces.values() for line in lines for p in re.findall(r"\{\w+\}", str(line))}
+    if placeholders - {"{location}"}:
+        raise DataError(f"{where}: 'workplaces' lines may only use {{location}}, not {sorted(placeholders)}")
     if not isinstance(fields, dict) or not fields:
         raise DataError(f"{where}: 'degree_fields' must map fields to lists of subjects")
     if not isinstance(regions, dict) or not regions:
@@ -220,6 +230,7 @@ def parse_register(data: dict, where: str) -> Register:
     return Register(
         lists=lists,
         company_blurbs={k: _require_list(blurbs, k, f"{where}, company_blurbs") for k in sorted(blurbs)},
+        workplaces={k: _require_list(workplaces, k, f"{where}, workplaces") for k in sorted(workplaces)},
         degree_fields={k: _require_list(fields, k, f"{where}, degree_fields") for k in sorted(fields)},
         regions=tuple(parsed_regions),
     )

@@ -66,6 +66,9 @@ class Posting:
     rng: random.Random
     known_verbs: frozenset[str]
     title_shown: bool = True
+    # Draws of where the job is based, on a stream of their own: adding that line leaves the rest of every posting
+    # as it was, so its effect can be measured on the same postings.
+    workplace_rng: random.Random = field(default_factory=random.Random)
     neutral_parts: list[str] = field(default_factory=list)
 
     # -- drawing material ---------------------------------------------------------------------------------
@@ -92,7 +95,7 @@ class Posting:
 
     def blurb(self, agency: bool = False) -> str:
         """A company blurb from the employer's own industry, so the framing fits the role; a staffing firm's blurb
-        that speaks for a client only in an agency's ad."""
+        that speaks for a client only in an agency's ad; sometimes where the job is based."""
         pool = self.catalogue.register.company_blurbs[self.industry]
         template = self.rng.choice(pool)
         if not agency and _SPEAKS_FOR_A_CLIENT.search(template):
@@ -104,6 +107,13 @@ class Posting:
         text = fill(template, self)
         if agency:
             text = capitalise(text.replace(self.company, "our client", 1))
+        if not agency and self.workplace_rng.random() < REGISTER_RATE:
+            # Where the job is based follows the employer, not the role: a plant, a depot or a hospital site is as
+            # likely in an analyst's or a clerk's posting as in a cleaner's, so the setting tells nothing of scope.
+            # An agency speaks for its client and says "our" of itself, so its ads leave the line out.
+            text += " " + self.workplace_rng.choice(self.catalogue.register.workplaces[self.industry]).replace(
+                "{location}", self.location
+            )
         return self.remember(text)
 
     def shared_items(self, items: tuple[str, ...], count: int) -> list[str]:
@@ -636,6 +646,38 @@ def known_verbs(catalogue: Catalogue) -> frozenset[str]:
     return frozenset(d.split(" ", 1)[0] for d in duties if starts_with_verb(d))
 
 
+def in_scope_industry_shares(catalogue: Catalogue, borderline_share: float) -> dict[str, float]:
+    """The share of in-scope postings that each employer industry gets, as generate_postings draws them: both
+    classes alike, an area uniformly or through a grey-zone family, then one of the area's industries uniformly."""
+    shares: dict[str, float] = {}
+    for label in config.LABELS:
+        areas = [a for a in catalogue.areas if a.label == label]
+        grey = [f for f in catalogue.families if f.label == label and f.borderline]
+        for area in areas:
+            p_area = 1 / len(areas)
+            if grey:
+                through_grey = sum(f.area == area.area for f in grey) / len(grey)
+                p_area = (1 - borderline_share) * p_area + borderline_share * through_grey
+            industries = catalogue.settings[area.area]["industries"]
+            for industry in industries:
+                shares[industry] = shares.get(industry, 0.0) + p_area / len(industries) / len(config.LABELS)
+    return shares
+
+
+def draw_industry(catalogue: Catalogue, area: Area, rng: random.Random, shares: dict[str, float] | None) -> str:
+    """The employer's industry: one of the area's, uniformly; or, for out-of-scope work, weighted by `shares`.
+
+    Out-of-scope areas list every industry, and weighting them as in-scope postings have them makes the employer
+    (and its company blurb) say nothing about scope. Drawn uniformly, a staffing firm employed 23 times more
+    out-of-scope postings than in-scope ones, and a logistics firm 2.8 times.
+    """
+    industries = catalogue.settings[area.area]["industries"]
+    weights = [shares.get(i, 0.0) for i in industries] if shares else []
+    if not any(weights):
+        return rng.choice(industries)
+    return rng.choices(industries, weights)[0]
+
+
 def generate_postings(
     catalogue: Catalogue,
     n_postings: int,
@@ -661,6 +703,7 @@ def generate_postings(
     borderline = {
         label: [f for f in catalogue.families if f.label == label and f.borderline] for label in config.CATALOGUE_LABELS
     }
+    in_scope_shares = in_scope_industry_shares(catalogue, borderline_share)
     rows = []
     out_of_scope_rng = random.Random(f"{seed}-{config.NEITHER}")
     for index in range(n_postings + (n_out_of_scope if by_label[config.NEITHER] else 0)):
@@ -687,12 +730,13 @@ def generate_postings(
             title=title,
             seniority=seniority,
             company=rng.choice(pool["companies"]),
-            industry=rng.choice(catalogue.settings[area.area]["industries"]),
+            industry=draw_industry(catalogue, area, rng, in_scope_shares if label == config.NEITHER else None),
             region=region,
             location=rng.choice(region.locations),
             rng=rng,
             known_verbs=verbs,
             title_shown=form != "occupation_profile" and rng.random() < TITLE_SHOWN,
+            workplace_rng=random.Random(f"{seed}-workplace-{index}"),
         )
         text = FORMS[form](posting)
         row = {

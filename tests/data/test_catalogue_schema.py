@@ -80,3 +80,24 @@ def test_prepare_says_which_file_and_entry_in_one_line(tmp_path):
     assert lines[-1].startswith("Error: ") and "Traceback" not in result.stderr
     assert f"{folder / CLASS_FILE}, area 'customer_support': family number 2 has no 'family' id" in lines[-1]
     assert not (tmp_path / "out" / "train.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("damage", "pattern"),
+    [
+        # The generator fills these lines on a stream of their own, with the location only: a {company} would
+        # reach the posting unfilled.
+        (lambda lines: lines["bank"].append("Our {company} office is in {location}."), r"may only use \{location\}"),
+        (lambda lines: lines.pop("bank"), r"'workplaces' must map every industry"),
+    ],
+    ids=["other_placeholder", "industry_without_lines"],
+)
+def test_a_workplace_line_the_generator_cannot_fill_is_refused(tmp_path, damage, pattern):
+    folder = tmp_path / "catalogue"
+    shutil.copytree(config.CATALOGUE_DIR, folder)
+    register = folder / config.REGISTER_POOL_PATH.name
+    data = json.loads(register.read_text(encoding="utf-8"))
+    damage(data["workplaces"])
+    register.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(DataError, match=pattern):
+        load_catalogue(folder)
