@@ -289,6 +289,11 @@ class InvarianceParams:
     # yet, and tight enough that a shortcut coming back (one paragraph flipping a tenth of labels) fails it.
     guard_flipped_share: float = param(0.05, "Guard of the tests: most labels a family may flip.", low=0, high=1)
     guard_mean_abs_delta: float = param(0.05, "Guard of the tests: largest mean change of P(KPO).", low=0, high=1)
+    # Register is no shortcut to scope either: an edit that leaves the work alone leaves the scope flag alone. The
+    # same limit is the target and the tests' guard.
+    max_newly_out_of_scope_share: float = param(
+        0.02, "Most in-scope postings a family of edits may newly flag out of scope, as a share.", low=0, high=1
+    )
     # A bare title is another input, not an edit of the posting: reported, held to no limit.
     reported_only: tuple[str, ...] = param(("title_alone",), "Families reported but held to no limit, comma-separated.")
 

@@ -88,16 +88,29 @@ def clerical_pairs(pool: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["family", "row", "original", "perturbed"])
 
 
-def invariance_table(pairs: pd.DataFrame, p_kpo: Callable[[list[str]], np.ndarray], threshold: float) -> list[dict]:
-    """Per family: pairs scored, share whose label flips, mean and largest |ΔP(KPO)|."""
+def invariance_table(
+    pairs: pd.DataFrame,
+    p_kpo: Callable[[list[str]], np.ndarray],
+    threshold: float,
+    out_of_scope: Callable[[list[str]], np.ndarray] | None = None,
+) -> list[dict]:
+    """Per family: pairs scored, share whose label flips, mean and largest |ΔP(KPO)|; with `out_of_scope` (the
+    scope flag of each text), also the share of in-scope postings the edit newly flags out of scope."""
     originals = pairs["original"].unique().tolist()
     base = dict(zip(originals, p_kpo(originals), strict=True))
     perturbed = p_kpo(pairs["perturbed"].tolist())
     before = pairs["original"].map(base).to_numpy()
+    if out_of_scope is not None:
+        flagged = dict(zip(originals, out_of_scope(originals), strict=True))
+        flagged_before = pairs["original"].map(flagged).to_numpy(dtype=bool)
+        flagged_after = np.asarray(out_of_scope(pairs["perturbed"].tolist()), dtype=bool)
     table = []
     for family in dict.fromkeys(pairs["family"]):
         mask = (pairs["family"] == family).to_numpy()
-        table.append({"family": family} | label_shift(before[mask], perturbed[mask], threshold))
+        row = {"family": family} | label_shift(before[mask], perturbed[mask], threshold)
+        if out_of_scope is not None:
+            row["newly_out_of_scope_share"] = float((flagged_after[mask] & ~flagged_before[mask]).mean())
+        table.append(row)
     return table
 
 
@@ -130,15 +143,22 @@ def failing_families(
         row
         for row in table
         if row["family"] not in params.reported_only
-        and (row["flipped_share"] > max_flipped or row["mean_abs_delta"] > max_delta)
+        and (
+            row["flipped_share"] > max_flipped
+            or row["mean_abs_delta"] > max_delta
+            or row.get("newly_out_of_scope_share", 0.0) > params.max_newly_out_of_scope_share
+        )
     ]
 
 
 def format_table(table: list[dict], params: config.InvarianceParams = config.INVARIANCE) -> str:
+    scope = any("newly_out_of_scope_share" in row for row in table)
     lines = [
         f"invariance (label-neutral edits; limits: flips <= {params.max_flipped_share:.0%}, "
-        f"mean |dP(KPO)| <= {params.max_mean_abs_delta:.2f}):",
-        f"  {'family':32} {'n':>6} {'flipped':>8} {'mean|dP|':>9} {'max|dP|':>8}",
+        f"mean |dP(KPO)| <= {params.max_mean_abs_delta:.2f}"
+        + (f", newly out of scope <= {params.max_newly_out_of_scope_share:.0%}):" if scope else "):"),
+        f"  {'family':32} {'n':>6} {'flipped':>8} {'mean|dP|':>9} {'max|dP|':>8}"
+        + (f" {'new OOS':>8}" if scope else ""),
     ]
     failing = {row["family"] for row in failing_families(table, params)}
     for row in table:
@@ -147,9 +167,10 @@ def format_table(table: list[dict], params: config.InvarianceParams = config.INV
             if row["family"] in failing
             else ("  (reported only)" if row["family"] in params.reported_only else "")
         )
+        newly = f" {row['newly_out_of_scope_share']:8.1%}" if "newly_out_of_scope_share" in row else ""
         lines.append(
             f"  {row['family']:32} {row['n']:6d} {row['flipped_share']:8.1%} {row['mean_abs_delta']:9.3f} "
-            f"{row['max_abs_delta']:8.3f}{mark}"
+            f"{row['max_abs_delta']:8.3f}{newly}{mark}"
         )
     return "\n".join(lines)
 

@@ -84,10 +84,15 @@ def honesty_rows(metrics: dict[str, dict]) -> list[str]:
 
 
 def invariance_rows(table: list[dict]) -> list[str]:
-    rows = ["| perturbation family | n | flipped | mean \\|ΔP(KPO)\\| | max \\|ΔP(KPO)\\| |", "|---|---|---|---|---|"]
+    scope = any("newly_out_of_scope_share" in r for r in table)
+    rows = [
+        "| perturbation family | n | flipped | mean \\|ΔP(KPO)\\| | max \\|ΔP(KPO)\\| |"
+        + (" newly out of scope |" if scope else ""),
+        "|---|---|---|---|---|" + ("---|" if scope else ""),
+    ]
     rows += [
         f"| {r['family']} | {r['n']} | {r['flipped_share']:.1%} | {r['mean_abs_delta']:.3f} "
-        f"| {r['max_abs_delta']:.3f} |"
+        f"| {r['max_abs_delta']:.3f} |" + (f" {r['newly_out_of_scope_share']:.1%} |" if scope else "")
         for r in table
     ]
     return rows

@@ -118,10 +118,12 @@ def review_results(
 
 
 def invariance_results(model: Model, sets: dict[str, pd.DataFrame], pool: dict) -> list[dict]:
-    """The invariance table over the field and challenge sets' postings, plus the clerical settings."""
+    """The invariance table over the field and challenge sets' postings, plus the clerical settings; with a scope
+    model, also how many in-scope postings each edit newly flags out of scope."""
     postings = pd.concat([sets[name] for name in ("field", "challenge") if name in sets], ignore_index=True)
     pairs = pd.concat([perturbed_pairs(postings, pool), clerical_pairs(pool)], ignore_index=True)
-    return invariance_table(pairs, model.p_kpo, model.threshold)
+    out_of_scope = (lambda texts: np.asarray(model.scope(texts)[1])) if model.has_scope else None
+    return invariance_table(pairs, model.p_kpo, model.threshold, out_of_scope)
 
 
 def model_audit(model: Model, train: pd.DataFrame, lexicon: Lexicon) -> dict:

@@ -50,6 +50,23 @@ def test_no_family_moves_labels_beyond_the_guard(table):
     assert not failing, [(r["family"], round(r["flipped_share"], 3), round(r["mean_abs_delta"], 3)) for r in failing]
 
 
+def test_no_appended_paragraph_flags_in_scope_work_out_of_scope(shipped_model_path, pool):
+    """The scope model reads the work, not the register: a company blurb, shifts and pay, benefits or an agency's
+    boilerplate appended to a BPO or KPO posting leaves it in scope (one paragraph per posting and family)."""
+    import numpy as np
+    import pandas as pd
+
+    model = load_model(shipped_model_path)
+    sets = default_evaluation_sets()
+    postings = pd.concat([sets["field"], sets["challenge"]], ignore_index=True)
+    pairs = perturbed_pairs(postings, pool, per_posting=1)
+    pairs = pairs[pairs["family"].isin(PARAGRAPH_FAMILIES)]
+    table = invariance_table(pairs, model.p_kpo, model.threshold, lambda texts: np.asarray(model.scope(texts)[1]))
+    assert [row["family"] for row in table] == list(PARAGRAPH_FAMILIES)
+    limit = config.INVARIANCE.max_newly_out_of_scope_share
+    assert all(row["newly_out_of_scope_share"] <= limit for row in table), table
+
+
 def test_the_same_clerical_duties_stay_bpo_in_every_knowledge_setting(shipped_model_path, pool):
     model = load_model(shipped_model_path)
     pairs = clerical_pairs(pool)
