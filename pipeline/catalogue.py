@@ -203,9 +203,12 @@ def parse_register(data: dict, where: str) -> Register:
     if not isinstance(workplaces, dict) or sorted(workplaces) != sorted(blurbs):
         raise DataError(f"{where}: 'workplaces' must map every industry of 'company_blurbs' to lists of lines")
     # The generator fills these lines on a random stream of their own, and {location} is the one value it has.
-    placeholders = {p for lines in workplaces.values() for line in lines for p in re.findall(r"\{\w+\}", str(line))}
-    if placeholders - {"{location}"}:
-        raise DataError(f"{where}: 'workplaces' lines may only use {{location}}, not {sorted(placeholders)}")
+    for industry, lines in workplaces.items():
+        other = sorted({p for line in lines for p in re.findall(r"\{\w+\}", str(line))} - {"{location}"})
+        if other:
+            raise DataError(
+                f"{where}, workplaces {industry!r}: lines may only use {{location}}, not {', '.join(other)}"
+            )
     if not isinstance(fields, dict) or not fields:
         raise DataError(f"{where}: 'degree_fields' must map fields to lists of subjects")
     if not isinstance(regions, dict) or not regions:
@@ -250,6 +253,13 @@ def parse_settings(data: dict, where: str, areas: list[Area], register: Register
             raise DataError(f"{where}, area {area.area!r}: industries must be known blurb industries: {unknown}")
         if entry.get("field") not in register.degree_fields:
             raise DataError(f"{where}, area {area.area!r}: unknown field {entry.get('field')!r}")
+        # Out-of-scope work draws its employer at in-scope postings' shares, which needs every industry to choose
+        # from: a missing one would be an employer of in-scope work only, and would tell scope.
+        missing = sorted(set(register.company_blurbs) - set(entry["industries"]))
+        if area.label == config.NEITHER and missing:
+            raise DataError(
+                f"{where}, out-of-scope area {area.area!r}: needs every industry, lacks {', '.join(missing)}"
+            )
     return settings
 
 

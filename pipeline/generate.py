@@ -43,6 +43,8 @@ FAMILY_REQUIREMENT_SHARE = 0.45
 TITLE_SHOWN = 0.7
 # Chance that each shared register block joins a posting that has room for it; one rate for both classes.
 REGISTER_RATE = 0.4
+# Chance that a company blurb goes on to say where the job is based; one rate for every class.
+WORKPLACE_RATE = 0.4
 # A line that speaks for a client ("our client is...", "on behalf of...") belongs to an agency's ad only; "our
 # clients", the employer's own customers, fits any posting.
 _SPEAKS_FOR_A_CLIENT = re.compile(r"\bour client\b(?!s)|\bon behalf of\b", re.IGNORECASE)
@@ -65,10 +67,10 @@ class Posting:
     location: str
     rng: random.Random
     known_verbs: frozenset[str]
-    title_shown: bool = True
     # Draws of where the job is based, on a stream of their own: adding that line leaves the rest of every posting
     # as it was, so its effect can be measured on the same postings.
-    workplace_rng: random.Random = field(default_factory=random.Random)
+    workplace_rng: random.Random
+    title_shown: bool = True
     neutral_parts: list[str] = field(default_factory=list)
 
     # -- drawing material ---------------------------------------------------------------------------------
@@ -107,14 +109,19 @@ class Posting:
         text = fill(template, self)
         if agency:
             text = capitalise(text.replace(self.company, "our client", 1))
-        if not agency and self.workplace_rng.random() < REGISTER_RATE:
+        if not agency and self.workplace_rng.random() < WORKPLACE_RATE:
             # Where the job is based follows the employer, not the role: a plant, a depot or a hospital site is as
             # likely in an analyst's or a clerk's posting as in a cleaner's, so the setting tells nothing of scope.
             # An agency speaks for its client and says "our" of itself, so its ads leave the line out.
-            text += " " + self.workplace_rng.choice(self.catalogue.register.workplaces[self.industry]).replace(
-                "{location}", self.location
-            )
+            text += self.workplace()
         return self.remember(text)
+
+    def workplace(self) -> str:
+        """A line on where the job is based, from the employer's industry; a remote job names no place."""
+        lines = self.catalogue.register.workplaces[self.industry]
+        if self.location.lower().startswith("remote"):
+            lines = tuple(line for line in lines if "{location}" not in line)
+        return " " + self.workplace_rng.choice(lines).replace("{location}", self.location) if lines else ""
 
     def shared_items(self, items: tuple[str, ...], count: int) -> list[str]:
         chosen = sample(self.rng, items, count)
@@ -667,15 +674,13 @@ def in_scope_industry_shares(catalogue: Catalogue, borderline_share: float) -> d
 def draw_industry(catalogue: Catalogue, area: Area, rng: random.Random, shares: dict[str, float] | None) -> str:
     """The employer's industry: one of the area's, uniformly; or, for out-of-scope work, weighted by `shares`.
 
-    Out-of-scope areas list every industry, and weighting them as in-scope postings have them makes the employer
-    (and its company blurb) say nothing about scope. Drawn uniformly, a staffing firm employed 23 times more
-    out-of-scope postings than in-scope ones, and a logistics firm 2.8 times.
+    Out-of-scope areas list every industry (the catalogue checks it), and weighting them as in-scope postings have
+    them makes the employer, and so its company blurb, say nothing about scope.
     """
     industries = catalogue.settings[area.area]["industries"]
-    weights = [shares.get(i, 0.0) for i in industries] if shares else []
-    if not any(weights):
+    if shares is None:
         return rng.choice(industries)
-    return rng.choices(industries, weights)[0]
+    return rng.choices(industries, [shares.get(i, 0.0) for i in industries])[0]
 
 
 def generate_postings(
@@ -691,8 +696,9 @@ def generate_postings(
     Areas are drawn uniformly within a class, then families within the area, so a class with many families in
     one area does not drown the others; `borderline_share` of postings come from grey-zone families. Then
     `n_out_of_scope` postings of work that is neither, labelled NEITHER, from the same forms and pools. The
-    employer's industry comes from the area's settings, the region (and so the pay and currency) is drawn
-    apart from the class, and every shared pool is drawn at one rate for both classes.
+    employer's industry comes from the area's settings (for out-of-scope work, at each industry's share of
+    in-scope postings), the region (and so the pay and currency) is drawn apart from the class, and every shared
+    pool is drawn at one rate for both classes.
     """
     rng = random.Random(seed)
     pool = catalogue.neutral
@@ -736,7 +742,10 @@ def generate_postings(
             rng=rng,
             known_verbs=verbs,
             title_shown=form != "occupation_profile" and rng.random() < TITLE_SHOWN,
-            workplace_rng=random.Random(f"{seed}-workplace-{index}"),
+            # Out-of-scope postings count from their own start, so resizing the BPO/KPO ones moves none of theirs.
+            workplace_rng=random.Random(
+                f"{seed}-workplace-{index}" if index < n_postings else f"{seed}-workplace-{label}-{index - n_postings}"
+            ),
         )
         text = FORMS[form](posting)
         row = {

@@ -136,7 +136,8 @@ def without_title(text: str, title: str) -> str | None:
 def failing_families(
     table: list[dict], params: config.InvarianceParams = config.INVARIANCE, guard: bool = False
 ) -> list[dict]:
-    """Families over the target limits (or, with `guard`, over the looser guard); reported-only ones excepted."""
+    """Families over the target limits (or, with `guard`, over the looser guard of flips and P(KPO) shifts; the
+    scope limit is one for both); reported-only ones excepted."""
     max_flipped = params.guard_flipped_share if guard else params.max_flipped_share
     max_delta = params.guard_mean_abs_delta if guard else params.max_mean_abs_delta
     return [

@@ -246,7 +246,8 @@ def render_model_card(metadata: dict, document: dict, errors: pd.DataFrame, ngra
         "",
         "Label-neutral edits of the field and challenge postings (paragraphs written for this test only, seniority "
         "swaps, the title removed or alone, the same clerical duties in six knowledge settings): the share of "
-        "labels that flip and how far P(KPO) moves.",
+        "labels that flip, how far P(KPO) moves and, with a scope model, the share of these in-scope postings the "
+        "edit newly flags out of scope.",
         "",
         *invariance_rows(document.get("invariance", [])),
         "",

@@ -87,7 +87,10 @@ def test_prepare_says_which_file_and_entry_in_one_line(tmp_path):
     [
         # The generator fills these lines on a stream of their own, with the location only: a {company} would
         # reach the posting unfilled.
-        (lambda lines: lines["bank"].append("Our {company} office is in {location}."), r"may only use \{location\}"),
+        (
+            lambda lines: lines["bank"].append("Our {company} office is in {location}."),
+            r"workplaces 'bank': lines may only use \{location\}, not \{company\}$",
+        ),
         (lambda lines: lines.pop("bank"), r"'workplaces' must map every industry"),
     ],
     ids=["other_placeholder", "industry_without_lines"],
@@ -100,4 +103,16 @@ def test_a_workplace_line_the_generator_cannot_fill_is_refused(tmp_path, damage,
     damage(data["workplaces"])
     register.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(DataError, match=pattern):
+        load_catalogue(folder)
+
+
+def test_out_of_scope_work_without_an_industry_is_refused(tmp_path):
+    """An industry no out-of-scope area may draw would employ in-scope work only, and so tell scope."""
+    folder = tmp_path / "catalogue"
+    shutil.copytree(config.CATALOGUE_DIR, folder)
+    settings = folder / config.AREA_SETTINGS_PATH.name
+    data = json.loads(settings.read_text(encoding="utf-8"))
+    data["areas"]["oos_care_aides"]["industries"].remove("insurer")
+    settings.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(DataError, match=r"out-of-scope area 'oos_care_aides': needs every industry, lacks insurer$"):
         load_catalogue(folder)
