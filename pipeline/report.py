@@ -118,11 +118,15 @@ def review_results(
     }
 
 
-def invariance_results(model: Model, sets: dict[str, pd.DataFrame], pool: dict) -> list[dict]:
+def invariance_results(
+    model: Model, sets: dict[str, pd.DataFrame], pool: dict, per_posting: int = config.INVARIANCE.per_posting
+) -> list[dict]:
     """The invariance table over the field and challenge sets' postings, plus the clerical settings; with a scope
     model, also how many in-scope postings each edit newly flags out of scope."""
     postings = pd.concat([sets[name] for name in ("field", "challenge") if name in sets], ignore_index=True)
-    pairs = pd.concat([perturbed_pairs(postings, pool), clerical_pairs(pool)], ignore_index=True)
+    pairs = pd.concat(
+        [perturbed_pairs(postings, pool, per_posting=per_posting), clerical_pairs(pool)], ignore_index=True
+    )
     # Each text is tokenised once for both models (pipeline.analysis): the same numbers in about half the time.
     texts = list(dict.fromkeys([*pairs["original"], *pairs["perturbed"]]))
     analysed = analyse(model, texts, with_scope=model.has_scope)
