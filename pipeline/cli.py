@@ -14,6 +14,7 @@ import time
 import traceback
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -29,6 +30,9 @@ from pipeline.options import (
     param_options,
 )
 from pipeline.process import interrupt_message, interrupt_received, reader_gone, stop_if_interrupted
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXIT_ERROR = 1
 
@@ -259,7 +263,7 @@ def train(data_paths, model_path, model_format, jobs, **values) -> None:
     """Fit the TF-IDF + logistic-regression Pipeline and save it with its metadata."""
     for data_path in data_paths:
         _check_project_data(data_path, "train", "pass --data with a labelled training file written by prepare")
-    from pipeline.dataset import in_scope, read_splits
+    from pipeline.dataset import in_scope, join_splits, read_split
     from pipeline.model import save_model, scope_path
     from pipeline.scope import train_scope_model
     from pipeline.train import train_model
@@ -267,7 +271,9 @@ def train(data_paths, model_path, model_format, jobs, **values) -> None:
     params = given_params(config.TRAIN, values)
     model_format = model_format or config.MODEL_SUFFIXES.get(model_path.suffix.lower(), "joblib")
     params = replace(params, masked_words=_masked_words())
-    everything = read_splits(data_paths)
+    # Each file is read once: for the models, and for what their metadata keeps of it.
+    splits = [(path, read_split(path)) for path in data_paths]
+    everything = join_splits(splits)
     frame = in_scope(everything)
     _say(
         f"training on {len(frame)} BPO/KPO postings from {', '.join(map(str, data_paths))}: {params.cv_folds}-fold "
@@ -275,8 +281,7 @@ def train(data_paths, model_path, model_format, jobs, **values) -> None:
         "minutes on 2 cores)"
     )
     started = time.perf_counter()
-    # Both models learn from the same files: what the metadata keeps of them is read once.
-    training_files = _training_files(data_paths)
+    training_files = _training_files(splits)
     pipeline, metadata = train_model(frame, params, n_jobs=jobs)
     metadata["training_data"] |= training_files
     validation = metadata["metrics"]["validation_grouped_cv"]
@@ -331,14 +336,14 @@ def _masked_words() -> tuple[str, ...]:
     return tuple(sorted(load_lexicon().masked))
 
 
-def _training_files(data_paths: tuple[Path, ...]) -> dict:
-    """What the metadata keeps of each training file: its path and the hash of its BPO/KPO rows, by which
-    evaluate and report find the postings the model learnt (pipeline/held_out.py)."""
-    from pipeline.dataset import data_hash, in_scope, read_split
+def _training_files(splits: list[tuple[Path, pd.DataFrame]]) -> dict:
+    """What the metadata of both models keeps of each training file: its path and the hash of its BPO/KPO rows,
+    by which evaluate and report find the postings the models learnt (pipeline/held_out.py)."""
+    from pipeline.dataset import data_hash, in_scope
 
     files = []
-    for path in data_paths:
-        rows = in_scope(read_split(path))
+    for path, frame in splits:
+        rows = in_scope(frame)
         files.append({"path": _relative(path), "sha256": data_hash(rows), "rows": len(rows)})
     return {"files": files}
 

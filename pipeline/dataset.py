@@ -280,17 +280,20 @@ def read_split(path: Path) -> pd.DataFrame:
 
 
 def read_splits(paths: tuple[Path, ...]) -> pd.DataFrame:
-    """Several splits as one frame, in the order given; a posting id in two of them is refused (among the files
-    that have ids: a user's file may have none)."""
-    frames = [read_split(path) for path in paths]
-    frame = pd.concat(frames, ignore_index=True)
+    """Several splits as one frame, in the order given (see join_splits)."""
+    return join_splits([(path, read_split(path)) for path in paths])
+
+
+def join_splits(splits: list[tuple[Path, pd.DataFrame]]) -> pd.DataFrame:
+    """Splits already read, as one frame in the order given; a posting id in two of them is refused (among the
+    files that have ids: a user's file may have none)."""
+    frames = [frame for _, frame in splits]
     ids = pd.concat([f[config.ID_COLUMN] for f in frames if config.ID_COLUMN in f] or [pd.Series(dtype=str)])
     repeated = ids[ids.duplicated()]
     if len(repeated):
-        raise DataError(
-            f"id {repeated.iloc[0]!r} is in more than one of {', '.join(map(str, paths))}: give each split once"
-        )
-    return frame
+        paths = ", ".join(str(path) for path, _ in splits)
+        raise DataError(f"id {repeated.iloc[0]!r} is in more than one of {paths}: give each split once")
+    return pd.concat(frames, ignore_index=True)
 
 
 def in_scope(frame: pd.DataFrame) -> pd.DataFrame:

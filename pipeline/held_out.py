@@ -124,7 +124,7 @@ def choose_scorers(
     model beside it (`load_held_out`, called only then) when that is fitted the same way on part of the model's
     data and learnt from none of them either. A set neither may score is refused, with the reason."""
     overlap, scorers = Overlap(), Scorers()
-    held_out: list[Model | None] = []
+    load_held_out = functools.cache(load_held_out)
     for name, frame in sets.items():
         try:
             seen = overlap.count(model, frame)
@@ -134,9 +134,7 @@ def choose_scorers(
         if not seen:
             scorers.by_set[name] = model
             continue
-        if not held_out:
-            held_out.append(load_held_out())
-        candidate = held_out[0]
+        candidate = load_held_out()
         problem = (
             f"{seen} of the {len(frame)} postings of {name} are in the training data of {_file(model)}, so figures "
             "on them would not be held out"

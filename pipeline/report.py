@@ -234,7 +234,8 @@ def evaluate_model(
     scorers = chosen.by_set if skip_unscorable else require_all(chosen)
     whole = {name: frame for name, frame in whole.items() if name in scorers}
     # A set of out-of-scope postings only has scope figures and no BPO/KPO metrics.
-    sets = {name: in_scope(frame) for name, frame in whole.items() if len(in_scope(frame))}
+    bpo_kpo = {name: in_scope(frame) for name, frame in whole.items()}
+    sets = {name: frame for name, frame in bpo_kpo.items() if len(frame)}
     p_kpo = score_sets(scorers, sets)
     thresholds = {name: scorers[name].threshold for name in sets}
     results = evaluate_sets(sets, p_kpo, thresholds, by)
