@@ -75,7 +75,11 @@ REGISTER_LISTS = (
     "neutral_duties",
     "provider_intros",
     "about_job_openers",
+    # Checks, travel and site rules that ads in and out of scope both ask for.
+    "practical_requirements",
 )
+# What a region's ads ask of anyone: background checks and the right to work, and a driving licence in its words.
+LOCAL_REQUIREMENT_KEYS = ("checks", "travel")
 REGION_KEYS = ("locations", "pay", "bands", "unit")
 SENIORITY_LEVELS = ("junior", "mid", "senior")
 
@@ -99,6 +103,8 @@ class Register:
     company_blurbs: dict[str, tuple[str, ...]]
     # Where the job is based, by industry: the plant, the depot, the hospital site, the head office.
     workplaces: dict[str, tuple[str, ...]]
+    # By region, then by LOCAL_REQUIREMENT_KEYS: "a basic DBS check", "a valid driver's license".
+    local_requirements: dict[str, dict[str, tuple[str, ...]]]
     degree_fields: dict[str, tuple[str, ...]]
     regions: tuple[Region, ...]
 
@@ -122,6 +128,10 @@ class Catalogue:
             if area.area == area_id:
                 return area
         raise KeyError(area_id)
+
+
+def _is_dict(value) -> bool:
+    return isinstance(value, dict)
 
 
 def _require_list(obj: dict, key: str, where: str) -> tuple[str, ...]:
@@ -213,6 +223,24 @@ def parse_register(data: dict, where: str) -> Register:
         raise DataError(f"{where}: 'degree_fields' must map fields to lists of subjects")
     if not isinstance(regions, dict) or not regions:
         raise DataError(f"{where}: 'regions' must map region codes to places, pay templates and bands")
+    local = data.get("local_requirements")
+    if not isinstance(local, dict) or sorted(local) != sorted(regions) or not all(map(_is_dict, local.values())):
+        raise DataError(f"{where}: 'local_requirements' must map every region of 'regions' to checks and travel")
+    parsed_local = {
+        code: {
+            key: _require_list(groups, key, f"{where}, local_requirements {code!r}") for key in LOCAL_REQUIREMENT_KEYS
+        }
+        for code, groups in sorted(local.items())
+    }
+    # The generator draws these lines on a random stream of their own and uses them as written.
+    as_written = [line for groups in parsed_local.values() for lines in groups.values() for line in lines]
+    placeholders = sorted(
+        {p for line in [*as_written, *lists["practical_requirements"]] for p in re.findall(r"\{\w+\}", line)}
+    )
+    if placeholders:
+        raise DataError(
+            f"{where}: practical and local requirements are used as written, without {', '.join(placeholders)}"
+        )
     parsed_regions = []
     for code, region in sorted(regions.items()):
         missing = [key for key in REGION_KEYS if key not in region]
@@ -234,6 +262,7 @@ def parse_register(data: dict, where: str) -> Register:
         lists=lists,
         company_blurbs={k: _require_list(blurbs, k, f"{where}, company_blurbs") for k in sorted(blurbs)},
         workplaces={k: _require_list(workplaces, k, f"{where}, workplaces") for k in sorted(workplaces)},
+        local_requirements=parsed_local,
         degree_fields={k: _require_list(fields, k, f"{where}, degree_fields") for k in sorted(fields)},
         regions=tuple(parsed_regions),
     )

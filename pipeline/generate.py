@@ -45,6 +45,8 @@ TITLE_SHOWN = 0.7
 REGISTER_RATE = 0.4
 # Chance that a company blurb goes on to say where the job is based; one rate for every class.
 WORKPLACE_RATE = 0.4
+# Chance that a posting's requirements end with a check, a licence or a site rule; one rate for every class.
+PRACTICAL_RATE = 0.3
 # A line that speaks for a client ("our client is...", "on behalf of...") belongs to an agency's ad only; "our
 # clients", the employer's own customers, fits any posting.
 _SPEAKS_FOR_A_CLIENT = re.compile(r"\bour client\b(?!s)|\bon behalf of\b", re.IGNORECASE)
@@ -70,7 +72,10 @@ class Posting:
     # Draws of where the job is based, on a stream of their own: adding that line leaves the rest of every posting
     # as it was, so its effect can be measured on the same postings.
     workplace_rng: random.Random
+    # The same for a check, a licence or a site rule among the requirements.
+    practical_rng: random.Random
     title_shown: bool = True
+    practical_drawn: bool = False
     neutral_parts: list[str] = field(default_factory=list)
 
     # -- drawing material ---------------------------------------------------------------------------------
@@ -119,9 +124,30 @@ class Posting:
     def workplace(self) -> str:
         """A line on where the job is based, from the employer's industry; a remote job names no place."""
         lines = self.catalogue.register.workplaces[self.industry]
-        if self.location.lower().startswith("remote"):
+        if self.remote:
             lines = tuple(line for line in lines if "{location}" not in line)
         return " " + self.workplace_rng.choice(lines).replace("{location}", self.location) if lines else ""
+
+    def practical_requirement(self) -> list[str]:
+        """Once a posting at most: a background check, a driving licence or a site rule in the region's words.
+
+        Ads in and out of scope ask for these alike (the analyst who visits plants needs boots, the payroll clerk
+        at a hospital a DBS check), so a licence or a check tells nothing of scope. A remote job asks only checks.
+        """
+        if self.practical_drawn:
+            return []
+        self.practical_drawn = True
+        if self.practical_rng.random() >= PRACTICAL_RATE:
+            return []
+        local = self.catalogue.register.local_requirements[self.region.region]
+        lines = list(local["checks"])
+        if not self.remote:
+            lines += [*local["travel"], *self.catalogue.register.lists["practical_requirements"]]
+        return [self.remember(self.practical_rng.choice(lines))]
+
+    @property
+    def remote(self) -> bool:
+        return self.location.lower().startswith("remote")
 
     def shared_items(self, items: tuple[str, ...], count: int) -> list[str]:
         chosen = sample(self.rng, items, count)
@@ -143,7 +169,7 @@ class Posting:
         chosen = sample(self.rng, self.own.requirements, own_count)
         pool = self.shared.requirements + self.catalogue.register.lists["qualification_items"]
         shared = [fill(item, self) for item in self.shared_items(pool, count - len(chosen))]
-        return _interleave(chosen, shared, self.rng)
+        return _interleave(chosen, shared, self.rng) + self.practical_requirement()
 
     def tools(self, count: int) -> list[str]:
         own = sample(self.rng, self.own.tools, count)
@@ -158,6 +184,14 @@ class Posting:
     def role_name(self) -> str:
         """How the body refers to the job: by its title, or generically when the posting does not name it."""
         return self.title if self.title_shown else self.rng.choice(("this role", "the post", "the position"))
+
+
+def _posting_stream(seed: int, name: str, index: int, n_postings: int, label: str) -> random.Random:
+    """A posting's own random stream for one kind of line; out-of-scope postings count from their own start, so
+    resizing the BPO/KPO ones moves none of theirs."""
+    return random.Random(
+        f"{seed}-{name}-{index}" if index < n_postings else f"{seed}-{name}-{label}-{index - n_postings}"
+    )
 
 
 def _interleave(first: list[str], second: list[str], rng: random.Random) -> list[str]:
@@ -742,10 +776,8 @@ def generate_postings(
             rng=rng,
             known_verbs=verbs,
             title_shown=form != "occupation_profile" and rng.random() < TITLE_SHOWN,
-            # Out-of-scope postings count from their own start, so resizing the BPO/KPO ones moves none of theirs.
-            workplace_rng=random.Random(
-                f"{seed}-workplace-{index}" if index < n_postings else f"{seed}-workplace-{label}-{index - n_postings}"
-            ),
+            workplace_rng=_posting_stream(seed, "workplace", index, n_postings, label),
+            practical_rng=_posting_stream(seed, "practical", index, n_postings, label),
         )
         text = FORMS[form](posting)
         row = {

@@ -106,6 +106,39 @@ def test_a_workplace_line_the_generator_cannot_fill_is_refused(tmp_path, damage,
         load_catalogue(folder)
 
 
+@pytest.mark.parametrize(
+    ("damage", "pattern"),
+    [
+        # These lines are used as written: a placeholder would reach the posting unfilled.
+        (
+            lambda data: data["local_requirements"]["UK"]["checks"].append("a DBS check for {company}"),
+            r"practical and local requirements are used as written, without \{company\}$",
+        ),
+        (
+            lambda data: data["practical_requirements"].append("boots for the {location} site"),
+            r"used as written, without \{location\}$",
+        ),
+        # A region without its own checks would draw nothing, or another country's.
+        (lambda data: data["local_requirements"].pop("IN"), r"'local_requirements' must map every region"),
+        (lambda data: data["local_requirements"].update(US=["a background check"]), r"to checks and travel$"),
+        (
+            lambda data: data["local_requirements"]["US"].pop("travel"),
+            r"local_requirements 'US': 'travel' must be a non-empty list",
+        ),
+    ],
+    ids=["check_placeholder", "practical_placeholder", "region_missing", "not_grouped", "travel_missing"],
+)
+def test_a_practical_requirement_the_generator_cannot_use_is_refused(tmp_path, damage, pattern):
+    folder = tmp_path / "catalogue"
+    shutil.copytree(config.CATALOGUE_DIR, folder)
+    register = folder / config.REGISTER_POOL_PATH.name
+    data = json.loads(register.read_text(encoding="utf-8"))
+    damage(data)
+    register.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(DataError, match=pattern):
+        load_catalogue(folder)
+
+
 def test_out_of_scope_work_without_an_industry_is_refused(tmp_path):
     """An industry no out-of-scope area may draw would employ in-scope work only, and so tell scope."""
     folder = tmp_path / "catalogue"

@@ -101,3 +101,45 @@ def test_where_the_job_is_based_leaves_the_rest_of_every_posting_as_it_was(catal
     pd.testing.assert_series_equal(
         with_line[config.TEXT_COLUMN].str.replace(" <workplace>", "", regex=False), without[config.TEXT_COLUMN]
     )
+
+
+def _practical_lines(catalogue) -> dict[str, tuple[str, ...]]:
+    """The checks anyone might be asked for, and the lines that need a place to go to (travel and site rules)."""
+    local = catalogue.register.local_requirements.values()
+    return {
+        "checks": tuple(line for groups in local for line in groups["checks"]),
+        "on_site": tuple(line for groups in local for line in groups["travel"])
+        + catalogue.register.lists["practical_requirements"],
+    }
+
+
+def test_checks_licences_and_site_rules_join_ads_in_and_out_of_scope_alike(learnt_from, catalogue):
+    """A driving licence, a DBS check or safety boots once came from out-of-scope families only, and so told scope;
+    the shared lines now reach every class at one rate."""
+    lines = _practical_lines(catalogue)
+    everything = lines["checks"] + lines["on_site"]
+    texts = learnt_from[config.TEXT_COLUMN].str.lower()
+    has_line = texts.map(lambda text: any(line.lower() in text for line in everything))
+    shares = has_line.groupby(learnt_from[config.LABEL_COLUMN]).mean()
+    assert set(shares.index) == {*config.LABELS, config.NEITHER}
+    # One rate of 0.3 for every class; forms without a requirements block and sampling leave about 0.25 each.
+    assert shares.min() > 0.15 and shares.max() / shares.min() < 1.3, shares.to_dict()
+    # A remote job has no site to visit. Its location is its region's "Remote (US)" or "Remote (UK)".
+    remote = learnt_from[config.TEXT_COLUMN].str.contains(r"Remote \((?:US|UK)\)")
+    on_site = texts[remote].map(lambda text: any(line.lower() in text for line in lines["on_site"]))
+    checks = texts[remote].map(lambda text: any(line.lower() in text for line in lines["checks"]))
+    assert remote.sum() > 50 and checks.sum() > 5 and not on_site.any()
+
+
+def test_checks_licences_and_site_rules_leave_the_rest_of_every_posting_as_it_was(catalogue, monkeypatch):
+    """The line draws on a stream of its own: a posting that draws none reads as it did before the pool existed."""
+    from pipeline import generate
+
+    with_pool = generate.generate_postings(catalogue, 300, seed=7, n_out_of_scope=100)
+    monkeypatch.setattr(generate, "PRACTICAL_RATE", 0.0)
+    without = generate.generate_postings(catalogue, 300, seed=7, n_out_of_scope=100)
+    everything = tuple(line.lower() for group in _practical_lines(catalogue).values() for line in group)
+    drew = with_pool[config.TEXT_COLUMN].str.lower().map(lambda text: any(line in text for line in everything))
+    pd.testing.assert_series_equal(with_pool.loc[~drew, config.TEXT_COLUMN], without.loc[~drew, config.TEXT_COLUMN])
+    # About one posting in four takes a line; a few others carry such a line of their own family's.
+    assert 60 < (with_pool[config.TEXT_COLUMN] != without[config.TEXT_COLUMN]).sum() <= drew.sum() < 140
