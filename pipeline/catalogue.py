@@ -130,10 +130,6 @@ class Catalogue:
         raise KeyError(area_id)
 
 
-def _is_dict(value) -> bool:
-    return isinstance(value, dict)
-
-
 def _require_list(obj: dict, key: str, where: str) -> tuple[str, ...]:
     values = obj.get(key)
     if not isinstance(values, list) or not values or not all(isinstance(v, str) and v.strip() for v in values):
@@ -223,24 +219,15 @@ def parse_register(data: dict, where: str) -> Register:
         raise DataError(f"{where}: 'degree_fields' must map fields to lists of subjects")
     if not isinstance(regions, dict) or not regions:
         raise DataError(f"{where}: 'regions' must map region codes to places, pay templates and bands")
-    local = data.get("local_requirements")
-    if not isinstance(local, dict) or sorted(local) != sorted(regions) or not all(map(_is_dict, local.values())):
-        raise DataError(f"{where}: 'local_requirements' must map every region of 'regions' to checks and travel")
-    parsed_local = {
-        code: {
-            key: _require_list(groups, key, f"{where}, local_requirements {code!r}") for key in LOCAL_REQUIREMENT_KEYS
-        }
-        for code, groups in sorted(local.items())
-    }
-    # The generator draws these lines on a random stream of their own and uses them as written.
+    parsed_local = _parse_local_requirements(data.get("local_requirements"), sorted(regions), where)
+    # The generator uses these lines as written, on a random stream of its own.
     as_written = [line for groups in parsed_local.values() for lines in groups.values() for line in lines]
-    placeholders = sorted(
-        {p for line in [*as_written, *lists["practical_requirements"]] for p in re.findall(r"\{\w+\}", line)}
-    )
-    if placeholders:
-        raise DataError(
-            f"{where}: practical and local requirements are used as written, without {', '.join(placeholders)}"
-        )
+    for line in [*as_written, *lists["practical_requirements"]]:
+        placeholder = re.search(r"\{\w+\}", line)
+        if placeholder:
+            raise DataError(
+                f"{where}: requirement {line!r} uses {placeholder.group(0)}; these lines take no placeholders"
+            )
     parsed_regions = []
     for code, region in sorted(regions.items()):
         missing = [key for key in REGION_KEYS if key not in region]
@@ -266,6 +253,25 @@ def parse_register(data: dict, where: str) -> Register:
         degree_fields={k: _require_list(fields, k, f"{where}, degree_fields") for k in sorted(fields)},
         regions=tuple(parsed_regions),
     )
+
+
+def _parse_local_requirements(local, regions: list[str], where: str) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Each region's checks and travel lines: every region needs both, and nothing else."""
+    where = f"{where}, local_requirements"
+    if not isinstance(local, dict):
+        raise DataError(f"{where}: must map each region to its checks and travel lines")
+    missing, unknown = sorted(set(regions) - set(local)), sorted(set(local) - set(regions))
+    if missing or unknown:
+        raise DataError(
+            f"{where}: regions missing: {', '.join(missing) or 'none'}; unknown: {', '.join(unknown) or 'none'}"
+        )
+    parsed = {}
+    for code in regions:
+        groups = local[code]
+        if not isinstance(groups, dict) or sorted(groups) != sorted(LOCAL_REQUIREMENT_KEYS):
+            raise DataError(f"{where} {code!r}: needs exactly {' and '.join(LOCAL_REQUIREMENT_KEYS)}")
+        parsed[code] = {key: _require_list(groups, key, f"{where} {code!r}") for key in LOCAL_REQUIREMENT_KEYS}
+    return parsed
 
 
 def parse_settings(data: dict, where: str, areas: list[Area], register: Register) -> dict[str, dict]:

@@ -163,13 +163,15 @@ class Posting:
         shared = self.shared_items(self.shared.duties, count - len(chosen))
         return _interleave(chosen, shared, self.rng)
 
-    def requirements(self, count: int) -> list[str]:
-        """Requirements: some the role's own, the rest from the shared pools (degrees, years, soft skills)."""
+    def requirements(self, count: int, employer_asks: bool = True) -> list[str]:
+        """Requirements: some the role's own, the rest from the shared pools (degrees, years, soft skills); where
+        an employer asks (`employer_asks`), sometimes a check, a licence or a site rule first, as a must-have."""
         own_count = min(len(self.own.requirements), max(1, round(count * FAMILY_REQUIREMENT_SHARE)))
         chosen = sample(self.rng, self.own.requirements, own_count)
         pool = self.shared.requirements + self.catalogue.register.lists["qualification_items"]
         shared = [fill(item, self) for item in self.shared_items(pool, count - len(chosen))]
-        return _interleave(chosen, shared, self.rng) + self.practical_requirement()
+        practical = self.practical_requirement() if employer_asks else []
+        return practical + _interleave(chosen, shared, self.rng)
 
     def tools(self, count: int) -> list[str]:
         own = sample(self.rng, self.own.tools, count)
@@ -451,7 +453,8 @@ def form_occupation_profile(posting: Posting) -> str:
                      + bullets(duties[2:], rng))  # fmt: skip
     else:
         parts.append(" ".join(sentence(d) for d in duties[2:]))
-    requirements = posting.requirements(rng.randint(2, 4))
+    # A profile describes an occupation, not one employer's vacancy: no checks, licences or site rules.
+    requirements = posting.requirements(rng.randint(2, 4), employer_asks=False)
     parts.append(heading(rng.choice(("Entry requirements", "Skills and knowledge", "How to get in")), rng) + "\n"
                  + "; ".join(requirements) + ".")  # fmt: skip
     if rng.random() < 0.4:

@@ -96,12 +96,7 @@ def test_prepare_says_which_file_and_entry_in_one_line(tmp_path):
     ids=["other_placeholder", "industry_without_lines"],
 )
 def test_a_workplace_line_the_generator_cannot_fill_is_refused(tmp_path, damage, pattern):
-    folder = tmp_path / "catalogue"
-    shutil.copytree(config.CATALOGUE_DIR, folder)
-    register = folder / config.REGISTER_POOL_PATH.name
-    data = json.loads(register.read_text(encoding="utf-8"))
-    damage(data["workplaces"])
-    register.write_text(json.dumps(data), encoding="utf-8")
+    folder = broken_register(tmp_path, lambda data: damage(data["workplaces"]))
     with pytest.raises(DataError, match=pattern):
         load_catalogue(folder)
 
@@ -112,31 +107,46 @@ def test_a_workplace_line_the_generator_cannot_fill_is_refused(tmp_path, damage,
         # These lines are used as written: a placeholder would reach the posting unfilled.
         (
             lambda data: data["local_requirements"]["UK"]["checks"].append("a DBS check for {company}"),
-            r"practical and local requirements are used as written, without \{company\}$",
+            r"requirement 'a DBS check for \{company\}' uses \{company\}; these lines take no placeholders$",
         ),
         (
             lambda data: data["practical_requirements"].append("boots for the {location} site"),
-            r"used as written, without \{location\}$",
+            r"requirement 'boots for the \{location\} site' uses \{location\}",
         ),
-        # A region without its own checks would draw nothing, or another country's.
-        (lambda data: data["local_requirements"].pop("IN"), r"'local_requirements' must map every region"),
-        (lambda data: data["local_requirements"].update(US=["a background check"]), r"to checks and travel$"),
+        # A region without its own lines would draw another country's checks, or fail mid-run.
+        (lambda data: data["local_requirements"].pop("IN"), r"local_requirements: regions missing: IN; unknown: none$"),
         (
-            lambda data: data["local_requirements"]["US"].pop("travel"),
-            r"local_requirements 'US': 'travel' must be a non-empty list",
+            lambda data: data["local_requirements"].update(XX={"checks": ["a check"], "travel": ["a licence"]}),
+            r"regions missing: none; unknown: XX$",
         ),
+        (lambda data: data["local_requirements"].update(US=["a check"]), r"'US': needs exactly checks and travel$"),
+        (lambda data: data["local_requirements"]["US"].pop("travel"), r"'US': needs exactly checks and travel$"),
+        (lambda data: data["local_requirements"]["US"].update(travel=[]), r"'US': 'travel' must be a non-empty list"),
     ],
-    ids=["check_placeholder", "practical_placeholder", "region_missing", "not_grouped", "travel_missing"],
+    ids=[
+        "check_placeholder",
+        "practical_placeholder",
+        "region_missing",
+        "region_unknown",
+        "not_grouped",
+        "travel_missing",
+        "travel_empty",
+    ],
 )
 def test_a_practical_requirement_the_generator_cannot_use_is_refused(tmp_path, damage, pattern):
+    with pytest.raises(DataError, match=pattern):
+        load_catalogue(broken_register(tmp_path, damage))
+
+
+def broken_register(tmp_path, damage):
+    """A copy of the catalogue whose register.json `damage` has changed in place."""
     folder = tmp_path / "catalogue"
     shutil.copytree(config.CATALOGUE_DIR, folder)
     register = folder / config.REGISTER_POOL_PATH.name
     data = json.loads(register.read_text(encoding="utf-8"))
     damage(data)
     register.write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(DataError, match=pattern):
-        load_catalogue(folder)
+    return folder
 
 
 def test_out_of_scope_work_without_an_industry_is_refused(tmp_path):
