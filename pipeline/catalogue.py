@@ -81,6 +81,8 @@ REGISTER_LISTS = (
 # What a region's ads ask of anyone: background checks and the right to work, and a driving licence in its words.
 LOCAL_REQUIREMENT_KEYS = ("checks", "travel")
 REGION_KEYS = ("locations", "pay", "bands", "unit")
+# A value the generator fills in: "{location}", "{company}".
+_PLACEHOLDER = re.compile(r"\{\w+\}")
 SENIORITY_LEVELS = ("junior", "mid", "senior")
 
 
@@ -210,7 +212,7 @@ def parse_register(data: dict, where: str) -> Register:
         raise DataError(f"{where}: 'workplaces' must map every industry of 'company_blurbs' to lists of lines")
     # The generator fills these lines on a random stream of their own, and {location} is the one value it has.
     for industry, lines in workplaces.items():
-        other = sorted({p for line in lines for p in re.findall(r"\{\w+\}", str(line))} - {"{location}"})
+        other = sorted({p for line in lines for p in _PLACEHOLDER.findall(str(line))} - {"{location}"})
         if other:
             raise DataError(
                 f"{where}, workplaces {industry!r}: lines may only use {{location}}, not {', '.join(other)}"
@@ -223,7 +225,7 @@ def parse_register(data: dict, where: str) -> Register:
     # The generator uses these lines as written, on a random stream of its own.
     as_written = [line for groups in parsed_local.values() for lines in groups.values() for line in lines]
     for line in [*as_written, *lists["practical_requirements"]]:
-        placeholder = re.search(r"\{\w+\}", line)
+        placeholder = _PLACEHOLDER.search(line)
         if placeholder:
             raise DataError(
                 f"{where}: requirement {line!r} uses {placeholder.group(0)}; these lines take no placeholders"

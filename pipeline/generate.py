@@ -45,7 +45,7 @@ TITLE_SHOWN = 0.7
 REGISTER_RATE = 0.4
 # Chance that a company blurb goes on to say where the job is based; one rate for every class.
 WORKPLACE_RATE = 0.4
-# Chance that a posting's requirements end with a check, a licence or a site rule; one rate for every class.
+# Chance that a posting's requirements open with a check, a licence or a site rule; one rate for every class.
 PRACTICAL_RATE = 0.3
 # A line that speaks for a client ("our client is...", "on behalf of...") belongs to an agency's ad only; "our
 # clients", the employer's own customers, fits any posting.

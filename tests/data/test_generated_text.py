@@ -121,7 +121,8 @@ def marked(marked_catalogue):
     return generate.generate_postings(marked_catalogue, 1600, seed=11, n_out_of_scope=800)
 
 
-def _markers(text: str) -> list[str]:
+def _markers(text: str) -> list[tuple[str, str]]:
+    """Each marker line in the text, as (kind, region); a site rule has no region."""
     return re.findall(r"<(checks|travel|site) ?(\w*) \d+>", text)
 
 
@@ -136,7 +137,7 @@ def test_checks_licences_and_site_rules_join_ads_in_and_out_of_scope_alike(marke
     assert profiles.sum() > 50 and not has_line[profiles].any()
     shares = has_line[~profiles].groupby(marked.loc[~profiles, config.LABEL_COLUMN]).mean()
     assert set(shares.index) == {*config.LABELS, config.NEITHER}
-    # One rate of 0.3 for every class; the feed and some snippets have no requirements to end.
+    # One rate of 0.3 for every class; the feed and some snippets list no requirements for it to open.
     assert shares.min() > 0.2 and shares.max() / shares.min() < 1.3, shares.to_dict()
 
 
