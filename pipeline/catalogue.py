@@ -81,20 +81,32 @@ REGISTER_LISTS = (
 # What a region's ads ask of anyone: background checks and the right to work, and a driving licence in its words.
 LOCAL_REQUIREMENT_KEYS = ("checks", "travel")
 REGION_KEYS = ("locations", "pay", "bands", "unit")
+# What a contract rate needs: templates of pay by the hour or the day, and its bands by seniority.
+RATE_KEYS = ("pay", "bands")
 # A value the generator fills in: "{location}", "{company}".
 _PLACEHOLDER = re.compile(r"\{\w+\}")
 SENIORITY_LEVELS = ("junior", "mid", "senior")
 
 
 @dataclass(frozen=True)
+class Rate:
+    """Contract pay by the hour or by the day: templates and bands by seniority, in the region's currency."""
+
+    pay: tuple[str, ...]
+    bands: dict[str, tuple[int, int]]
+
+
+@dataclass(frozen=True)
 class Region:
-    """Where a posting is: its places, pay templates and pay bands by seniority (never by class)."""
+    """Where a posting is: its places, pay templates and pay bands by seniority (never by class), and the contract
+    rates its ads quote, where they quote any."""
 
     region: str
     locations: tuple[str, ...]
     pay: tuple[str, ...]
     bands: dict[str, tuple[int, int]]
     unit: int
+    rates: tuple[Rate, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -235,16 +247,14 @@ def parse_register(data: dict, where: str) -> Register:
         missing = [key for key in REGION_KEYS if key not in region]
         if missing:
             raise DataError(f"{where}, region {code!r}: missing {', '.join(missing)}")
-        bands = region["bands"]
-        if sorted(bands) != sorted(SENIORITY_LEVELS):
-            raise DataError(f"{where}, region {code!r}: 'bands' needs exactly {', '.join(SENIORITY_LEVELS)}")
         parsed_regions.append(
             Region(
                 region=code,
                 locations=_require_list(region, "locations", f"{where}, region {code!r}"),
                 pay=_require_list(region, "pay", f"{where}, region {code!r}"),
-                bands={level: (int(low), int(high)) for level, (low, high) in bands.items()},
+                bands=_parse_bands(region["bands"], f"{where}, region {code!r}"),
                 unit=int(region["unit"]),
+                rates=_parse_rates(region.get("rates", []), f"{where}, region {code!r}"),
             )
         )
     return Register(
@@ -255,6 +265,39 @@ def parse_register(data: dict, where: str) -> Register:
         degree_fields={k: _require_list(fields, k, f"{where}, degree_fields") for k in sorted(fields)},
         regions=tuple(parsed_regions),
     )
+
+
+def _parse_bands(bands, where: str) -> dict[str, tuple[int, int]]:
+    """Pay bands by seniority: a low and a high figure for each level, the low one below the high one."""
+    if not isinstance(bands, dict) or sorted(bands) != sorted(SENIORITY_LEVELS):
+        raise DataError(f"{where}: 'bands' needs exactly {', '.join(SENIORITY_LEVELS)}")
+    parsed = {}
+    for level, band in bands.items():
+        if not (isinstance(band, list) and len(band) == 2 and all(isinstance(v, int) for v in band)):
+            raise DataError(f"{where}: band {level!r} must be two whole numbers, low and high")
+        if band[0] >= band[1]:
+            raise DataError(f"{where}: band {level!r} must run from low to high, not {band[0]} to {band[1]}")
+        parsed[level] = (band[0], band[1])
+    return parsed
+
+
+def _parse_rates(rates, where: str) -> tuple[Rate, ...]:
+    """A region's contract rates: each a list of templates that quote {low} and {high} only, and its bands."""
+    if not isinstance(rates, list):
+        raise DataError(f"{where}: 'rates' must be a list of contract rates, each with {', '.join(RATE_KEYS)}")
+    parsed = []
+    for number, rate in enumerate(rates, 1):
+        at = f"{where}, rate {number}"
+        missing = [key for key in RATE_KEYS if not isinstance(rate, dict) or key not in rate]
+        if missing:
+            raise DataError(f"{at}: missing {', '.join(missing)}")
+        templates = _require_list(rate, "pay", at)
+        for template in templates:
+            placeholders = set(_PLACEHOLDER.findall(template))
+            if not placeholders or placeholders - {"{low}", "{high}"}:
+                raise DataError(f"{at}: pay {template!r} must quote {{low}} or {{high}} and no other placeholder")
+        parsed.append(Rate(pay=templates, bands=_parse_bands(rate["bands"], at)))
+    return tuple(parsed)
 
 
 def _parse_local_requirements(local, regions: list[str], where: str) -> dict[str, dict[str, tuple[str, ...]]]:

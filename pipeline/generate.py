@@ -47,6 +47,9 @@ REGISTER_RATE = 0.4
 WORKPLACE_RATE = 0.4
 # Chance that a posting's requirements open with a check, a licence or a site rule; one rate for every class.
 PRACTICAL_RATE = 0.3
+# Chance that a posting in a region whose ads quote contract rates gives its pay by the hour or the day; one rate
+# for every class and seniority, as contractors and temps are hired to analyse as well as to answer calls.
+CONTRACT_RATE = 0.2
 # A line that speaks for a client ("our client is...", "on behalf of...") belongs to an agency's ad only; "our
 # clients", the employer's own customers, fits any posting.
 _SPEAKS_FOR_A_CLIENT = re.compile(r"\bour client\b(?!s)|\bon behalf of\b", re.IGNORECASE)
@@ -72,8 +75,9 @@ class Posting:
     # Draws of where the job is based, on a stream of their own: adding that line leaves the rest of every posting
     # as it was, so its effect can be measured on the same postings.
     workplace_rng: random.Random
-    # The same for a check, a licence or a site rule among the requirements.
+    # The same for a check, a licence or a site rule among the requirements, and for pay quoted as a rate.
     practical_rng: random.Random
+    pay_rng: random.Random
     title_shown: bool = True
     practical_drawn: bool = False
     neutral_parts: list[str] = field(default_factory=list)
@@ -255,15 +259,25 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 
 
 def salary_line(posting: Posting) -> str:
-    """Pay by the posting's region and seniority, never by its class."""
-    rng = posting.rng
-    low_band, high_band = posting.region.bands[posting.seniority]
+    """Pay by the posting's region and seniority, never by its class: a salary, or sometimes a contract rate by the
+    hour or the day where the region's ads quote them."""
+    region = posting.region
+    text = pay_text(region.pay, region.bands[posting.seniority], region.unit, posting.rng)
+    # The rate is drawn on the posting's own stream after the salary, so a posting that keeps its salary reads
+    # exactly as before.
+    if region.rates and posting.pay_rng.random() < CONTRACT_RATE:
+        rate = posting.pay_rng.choice(region.rates)
+        text = pay_text(rate.pay, rate.bands[posting.seniority], 1, posting.pay_rng)
+    return posting.remember(text)
+
+
+def pay_text(templates: tuple[str, ...], band: tuple[int, int], unit: int, rng: random.Random) -> str:
+    """One pay template filled with a low and a high figure from `band`, in multiples of `unit`."""
+    low_band, high_band = band
     low = rng.randint(low_band, max(low_band, high_band - 2))
     high = rng.randint(low + 1, high_band + 1)
-    unit = posting.region.unit
     render = (lambda v: f"{v * unit:,}") if unit > 1 else str
-    text = rng.choice(posting.region.pay).replace("{low}", render(low)).replace("{high}", render(high))
-    return posting.remember(text)
+    return rng.choice(templates).replace("{low}", render(low)).replace("{high}", render(high))
 
 
 def make_title(family: Family, rng: random.Random) -> tuple[str, str]:
@@ -781,6 +795,7 @@ def generate_postings(
             title_shown=form != "occupation_profile" and rng.random() < TITLE_SHOWN,
             workplace_rng=_posting_stream(seed, "workplace", index, n_postings, label),
             practical_rng=_posting_stream(seed, "practical", index, n_postings, label),
+            pay_rng=_posting_stream(seed, "pay", index, n_postings, label),
         )
         text = FORMS[form](posting)
         row = {

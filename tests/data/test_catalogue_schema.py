@@ -159,3 +159,54 @@ def test_out_of_scope_work_without_an_industry_is_refused(tmp_path):
     settings.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(DataError, match=r"out-of-scope area 'oos_care_aides': needs every industry, lacks insurer$"):
         load_catalogue(folder)
+
+
+@pytest.mark.parametrize(
+    ("damage", "pattern"),
+    [
+        # A rate the generator cannot fill would print its placeholder, or draw from a band that runs backwards.
+        (
+            lambda data: data["regions"]["UK"]["rates"][0]["pay"].append("£{low} per {unit}"),
+            r"region 'UK', rate 1: pay '£\{low\} per \{unit\}' must quote \{low\} or \{high\} and no other "
+            r"placeholder$",
+        ),
+        (
+            lambda data: data["regions"]["UK"]["rates"][1]["pay"].append("a day rate"),
+            r"region 'UK', rate 2: pay 'a day rate' must quote \{low\} or \{high\}",
+        ),
+        (lambda data: data["regions"]["US"]["rates"][0].pop("bands"), r"region 'US', rate 1: missing bands$"),
+        (
+            lambda data: data["regions"]["US"]["rates"][0]["bands"].pop("senior"),
+            r"region 'US', rate 1: 'bands' needs exactly junior, mid, senior$",
+        ),
+        (
+            lambda data: data["regions"]["US"]["rates"][0]["bands"].update(mid=[60, 28]),
+            r"region 'US', rate 1: band 'mid' must run from low to high, not 60 to 28$",
+        ),
+        (
+            lambda data: data["regions"]["IE"]["bands"].update(junior=["28k", "40k"]),
+            r"region 'IE': band 'junior' must be two whole numbers, low and high$",
+        ),
+        (lambda data: data["regions"]["AU"].update(rates={"pay": []}), r"region 'AU': 'rates' must be a list"),
+    ],
+    ids=[
+        "other_placeholder",
+        "no_figure",
+        "bands_missing",
+        "level_missing",
+        "band_backwards",
+        "band_text",
+        "not_a_list",
+    ],
+)
+def test_a_pay_rate_the_generator_cannot_fill_is_refused(tmp_path, damage, pattern):
+    with pytest.raises(DataError, match=pattern):
+        load_catalogue(broken_register(tmp_path, damage))
+
+
+def test_regions_without_rates_quote_salaries_only(tmp_path):
+    """Rates are optional: a region whose ads rarely quote them (India, the Philippines) has none."""
+    folder = broken_register(tmp_path, lambda data: data["regions"]["US"].pop("rates"))
+    regions = {region.region: region for region in load_catalogue(folder).register.regions}
+    assert regions["US"].rates == () and regions["IN"].rates == ()
+    assert len(regions["UK"].rates) == 2 and regions["UK"].rates[1].bands["senior"] == (420, 800)

@@ -105,7 +105,8 @@ def test_where_the_job_is_based_leaves_the_rest_of_every_posting_as_it_was(catal
 @pytest.fixture(scope="module")
 def marked_catalogue(catalogue):
     """The catalogue with its checks, licences and site rules replaced by markers ("<checks UK 0>", "<travel UK
-    0>", "<site 0>"), so every drawn line can be counted and told apart from a family's own."""
+    0>", "<site 0>"), so every drawn line can be counted and told apart from a family's own; and its pay the same
+    way ("<salary UK 28 31>", "<rate UK 1 350 420>"), with the figures drawn."""
     register = catalogue.register
     local = {
         code: {key: tuple(f"<{key} {code} {i}>" for i in range(len(lines))) for key, lines in groups.items()}
@@ -113,7 +114,18 @@ def marked_catalogue(catalogue):
     }
     site = tuple(f"<site {i}>" for i in range(len(register.lists["practical_requirements"])))
     lists = {**register.lists, "practical_requirements": site}
-    return replace(catalogue, register=replace(register, lists=lists, local_requirements=local))
+    regions = tuple(
+        replace(
+            region,
+            pay=(f"<salary {region.region} {{low}} {{high}}>",),
+            rates=tuple(
+                replace(rate, pay=(f"<rate {region.region} {number} {{low}} {{high}}>",))
+                for number, rate in enumerate(region.rates)
+            ),
+        )
+        for region in register.regions
+    )
+    return replace(catalogue, register=replace(register, lists=lists, local_requirements=local, regions=regions))
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +172,52 @@ def test_checks_licences_and_site_rules_leave_the_rest_of_every_posting_as_it_wa
     drew = with_pool[config.TEXT_COLUMN].map(lambda text: bool(_markers(text)))
     assert drew.sum() > 50
     pd.testing.assert_series_equal(changed, drew, check_names=False)
+
+
+def _pay(text: str) -> list[tuple[str, str, int, int, int]]:
+    """Each pay marker in the text, as (region, kind, rate number, low, high); a salary's rate number is -1."""
+    salaries = [(code, "salary", -1, int(low.replace(",", "")), int(high.replace(",", "")))
+                for code, low, high in re.findall(r"<salary (\w+) ([\d,]+) ([\d,]+)>", text)]  # fmt: skip
+    rates = [(code, "rate", int(number), int(low), int(high))
+             for code, number, low, high in re.findall(r"<rate (\w+) (\d+) (\d+) (\d+)>", text)]  # fmt: skip
+    return salaries + rates
+
+
+def test_contract_rates_join_every_class_at_one_rate_where_the_region_quotes_them(marked, marked_catalogue):
+    """Pay by the hour or the day once came nowhere, and "per hour" only in call-centre targets; a contractor's
+    "$40/hr" read as HR. The rates follow the region and the seniority, never the class."""
+    regions = {region.region: region for region in marked_catalogue.register.regions}
+    pay = marked[config.TEXT_COLUMN].map(_pay)
+    paid = marked[pay.map(bool)]
+    lines = [line for found in pay for line in found]
+    # Only regions whose ads quote rates give them, each figure within one of that rate's bands.
+    assert {code for code, kind, *_ in lines if kind == "rate"} == {c for c, r in regions.items() if r.rates}
+    for code, kind, number, low, high in lines:
+        if kind == "rate":
+            bands = regions[code].rates[number].bands.values()
+            assert low < high and any(b_low <= low and high <= b_high + 1 for b_low, b_high in bands)
+    with_rates = paid[pay[pay.map(bool)].map(lambda found: bool(regions[found[0][0]].rates))]
+    quoted = with_rates[config.TEXT_COLUMN].str.contains("<rate ", regex=False)
+    counts = quoted.groupby(with_rates[config.LABEL_COLUMN]).agg(["mean", "size"])
+    assert set(counts.index) == {*config.LABELS, config.NEITHER}
+    # Each class at the one rate, within three standard errors of its sample: a rate tied to a class would miss.
+    error = (generate.CONTRACT_RATE * (1 - generate.CONTRACT_RATE) / counts["size"]) ** 0.5
+    assert ((counts["mean"] - generate.CONTRACT_RATE).abs() < 3 * error).all(), counts.to_dict()
+
+
+def test_contract_rates_leave_the_rest_of_every_posting_as_it_was(marked_catalogue):
+    """The rate draws on a stream of its own, after the salary: against a catalogue that quotes no rates, the
+    postings that quote one are the only ones that change, and only in their pay."""
+    register = marked_catalogue.register
+    no_rates = replace(register, regions=tuple(replace(region, rates=()) for region in register.regions))
+    with_rates = generate.generate_postings(marked_catalogue, 300, seed=7, n_out_of_scope=100)
+    without = generate.generate_postings(replace(marked_catalogue, register=no_rates), 300, seed=7, n_out_of_scope=100)
+    changed = with_rates[config.TEXT_COLUMN] != without[config.TEXT_COLUMN]
+    quoted = with_rates[config.TEXT_COLUMN].str.contains("<rate ", regex=False)
+    assert quoted.sum() > 10
+    pd.testing.assert_series_equal(changed, quoted, check_names=False)
+    unmarked = r"<(?:salary|rate) [^>]*>"
+    pd.testing.assert_series_equal(
+        with_rates[config.TEXT_COLUMN].str.replace(unmarked, "<pay>", regex=True),
+        without[config.TEXT_COLUMN].str.replace(unmarked, "<pay>", regex=True),
+    )
