@@ -81,7 +81,7 @@ REGISTER_LISTS = (
 # What a region's ads ask of anyone: background checks and the right to work, and a driving licence in its words.
 LOCAL_REQUIREMENT_KEYS = ("checks", "travel")
 REGION_KEYS = ("locations", "pay", "bands", "unit")
-# What a contract rate needs: templates of pay by the hour or the day, and its bands by seniority.
+# What an hourly rate needs: its pay templates and its bands by seniority.
 RATE_KEYS = ("pay", "bands")
 # A value the generator fills in: "{location}", "{company}".
 _PLACEHOLDER = re.compile(r"\{\w+\}")
@@ -90,7 +90,7 @@ SENIORITY_LEVELS = ("junior", "mid", "senior")
 
 @dataclass(frozen=True)
 class Rate:
-    """Contract pay by the hour or by the day: templates and bands by seniority, in the region's currency."""
+    """Pay by the hour: templates and bands by seniority, in the region's currency."""
 
     pay: tuple[str, ...]
     bands: dict[str, tuple[int, int]]
@@ -98,7 +98,7 @@ class Rate:
 
 @dataclass(frozen=True)
 class Region:
-    """Where a posting is: its places, pay templates and pay bands by seniority (never by class), and the contract
+    """Where a posting is: its places, pay templates and pay bands by seniority (never by class), and the hourly
     rates its ads quote, where they quote any."""
 
     region: str
@@ -247,14 +247,17 @@ def parse_register(data: dict, where: str) -> Register:
         missing = [key for key in REGION_KEYS if key not in region]
         if missing:
             raise DataError(f"{where}, region {code!r}: missing {', '.join(missing)}")
+        at = f"{where}, region {code!r}"
+        pay = _require_list(region, "pay", at)
+        _check_pay_templates(pay, at)
         parsed_regions.append(
             Region(
                 region=code,
-                locations=_require_list(region, "locations", f"{where}, region {code!r}"),
-                pay=_require_list(region, "pay", f"{where}, region {code!r}"),
-                bands=_parse_bands(region["bands"], f"{where}, region {code!r}"),
-                unit=int(region["unit"]),
-                rates=_parse_rates(region.get("rates", []), f"{where}, region {code!r}"),
+                locations=_require_list(region, "locations", at),
+                pay=pay,
+                bands=_parse_bands(region["bands"], at),
+                unit=_parse_unit(region["unit"], at),
+                rates=_parse_rates(region.get("rates", []), at),
             )
         )
     return Register(
@@ -268,12 +271,13 @@ def parse_register(data: dict, where: str) -> Register:
 
 
 def _parse_bands(bands, where: str) -> dict[str, tuple[int, int]]:
-    """Pay bands by seniority: a low and a high figure for each level, the low one below the high one."""
+    """Pay bands by seniority: a low and a high whole number for each level, the low one below the high one."""
     if not isinstance(bands, dict) or sorted(bands) != sorted(SENIORITY_LEVELS):
         raise DataError(f"{where}: 'bands' needs exactly {', '.join(SENIORITY_LEVELS)}")
     parsed = {}
     for level, band in bands.items():
-        if not (isinstance(band, list) and len(band) == 2 and all(isinstance(v, int) for v in band)):
+        # type() rather than isinstance(): JSON's true is a Python int, and a band of [true, 30] is a typo.
+        if not (isinstance(band, list) and len(band) == 2 and all(type(v) is int and v >= 0 for v in band)):
             raise DataError(f"{where}: band {level!r} must be two whole numbers, low and high")
         if band[0] >= band[1]:
             raise DataError(f"{where}: band {level!r} must run from low to high, not {band[0]} to {band[1]}")
@@ -281,21 +285,36 @@ def _parse_bands(bands, where: str) -> dict[str, tuple[int, int]]:
     return parsed
 
 
+def _check_pay_templates(templates: tuple[str, ...], where: str) -> None:
+    """Each pay template quotes {low} or {high} (or both) and no other placeholder, which would print unfilled."""
+    for template in templates:
+        placeholders = set(_PLACEHOLDER.findall(template))
+        if not placeholders or placeholders - {"{low}", "{high}"}:
+            raise DataError(f"{where}: pay {template!r} must quote {{low}} or {{high}} and no other placeholder")
+
+
+def _parse_unit(unit, where: str) -> int:
+    """What a salary band's figures are multiplied by: 1000 for bands in thousands."""
+    if type(unit) is not int or unit < 1:
+        raise DataError(f"{where}: 'unit' must be a whole number of at least 1, not {unit!r}")
+    return unit
+
+
 def _parse_rates(rates, where: str) -> tuple[Rate, ...]:
-    """A region's contract rates: each a list of templates that quote {low} and {high} only, and its bands."""
+    """A region's hourly rates: each with templates that quote {low} or {high}, and its bands."""
     if not isinstance(rates, list):
-        raise DataError(f"{where}: 'rates' must be a list of contract rates, each with {', '.join(RATE_KEYS)}")
+        raise DataError(f"{where}: 'rates' must be a list of rates, each with {', '.join(RATE_KEYS)}")
     parsed = []
     for number, rate in enumerate(rates, 1):
         at = f"{where}, rate {number}"
-        missing = [key for key in RATE_KEYS if not isinstance(rate, dict) or key not in rate]
-        if missing:
-            raise DataError(f"{at}: missing {', '.join(missing)}")
+        if not isinstance(rate, dict):
+            raise DataError(f"{at}: must be an object with {', '.join(RATE_KEYS)}")
+        missing = [key for key in RATE_KEYS if key not in rate]
+        unknown = sorted(set(rate) - set(RATE_KEYS))
+        if missing or unknown:
+            raise DataError(f"{at}: missing {', '.join(missing) or 'none'}; unknown {', '.join(unknown) or 'none'}")
         templates = _require_list(rate, "pay", at)
-        for template in templates:
-            placeholders = set(_PLACEHOLDER.findall(template))
-            if not placeholders or placeholders - {"{low}", "{high}"}:
-                raise DataError(f"{at}: pay {template!r} must quote {{low}} or {{high}} and no other placeholder")
+        _check_pay_templates(templates, at)
         parsed.append(Rate(pay=templates, bands=_parse_bands(rate["bands"], at)))
     return tuple(parsed)
 

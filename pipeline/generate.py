@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from pipeline import config
-from pipeline.catalogue import Area, Catalogue, Family, Region
+from pipeline.catalogue import Area, Catalogue, Family, Rate, Region
 from pipeline.material import FamilyMaterial, SharedMaterial, build_material
 from pipeline.phrasing import capitalise, indefinite, inflect, join_list, sentence, starts_with_verb
 
@@ -47,8 +47,8 @@ REGISTER_RATE = 0.4
 WORKPLACE_RATE = 0.4
 # Chance that a posting's requirements open with a check, a licence or a site rule; one rate for every class.
 PRACTICAL_RATE = 0.3
-# Chance that a posting in a region whose ads quote contract rates gives its pay by the hour or the day; one rate
-# for every class and seniority, as contractors and temps are hired to analyse as well as to answer calls.
+# Chance that a posting in a region whose ads quote hourly rates gives its pay by the hour; one rate for every
+# class and seniority, as contractors and temps are hired to analyse as well as to answer calls.
 CONTRACT_RATE = 0.2
 # A line that speaks for a client ("our client is...", "on behalf of...") belongs to an agency's ad only; "our
 # clients", the employer's own customers, fits any posting.
@@ -75,8 +75,9 @@ class Posting:
     # Draws of where the job is based, on a stream of their own: adding that line leaves the rest of every posting
     # as it was, so its effect can be measured on the same postings.
     workplace_rng: random.Random
-    # The same for a check, a licence or a site rule among the requirements, and for pay quoted as a rate.
+    # The same for a check, a licence or a site rule among the requirements.
     practical_rng: random.Random
+    # The same for pay quoted by the hour instead of a salary.
     pay_rng: random.Random
     title_shown: bool = True
     practical_drawn: bool = False
@@ -259,25 +260,33 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 
 
 def salary_line(posting: Posting) -> str:
-    """Pay by the posting's region and seniority, never by its class: a salary, or sometimes a contract rate by the
-    hour or the day where the region's ads quote them."""
-    region = posting.region
-    text = pay_text(region.pay, region.bands[posting.seniority], region.unit, posting.rng)
+    """Pay by the posting's region and seniority, never by its class: a salary, or sometimes a rate by the hour
+    where the region's ads quote them."""
+    rng, region = posting.rng, posting.region
+    low_band, high_band = region.bands[posting.seniority]
+    low = rng.randint(low_band, max(low_band, high_band - 2))
+    high = rng.randint(low + 1, high_band + 1)
+    render = (lambda v: f"{v * region.unit:,}") if region.unit > 1 else str
+    text = fill_pay(rng.choice(region.pay), render(low), render(high))
     # The rate is drawn on the posting's own stream after the salary, so a posting that keeps its salary reads
     # exactly as before.
     if region.rates and posting.pay_rng.random() < CONTRACT_RATE:
-        rate = posting.pay_rng.choice(region.rates)
-        text = pay_text(rate.pay, rate.bands[posting.seniority], 1, posting.pay_rng)
+        text = rate_text(posting.pay_rng.choice(region.rates), posting.seniority, posting.pay_rng)
     return posting.remember(text)
 
 
-def pay_text(templates: tuple[str, ...], band: tuple[int, int], unit: int, rng: random.Random) -> str:
-    """One pay template filled with a low and a high figure from `band`, in multiples of `unit`."""
-    low_band, high_band = band
-    low = rng.randint(low_band, max(low_band, high_band - 2))
-    high = rng.randint(low + 1, high_band + 1)
-    render = (lambda v: f"{v * unit:,}") if unit > 1 else str
-    return rng.choice(templates).replace("{low}", render(low)).replace("{high}", render(high))
+def rate_text(rate: Rate, seniority: str, rng: random.Random) -> str:
+    """A rate template filled with a low and a high figure inside the seniority's band, the range at least a fifth
+    of the band wide: a rate of "$15 - $16 per hour" reads as a typo."""
+    low_band, high_band = rate.bands[seniority]
+    width = max(1, (high_band - low_band) // 5)
+    low = rng.randint(low_band, high_band - width)
+    high = rng.randint(low + width, high_band)
+    return fill_pay(rng.choice(rate.pay), f"{low:,}", f"{high:,}")
+
+
+def fill_pay(template: str, low: str, high: str) -> str:
+    return template.replace("{low}", low).replace("{high}", high)
 
 
 def make_title(family: Family, rng: random.Random) -> tuple[str, str]:

@@ -164,17 +164,26 @@ def test_out_of_scope_work_without_an_industry_is_refused(tmp_path):
 @pytest.mark.parametrize(
     ("damage", "pattern"),
     [
-        # A rate the generator cannot fill would print its placeholder, or draw from a band that runs backwards.
+        # Pay the generator cannot fill would print its placeholder, or draw from a band that runs backwards.
         (
             lambda data: data["regions"]["UK"]["rates"][0]["pay"].append("£{low} per {unit}"),
             r"region 'UK', rate 1: pay '£\{low\} per \{unit\}' must quote \{low\} or \{high\} and no other "
             r"placeholder$",
         ),
         (
-            lambda data: data["regions"]["UK"]["rates"][1]["pay"].append("a day rate"),
-            r"region 'UK', rate 2: pay 'a day rate' must quote \{low\} or \{high\}",
+            lambda data: data["regions"]["UK"]["rates"][0]["pay"].append("an hourly rate"),
+            r"region 'UK', rate 1: pay 'an hourly rate' must quote \{low\} or \{high\}",
         ),
-        (lambda data: data["regions"]["US"]["rates"][0].pop("bands"), r"region 'US', rate 1: missing bands$"),
+        (
+            lambda data: data["regions"]["UK"]["pay"].append("Competitive salary"),
+            r"region 'UK': pay 'Competitive salary' must quote \{low\} or \{high\}",
+        ),
+        (lambda data: data["regions"]["US"]["rates"][0].pop("bands"), r"rate 1: missing bands; unknown none$"),
+        (
+            lambda data: data["regions"]["US"]["rates"][0].update(unit=1000),
+            r"region 'US', rate 1: missing none; unknown unit$",
+        ),
+        (lambda data: data["regions"]["US"]["rates"].append("$20/hr"), r"rate 2: must be an object with pay, bands$"),
         (
             lambda data: data["regions"]["US"]["rates"][0]["bands"].pop("senior"),
             r"region 'US', rate 1: 'bands' needs exactly junior, mid, senior$",
@@ -187,19 +196,39 @@ def test_out_of_scope_work_without_an_industry_is_refused(tmp_path):
             lambda data: data["regions"]["IE"]["bands"].update(junior=["28k", "40k"]),
             r"region 'IE': band 'junior' must be two whole numbers, low and high$",
         ),
+        (
+            lambda data: data["regions"]["IE"]["bands"].update(junior=[True, 40]),
+            r"region 'IE': band 'junior' must be two whole numbers",
+        ),
+        (lambda data: data["regions"]["IE"]["bands"].update(junior=[-5, 40]), r"band 'junior' must be two whole"),
+        (
+            lambda data: data["regions"]["IN"].update(unit="k"),
+            r"region 'IN': 'unit' must be a whole number of at least 1, not 'k'$",
+        ),
+        (
+            lambda data: data["regions"]["IN"].update(unit=0),
+            r"region 'IN': 'unit' must be a whole number of at least 1",
+        ),
         (lambda data: data["regions"]["AU"].update(rates={"pay": []}), r"region 'AU': 'rates' must be a list"),
     ],
     ids=[
         "other_placeholder",
         "no_figure",
+        "salary_without_figure",
         "bands_missing",
+        "unknown_key",
+        "not_an_object",
         "level_missing",
         "band_backwards",
         "band_text",
+        "band_boolean",
+        "band_negative",
+        "unit_text",
+        "unit_zero",
         "not_a_list",
     ],
 )
-def test_a_pay_rate_the_generator_cannot_fill_is_refused(tmp_path, damage, pattern):
+def test_pay_the_generator_cannot_fill_is_refused(tmp_path, damage, pattern):
     with pytest.raises(DataError, match=pattern):
         load_catalogue(broken_register(tmp_path, damage))
 
@@ -209,4 +238,4 @@ def test_regions_without_rates_quote_salaries_only(tmp_path):
     folder = broken_register(tmp_path, lambda data: data["regions"]["US"].pop("rates"))
     regions = {region.region: region for region in load_catalogue(folder).register.regions}
     assert regions["US"].rates == () and regions["IN"].rates == ()
-    assert len(regions["UK"].rates) == 2 and regions["UK"].rates[1].bands["senior"] == (420, 800)
+    assert len(regions["UK"].rates) == 1 and regions["UK"].rates[0].bands["senior"] == (28, 65)

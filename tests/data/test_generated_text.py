@@ -1,9 +1,11 @@
 """Generated postings read as one writer's: verbs agree with their subjects, only agencies speak for a client, and
 the employer's setting is drawn alike for work in and out of scope."""
 
+import random
 import re
 from collections import Counter
 from dataclasses import replace
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -106,7 +108,7 @@ def test_where_the_job_is_based_leaves_the_rest_of_every_posting_as_it_was(catal
 def marked_catalogue(catalogue):
     """The catalogue with its checks, licences and site rules replaced by markers ("<checks UK 0>", "<travel UK
     0>", "<site 0>"), so every drawn line can be counted and told apart from a family's own; and its pay the same
-    way ("<salary UK 28 31>", "<rate UK 1 350 420>"), with the figures drawn."""
+    way ("<salary UK 28 31>", "<rate UK 0 14 19>"), with the figures drawn."""
     register = catalogue.register
     local = {
         code: {key: tuple(f"<{key} {code} {i}>" for i in range(len(lines))) for key, lines in groups.items()}
@@ -174,29 +176,21 @@ def test_checks_licences_and_site_rules_leave_the_rest_of_every_posting_as_it_wa
     pd.testing.assert_series_equal(changed, drew, check_names=False)
 
 
-def _pay(text: str) -> list[tuple[str, str, int, int, int]]:
-    """Each pay marker in the text, as (region, kind, rate number, low, high); a salary's rate number is -1."""
-    salaries = [(code, "salary", -1, int(low.replace(",", "")), int(high.replace(",", "")))
-                for code, low, high in re.findall(r"<salary (\w+) ([\d,]+) ([\d,]+)>", text)]  # fmt: skip
-    rates = [(code, "rate", int(number), int(low), int(high))
-             for code, number, low, high in re.findall(r"<rate (\w+) (\d+) (\d+) (\d+)>", text)]  # fmt: skip
-    return salaries + rates
+def _pay(text: str) -> list[tuple[str, str]]:
+    """Each pay marker in the text, as (region, kind): kind "salary" or "rate"."""
+    return re.findall(r"<(salary|rate) (\w+)[^>]*>", text)
 
 
-def test_contract_rates_join_every_class_at_one_rate_where_the_region_quotes_them(marked, marked_catalogue):
-    """Pay by the hour or the day once came nowhere, and "per hour" only in call-centre targets; a contractor's
-    "$40/hr" read as HR. The rates follow the region and the seniority, never the class."""
+def test_hourly_rates_join_every_class_at_one_rate_where_the_region_quotes_them(marked, marked_catalogue):
+    """Pay by the hour once came nowhere, and "per hour" only in call-centre targets; a contractor's "$40/hr" read
+    as HR. Rates follow the region, never the class."""
     regions = {region.region: region for region in marked_catalogue.register.regions}
     pay = marked[config.TEXT_COLUMN].map(_pay)
-    paid = marked[pay.map(bool)]
     lines = [line for found in pay for line in found]
-    # Only regions whose ads quote rates give them, each figure within one of that rate's bands.
-    assert {code for code, kind, *_ in lines if kind == "rate"} == {c for c, r in regions.items() if r.rates}
-    for code, kind, number, low, high in lines:
-        if kind == "rate":
-            bands = regions[code].rates[number].bands.values()
-            assert low < high and any(b_low <= low and high <= b_high + 1 for b_low, b_high in bands)
-    with_rates = paid[pay[pay.map(bool)].map(lambda found: bool(regions[found[0][0]].rates))]
+    # Only regions whose ads quote rates give them.
+    assert {code for kind, code in lines if kind == "rate"} == {c for c, r in regions.items() if r.rates}
+    paid_where_quoted = pay.map(lambda found: bool(found) and bool(regions[found[0][1]].rates))
+    with_rates = marked[paid_where_quoted]
     quoted = with_rates[config.TEXT_COLUMN].str.contains("<rate ", regex=False)
     counts = quoted.groupby(with_rates[config.LABEL_COLUMN]).agg(["mean", "size"])
     assert set(counts.index) == {*config.LABELS, config.NEITHER}
@@ -205,7 +199,25 @@ def test_contract_rates_join_every_class_at_one_rate_where_the_region_quotes_the
     assert ((counts["mean"] - generate.CONTRACT_RATE).abs() < 3 * error).all(), counts.to_dict()
 
 
-def test_contract_rates_leave_the_rest_of_every_posting_as_it_was(marked_catalogue):
+@pytest.mark.parametrize("seniority", ["junior", "mid", "senior"])
+def test_an_hourly_rate_lies_in_its_seniority_band_and_reads_as_a_range(catalogue, monkeypatch, seniority):
+    """The figures come from the posting's own seniority band, and the range spans at least a fifth of it: "$15 -
+    $16 per hour" reads as a typo."""
+    monkeypatch.setattr(generate, "CONTRACT_RATE", 1.0)
+    for region in (r for r in catalogue.register.regions if r.rates):
+        marked_rate = replace(region.rates[0], pay=("{low} {high}",))
+        low_band, high_band = region.rates[0].bands[seniority]
+        for draw in range(50):
+            posting = SimpleNamespace(
+                rng=random.Random(draw), pay_rng=random.Random(-draw), seniority=seniority,
+                region=replace(region, rates=(marked_rate,)), remember=lambda text: text,
+            )  # fmt: skip
+            low, high = (int(figure.replace(",", "")) for figure in generate.salary_line(posting).split())
+            assert low_band <= low < high <= high_band, (region.region, low, high)
+            assert high - low >= max(1, (high_band - low_band) // 5)
+
+
+def test_hourly_rates_leave_the_rest_of_every_posting_as_it_was(marked_catalogue):
     """The rate draws on a stream of its own, after the salary: against a catalogue that quotes no rates, the
     postings that quote one are the only ones that change, and only in their pay."""
     register = marked_catalogue.register
