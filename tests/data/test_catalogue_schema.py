@@ -161,73 +161,52 @@ def test_out_of_scope_work_without_an_industry_is_refused(tmp_path):
         load_catalogue(folder)
 
 
-@pytest.mark.parametrize(
-    ("damage", "pattern"),
-    [
-        # Pay the generator cannot fill would print its placeholder, or draw from a band that runs backwards.
-        (
-            lambda data: data["regions"]["UK"]["rates"][0]["pay"].append("£{low} per {unit}"),
-            r"region 'UK', rate 1: pay '£\{low\} per \{unit\}' must quote \{low\} or \{high\} and no other "
-            r"placeholder$",
-        ),
-        (
-            lambda data: data["regions"]["UK"]["rates"][0]["pay"].append("an hourly rate"),
-            r"region 'UK', rate 1: pay 'an hourly rate' must quote \{low\} or \{high\}",
-        ),
-        (
-            lambda data: data["regions"]["UK"]["pay"].append("Competitive salary"),
-            r"region 'UK': pay 'Competitive salary' must quote \{low\} or \{high\}",
-        ),
-        (lambda data: data["regions"]["US"]["rates"][0].pop("bands"), r"rate 1: missing bands; unknown none$"),
-        (
-            lambda data: data["regions"]["US"]["rates"][0].update(unit=1000),
-            r"region 'US', rate 1: missing none; unknown unit$",
-        ),
-        (lambda data: data["regions"]["US"]["rates"].append("$20/hr"), r"rate 2: must be an object with pay, bands$"),
-        (
-            lambda data: data["regions"]["US"]["rates"][0]["bands"].pop("senior"),
-            r"region 'US', rate 1: 'bands' needs exactly junior, mid, senior$",
-        ),
-        (
-            lambda data: data["regions"]["US"]["rates"][0]["bands"].update(mid=[60, 28]),
-            r"region 'US', rate 1: band 'mid' must run from low to high, not 60 to 28$",
-        ),
-        (
-            lambda data: data["regions"]["IE"]["bands"].update(junior=["28k", "40k"]),
-            r"region 'IE': band 'junior' must be two whole numbers, low and high$",
-        ),
-        (
-            lambda data: data["regions"]["IE"]["bands"].update(junior=[True, 40]),
-            r"region 'IE': band 'junior' must be two whole numbers",
-        ),
-        (lambda data: data["regions"]["IE"]["bands"].update(junior=[-5, 40]), r"band 'junior' must be two whole"),
-        (
-            lambda data: data["regions"]["IN"].update(unit="k"),
-            r"region 'IN': 'unit' must be a whole number of at least 1, not 'k'$",
-        ),
-        (
-            lambda data: data["regions"]["IN"].update(unit=0),
-            r"region 'IN': 'unit' must be a whole number of at least 1",
-        ),
-        (lambda data: data["regions"]["AU"].update(rates={"pay": []}), r"region 'AU': 'rates' must be a list"),
-    ],
-    ids=[
-        "other_placeholder",
-        "no_figure",
-        "salary_without_figure",
-        "bands_missing",
-        "unknown_key",
-        "not_an_object",
-        "level_missing",
-        "band_backwards",
-        "band_text",
-        "band_boolean",
-        "band_negative",
-        "unit_text",
-        "unit_zero",
-        "not_a_list",
-    ],
-)
+def _pay(region: str, change):
+    """A damage to one region's pay: `change` receives the region's entry of the register."""
+    return lambda data: change(data["regions"][region])
+
+
+# Pay the generator cannot fill would print its placeholder, or draw from a band that runs backwards.
+PAY_DAMAGE = {
+    "other_placeholder": (
+        _pay("UK", lambda r: r["rates"][0]["pay"].append("£{low} per {unit}")),
+        r"region 'UK', rate 1: pay '£\{low\} per \{unit\}' must quote \{low\} or \{high\} and no other placeholder$",
+    ),
+    "no_figure": (
+        _pay("UK", lambda r: r["rates"][0]["pay"].append("an hourly rate")),
+        r"region 'UK', rate 1: pay 'an hourly rate' must quote \{low\} or \{high\}",
+    ),
+    "salary_without_figure": (
+        _pay("UK", lambda r: r["pay"].append("Competitive salary")),
+        r"region 'UK': pay 'Competitive salary' must quote \{low\} or \{high\}",
+    ),
+    "bands_missing": (_pay("US", lambda r: r["rates"][0].pop("bands")), r"rate 1: missing bands; unknown none$"),
+    "unknown_key": (_pay("US", lambda r: r["rates"][0].update(unit=1000)), r"rate 1: missing none; unknown unit$"),
+    "not_an_object": (_pay("US", lambda r: r["rates"].append("$20/hr")), r"rate 2: must be an object with pay, bands$"),
+    "level_missing": (
+        _pay("US", lambda r: r["rates"][0]["bands"].pop("senior")),
+        r"region 'US', rate 1: 'bands' needs exactly junior, mid, senior$",
+    ),
+    "band_backwards": (
+        _pay("US", lambda r: r["rates"][0]["bands"].update(mid=[60, 28])),
+        r"region 'US', rate 1: band 'mid' must run from low to high, not 60 to 28$",
+    ),
+    "band_text": (
+        _pay("IE", lambda r: r["bands"].update(junior=["28k", "40k"])),
+        r"region 'IE': band 'junior' must be two whole numbers, low and high$",
+    ),
+    "band_boolean": (_pay("IE", lambda r: r["bands"].update(junior=[True, 40])), r"band 'junior' must be two whole"),
+    "band_negative": (_pay("IE", lambda r: r["bands"].update(junior=[-5, 40])), r"band 'junior' must be two whole"),
+    "unit_text": (
+        _pay("IN", lambda r: r.update(unit="k")),
+        r"region 'IN': 'unit' must be a whole number of at least 1, not 'k'$",
+    ),
+    "unit_zero": (_pay("IN", lambda r: r.update(unit=0)), r"region 'IN': 'unit' must be a whole number of at least 1"),
+    "not_a_list": (_pay("AU", lambda r: r.update(rates={"pay": []})), r"region 'AU': 'rates' must be a list"),
+}
+
+
+@pytest.mark.parametrize(("damage", "pattern"), PAY_DAMAGE.values(), ids=PAY_DAMAGE.keys())
 def test_pay_the_generator_cannot_fill_is_refused(tmp_path, damage, pattern):
     with pytest.raises(DataError, match=pattern):
         load_catalogue(broken_register(tmp_path, damage))
