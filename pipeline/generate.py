@@ -49,7 +49,7 @@ WORKPLACE_RATE = 0.4
 PRACTICAL_RATE = 0.3
 # Chance that a posting in a region whose ads quote hourly rates gives its pay by the hour; one rate for every
 # class and seniority, as contractors and temps are hired to analyse as well as to answer calls.
-CONTRACT_RATE = 0.2
+HOURLY_PAY_SHARE = 0.2
 # A line that speaks for a client ("our client is...", "on behalf of...") belongs to an agency's ad only; "our
 # clients", the employer's own customers, fits any posting.
 _SPEAKS_FOR_A_CLIENT = re.compile(r"\bour client\b(?!s)|\bon behalf of\b", re.IGNORECASE)
@@ -270,7 +270,7 @@ def salary_line(posting: Posting) -> str:
     text = fill_pay(rng.choice(region.pay), render(low), render(high))
     # The rate is drawn on the posting's own stream after the salary, so a posting that keeps its salary reads
     # exactly as before.
-    if region.rates and posting.pay_rng.random() < CONTRACT_RATE:
+    if region.rates and posting.pay_rng.random() < HOURLY_PAY_SHARE:
         text = rate_text(posting.pay_rng.choice(region.rates), posting.seniority, posting.pay_rng)
     return posting.remember(text)
 

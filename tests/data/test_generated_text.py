@@ -195,15 +195,15 @@ def test_hourly_rates_join_every_class_at_one_rate_where_the_region_quotes_them(
     counts = quoted.groupby(with_rates[config.LABEL_COLUMN]).agg(["mean", "size"])
     assert set(counts.index) == {*config.LABELS, config.NEITHER}
     # Each class at the one rate, within three standard errors of its sample: a rate tied to a class would miss.
-    error = (generate.CONTRACT_RATE * (1 - generate.CONTRACT_RATE) / counts["size"]) ** 0.5
-    assert ((counts["mean"] - generate.CONTRACT_RATE).abs() < 3 * error).all(), counts.to_dict()
+    error = (generate.HOURLY_PAY_SHARE * (1 - generate.HOURLY_PAY_SHARE) / counts["size"]) ** 0.5
+    assert ((counts["mean"] - generate.HOURLY_PAY_SHARE).abs() < 3 * error).all(), counts.to_dict()
 
 
 @pytest.mark.parametrize("seniority", ["junior", "mid", "senior"])
 def test_an_hourly_rate_lies_in_its_seniority_band_and_reads_as_a_range(catalogue, monkeypatch, seniority):
     """The figures come from the posting's own seniority band, and the range spans at least a fifth of it: "$15 -
     $16 per hour" reads as a typo."""
-    monkeypatch.setattr(generate, "CONTRACT_RATE", 1.0)
+    monkeypatch.setattr(generate, "HOURLY_PAY_SHARE", 1.0)
     for region in (r for r in catalogue.register.regions if r.rates):
         marked_rate = replace(region.rates[0], pay=("{low} {high}",))
         low_band, high_band = region.rates[0].bands[seniority]
