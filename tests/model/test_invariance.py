@@ -74,6 +74,8 @@ def test_the_perturbation_pool_shares_no_five_word_run_with_the_catalogue(pool, 
     catalogue_text += [
         i for groups in catalogue.register.local_requirements.values() for g in groups.values() for i in g
     ]
+    catalogue_text += [t for region in catalogue.register.regions for t in region.pay]
+    catalogue_text += [t for region in catalogue.register.regions for rate in region.rates for t in rate.pay]
     catalogue_runs = set().union(*map(_runs, catalogue_text))
     paragraphs = [p for key in PARAGRAPH_FAMILIES for p in pool[key]] + list(pool["clerical_templates"])
     shared = sorted({run for p in paragraphs for run in _runs(p) & catalogue_runs})
