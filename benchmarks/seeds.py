@@ -67,6 +67,10 @@ def figures(root: Path) -> dict[str, float]:
         "challenge_accuracy": sets["challenge"]["accuracy"],
         "field_ece": sets["field"]["ece"],
         "challenge_ece": sets["challenge"]["ece"],
+        # Log loss scores every probability, not only the binned ones: a change that trades accuracy for
+        # confidence shows here first.
+        "field_log_loss": sets["field"]["log_loss"],
+        "challenge_log_loss": sets["challenge"]["log_loss"],
         # The invariance target holds every appended-paragraph family to 2%: the worst of them is the figure.
         "worst_paragraph_flips": max(flips[family] for family in PARAGRAPH_FAMILIES),
         "title_removed_flips": flips["title_removed"],
