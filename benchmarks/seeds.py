@@ -94,11 +94,64 @@ def spread(rows: list[dict[str, float]]) -> dict[str, dict[str, float]]:
     return out
 
 
+def paired(before: list[dict[str, float]], after: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    """What a change did to each figure, seed by seed: the mean and standard deviation of after minus before over
+    the seeds both runs hold, and in how many seeds it went up or down.
+
+    A change moves a figure far more consistently than the draws spread it, so a paired difference shows an
+    effect that the seeds' own spread would hide.
+    """
+    by_seed = {row["seed"]: row for row in before}
+    common = [(by_seed[row["seed"]], row) for row in after if row["seed"] in by_seed]
+    if not common:
+        raise SystemExit("the two runs share no seed: nothing to compare")
+    out = {}
+    for name in (key for key in common[0][1] if key != "seed" and key in common[0][0]):
+        differences = [float(new[name]) - float(old[name]) for old, new in common]
+        out[name] = {
+            "before": statistics.fmean(float(old[name]) for old, _ in common),
+            "after": statistics.fmean(float(new[name]) for _, new in common),
+            "mean_difference": statistics.fmean(differences),
+            "sd_difference": statistics.stdev(differences) if len(differences) > 1 else 0.0,
+            "seeds_up": sum(d > 0 for d in differences),
+            "seeds_down": sum(d < 0 for d in differences),
+            "seeds": len(differences),
+        }
+    return out
+
+
+def print_paired(table: dict[str, dict[str, float]]) -> None:
+    print(f"{'figure':32} {'before':>7} {'after':>7} {'change':>8} {'sd':>7}  up/down of seeds")
+    for name, row in table.items():
+        print(
+            f"{name:32} {row['before']:7.3f} {row['after']:7.3f} {row['mean_difference']:+8.4f} "
+            f"{row['sd_difference']:7.4f}  {row['seeds_up']}/{row['seeds_down']} of {row['seeds']}"
+        )
+
+
+def read_rows(path: Path) -> list[dict[str, float]]:
+    return json.loads(path.read_text(encoding="utf-8"))["seeds"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", default=",".join(map(str, DEFAULT_SEEDS)), help="Generator seeds, comma-separated.")
     parser.add_argument("--output", type=Path, default=HERE / "seeds.json", help="Where to write every figure.")
+    parser.add_argument(
+        "--against", type=Path, help="After the run, compare it seed by seed with this earlier run's file."
+    )
+    parser.add_argument(
+        "--compare", type=Path, nargs=2, metavar=("BEFORE", "AFTER"),
+        help="Compare two runs' files seed by seed, without running anything.",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.compare:
+        print_paired(paired(read_rows(args.compare[0]), read_rows(args.compare[1])))
+        return
+    if args.against and args.against.resolve() == args.output.resolve():
+        parser.error(f"--against {args.against} is also the --output this run would overwrite; write elsewhere")
+    # Read first: a missing or broken baseline should stop the run before its work, not after it.
+    baseline = read_rows(args.against) if args.against else None
     seeds = [int(seed) for seed in args.seeds.split(",")]
     rows = []
     with tempfile.TemporaryDirectory(prefix="bpo-kpo-seeds-") as temporary:
@@ -122,6 +175,9 @@ def main() -> None:
         print(f"{name:32} {stats['mean']:7.3f} {stats['sd']:7.3f} {stats['min']:7.3f} {stats['max']:7.3f}   {per_seed}")
     write_text_atomic(args.output, json.dumps({"seeds": rows, "spread": summary}, indent=2) + "\n")
     print(f"wrote {args.output}", file=sys.stderr)
+    if baseline is not None:
+        print(f"\nagainst {args.against}, seed by seed:")
+        print_paired(paired(baseline, rows))
 
 
 if __name__ == "__main__":

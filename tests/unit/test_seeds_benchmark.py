@@ -1,0 +1,55 @@
+"""The seeds benchmark's comparison of two runs: seed by seed, never one run's seed against another's."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pipeline import config
+
+SCRIPT = config.PROJECT_ROOT / "benchmarks" / "seeds.py"
+
+
+@pytest.fixture(scope="module")
+def seeds():
+    spec = importlib.util.spec_from_file_location("seeds_benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_runs_are_paired_by_seed_not_by_order(seeds):
+    before = [{"seed": 1, "accuracy": 0.90}, {"seed": 2, "accuracy": 0.80}]
+    after = [{"seed": 2, "accuracy": 0.84}, {"seed": 1, "accuracy": 0.88}, {"seed": 3, "accuracy": 0.10}]
+
+    row = seeds.paired(before, after)["accuracy"]
+
+    assert row["seeds"] == 2  # seed 3 has no counterpart
+    assert row["mean_difference"] == pytest.approx((0.04 - 0.02) / 2)
+    assert (row["seeds_up"], row["seeds_down"]) == (1, 1)
+    assert row["before"] == pytest.approx(0.85) and row["after"] == pytest.approx(0.86)
+
+
+def test_a_figure_only_one_run_has_is_left_out(seeds):
+    """A baseline written before a figure was added (log loss, say) still compares on the figures it has."""
+    table = seeds.paired([{"seed": 1, "a": 1.0}], [{"seed": 1, "a": 2.0, "b": 5.0}])
+    assert list(table) == ["a"]
+
+
+def test_runs_without_a_common_seed_are_refused(seeds):
+    with pytest.raises(SystemExit, match="no seed"):
+        seeds.paired([{"seed": 1, "a": 1.0}], [{"seed": 2, "a": 1.0}])
+
+
+def test_comparing_against_the_file_the_run_would_overwrite_is_refused_before_any_work(tmp_path):
+    baseline = tmp_path / "seeds.json"
+    baseline.write_text(json.dumps({"seeds": [{"seed": 1, "a": 1.0}]}))
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--seeds", "1", "--against", str(baseline), "--output", str(baseline)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "overwrite" in result.stderr
+    assert json.loads(baseline.read_text()) == {"seeds": [{"seed": 1, "a": 1.0}]}
