@@ -75,8 +75,13 @@ def figures(root: Path) -> dict[str, float]:
         "worst_paragraph_flips": max(flips[family] for family in PARAGRAPH_FAMILIES),
         "title_removed_flips": flips["title_removed"],
         "title_removed_flips_held_out": metadata["validation_invariance"]["title_removed"]["flipped_share"],
-        "scope_field_recall": metrics["scope"]["field"]["out_of_scope_recall"],
-        "scope_field_in_scope_flagged": metrics["scope"]["field"]["in_scope_flagged_share"],
+        **{
+            f"scope_{name}_{figure}": metrics["scope"][name][key]
+            for name in ("test", "field", "challenge")
+            for figure, key in (("recall", "out_of_scope_recall"), ("in_scope_flagged", "in_scope_flagged_share"))
+        },
+        # In-scope work in hospitals, factories and warehouses: where the scope model's false flags would gather.
+        "scope_test_hard_in_scope_flagged": metrics["scope"]["test"]["hard_cases"]["in_scope_flagged_share"],
     }
 
 
