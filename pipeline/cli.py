@@ -568,7 +568,12 @@ def export(model_path, output) -> None:
     show_default=True,
     help="Column(s) holding the posting; repeat to join several, e.g. title and description.",
 )
-@click.option("--id-column", default=None, help="Column passed through as the id; default: the row number.")
+@click.option(
+    "--id-column",
+    default=None,
+    help=f"Column passed through as the id; default: the input's '{config.ID_COLUMN}' column when it has one, else the "
+    "row number.",
+)
 @value_option(
     "--format",
     "output_format",

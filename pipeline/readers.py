@@ -261,6 +261,12 @@ def _check_columns(needed: list[str], present: list[str], name: str) -> None:
         )
 
 
+def default_id_column(columns) -> str | None:
+    """The id column when none is named: the input's own `id` column, which a user keeps ids in, else none (ids
+    are then row numbers); replacing the ids a file carries with row numbers would lose them silently."""
+    return config.ID_COLUMN if config.ID_COLUMN in columns else None
+
+
 def iter_csv(
     stream: DecodingReader,
     text_columns: list[str],
@@ -272,6 +278,7 @@ def iter_csv(
     row_number = 0
     empty = f"{stream._name} is empty: a CSV needs at least a header row"
     for frame in csv_frames(stream, separator, empty, chunk_size):
+        id_column = id_column or default_id_column(frame.columns)
         _check_columns(text_columns + ([id_column] if id_column else []), list(frame.columns), stream._name)
         ids = (
             frame[id_column].astype(str).tolist() if id_column else [str(row_number + i + 1) for i in range(len(frame))]
@@ -386,6 +393,8 @@ def iter_jsonl(
         if not isinstance(record, dict):
             raise DataError(f"{stream._name} line {line_number} is not a JSON object")
         record_number += 1
+        if record_number == 1:
+            id_column = id_column or default_id_column(record)
         if id_column is not None and id_column not in record:
             raise DataError(
                 f"{stream._name} line {line_number} has no field {id_column!r}; its fields are: "

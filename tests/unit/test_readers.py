@@ -58,6 +58,23 @@ def test_default_ids_are_row_numbers(tmp_path):
     assert ids == ["1", "2"]
 
 
+def test_an_id_column_is_kept_without_being_named(tmp_path):
+    """A file's own ids were once replaced by row numbers unless --id-column named them: lost without a word."""
+    csv_ids, _ = collect(write(tmp_path, "i.csv", "text,id\na,job-7\nb,job-3\n"), chunk_size=1)
+    jsonl_ids, _ = collect(write(tmp_path, "i.jsonl", '{"id": "job-7", "text": "a"}\n{"id": 3, "text": "b"}\n'))
+    assert csv_ids == ["job-7", "job-3"]  # across chunks too
+    assert jsonl_ids == ["job-7", "3"]
+    named, _ = collect(write(tmp_path, "r.csv", "ref,id,text\nr1,i1,a\n"), id_column="ref")
+    assert named == ["r1"]
+
+
+def test_a_record_missing_the_id_the_first_one_had_is_an_error(tmp_path):
+    """Ids taken from the first record are expected in every record: a row number mixed in could clash with them."""
+    path = write(tmp_path, "m.jsonl", '{"id": "a1", "text": "x"}\n{"text": "y"}\n')
+    with pytest.raises(DataError, match="line 2 has no field 'id'"):
+        collect(path)
+
+
 def test_jsonl_values_and_malformed_line_number(tmp_path):
     path = write(tmp_path, "a.jsonl", '{"id": 1, "text": "ok"}\n\n{"id": 2, "text": 42}\n{"id": 3, "text": null}\n')
     assert collect(path, id_column="id") == (["1", "2", "3"], ["ok", "42", None])
