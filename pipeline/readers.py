@@ -341,9 +341,17 @@ def csv_frames(
 
 def _json_records(stream: DecodingReader) -> Iterator[tuple[int, object]]:
     """Yield (line number, parsed value) for each non-blank line; a malformed line is an error naming it."""
+    first = True
     for line_number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
+        # A JSON array (an export, or a pretty-printed file) is the commonest near-miss: say so, not "line 1".
+        if first and line.lstrip().startswith("["):
+            raise DataError(
+                f"{stream._name} is a JSON array, not JSON lines: write one object per line "
+                "(jq -c '.[]' converts an array)"
+            )
+        first = False
         try:
             record = loads_json(line)
         except json.JSONDecodeError as error:

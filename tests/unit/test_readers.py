@@ -83,6 +83,15 @@ def test_jsonl_values_and_malformed_line_number(tmp_path):
         collect(bad)
 
 
+@pytest.mark.parametrize("content", ['[{"text": "a"}, {"text": "b"}]\n', '[\n  {"text": "a"}\n]\n'])
+def test_a_json_array_is_named_as_such(tmp_path, content):
+    """An array, on one line or pretty-printed, once failed as "line 1 is not a JSON object" or "not valid JSON"."""
+    with pytest.raises(DataError, match="is a JSON array, not JSON lines"):
+        collect(write(tmp_path, "export.json", content))
+    with pytest.raises(DataError, match="is a JSON array, not JSON lines"):
+        read_labelled(write(tmp_path, "labelled.json", content))
+
+
 def test_txt_one_posting_per_line_with_blank_lines_kept(tmp_path):
     assert collect(write(tmp_path, "t.txt", "one\n\nthree\n")) == (["1", "2", "3"], ["one", None, "three"])
 
