@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 _BLOCK = 1 << 16
 _SEPARATORS = ",;\t|"
 _SUFFIX_FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".txt": "txt"}
+# Workbooks people export job postings to: named as such, since the fix (save the sheet as CSV) is theirs to make.
+_WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
 # Suffixes of files that hold labelled postings: every format predict reads except plain text, which has no label.
 LABELLED_SUFFIXES = tuple(suffix for suffix, kind in _SUFFIX_FORMATS.items() if kind != "txt")
 # The name pandas gives a column it finds beyond the header, so that a trailing separator never shifts columns.
@@ -231,6 +233,8 @@ def detect_format(source: str | Path, explicit: str | None = None) -> str:
     if Path(source).is_dir():
         raise DataError(f"{source} is a directory; pass a CSV, JSONL or TXT file")
     suffix = Path(source).suffix.lower()
+    if suffix in _WORKBOOK_SUFFIXES:
+        raise DataError(f"{source} is a spreadsheet workbook, which is not read; save the sheet as CSV (UTF-8)")
     if suffix not in _SUFFIX_FORMATS:
         raise DataError(f"cannot tell the format of {source} from its suffix; pass --input-format csv, jsonl or txt")
     return _SUFFIX_FORMATS[suffix]

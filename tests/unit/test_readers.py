@@ -92,6 +92,13 @@ def test_a_json_array_is_named_as_such(tmp_path, content):
         read_labelled(write(tmp_path, "labelled.json", content))
 
 
+def test_a_workbook_is_named_with_the_way_to_read_it(tmp_path):
+    """An Excel export once got "cannot tell the format from its suffix; pass --input-format csv", which then
+    failed on the workbook's bytes."""
+    with pytest.raises(DataError, match=r"spreadsheet workbook.*save the sheet as CSV"):
+        collect(write(tmp_path, "Jobs.XLSX", b"PK\x03\x04", mode="wb"))
+
+
 def test_txt_one_posting_per_line_with_blank_lines_kept(tmp_path):
     assert collect(write(tmp_path, "t.txt", "one\n\nthree\n")) == (["1", "2", "3"], ["one", None, "three"])
 
