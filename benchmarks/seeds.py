@@ -110,19 +110,23 @@ def paired(before: list[dict[str, float]], after: list[dict[str, float]]) -> dic
     common = [(by_seed[row["seed"]], row) for row in after if row["seed"] in by_seed]
     if not common:
         raise SystemExit("the two runs share no seed: nothing to compare")
-    out = {}
-    for name in (key for key in common[0][1] if key != "seed" and key in common[0][0]):
-        differences = [float(new[name]) - float(old[name]) for old, new in common]
-        out[name] = {
-            "before": statistics.fmean(float(old[name]) for old, _ in common),
-            "after": statistics.fmean(float(new[name]) for _, new in common),
-            "mean_difference": statistics.fmean(differences),
-            "sd_difference": statistics.stdev(differences) if len(differences) > 1 else 0.0,
-            "seeds_up": sum(d > 0 for d in differences),
-            "seeds_down": sum(d < 0 for d in differences),
-            "seeds": len(differences),
+    names = [key for key in common[0][1] if key != "seed" and key in common[0][0]]
+    before_stats = spread([{name: old[name] for name in names} for old, _ in common])
+    after_stats = spread([{name: new[name] for name in names} for _, new in common])
+    changes = [{name: float(new[name]) - float(old[name]) for name in names} for old, new in common]
+    change_stats = spread(changes)
+    return {
+        name: {
+            "before": before_stats[name]["mean"],
+            "after": after_stats[name]["mean"],
+            "mean_difference": change_stats[name]["mean"],
+            "sd_difference": change_stats[name]["sd"],
+            "seeds_up": sum(row[name] > 0 for row in changes),
+            "seeds_down": sum(row[name] < 0 for row in changes),
+            "seeds": len(changes),
         }
-    return out
+        for name in names
+    }
 
 
 def print_paired(table: dict[str, dict[str, float]]) -> None:
