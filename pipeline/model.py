@@ -68,6 +68,7 @@ def build_pipeline(params: config.TrainParams = config.TRAIN) -> Pipeline:
                 config.CLASSIFIER_STEP,
                 LogisticRegression(
                     C=params.C,
+                    fit_intercept=params.fit_intercept,
                     class_weight=params.class_weight,
                     max_iter=params.max_iter,
                     random_state=params.seed,

@@ -39,8 +39,8 @@ def scope_params(params: config.TrainParams) -> config.TrainParams:
     """The BPO/KPO parameters without the masked words or the vocabulary cut, and with the scope model's own C:
     the scope model needs "patients" and "shifts" to see care and shift work, and reads every word, since the rule
     for unrecognisable text counts the words its vocabulary knows; masking and the class-ratio cut are BPO/KPO
-    matters."""
-    return replace(params, masked_words=(), min_class_ratio=1.0, C=config.SCOPE.C)
+    matters. It fits its intercept: one regression refitted on every row, whose classes are not balanced."""
+    return replace(params, masked_words=(), min_class_ratio=1.0, C=config.SCOPE.C, fit_intercept=True)
 
 
 def tune_scope_threshold(is_out: np.ndarray, p_out: np.ndarray, max_in_scope_flagged: float) -> float:

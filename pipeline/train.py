@@ -209,6 +209,8 @@ def calibrated_average(regressions: list[LogisticRegression], sigmoid: dict) -> 
     averaged.intercept_ = -(
         sigmoid["a"] * np.mean([r.intercept_ for r in regressions], axis=0, dtype=np.float64) + sigmoid["b"]
     )
+    # The folded-in sigmoid adds a constant to the decision function even where the folds fitted none.
+    averaged.fit_intercept = True
     return averaged
 
 

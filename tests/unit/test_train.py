@@ -72,6 +72,7 @@ def test_the_model_is_the_calibrated_average_of_the_fold_regressions(catalogue):
 
     from pipeline.generate import generate_postings
     from pipeline.model import build_pipeline
+    from pipeline.scope import scope_params
     from pipeline.train import fit, fit_vectorizer, fold_of_rows, out_of_fold_scores
 
     frame = generate_postings(catalogue, 400, seed=3)
@@ -95,8 +96,15 @@ def test_the_model_is_the_calibrated_average_of_the_fold_regressions(catalogue):
     expected = 1 / (1 + np.exp(sigmoid["a"] * np.mean(fold_scores, axis=0) + sigmoid["b"]))
     # Equal up to float32 rounding: the fold regressions' own weights and scores are float32.
     np.testing.assert_allclose(model.predict_proba(probes)[:, 1], expected, rtol=0, atol=1e-6)
+    # The folds fit no intercept, so text the model knows no word of ("x") scores where the sigmoid alone puts a
+    # score of zero, and the saved regression says that it adds a constant.
+    assert config.TRAIN.fit_intercept is False
+    assert model.predict_proba(["x"])[0, 1] == pytest.approx(1 / (1 + np.exp(sigmoid["b"])), abs=1e-9)
+    assert model.named_steps["clf"].fit_intercept is True
 
     refitted, same_sigmoid = fit(frame, config.TRAIN, splits, average_folds=False, scores=scores)
+    # The scope model's refit keeps its intercept: its classes are not balanced, and it is no fold average.
+    assert scope_params(config.TRAIN).fit_intercept is True
     assert same_sigmoid == sigmoid
     refit_score = clone(regression).fit(features, labels).decision_function(vectorizer.transform(probes))
     refit_expected = 1 / (1 + np.exp(sigmoid["a"] * refit_score + sigmoid["b"]))
