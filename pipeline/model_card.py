@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from pipeline import config
@@ -180,6 +182,13 @@ def render_model_card(metadata: dict, document: dict, errors: pd.DataFrame, ngra
             "certainty than held-out text earns."
             if calibration.get("method", "none") != "none"
             else "."
+        )
+        + (
+            " The folds fit no intercept, so the sigmoid alone sets where text with no word the model reads scores "
+            f"(P(KPO) {1 / (1 + math.exp(calibration['sigmoid']['b'])):.2f}), toward which an added paragraph dilutes "
+            "a posting's evidence, since every row has unit length."
+            if params.get("fit_intercept") is False and calibration.get("sigmoid")
+            else ""
         )
         + (
             f" The vectorizer reads a fixed vocabulary: the n-grams at least {params['min_class_ratio']:g} times more "
