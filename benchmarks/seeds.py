@@ -17,6 +17,7 @@ from pipeline import config
 from pipeline.files import write_text_atomic
 from pipeline.invariance import PARAGRAPH_FAMILIES
 from pipeline.model import metadata_path
+from pipeline.process import reader_gone
 
 HERE = Path(__file__).resolve().parent
 # What the stages read; each seed runs in a copy of these, so the checkout's data and models are never touched.
@@ -190,4 +191,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except BrokenPipeError:  # the reader went away (`--compare A B | head`): stop quietly
+        reader_gone()

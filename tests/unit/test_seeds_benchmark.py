@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 
@@ -53,3 +54,20 @@ def test_comparing_against_the_file_the_run_would_overwrite_is_refused_before_an
     assert result.returncode == 2
     assert "overwrite" in result.stderr
     assert json.loads(baseline.read_text()) == {"seeds": [{"seed": 1, "a": 1.0}]}
+
+
+def test_a_comparison_into_a_closed_pipe_ends_quietly(tmp_path):
+    """`--compare A B | head` must not end in a traceback once the reader has gone."""
+    run = tmp_path / "seeds.json"
+    run.write_text(json.dumps({"seeds": [{"seed": 1, "a": 1.0, "b": 2.0}]}))
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line is written
+    try:
+        result = subprocess.run(
+            [sys.executable, str(SCRIPT), "--compare", str(run), str(run)],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert result.returncode == 0
+    assert result.stderr == ""
