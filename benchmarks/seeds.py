@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from pipeline import config
+from pipeline.evaluate import FORM_CLARITY_SLICE
 from pipeline.files import write_text_atomic
 from pipeline.invariance import PARAGRAPH_FAMILIES
 from pipeline.model import metadata_path
@@ -49,6 +50,12 @@ def run_stage(root: Path, arguments: list[str], log: Path) -> None:
         )  # fmt: skip
 
 
+def worst_register(metrics: dict, clarity: str) -> float:
+    """The lowest accuracy among a set's registers (forms) on their postings of one clarity (clear, borderline)."""
+    rows = metrics["slices"][FORM_CLARITY_SLICE]
+    return min(row["accuracy"] for value, row in rows.items() if value.endswith(f" / {clarity}"))
+
+
 def figures(root: Path) -> dict[str, float]:
     """The figures a change is judged by, from the copy's summary, metrics and model metadata."""
 
@@ -66,6 +73,9 @@ def figures(root: Path) -> dict[str, float]:
         "test_accuracy": sets["test"]["accuracy"],
         "field_accuracy": sets["field"]["accuracy"],
         "challenge_accuracy": sets["challenge"]["accuracy"],
+        # The challenge set's bars are per register and clarity too: the worst register is the figure.
+        "challenge_worst_register_clear": worst_register(sets["challenge"], "clear"),
+        "challenge_worst_register_borderline": worst_register(sets["challenge"], "borderline"),
         "field_ece": sets["field"]["ece"],
         "challenge_ece": sets["challenge"]["ece"],
         # Log loss scores every probability, not only the binned ones: a change that trades accuracy for

@@ -418,7 +418,8 @@ def tune(data_path, output, jobs, apply) -> None:
     "--by",
     "by",
     multiple=True,
-    help="Report metrics per value of this column too (repeatable); 'length' buckets by word count.",
+    help="Report metrics per value of this column too (repeatable); 'length' buckets by word count, "
+    "'form_clarity' pairs the form with clear or borderline.",
 )
 @value_option(
     "--format",

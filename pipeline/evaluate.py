@@ -23,6 +23,8 @@ RELIABILITY_BINS = 10
 # Mistakes at or above this confidence are the ones a user cannot catch by looking at the probability.
 HIGH_CONFIDENCE = 0.97
 LENGTH_SLICE = "length"
+# Form by clarity ("agency / borderline"): the issue's bars are per register and clarity, so each pair gets a row.
+FORM_CLARITY_SLICE = "form_clarity"
 # Word-count buckets for `--by length`: occupation-style lines, snippets, short ads, full ads.
 LENGTH_BUCKETS = ((0, 30, "0-29 words"), (30, 100, "30-99 words"), (100, 250, "100-249 words"),
                   (250, math.inf, "250+ words"))  # fmt: skip
@@ -153,11 +155,22 @@ def _slice_order(value: str) -> tuple:
     return (names.index(value), "") if value in names else (len(names), value)
 
 
+def derived_slice_available(frame: pd.DataFrame, column: str) -> bool:
+    """Whether `column` is a slice computed from the frame's own columns (length, form by clarity) it can give."""
+    if column == LENGTH_SLICE:
+        return True
+    return column == FORM_CLARITY_SLICE and {config.FORM_COLUMN, config.BORDERLINE_COLUMN} <= set(frame.columns)
+
+
 def slice_values(frame: pd.DataFrame, column: str) -> pd.Series:
-    """The slice each row belongs to; `length` buckets by word count and needs no column."""
-    if column == LENGTH_SLICE and LENGTH_SLICE not in frame:
+    """The slice each row belongs to; `length` buckets by word count and needs no column, and `form_clarity` pairs
+    the form with clear or borderline."""
+    if column in frame:
+        return frame[column].astype(str)
+    if column == LENGTH_SLICE:
         return frame[config.TEXT_COLUMN].map(length_bucket)
-    return frame[column].astype(str)
+    clarity = np.where(frame[config.BORDERLINE_COLUMN].astype(bool), "borderline", "clear")
+    return frame[config.FORM_COLUMN].astype(str) + " / " + clarity
 
 
 def evaluate_frame(frame: pd.DataFrame, p_kpo: np.ndarray, threshold: float, by: tuple[str, ...] = ()) -> dict:

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 
 from pipeline import config
-from pipeline.evaluate import RELIABILITY_BINS, borderline_accuracies
+from pipeline.evaluate import FORM_CLARITY_SLICE, RELIABILITY_BINS, borderline_accuracies
 from pipeline.held_out import training_files
 
 SET_DESCRIPTIONS = {
@@ -83,6 +83,20 @@ def honesty_rows(metrics: dict[str, dict]) -> list[str]:
             f"{_f(review.get('errors_caught_share'))} of errors |"
         )
     return rows
+
+
+def register_lines(metrics: dict) -> list[str]:
+    """The challenge set by register, clear / borderline accuracy, as one paragraph (none without the slice)."""
+    rows = metrics.get("slices", {}).get(FORM_CLARITY_SLICE)
+    if not rows:
+        return []
+    registers = sorted({value.rsplit(" / ", 1)[0] for value in rows})
+    pairs = [
+        f"{register} {_f(rows.get(f'{register} / clear', {}).get('accuracy'))} / "
+        f"{_f(rows.get(f'{register} / borderline', {}).get('accuracy'))}"
+        for register in registers
+    ]
+    return [f"Challenge accuracy by register, clear / borderline: {', '.join(pairs)}.", ""]
 
 
 def invariance_rows(table: list[dict]) -> list[str]:
@@ -229,6 +243,7 @@ def render_model_card(metadata: dict, document: dict, errors: pd.DataFrame, ngra
         "",
         *honesty_rows({k: v for k, v in metrics.items() if k != "validation"}),
         "",
+        *register_lines(metrics.get("challenge", {})),
         "### Out of scope",
         "",
         "A second plain Pipeline beside the model (`model.scope.joblib`) scores P(out of scope): work that is "

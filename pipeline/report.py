@@ -15,14 +15,14 @@ from pipeline.audit import Lexicon, audit_weights, class_frequencies
 from pipeline.dataset import in_scope, parse_flag, read_split, read_splits
 from pipeline.decision import labels_at
 from pipeline.errors import DataError
-from pipeline.evaluate import LENGTH_SLICE, evaluate_frame, review_summary
+from pipeline.evaluate import FORM_CLARITY_SLICE, LENGTH_SLICE, derived_slice_available, evaluate_frame, review_summary
 from pipeline.held_out import choose_scorers, require_all, training_files, training_path
 from pipeline.invariance import clerical_pairs, invariance_table, perturbed_pairs
 from pipeline.model import Model
 from pipeline.scope import scope_figures
 
 # Slices reported for every evaluation set that has the column.
-DEFAULT_SLICES = (config.BORDERLINE_COLUMN, config.AREA_COLUMN, config.FORM_COLUMN, LENGTH_SLICE)
+DEFAULT_SLICES = (config.BORDERLINE_COLUMN, config.AREA_COLUMN, config.FORM_COLUMN, FORM_CLARITY_SLICE, LENGTH_SLICE)
 ERROR_COLUMNS = (
     "set", "id", "true_label", "predicted", "p_kpo", "confidence", "area", "borderline", "top_ngrams", "text",
 )  # fmt: skip
@@ -179,9 +179,9 @@ def evaluate_sets(
     results = {}
     for name, frame in sets.items():
         if by is None:
-            columns = tuple(c for c in DEFAULT_SLICES if c == LENGTH_SLICE or c in frame)
+            columns = tuple(c for c in DEFAULT_SLICES if c in frame or derived_slice_available(frame, c))
         else:
-            missing = [c for c in by if c != LENGTH_SLICE and c not in frame]
+            missing = [c for c in by if c not in frame and not derived_slice_available(frame, c)]
             if missing:
                 raise DataError(
                     f"{name} has no column {', '.join(map(repr, missing))} to slice by; its columns are: "

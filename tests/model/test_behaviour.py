@@ -19,11 +19,14 @@ def model(shipped_model_path):
 
 
 # The bars: on the field set, our stand-in for real postings, those for real postings (clear 0.97,
-# borderline 0.80); on the challenge set, its clear bar (0.99) and each register's borderline bar (0.85). As in the
+# borderline 0.80); on the challenge set, its clear bar (0.99), and for its borderline postings the bar every
+# register must meet (0.85): the 0.93 for them all is not met yet (README, "What is not met yet"). As in the
 # test below, a set fails when its 95% interval lies wholly on the wrong side of its bar: when the postings show
 # the model misses it, which sampling noise alone does for a model that meets it at most one time in forty. A
 # test of the interval's lower end instead fails a model as good as its bar about half the time.
 BARS = {("field", False): 0.97, ("field", True): 0.80, ("challenge", False): 0.99, ("challenge", True): 0.85}
+# And each challenge register's: 0.97 on its clear postings, 0.85 on its borderline ones.
+REGISTER_BARS = {False: 0.97, True: 0.85}
 
 
 @pytest.mark.parametrize(("name", "borderline"), list(BARS), ids=[f"{n}-{b}" for n, b in BARS])
@@ -33,6 +36,17 @@ def test_accuracy_on_postings_never_trained_on_meets_its_bar(model, name, border
     metrics = compute_metrics(frame["label"], model.p_kpo(frame["text"].tolist()), model.threshold)
     _, high = metrics["accuracy_ci95"]
     assert high >= BARS[(name, borderline)], (metrics["accuracy"], metrics["accuracy_ci95"])
+
+
+@pytest.mark.parametrize("borderline", list(REGISTER_BARS), ids=["clear", "borderline"])
+def test_every_challenge_register_meets_its_bar(model, borderline):
+    frame = default_evaluation_sets()["challenge"]
+    frame = frame[frame["borderline"] == borderline]
+    assert frame["form"].nunique() == 5
+    for register, part in frame.groupby("form"):
+        metrics = compute_metrics(part["label"], model.p_kpo(part["text"].tolist()), model.threshold)
+        _, high = metrics["accuracy_ci95"]
+        assert high >= REGISTER_BARS[borderline], (register, metrics["accuracy"], metrics["accuracy_ci95"])
 
 
 def test_accuracy_stays_within_what_redrawing_the_data_explains(model):

@@ -49,6 +49,28 @@ def test_every_metric_for_every_evaluation_set(metrics):
         assert 0 <= metrics[name]["review"]["flagged_share"] <= 1
 
 
+def test_the_challenge_set_is_reported_by_register_and_clarity(metrics, shipped_model_path):
+    """The issue's bars are per register and clarity: each pair has its own row, with the accuracy its postings
+    give, and the rows cover every BPO/KPO posting once."""
+    from pipeline.evaluate import FORM_CLARITY_SLICE
+    from pipeline.report import default_evaluation_sets
+
+    rows = metrics["challenge"]["slices"][FORM_CLARITY_SLICE]
+    challenge = default_evaluation_sets()["challenge"]
+    model = load_model(shipped_model_path)
+    assert sum(row["n"] for row in rows.values()) == len(challenge) == metrics["challenge"]["n"]
+    for (register, borderline), part in challenge.groupby(["form", "borderline"]):
+        row = rows[f"{register} / {'borderline' if borderline else 'clear'}"]
+        predicted = np.array(model.predict(part["text"].tolist()))
+        assert row["n"] == len(part)
+        assert row["accuracy"] == pytest.approx((predicted == part["label"].to_numpy()).mean())
+    # The model card's honest figures give the same pairs in one line.
+    line = next(line for line in config.MODEL_CARD_PATH.read_text().splitlines() if "by register" in line)
+    for register in challenge["form"].unique():
+        clear, borderline = (rows[f"{register} / {clarity}"]["accuracy"] for clarity in ("clear", "borderline"))
+        assert f"{register} {clear:.3f} / {borderline:.3f}" in line
+
+
 def test_the_trained_model_leans_on_no_shortcut(document):
     """None of the heaviest features may be a non-lexicon word or n-gram tied to one class in the training data."""
     audit = document["model_shortcut_audit"]

@@ -75,6 +75,16 @@ def test_slices_report_each_value_and_length_buckets():
     assert length_bucket("word " * 120) == "100-249 words"
 
 
+def test_form_by_clarity_pairs_each_form_with_clear_or_borderline():
+    frame = pd.DataFrame(
+        {"text": ["a", "b", "c", "d"], "label": LABELS, "form": list("xxyy"), "borderline": [True, False, False, False]}
+    )
+    result = evaluate_frame(frame, P_KPO, 0.5, by=("form_clarity",))
+    assert {k: v["n"] for k, v in result["slices"]["form_clarity"].items()} == {
+        "x / borderline": 1, "x / clear": 1, "y / clear": 2,
+    }  # fmt: skip
+
+
 @pytest.mark.parametrize("p_kpo", [[0.9, 0.8, 0.7], [0.9, 0.8, 0.1]])
 def test_a_single_class_set_reports_accuracy_only(p_kpo):
     """One error among KPO-only postings once read as macro-F1 0.4 and a BPO precision of 0.0 with support 0."""

@@ -71,3 +71,12 @@ def test_a_comparison_into_a_closed_pipe_ends_quietly(tmp_path):
         os.close(write_end)
     assert result.returncode == 0
     assert result.stderr == ""
+
+
+def test_the_worst_register_is_taken_per_clarity(seeds):
+    metrics = {"slices": {"form_clarity": {
+        "agency / clear": {"accuracy": 1.0}, "agency / borderline": {"accuracy": 0.8},
+        "short / clear": {"accuracy": 0.9}, "short / borderline": {"accuracy": 0.95},
+    }}}  # fmt: skip
+    assert seeds.worst_register(metrics, "clear") == 0.9
+    assert seeds.worst_register(metrics, "borderline") == 0.8
