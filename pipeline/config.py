@@ -198,11 +198,11 @@ class TrainParams:
     regularised configuration within one standard error of the best area-held-out macro-F1. All 48 scored
     0.837-0.852 there (one standard error 0.029) and 0.98-0.99 on held-out forms; word pairs beat triples by
     about 0.01 in every setting. The search was rerun when the folds stopped fitting an intercept, and chose the
-    same. C 0.25 is the grid's edge; below it, 0.125 and 0.0625 scored the same on held-out
-    areas (macro-F1 0.887, 0.886, 0.886) but raised field and challenge log loss at every generator seed (0.125:
-    +0.007 and +0.008 over seeds 42 and 1-5), so the grid stops there. min_df 5 is an edge too: 10 (which the scope
-    model shares) raised title-removal flips by 0.24 points and challenge log loss at all six seeds, and traded
-    the scope model's recall for fewer in-scope flags.
+    same. C 0.25 is the grid's edge; below it, 0.125 and 0.0625 scored the same on held-out areas (macro-F1 0.887,
+    0.886, 0.886) but raised field and challenge log loss at every generator seed (0.125: +0.007 and +0.008 over
+    seeds 42 and 1-5), so the grid stops there. min_df 5 is an edge too: 10 (which the scope model shares) raised
+    title-removal flips by 0.24 points and challenge log loss at all six seeds, and traded the scope model's recall
+    for fewer in-scope flags.
     """
 
     seed: int = param(42, "Random seed of the cross-validation folds and the logistic regression.")
@@ -242,7 +242,7 @@ class TrainParams:
     # row has unit length), is the intercept. Fitted in each fold, it is set by the training rows, dense in words
     # the model knows, and sat at P(KPO) 0.38, below the threshold 0.54: a diluted KPO posting crossed it, a diluted
     # BPO one never did (all 51 working-conditions flips went to BPO). Without it, the calibration sigmoid, fitted
-    # on held-out areas and forms, sets that point alone (0.42, threshold 0.53).
+    # on held-out areas and forms, sets that point alone (0.42 against a threshold of 0.53 when it was measured).
     fit_intercept: bool = param(
         False,
         "Fit an intercept in each fold's regression; without one, the calibration sigmoid alone sets where a posting "
