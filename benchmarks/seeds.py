@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from pipeline import config
-from pipeline.evaluate import FORM_CLARITY_SLICE
+from pipeline.evaluate import FORM_CLARITY_SEPARATOR, FORM_CLARITY_SLICE
 from pipeline.files import write_text_atomic
 from pipeline.invariance import PARAGRAPH_FAMILIES
 from pipeline.model import metadata_path
@@ -53,7 +53,7 @@ def run_stage(root: Path, arguments: list[str], log: Path) -> None:
 def worst_register(metrics: dict, clarity: str) -> float:
     """The lowest accuracy among a set's registers (forms) on their postings of one clarity (clear, borderline)."""
     rows = metrics["slices"][FORM_CLARITY_SLICE]
-    return min(row["accuracy"] for value, row in rows.items() if value.endswith(f" / {clarity}"))
+    return min(row["accuracy"] for value, row in rows.items() if value.endswith(FORM_CLARITY_SEPARATOR + clarity))
 
 
 def figures(root: Path) -> dict[str, float]:

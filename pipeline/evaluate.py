@@ -25,6 +25,7 @@ HIGH_CONFIDENCE = 0.97
 LENGTH_SLICE = "length"
 # Form by clarity ("agency / borderline"): the issue's bars are per register and clarity, so each pair gets a row.
 FORM_CLARITY_SLICE = "form_clarity"
+FORM_CLARITY_SEPARATOR = " / "
 # Word-count buckets for `--by length`: occupation-style lines, snippets, short ads, full ads.
 LENGTH_BUCKETS = ((0, 30, "0-29 words"), (30, 100, "30-99 words"), (100, 250, "100-249 words"),
                   (250, math.inf, "250+ words"))  # fmt: skip
@@ -170,7 +171,12 @@ def slice_values(frame: pd.DataFrame, column: str) -> pd.Series:
     if column == LENGTH_SLICE:
         return frame[config.TEXT_COLUMN].map(length_bucket)
     clarity = np.where(frame[config.BORDERLINE_COLUMN].astype(bool), "borderline", "clear")
-    return frame[config.FORM_COLUMN].astype(str) + " / " + clarity
+    return frame[config.FORM_COLUMN].astype(str) + FORM_CLARITY_SEPARATOR + clarity
+
+
+def form_clarity_value(form: str, clarity: str) -> str:
+    """The `form_clarity` slice of a form's postings of one clarity ("clear" or "borderline")."""
+    return f"{form}{FORM_CLARITY_SEPARATOR}{clarity}"
 
 
 def evaluate_frame(frame: pd.DataFrame, p_kpo: np.ndarray, threshold: float, by: tuple[str, ...] = ()) -> dict:

@@ -7,7 +7,13 @@ import math
 import pandas as pd
 
 from pipeline import config
-from pipeline.evaluate import FORM_CLARITY_SLICE, RELIABILITY_BINS, borderline_accuracies
+from pipeline.evaluate import (
+    FORM_CLARITY_SEPARATOR,
+    FORM_CLARITY_SLICE,
+    RELIABILITY_BINS,
+    borderline_accuracies,
+    form_clarity_value,
+)
 from pipeline.held_out import training_files
 
 SET_DESCRIPTIONS = {
@@ -90,10 +96,10 @@ def register_lines(metrics: dict) -> list[str]:
     rows = metrics.get("slices", {}).get(FORM_CLARITY_SLICE)
     if not rows:
         return []
-    registers = sorted({value.rsplit(" / ", 1)[0] for value in rows})
+    registers = sorted({value.rsplit(FORM_CLARITY_SEPARATOR, 1)[0] for value in rows})
     pairs = [
-        f"{register} {_f(rows.get(f'{register} / clear', {}).get('accuracy'))} / "
-        f"{_f(rows.get(f'{register} / borderline', {}).get('accuracy'))}"
+        f"{register} {_f(rows.get(form_clarity_value(register, 'clear'), {}).get('accuracy'))} / "
+        f"{_f(rows.get(form_clarity_value(register, 'borderline'), {}).get('accuracy'))}"
         for register in registers
     ]
     return [f"Challenge accuracy by register, clear / borderline: {', '.join(pairs)}.", ""]

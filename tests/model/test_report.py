@@ -52,7 +52,7 @@ def test_every_metric_for_every_evaluation_set(metrics):
 def test_the_challenge_set_is_reported_by_register_and_clarity(metrics, shipped_model_path):
     """The issue's bars are per register and clarity: each pair has its own row, with the accuracy its postings
     give, and the rows cover every BPO/KPO posting once."""
-    from pipeline.evaluate import FORM_CLARITY_SLICE
+    from pipeline.evaluate import FORM_CLARITY_SLICE, form_clarity_value
     from pipeline.report import default_evaluation_sets
 
     rows = metrics["challenge"]["slices"][FORM_CLARITY_SLICE]
@@ -60,7 +60,7 @@ def test_the_challenge_set_is_reported_by_register_and_clarity(metrics, shipped_
     model = load_model(shipped_model_path)
     assert sum(row["n"] for row in rows.values()) == len(challenge) == metrics["challenge"]["n"]
     for (register, borderline), part in challenge.groupby(["form", "borderline"]):
-        row = rows[f"{register} / {'borderline' if borderline else 'clear'}"]
+        row = rows[form_clarity_value(register, "borderline" if borderline else "clear")]
         predicted = np.array(model.predict(part["text"].tolist()))
         assert row["n"] == len(part)
         assert row["accuracy"] == pytest.approx((predicted == part["label"].to_numpy()).mean())
