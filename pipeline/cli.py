@@ -559,7 +559,8 @@ def export(model_path, output) -> None:
 @value_option(
     "--input-format",
     type=click.Choice(config.INPUT_FORMATS),
-    help="Input format; default: from the file suffix, txt for stdin.",
+    help="Input format; default: from the file suffix; for stdin, txt, but a table piped in (a CSV header over a "
+    "row, or JSON objects) is refused: name its format.",
 )
 @click.option(
     "--text-column",

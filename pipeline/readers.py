@@ -6,6 +6,7 @@ import codecs
 import csv
 import io
 import json
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
 _BLOCK = 1 << 16
 _SEPARATORS = ",;\t|"
+# A column name as exports write them: a word of letters, digits, _ . -, with no spaces (title, job_id, Job.Ref).
+_HEADER_CELL = re.compile(r"[^\W\d][\w.-]{0,39}")
 _SUFFIX_FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".txt": "txt"}
 # Workbooks people export job postings to: named as such, since the fix (save the sheet as CSV) is theirs to make.
 _WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
@@ -431,7 +434,7 @@ def iter_jsonl(
         yield Chunk(ids, texts)
 
 
-def iter_txt(stream: DecodingReader, chunk_size: int) -> Iterator[Chunk]:
+def iter_txt(stream: DecodingReader | io.TextIOBase, chunk_size: int) -> Iterator[Chunk]:
     """Yield chunks of a plain-text file, one posting per line; the id is the line number."""
     ids: list[str] = []
     texts: list[str | None] = []
@@ -444,6 +447,42 @@ def iter_txt(stream: DecodingReader, chunk_size: int) -> Iterator[Chunk]:
             ids, texts = [], []
     if ids:
         yield Chunk(ids, texts)
+
+
+def refuse_table_as_text(stream: DecodingReader, text_columns: tuple[str, ...]) -> io.TextIOBase:
+    """Stdin read as one posting per line only because no format was given: refuse it when it is plainly a table.
+
+    A first line that is a JSON object, or a CSV header (column names without spaces, or naming a text column)
+    above a row of as many fields, would otherwise have every row, ids and commas included, scored as raw text.
+    Returns a stream that still yields the two lines looked at.
+    """
+    first, second = stream.readline(), stream.readline()
+    head = first.strip()
+    fix = "(or --input-format txt to score each line as it is)"
+    if head.startswith("{") and _is_json_object(head):
+        raise DataError(f"{stream._name} looks like JSON lines: pass --input-format jsonl {fix}")
+    separator = sniff_separator(head)
+    header, row = _csv_cells(head, separator), _csv_cells(second, separator)
+    named = [column for column in text_columns if column in header]
+    names_only = all(_HEADER_CELL.fullmatch(cell) for cell in header) and len(set(header)) == len(header)
+    if len(header) > 1 and len(row) == len(header) and (named or names_only):
+        columns = f"names the column {named[0]!r}" if named else f"is {', '.join(header)}"
+        raise DataError(
+            f"{stream._name} looks like a CSV whose header {columns}: pass --input-format csv, with --text-column "
+            f"when the text is in another column {fix}"
+        )
+    return _Concat(io.StringIO(first + second), stream)
+
+
+def _csv_cells(line: str, separator: str) -> list[str]:
+    return [cell.strip() for cell in next(csv.reader([line.strip()], delimiter=separator), [])]
+
+
+def _is_json_object(line: str) -> bool:
+    try:
+        return isinstance(loads_json(line), dict)
+    except (json.JSONDecodeError, RecursionError):
+        return False
 
 
 def iter_chunks(
@@ -465,6 +504,8 @@ def iter_chunks(
             chunks = iter_csv(stream, list(text_columns), id_column, chunk_size, separator)
         elif kind == "jsonl":
             chunks = iter_jsonl(stream, list(text_columns), id_column, chunk_size)
+        elif input_format is None and str(source) == config.STANDARD_STREAM:
+            chunks = iter_txt(refuse_table_as_text(stream, tuple(text_columns)), chunk_size)
         else:
             chunks = iter_txt(stream, chunk_size)
         for chunk in chunks:

@@ -120,6 +120,45 @@ def test_jsonl_number_is_text_and_null_is_an_error_row(model, tmp_path):
     assert [bool(r["error"]) for r in rows] == [False, True]
 
 
+# -- predict: a table piped in without its format ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("piped", "text_columns", "pattern"),
+    [
+        (
+            "id,text\n1,Answer inbound calls\n",
+            (),
+            r"standard input looks like a CSV whose header names the column 'text'",
+        ),
+        ('ref;text\n1;"Answer calls; book visits"\n', (), r"header names the column 'text'.*--input-format csv"),
+        ("title,body\nAgent,Answer calls\n", ("title", "body"), r"names the column 'title'"),
+        ('ref,title,description\nJ-1,Agent,"Answer calls, log cases"\n', (), r"CSV whose header is ref, title, desc"),
+        ('{"text": "Answer inbound calls"}\n', (), r"standard input looks like JSON lines.*--input-format jsonl"),
+    ],
+)
+def test_a_table_piped_as_text_is_refused_not_scored_line_by_line(model, piped, text_columns, pattern):
+    """Stdin defaults to one posting per line: a piped CSV once had its header and every row, ids and commas
+    included, scored as postings with exit 0."""
+    columns = [arg for column in text_columns for arg in ("--text-column", column)]
+    assert_error(run("predict", "--model", model, "-", *columns, stdin=piped), 1, pattern)
+
+
+def test_text_that_only_resembles_a_table_is_still_scored_line_by_line(model):
+    # Lines with commas (one naming "text"), a header with no row under it, and tables chosen as txt.
+    for piped, args, expected_ids in [
+        ("Copywriter, text, images\nAnswer calls\n", (), ["1", "2"]),
+        ("Data entry, billing\nCall agent, phones\n", (), ["1", "2"]),
+        ("id,text\n", (), ["1"]),
+        ("id,text\n1,Answer inbound calls\n", ("--input-format", "txt"), ["1", "2"]),
+        ('{"text": "Answer calls"}\n', ("--input-format", "txt"), ["1"]),
+    ]:
+        result = run("predict", "--model", model, "-", "--format", "jsonl", *args, stdin=piped)
+        assert result.returncode == 0, (piped, result.stderr)
+        assert [row["id"] for row in jsonl(result.stdout)] == expected_ids, piped
+    scored = run("predict", "--model", model, "-", "--input-format", "csv", "--format", "jsonl",
+                 stdin="id,text\n7,Answer inbound calls\n")  # fmt: skip
+    assert [row["id"] for row in jsonl(scored.stdout)] == ["7"]
+
+
 def test_bytes_that_are_not_utf8(model, tmp_path):
     path = write(tmp_path, "a.csv", b"id,text\n1,Caf\xe9 staff\n")
     assert_error(run("predict", "--model", model, "--input", path), 1, r"a\.csv is not valid utf-8-sig at byte 13")
