@@ -20,6 +20,22 @@ _HASH_BLOCK = 1 << 20
 # Names of an open descriptor (/dev/stdout, /dev/fd/3, /proc/self/fd/1): whatever they point to, a file the shell
 # opened or a pipe, is written in place, as the shell's own `>` would; renaming over them cannot work.
 _DESCRIPTOR_NAMES = re.compile(r"/dev/(stdin|stdout|stderr)$|/dev/fd/|/proc/(self|thread-self|\d+)/fd/")
+# The same names, for a descriptor of this process, with its number (stdin, stdout and stderr are 0, 1 and 2).
+_OWN_DESCRIPTOR = re.compile(
+    r"/dev/(?:(?P<standard>stdin|stdout|stderr)|fd/(?P<fd>\d+))|/proc/(?:self|thread-self|(?P<pid>\d+))/fd/(?P<proc_fd>\d+)"
+)
+
+
+def own_descriptor(path: Path) -> int | None:
+    """The number of this process's descriptor that `path` names (/dev/stdout, /dev/fd/3, /proc/self/fd/1), else
+    None. Written through a copy of it, as bash's `>` does for these names: opening the name again would truncate a
+    file the shell redirected into and write from its start, over what the shell wrote before and after."""
+    match = _OWN_DESCRIPTOR.fullmatch(str(path))
+    if not match or (match["pid"] and int(match["pid"]) != os.getpid()):
+        return None
+    if match["standard"]:
+        return ("stdin", "stdout", "stderr").index(match["standard"])
+    return int(match["fd"] or match["proc_fd"])
 
 
 def writes_in_place(path: Path) -> bool:
@@ -128,9 +144,13 @@ def atomic_writer(path: Path, mode: str = "w", **open_kwargs) -> Iterator[IO]:
         yield sys.stdout.buffer if "b" in mode else sys.stdout
         sys.stdout.flush()
         return
+    descriptor = own_descriptor(path)
     with atomic_path(path) as temporary:
         try:
-            handle = open(temporary, mode, **open_kwargs)  # noqa: SIM115 - closed below, inside atomic_path
+            if descriptor is not None:
+                sys.stdout.flush()  # what this process printed before goes first, as it would through `>`
+            target = os.dup(descriptor) if descriptor is not None else temporary
+            handle = open(target, mode, **open_kwargs)  # noqa: SIM115 - closed below, inside atomic_path
         except OSError as error:
             raise _write_error(Path(path), error) from None
         with handle:

@@ -85,6 +85,22 @@ def test_output_to_dev_stdout_reaches_a_pipe_or_a_redirected_file(fast_model, tm
         assert Path("/dev/stdout").is_symlink()
 
 
+@linux_only("/dev/stdout and /dev/fd/1 as names of the descriptor, and a POSIX sh")
+def test_output_to_dev_stdout_keeps_what_the_shell_writes_around_it(fast_model, tmp_path):
+    """`{ echo before; bpo-kpo predict --output /dev/stdout ...; echo after; } > file` once lost "before" and had
+    "after" written over the results: /dev/stdout was opened again, truncating the file and writing from its start."""
+    redirected = tmp_path / "scored.csv"
+    command = (f"echo before; {SCRIPT} predict --model {fast_model} --format csv --output /dev/stdout 'Answer calls'"
+               f" && {SCRIPT} predict --model {fast_model} --format csv --output /dev/fd/1 'Audit the accounts'"
+               " && echo after")  # fmt: skip
+    with open(redirected, "w") as handle:
+        result = subprocess.run(["sh", "-c", command], stdout=handle, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = redirected.read_text().splitlines()
+    assert lines[0] == "before" and lines[-1] == "after", lines
+    assert [line.split(",")[0] for line in lines[1:-1]] == ["id", "1", "id", "1"], lines
+
+
 def test_output_into_a_fifo_streams_to_its_reader(model, tmp_path):
     fifo = tmp_path / "results.fifo"
     os.mkfifo(fifo)
