@@ -22,7 +22,8 @@ _HASH_BLOCK = 1 << 20
 _DESCRIPTOR_NAMES = re.compile(r"/dev/(stdin|stdout|stderr)$|/dev/fd/|/proc/(self|thread-self|\d+)/fd/")
 # The same names, for a descriptor of this process, with its number (stdin, stdout and stderr are 0, 1 and 2).
 _OWN_DESCRIPTOR = re.compile(
-    r"/dev/(?:(?P<standard>stdin|stdout|stderr)|fd/(?P<fd>\d+))|/proc/(?:self|thread-self|(?P<pid>\d+))/fd/(?P<proc_fd>\d+)"
+    r"/dev/(?:(?P<standard>stdin|stdout|stderr)|fd/(?P<fd>\d+))"
+    r"|/proc/(?:self|thread-self|(?P<pid>\d+))/fd/(?P<proc_fd>\d+)"
 )
 
 
@@ -147,7 +148,7 @@ def atomic_writer(path: Path, mode: str = "w", **open_kwargs) -> Iterator[IO]:
     descriptor = own_descriptor(path)
     with atomic_path(path) as temporary:
         try:
-            if descriptor is not None:
+            if descriptor is not None and sys.stdout is not None:
                 sys.stdout.flush()  # what this process printed before goes first, as it would through `>`
             target = os.dup(descriptor) if descriptor is not None else temporary
             handle = open(target, mode, **open_kwargs)  # noqa: SIM115 - closed below, inside atomic_path
