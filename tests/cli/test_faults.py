@@ -35,7 +35,7 @@ from console import (
 )
 
 from pipeline import config
-from pipeline.files import sha256_file
+from pipeline.files import own_descriptor, sha256_file
 from pipeline.model import METADATA_DIGEST, metadata_path
 
 
@@ -99,6 +99,14 @@ def test_output_to_dev_stdout_keeps_what_the_shell_writes_around_it(fast_model, 
     lines = redirected.read_text().splitlines()
     assert lines[0] == "before" and lines[-1] == "after", lines
     assert [line.split(",")[0] for line in lines[1:-1]] == ["id", "1", "id", "1"], lines
+
+
+def test_only_names_of_this_process_descriptors_are_written_through_them():
+    # Another process's descriptor, or a file named like one, is opened by name as before.
+    named = ["/dev/stdout", "/dev/stderr", "/dev/fd/7", "/proc/self/fd/1", f"/proc/{os.getpid()}/fd/2"]
+    assert [own_descriptor(Path(name)) for name in named] == [1, 2, 7, 1, 2]
+    others = [f"/proc/{os.getpid() + 1}/fd/1", "/dev/null", "/dev/stdout.csv", "out/dev/fd/1", "/dev/fd/x"]
+    assert [own_descriptor(Path(name)) for name in others] == [None] * len(others)
 
 
 def test_output_into_a_fifo_streams_to_its_reader(model, tmp_path):
