@@ -314,6 +314,11 @@ def train(data_paths, model_path, model_format, jobs, **values) -> None:
         )
 
 
+def _set_name(path: Path) -> str:
+    """How reports name a set: its path, or "standard input" for '-'."""
+    return "standard input" if str(path) == config.STANDARD_STREAM else str(path)
+
+
 def _remove_stale_scope_model(path: Path) -> None:
     """A scope model from an earlier training beside a model fitted on data without out-of-scope postings would
     be loaded with it, though fitted on other data: remove it and its metadata."""
@@ -410,7 +415,7 @@ def tune(data_path, output, jobs, apply) -> None:
     "data_paths",
     type=click.Path(path_type=Path),
     multiple=True,
-    help="Labelled CSV/JSONL file(s) to score; default: the test split and the field set.",
+    help="Labelled CSV/JSONL file(s) to score; - for stdin; default: the test split and the field set.",
 )
 @click.option("--text-column", default=config.TEXT_COLUMN, show_default=True, help="Column holding the posting.")
 @click.option("--label-column", default=config.LABEL_COLUMN, show_default=True, help="Column holding BPO/KPO.")
@@ -452,7 +457,7 @@ def evaluate(
     )
 
     model = load_model(model_path)
-    sets = {str(p): read_labelled(p, text_column, label_column) for p in data_paths} or None
+    sets = {_set_name(p): read_labelled(p, text_column, label_column) for p in data_paths} or None
     # The project's own sets go on without one that no model here may score honestly; a file you name does not.
     evaluation = evaluate_model(model, sets, by, lambda: _held_out_model(model_path), skip_unscorable=sets is None)
     warnings, results = evaluation_warnings(evaluation), evaluation_document(evaluation)

@@ -374,8 +374,13 @@ def _json_records(stream: DecodingReader) -> Iterator[tuple[int, object]]:
 class _Concat(io.TextIOBase):
     """Two text streams read as one (the already-read header, then the rest)."""
 
-    def __init__(self, first: io.StringIO, second: DecodingReader) -> None:
+    def __init__(self, first: io.StringIO, second: DecodingReader | _Concat) -> None:
         self._first, self._second = first, second
+        self._name = second._name
+
+    def close(self) -> None:
+        self._second.close()
+        super().close()
 
     def readable(self) -> bool:
         return True
@@ -525,13 +530,11 @@ def read_labelled(
     """Read a whole labelled file (CSV or JSONL) into a frame, checking its columns and labels."""
     import pandas as pd
 
-    kind = detect_format(path, input_format)
-    if kind == "txt":
-        raise DataError(f"{path}: labelled data must be CSV or JSON lines, not plain text")
-    stream = open_text(path, encoding, kind == "jsonl")
+    kind, stream = _open_labelled(path, input_format, encoding)
+    name = stream._name
     try:
         if kind == "csv":
-            empty = f"{path} is empty: it needs a header row and labelled rows"
+            empty = f"{name} is empty: it needs a header row and labelled rows"
             frames = list(csv_frames(stream, None, empty, _LABELLED_CHUNK))
             frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         else:
@@ -539,14 +542,27 @@ def read_labelled(
     finally:
         stream.close()
     if frame.empty:
-        raise DataError(f"{path} has no rows")
-    _check_columns([text_column, label_column], list(frame.columns), str(path))
+        raise DataError(f"{name} has no rows")
+    _check_columns([text_column, label_column], list(frame.columns), name)
     frame = frame.rename(columns={text_column: config.TEXT_COLUMN, label_column: config.LABEL_COLUMN})
-    check_labels(frame, str(path))
+    check_labels(frame, name)
     return frame
 
 
 _LABELLED_CHUNK = 100_000
+
+
+def _open_labelled(path: str | Path, input_format: str | None, encoding: str) -> tuple[str, DecodingReader | _Concat]:
+    """The format of a labelled file and a stream of it; stdin's format is told by its first line, since labelled
+    data is never plain text: a JSON object starts JSON lines, anything else is a CSV header."""
+    if str(path) == config.STANDARD_STREAM and input_format is None:
+        raw = open_text(path, encoding)
+        first = raw.readline()
+        return ("jsonl" if first.lstrip().startswith("{") else "csv"), _Concat(io.StringIO(first), raw)
+    kind = detect_format(path, input_format)
+    if kind == "txt":
+        raise DataError(f"{path}: labelled data must be CSV or JSON lines, not plain text")
+    return kind, open_text(path, encoding, kind == "jsonl")
 
 
 def _labelled_records(stream: DecodingReader, text_column: str) -> list[dict]:

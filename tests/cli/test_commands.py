@@ -144,6 +144,21 @@ def test_predict_output_formats_agree(shipped_model_path, tmp_path):
     assert table.returncode == 0 and "Design and verify" in table.stdout
 
 
+def test_evaluate_reads_labelled_csv_or_jsonl_from_stdin(shipped_model_path, tmp_path):
+    """`--data -` once refused every pipe ("labelled data must be CSV or JSON lines, not plain text")."""
+    rows = [("Answer customer emails and chats within SLA", "BPO"), ("Build credit risk models in R", "KPO")]
+    path = tmp_path / "labelled.csv"
+    path.write_text("text,label\n" + "".join(f"{text},{label}\n" for text, label in rows))
+    from_file = json.loads(run("evaluate", "--data", str(path), "--format", "json").stdout)[str(path)]
+    as_jsonl = "".join(json.dumps({"text": text, "label": label}) + "\n" for text, label in rows)
+    for piped in (path.read_text(), as_jsonl):
+        result = run("evaluate", "--data", "-", "--format", "json", stdin=piped)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["standard input"]["log_loss"] == from_file["log_loss"]
+    empty = run("evaluate", "--data", "-", stdin="")
+    assert empty.returncode == 1 and "standard input is empty" in empty.stderr
+
+
 def test_evaluate_json_on_any_labelled_csv(shipped_model_path, tmp_path):
     path = tmp_path / "labelled.csv"
     path.write_text(
