@@ -105,8 +105,13 @@ def create_app(engine) -> FastAPI:
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
         first = error.errors()[0] if error.errors() else {}
         where = ".".join(str(part) for part in first.get("loc", ())[1:]) or "body"
+        message = first.get("msg", "invalid request")
+        if first.get("type") == "extra_forbidden":
+            # `{"text": "..."}` is the commonest first request: name the fields that are taken instead.
+            fields = Posting.model_fields if "rows" in first.get("loc", ()) else PredictRequest.model_fields
+            message = f"not a field here; the fields are {', '.join(map(repr, fields))}"
         return JSONResponse(
-            {"error": f"{where}: {first.get('msg', 'invalid request')}", "detail": _plain(error.errors())},
+            {"error": f"{where}: {message}", "detail": _plain(error.errors())},
             status_code=422,
         )
 

@@ -73,6 +73,8 @@ def test_health_model_and_docs(client, shipped_model_path):
         ({"texts": ["x" * (config.SERVE.max_text_chars + 1)]}, 422, "texts.0"),
         ({"texts": ["x"], "threshold": 2}, 422, "threshold"),
         ({"texts": ["x"], "colour": "red"}, 422, "colour"),
+        ({"text": "Answer calls"}, 422, "text: not a field here; the fields are 'texts', 'rows'"),
+        ({"rows": [{"text": "x", "title": "y"}]}, 422, "rows.0.title: not a field here; the fields are 'id', 'text'"),
         ({"texts": "not a list"}, 422, "texts"),
     ],
 )
