@@ -316,7 +316,7 @@ def train(data_paths, model_path, model_format, jobs, **values) -> None:
 
 def _set_name(path: Path) -> str:
     """How reports name a set: its path, or "standard input" for '-'."""
-    return "standard input" if str(path) == config.STANDARD_STREAM else str(path)
+    return config.STANDARD_STREAM_NAME if str(path) == config.STANDARD_STREAM else str(path)
 
 
 def _remove_stale_scope_model(path: Path) -> None:

@@ -143,6 +143,8 @@ MODEL_FORMATS = ("joblib", "skops")
 CALIBRATION_METHODS = ("sigmoid", "none")
 # The path, input or output, that means the standard stream, and the lone argument of predict that reads stdin.
 STANDARD_STREAM = "-"
+# How messages and reports name it.
+STANDARD_STREAM_NAME = "standard input"
 INPUT_FORMATS = ("csv", "jsonl", "txt")
 ENGINES = ("auto", "portable", "sklearn")
 OUTPUT_FORMATS = ("table", "csv", "jsonl")

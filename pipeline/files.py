@@ -18,10 +18,9 @@ from pipeline.errors import BpoKpoError
 
 _HASH_BLOCK = 1 << 20
 # Names of an open descriptor (/dev/stdout, /dev/fd/3, /proc/self/fd/1): whatever they point to, a file the shell
-# opened or a pipe, is written in place, as the shell's own `>` would; renaming over them cannot work.
-_DESCRIPTOR_NAMES = re.compile(r"/dev/(stdin|stdout|stderr)$|/dev/fd/|/proc/(self|thread-self|\d+)/fd/")
-# The same names, for a descriptor of this process, with its number (stdin, stdout and stderr are 0, 1 and 2).
-_OWN_DESCRIPTOR = re.compile(
+# opened or a pipe, is written in place, as the shell's own `>` would; renaming over them cannot work. The groups
+# give the descriptor's number, and the process it belongs to when named by pid.
+_DESCRIPTOR_NAME = re.compile(
     r"/dev/(?:(?P<standard>stdin|stdout|stderr)|fd/(?P<fd>\d+))"
     r"|/proc/(?:self|thread-self|(?P<pid>\d+))/fd/(?P<proc_fd>\d+)"
 )
@@ -31,7 +30,7 @@ def own_descriptor(path: Path) -> int | None:
     """The number of this process's descriptor that `path` names (/dev/stdout, /dev/fd/3, /proc/self/fd/1), else
     None. Written through a copy of it, as bash's `>` does for these names: opening the name again would truncate a
     file the shell redirected into and write from its start, over what the shell wrote before and after."""
-    match = _OWN_DESCRIPTOR.fullmatch(str(path))
+    match = _DESCRIPTOR_NAME.fullmatch(str(path))
     if not match or (match["pid"] and int(match["pid"]) != os.getpid()):
         return None
     if match["standard"]:
@@ -41,7 +40,7 @@ def own_descriptor(path: Path) -> int | None:
 
 def writes_in_place(path: Path) -> bool:
     """True for a device, FIFO or socket (following symlinks) and for descriptor names: no temporary file."""
-    if _DESCRIPTOR_NAMES.match(str(path)):
+    if _DESCRIPTOR_NAME.fullmatch(str(path)):
         return True
     try:
         return not stat.S_ISREG(os.stat(path).st_mode)

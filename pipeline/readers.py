@@ -214,7 +214,9 @@ def open_text(
     if str(source) == config.STANDARD_STREAM:
         if sys.stdin is None:
             raise DataError("standard input is closed; pipe postings in, or pass --input FILE")
-        return DecodingReader(sys.stdin.buffer, "standard input", encoding, False, universal_newlines, max_line_chars)
+        return DecodingReader(
+            sys.stdin.buffer, config.STANDARD_STREAM_NAME, encoding, False, universal_newlines, max_line_chars
+        )
     path = Path(source)
     if path.is_dir():
         raise DataError(f"{path} is a directory; pass a CSV, JSONL or TXT file")
