@@ -7,6 +7,7 @@ import gc
 import itertools
 import json
 import os
+import shlex
 import shutil
 import stat
 import sys
@@ -30,6 +31,7 @@ from pipeline.options import (
     param_options,
 )
 from pipeline.process import interrupt_message, interrupt_received, reader_gone, stop_if_interrupted
+from pipeline.readers import file_name_given_as_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -681,6 +683,11 @@ def predict(
             texts, input_path = (), config.STANDARD_STREAM
     if texts and input_path:
         raise click.UsageError("give postings as arguments or --input, not both")
+    if (name := file_name_given_as_text(texts)) is not None:
+        exists = "is a file" if Path(name).is_file() else "looks like a file name (and there is no such file)"
+        raise click.UsageError(
+            f"{name!r} {exists}, not a posting: pass --input {shlex.quote(name)} to score the rows of a file"
+        )
     if not texts and not input_path:
         raise click.UsageError("give postings as arguments, - to read them from standard input, or --input FILE")
     jobs = (os.cpu_count() or 1) if jobs == -1 else jobs

@@ -26,6 +26,8 @@ _HEADER_CELL = re.compile(r"[^\W\d][\w.-]{0,39}")
 _SUFFIX_FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".txt": "txt"}
 # Workbooks people export job postings to: named as such, since the fix (save the sheet as CSV) is theirs to make.
 _WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
+# Longer than any path Linux accepts (PATH_MAX): such an argument is a posting, whatever it ends with.
+_LONGEST_FILE_NAME = 4096
 # Suffixes of files that hold labelled postings: every format predict reads except plain text, which has no label.
 LABELLED_SUFFIXES = tuple(suffix for suffix, kind in _SUFFIX_FORMATS.items() if kind != "txt")
 # The name pandas gives a column it finds beyond the header, so that a trailing separator never shifts columns.
@@ -243,6 +245,24 @@ def detect_format(source: str | Path, explicit: str | None = None) -> str:
     if suffix not in _SUFFIX_FORMATS:
         raise DataError(f"cannot tell the format of {source} from its suffix; pass --input-format csv, jsonl or txt")
     return _SUFFIX_FORMATS[suffix]
+
+
+def file_name_given_as_text(texts: tuple[str, ...]) -> str | None:
+    """The first argument that names an input file rather than holding a posting, or None.
+
+    `bpo-kpo predict jobs.csv` reads as scoring a file, but arguments are postings: without this check the name
+    itself was scored, with exit 0. A name is a word with a readable suffix (jobs.csv, even when missing), or
+    any argument that is an existing file and either has such a suffix or holds a path separator.
+    """
+    for text in texts:
+        name = text.strip()
+        if not name or "\n" in name or len(name) > _LONGEST_FILE_NAME:
+            continue
+        readable_suffix = Path(name).suffix.lower() in (*_SUFFIX_FORMATS, *_WORKBOOK_SUFFIXES)
+        one_word = not any(character.isspace() for character in name)
+        if (readable_suffix and one_word) or ((readable_suffix or "/" in name) and Path(name).is_file()):
+            return name
+    return None
 
 
 def sniff_separator(header: str) -> str:

@@ -142,6 +142,20 @@ def test_a_table_piped_as_text_is_refused_not_scored_line_by_line(model, piped, 
     assert_error(run("predict", "--model", model, "-", *columns, stdin=piped), 1, pattern)
 
 
+def test_a_file_name_given_as_a_posting_is_refused(model, tmp_path):
+    """Arguments are postings: `predict jobs.csv` once scored the words "jobs.csv" and exited 0."""
+    table = tmp_path / "jobs.csv"
+    table.write_text("id,text\n1,Answer inbound calls\n")
+    assert_error(run("predict", "--model", model, str(table)), 2, r"is a file, not a posting: pass --input .*jobs\.csv")
+    assert_error(run("predict", "--model", model, "Answer calls", "postings.jsonl"), 2, r"'postings.jsonl' looks like")
+    # A posting that merely ends in a suffix-like word, or a word that is also a file here, is still a posting.
+    (tmp_path / "Nurse").write_text("")
+    for posting in ["Type up call notes and save them as notes.txt", "Nurse"]:
+        result = run("predict", "--model", model, posting, "--format", "jsonl", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert len(jsonl(result.stdout)) == 1
+
+
 def test_text_that_only_resembles_a_table_is_still_scored_line_by_line(model):
     # Lines with commas (one naming "text"), a header with no row under it, and tables chosen as txt.
     for piped, args, expected_ids in [
