@@ -150,7 +150,9 @@ def test_a_file_name_given_as_a_posting_is_refused(model, tmp_path):
     assert_error(run("predict", "--model", model, "Answer calls", "postings.jsonl"), 2, r"'postings.jsonl' looks like")
     # A posting that merely ends in a suffix-like word, or a word that is also a file here, is still a posting.
     (tmp_path / "Nurse").write_text("")
-    for posting in ["Type up call notes and save them as notes.txt", "Nurse"]:
+    # Nor is a long posting with a slash, which no file system could hold as a name (it once stopped the run).
+    long_posting = "Match invoices to orders and post payments; " * 12 + "AP/AR clerk"
+    for posting in ["Type up call notes and save them as notes.txt", "Nurse", long_posting]:
         result = run("predict", "--model", model, posting, "--format", "jsonl", cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert len(jsonl(result.stdout)) == 1
