@@ -611,7 +611,8 @@ def export(model_path, output) -> None:
     type=click.IntRange(min=0),
     default=config.PREDICT.explain,
     help="Add the K n-grams that pushed each posting most toward its label; weights are log-odds toward KPO "
-    "(+ pushes toward KPO, - toward BPO).",
+    "(+ pushes toward KPO, - toward BPO). With the scope model, also the K that pushed it most toward its scope "
+    "verdict (scope_explanation; + toward out of scope).",
 )
 @value_option("--jobs", type=Jobs(), default=1, help="Worker processes (-1: all cores; at most 4 per core).")
 @value_option(

@@ -126,6 +126,8 @@ OUT_OF_SCOPE_FIELD = "out_of_scope"
 P_OUT_OF_SCOPE_FIELD = "p_out_of_scope"
 SCOPE_REASON_FIELD = "scope_reason"
 SCOPE_FIELDS = (OUT_OF_SCOPE_FIELD, P_OUT_OF_SCOPE_FIELD, SCOPE_REASON_FIELD)
+# With --explain and the scope model: the n-grams that pushed P(out of scope) toward the row's scope decision.
+SCOPE_EXPLANATION_FIELD = "scope_explanation"
 ERROR_FIELD = "error"
 
 # Appended to the whole model file name: model.joblib -> model.joblib.json, model.skops -> model.skops.json.

@@ -27,6 +27,19 @@ SKLEARN = "sklearn"
 AUTO = "auto"
 
 
+def _strongest(model, weights: list[float], positive: bool, columns: list[int], values: list[float], k: int):
+    """The k n-grams that pushed a text's score most toward its side (`positive`: the side `weights` point to),
+    listed as Model.explain lists them: the same order, ties included, and rounding."""
+    sign = 1.0 if positive else -1.0
+    contributions = [value * weights[column] for column, value in zip(columns, values, strict=True)]
+    order = sorted(range(len(columns)), key=lambda i: -sign * contributions[i])[:k]
+    return [
+        {"ngram": model.vocabulary[columns[i]], "weight": round(contributions[i], 4)}
+        for i in order
+        if sign * contributions[i] > 0
+    ]
+
+
 class PortableEngine:
     """Rows from the portable scorer: the same fields, order and rounding as predict.score_chunk."""
 
@@ -40,6 +53,8 @@ class PortableEngine:
         self.model_sha256 = model.model_sha256
         self._weights = model.weights_toward_positive()
         self.has_scope = model.scope is not None
+        # The scope section's positive label is out of scope: its weights point there.
+        self._scope_weights = model.scope.weights_toward_positive() if self.has_scope else None
         self.scope_threshold = model.scope.threshold if model.scope is not None else None
 
     def rows(self, chunk: Chunk, options: ScoreOptions) -> list[dict]:
@@ -58,10 +73,16 @@ class PortableEngine:
             label = label_for(p, options.threshold)
             row = {"id": row_id, "label": label, "p_bpo": round(1.0 - kpo, PROBABILITY_DIGITS), "p_kpo": kpo}
             row[config.NEEDS_REVIEW_FIELD] = needs_review(kpo, options.threshold, options.review_band)
-            if options.scope_threshold is not None and self.model.scope is not None:
+            scope = options.scope_threshold is not None and self.model.scope is not None
+            if scope:
                 row.update(self._scope_fields(text, options.scope_threshold))
             if options.explain > 0:
-                row[config.EXPLANATION_FIELD] = self._explain(columns, values, label, options.explain)
+                explained = (self.model, self._weights, label == config.KPO, columns, values)
+                row[config.EXPLANATION_FIELD] = _strongest(*explained, options.explain)
+            if options.explain > 0 and scope:
+                scope_model, flagged = self.model.scope, row[config.OUT_OF_SCOPE_FIELD]
+                explained = (scope_model, self._scope_weights, flagged, *scope_model.features(text))
+                row[config.SCOPE_EXPLANATION_FIELD] = _strongest(*explained, options.explain)
             row[config.ERROR_FIELD] = None
             rows.append(row)
         return rows
@@ -81,17 +102,6 @@ class PortableEngine:
             rows = self.rows(chunk, options)
             failed = next((row["id"] for row in rows if row[config.ERROR_FIELD]), None)
             yield FormattedChunk(len(rows), formatter.rows(rows, chunk.texts), failed, tally(rows), chunk.position)
-
-    def _explain(self, columns: list[int], values: list[float], label: str, k: int) -> list[dict]:
-        sign = 1.0 if label == config.KPO else -1.0
-        contributions = [value * self._weights[column] for column, value in zip(columns, values, strict=True)]
-        order = sorted(range(len(columns)), key=lambda i: -sign * contributions[i])[:k]
-        vocabulary = self.model.vocabulary
-        return [
-            {"ngram": vocabulary[columns[i]], "weight": round(contributions[i], 4)}
-            for i in order
-            if sign * contributions[i] > 0
-        ]
 
 
 class SklearnEngine:

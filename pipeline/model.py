@@ -177,6 +177,42 @@ def _import_skops():
     return skops_io
 
 
+def weights_toward(pipeline: Pipeline, label: str) -> tuple[np.ndarray, np.ndarray]:
+    """A pipeline's n-grams in column order and each one's log-odds weight toward `label`, both read-only."""
+    vectorizer, classifier = pipeline_parts(pipeline)
+    weights = np.asarray(classifier.coef_[0], dtype=float).copy()
+    # coef_ points toward classes_[1]; flip it when `label` is classes_[0].
+    if list(classifier.classes_).index(label) == 0:
+        weights = -weights
+    names = vectorizer.get_feature_names_out()
+    names.flags.writeable = weights.flags.writeable = False
+    return names, weights
+
+
+def strongest_contributions(
+    features, names: np.ndarray, weights: np.ndarray, toward_positive: list[bool], k: int
+) -> list[list[dict]]:
+    """For each row, the k n-grams whose weight x tf-idf pushed it most toward its side (`toward_positive`: the
+    side the weights point to, or the other), as {"ngram", "weight"} dicts; only n-grams that push that way."""
+    features = features.tocsr()
+    explanations = []
+    for row, positive in enumerate(toward_positive):
+        start, end = features.indptr[row], features.indptr[row + 1]
+        columns = features.indices[start:end]
+        contributions = features.data[start:end] * weights[columns]
+        sign = 1.0 if positive else -1.0
+        # Stable: tied n-grams (ones that always occur together) keep vocabulary order, as in the portable engine.
+        order = np.argsort(-sign * contributions, kind="stable")[:k]
+        explanations.append(
+            [
+                {"ngram": str(names[columns[i]]), "weight": round(float(contributions[i]), 4)}
+                for i in order
+                if sign * contributions[i] > 0
+            ]
+        )
+    return explanations
+
+
 class Model:
     """A loaded model: the plain scikit-learn Pipeline plus its metadata, with the project's defaults."""
 
@@ -189,11 +225,16 @@ class Model:
         self.labels: tuple[str, ...] = tuple(metadata["labels"])
         self._positive = self.labels.index(config.POSITIVE_LABEL)
         self._weights: tuple[np.ndarray, np.ndarray] | None = None
+        self._scope_weights: tuple[np.ndarray, np.ndarray] | None = None
         self.scope_pipeline, self.scope_metadata = scope if scope is not None else (None, None)
 
     @property
     def has_scope(self) -> bool:
         return self.scope_pipeline is not None
+
+    def _require_scope(self) -> None:
+        if not self.has_scope:
+            raise ModelError("this model has no scope model beside it; retrain with `make train`")
 
     @property
     def scope_threshold(self) -> float | None:
@@ -201,8 +242,7 @@ class Model:
 
     def p_out_of_scope(self, texts: list[str]) -> np.ndarray:
         """P(out of scope) from the scope model (without the unrecognised-text rule)."""
-        if not self.has_scope:
-            raise ModelError("this model has no scope model beside it; retrain with `make train`")
+        self._require_scope()
         return self.scope_pipeline.predict_proba(list(texts))[:, config.SCOPE_LABELS.index(config.OUT_OF_SCOPE)]
 
     def scope(self, texts: list[str], threshold: float | None = None) -> tuple[np.ndarray, list[bool], list[str]]:
@@ -245,6 +285,12 @@ class Model:
         vectorizer, _ = pipeline_parts(self.pipeline)
         return vectorizer.transform(text_list(texts)).tocsr()
 
+    def scope_transform(self, texts: list[str]):
+        """The scope model's TF-IDF features of the texts, for `explain_scope`."""
+        self._require_scope()
+        vectorizer, _ = pipeline_parts(self.scope_pipeline)
+        return vectorizer.transform(text_list(texts)).tocsr()
+
     def score(self, features) -> np.ndarray:
         """P(KPO) of each row of `features` (from `transform`): transform once, then score and explain the same rows."""
         _, classifier = pipeline_parts(self.pipeline)
@@ -256,15 +302,15 @@ class Model:
         Computed once per Model (listing every n-gram takes a while) and returned read-only, since it is shared.
         """
         if self._weights is None:
-            vectorizer, classifier = pipeline_parts(self.pipeline)
-            weights = np.asarray(classifier.coef_[0], dtype=float).copy()
-            # coef_ points toward classes_[1]; flip it if KPO happens to be classes_[0].
-            if list(classifier.classes_).index(config.POSITIVE_LABEL) == 0:
-                weights = -weights
-            names = vectorizer.get_feature_names_out()
-            names.flags.writeable = weights.flags.writeable = False
-            self._weights = names, weights
+            self._weights = weights_toward(self.pipeline, config.POSITIVE_LABEL)
         return self._weights
+
+    def scope_ngram_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """The scope model's n-grams in column order, and each one's log-odds weight toward out of scope."""
+        self._require_scope()
+        if self._scope_weights is None:
+            self._scope_weights = weights_toward(self.scope_pipeline, config.OUT_OF_SCOPE)
+        return self._scope_weights
 
     @property
     def ngram_range(self) -> tuple[int, int]:
@@ -292,26 +338,14 @@ class Model:
         `labels` defaults to the model's own labels at the stored threshold; only n-grams that push toward the
         label are listed, so a row may have fewer than k, or none.
         """
-        features = features.tocsr()
         if labels is None:
             labels = labels_at(self.score(features), self.threshold).tolist()
-        names, weights = self.ngram_weights()
-        explanations = []
-        for row, label in enumerate(labels):
-            start, end = features.indptr[row], features.indptr[row + 1]
-            columns = features.indices[start:end]
-            contributions = features.data[start:end] * weights[columns]
-            sign = 1.0 if label == config.KPO else -1.0
-            # Stable: tied n-grams (ones that always occur together) keep vocabulary order, as in the portable engine.
-            order = np.argsort(-sign * contributions, kind="stable")[:k]
-            explanations.append(
-                [
-                    {"ngram": str(names[columns[i]]), "weight": round(float(contributions[i]), 4)}
-                    for i in order
-                    if sign * contributions[i] > 0
-                ]
-            )
-        return explanations
+        return strongest_contributions(features, *self.ngram_weights(), [label == config.KPO for label in labels], k)
+
+    def explain_scope(self, scope_features, flags: list[bool], k: int = config.EXPLAIN_NGRAMS) -> list[list[dict]]:
+        """For each row of the scope model's features, the k n-grams that pushed it most toward its scope decision
+        (`flags`: out of scope or not); weights are contributions to the log-odds of out of scope."""
+        return strongest_contributions(scope_features, *self.scope_ngram_weights(), flags, k)
 
     def predict(self, texts: list[str], threshold: float | None = None) -> list[str]:
         """Labels by the stored (tuned) threshold on P(KPO), or by `threshold` when given."""
@@ -331,7 +365,8 @@ class Model:
         Each has `label`, `p_bpo`, `p_kpo`, `needs_review`, `error` (set, with an empty label and no
         probabilities, for an empty or missing text), with the scope model beside the model `out_of_scope`,
         `p_out_of_scope` and `scope_reason`, and, with `explain` > 0, `explanation`: the n-grams that pushed the
-        posting most toward its label. The stored thresholds and review band apply unless given.
+        posting most toward its label (and `scope_explanation`: toward its scope verdict, with the scope model).
+        The stored thresholds and review band apply unless given.
         """
         # Imported here: predict imports this module.
         from pipeline.predict import ScoreOptions, score_texts

@@ -68,8 +68,8 @@ def unscored_row(error: str, options: ScoreOptions) -> dict:
     row = {"label": "", "p_bpo": None, "p_kpo": None, config.NEEDS_REVIEW_FIELD: None}
     if options.scope_threshold is not None:
         row.update(dict.fromkeys(config.SCOPE_FIELDS))
-    if options.explain:
-        row[config.EXPLANATION_FIELD] = None
+    for field in explanation_fields(options):
+        row[field] = None
     row[config.ERROR_FIELD] = error
     return row
 
@@ -79,8 +79,8 @@ def too_long_error(options: ScoreOptions) -> str:
 
 
 def score_texts(model: Model, all_texts: list[str | None], options: ScoreOptions) -> list[dict]:
-    """One decision row per text, in order: label, p_bpo, p_kpo, needs_review, the scope fields, error, and the
-    explanation.
+    """One decision row per text, in order: label, p_bpo, p_kpo, needs_review, the scope fields, the explanations
+    (of the label, and of the scope verdict), and error.
 
     This is the one place the decision rules turn probabilities into rows: `Model.decide` and every output
     format of `bpo-kpo predict` use it. A text that is missing or blank, or longer than `max_text_chars`, gets a
@@ -117,6 +117,11 @@ def score_texts(model: Model, all_texts: list[str | None], options: ScoreOptions
             row[config.EXPLANATION_FIELD] = explanations[position]
     if options.scope_threshold is not None:
         add_scope(model, rows, scorable, texts, options.scope_threshold, analysed)
+        if options.explain > 0:
+            flags = [rows[index][config.OUT_OF_SCOPE_FIELD] for index in scorable]
+            scope_explanations = model.explain_scope(analysed.scope_matrix, flags, options.explain)
+            for position, index in enumerate(scorable):
+                rows[index][config.SCOPE_EXPLANATION_FIELD] = scope_explanations[position]
     return rows
 
 
@@ -228,13 +233,19 @@ def score_chunks(
         executor.shutdown(wait=finished, cancel_futures=True)
 
 
+def explanation_fields(options: ScoreOptions) -> list[str]:
+    """The explanation fields a row has: none without --explain; the scope model's too when it scores."""
+    if not options.explain:
+        return []
+    scope = [config.SCOPE_EXPLANATION_FIELD] if options.scope_threshold is not None else []
+    return [config.EXPLANATION_FIELD, *scope]
+
+
 def output_fields(options: ScoreOptions) -> list[str]:
     fields = list(config.OUTPUT_FIELDS) + [config.NEEDS_REVIEW_FIELD]
     if options.scope_threshold is not None:
         fields += list(config.SCOPE_FIELDS)
-    if options.explain:
-        fields.append(config.EXPLANATION_FIELD)
-    return fields + [config.ERROR_FIELD]
+    return fields + explanation_fields(options) + [config.ERROR_FIELD]
 
 
 def format_explanation(items: list[dict] | None) -> str:
@@ -282,7 +293,7 @@ class CsvFormatter:
     def rows(self, rows: list[dict], texts: list[str | None] | None = None) -> str:
         def cell(row: dict, field: str):
             value = row.get(field)
-            if field == config.EXPLANATION_FIELD:
+            if field in (config.EXPLANATION_FIELD, config.SCOPE_EXPLANATION_FIELD):
                 return format_explanation(value)
             if isinstance(value, bool):
                 return str(value).lower()
@@ -357,6 +368,9 @@ class TableFormatter:
             lines.append(self._line(row_id, [label, shown, review], strip_control(tail)).rstrip())
             if self.explain and row.get(config.EXPLANATION_FIELD):
                 lines.append(shorten("    why: " + format_explanation(row[config.EXPLANATION_FIELD]), self.width))
+            if row.get(config.OUT_OF_SCOPE_FIELD) and row.get(config.SCOPE_EXPLANATION_FIELD):
+                scope_why = format_explanation(row[config.SCOPE_EXPLANATION_FIELD])
+                lines.append(shorten("    out of scope because: " + scope_why, self.width))
         return "".join(line + "\n" for line in lines)
 
 

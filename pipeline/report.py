@@ -84,12 +84,23 @@ def scope_results(sets: dict[str, pd.DataFrame], verdicts: dict[str, ScopeVerdic
     return results
 
 
-def scope_error_table(sets: dict[str, pd.DataFrame], verdicts: dict[str, ScopeVerdicts]) -> pd.DataFrame:
-    """Scope mistakes of every set: out-of-scope postings not flagged and in-scope postings flagged."""
+def format_ngrams(explanation: list[dict]) -> str:
+    """One row's explanation as 'ngram (+0.12); ...', for the error tables."""
+    return "; ".join(f"{item['ngram']} ({item['weight']:+.2f})" for item in explanation)
+
+
+def scope_error_table(
+    scorers: dict[str, Model], sets: dict[str, pd.DataFrame], verdicts: dict[str, ScopeVerdicts]
+) -> pd.DataFrame:
+    """Scope mistakes of every set: out-of-scope postings not flagged and in-scope postings flagged, with the
+    n-grams that pushed each one toward its verdict in the set's scope model."""
     frames = []
     for name, v in verdicts.items():
         frame = sets[name]
         wrong = np.flatnonzero(v.flagged != v.is_out)
+        texts = frame[config.TEXT_COLUMN].astype(str).to_numpy()[wrong].tolist()
+        model = scorers[name]
+        explanations = model.explain_scope(model.scope_transform(texts), v.flagged[wrong].tolist())
         frames.append(
             pd.DataFrame(
                 {
@@ -99,6 +110,7 @@ def scope_error_table(sets: dict[str, pd.DataFrame], verdicts: dict[str, ScopeVe
                     "flagged_out_of_scope": v.flagged[wrong],
                     "p_out_of_scope": np.round(v.p_out[wrong], 4),
                     "reason": v.reasons[wrong],
+                    "top_ngrams": [format_ngrams(row) for row in explanations],
                     "text": frame[config.TEXT_COLUMN].to_numpy()[wrong],
                 }
             )
@@ -316,7 +328,7 @@ def build_report(model: Model, load_held_out: Callable[[], Model | None] = lambd
         slices = evaluate_sets(frames, scores, {"validation": model.threshold})["validation"]["slices"]
         results["validation"] = results["validation"] | {"slices": slices}
         errors = error_table({"validation": model} | scorers, frames | sets, scores | p_kpo)
-    scope_errors = scope_error_table(everything, verdicts)
+    scope_errors = scope_error_table(scorers, everything, verdicts)
     return Report(evaluation, document, errors, scope_errors, model.top_ngrams(), validation is not None)
 
 
@@ -389,9 +401,7 @@ def error_table(scorers: dict[str, Model], sets: dict[str, pd.DataFrame], p_kpo:
                     "confidence": np.round(np.maximum(scores[wrong], 1 - scores[wrong]), 4),
                     "area": rows.get(config.AREA_COLUMN, pd.Series([""] * len(rows))).to_numpy(),
                     "borderline": rows.get(config.BORDERLINE_COLUMN, pd.Series([""] * len(rows))).to_numpy(),
-                    "top_ngrams": [
-                        "; ".join(f"{e['ngram']} ({e['weight']:+.2f})" for e in row) for row in explanations
-                    ],
+                    "top_ngrams": [format_ngrams(row) for row in explanations],
                     "text": rows[config.TEXT_COLUMN].to_numpy(),
                 }
             )

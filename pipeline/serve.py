@@ -34,7 +34,12 @@ class PredictRequest(BaseModel):
     rows: list[Posting] | None = Field(None, max_length=LIMITS.max_batch, description="Postings with ids.")
     threshold: float | None = Field(None, ge=0, le=1, description="Default: the model's tuned threshold.")
     review_band: float | None = Field(None, ge=0, le=0.5, description="Default: the model's tuned band.")
-    explain: int = Field(0, ge=0, le=50, description="Add the K n-grams that pushed each posting most.")
+    explain: int = Field(
+        0,
+        ge=0,
+        le=50,
+        description="Add the K n-grams that pushed each posting most toward its label and scope verdict.",
+    )
 
     @model_validator(mode="after")
     def one_kind_of_input(self) -> PredictRequest:
@@ -61,6 +66,8 @@ class Row(BaseModel):
     p_out_of_scope: float | None = None
     scope_reason: str | None = None
     explanation: list[Explanation] | None = None
+    # With explain and the scope model: the n-grams that pushed P(out of scope) toward the row's scope decision.
+    scope_explanation: list[Explanation] | None = None
     error: str | None
 
 

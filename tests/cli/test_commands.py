@@ -235,8 +235,16 @@ def test_threshold_review_band_and_explanations(shipped_model_path):
     assert all(item["weight"] < 0 for item in explained["explanation"])  # pushing toward BPO
     csv_out = run("predict", "--format", "csv", "--explain", "2", text).stdout.splitlines()
     assert csv_out[0] == (
-        "id,label,p_bpo,p_kpo,needs_review,out_of_scope,p_out_of_scope,scope_reason,explanation,error"
+        "id,label,p_bpo,p_kpo,needs_review,out_of_scope,p_out_of_scope,scope_reason,explanation,scope_explanation,error"
     )
+    # The scope model's reasons point toward its verdict: out of scope (+) for a flagged posting, in scope (-) here.
+    assert explained["out_of_scope"] is False
+    assert explained["scope_explanation"] and all(item["weight"] < 0 for item in explained["scope_explanation"])
+    nurse = "Ward nurse: give medication, dress wounds and take observations on a surgical ward; nights and weekends."
+    flagged = jsonl(run("predict", "--format", "jsonl", "--explain", "3", nurse).stdout)[0]
+    assert flagged["out_of_scope"] is True
+    assert flagged["scope_explanation"] and all(item["weight"] > 0 for item in flagged["scope_explanation"])
+    assert "nurse" in {item["ngram"] for item in flagged["scope_explanation"]}
 
 
 def terminal_screen(raw: str) -> list[str]:

@@ -53,6 +53,11 @@ def test_table_with_explanations_keeps_the_text(shipped_model_path, jobs_csv):
     assert lines[2].lstrip().startswith("why: ") and "(" in lines[2]
     assert "Draft commercial contracts" in lines[3]
     assert all(len(line) <= 100 for line in lines)
+    # An out-of-scope posting also says which words put it there; an in-scope one does not.
+    assert not any("out of scope because" in line for line in lines)
+    nurse = table("--explain", "3", "Ward nurse: give medication and take observations on a surgical ward", columns=100)
+    flagged = nurse.stdout.splitlines()
+    assert "[out of scope:" in flagged[1] and flagged[-1].lstrip().startswith("out of scope because: nurse (+")
 
 
 def test_table_layout_units():

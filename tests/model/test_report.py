@@ -111,6 +111,22 @@ def test_errors_csv_lists_exactly_the_misclassified_rows(metrics):
         assert row["text"] == splits[row["set"]][row["id"]]
 
 
+def test_scope_errors_list_the_ngrams_behind_each_wrong_verdict(document):
+    errors = pd.read_csv(config.SCOPE_ERRORS_PATH, keep_default_na=False)
+    for name in ("test", "field", "challenge"):
+        figures = document["scope"][name]
+        missed = round(figures["n_out_of_scope"] * (1 - figures["out_of_scope_recall"]))
+        flagged = round(figures["n_in_scope"] * figures["in_scope_flagged_share"])
+        assert (errors["set"] == name).sum() == missed + flagged, name
+    # Each wrong verdict's n-grams push toward it: toward out of scope (+) for a flagged in-scope posting,
+    # toward in scope (-) for a missed out-of-scope one.
+    assert ((errors["true_label"] == config.NEITHER) != errors["flagged_out_of_scope"]).all()
+    for _, row in errors[errors["top_ngrams"] != ""].iterrows():
+        signs = set(re.findall(r"\(([+-])", row["top_ngrams"]))
+        assert signs == ({"+"} if row["flagged_out_of_scope"] else {"-"}), row["top_ngrams"]
+    assert (errors["top_ngrams"] != "").mean() > 0.5
+
+
 def test_validation_slices_are_the_held_out_areas_of_the_validation_errors(metrics):
     """Each held-out service area's and form's validation accuracy counts exactly the out-of-fold mistakes
     errors.csv lists for it, over every training posting of that area or form."""

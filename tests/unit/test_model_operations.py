@@ -92,3 +92,39 @@ def test_pipeline_parts_are_the_two_fitted_steps(tiny_model):
     vectorizer, classifier = pipeline_parts(model.pipeline)
     assert vectorizer is model.pipeline[0] and classifier is model.pipeline[-1]
     assert [name for name, _ in model.pipeline.steps] == [config.VECTORIZER_STEP, config.CLASSIFIER_STEP]
+
+
+def test_explain_scope_lists_the_ngrams_that_push_toward_each_scope_verdict():
+    """The scope model's weights point toward out of scope whichever class scikit-learn puts first: a flagged
+    posting lists positive weights (tf-idf x that coefficient), one kept in scope negative ones."""
+    from dataclasses import replace
+
+    from pipeline.model import Model, build_pipeline
+
+    scope_training = [
+        ("answer customer calls and log tickets", config.IN_SCOPE),
+        ("build statistical models for clients", config.IN_SCOPE),
+        ("process invoices and log payments", config.IN_SCOPE),
+        ("drive the delivery van and unload parcels", config.OUT_OF_SCOPE),
+        ("cook meals in the hotel kitchen", config.OUT_OF_SCOPE),
+        ("clean wards and drive the hospital van", config.OUT_OF_SCOPE),
+    ]
+    params = replace(config.TRAIN, ngram_max=1, min_df=1, max_df=1.0, stop_words=None, max_features=None)
+    texts, labels = zip(*scope_training, strict=True)
+    scope = build_pipeline(params).fit(list(texts), list(labels))
+    assert list(scope.classes_).index(config.OUT_OF_SCOPE) == 1
+    bpo_kpo = build_pipeline(params).fit(["answer calls", "build models"], [config.BPO, config.KPO])
+    model = Model(bpo_kpo, {"labels": [config.BPO, config.KPO]}, scope=(scope, {"threshold": 0.5}))
+    postings = ["drive the van to the kitchen", "answer calls and build models"]
+    features = model.scope_transform(postings)
+    flags = [bool(p >= 0.5) for p in model.p_out_of_scope(postings)]
+    assert flags == [True, False]
+    explanations = model.explain_scope(features, flags, k=2)
+    vocabulary, coef = scope[0].vocabulary_, scope[-1].coef_[0]
+    for row, (flagged, items) in enumerate(zip(flags, explanations, strict=True)):
+        assert items
+        for item in items:
+            column = vocabulary[item["ngram"]]
+            assert item["weight"] == pytest.approx(features[row, column] * coef[column], abs=1e-4)
+            assert (item["weight"] > 0) == flagged
+    assert {item["ngram"] for item in explanations[0]} <= {"drive", "the", "van", "to", "kitchen"}
