@@ -187,20 +187,23 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
     from pipeline.catalogue import breadth_counts, load_catalogue
     from pipeline.dataset import (
         build_dataset,
+        format_user_postings,
         in_scope,
         load_challenge_set,
         load_field_set,
         load_user_postings,
         summarise,
+        user_postings_placed,
     )
     from pipeline.files import atomic_path, write_text_atomic
 
     params = given_params(config.PREPARE, values)
     catalogue = load_catalogue(catalogue_dir)
+    user_postings = load_user_postings(labelled_dir)
     splits = build_dataset(
         catalogue,
         params,
-        load_user_postings(labelled_dir),
+        user_postings,
         load_field_set(field_dir),
         load_challenge_set(challenge_dir),
     )
@@ -228,11 +231,14 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
         "breadth": breadth_counts(catalogue),
         "splits": summarise(splits),
         "shortcut_audit": audit,
+        "user_postings": user_postings_placed(user_postings, splits),
     }
     write_text_atomic(output_dir / config.DATASET_SUMMARY_PATH.name, json.dumps(summary, indent=2) + "\n")
     click.echo("breadth: " + ", ".join(f"{k}={v}" for k, v in summary["breadth"].items()))
     for name, counts in summary["splits"].items():
         click.echo(f"{name:>5}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    if summary["user_postings"]["read"]:
+        click.echo(format_user_postings(summary["user_postings"], labelled_dir))
 
 
 # -- train -----------------------------------------------------------------------------------------------------

@@ -131,6 +131,7 @@ def load_user_postings(user_dir: Path = config.USER_LABELLED_DIR) -> pd.DataFram
     empty = frame[config.TEXT_COLUMN] == ""
     if empty.any():
         raise DataError(f"users' postings in {user_dir} have empty text in rows {_rows(empty)}")
+    _check_labels_agree(frame, user_dir)
     if config.GROUP_COLUMN not in frame:
         # Without a group, a posting is its own group; near-copies share a key and so stay on one side.
         frame[config.GROUP_COLUMN] = "user-" + frame[config.TEXT_COLUMN].map(near_duplicate_key).str[:16]
@@ -158,6 +159,22 @@ def _check_ids_across(frame: pd.DataFrame, folder: Path) -> None:
         clashes = frame.loc[repeated].groupby(ids[repeated])[_FILE].apply(lambda files: ", ".join(sorted(set(files))))
         shown = [f"{value} ({files})" for value, files in list(clashes.items())[:5]]
         raise DataError(f"files in {folder} repeat ids: {'; '.join(shown)}; give each posting its own id")
+
+
+def _check_labels_agree(frame: pd.DataFrame, folder: Path) -> None:
+    """Refuse near-identical texts given different labels: deduplication would keep one label without a word."""
+    keys = frame[config.TEXT_COLUMN].map(near_duplicate_key)
+    labels_per_text = frame.groupby(keys)[config.LABEL_COLUMN].nunique()
+    disputed = labels_per_text.index[labels_per_text > 1]
+    if len(disputed):
+        rows = frame[keys == disputed[0]]
+        pairs = zip(rows[config.ID_COLUMN], rows[config.LABEL_COLUMN], strict=True)
+        named = ", ".join(f"{row_id} ({label})" for row_id, label in pairs)
+        more = f"; {len(disputed) - 1} more such text(s)" if len(disputed) > 1 else ""
+        raise DataError(
+            f"users' postings in {folder} give one text (or near copies of it) different labels: {named}{more}; "
+            "keep one label"
+        )
 
 
 def _check_ids(frame: pd.DataFrame, name: str) -> None:
@@ -253,6 +270,33 @@ def build_dataset(
     train = remove_overlap(train, pd.concat([test, field, challenge], ignore_index=True))
     test = remove_overlap(test, pd.concat([field, challenge], ignore_index=True))
     return {"train": train, "test": test, "field": field, "challenge": challenge}
+
+
+def user_postings_placed(user_postings: pd.DataFrame, splits: dict[str, pd.DataFrame]) -> dict:
+    """Where users' own postings went: how many were read, how many sit in each of the shipped model's splits,
+    and the ids left out as near copies of another posting (of theirs, a generated one, or one the model is
+    evaluated on), which keeps a copy from counting twice or sitting on both sides of a split."""
+    ids = user_postings[config.ID_COLUMN].astype(str).tolist()
+    placed = {
+        name: set(splits[name].loc[splits[name][config.SOURCE_COLUMN] == config.SOURCE_USER, config.ID_COLUMN])
+        for name in config.SHIPPED_SPLITS
+    }
+    kept = set().union(*placed.values())
+    return (
+        {"read": len(ids)}
+        | {name: len(found) for name, found in placed.items()}
+        | {"left_out": [i for i in ids if i not in kept]}
+    )
+
+
+def format_user_postings(placed: dict, folder: Path) -> str:
+    """One line for prepare: how many of the user's postings were read, where they went, which were left out."""
+    line = f"your postings in {folder}: {placed['read']} read; {placed['train']} in train, {placed['test']} in test"
+    left_out = placed["left_out"]
+    if left_out:
+        shown = ", ".join(left_out[:10]) + ("..." if len(left_out) > 10 else "")
+        line += f"; {len(left_out)} left out as near copies of another posting: {shown}"
+    return line
 
 
 def summarise(splits: dict[str, pd.DataFrame]) -> dict[str, dict[str, int]]:

@@ -242,8 +242,12 @@ def prepare_with(tmp_path, labelled_files, catalogue=config.CATALOGUE_DIR):
         ("id,text,label\n1,Answer calls,BPO\n1,Do research,KPO\n", r"repeats ids: 1"),
         ("", r"is empty"),
         ("text,label\n", r"has no rows"),
+        (
+            "id,text,label\na,Answer inbound calls,BPO\nb,Draft contracts,KPO\nc,answer inbound calls!,KPO\n",
+            r"give one text \(or near copies of it\) different labels: a \(BPO\), c \(KPO\); keep one label",
+        ),
     ],
-    ids=["unknown-label", "missing-column", "duplicate-ids", "empty-file", "header-only"],
+    ids=["unknown-label", "missing-column", "duplicate-ids", "empty-file", "header-only", "disputed-label"],
 )
 def test_prepare_refuses_bad_labelled_data(tmp_path, content, pattern):
     assert_error(prepare_with(tmp_path, {"mine.csv": content}), 1, pattern)

@@ -452,6 +452,28 @@ USER_TEXTS = [f"Unique user posting number {word} about quarterly tax filing" fo
               ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf")]  # fmt: skip
 
 
+def test_prepare_says_where_the_users_postings_went(tmp_path):
+    """Deduplication and the leak guard once dropped a user's postings without a word."""
+    copy = USER_TEXTS[0].upper() + "!"  # a near copy: the same words in other case and punctuation
+    rows = [
+        ("u1", USER_TEXTS[0], "BPO"),
+        ("u2", USER_TEXTS[1], "KPO"),
+        ("u3", copy, "BPO"),
+        ("u4", USER_TEXTS[2], "KPO"),
+    ]
+    result, out = prepare_in_process(
+        tmp_path, {"mine.csv": "id,text,label\n" + "".join(",".join(r) + "\n" for r in rows)}
+    )
+    assert result.returncode == 0, result.stderr
+    placed = json.loads((out / "summary.json").read_text())["user_postings"]
+    assert placed["read"] == 4 and placed["left_out"] == ["u3"]
+    assert placed["train"] + placed["test"] == 3 == len(user_texts(out))
+    assert (
+        f"your postings in {tmp_path / 'labelled'}: 4 read; {placed['train']} in train, {placed['test']} in test; "
+        "1 left out as near copies of another posting: u3" in result.stdout
+    )
+
+
 def test_every_labelled_format_is_read_in_any_case(tmp_path):
     files = {
         "A.CSV": f"text,label\n{USER_TEXTS[0]},BPO\n",

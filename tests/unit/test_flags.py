@@ -17,7 +17,7 @@ def test_parse_flag(value, expected):
 def labelled_csv(folder, name="postings.csv"):
     folder.mkdir()
     rows = [
-        {"id": f"f{i}", "text": f"posting number {i}", "label": "BPO" if i % 2 else "KPO", "area": "a",
+        {"id": f"f{i}", "text": f"posting {'abcdefghi'[i]}", "label": "BPO" if i % 2 else "KPO", "area": "a",
          "form": "ad", "borderline": value}
         for i, value in enumerate(FLAGS)
     ]  # fmt: skip
