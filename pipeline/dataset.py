@@ -15,9 +15,11 @@ from pipeline.errors import DataError
 from pipeline.generate import generate_postings
 from pipeline.readers import LABELLED_SUFFIXES, read_labelled
 
-# Every byte but a-z becomes a space: with non-ASCII characters first turned into "?", the same as replacing
-# each run of characters outside a-z with one space, at a third of the cost (evaluate keys every training posting).
+# In ASCII text, every byte but a-z becomes a space: the same as replacing each run of characters other than
+# letters with one space, at a third of the cost (evaluate keys every training posting). Other text takes the
+# slower way, which keeps the letters of every script.
 _LETTERS_ONLY = bytes(code if ord("a") <= code <= ord("z") else ord(" ") for code in range(256))
+_NOT_A_LETTER = re.compile(r"[\W\d_]+")
 _SPACE = re.compile(r"[ \t\r\f\v]+")
 FIELD_COLUMNS = (config.ID_COLUMN, config.TEXT_COLUMN, config.LABEL_COLUMN, config.AREA_COLUMN,
                  config.BORDERLINE_COLUMN, config.FORM_COLUMN)  # fmt: skip
@@ -32,8 +34,12 @@ def clean_text(text: str) -> str:
 
 
 def near_duplicate_key(text: str) -> str:
-    """A key shared by postings that differ only in case, punctuation, digits or spacing."""
-    letters = text.lower().encode("ascii", "replace").translate(_LETTERS_ONLY)
+    """A key shared by postings that differ only in case, punctuation, digits or spacing, in any script."""
+    if text.isascii():
+        letters = text.lower().encode("ascii").translate(_LETTERS_ONLY)
+    else:
+        # Letters of every script count: folding them to spaces gave every Greek or Chinese posting one key.
+        letters = _NOT_A_LETTER.sub(" ", text.lower()).encode("utf-8")
     return hashlib.sha1(b" ".join(letters.split())).hexdigest()
 
 

@@ -21,10 +21,18 @@ def test_clean_text_normalises_space():
 
 def test_near_duplicates_share_a_key_and_are_dropped():
     assert near_duplicate_key("Call-centre agent, 2 years!") == near_duplicate_key("call centre agent 3 YEARS")
-    # Its definition: each run of characters outside a-z (accented letters too) is one space, the ends trimmed.
-    for text in ("Héllo, WÖRLD!! 2026", "İstanbul  café", "naïve—résumé\u00a0CV", "  ", "K-9 unit\t\n"):
-        reference = re.sub(r"[^a-z]+", " ", text.lower()).strip()
+    # Its definition: each run of characters other than letters (of any script) is one space, the ends trimmed.
+    for text in ("Héllo, WÖRLD!! 2026", "İstanbul  café", "naïve—résumé\u00a0CV", "  ", "K-9 unit\t\n", "a_b"):
+        reference = re.sub(r"[\W\d_]+", " ", text.lower()).strip()
         assert near_duplicate_key(text) == hashlib.sha1(reference.encode()).hexdigest(), text
+    # Postings in other scripts keep their words: every Greek or Chinese posting once shared one key, so
+    # deduplication kept only the first of them.
+    greek = ("Εξυπηρέτηση πελατών μέσω τηλεφώνου", "Ανάλυση χρηματοοικονομικών κινδύνων")
+    assert near_duplicate_key(greek[0]) != near_duplicate_key(greek[1])
+    assert near_duplicate_key("客服专员") != near_duplicate_key("数据分析师")
+    assert (
+        near_duplicate_key("Café manager!") == near_duplicate_key("café  MANAGER") != near_duplicate_key("Caf manager")
+    )
     frame = frame_of([["Agent, UK.", "BPO", "g1", "a"], ["agent uk", "BPO", "g2", "a"], ["Lawyer", "KPO", "g3", "b"]])
     assert deduplicate(frame)["text"].tolist() == ["Agent, UK.", "Lawyer"]
 
