@@ -260,12 +260,12 @@ def file_name_given_as_text(texts: tuple[str, ...]) -> str | None:
             continue
         readable_suffix = Path(name).suffix.lower() in (*_SUFFIX_FORMATS, *_WORKBOOK_SUFFIXES)
         one_word = not any(character.isspace() for character in name)
-        if (readable_suffix and one_word) or ((readable_suffix or "/" in name) and _is_file(name)):
+        if (readable_suffix and one_word) or ((readable_suffix or "/" in name) and is_existing_file(name)):
             return name
     return None
 
 
-def _is_file(name: str) -> bool:
+def is_existing_file(name: str) -> bool:
     """Whether `name` is an existing file; a posting that cannot be a path (a part too long, a NUL) is not."""
     try:
         return Path(name).is_file()

@@ -148,6 +148,8 @@ def test_a_file_name_given_as_a_posting_is_refused(model, tmp_path):
     table.write_text("id,text\n1,Answer inbound calls\n")
     assert_error(run("predict", "--model", model, str(table)), 2, r"is a file, not a posting: pass --input .*jobs\.csv")
     assert_error(run("predict", "--model", model, "Answer calls", "postings.jsonl"), 2, r"'postings.jsonl' looks like")
+    # A name too long for any file system is still named, not a 'File name too long' error.
+    assert_error(run("predict", "--model", model, "x" * 300 + ".csv"), 2, r"looks like a file name")
     # A posting that merely ends in a suffix-like word, or a word that is also a file here, is still a posting.
     (tmp_path / "Nurse").write_text("")
     # Nor is a long posting with a slash, which no file system could hold as a name (it once stopped the run).
