@@ -34,6 +34,9 @@ class PredictRequest(BaseModel):
     rows: list[Posting] | None = Field(None, max_length=LIMITS.max_batch, description="Postings with ids.")
     threshold: float | None = Field(None, ge=0, le=1, description="Default: the model's tuned threshold.")
     review_band: float | None = Field(None, ge=0, le=0.5, description="Default: the model's tuned band.")
+    scope_threshold: float | None = Field(
+        None, ge=0, le=1, description="P(out of scope) at which a posting is flagged; default: the tuned value."
+    )
     explain: int = Field(
         0,
         ge=0,
@@ -93,7 +96,9 @@ def create_app(engine) -> FastAPI:
         else:
             ids = [str(i + 1) if row.id is None else str(row.id) for i, row in enumerate(request.rows)]
             texts = [row.text for row in request.rows]
-        options = ScoreOptions.of(engine, request.threshold, request.review_band, request.explain)
+        options = ScoreOptions.of(
+            engine, request.threshold, request.review_band, request.explain, request.scope_threshold
+        )
         rows = engine.rows(Chunk(ids=ids, texts=[(t or "").strip() or None for t in texts]), options)
         fields = output_fields(options)
         return {"rows": [{field: row.get(field) for field in fields} for row in rows]}

@@ -54,6 +54,19 @@ def test_rows_keep_their_ids_and_overrides_apply(client):
     assert not any(row["needs_review"] for row in out if not row["error"])
 
 
+def test_the_scope_threshold_can_be_overridden_as_on_the_command_line(client):
+    """The command line and the Python API took --scope-threshold; the service once refused the field."""
+    for scope_threshold in (0.0, 1.0):
+        cli = run("predict", *TEXTS, "--format", "jsonl", "--scope-threshold", str(scope_threshold))
+        response = client.post("/predict", json={"texts": TEXTS, "scope_threshold": scope_threshold})
+        assert response.status_code == 200, response.text
+        rows = response.json()["rows"]
+        assert rows == jsonl(cli.stdout)
+        scored = [row for row in rows if not row["error"]]
+        # 0 flags every posting; 1 flags none that the vocabulary knows (all of these are plain English ads).
+        assert all(row["out_of_scope"] is (scope_threshold == 0.0) for row in scored)
+
+
 def test_health_model_and_docs(client, shipped_model_path):
     health = client.get("/health").json()
     metadata = json.loads(metadata_path(shipped_model_path).read_text())
