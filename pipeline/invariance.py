@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -187,3 +188,25 @@ def _strip_seniority(title: str) -> str:
     if len(words) > 1 and words[-1].lower() == "manager":
         words = words[:-1]
     return " ".join(words) or title
+
+
+def word_runs(text: str, length: int = 5) -> set[str]:
+    """Every run of `length` words in a text, lowercased, punctuation dropped."""
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    return {" ".join(words[i : i + length]) for i in range(len(words) - length + 1)}
+
+
+def catalogue_runs(catalogue) -> set[str]:
+    """The five-word runs of every text the generator can write from: phrases, titles, shared and register pools,
+    blurbs, workplaces, local requirements and pay lines. A paragraph sharing none is one it could not teach."""
+    register = catalogue.register
+    texts = [p for a in catalogue.areas for p in a.duties + a.requirements + a.metrics + a.ways_of_working]
+    texts += [p for f in catalogue.families for p in f.duties + f.requirements + f.titles]
+    texts += [item for items in catalogue.neutral.values() for item in items]
+    texts += [item for items in register.lists.values() for item in items]
+    texts += [item for items in register.company_blurbs.values() for item in items]
+    texts += [item for items in register.workplaces.values() for item in items]
+    texts += [item for groups in register.local_requirements.values() for group in groups.values() for item in group]
+    texts += [text for region in register.regions for text in region.pay]
+    texts += [text for region in register.regions for rate in region.rates for text in rate.pay]
+    return set().union(*map(word_runs, texts))
