@@ -445,7 +445,7 @@ def tune(data_path, output, jobs, apply) -> None:
     "--min-macro-f1", type=FiniteFloatRange(0, 1), help="Exit 1 when any evaluated set's macro-F1 is below this."
 )
 @output_option("--output", default=None, help="Also write the metrics JSON here ('-': stdout).")
-@path_option("--plots", "plots_dir", default=None, help="Also write the five PNG plots into this folder.")
+@path_option("--plots", "plots_dir", default=None, help="Also write the PNG plots into this folder.")
 def evaluate(
     model_path, data_paths, text_column, label_column, by, output_format, min_macro_f1, output, plots_dir
 ) -> None:

@@ -1,7 +1,9 @@
-"""PNG plots of an evaluation: confusion matrices, ROC and precision-recall curves, reliability, top n-grams."""
+"""PNG plots of an evaluation: confusion matrices, ROC and precision-recall curves, reliability, top n-grams, and
+what the scope threshold flags."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +18,11 @@ PLOT_FILES = {
     "pr": "precision_recall_curve.png",
     "reliability": "reliability_diagram.png",
     "ngrams": "top_ngrams.png",
+    # Only where a scope model scored out-of-scope postings.
+    "scope": "scope_threshold.png",
 }
+# The thresholds the scope plot traces.
+SCOPE_GRID = np.linspace(0, 1, 201)
 # Reliability bins with fewer postings than this are marked as sparse.
 SPARSE_BIN = 10
 
@@ -142,15 +148,78 @@ def ngrams_figure(plt, top_ngrams: dict):
     return fig
 
 
+@dataclass(frozen=True)
+class ScopeCurve:
+    """One set's flag shares along SCOPE_GRID, its scope model's threshold and how many postings of each kind."""
+
+    out_flagged: np.ndarray
+    in_flagged: np.ndarray
+    threshold: float
+    # The shares flagged at `threshold` itself: the figures the report gives.
+    out_at_threshold: float
+    in_at_threshold: float
+    n: dict[str, int]
+
+
+def scope_curve(is_out: np.ndarray, p_out: np.ndarray, by_rule: np.ndarray, threshold: float) -> ScopeCurve:
+    """The shares a threshold would flag: a posting is flagged by the known-word rule (`by_rule`) whatever the
+    threshold, else when P(out of scope) reaches it, as scope.scope_decisions decides."""
+    flagged = by_rule[:, None] | (p_out[:, None] >= SCOPE_GRID[None, :])
+    at_threshold = by_rule | (p_out >= threshold)
+    return ScopeCurve(
+        out_flagged=flagged[is_out].mean(axis=0),
+        in_flagged=flagged[~is_out].mean(axis=0),
+        threshold=threshold,
+        out_at_threshold=float(at_threshold[is_out].mean()),
+        in_at_threshold=float(at_threshold[~is_out].mean()),
+        n={"out of scope": int(is_out.sum()), "in scope": int((~is_out).sum())},
+    )
+
+
+def scope_figure(plt, scope: dict[str, ScopeCurve]):
+    """For each set, the share of out-of-scope and of BPO/KPO postings flagged at every scope threshold, with the
+    threshold its scope model uses marked: where to set --scope-threshold, and what it costs either way."""
+    names = list(scope)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    for name, curve in scope.items():
+        colour = set_colour(name, names)
+        panels = (
+            (axes[0], curve.out_flagged, curve.out_at_threshold, "out of scope"),
+            (axes[1], curve.in_flagged, curve.in_at_threshold, "in scope"),
+        )
+        for ax, flagged, at_threshold, kind in panels:
+            ax.plot(SCOPE_GRID, flagged, color=colour, label=f"{name} ({curve.n[kind]:,} {kind})")
+            ax.plot([curve.threshold], [at_threshold], color=colour, marker="o")
+    # Zoomed on what a threshold choice trades: high recall on the left, a few per cent of false flags on the right.
+    usable = SCOPE_GRID <= 0.95
+    lowest = min(curve.out_flagged[usable].min() for curve in scope.values())
+    axes[0].set_ylim(max(0.0, lowest - 0.05), 1.005)
+    axes[1].set_ylim(0, max(0.1, 2 * max(curve.in_at_threshold for curve in scope.values())))
+    axes[0].set_title("Out-of-scope postings flagged (recall)")
+    axes[1].set_title("BPO/KPO postings flagged (false flags)")
+    for ax in axes:
+        ax.set_xlabel("scope threshold: P(out of scope) that flags (dot: the model's)")
+        ax.set_ylabel("share of the set's postings")
+        ax.set_xlim(0, 1)
+        ax.legend(loc="lower left" if ax is axes[0] else "upper right", fontsize=8)
+    fig.suptitle("What the scope threshold flags (text the vocabulary barely knows is flagged at any threshold)")
+    return fig
+
+
 def _both_classes(scores: dict) -> dict:
     """Curves need both classes: a one-class set has no ROC or precision-recall curve."""
     return {name: (y, p) for name, (y, p) in scores.items() if 0 < y.sum() < len(y)}
 
 
 def write_plots(
-    folder: Path, metrics: dict[str, dict], scores: dict[str, tuple[np.ndarray, np.ndarray]], top_ngrams: dict
+    folder: Path,
+    metrics: dict[str, dict],
+    scores: dict[str, tuple[np.ndarray, np.ndarray]],
+    top_ngrams: dict,
+    scope: dict[str, ScopeCurve] | None = None,
 ) -> list[Path]:
-    """Write the five plots for every evaluation set into `folder`; return their paths.
+    """Write the plots for every evaluation set into `folder` (the scope plot only with `scope` curves); return
+    their paths.
 
     `scores` maps a set name to (y_true as 0/1 for KPO, P(KPO)); `top_ngrams` maps a label to (ngram, weight) pairs.
     """
@@ -163,6 +232,8 @@ def write_plots(
         "reliability": reliability_figure(plt, metrics),
         "ngrams": ngrams_figure(plt, top_ngrams),
     }
+    if scope:
+        figures["scope"] = scope_figure(plt, scope)
     return [_finish(plt, figure, folder / PLOT_FILES[key]) for key, figure in figures.items()]
 
 

@@ -279,10 +279,17 @@ def evaluation_warnings(evaluation: Evaluation) -> list[str]:
 
 
 def write_evaluation_plots(folder: Path, evaluation: Evaluation, ngrams: dict) -> None:
-    """The five plots of an evaluation, with the model's top n-grams (`Model.top_ngrams`)."""
-    from pipeline.plots import write_plots
+    """The plots of an evaluation, with the model's top n-grams (`Model.top_ngrams`), and the scope plot where
+    a scope model scored out-of-scope postings."""
+    from pipeline.plots import scope_curve, write_plots
 
-    write_plots(folder, evaluation.results, label_scores(evaluation.sets, evaluation.p_kpo), ngrams)
+    scope = {
+        name: scope_curve(
+            v.is_out, v.p_out, v.reasons == config.SCOPE_REASON_TEXT, evaluation.scorers[name].scope_threshold
+        )
+        for name, v in evaluation.scope_verdicts.items()
+    }
+    write_plots(folder, evaluation.results, label_scores(evaluation.sets, evaluation.p_kpo), ngrams, scope)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from pipeline.plots import (
     pr_figure,
     reliability_figure,
     roc_figure,
+    scope_curve,
+    scope_figure,
     set_colour,
 )
 
@@ -98,4 +100,24 @@ def test_reliability_shows_counts_and_marks_sparse_bins(evaluation, plt):
     assert any(c < SPARSE_BIN for m in metrics.values() for c in (r["count"] for r in m["reliability"]) if c)
     hollow = [c for c in ax.collections if len(c.get_offsets()) and not c.get_facecolor().any()]
     assert hollow
+    plt.close(figure)
+
+
+def test_the_scope_plot_traces_what_each_threshold_would_flag(plt):
+    """The dot must sit on the figures the report gives, and the rule's flags count at every threshold."""
+    is_out = np.array([True, True, True, False, False, False, False])
+    p_out = np.array([0.9, 0.6, 0.1, 0.7, 0.2, 0.05, 0.01])
+    by_rule = np.array([False, False, True, False, False, False, True])
+    curve = scope_curve(is_out, p_out, by_rule, threshold=0.5)
+    assert curve.out_at_threshold == pytest.approx(3 / 3) and curve.in_at_threshold == pytest.approx(2 / 4)
+    assert curve.n == {"out of scope": 3, "in scope": 4}
+    grid = np.linspace(0, 1, len(curve.out_flagged))
+    assert curve.out_flagged[grid.searchsorted(0.8)] == pytest.approx(2 / 3)  # 0.9 and the rule's
+    assert curve.in_flagged[-1] == pytest.approx(1 / 4)  # at 1.0 only the rule still flags
+    assert np.all(np.diff(curve.out_flagged) <= 0) and np.all(np.diff(curve.in_flagged) <= 0)
+    figure = scope_figure(plt, {"test": curve})
+    recall_axes, false_flag_axes = figure.axes
+    assert "recall" in recall_axes.get_title() and "false flags" in false_flag_axes.get_title()
+    dot = next(line for line in false_flag_axes.get_lines() if line.get_marker() == "o")
+    assert dot.get_xydata().tolist() == [[0.5, 0.5]]
     plt.close(figure)
