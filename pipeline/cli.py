@@ -248,11 +248,11 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
     "data_paths",
     type=click.Path(path_type=Path),
     multiple=True,
-    default=(config.TRAIN_PATH,),
-    show_default=True,
-    help="Labelled split written by prepare; repeat to train on several (make train fits the shipped model on "
+    help="Labelled split written by prepare; repeat it, or give more files as arguments, to train on several "
+    f"(default: {config.TRAIN_PATH.relative_to(config.PROJECT_ROOT)}; make train fits the shipped model on "
     "train.csv and test.csv, after a model on train.csv alone that the test figures come from).",
 )
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @output_option(
     "--model",
     "model_path",
@@ -267,8 +267,12 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
 )
 @param_options(config.TrainParams)
 @value_option("--jobs", type=Jobs(), default=2, help="Processes for the cross-validation.")
-def train(data_paths, model_path, model_format, jobs, **values) -> None:
-    """Fit the TF-IDF + logistic-regression Pipeline and save it with its metadata."""
+def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
+    """Fit the TF-IDF + logistic-regression Pipeline and save it with its metadata.
+
+    The labelled files come from --data and the arguments alike, so `--data splits/*.csv` reads every file the
+    shell expands it to."""
+    data_paths = (*data_paths, *files) or (config.TRAIN_PATH,)
     for data_path in data_paths:
         _check_project_data(data_path, "train", "pass --data with a labelled training file written by prepare")
     from pipeline.dataset import in_scope, join_splits, read_split
@@ -423,8 +427,10 @@ def tune(data_path, output, jobs, apply) -> None:
     "data_paths",
     type=click.Path(path_type=Path),
     multiple=True,
-    help="Labelled CSV/JSONL file(s) to score; - for stdin; default: the test split and the field set.",
+    help="Labelled CSV/JSONL file to score (repeat it, or give more files as arguments); - for stdin; default: "
+    "the test split, the field set and the challenge set.",
 )
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--text-column", default=config.TEXT_COLUMN, show_default=True, help="Column holding the posting.")
 @click.option("--label-column", default=config.LABEL_COLUMN, show_default=True, help="Column holding BPO/KPO.")
 @click.option(
@@ -447,9 +453,13 @@ def tune(data_path, output, jobs, apply) -> None:
 @output_option("--output", default=None, help="Also write the metrics JSON here ('-': stdout).")
 @path_option("--plots", "plots_dir", default=None, help="Also write the PNG plots into this folder.")
 def evaluate(
-    model_path, data_paths, text_column, label_column, by, output_format, min_macro_f1, output, plots_dir
+    model_path, data_paths, files, text_column, label_column, by, output_format, min_macro_f1, output, plots_dir
 ) -> None:
-    """Score labelled postings and report per-class metrics and the confusion matrix."""
+    """Score labelled postings and report per-class metrics and the confusion matrix.
+
+    The labelled files come from --data and the arguments alike, so `--data field/*.jsonl` scores every file
+    the shell expands it to."""
+    data_paths = (*data_paths, *files)
     if not data_paths:
         _check_project_data(config.TEST_PATH, "evaluate", "pass --data with your own labelled CSV or JSONL file")
     from pipeline.evaluate import format_report, sets_below

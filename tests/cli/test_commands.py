@@ -159,6 +159,25 @@ def test_evaluate_reads_labelled_csv_or_jsonl_from_stdin(shipped_model_path, tmp
     assert empty.returncode == 1 and "standard input is empty" in empty.stderr
 
 
+def test_evaluate_and_train_read_files_given_as_arguments(shipped_model_path, tmp_path):
+    """`--data field/*.jsonl` once stopped on click's "Got unexpected extra arguments": the shell gives the
+    option one file and leaves the rest as arguments."""
+    paths = []
+    for name, (text, label) in {"a.csv": ("Answer customer emails within SLA", "BPO"),
+                                "b.csv": ("Build credit risk models in R", "KPO")}.items():  # fmt: skip
+        paths.append(tmp_path / name)
+        paths[-1].write_text(f"id,text,label\nX1,{text},{label}\n")
+    repeated = run("evaluate", "--data", paths[0], "--data", paths[1], "--format", "json")
+    assert repeated.returncode == 0, repeated.stderr
+    for args in (["--data", *paths], paths):
+        result = run("evaluate", *args, "--format", "json")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout) == json.loads(repeated.stdout)
+    # train reads them too: the same id in both files is refused by name, as with --data given twice.
+    result = run("train", "--data", *paths, "--model", tmp_path / "m.joblib")
+    assert result.returncode == 1 and "id 'X1' is in more than one of" in result.stderr, result.stderr
+
+
 def test_evaluate_json_on_any_labelled_csv(shipped_model_path, tmp_path):
     path = tmp_path / "labelled.csv"
     path.write_text(
