@@ -475,7 +475,8 @@ def evaluate(
     )
 
     model = load_model(model_path)
-    sets = {_set_name(p): read_labelled(p, text_column, label_column) for p in data_paths} or None
+    fix = "choose with --text-column / --label-column"
+    sets = {_set_name(p): read_labelled(p, text_column, label_column, column_fix=fix) for p in data_paths} or None
     # The project's own sets go on without one that no model here may score honestly; a file you name does not.
     evaluation = evaluate_model(model, sets, by, lambda: _held_out_model(model_path), skip_unscorable=sets is None)
     warnings, results = evaluation_warnings(evaluation), evaluation_document(evaluation)

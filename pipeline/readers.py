@@ -289,12 +289,14 @@ def _join_texts(frame: pd.DataFrame, text_columns: list[str]) -> list[str | None
     return texts
 
 
-def _check_columns(needed: list[str], present: list[str], name: str) -> None:
+def _check_columns(
+    needed: list[str], present: list[str], name: str, fix: str = "choose with --text-column / --id-column"
+) -> None:
     missing = [c for c in needed if c not in present]
     if missing:
         raise DataError(
             f"{name} has no column {', '.join(repr(c) for c in missing)}; its columns are: "
-            f"{', '.join(repr(c) for c in present) or '(none)'}; choose with --text-column / --id-column"
+            f"{', '.join(repr(c) for c in present) or '(none)'}; {fix}"
         )
 
 
@@ -556,8 +558,10 @@ def read_labelled(
     label_column: str = config.LABEL_COLUMN,
     input_format: str | None = None,
     encoding: str = "utf-8-sig",
+    column_fix: str = f"rename them {config.TEXT_COLUMN!r} and {config.LABEL_COLUMN!r}",
 ) -> pd.DataFrame:
-    """Read a whole labelled file (CSV or JSONL) into a frame, checking its columns and labels."""
+    """Read a whole labelled file (CSV or JSONL) into a frame, checking its columns and labels; `column_fix` is
+    what a missing column's message tells the user to do (the options of the command that reads the file)."""
     import pandas as pd
 
     kind, stream = _open_labelled(path, input_format, encoding)
@@ -573,7 +577,7 @@ def read_labelled(
         stream.close()
     if frame.empty:
         raise DataError(f"{name} has no rows")
-    _check_columns([text_column, label_column], list(frame.columns), name)
+    _check_columns([text_column, label_column], list(frame.columns), name, column_fix)
     frame = frame.rename(columns={text_column: config.TEXT_COLUMN, label_column: config.LABEL_COLUMN})
     check_labels(frame, name)
     return frame

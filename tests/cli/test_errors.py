@@ -240,7 +240,7 @@ def prepare_with(tmp_path, labelled_files, catalogue=config.CATALOGUE_DIR):
             "text,label\nAnswer calls,BPO\nDo research,Research\nX,kpo\n",
             r"labels outside BPO, KPO, NEITHER: 'Research', 'kpo'",
         ),
-        ("text,category\nAnswer calls,BPO\n", r"no column 'label'"),
+        ("text,category\nAnswer calls,BPO\n", r"no column 'label'; its columns are: 'text', 'category'; rename them"),
         ("id,text,label\n1,Answer calls,BPO\n1,Do research,KPO\n", r"repeats ids: 1"),
         ("", r"is empty"),
         ("text,label\n", r"has no rows"),
@@ -253,6 +253,13 @@ def prepare_with(tmp_path, labelled_files, catalogue=config.CATALOGUE_DIR):
 )
 def test_prepare_refuses_bad_labelled_data(tmp_path, content, pattern):
     assert_error(prepare_with(tmp_path, {"mine.csv": content}), 1, pattern)
+
+
+def test_evaluate_names_its_own_column_options(model, tmp_path):
+    """A labelled file without the columns once got predict's hint, --id-column, which evaluate does not take."""
+    path = write(tmp_path, "mine.csv", "description,category\nAnswer calls,BPO\n")
+    assert_error(run("evaluate", "--model", model, "--data", path), 1,
+                 r"no column 'text', 'label'; .*; choose with --text-column / --label-column$")  # fmt: skip
 
 
 def test_prepare_refuses_a_class_too_small_to_split(tmp_path):
