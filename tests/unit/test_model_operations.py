@@ -115,7 +115,7 @@ def test_explain_scope_lists_the_ngrams_that_push_toward_each_scope_verdict():
     assert list(scope.classes_).index(config.OUT_OF_SCOPE) == 1
     bpo_kpo = build_pipeline(params).fit(["answer calls", "build models"], [config.BPO, config.KPO])
     model = Model(bpo_kpo, {"labels": [config.BPO, config.KPO]}, scope=(scope, {"threshold": 0.5}))
-    postings = ["drive the van to the kitchen", "answer calls and build models"]
+    postings = ["drive a van to a kitchen", "answer calls and build models"]
     features = model.scope_transform(postings)
     flags = [bool(p >= 0.5) for p in model.p_out_of_scope(postings)]
     assert flags == [True, False]
@@ -127,4 +127,4 @@ def test_explain_scope_lists_the_ngrams_that_push_toward_each_scope_verdict():
             column = vocabulary[item["ngram"]]
             assert item["weight"] == pytest.approx(features[row, column] * coef[column], abs=1e-4)
             assert (item["weight"] > 0) == flagged
-    assert {item["ngram"] for item in explanations[0]} <= {"drive", "the", "van", "to", "kitchen"}
+    assert explanations[0][0]["ngram"] in {"drive", "van", "kitchen"}  # the heaviest is a word of the work
