@@ -77,6 +77,11 @@ def write(tmp_path, name, content):
 def test_csv_missing_text_column_lists_columns(model, tmp_path):
     path = write(tmp_path, "a.csv", "ref,title,body\n1,x,y\n")
     assert_error(run("predict", "--model", model, "--input", path), 1, r"no column 'text'.*'ref', 'title', 'body'")
+    # A name that differs only in case is named as the column meant, in CSV and JSON lines alike.
+    assert_error(run("predict", "--model", model, "--input", path, "--text-column", "Body"), 1,
+                 r"no column 'Body'.*case-sensitive: did you mean 'body'\? choose with --text-column")  # fmt: skip
+    records = write(tmp_path, "b.jsonl", '{"Text": "Answer calls"}\n')
+    assert_error(run("predict", "--model", model, "--input", records), 1, r"did you mean 'Text'\?")
 
 
 def test_csv_empty_cells_keep_their_rows(model, tmp_path):
