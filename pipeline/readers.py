@@ -38,6 +38,14 @@ class JsonNumber(str):
     """A JSON number kept as the text it was written as: 1e400 stays 1e400, and 5,000 digits need no int()."""
 
 
+def _encoding_hint(encoding: str) -> str:
+    """What to pass when bytes are not in `encoding`: a CSV that is not UTF-8 is most often one Excel saved on
+    Windows (cp1252, whose curly quotes and dashes are bytes 0x80-0x9f that latin-1 reads as control codes)."""
+    if codecs.lookup(encoding).name.startswith("utf-8"):
+        return "pass --encoding cp1252 to read it (Excel on Windows), or --encoding latin-1, which reads any byte"
+    return "pass the file's encoding with --encoding"
+
+
 def loads_json(line: str):
     """Parse one JSON value; numbers stay JsonNumber text, so ids and texts read back exactly as written."""
     return json.loads(line, parse_int=JsonNumber, parse_float=JsonNumber, parse_constant=JsonNumber)
@@ -131,8 +139,8 @@ class DecodingReader(io.TextIOBase):
             text = self._decoder.decode(block, final=not block)
         except UnicodeDecodeError as error:
             raise DataError(
-                f"{self._name} is not valid {self._encoding} at byte {self._offset + error.start}; "
-                f"pass --encoding (for example --encoding latin-1) to read it"
+                f"{self._name} is not valid {self._encoding} at byte {self._offset + error.start} "
+                f"(0x{error.object[error.start]:02x}); {_encoding_hint(self._encoding)}"
             ) from None
         self._offset += len(block)
         self._eof = not block

@@ -186,6 +186,13 @@ def test_bytes_that_are_not_utf8(model, tmp_path):
     path = write(tmp_path, "a.csv", b"id,text\n1,Caf\xe9 staff\n")
     assert_error(run("predict", "--model", model, "--input", path), 1, r"a\.csv is not valid utf-8-sig at byte 13")
     assert run("predict", "--model", model, "--input", path, "--encoding", "latin-1").returncode == 0
+    # Excel on Windows saves cp1252: its curly apostrophe is 0x92, a control code in latin-1. The message names
+    # the byte and the encoding that reads it as the writer meant.
+    excel = write(tmp_path, "excel.csv", b"id,text\n1,Answer the customer\x92s calls\n")
+    assert_error(run("predict", "--model", model, "--input", excel), 1,
+                 r"at byte 29 \(0x92\); pass --encoding cp1252 to read it \(Excel on Windows\)")  # fmt: skip
+    scored = run("predict", "--model", model, "--input", excel, "--encoding", "cp1252", "--format", "jsonl")
+    assert scored.returncode == 0 and len(jsonl(scored.stdout)) == 1
 
 
 @pytest.mark.parametrize(
