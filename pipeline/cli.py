@@ -433,6 +433,7 @@ def tune(data_path, output, jobs, apply) -> None:
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--text-column", default=config.TEXT_COLUMN, show_default=True, help="Column holding the posting.")
 @click.option("--label-column", default=config.LABEL_COLUMN, show_default=True, help="Column holding BPO/KPO.")
+@click.option("--encoding", default="utf-8-sig", show_default=True, callback=check_encoding, help="Input encoding.")
 @click.option(
     "--by",
     "by",
@@ -453,7 +454,17 @@ def tune(data_path, output, jobs, apply) -> None:
 @output_option("--output", default=None, help="Also write the metrics JSON here ('-': stdout).")
 @path_option("--plots", "plots_dir", default=None, help="Also write the PNG plots into this folder.")
 def evaluate(
-    model_path, data_paths, files, text_column, label_column, by, output_format, min_macro_f1, output, plots_dir
+    model_path,
+    data_paths,
+    files,
+    text_column,
+    label_column,
+    encoding,
+    by,
+    output_format,
+    min_macro_f1,
+    output,
+    plots_dir,
 ) -> None:
     """Score labelled postings and report per-class metrics and the confusion matrix.
 
@@ -476,7 +487,12 @@ def evaluate(
 
     model = load_model(model_path)
     fix = "choose with --text-column / --label-column"
-    sets = {_set_name(p): read_labelled(p, text_column, label_column, column_fix=fix) for p in data_paths} or None
+    sets = {
+        _set_name(p): read_labelled(
+            p, text_column, label_column, encoding=encoding, column_fix=fix, encoding_option=True
+        )
+        for p in data_paths
+    } or None
     # The project's own sets go on without one that no model here may score honestly; a file you name does not.
     evaluation = evaluate_model(model, sets, by, lambda: _held_out_model(model_path), skip_unscorable=sets is None)
     warnings, results = evaluation_warnings(evaluation), evaluation_document(evaluation)

@@ -38,14 +38,6 @@ class JsonNumber(str):
     """A JSON number kept as the text it was written as: 1e400 stays 1e400, and 5,000 digits need no int()."""
 
 
-def _encoding_hint(encoding: str) -> str:
-    """What to pass when bytes are not in `encoding`: a CSV that is not UTF-8 is most often one Excel saved on
-    Windows (cp1252, whose curly quotes and dashes are bytes 0x80-0x9f that latin-1 reads as control codes)."""
-    if codecs.lookup(encoding).name.startswith("utf-8"):
-        return "pass --encoding cp1252 to read it (Excel on Windows), or --encoding latin-1, which reads any byte"
-    return "pass the file's encoding with --encoding"
-
-
 def loads_json(line: str):
     """Parse one JSON value; numbers stay JsonNumber text, so ids and texts read back exactly as written."""
     return json.loads(line, parse_int=JsonNumber, parse_float=JsonNumber, parse_constant=JsonNumber)
@@ -99,8 +91,12 @@ class DecodingReader(io.TextIOBase):
         owns_raw: bool = True,
         universal_newlines: bool = False,
         max_line_chars: int | None = None,
+        encoding_option: bool = True,
     ) -> None:
         self._raw = raw
+        # Whether the command that reads this has --encoding: a message about the encoding names it, or else
+        # asks for the file to be saved as UTF-8.
+        self._encoding_option = encoding_option
         self._owns_raw = owns_raw
         self._name = name
         self._encoding = encoding
@@ -140,7 +136,7 @@ class DecodingReader(io.TextIOBase):
         except UnicodeDecodeError as error:
             raise DataError(
                 f"{self._name} is not valid {self._encoding} at byte {self._offset + error.start} "
-                f"(0x{error.object[error.start]:02x}); {_encoding_hint(self._encoding)}"
+                f"(0x{error.object[error.start]:02x}); {self._encoding_hint()}"
             ) from None
         self._offset += len(block)
         self._eof = not block
@@ -153,13 +149,25 @@ class DecodingReader(io.TextIOBase):
         if encoding.startswith(("utf-16", "utf16", "utf-32", "utf32")):
             return
         if sample.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-            raise DataError(f"{self._name} looks like UTF-32 text; pass --encoding utf-32 to read it")
+            raise DataError(f"{self._name} looks like UTF-32 text; {self._encoding_hint('utf-32')}")
         zeros_even, zeros_odd = sample[0::2].count(0), sample[1::2].count(0)
         half = max(len(sample) // 2, 1)
         if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or max(zeros_even, zeros_odd) > 0.3 * half:
-            raise DataError(f"{self._name} looks like UTF-16 text; pass --encoding utf-16 to read it")
+            raise DataError(f"{self._name} looks like UTF-16 text; {self._encoding_hint('utf-16')}")
         if b"\x00" in sample:
             raise DataError(f"{self._name} looks like a binary file, not CSV, JSONL or text")
+
+    def _encoding_hint(self, detected: str | None = None) -> str:
+        """What to do when the bytes are not in the encoding read: pass the `detected` one, or the one a CSV that
+        is not UTF-8 most often has, one Excel saved on Windows (cp1252, whose curly quotes and dashes are bytes
+        0x80-0x9f that latin-1 reads as control codes); without --encoding, save the file as UTF-8."""
+        if not self._encoding_option:
+            return "save it as UTF-8 (in Excel: Save As, CSV UTF-8) to use it here"
+        if detected:
+            return f"pass --encoding {detected} to read it"
+        if codecs.lookup(self._encoding).name.startswith("utf-8"):
+            return "pass --encoding cp1252 to read it (Excel on Windows), or --encoding latin-1, which reads any byte"
+        return "pass the file's encoding with --encoding"
 
     def _count(self, text: str) -> str:
         """Track line numbers and the length of the current line, refusing one longer than the limit."""
@@ -218,14 +226,25 @@ class DecodingReader(io.TextIOBase):
 
 
 def open_text(
-    source: str | Path, encoding: str = "utf-8-sig", universal_newlines: bool = False, max_line_chars: int | None = None
+    source: str | Path,
+    encoding: str = "utf-8-sig",
+    universal_newlines: bool = False,
+    max_line_chars: int | None = None,
+    encoding_option: bool = True,
 ) -> DecodingReader:
-    """Open a path, or stdin for '-', as a checked text stream; a leading BOM is dropped by utf-8-sig."""
+    """Open a path, or stdin for '-', as a checked text stream; a leading BOM is dropped by utf-8-sig.
+    `encoding_option`: whether the command reading it takes --encoding (its messages then say to pass one)."""
     if str(source) == config.STANDARD_STREAM:
         if sys.stdin is None:
             raise DataError("standard input is closed; pipe postings in, or pass --input FILE")
         return DecodingReader(
-            sys.stdin.buffer, config.STANDARD_STREAM_NAME, encoding, False, universal_newlines, max_line_chars
+            sys.stdin.buffer,
+            config.STANDARD_STREAM_NAME,
+            encoding,
+            False,
+            universal_newlines,
+            max_line_chars,
+            encoding_option,
         )
     path = Path(source)
     if path.is_dir():
@@ -236,7 +255,7 @@ def open_text(
         raise DataError(f"input file {path} does not exist") from None
     except OSError as error:
         raise DataError(f"cannot read {path}: {error.strerror}") from None
-    return DecodingReader(raw, str(path), encoding, True, universal_newlines, max_line_chars)
+    return DecodingReader(raw, str(path), encoding, True, universal_newlines, max_line_chars, encoding_option)
 
 
 def detect_format(source: str | Path, explicit: str | None = None) -> str:
@@ -572,12 +591,14 @@ def read_labelled(
     input_format: str | None = None,
     encoding: str = "utf-8-sig",
     column_fix: str = f"rename them {config.TEXT_COLUMN!r} and {config.LABEL_COLUMN!r}",
+    encoding_option: bool = False,
 ) -> pd.DataFrame:
-    """Read a whole labelled file (CSV or JSONL) into a frame, checking its columns and labels; `column_fix` is
-    what a missing column's message tells the user to do (the options of the command that reads the file)."""
+    """Read a whole labelled file (CSV or JSONL) into a frame, checking its columns and labels. `column_fix` and
+    `encoding_option` fit the messages to the command that reads it: what to do about a missing column, and
+    whether it takes --encoding (prepare reads the project's files, which must be UTF-8)."""
     import pandas as pd
 
-    kind, stream = _open_labelled(path, input_format, encoding)
+    kind, stream = _open_labelled(path, input_format, encoding, encoding_option)
     name = stream._name
     try:
         if kind == "csv":
@@ -599,17 +620,19 @@ def read_labelled(
 _LABELLED_CHUNK = 100_000
 
 
-def _open_labelled(path: str | Path, input_format: str | None, encoding: str) -> tuple[str, DecodingReader | _Concat]:
+def _open_labelled(
+    path: str | Path, input_format: str | None, encoding: str, encoding_option: bool
+) -> tuple[str, DecodingReader | _Concat]:
     """The format of a labelled file and a stream of it; stdin's format is told by its first line, since labelled
     data is never plain text: a JSON object starts JSON lines, anything else is a CSV header."""
     if str(path) == config.STANDARD_STREAM and input_format is None:
-        raw = open_text(path, encoding)
+        raw = open_text(path, encoding, encoding_option=encoding_option)
         first = raw.readline()
         return ("jsonl" if first.lstrip().startswith("{") else "csv"), _Concat(io.StringIO(first), raw)
     kind = detect_format(path, input_format)
     if kind == "txt":
         raise DataError(f"{path}: labelled data must be CSV or JSON lines, not plain text")
-    return kind, open_text(path, encoding, kind == "jsonl")
+    return kind, open_text(path, encoding, kind == "jsonl", encoding_option=encoding_option)
 
 
 def _labelled_records(stream: DecodingReader, text_column: str) -> list[dict]:

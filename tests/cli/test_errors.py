@@ -274,6 +274,18 @@ def test_evaluate_names_its_own_column_options(model, tmp_path):
                  r"no column 'text', 'label'; .*; choose with --text-column / --label-column$")  # fmt: skip
 
 
+def test_a_labelled_file_that_is_not_utf8_is_told_what_its_command_takes(model, tmp_path):
+    """prepare has no --encoding: it once told the user to pass one. evaluate now takes it, as predict does."""
+    excel = b"text,label\nAnswer the customer\x92s calls,BPO\n"
+    assert_error(prepare_with(tmp_path, {"mine.csv": excel}), 1,
+                 r"mine\.csv is not valid utf-8-sig at byte 30 \(0x92\); save it as UTF-8")  # fmt: skip
+    path = write(tmp_path, "excel.csv", excel)
+    assert_error(run("evaluate", "--model", model, path), 1, r"pass --encoding cp1252 to read it")
+    scored = run("evaluate", "--model", model, path, "--encoding", "cp1252", "--format", "json")
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads(scored.stdout)[path]["n"] == 1
+
+
 def test_prepare_refuses_a_class_too_small_to_split(tmp_path):
     catalogue = tmp_path / "catalogue"
     catalogue.mkdir()
