@@ -750,6 +750,11 @@ def predict(
         from pipeline.readers import Chunk, iter_chunks
 
         model = open_engine(engine, model_path, prefers_portable(jobs, input_path), on_fallback=_say)
+    if scope_threshold is not None and not model.has_scope:
+        raise click.UsageError(
+            f"--scope-threshold needs the scope model beside the model ({config.scope_model_path(model_path)}), "
+            "and there is none: retrain with make train"
+        )
     options = ScoreOptions.of(model, threshold, review_band, explain, scope_threshold, max_text_chars)
     if texts:
         chunks = iter([Chunk(ids=[str(i + 1) for i in range(len(texts))], texts=[t.strip() or None for t in texts])])

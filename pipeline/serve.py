@@ -96,6 +96,8 @@ def create_app(engine) -> FastAPI:
         else:
             ids = [str(i + 1) if row.id is None else str(row.id) for i, row in enumerate(request.rows)]
             texts = [row.text for row in request.rows]
+        if request.scope_threshold is not None and not engine.has_scope:
+            raise HTTPException(422, "scope_threshold needs the scope model beside the model; this service has none")
         options = ScoreOptions.of(
             engine, request.threshold, request.review_band, request.explain, request.scope_threshold
         )

@@ -147,6 +147,13 @@ def test_a_table_piped_as_text_is_refused_not_scored_line_by_line(model, piped, 
     assert_error(run("predict", "--model", model, "-", *columns, stdin=piped), 1, pattern)
 
 
+def test_a_scope_threshold_without_a_scope_model_is_refused(model):
+    """It was ignored without a word: the rows came back with no scope fields, as if the option were not there."""
+    assert_error(run("predict", "--model", model, "--scope-threshold", "0.3", "Answer calls"), 2,
+                 r"--scope-threshold needs the scope model beside the model \(.*model\.scope\.joblib\)")  # fmt: skip
+    assert run("predict", "--model", model, "Answer calls").returncode == 0
+
+
 def test_a_file_name_given_as_a_posting_is_refused(model, tmp_path):
     """Arguments are postings: `predict jobs.csv` once scored the words "jobs.csv" and exited 0."""
     table = tmp_path / "jobs.csv"

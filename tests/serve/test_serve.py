@@ -67,6 +67,17 @@ def test_the_scope_threshold_can_be_overridden_as_on_the_command_line(client):
         assert all(row["out_of_scope"] is (scope_threshold == 0.0) for row in scored)
 
 
+def test_a_scope_threshold_without_a_scope_model_is_an_error(small_model_dir):
+    from fastapi.testclient import TestClient
+
+    from pipeline.serve import create_app
+
+    with TestClient(create_app(open_engine("sklearn", small_model_dir / "model.joblib"))) as scopeless:
+        response = scopeless.post("/predict", json={"texts": TEXTS[:1], "scope_threshold": 0.3})
+        assert response.status_code == 422 and "needs the scope model" in response.json()["error"]
+        assert scopeless.post("/predict", json={"texts": TEXTS[:1]}).status_code == 200
+
+
 def test_health_model_and_docs(client, shipped_model_path):
     health = client.get("/health").json()
     metadata = json.loads(metadata_path(shipped_model_path).read_text())
