@@ -321,15 +321,17 @@ def _check_columns(
 ) -> None:
     missing = [c for c in needed if c not in present]
     if missing:
-        # The commonest miss is the case of a name ("Description" for "description"): name the column meant.
-        by_case = {str(c).casefold(): c for c in present}
-        meant = [repr(by_case[c.casefold()]) for c in missing if c.casefold() in by_case]
         raise DataError(
             f"{name} has no column {', '.join(repr(c) for c in missing)}; its columns are: "
-            f"{', '.join(repr(c) for c in present) or '(none)'}; "
-            + (f"names are case-sensitive: did you mean {', '.join(meant)}? " if meant else "")
-            + fix
+            f"{', '.join(repr(c) for c in present) or '(none)'}; {case_hint(missing, present)}{fix}"
         )
+
+
+def case_hint(missing: list[str], present: list) -> str:
+    """The commonest miss is the case of a name ("Description" for "description"): the columns meant, or ''."""
+    by_case = {str(c).casefold(): c for c in present}
+    meant = [repr(by_case[c.casefold()]) for c in missing if c.casefold() in by_case]
+    return f"names are case-sensitive: did you mean {', '.join(meant)}? " if meant else ""
 
 
 def default_id_column(columns) -> str | None:

@@ -19,6 +19,7 @@ from pipeline.evaluate import FORM_CLARITY_SLICE, LENGTH_SLICE, derived_slice_av
 from pipeline.held_out import choose_scorers, require_all, training_files, training_path
 from pipeline.invariance import clerical_pairs, invariance_table, perturbed_pairs
 from pipeline.model import Model
+from pipeline.readers import case_hint
 from pipeline.scope import scope_figures
 
 # Slices reported for every evaluation set that has the column.
@@ -198,6 +199,7 @@ def evaluate_sets(
                 raise DataError(
                     f"{name} has no column {', '.join(map(repr, missing))} to slice by; its columns are: "
                     f"{', '.join(map(repr, frame.columns))}"
+                    + (f"; {hint.rstrip()}" if (hint := case_hint(missing, list(frame.columns))) else "")
                 )
             columns = tuple(by)
         results[name] = evaluate_frame(frame, p_kpo[name], thresholds[name], columns)

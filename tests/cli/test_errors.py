@@ -281,6 +281,14 @@ def test_evaluate_names_its_own_column_options(model, tmp_path):
                  r"no column 'text', 'label'; .*; choose with --text-column / --label-column$")  # fmt: skip
 
 
+def test_evaluate_by_a_column_the_file_lacks_names_its_columns(model, tmp_path):
+    path = write(tmp_path, "mine.csv", "text,label,src\nAnswer calls,BPO,a\nBuild credit models,KPO,b\n")
+    assert_error(run("evaluate", "--model", model, path, "--by", "region"), 1,
+                 r"no column 'region' to slice by; its columns are: 'text', 'label', 'src'$")  # fmt: skip
+    assert_error(run("evaluate", "--model", model, path, "--by", "Src"), 1,
+                 r"no column 'Src' to slice by; .*case-sensitive: did you mean 'src'\?$")  # fmt: skip
+
+
 def test_a_labelled_file_that_is_not_utf8_is_told_what_its_command_takes(model, tmp_path):
     """prepare has no --encoding: it once told the user to pass one. evaluate now takes it, as predict does."""
     excel = b"text,label\nAnswer the customer\x92s calls,BPO\n"
