@@ -259,6 +259,9 @@ def render_model_card(metadata: dict, document: dict, errors: pd.DataFrame, ngra
         "",
         *scope_rows(document.get("scope", {})),
         "",
+        "`plots/scope_threshold.png` shows what every other scope threshold would flag on these sets, and "
+        "`errors_scope.csv` the n-grams behind each wrong verdict (`predict --explain` gives them for any posting).",
+        "",
         "### Shortcut audit of the model",
         "",
         f"{audit.get('function_terms_in_top_k', 'n/a')} of the {audit.get('top_k', 'n/a')} heaviest features are "
