@@ -31,7 +31,7 @@ from pipeline.options import (
     param_options,
 )
 from pipeline.process import interrupt_message, interrupt_received, reader_gone, stop_if_interrupted
-from pipeline.readers import file_name_given_as_text, is_existing_file
+from pipeline.readers import file_name_given_as_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -717,10 +717,11 @@ def predict(
             texts, input_path = (), config.STANDARD_STREAM
     if texts and input_path:
         raise click.UsageError("give postings as arguments or --input, not both")
-    if (name := file_name_given_as_text(texts)) is not None:
-        exists = "is a file" if is_existing_file(name) else "looks like a file name (and there is no such file)"
+    if (given := file_name_given_as_text(texts)) is not None:
+        name, exists = given
+        what = "is a file" if exists else "looks like a file name (and there is no such file)"
         raise click.UsageError(
-            f"{name!r} {exists}, not a posting: pass --input {shlex.quote(name)} to score the rows of a file"
+            f"{name!r} {what}, not a posting: pass --input {shlex.quote(name)} to score the rows of a file"
         )
     if not texts and not input_path:
         raise click.UsageError("give postings as arguments, - to read them from standard input, or --input FILE")

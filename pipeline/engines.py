@@ -74,21 +74,23 @@ class PortableEngine:
             row = {"id": row_id, "label": label, "p_bpo": round(1.0 - kpo, PROBABILITY_DIGITS), "p_kpo": kpo}
             row[config.NEEDS_REVIEW_FIELD] = needs_review(kpo, options.threshold, options.review_band)
             scope = options.scope_threshold is not None and self.model.scope is not None
+            # The scope model's features, read once for its verdict and its explanation.
+            scope_features = self.model.scope.features(text) if scope else None
             if scope:
-                row.update(self._scope_fields(text, options.scope_threshold))
+                row.update(self._scope_fields(text, options.scope_threshold, scope_features))
             if options.explain > 0:
                 explained = (self.model, self._weights, label == config.KPO, columns, values)
                 row[config.EXPLANATION_FIELD] = _strongest(*explained, options.explain)
             if options.explain > 0 and scope:
-                scope_model, flagged = self.model.scope, row[config.OUT_OF_SCOPE_FIELD]
-                explained = (scope_model, self._scope_weights, flagged, *scope_model.features(text))
+                flagged = row[config.OUT_OF_SCOPE_FIELD]
+                explained = (self.model.scope, self._scope_weights, flagged, *scope_features)
                 row[config.SCOPE_EXPLANATION_FIELD] = _strongest(*explained, options.explain)
             row[config.ERROR_FIELD] = None
             rows.append(row)
         return rows
 
-    def _scope_fields(self, text: str, threshold: float) -> dict:
-        p_out, flag, reason = self.model.scope.scope_verdict(text, threshold)
+    def _scope_fields(self, text: str, threshold: float, features: tuple[list[int], list[float]]) -> dict:
+        p_out, flag, reason = self.model.scope.scope_verdict(text, threshold, features)
         return {
             config.OUT_OF_SCOPE_FIELD: flag,
             config.P_OUT_OF_SCOPE_FIELD: round(p_out, PROBABILITY_DIGITS),

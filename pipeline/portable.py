@@ -57,10 +57,13 @@ class PortableModel:
         known = sum(1 for word in words if word in self._index or word in self._stop_words)
         return len(words), known / len(words)
 
-    def scope_verdict(self, text: str, threshold: float | None = None) -> tuple[float, bool, str]:
+    def scope_verdict(
+        self, text: str, threshold: float | None = None, features: tuple[list[int], list[float]] | None = None
+    ) -> tuple[float, bool, str]:
         """For a scope section: P(out of scope), the flag and its reason (the known-word rule first, then the
-        threshold, by default the exported one), as docs/portable-model.md section 3.1 says."""
-        p_out = self.positive_of(*self.features(text))
+        threshold, by default the exported one), as docs/portable-model.md section 3.1 says; `features`, the
+        text's own from `features`, when the caller has them already."""
+        p_out = self.positive_of(*(features if features is not None else self.features(text)))
         words, share = self.known_word_share(text)
         cut = self.threshold if threshold is None else threshold
         flag, reason = scope_verdict(words, share, p_out, cut, self.scope_rules)

@@ -274,8 +274,9 @@ def detect_format(source: str | Path, explicit: str | None = None) -> str:
     return _SUFFIX_FORMATS[suffix]
 
 
-def file_name_given_as_text(texts: tuple[str, ...]) -> str | None:
-    """The first argument that names an input file rather than holding a posting, or None.
+def file_name_given_as_text(texts: tuple[str, ...]) -> tuple[str, bool] | None:
+    """The first argument that names an input file rather than holding a posting, and whether that file exists;
+    None when every argument is a posting.
 
     `bpo-kpo predict jobs.csv` reads as scoring a file, but arguments are postings: without this check the name
     itself was scored, with exit 0. A name is a word with a readable suffix (jobs.csv, even when missing), or
@@ -287,8 +288,11 @@ def file_name_given_as_text(texts: tuple[str, ...]) -> str | None:
             continue
         readable_suffix = Path(name).suffix.lower() in (*_SUFFIX_FORMATS, *_WORKBOOK_SUFFIXES)
         one_word = not any(character.isspace() for character in name)
-        if (readable_suffix and one_word) or ((readable_suffix or "/" in name) and is_existing_file(name)):
-            return name
+        if not (readable_suffix or "/" in name):
+            continue
+        exists = is_existing_file(name)
+        if (readable_suffix and one_word) or exists:
+            return name, exists
     return None
 
 
