@@ -47,11 +47,13 @@ def perturbed_pairs(
     pool: dict,
     seed: int = config.INVARIANCE.seed,
     per_posting: int = config.INVARIANCE.per_posting,
+    families: tuple[str, ...] = PARAGRAPH_FAMILIES,
 ) -> pd.DataFrame:
     """Every (family, original text, perturbed text) pair the suite scores.
 
-    Paragraph families append `per_posting` paragraphs drawn for each posting; seniority and title families
-    need the posting's title (`title` column) on the first line of its text, and apply to the rows that have it.
+    Each paragraph family of `families` (keys of `pool`) appends `per_posting` paragraphs drawn for each posting;
+    seniority and title families need the posting's title (`title` column) on the first line of its text, and
+    apply to the rows that have it.
     """
     rng = random.Random(seed)
     rows: list[dict] = []
@@ -61,7 +63,7 @@ def perturbed_pairs(
         if config.TITLE_COLUMN in postings
         else [""] * len(texts)
     )
-    for family in PARAGRAPH_FAMILIES:
+    for family in families:
         for index, full in enumerate(texts):
             for paragraph in rng.sample(pool[family], min(per_posting, len(pool[family]))):
                 paragraph = paragraph.replace("{company}", rng.choice(COMPANY_NAMES))

@@ -17,7 +17,7 @@ from pipeline.decision import labels_at
 from pipeline.errors import DataError
 from pipeline.evaluate import FORM_CLARITY_SLICE, LENGTH_SLICE, derived_slice_available, evaluate_frame, review_summary
 from pipeline.held_out import choose_scorers, require_all, training_files, training_path
-from pipeline.invariance import clerical_pairs, invariance_table, perturbed_pairs
+from pipeline.invariance import PARAGRAPH_FAMILIES, clerical_pairs, invariance_table, perturbed_pairs
 from pipeline.model import Model
 from pipeline.readers import case_hint
 from pipeline.scope import scope_figures
@@ -132,13 +132,18 @@ def review_results(
 
 
 def invariance_results(
-    model: Model, sets: dict[str, pd.DataFrame], pool: dict, per_posting: int = config.INVARIANCE.per_posting
+    model: Model,
+    sets: dict[str, pd.DataFrame],
+    pool: dict,
+    per_posting: int = config.INVARIANCE.per_posting,
+    families: tuple[str, ...] = PARAGRAPH_FAMILIES,
 ) -> list[dict]:
     """The invariance table over the field and challenge sets' postings, plus the clerical settings; with a scope
     model, also how many in-scope postings each edit newly flags out of scope."""
     postings = pd.concat([sets[name] for name in ("field", "challenge") if name in sets], ignore_index=True)
     pairs = pd.concat(
-        [perturbed_pairs(postings, pool, per_posting=per_posting), clerical_pairs(pool)], ignore_index=True
+        [perturbed_pairs(postings, pool, per_posting=per_posting, families=families), clerical_pairs(pool)],
+        ignore_index=True,
     )
     # Each text is tokenised once for both models (pipeline.analysis): the same numbers in about half the time.
     texts = list(dict.fromkeys([*pairs["original"], *pairs["perturbed"]]))

@@ -5,7 +5,13 @@ import pandas as pd
 import pytest
 
 from pipeline import config
-from pipeline.invariance import failing_families, format_table, invariance_table
+from pipeline.invariance import (
+    PARAGRAPH_FAMILIES,
+    failing_families,
+    format_table,
+    invariance_table,
+    perturbed_pairs,
+)
 
 PAIRS = pd.DataFrame(
     [
@@ -54,3 +60,17 @@ def test_a_family_that_flags_in_scope_work_fails_its_limit():
     table[0]["newly_out_of_scope_share"] = config.INVARIANCE.max_newly_out_of_scope_share
     assert [row["family"] for row in failing_families(table)] == ["title"]
     assert "new OOS" in format_table(table) and "OVER LIMIT" in format_table(table)
+
+
+def test_perturbed_pairs_appends_the_families_asked_for_and_no_other():
+    postings = pd.DataFrame({config.TEXT_COLUMN: ["Payroll Clerk\nKey timesheets.", "Draft contracts."]})
+    pool = {family: [f"{family} paragraph"] for family in PARAGRAPH_FAMILIES} | {"asides": ["One aside."]}
+    pairs = perturbed_pairs(postings, pool, per_posting=1, families=("asides",))
+    appended = pairs[~pairs["family"].str.startswith(("seniority_", "title_"))]
+    assert appended["family"].unique().tolist() == ["asides"]
+    assert appended["perturbed"].tolist() == [
+        "Payroll Clerk\nKey timesheets.\n\nOne aside.",
+        "Draft contracts.\n\nOne aside.",
+    ]
+    default = perturbed_pairs(postings, pool, per_posting=1)
+    assert set(default["family"]) >= set(PARAGRAPH_FAMILIES) and "asides" not in set(default["family"])
