@@ -23,6 +23,7 @@ from pipeline import config
 from pipeline.errors import BpoKpoError, DataError
 from pipeline.options import (
     FiniteFloatRange,
+    FormatChoice,
     Jobs,
     OutputPath,
     check_encoding,
@@ -619,7 +620,7 @@ def export(model_path, output) -> None:
 @value_option(
     "--format",
     "output_format",
-    type=click.Choice(config.OUTPUT_FORMATS),
+    type=FormatChoice(config.OUTPUT_FORMATS, config.OUTPUT_FORMATS_MEANT),
     help="Output format; default: table on a terminal, else jsonl (or from --output's suffix).",
 )
 @output_option("--output", default=None, help="Write results here (atomically) instead of stdout ('-': stdout).")

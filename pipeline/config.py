@@ -150,6 +150,13 @@ STANDARD_STREAM_NAME = "standard input"
 INPUT_FORMATS = ("csv", "jsonl", "txt")
 ENGINES = ("auto", "portable", "sklearn")
 OUTPUT_FORMATS = ("table", "csv", "jsonl")
+# Formats asked for by another name (evaluate's `--format json`, other tools' words): the usage error says which
+# of predict's is meant.
+OUTPUT_FORMATS_MEANT = {
+    "json": "predict writes JSON lines, one object per row: --format jsonl",
+    "ndjson": "JSON lines are --format jsonl",
+    "text": "the readable form is --format table",
+}
 # The format an --output file gets from its suffix when --format is not given; any other suffix is refused.
 OUTPUT_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # The model format `train --model` takes from the file's suffix when --format is not given.

@@ -32,6 +32,21 @@ class FiniteFloatRange(click.FloatRange):
         return super().convert(number, param, ctx)
 
 
+class FormatChoice(click.Choice):
+    """A choice of formats that, for a format named as another command or tool names it, says which one is meant:
+    evaluate writes `json`, predict writes JSON lines."""
+
+    def __init__(self, choices, meant: dict[str, str]):
+        super().__init__(choices)
+        self.meant = meant
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and value.lower() in self.meant and value not in self.choices:
+            choices = ", ".join(self.choices)
+            self.fail(f"{value!r} is not one of {choices}: {self.meant[value.lower()]}", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 class Jobs(click.ParamType):
     """A number of worker processes: 1 up to four per CPU core, or -1 for one per core."""
 

@@ -125,6 +125,18 @@ def test_jsonl_number_is_text_and_null_is_an_error_row(model, tmp_path):
     assert [bool(r["error"]) for r in rows] == [False, True]
 
 
+@pytest.mark.parametrize(
+    ("asked", "pattern"),
+    [("json", r"JSON lines, one object per row: --format jsonl"), ("JSON", r"--format jsonl"),
+     ("text", r"--format table"), ("xml", r"'xml' is not one of 'table', 'csv', 'jsonl'")],
+)  # fmt: skip
+def test_a_format_named_as_evaluate_names_it_says_which_one_predict_means(model, asked, pattern):
+    """evaluate writes `--format json`; predict writes JSON lines and says so rather than only listing choices."""
+    result = run("predict", "--model", model, "--format", asked, "Process payroll for 300 staff")
+    assert_error(result, 2, pattern)
+    assert result.stdout == ""
+
+
 # -- predict: a table piped in without its format ---------------------------------------------------------------
 @pytest.mark.parametrize(
     ("piped", "text_columns", "pattern"),
