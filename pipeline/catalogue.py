@@ -10,6 +10,7 @@ from pipeline import config
 from pipeline.audit import Lexicon, load_lexicon
 from pipeline.errors import DataError
 from pipeline.files import read_json
+from pipeline.phrasing import LICENCE_STEMS
 
 AREA_LISTS = ("duties", "requirements", "tools", "metrics", "ways_of_working")
 FAMILY_LISTS = ("titles", "duties", "requirements", "tools")
@@ -107,6 +108,8 @@ class Region:
     bands: dict[str, tuple[int, int]]
     unit: int
     rates: tuple[Rate, ...] = ()
+    # How its ads spell the noun licence: "uk" (licence) or "us" (license).
+    spelling: str = "uk"
 
 
 @dataclass(frozen=True)
@@ -258,6 +261,7 @@ def parse_register(data: dict, where: str) -> Register:
                 bands=_parse_bands(region["bands"], at),
                 unit=_parse_unit(region["unit"], at),
                 rates=_parse_rates(region.get("rates", []), at),
+                spelling=_parse_spelling(region.get("spelling", "uk"), at),
             )
         )
     return Register(
@@ -268,6 +272,12 @@ def parse_register(data: dict, where: str) -> Register:
         degree_fields={k: _require_list(fields, k, f"{where}, degree_fields") for k in sorted(fields)},
         regions=tuple(parsed_regions),
     )
+
+
+def _parse_spelling(spelling, where: str) -> str:
+    if spelling not in LICENCE_STEMS:
+        raise DataError(f"{where}: 'spelling' must be one of {', '.join(LICENCE_STEMS)}, not {spelling!r}")
+    return spelling
 
 
 def _parse_bands(bands, where: str) -> dict[str, tuple[int, int]]:

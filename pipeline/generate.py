@@ -12,7 +12,15 @@ import pandas as pd
 from pipeline import config
 from pipeline.catalogue import Area, Catalogue, Family, Rate, Region
 from pipeline.material import FamilyMaterial, SharedMaterial, build_material
-from pipeline.phrasing import capitalise, indefinite, inflect, join_list, sentence, starts_with_verb
+from pipeline.phrasing import (
+    capitalise,
+    indefinite,
+    inflect,
+    join_list,
+    regional_spelling,
+    sentence,
+    starts_with_verb,
+)
 
 # Seniority is drawn from one pool for both labels: the label policy says seniority never changes the class.
 SENIORITY_PREFIXES = {
@@ -806,7 +814,9 @@ def generate_postings(
             practical_rng=_posting_stream(seed, "practical", index, n_postings, label),
             pay_rng=_posting_stream(seed, "pay", index, n_postings, label),
         )
-        text = FORMS[form](posting)
+        # One spelling of "licence" in one place: the catalogue's writers spelt it apart (the out-of-scope lines
+        # licence, in-scope US credentials license), and the spelling told scope where the region should.
+        text = regional_spelling(FORMS[form](posting), region.spelling)
         row = {
             config.ID_COLUMN: f"syn-{seed}-{index:06d}",
             config.TEXT_COLUMN: text,
@@ -820,6 +830,6 @@ def generate_postings(
             config.SOURCE_COLUMN: config.SOURCE_SYNTHETIC,
         }
         if with_neutral:
-            row["neutral_text"] = "\n".join(posting.neutral_parts)
+            row["neutral_text"] = regional_spelling("\n".join(posting.neutral_parts), region.spelling)
         rows.append(row)
     return pd.DataFrame(rows)

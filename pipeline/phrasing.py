@@ -1,4 +1,4 @@
-"""English verb forms and list joining, so one catalogue phrase fits many sentence frames."""
+"""English verb forms, list joining and regional spelling, so one catalogue phrase fits many frames and places."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ _DOUBLING = {
 _IRREGULAR_THIRD = {"be": "is", "have": "has", "do": "does", "go": "goes"}
 _IRREGULAR_GERUND = {"be": "being", "see": "seeing", "agree": "agreeing", "lie": "lying", "tie": "tying"}
 _WORD = re.compile(r"[a-z]+")
+# The noun licence as each region's ads spell it ("licensed" and "licensing" are spelt alike everywhere).
+_LICENCE_NOUN = re.compile(r"\b([Ll])icen[cs]e(s?)\b")
+LICENCE_STEMS = {"uk": "icence", "us": "icense"}
 
 
 def _syllables(word: str) -> int:
@@ -116,3 +119,9 @@ def sentence(text: str) -> str:
     """Capitalise and end with a full stop unless it already ends with punctuation."""
     text = capitalise(text.strip())
     return text if text.endswith((".", "!", "?", ":")) else text + "."
+
+
+def regional_spelling(text: str, spelling: str) -> str:
+    """The text with the noun licence spelt as a region's ads spell it: licence ("uk") or license ("us")."""
+    stem = LICENCE_STEMS[spelling]
+    return _LICENCE_NOUN.sub(lambda match: f"{match.group(1)}{stem}{match.group(2)}", text)

@@ -212,6 +212,18 @@ def test_pay_the_generator_cannot_fill_is_refused(tmp_path, damage, pattern):
         load_catalogue(broken_register(tmp_path, damage))
 
 
+def test_a_spelling_the_generator_cannot_write_is_refused(tmp_path):
+    folder = broken_register(tmp_path, lambda data: data["regions"]["PH"].update(spelling="american"))
+    with pytest.raises(DataError, match=r"region 'PH': 'spelling' must be one of uk, us, not 'american'$"):
+        load_catalogue(folder)
+
+
+def test_regions_spell_licence_as_their_ads_do():
+    regions = {region.region: region.spelling for region in load_catalogue(config.CATALOGUE_DIR).register.regions}
+    assert regions["US"] == regions["PH"] == "us"
+    assert regions["UK"] == regions["IN"] == "uk"
+
+
 def test_regions_without_rates_quote_salaries_only(tmp_path):
     """Rates are optional: a region whose ads rarely quote them (India, the Philippines) has none."""
     folder = broken_register(tmp_path, lambda data: data["regions"]["US"].pop("rates"))

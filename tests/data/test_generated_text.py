@@ -199,6 +199,23 @@ def test_hourly_rates_join_every_class_at_one_rate_where_the_region_quotes_them(
     assert ((counts["mean"] - generate.HOURLY_PAY_SHARE).abs() < 3 * error).all(), counts.to_dict()
 
 
+def test_the_noun_licence_is_spelt_as_the_postings_region_spells_it(marked, marked_catalogue):
+    """The catalogue's writers spelt it apart (out-of-scope requirements "licence", in-scope US credentials
+    "license"), so the spelling told scope; it follows the region, as pay does."""
+    spelling = {region.region: region.spelling for region in marked_catalogue.register.regions}
+    letter = {"uk": "c", "us": "s"}
+    read = Counter()
+    for text, label in zip(marked[config.TEXT_COLUMN], marked[config.LABEL_COLUMN], strict=True):
+        pay, nouns = _pay(text), set(re.findall(r"\b[Ll]icen([cs])es?\b", text))
+        if not pay or not nouns:
+            continue
+        region = pay[0][1]
+        assert nouns == {letter[spelling[region]]}, (region, text)
+        read[spelling[region], label == config.NEITHER] += 1
+    # Postings of both spellings, in and out of scope: the check has rows of every kind to read.
+    assert min(read[kind, out] for kind in letter for out in (True, False)) >= 5, read
+
+
 @pytest.mark.parametrize("seniority", ["junior", "mid", "senior"])
 def test_an_hourly_rate_lies_in_its_seniority_band_and_reads_as_a_range(catalogue, monkeypatch, seniority):
     """The figures come from the posting's own seniority band, and the range spans at least a fifth of it: "$15 -

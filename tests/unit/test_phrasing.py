@@ -1,8 +1,8 @@
-"""Verb inflection and list joining used by the generator."""
+"""Verb inflection, list joining and regional spelling used by the generator."""
 
 import pytest
 
-from pipeline.phrasing import capitalise, gerund, inflect, join_list, sentence, third_person
+from pipeline.phrasing import capitalise, gerund, inflect, join_list, regional_spelling, sentence, third_person
 
 
 @pytest.mark.parametrize(
@@ -57,3 +57,20 @@ def test_join_and_sentence():
     assert sentence("hello") == "Hello."
     assert sentence("done!") == "Done!"
     assert capitalise("eBay listings") == "EBay listings"
+
+
+@pytest.mark.parametrize(
+    ("text", "spelling", "expected"),
+    [
+        ("a full driving licence", "us", "a full driving license"),
+        ("a valid driver's license", "uk", "a valid driver's licence"),
+        ("FINRA Series 7 and Series 66 licenses", "uk", "FINRA Series 7 and Series 66 licences"),
+        ("Licence and permit checks", "us", "License and permit checks"),
+        # Only the noun: the participle and the gerund are spelt alike everywhere, and a longer word is left alone.
+        ("a licensed attorney in the licensing team", "uk", "a licensed attorney in the licensing team"),
+        ("licensee records", "us", "licensee records"),
+        ("a state license", "us", "a state license"),
+    ],
+)
+def test_regional_spelling_spells_the_noun_licence_as_the_region_does(text, spelling, expected):
+    assert regional_spelling(text, spelling) == expected
