@@ -3,12 +3,15 @@ each probe line to every posting of the field and challenge sets, in scope and o
 
 from __future__ import annotations
 
+import argparse
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from pipeline import config, load_model
+from pipeline.files import write_text_atomic
 from pipeline.report import all_evaluation_sets
 
 PROBES_PATH = config.PERTURBATIONS_PATH.with_name("scope_probes.json")
@@ -28,11 +31,15 @@ def scope_moves(model, postings: pd.DataFrame, lines: list[str]) -> pd.DataFrame
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--output", type=Path, help="Also write each family's means here, as JSON.")
+    args = parser.parse_args()
     probes = json.loads(PROBES_PATH.read_text(encoding="utf-8"))
     model, sets = load_model(config.MODEL_PATH), all_evaluation_sets()
     postings = pd.concat([sets["field"], sets["challenge"]], ignore_index=True)
     is_out = postings[config.LABEL_COLUMN] == config.NEITHER
     print(f"{(~is_out).sum()} in-scope and {is_out.sum()} out-of-scope postings, each with one line appended")
+    means = {}
     for family, lines in probes.items():
         if family.startswith("_"):
             continue
@@ -40,8 +47,11 @@ def main() -> None:
         print(f"\n{family}: in-scope newly flagged, out-of-scope newly cleared, line")
         for row in moves.itertuples():
             print(f"  {row.newly_flagged:6.1%} {row.newly_cleared:6.1%}  {row.line}")
-        flagged, cleared = moves["newly_flagged"].mean(), moves["newly_cleared"].mean()
+        flagged, cleared = float(moves["newly_flagged"].mean()), float(moves["newly_cleared"].mean())
+        means[family] = {"newly_flagged": flagged, "newly_cleared": cleared}
         print(f"  {flagged:6.1%} {cleared:6.1%}  mean of {len(moves)} lines")
+    if args.output:
+        write_text_atomic(args.output, json.dumps(means, indent=2) + "\n")
 
 
 if __name__ == "__main__":

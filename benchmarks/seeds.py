@@ -24,6 +24,9 @@ HERE = Path(__file__).resolve().parent
 # What the stages read; each seed runs in a copy of these, so the checkout's data and models are never touched.
 COPIED = ("pipeline", "params", "data/raw")
 DEFAULT_SEEDS = (42, 1, 2, 3, 4, 5)
+# The scope probes' means, written in each copy by benchmarks/scope_probes.py: one seed's probe figures move by a
+# few postings, so a rule on them is judged over the seeds.
+PROBES_FILE = "scope_probes.json"
 # make train's two fits: the held-out model on the training split (the test figures are its own), then the shipped
 # model on the splits it learns from.
 TRAINING = (
@@ -41,13 +44,17 @@ def copy_project(root: Path) -> None:
 
 
 def run_stage(root: Path, arguments: list[str], log: Path) -> None:
-    """One CLI stage on the copy: PYTHONPATH puts the copy's package, and so its paths, first."""
+    """One CLI stage on the copy."""
+    run_in_copy(root, ["-m", "pipeline", *arguments], log)
+
+
+def run_in_copy(root: Path, arguments: list[str], log: Path) -> None:
+    """Python with these arguments on the copy: PYTHONPATH puts the copy's package, and so its paths, first."""
     environment = {**os.environ, "PYTHONPATH": str(root)}
     with log.open("a") as output:
         subprocess.run(
-            [sys.executable, "-m", "pipeline", *arguments], cwd=root, env=environment, stdout=output, stderr=output,
-            check=True,
-        )  # fmt: skip
+            [sys.executable, *arguments], cwd=root, env=environment, stdout=output, stderr=output, check=True
+        )
 
 
 def worst_register(metrics: dict, clarity: str) -> float:
@@ -64,6 +71,7 @@ def figures(root: Path) -> dict[str, float]:
 
     summary, metrics = read(config.DATASET_SUMMARY_PATH), read(config.METRICS_PATH)
     metadata = read(metadata_path(config.MODEL_PATH))
+    probes = json.loads((root / PROBES_FILE).read_text())
     sets = metrics["sets"]
     flips = {row["family"]: row["flipped_share"] for row in metrics["invariance"]}
     return {
@@ -95,6 +103,8 @@ def figures(root: Path) -> dict[str, float]:
         },
         # In-scope work in hospitals, factories and warehouses: where the scope model's false flags would gather.
         "scope_test_hard_in_scope_flagged": metrics["scope"]["test"]["hard_cases"]["in_scope_flagged_share"],
+        # One appended line about a credential: in-scope postings newly flagged, out-of-scope ones newly cleared.
+        **{f"probe_{family}_{figure}": means[figure] for family, means in probes.items() for figure in means},
     }
 
 
@@ -188,6 +198,7 @@ def main() -> None:
             for arguments in TRAINING:
                 run_stage(root, arguments, log)
             run_stage(root, ["report"], log)
+            run_in_copy(root, [str(HERE / "scope_probes.py"), "--output", str(root / PROBES_FILE)], log)
             rows.append({"seed": seed, **figures(root)})
             print(f"seed {seed}: done in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     summary = spread([{k: v for k, v in row.items() if k != "seed"} for row in rows])
