@@ -17,11 +17,16 @@ from pipeline.report import all_evaluation_sets
 PROBES_PATH = config.PERTURBATIONS_PATH.with_name("scope_probes.json")
 
 
-def scope_moves(model, postings: pd.DataFrame, lines: list[str]) -> pd.DataFrame:
-    """For each line: the share of in-scope postings it newly flags and of out-of-scope ones it newly clears."""
+def scope_flags(model, postings: pd.DataFrame) -> np.ndarray:
+    """The scope model's flag on each posting as it stands."""
+    return np.asarray(model.scope(postings[config.TEXT_COLUMN].astype(str).tolist())[1], dtype=bool)
+
+
+def scope_moves(model, postings: pd.DataFrame, before: np.ndarray, lines: list[str]) -> pd.DataFrame:
+    """For each line: the share of in-scope postings it newly flags and of out-of-scope ones it newly clears;
+    `before` holds the postings' own flags (scope_flags)."""
     texts = postings[config.TEXT_COLUMN].astype(str).tolist()
     is_out = (postings[config.LABEL_COLUMN] == config.NEITHER).to_numpy()
-    before = np.asarray(model.scope(texts)[1], dtype=bool)
     rows = []
     for line in lines:
         after = np.asarray(model.scope([f"{text}\n\n{line}" for text in texts])[1], dtype=bool)
@@ -39,11 +44,11 @@ def main() -> None:
     postings = pd.concat([sets["field"], sets["challenge"]], ignore_index=True)
     is_out = postings[config.LABEL_COLUMN] == config.NEITHER
     print(f"{(~is_out).sum()} in-scope and {is_out.sum()} out-of-scope postings, each with one line appended")
-    means = {}
+    means, before = {}, scope_flags(model, postings)
     for family, lines in probes.items():
         if family.startswith("_"):
             continue
-        moves = scope_moves(model, postings, lines)
+        moves = scope_moves(model, postings, before, lines)
         print(f"\n{family}: in-scope newly flagged, out-of-scope newly cleared, line")
         for row in moves.itertuples():
             print(f"  {row.newly_flagged:6.1%} {row.newly_cleared:6.1%}  {row.line}")
