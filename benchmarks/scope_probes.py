@@ -1,5 +1,5 @@
-"""Scope probes: does one appended line about a credential move postings across the scope model's cut? Appends
-each probe line to every posting of the field and challenge sets, in scope and out of scope alike."""
+"""Scope probes: does one appended line about a credential, a check or the workplace move postings across the scope
+model's cut? Appends each probe line to every posting of the field and challenge sets, in and out of scope alike."""
 
 from __future__ import annotations
 

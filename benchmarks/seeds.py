@@ -74,6 +74,7 @@ def figures(root: Path) -> dict[str, float]:
     probes = json.loads((root / PROBES_FILE).read_text())
     sets = metrics["sets"]
     flips = {row["family"]: row["flipped_share"] for row in metrics["invariance"]}
+    newly_out = {row["family"]: row["newly_out_of_scope_share"] for row in metrics["invariance"]}
     return {
         "data_audit_shortcuts": summary["shortcut_audit"]["n_shortcuts"],
         "model_audit_shortcuts": metrics["model_shortcut_audit"]["n_shortcuts"],
@@ -96,6 +97,10 @@ def figures(root: Path) -> dict[str, float]:
         **{f"flips_{family}": flips[family] for family in PARAGRAPH_FAMILIES},
         "title_removed_flips": flips["title_removed"],
         "title_removed_flips_held_out": metadata["validation_invariance"]["title_removed"]["flipped_share"],
+        # A bare title is another input, reported rather than held to the target: how often it gets another label
+        # than its posting, and how often the scope model flags it.
+        "title_alone_flips": flips["title_alone"],
+        "title_alone_newly_out_of_scope": newly_out["title_alone"],
         **{
             f"scope_{name}_{figure}": metrics["scope"][name][key]
             for name in ("test", "field", "challenge")
