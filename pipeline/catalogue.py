@@ -81,7 +81,7 @@ REGISTER_LISTS = (
 )
 # What a region's ads ask of anyone: background checks and the right to work, and a driving licence in its words.
 LOCAL_REQUIREMENT_KEYS = ("checks", "travel")
-REGION_KEYS = ("locations", "pay", "bands", "unit")
+REGION_KEYS = ("locations", "pay", "bands", "unit", "record_check")
 # What an hourly rate needs: its pay templates and its bands by seniority.
 RATE_KEYS = ("pay", "bands")
 # A value the generator fills in: "{location}", "{company}".
@@ -110,6 +110,8 @@ class Region:
     rates: tuple[Rate, ...] = ()
     # How its ads spell the noun licence: "uk" (licence) or "us" (license).
     spelling: str = "uk"
+    # What its ads call a criminal record check: "DBS check" in the UK, "background check" in the US.
+    record_check: str = "DBS check"
 
 
 @dataclass(frozen=True)
@@ -262,6 +264,7 @@ def parse_register(data: dict, where: str) -> Register:
                 unit=_parse_unit(region["unit"], at),
                 rates=_parse_rates(region.get("rates", []), at),
                 spelling=_parse_spelling(region.get("spelling", "uk"), at),
+                record_check=_parse_record_check(region["record_check"], at),
             )
         )
     return Register(
@@ -272,6 +275,12 @@ def parse_register(data: dict, where: str) -> Register:
         degree_fields={k: _require_list(fields, k, f"{where}, degree_fields") for k in sorted(fields)},
         regions=tuple(parsed_regions),
     )
+
+
+def _parse_record_check(name, where: str) -> str:
+    if not isinstance(name, str) or not name.strip() or "\n" in name:
+        raise DataError(f"{where}: 'record_check' must name a criminal record check in one line, not {name!r}")
+    return name.strip()
 
 
 def _parse_spelling(spelling, where: str) -> str:

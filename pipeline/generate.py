@@ -17,6 +17,7 @@ from pipeline.phrasing import (
     indefinite,
     inflect,
     join_list,
+    regional_record_check,
     regional_spelling,
     sentence,
     starts_with_verb,
@@ -439,6 +440,13 @@ def register_blocks(posting: Posting, keys: tuple[str, ...] = ("qualification_pa
     return [posting.register(key) for key in keys if posting.rng.random() < REGISTER_RATE]
 
 
+def regional_wording(text: str, region: Region) -> str:
+    """The text in the region's own words: how its ads spell the noun licence and name a criminal record check.
+    The catalogue's writers used their own (licence in the out-of-scope lines, the UK's "DBS check" in every
+    region's), and the wording told scope where only the region should."""
+    return regional_record_check(regional_spelling(text, region.spelling), region.record_check)
+
+
 def opener(posting: Posting, agency: bool = False) -> str:
     """The first line of an ad: an intro naming the title when it is shown, else a neutral opener."""
     if posting.title_shown and posting.rng.random() < 0.7:
@@ -814,9 +822,7 @@ def generate_postings(
             practical_rng=_posting_stream(seed, "practical", index, n_postings, label),
             pay_rng=_posting_stream(seed, "pay", index, n_postings, label),
         )
-        # One spelling of "licence" in one place: the catalogue's writers spelt it apart (the out-of-scope lines
-        # licence, in-scope US credentials license), and the spelling told scope where the region should.
-        text = regional_spelling(FORMS[form](posting), region.spelling)
+        text = regional_wording(FORMS[form](posting), region)
         row = {
             config.ID_COLUMN: f"syn-{seed}-{index:06d}",
             config.TEXT_COLUMN: text,
@@ -830,6 +836,6 @@ def generate_postings(
             config.SOURCE_COLUMN: config.SOURCE_SYNTHETIC,
         }
         if with_neutral:
-            row["neutral_text"] = regional_spelling("\n".join(posting.neutral_parts), region.spelling)
+            row["neutral_text"] = regional_wording("\n".join(posting.neutral_parts), region)
         rows.append(row)
     return pd.DataFrame(rows)

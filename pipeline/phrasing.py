@@ -16,6 +16,8 @@ _WORD = re.compile(r"[a-z]+")
 # The noun licence as each region's ads spell it ("licensed" and "licensing" are spelt alike everywhere).
 _LICENCE_NOUN = re.compile(r"\b([Ll])icen[cs]e(s?)\b")
 LICENCE_STEMS = {"uk": "icence", "us": "icense"}
+# The UK's name for a criminal record check, as the catalogue's writers put it; other regions' ads name their own.
+_UK_RECORD_CHECK = re.compile(r"\bDBS check(s?)\b")
 
 
 def _syllables(word: str) -> int:
@@ -125,3 +127,8 @@ def regional_spelling(text: str, spelling: str) -> str:
     """The text with the noun licence spelt as a region's ads spell it: licence ("uk") or license ("us")."""
     stem = LICENCE_STEMS[spelling]
     return _LICENCE_NOUN.sub(lambda match: f"{match.group(1)}{stem}{match.group(2)}", text)
+
+
+def regional_record_check(text: str, record_check: str) -> str:
+    """The text with a DBS check named as a region's ads name a criminal record check ("background check")."""
+    return _UK_RECORD_CHECK.sub(lambda match: f"{record_check}{match.group(1)}", text)

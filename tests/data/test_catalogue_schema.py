@@ -224,6 +224,26 @@ def test_regions_spell_licence_as_their_ads_do():
     assert regions["UK"] == regions["IN"] == "uk"
 
 
+@pytest.mark.parametrize("name", ["", "  ", 7, "a DBS\ncheck"])
+def test_a_criminal_record_check_the_generator_cannot_write_is_refused(tmp_path, name):
+    folder = broken_register(tmp_path, lambda data: data["regions"]["AU"].update(record_check=name))
+    with pytest.raises(DataError, match=r"region 'AU': 'record_check' must name a criminal record check in one line"):
+        load_catalogue(folder)
+
+
+def test_a_region_that_names_no_criminal_record_check_is_refused(tmp_path):
+    folder = broken_register(tmp_path, lambda data: data["regions"]["ZA"].pop("record_check"))
+    with pytest.raises(DataError, match=r"region 'ZA': missing record_check"):
+        load_catalogue(folder)
+
+
+def test_regions_name_a_criminal_record_check_as_their_ads_do():
+    regions = {r.region: r.record_check for r in load_catalogue(config.CATALOGUE_DIR).register.regions}
+    assert regions["UK"] == "DBS check"
+    assert regions["US"] == regions["PH"] == "background check"
+    assert regions["AU"] == "police check"
+
+
 def test_regions_without_rates_quote_salaries_only(tmp_path):
     """Rates are optional: a region whose ads rarely quote them (India, the Philippines) has none."""
     folder = broken_register(tmp_path, lambda data: data["regions"]["US"].pop("rates"))

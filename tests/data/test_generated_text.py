@@ -216,6 +216,22 @@ def test_the_noun_licence_is_spelt_as_the_postings_region_spells_it(marked, mark
     assert min(read[kind, out] for kind in letter for out in (True, False)) >= 5, read
 
 
+def test_a_criminal_record_check_is_named_as_the_postings_region_names_it(marked, marked_catalogue):
+    """The out-of-scope catalogue asks for a UK "DBS check" in 25 lines, which every region's postings drew, so
+    "DBS" told scope; the check's name follows the region, as pay and spelling do."""
+    names = {region.region: region.record_check for region in marked_catalogue.register.regions}
+    read = Counter()
+    for text in marked[config.TEXT_COLUMN]:
+        pay, checks = _pay(text), re.findall(r"\bDBS check", text)
+        if not pay:
+            continue
+        region = pay[0][1]
+        assert not checks or names[region] == "DBS check", (region, text)
+        read[region] += bool(re.search(rf"\b{names[region]}", text))
+    # Postings of several regions name their own check: the test has rows of every kind to read.
+    assert read["UK"] >= 1 and sum(read[code] for code in names if code != "UK") >= 10, read
+
+
 @pytest.mark.parametrize("seniority", ["junior", "mid", "senior"])
 def test_an_hourly_rate_lies_in_its_seniority_band_and_reads_as_a_range(catalogue, monkeypatch, seniority):
     """The figures come from the posting's own seniority band, and the range spans at least a fifth of it: "$15 -

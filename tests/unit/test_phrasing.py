@@ -1,8 +1,17 @@
-"""Verb inflection, list joining and regional spelling used by the generator."""
+"""Verb inflection, list joining and the regional wording (spelling, check names) used by the generator."""
 
 import pytest
 
-from pipeline.phrasing import capitalise, gerund, inflect, join_list, regional_spelling, sentence, third_person
+from pipeline.phrasing import (
+    capitalise,
+    gerund,
+    inflect,
+    join_list,
+    regional_record_check,
+    regional_spelling,
+    sentence,
+    third_person,
+)
 
 
 @pytest.mark.parametrize(
@@ -74,3 +83,20 @@ def test_join_and_sentence():
 )
 def test_regional_spelling_spells_the_noun_licence_as_the_region_does(text, spelling, expected):
     assert regional_spelling(text, spelling) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "record_check", "expected"),
+    [
+        ("an enhanced DBS check covering adults and children", "background check",
+         "an enhanced background check covering adults and children"),
+        ("a basic DBS check for secure buildings", "police check", "a basic police check for secure buildings"),
+        ("two DBS checks a year", "criminal record check", "two criminal record checks a year"),
+        ("a current DBS check", "DBS check", "a current DBS check"),
+        # The UK's shared line names the service, not "a DBS check": it is drawn for UK postings only.
+        ("a basic criminal record check (DBS, Disclosure Scotland or AccessNI)", "background check",
+         "a basic criminal record check (DBS, Disclosure Scotland or AccessNI)"),
+    ],
+)  # fmt: skip
+def test_a_dbs_check_is_named_as_the_region_names_a_criminal_record_check(text, record_check, expected):
+    assert regional_record_check(text, record_check) == expected
