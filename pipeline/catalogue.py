@@ -99,8 +99,8 @@ class Rate:
 
 @dataclass(frozen=True)
 class Region:
-    """Where a posting is: its places, pay templates and pay bands by seniority (never by class), and the hourly
-    rates its ads quote, where they quote any."""
+    """Where a posting is: its places, pay templates and pay bands by seniority (never by class), the hourly rates
+    its ads quote, where they quote any, and its ads' words for a licence and a criminal record check."""
 
     region: str
     locations: tuple[str, ...]
@@ -110,7 +110,8 @@ class Region:
     rates: tuple[Rate, ...] = ()
     # How its ads spell the noun licence: "uk" (licence) or "us" (license).
     spelling: str = "uk"
-    # What its ads call a criminal record check: "DBS check" in the UK, "background check" in the US.
+    # What its ads call a criminal record check: "DBS check" in the UK, "background check" in the US (required in
+    # register.json; the default only keeps the dataclass's field order).
     record_check: str = "DBS check"
 
 
