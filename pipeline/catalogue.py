@@ -81,7 +81,7 @@ REGISTER_LISTS = (
 )
 # What a region's ads ask of anyone: background checks and the right to work, and a driving licence in its words.
 LOCAL_REQUIREMENT_KEYS = ("checks", "travel")
-REGION_KEYS = ("locations", "pay", "bands", "unit", "record_check")
+REGION_KEYS = ("locations", "pay", "bands", "unit", "record_check", "vocational_qualification")
 # What an hourly rate needs: its pay templates and its bands by seniority.
 RATE_KEYS = ("pay", "bands")
 # A value the generator fills in: "{location}", "{company}".
@@ -113,6 +113,8 @@ class Region:
     # What its ads call a criminal record check: "DBS check" in the UK, "background check" in the US (required in
     # register.json; the default only keeps the dataclass's field order).
     record_check: str = "DBS check"
+    # What its ads call a vocational qualification: "NVQ" in the UK, "vocational qualification" elsewhere.
+    vocational_qualification: str = "NVQ"
 
 
 @dataclass(frozen=True)
@@ -265,7 +267,10 @@ def parse_register(data: dict, where: str) -> Register:
                 unit=_parse_unit(region["unit"], at),
                 rates=_parse_rates(region.get("rates", []), at),
                 spelling=_parse_spelling(region.get("spelling", "uk"), at),
-                record_check=_parse_record_check(region["record_check"], at),
+                record_check=_parse_one_line(region["record_check"], "record_check", at),
+                vocational_qualification=_parse_one_line(
+                    region["vocational_qualification"], "vocational_qualification", at
+                ),
             )
         )
     return Register(
@@ -278,9 +283,10 @@ def parse_register(data: dict, where: str) -> Register:
     )
 
 
-def _parse_record_check(name, where: str) -> str:
+def _parse_one_line(name, key: str, where: str) -> str:
+    """A region's word for something its ads ask for: one line of text."""
     if not isinstance(name, str) or not name.strip() or "\n" in name:
-        raise DataError(f"{where}: 'record_check' must name a criminal record check in one line, not {name!r}")
+        raise DataError(f"{where}: {key!r} must be one line of text, not {name!r}")
     return name.strip()
 
 

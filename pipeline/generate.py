@@ -19,6 +19,7 @@ from pipeline.phrasing import (
     join_list,
     regional_record_check,
     regional_spelling,
+    regional_vocational_qualification,
     sentence,
     starts_with_verb,
 )
@@ -444,7 +445,8 @@ def regional_wording(text: str, region: Region) -> str:
     """The text in the region's own words: how its ads spell the noun licence and name a criminal record check.
     The catalogue's writers used their own (licence in the out-of-scope lines, the UK's "DBS check" in every
     region's), and the wording told scope where only the region should."""
-    return regional_record_check(regional_spelling(text, region.spelling), region.record_check)
+    text = regional_record_check(regional_spelling(text, region.spelling), region.record_check)
+    return regional_vocational_qualification(text, region.vocational_qualification)
 
 
 def opener(posting: Posting, agency: bool = False) -> str:

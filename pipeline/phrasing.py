@@ -18,6 +18,11 @@ _LICENCE_NOUN = re.compile(r"\b([Ll])icen[cs]e(s?)\b")
 LICENCE_STEMS = {"uk": "icence", "us": "icense"}
 # The UK's name for a criminal record check, as the catalogue's writers put it; other regions' ads name their own.
 _UK_RECORD_CHECK = re.compile(r"\bDBS check(s?)\b")
+# The UK's vocational qualifications, as the catalogue's writers name them; other regions' ads say what they are.
+_UK_NVQ_AT_LEVEL = re.compile(r"\b([Aa])n NVQ Level (\d(?: or \d)?) in\b")
+_UK_NVQ_IN = re.compile(r"\b([Aa])n NVQ in\b")
+_UK_NVQ = re.compile(r"\bNVQ\b")
+UK_VOCATIONAL_QUALIFICATION = "NVQ"
 
 
 def _syllables(word: str) -> int:
@@ -132,3 +137,13 @@ def regional_spelling(text: str, spelling: str) -> str:
 def regional_record_check(text: str, record_check: str) -> str:
     """The text with a DBS check named as a region's ads name a criminal record check ("background check")."""
     return _UK_RECORD_CHECK.sub(lambda match: f"{record_check}{match.group(1)}", text)
+
+
+def regional_vocational_qualification(text: str, name: str) -> str:
+    """The text with an NVQ named as a region's ads name a vocational qualification: left as it is where the region
+    says "NVQ", else "an NVQ Level 3 in Plumbing" reads "a Level 3 vocational qualification in Plumbing"."""
+    if name == UK_VOCATIONAL_QUALIFICATION:
+        return text
+    text = _UK_NVQ_AT_LEVEL.sub(lambda match: f"{match.group(1)} Level {match.group(2)} {name} in", text)
+    text = _UK_NVQ_IN.sub(lambda match: f"{match.group(1)} {name} in", text)
+    return _UK_NVQ.sub(name, text)

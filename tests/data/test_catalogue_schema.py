@@ -227,7 +227,7 @@ def test_regions_spell_licence_as_their_ads_do():
 @pytest.mark.parametrize("name", ["", "  ", 7, "a DBS\ncheck"])
 def test_a_criminal_record_check_the_generator_cannot_write_is_refused(tmp_path, name):
     folder = broken_register(tmp_path, lambda data: data["regions"]["AU"].update(record_check=name))
-    with pytest.raises(DataError, match=r"region 'AU': 'record_check' must name a criminal record check in one line"):
+    with pytest.raises(DataError, match=r"region 'AU': 'record_check' must be one line of text"):
         load_catalogue(folder)
 
 
@@ -235,6 +235,17 @@ def test_a_region_that_names_no_criminal_record_check_is_refused(tmp_path):
     folder = broken_register(tmp_path, lambda data: data["regions"]["ZA"].pop("record_check"))
     with pytest.raises(DataError, match=r"region 'ZA': missing record_check"):
         load_catalogue(folder)
+
+
+def test_a_region_that_names_no_vocational_qualification_is_refused(tmp_path):
+    folder = broken_register(tmp_path, lambda data: data["regions"]["IN"].pop("vocational_qualification"))
+    with pytest.raises(DataError, match=r"region 'IN': missing vocational_qualification"):
+        load_catalogue(folder)
+
+
+def test_only_the_uk_names_its_vocational_qualifications_nvqs():
+    regions = {r.region: r.vocational_qualification for r in load_catalogue(config.CATALOGUE_DIR).register.regions}
+    assert {code for code, name in regions.items() if name == "NVQ"} == {"UK"}
 
 
 def test_regions_name_a_criminal_record_check_as_their_ads_do():

@@ -232,6 +232,22 @@ def test_a_criminal_record_check_is_named_as_the_postings_region_names_it(marked
     assert read["UK"] >= 1 and sum(read[code] for code in names if code != "UK") >= 10, read
 
 
+def test_only_uk_postings_ask_for_an_nvq(marked, marked_catalogue):
+    """The out-of-scope catalogue asks for NVQs, a UK qualification, in 27 lines that every region's postings drew;
+    elsewhere the posting asks for a vocational qualification, as pay and the check follow the region."""
+    names = {region.region: region.vocational_qualification for region in marked_catalogue.register.regions}
+    read = Counter()
+    for text in marked[config.TEXT_COLUMN]:
+        pay = _pay(text)
+        if not pay:
+            continue
+        region = pay[0][1]
+        assert "NVQ" not in text or names[region] == "NVQ", (region, text)
+        read[names[region]] += bool(re.search(rf"\b{names[region]}\b", text))
+    # Postings of the UK and of other regions name their own: the test has rows of both kinds to read.
+    assert read["NVQ"] >= 1 and read["vocational qualification"] >= 10, read
+
+
 @pytest.mark.parametrize("seniority", ["junior", "mid", "senior"])
 def test_an_hourly_rate_lies_in_its_seniority_band_and_reads_as_a_range(catalogue, monkeypatch, seniority):
     """The figures come from the posting's own seniority band, and the range spans at least a fifth of it: "$15 -

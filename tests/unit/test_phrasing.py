@@ -9,6 +9,7 @@ from pipeline.phrasing import (
     join_list,
     regional_record_check,
     regional_spelling,
+    regional_vocational_qualification,
     sentence,
     third_person,
 )
@@ -100,3 +101,20 @@ def test_regional_spelling_spells_the_noun_licence_as_the_region_does(text, spel
 )  # fmt: skip
 def test_a_dbs_check_is_named_as_the_region_names_a_criminal_record_check(text, record_check, expected):
     assert regional_record_check(text, record_check) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "expected"),
+    [
+        ("an NVQ Level 3 in Plumbing and Domestic Heating", "vocational qualification",
+         "a Level 3 vocational qualification in Plumbing and Domestic Heating"),
+        ("An NVQ Level 2 or 3 in Site Carpentry", "vocational qualification",
+         "A Level 2 or 3 vocational qualification in Site Carpentry"),
+        ("an NVQ in Upholstery", "vocational qualification", "a vocational qualification in Upholstery"),
+        ("a quarry operations NVQ", "vocational qualification", "a quarry operations vocational qualification"),
+        # Where the region's ads say NVQ, the text stays as the catalogue wrote it.
+        ("an NVQ Level 3 in Machining", "NVQ", "an NVQ Level 3 in Machining"),
+    ],
+)  # fmt: skip
+def test_an_nvq_is_named_as_the_region_names_a_vocational_qualification(text, name, expected):
+    assert regional_vocational_qualification(text, name) == expected
