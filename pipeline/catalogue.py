@@ -100,7 +100,8 @@ class Rate:
 @dataclass(frozen=True)
 class Region:
     """Where a posting is: its places, pay templates and pay bands by seniority (never by class), the hourly rates
-    its ads quote, where they quote any, and its ads' words for a licence and a criminal record check."""
+    its ads quote, where they quote any, and its ads' words for a licence, a criminal record check and a vocational
+    qualification."""
 
     region: str
     locations: tuple[str, ...]
