@@ -1,18 +1,9 @@
-"""Verb inflection, list joining and the regional wording (spelling, check names) used by the generator."""
+"""Verb inflection, list joining and the regional wording (spelling, UK terms) used by the generator."""
 
 import pytest
 
-from pipeline.phrasing import (
-    capitalise,
-    gerund,
-    inflect,
-    join_list,
-    regional_record_check,
-    regional_spelling,
-    regional_vocational_qualification,
-    sentence,
-    third_person,
-)
+from pipeline import phrasing
+from pipeline.phrasing import capitalise, gerund, inflect, join_list, regional_spelling, sentence, third_person
 
 
 @pytest.mark.parametrize(
@@ -86,9 +77,9 @@ def test_regional_spelling_spells_the_noun_licence_as_the_region_does(text, spel
     assert regional_spelling(text, spelling) == expected
 
 
-@pytest.mark.parametrize(
-    ("text", "record_check", "expected"),
-    [
+# A UK term the catalogue's writers used for every region, and what another region's ads call it.
+UK_TERMS = {
+    "regional_record_check": [
         ("an enhanced DBS check covering adults and children", "background check",
          "an enhanced background check covering adults and children"),
         ("a basic DBS check for secure buildings", "police check", "a basic police check for secure buildings"),
@@ -98,14 +89,7 @@ def test_regional_spelling_spells_the_noun_licence_as_the_region_does(text, spel
         ("a basic criminal record check (DBS, Disclosure Scotland or AccessNI)", "background check",
          "a basic criminal record check (DBS, Disclosure Scotland or AccessNI)"),
     ],
-)  # fmt: skip
-def test_a_dbs_check_is_named_as_the_region_names_a_criminal_record_check(text, record_check, expected):
-    assert regional_record_check(text, record_check) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "name", "expected"),
-    [
+    "regional_vocational_qualification": [
         ("an NVQ Level 3 in Plumbing and Domestic Heating", "vocational qualification",
          "a Level 3 vocational qualification in Plumbing and Domestic Heating"),
         ("An NVQ Level 2 or 3 in Site Carpentry", "vocational qualification",
@@ -115,6 +99,12 @@ def test_a_dbs_check_is_named_as_the_region_names_a_criminal_record_check(text, 
         # Where the region's ads say NVQ, the text stays as the catalogue wrote it.
         ("an NVQ Level 3 in Machining", "NVQ", "an NVQ Level 3 in Machining"),
     ],
-)  # fmt: skip
-def test_an_nvq_is_named_as_the_region_names_a_vocational_qualification(text, name, expected):
-    assert regional_vocational_qualification(text, name) == expected
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("rewrite", "text", "name", "expected"),
+    [(rewrite, *case) for rewrite, cases in UK_TERMS.items() for case in cases],
+)
+def test_a_uk_term_is_named_as_the_posting_region_names_it(rewrite, text, name, expected):
+    assert getattr(phrasing, rewrite)(text, name) == expected
