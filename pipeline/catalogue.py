@@ -108,14 +108,13 @@ class Region:
     pay: tuple[str, ...]
     bands: dict[str, tuple[int, int]]
     unit: int
+    # What its ads call a criminal record check: "DBS check" in the UK, "background check" in the US.
+    record_check: str
+    # What its ads call a vocational qualification: "NVQ" in the UK, "vocational qualification" elsewhere.
+    vocational_qualification: str
     rates: tuple[Rate, ...] = ()
     # How its ads spell the noun licence: "uk" (licence) or "us" (license).
     spelling: str = "uk"
-    # What its ads call a criminal record check: "DBS check" in the UK, "background check" in the US (required in
-    # register.json; the default only keeps the dataclass's field order).
-    record_check: str = "DBS check"
-    # What its ads call a vocational qualification: "NVQ" in the UK, "vocational qualification" elsewhere.
-    vocational_qualification: str = "NVQ"
 
 
 @dataclass(frozen=True)

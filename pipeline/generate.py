@@ -442,9 +442,9 @@ def register_blocks(posting: Posting, keys: tuple[str, ...] = ("qualification_pa
 
 
 def regional_wording(text: str, region: Region) -> str:
-    """The text in the region's own words: how its ads spell the noun licence and name a criminal record check.
-    The catalogue's writers used their own (licence in the out-of-scope lines, the UK's "DBS check" in every
-    region's), and the wording told scope where only the region should."""
+    """The text in the region's own words: how its ads spell the noun licence and name a criminal record check and
+    a vocational qualification. The catalogue's writers used their own (licence, the UK's "DBS check" and NVQs in
+    the out-of-scope lines of every region), and the wording told scope where only the region should."""
     text = regional_record_check(regional_spelling(text, region.spelling), region.record_check)
     return regional_vocational_qualification(text, region.vocational_qualification)
 

@@ -1,4 +1,4 @@
-"""English verb forms, list joining and regional spelling, so one catalogue phrase fits many frames and places."""
+"""English verb forms, list joining and regional wording, so one catalogue phrase fits many frames and places."""
 
 from __future__ import annotations
 

@@ -216,36 +216,25 @@ def test_the_noun_licence_is_spelt_as_the_postings_region_spells_it(marked, mark
     assert min(read[kind, out] for kind in letter for out in (True, False)) >= 5, read
 
 
-def test_a_criminal_record_check_is_named_as_the_postings_region_names_it(marked, marked_catalogue):
-    """The out-of-scope catalogue asks for a UK "DBS check" in 25 lines, which every region's postings drew, so
-    "DBS" told scope; the check's name follows the region, as pay and spelling do."""
-    names = {region.region: region.record_check for region in marked_catalogue.register.regions}
-    read = Counter()
-    for text in marked[config.TEXT_COLUMN]:
-        pay, checks = _pay(text), re.findall(r"\bDBS check", text)
-        if not pay:
-            continue
-        region = pay[0][1]
-        assert not checks or names[region] == "DBS check", (region, text)
-        read[region] += bool(re.search(rf"\b{names[region]}", text))
-    # Postings of several regions name their own check: the test has rows of every kind to read.
-    assert read["UK"] >= 1 and sum(read[code] for code in names if code != "UK") >= 10, read
+# The out-of-scope catalogue asks for a UK "DBS check" in 25 lines and for NVQs, a UK qualification, in 27, which
+# every region's postings drew, so the UK's words told scope; they follow the region, as pay and spelling do.
+UK_TERMS = {"record_check": r"\bDBS check", "vocational_qualification": r"\bNVQ\b"}
 
 
-def test_only_uk_postings_ask_for_an_nvq(marked, marked_catalogue):
-    """The out-of-scope catalogue asks for NVQs, a UK qualification, in 27 lines that every region's postings drew;
-    elsewhere the posting asks for a vocational qualification, as pay and the check follow the region."""
-    names = {region.region: region.vocational_qualification for region in marked_catalogue.register.regions}
+@pytest.mark.parametrize(("field", "uk_term"), UK_TERMS.items())
+def test_a_uk_term_appears_only_where_the_postings_region_uses_it(marked, marked_catalogue, field, uk_term):
+    names = {region.region: getattr(region, field) for region in marked_catalogue.register.regions}
+    uk_name = names["UK"]
     read = Counter()
     for text in marked[config.TEXT_COLUMN]:
         pay = _pay(text)
         if not pay:
             continue
         region = pay[0][1]
-        assert "NVQ" not in text or names[region] == "NVQ", (region, text)
-        read[names[region]] += bool(re.search(rf"\b{names[region]}\b", text))
+        assert not re.search(uk_term, text) or names[region] == uk_name, (region, text)
+        read[names[region] == uk_name] += bool(re.search(rf"\b{names[region]}\b", text))
     # Postings of the UK and of other regions name their own: the test has rows of both kinds to read.
-    assert read["NVQ"] >= 1 and read["vocational qualification"] >= 10, read
+    assert read[True] >= 1 and read[False] >= 10, read
 
 
 @pytest.mark.parametrize("seniority", ["junior", "mid", "senior"])
