@@ -27,6 +27,8 @@ DEFAULT_SEEDS = (42, 1, 2, 3, 4, 5)
 # The scope probes' means, written in each copy by benchmarks/scope_probes.py: one seed's probe figures move by a
 # few postings, so a rule on them is judged over the seeds.
 PROBES_FILE = "scope_probes.json"
+# The bare titles' figures, written in each copy by benchmarks/bare_titles.py.
+TITLES_FILE = "bare_titles.json"
 # make train's two fits: the held-out model on the training split (the test figures are its own), then the shipped
 # model on the splits it learns from.
 TRAINING = (
@@ -72,6 +74,7 @@ def figures(root: Path) -> dict[str, float]:
     summary, metrics = read(config.DATASET_SUMMARY_PATH), read(config.METRICS_PATH)
     metadata = read(metadata_path(config.MODEL_PATH))
     probes = json.loads((root / PROBES_FILE).read_text())
+    titles = json.loads((root / TITLES_FILE).read_text())
     sets = metrics["sets"]
     flips = {row["family"]: row["flipped_share"] for row in metrics["invariance"]}
     newly_out = {row["family"]: row["newly_out_of_scope_share"] for row in metrics["invariance"]}
@@ -110,6 +113,8 @@ def figures(root: Path) -> dict[str, float]:
         "scope_test_hard_in_scope_flagged": metrics["scope"]["test"]["hard_cases"]["in_scope_flagged_share"],
         # One appended line about a credential: in-scope postings newly flagged, out-of-scope ones newly cleared.
         **{f"probe_{family}_{figure}": means[figure] for family, means in probes.items() for figure in means},
+        # A title scored alone, from titles another hand wrote: flagged out of scope, and labelled right.
+        **{f"bare_{group}_{figure}": values[figure] for group, values in titles.items() for figure in values},
     }
 
 
@@ -204,6 +209,7 @@ def main() -> None:
                 run_stage(root, arguments, log)
             run_stage(root, ["report"], log)
             run_in_copy(root, [str(HERE / "scope_probes.py"), "--output", str(root / PROBES_FILE)], log)
+            run_in_copy(root, [str(HERE / "bare_titles.py"), "--output", str(root / TITLES_FILE)], log)
             rows.append({"seed": seed, **figures(root)})
             print(f"seed {seed}: done in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     summary = spread([{k: v for k, v in row.items() if k != "seed"} for row in rows])
