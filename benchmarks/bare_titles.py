@@ -9,14 +9,16 @@ from pathlib import Path
 import numpy as np
 
 from pipeline import config, load_model
+from pipeline.catalogue import load_catalogue
 from pipeline.files import write_text_atomic
 
 TITLES_PATH = config.PERTURBATIONS_PATH.with_name("bare_titles.json")
 
 
-def group_figures(model, rows: list[dict]) -> tuple[dict, list[dict]]:
-    """One group's share of titles flagged out of scope and, for in-scope titles, the share labelled as their
-    label says; and each title's scores."""
+def group_figures(model, rows: list[dict], known_titles: set[str]) -> tuple[dict, list[dict]]:
+    """One group's share of titles flagged out of scope, also among the titles the catalogue does not hold (a
+    gain there is not the exact title learnt), and, for in-scope titles, the share labelled as their label says;
+    and each title's scores."""
     titles = [row["title"] for row in rows]
     p_out, flagged, _ = model.scope(titles)
     labels = model.predict(titles)
@@ -26,6 +28,9 @@ def group_figures(model, rows: list[dict]) -> tuple[dict, list[dict]]:
     ]
     in_scope = [row for row in scored if row["label"] != config.NEITHER]
     figures = {"flagged": float(np.mean([row["flagged"] for row in scored]))}
+    unknown = [row["flagged"] for row in scored if row["title"].lower() not in known_titles]
+    if unknown:
+        figures["flagged_not_in_catalogue"] = float(np.mean(unknown))
     if in_scope:
         figures["accuracy"] = float(np.mean([row["predicted"] == row["label"] for row in in_scope]))
     return figures, scored
@@ -38,9 +43,10 @@ def main() -> None:
     args = parser.parse_args()
     groups = json.loads(TITLES_PATH.read_text(encoding="utf-8"))["groups"]
     model = load_model(config.MODEL_PATH)
+    known_titles = {title.lower() for family in load_catalogue().families for title in family.titles}
     results = {}
     for group, rows in groups.items():
-        figures, scored = group_figures(model, rows)
+        figures, scored = group_figures(model, rows, known_titles)
         results[group] = figures
         shown = ", ".join(f"{name} {value:.1%}" for name, value in figures.items())
         print(f"\n{group} ({len(rows)} titles): {shown}")
