@@ -28,9 +28,9 @@ def group_figures(model, rows: list[dict], known_titles: set[str]) -> tuple[dict
     ]
     in_scope = [row for row in scored if row["label"] != config.NEITHER]
     figures = {"flagged": float(np.mean([row["flagged"] for row in scored]))}
-    unknown = [row["flagged"] for row in scored if row["title"].lower() not in known_titles]
-    if unknown:
-        figures["flagged_not_in_catalogue"] = float(np.mean(unknown))
+    not_in_catalogue = [row["flagged"] for row in scored if row["title"].lower() not in known_titles]
+    if not_in_catalogue:
+        figures["flagged_not_in_catalogue"] = float(np.mean(not_in_catalogue))
     if in_scope:
         figures["accuracy"] = float(np.mean([row["predicted"] == row["label"] for row in in_scope]))
     return figures, scored
@@ -39,7 +39,7 @@ def group_figures(model, rows: list[dict], known_titles: set[str]) -> tuple[dict
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--output", type=Path, help="Also write each group's figures here, as JSON.")
-    parser.add_argument("--all", action="store_true", help="List every title, not only the flagged in-scope ones.")
+    parser.add_argument("--all", action="store_true", help="List every title, not only the ones the flag gets wrong.")
     args = parser.parse_args()
     groups = json.loads(TITLES_PATH.read_text(encoding="utf-8"))["groups"]
     model = load_model(config.MODEL_PATH)
