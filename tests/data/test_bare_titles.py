@@ -1,21 +1,17 @@
 """The bare-title benchmark's titles: each group holds what its name says, so its figures mean what they claim."""
 
-import importlib.util
 import json
 
 import pytest
+from benchmark_scripts import load_benchmark
 
 from pipeline import config
-
-SCRIPT = config.PROJECT_ROOT / "benchmarks" / "bare_titles.py"
 
 
 @pytest.fixture(scope="module")
 def groups():
-    spec = importlib.util.spec_from_file_location("bare_titles_benchmark", SCRIPT)
-    benchmark = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(benchmark)
-    return json.loads(benchmark.TITLES_PATH.read_text(encoding="utf-8"))["groups"]
+    path = load_benchmark("bare_titles").TITLES_PATH
+    return json.loads(path.read_text(encoding="utf-8"))["groups"]
 
 
 def test_in_scope_groups_hold_bpo_and_kpo_titles_and_out_of_scope_groups_only_neither(groups):

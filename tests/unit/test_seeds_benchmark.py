@@ -1,12 +1,12 @@
 """The seeds benchmark's comparison of two runs: seed by seed, never one run's seed against another's."""
 
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 
 import pytest
+from benchmark_scripts import load_benchmark
 
 from pipeline import config
 
@@ -15,10 +15,7 @@ SCRIPT = config.PROJECT_ROOT / "benchmarks" / "seeds.py"
 
 @pytest.fixture(scope="module")
 def seeds():
-    spec = importlib.util.spec_from_file_location("seeds_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("seeds")
 
 
 def test_runs_are_paired_by_seed_not_by_order(seeds):
