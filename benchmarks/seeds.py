@@ -14,10 +14,8 @@ import time
 from pathlib import Path
 
 from pipeline import config
-from pipeline.evaluate import FORM_CLARITY_SEPARATOR, FORM_CLARITY_SLICE
 from pipeline.files import write_text_atomic
 from pipeline.invariance import PARAGRAPH_FAMILIES
-from pipeline.model import metadata_path
 from pipeline.process import reader_gone
 
 HERE = Path(__file__).resolve().parent
@@ -61,12 +59,17 @@ def run_in_copy(root: Path, arguments: list[str], log: Path) -> None:
 
 def worst_register(metrics: dict, clarity: str) -> float:
     """The lowest accuracy among a set's registers (forms) on their postings of one clarity (clear, borderline)."""
+    # Imported here, as in figures: the module brings scikit-learn, a second or two of start-up that --compare
+    # and a refused command line need none of.
+    from pipeline.evaluate import FORM_CLARITY_SEPARATOR, FORM_CLARITY_SLICE
+
     rows = metrics["slices"][FORM_CLARITY_SLICE]
     return min(row["accuracy"] for value, row in rows.items() if value.endswith(FORM_CLARITY_SEPARATOR + clarity))
 
 
 def figures(root: Path) -> dict[str, float]:
     """The figures a change is judged by, from the copy's summary, metrics and model metadata."""
+    from pipeline.model import metadata_path
 
     def read(path: Path) -> dict:
         return json.loads((root / path.relative_to(config.PROJECT_ROOT)).read_text())
