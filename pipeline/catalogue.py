@@ -283,11 +283,11 @@ def parse_register(data: dict, where: str) -> Register:
     )
 
 
-def _parse_one_line(name, key: str, where: str) -> str:
+def _parse_one_line(value, key: str, where: str) -> str:
     """A region's word for something its ads ask for: one line of text."""
-    if not isinstance(name, str) or not name.strip() or "\n" in name:
-        raise DataError(f"{where}: {key!r} must be one line of text, not {name!r}")
-    return name.strip()
+    if not isinstance(value, str) or not value.strip() or "\n" in value:
+        raise DataError(f"{where}: {key!r} must be one line of text, not {value!r}")
+    return value.strip()
 
 
 def _parse_spelling(spelling, where: str) -> str:

@@ -6,11 +6,9 @@ import subprocess
 import sys
 
 import pytest
-from benchmark_scripts import load_benchmark
+from benchmark_scripts import benchmark_path, load_benchmark
 
-from pipeline import config
-
-SCRIPT = config.PROJECT_ROOT / "benchmarks" / "seeds.py"
+SCRIPT = benchmark_path("seeds")
 
 
 @pytest.fixture(scope="module")
