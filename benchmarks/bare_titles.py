@@ -16,18 +16,22 @@ TITLES_PATH = config.PERTURBATIONS_PATH.with_name("bare_titles.json")
 
 
 def group_figures(model, rows: list[dict], known_titles: set[str]) -> tuple[dict, list[dict]]:
-    """One group's share of titles flagged out of scope, also among the titles the catalogue does not hold (a
-    gain there is not the exact title learnt), and, for in-scope titles, the share labelled as their label says;
-    and each title's scores."""
+    """One group's share of titles flagged out of scope, and of those flagged as text that is no posting (too few
+    of its words known to the scope model's vocabulary, so the rule decides, not the model), also among the titles
+    the catalogue does not hold (a gain there is not the exact title learnt), and, for in-scope titles, the share
+    labelled as their label says; and each title's scores."""
     titles = [row["title"] for row in rows]
-    p_out, flagged, _ = model.scope(titles)
+    p_out, flagged, reasons = model.scope(titles)
     labels = model.predict(titles)
     scored = [
-        {**row, "p_out_of_scope": float(p), "flagged": bool(flag), "predicted": predicted}
-        for row, p, flag, predicted in zip(rows, p_out, flagged, labels, strict=True)
+        {**row, "p_out_of_scope": float(p), "flagged": bool(flag), "reason": reason, "predicted": predicted}
+        for row, p, flag, reason, predicted in zip(rows, p_out, flagged, reasons, labels, strict=True)
     ]
     in_scope = [row for row in scored if row["label"] != config.NEITHER]
-    figures = {"flagged": float(np.mean([row["flagged"] for row in scored]))}
+    figures = {
+        "flagged": float(np.mean([row["flagged"] for row in scored])),
+        "flagged_not_recognisable": float(np.mean([row["reason"] == config.SCOPE_REASON_TEXT for row in scored])),
+    }
     not_in_catalogue = [row["flagged"] for row in scored if row["title"].lower() not in known_titles]
     if not_in_catalogue:
         figures["flagged_not_in_catalogue"] = float(np.mean(not_in_catalogue))
@@ -53,7 +57,9 @@ def main() -> None:
         for row in sorted(scored, key=lambda row: -row["p_out_of_scope"]):
             wrong_flag = row["flagged"] != (row["label"] == config.NEITHER)
             if args.all or wrong_flag:
-                print(f"  p_out {row['p_out_of_scope']:.2f}  {row['label']:7} -> {row['predicted']}  {row['title']}")
+                unknown = f"  ({config.SCOPE_REASON_TEXT})" if row["reason"] == config.SCOPE_REASON_TEXT else ""
+                scores = f"p_out {row['p_out_of_scope']:.2f}  {row['label']:7} -> {row['predicted']}"
+                print(f"  {scores}  {row['title']}{unknown}")
     if args.output:
         write_text_atomic(args.output, json.dumps(results, indent=2) + "\n")
 
