@@ -16,10 +16,10 @@ TITLES_PATH = config.PERTURBATIONS_PATH.with_name("bare_titles.json")
 
 
 def group_figures(model, rows: list[dict], known_titles: set[str]) -> tuple[dict, list[dict]]:
-    """One group's share of titles flagged out of scope, and of those flagged as text that is no posting (too few
-    of its words known to the scope model's vocabulary, so the rule decides, not the model), also among the titles
-    the catalogue does not hold (a gain there is not the exact title learnt), and, for in-scope titles, the share
-    labelled as their label says; and each title's scores."""
+    """One group's figures, and each title's scores. The figures: the share of titles flagged out of scope; the
+    share flagged as text that is no posting (the scope model's vocabulary knows too few of the title's words, so
+    the rule decides, not the model); the share flagged among the titles the catalogue does not hold (a gain there
+    is not the exact title learnt); and, for in-scope titles, the share labelled as their label says."""
     titles = [row["title"] for row in rows]
     p_out, flagged, reasons = model.scope(titles)
     labels = model.predict(titles)
