@@ -745,6 +745,7 @@ def predict(
             SUMMARY_COUNTS,
             ScoreOptions,
             TableFormatter,
+            bare_title_note,
             output_fields,
             table_id_width,
         )
@@ -788,10 +789,13 @@ def predict(
         total_bytes=_input_size(input_path),
     )
     results = model.score_chunks(chunks, options, formatter, jobs)
+    bare_titles = 0
 
     def write_all(handle) -> None:
+        nonlocal bare_titles
         handle.write(formatter.header())
         for scored in results:
+            bare_titles += scored.bare_titles
             if on_error == "fail" and scored.first_error_id is not None:
                 raise DataError(f"row with id {scored.first_error_id} has no text to score (--on-error fail)")
             handle.write(scored.text)
@@ -813,6 +817,8 @@ def predict(
         # An error or Ctrl-C must not print its message after a half-drawn progress line.
         progress.clear()
     progress.finish(f"wrote {output}" if output is not None else "results on standard output")
+    if bare_titles and not quiet:
+        _say(bare_title_note(bare_titles, progress.counts["rows"]))
 
 
 def _input_size(input_path: str | None) -> int | None:

@@ -393,6 +393,9 @@ MAX_REVIEW_BAND = 0.5
 
 # Width of `predict --format table` when it cannot ask a terminal (the COLUMNS variable overrides it).
 TABLE_WIDTH = 100
+# A posting of this many words or fewer is most likely a job title alone, which gives both models little to read:
+# predict counts such postings and says once, on stderr, that a line of duties beside the title helps.
+BARE_TITLE_WORDS = 3
 
 PREDICT = PredictParams()
 PORTABLE = PortableParams()

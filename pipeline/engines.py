@@ -16,7 +16,7 @@ from pipeline.predict import (
     PROBABILITY_DIGITS,
     FormattedChunk,
     ScoreOptions,
-    tally,
+    format_chunk,
     too_long_error,
     unscored_row,
 )
@@ -101,9 +101,7 @@ class PortableEngine:
         self, chunks: Iterable[Chunk], options: ScoreOptions, formatter, jobs: int = 1
     ) -> Iterator[FormattedChunk]:
         for chunk in chunks:
-            rows = self.rows(chunk, options)
-            failed = next((row["id"] for row in rows if row[config.ERROR_FIELD]), None)
-            yield FormattedChunk(len(rows), formatter.rows(rows, chunk.texts), failed, tally(rows), chunk.position)
+            yield format_chunk(self.rows(chunk, options), chunk, formatter)
 
 
 class SklearnEngine:

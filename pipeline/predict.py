@@ -171,12 +171,36 @@ class FormattedChunk:
     counts: dict[str, int]
     # Bytes of the input read once this chunk was, when the reader knows (for the progress bar).
     position: int | None = None
+    # Postings of config.BARE_TITLE_WORDS words or fewer: job titles alone, most likely.
+    bare_titles: int = 0
+
+
+def count_bare_titles(texts: list[str | None]) -> int:
+    """How many texts have config.BARE_TITLE_WORDS words or fewer (an empty text is an error row, not a title)."""
+    # maxsplit: a long posting is split only as far as it takes to see it is longer.
+    most = config.BARE_TITLE_WORDS
+    return sum(1 for text in texts if text and len(text.split(maxsplit=most)) <= most)
+
+
+def bare_title_note(bare_titles: int, rows: int) -> str:
+    """What predict says on stderr when some postings are titles alone."""
+    verb = "has" if bare_titles == 1 else "have"
+    return (
+        f"note: {bare_titles:,} of {rows:,} posting{'' if rows == 1 else 's'} {verb} {config.BARE_TITLE_WORDS} words "
+        "or fewer, as a job title alone does: that gives both models little to read, and a line of duties beside "
+        'the title helps (README, "Out of scope")'
+    )
+
+
+def format_chunk(rows: list[dict], chunk: Chunk, formatter) -> FormattedChunk:
+    """A scored chunk rendered by `formatter`, with what the progress line and the summary count."""
+    failed = next((row["id"] for row in rows if row[config.ERROR_FIELD]), None)
+    text = formatter.rows(rows, chunk.texts)
+    return FormattedChunk(len(rows), text, failed, tally(rows), chunk.position, count_bare_titles(chunk.texts))
 
 
 def score_and_format(model: Model, chunk: Chunk, options: ScoreOptions, formatter) -> FormattedChunk:
-    rows = score_chunk(model, chunk, options)
-    failed = next((row["id"] for row in rows if row[config.ERROR_FIELD]), None)
-    return FormattedChunk(len(rows), formatter.rows(rows, chunk.texts), failed, tally(rows), chunk.position)
+    return format_chunk(score_chunk(model, chunk, options), chunk, formatter)
 
 
 # Worker processes inherit the loaded model through fork, so no worker reloads or re-verifies the file.

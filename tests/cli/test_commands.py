@@ -8,9 +8,11 @@ import subprocess
 import sys
 
 import pytest
+from click.testing import CliRunner
 from console import SCRIPT, checkout_make, jsonl, linux_only, run, run_script
 
 from pipeline import config
+from pipeline.cli import cli
 from pipeline.generate import generate_postings
 
 COMMANDS = ("prepare", "train", "tune", "evaluate", "report", "predict")
@@ -298,7 +300,7 @@ def in_terminal(command: str) -> subprocess.CompletedProcess:
 def test_progress_on_a_terminal_and_quiet(shipped_model_path, tmp_path):
     """`script` gives the command a terminal: a bar with percentage and time left, then only the summary."""
     source, output = tmp_path / "in.txt", tmp_path / "out.jsonl"
-    source.write_text("Answer calls and log tickets\nAudit the accounts\n" * 3000)
+    source.write_text("Answer calls and log tickets\nAudit the accounts of clients\n" * 3000)
     command = f'"{SCRIPT}" predict --input "{source}" --output "{output}" --chunk-size 100'
     shown = in_terminal(command)
     assert shown.returncode == 0, shown.stdout
@@ -350,7 +352,26 @@ def test_summary_on_stderr_off_a_terminal_unless_quiet(shipped_model_path, tmp_p
     quiet = run("predict", "--input", str(source), "--output", str(output), "--quiet")
     assert quiet.returncode == 0 and quiet.stderr == ""
     # Postings given as arguments are all on the screen already: no summary for them.
-    assert run("predict", "Answer calls").stderr == ""
+    assert run("predict", "Answer customer calls about refunds").stderr == ""
+
+
+@pytest.mark.parametrize("engine", ["portable", "sklearn"])
+def test_postings_of_a_few_words_get_one_note_that_a_title_alone_says_little(shipped_model_path, tmp_path, engine):
+    """A job title alone gives both models little to read (README, "Out of scope"): after the results, predict
+    counts the postings of a few words on stderr, once, whether they came in a file or as arguments; an empty
+    row is an error, not a title; --quiet and stdout never carry the note."""
+    source = tmp_path / "titles.txt"
+    source.write_text("Executive Assistant\nAssistant Economist\nAnswer customer calls about refunds\n\n")
+    read = CliRunner().invoke(cli, ["predict", "--engine", engine, "--input", str(source), "--format", "csv"])
+    assert read.exit_code == 0, read.output
+    lines = read.stderr.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("scored 4 rows ")
+    assert lines[1].startswith(f"note: 2 of 4 postings have {config.BARE_TITLE_WORDS} words or fewer")
+    assert "note" not in read.stdout and len(read.stdout.splitlines()) == 5
+    given = CliRunner().invoke(cli, ["predict", "--engine", engine, "Nurse", "Answer customer calls about refunds"])
+    assert given.stderr.startswith("note: 1 of 2 postings has ") and len(given.stderr.splitlines()) == 1
+    quiet = CliRunner().invoke(cli, ["predict", "--engine", engine, "--quiet", "Nurse"])
+    assert quiet.exit_code == 0 and quiet.stderr == ""
 
 
 def test_a_skops_model_beside_the_joblib_one_breaks_neither(catalogue, model_copy, tmp_path):

@@ -468,7 +468,7 @@ def test_predict_in_process_leaves_garbage_collection_on(model_copy, how):
     assert gc.isenabled()
     if how == "intact":
         assert result.exit_code == 0, result.output
-        assert json.loads(result.output)["label"] in config.LABELS
+        assert json.loads(result.stdout)["label"] in config.LABELS
     else:
         assert result.exit_code == 1
         assert "does not match its metadata" in result.output
