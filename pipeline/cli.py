@@ -768,10 +768,12 @@ def predict(
         chunks = iter_chunks(
             input_path, input_format, tuple(text_columns), id_column, chunk_size, encoding, sep, max_text_chars
         )
+    # The first chunk is read before anything is written: input it cannot read (a missing column, a table piped as
+    # text) ends the run with stdout empty, not with a CSV header above no rows; and a table's id column is sized
+    # from it, so every line aligns.
+    first = next(chunks, None)
+    chunks = itertools.chain([first] if first else [], chunks)
     if output_format == "table":
-        # The id column is sized from the first chunk, before any row is written, so every line aligns.
-        first = next(chunks, None)
-        chunks = itertools.chain([first] if first else [], chunks)
         width = shutil.get_terminal_size((config.TABLE_WIDTH, 24)).columns
         formatter = TableFormatter(
             output_fields(options), width, table_id_width(first.ids if first else [], width), keep_formulas

@@ -157,6 +157,10 @@ def test_a_table_piped_as_text_is_refused_not_scored_line_by_line(model, piped, 
     included, scored as postings with exit 0."""
     columns = [arg for column in text_columns for arg in ("--text-column", column)]
     assert_error(run("predict", "--model", model, "-", *columns, stdin=piped), 1, pattern)
+    # Nothing reaches stdout before the input is found unreadable: a CSV header once stood above no rows.
+    refused = run("predict", "--model", model, "-", *columns, "--format", "csv", stdin=piped)
+    assert_error(refused, 1, pattern)
+    assert refused.stdout == ""
 
 
 def test_a_scope_threshold_without_a_scope_model_is_refused(model):
