@@ -344,8 +344,8 @@ class ScopeParams:
     # and forms (out-of-scope recall at 2% of in-scope flagged: 0.936 at C=0.25, 0.949 at 1, 0.958 at 4 and 16),
     # and on folds holding out whole areas (0.847, 0.868, 0.885, 0.891); 4 is the most regularised of the best.
     # Telling nurses from agents is a wider, easier margin than BPO from KPO, and needs less shrinkage.
-    # Under twelve generator seeds, C=1 let one appended credential or driving line flag more in-scope postings at
-    # every seed; C=16 flagged fewer at eleven seeds and far more at one, whose tuned cut fell on a steeper slope.
+    # One appended credential line flagged more in-scope postings at C=1, at each of six generator seeds; at C=16 it
+    # flagged fewer at eleven seeds of twelve and far more at one, whose tuned cut fell on a steeper slope.
     C: float = param(
         4.0, "Inverse regularisation strength of the scope model's logistic regression.", low=0, open_low=True
     )
