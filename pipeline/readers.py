@@ -266,6 +266,9 @@ def detect_format(source: str | Path, explicit: str | None = None) -> str:
         return "txt"
     if Path(source).is_dir():
         raise DataError(f"{source} is a directory; pass a CSV, JSONL or TXT file")
+    # A missing file is named as missing: asking for its format would send the user after the wrong fault.
+    if not Path(source).exists():
+        raise DataError(f"input file {source} does not exist")
     suffix = Path(source).suffix.lower()
     if suffix in _WORKBOOK_SUFFIXES:
         raise DataError(f"{source} is a spreadsheet workbook, which is not read; save the sheet as CSV (UTF-8)")

@@ -222,10 +222,12 @@ def test_bytes_that_are_not_utf8(model, tmp_path):
     ("make_input", "pattern"),
     [
         (lambda tmp: str(tmp / "nope.csv"), r"nope\.csv does not exist"),
+        # Without a suffix the format is unknown too, but the missing file is the fault to name.
+        (lambda tmp: str(tmp / "postings"), r"input file .*postings does not exist"),
         (lambda tmp: str(tmp), r"is a directory"),
         (lambda tmp: write(tmp, "b.csv", bytes(range(256)) * 4), r"looks like a binary file"),
     ],
-    ids=["missing", "directory", "binary"],
+    ids=["missing", "missing-without-suffix", "directory", "binary"],
 )
 def test_unreadable_input_files(model, tmp_path, make_input, pattern):
     assert_error(run("predict", "--model", model, "--input", make_input(tmp_path)), 1, pattern)
