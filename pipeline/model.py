@@ -381,9 +381,10 @@ def text_list(texts, allow_missing: bool = False) -> list:
         raise TypeError(f"expected a list of texts, got a single {type(texts).__name__}; wrap it in a list: [text]")
     texts = list(texts)
     if not allow_missing:
-        bad = next((t for t in texts if not isinstance(t, str)), None)
-        if bad is not None:
-            raise TypeError(f"expected every text to be a str, got {type(bad).__name__}")
+        # A loop, not next(..., None): None is itself a text to refuse.
+        for position, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise TypeError(f"expected every text to be a str, got {type(text).__name__} at position {position}")
     return texts
 
 

@@ -27,6 +27,21 @@ def test_a_bare_string_is_refused(shipped_model_path, method, bare):
         getattr(model, method)(bare)
 
 
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "p_kpo", "transform"])
+@pytest.mark.parametrize("missing", [None, 3, float("nan"), b"bytes"], ids=["None", "int", "nan", "bytes"])
+def test_a_text_that_is_not_a_string_is_refused_by_its_position(shipped_model_path, method, missing):
+    """None once reached scikit-learn and failed there with "'NoneType' object has no attribute 'lower'"."""
+    with pytest.raises(TypeError, match=rf"every text to be a str, got {type(missing).__name__} at position 1$"):
+        getattr(load_model(shipped_model_path), method)([TEXTS[0], missing])
+
+
+@pytest.mark.parametrize("missing", [None, 3, float("nan"), b"bytes"], ids=["None", "int", "nan", "bytes"])
+def test_decide_answers_a_text_that_is_not_a_string_with_an_error_row(shipped_model_path, missing):
+    """decide gives the command line's rows, where an empty cell gets an error row and the run goes on."""
+    rows = load_model(shipped_model_path).decide([TEXTS[0], missing])
+    assert rows[0]["label"] == "BPO" and rows[1]["error"] == "empty or missing text" and rows[1]["label"] == ""
+
+
 def test_decide_returns_the_rows_of_the_command_line(shipped_model_path):
     model = load_model(shipped_model_path)
     for explain in (0, 3):
