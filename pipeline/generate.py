@@ -25,12 +25,14 @@ from pipeline.phrasing import (
 )
 
 # Seniority is drawn from one pool for both labels: the label policy says seniority never changes the class.
+# Every catalogue title names a person, so neither pool holds "Head of" or " Manager" ("Head of Billing
+# Administrator"). "Interim" and " IV" took their places, where they sort, so that no other draw moved.
 SENIORITY_PREFIXES = {
-    "Senior": "senior", "Lead": "senior", "Principal": "senior", "Head of": "senior", "Experienced": "mid",
+    "Senior": "senior", "Lead": "senior", "Principal": "senior", "Interim": "senior", "Experienced": "mid",
     "Junior": "junior", "Associate": "junior", "Trainee": "junior", "Graduate": "junior", "Entry-Level": "junior",
 }  # fmt: skip
 SENIORITY_SUFFIXES = {" I": "junior", " II": "mid", " III": "senior", " - Entry Level": "junior",
-                      " (Mid-Level)": "mid", " - 12 Month Contract": "mid", " Manager": "senior"}  # fmt: skip
+                      " (Mid-Level)": "mid", " - 12 Month Contract": "mid", " IV": "senior"}  # fmt: skip
 REF_LETTERS = "ABCDEFGHJKLMNPRSTVWXYZ"
 BULLETS = ("- ", "• ", "* ", "– ", "· ", "")
 FORM_WEIGHTS = {
@@ -308,8 +310,8 @@ def make_title(family: Family, rng: random.Random) -> tuple[str, str]:
         return f"{prefix} {title}", SENIORITY_PREFIXES[prefix]
     if roll < 0.36:
         suffix = rng.choice(sorted(SENIORITY_SUFFIXES))
-        if suffix == " Manager" and title.endswith(("Manager", "Lead", "Head")):
-            return title, "senior"
+        if suffix == " IV" and title.endswith(("Manager", "Lead", "Head")):
+            return title, "senior"  # a manager's title takes no level
         return title + suffix, SENIORITY_SUFFIXES[suffix]
     return title, rng.choice(("junior", "mid", "mid", "senior"))
 

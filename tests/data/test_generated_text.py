@@ -64,6 +64,17 @@ def _industry_shares(texts, catalogue) -> Counter:
     return Counter({industry: count / total for industry, count in counts.items()})
 
 
+def test_a_seniority_word_never_makes_a_title_a_slip(learnt_from, catalogue):
+    """Every catalogue title names a person, so "Head of" never goes before one ("Head of Billing Administrator")
+    and "Manager" is never added after one ("Invoicing Clerk Manager"): 2.6% and 1.1% of training titles were."""
+    own_titles = {family.family: family.titles for area in catalogue.areas for family in area.families}
+    rows = learnt_from.dropna(subset=[config.TITLE_COLUMN])
+    for title, family in zip(rows[config.TITLE_COLUMN], rows[config.FAMILY_COLUMN], strict=True):
+        assert not title.startswith("Head of "), title
+        if title.endswith(" Manager"):
+            assert any(title.endswith(own) for own in own_titles[family] if own.endswith(" Manager")), title
+
+
 def test_the_employer_says_nothing_about_scope(learnt_from, catalogue):
     """Out-of-scope postings take their employers as in-scope ones do. Drawn from every industry alike, they had a
     staffing firm 23 times as often and a distribution business 2.8 times: the distributions were 0.30 apart."""
