@@ -225,6 +225,14 @@ class DecodingReader(io.TextIOBase):
             yield line
 
 
+def check_input_path(path: Path) -> None:
+    """Refuse a folder, or a file that does not exist, in one line that says which."""
+    if path.is_dir():
+        raise DataError(f"{path} is a directory; pass a CSV, JSONL or TXT file")
+    if not path.exists():
+        raise DataError(f"input file {path} does not exist")
+
+
 def open_text(
     source: str | Path,
     encoding: str = "utf-8-sig",
@@ -247,12 +255,9 @@ def open_text(
             encoding_option,
         )
     path = Path(source)
-    if path.is_dir():
-        raise DataError(f"{path} is a directory; pass a CSV, JSONL or TXT file")
+    check_input_path(path)
     try:
         raw = open(path, "rb")  # noqa: SIM115 - closed by the caller through the reader
-    except FileNotFoundError:
-        raise DataError(f"input file {path} does not exist") from None
     except OSError as error:
         raise DataError(f"cannot read {path}: {error.strerror}") from None
     return DecodingReader(raw, str(path), encoding, True, universal_newlines, max_line_chars, encoding_option)
@@ -264,11 +269,8 @@ def detect_format(source: str | Path, explicit: str | None = None) -> str:
         return explicit
     if str(source) == config.STANDARD_STREAM:
         return "txt"
-    if Path(source).is_dir():
-        raise DataError(f"{source} is a directory; pass a CSV, JSONL or TXT file")
-    # A missing file is named as missing: asking for its format would send the user after the wrong fault.
-    if not Path(source).exists():
-        raise DataError(f"input file {source} does not exist")
+    # A folder or a missing file is named as such: asking for its format would send the user after the wrong fault.
+    check_input_path(Path(source))
     suffix = Path(source).suffix.lower()
     if suffix in _WORKBOOK_SUFFIXES:
         raise DataError(f"{source} is a spreadsheet workbook, which is not read; save the sheet as CSV (UTF-8)")
