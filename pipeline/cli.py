@@ -303,14 +303,19 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     saved = save_model(pipeline, model_path, metadata, model_format)
     _say(f"trained in {time.perf_counter() - started:.1f}s; wrote {model_path} ({model_path.stat().st_size:,} bytes)")
     if (everything[config.LABEL_COLUMN] == config.NEITHER).any():
-        _say(f"training the scope model on all {len(everything)} postings (out of scope: NEITHER)")
+        _say(
+            "training the scope model (out of scope: NEITHER) on at most "
+            f"{config.SCOPE.in_scope_per_out_of_scope:g} BPO/KPO postings per out-of-scope one: users' first, then "
+            "generated ones in the order drawn"
+        )
         scope_pipeline, scope_metadata = train_scope_model(everything, params, n_jobs=jobs)
         scope_metadata["training_data"] |= training_files
         save_model(scope_pipeline, scope_path(model_path), scope_metadata, model_format)
         figures = scope_metadata["metrics"]["validation_grouped_cv"]
         click.echo(
-            f"scope (held-out areas and forms): out-of-scope recall {figures['out_of_scope_recall']:.3f}, "
-            f"in-scope flagged {figures['in_scope_flagged_share']:.3f}; threshold {scope_metadata['threshold']:.2f}"
+            f"scope ({scope_metadata['training_data']['rows']} postings; held-out areas and forms): out-of-scope "
+            f"recall {figures['out_of_scope_recall']:.3f}, in-scope flagged {figures['in_scope_flagged_share']:.3f}; "
+            f"threshold {scope_metadata['threshold']:.2f}"
         )
     else:
         _remove_stale_scope_model(scope_path(model_path))

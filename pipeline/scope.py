@@ -35,6 +35,22 @@ def scope_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return relabelled
 
 
+def scope_training_rows(frame: pd.DataFrame, in_scope_per_out_of_scope: float) -> pd.DataFrame:
+    """The rows the scope model learns from, in their order: every out-of-scope posting and every user's posting,
+    then generated BPO/KPO postings in the order they were drawn, up to `in_scope_per_out_of_scope` in-scope
+    postings per out-of-scope one. Drawing order keeps the rows a smaller draw would have given: the generator
+    draws BPO/KPO postings first, each from a stream the count does not move."""
+    out_of_scope = (frame[config.LABEL_COLUMN] == config.NEITHER).to_numpy()
+    generated_in_scope = (frame[config.SOURCE_COLUMN] == config.SOURCE_SYNTHETIC).to_numpy() & ~out_of_scope
+    users_in_scope = int((~out_of_scope & ~generated_in_scope).sum())
+    room = max(round(in_scope_per_out_of_scope * out_of_scope.sum()) - users_in_scope, 0)
+    ids = frame[config.ID_COLUMN].astype(str)
+    # Generated ids end in the draw's zero-padded index, so among them a longer id is a later draw.
+    drawn = sorted(ids[generated_in_scope], key=lambda posting_id: (len(posting_id), posting_id))
+    keep = ~generated_in_scope | ids.isin(set(drawn[:room])).to_numpy()
+    return frame.loc[keep].reset_index(drop=True)
+
+
 def scope_params(params: config.TrainParams) -> config.TrainParams:
     """The BPO/KPO parameters without the masked words or the class-ratio cut, and with the scope model's own C:
     the scope model needs "patients" and "shifts" to see care and shift work, and the rule for unrecognisable text
@@ -72,10 +88,10 @@ def scope_figures(is_out: np.ndarray, flagged: np.ndarray) -> dict:
 
 
 def train_scope_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: int = 1) -> tuple[Pipeline, dict]:
-    """Fit the scope model on all rows (NEITHER against BPO and KPO), calibrated and thresholded on held-out
-    areas and forms like the BPO/KPO model. Returns the Pipeline and its metadata."""
+    """Fit the scope model on the rows `scope_training_rows` keeps (NEITHER against BPO and KPO), calibrated and
+    thresholded on held-out areas and forms like the BPO/KPO model. Returns the Pipeline and its metadata."""
     params = scope_params(params)
-    relabelled = scope_frame(frame)
+    relabelled = scope_frame(scope_training_rows(frame, config.SCOPE.in_scope_per_out_of_scope))
     is_out = (relabelled[config.LABEL_COLUMN] == config.OUT_OF_SCOPE).to_numpy()
     splits = scheme_splits(relabelled, SCOPE_CALIBRATION_SCHEME, params.cv_folds, params.seed)
     scores = out_of_fold_scores(relabelled, params, splits, n_jobs=n_jobs)

@@ -247,3 +247,29 @@ def test_title_removed_shift_counts_only_postings_that_lost_a_title():
     assert shift["n"] == 2 and shift["flipped_share"] == 0.5
     assert shift["mean_abs_delta"] == pytest.approx(0.2) and shift["max_abs_delta"] == pytest.approx(0.3)
     assert title_removed_shift(np.array([0.3]), np.array([np.nan]), 0.5) is None
+
+
+def test_the_scope_model_reads_users_postings_then_the_earliest_draws_up_to_its_ratio():
+    from pipeline.scope import scope_training_rows
+
+    generated_ids = ["syn-7-1000000", "syn-7-999998", "syn-7-000003", "syn-7-999999"]
+    frame = pd.DataFrame(
+        {
+            config.ID_COLUMN: [*generated_ids, "mine-9", "syn-7-1000001", "syn-7-1000002"],
+            config.LABEL_COLUMN: ["BPO", "KPO", "KPO", "BPO", "KPO", config.NEITHER, config.NEITHER],
+            config.SOURCE_COLUMN: [config.SOURCE_SYNTHETIC] * 4 + ["mine.csv"] + [config.SOURCE_SYNTHETIC] * 2,
+        }
+    )
+    kept = scope_training_rows(frame, in_scope_per_out_of_scope=1.5)
+    # Room for 3 in scope: the user's posting, then draws 3 and 999998; the millionth draw sorts after them.
+    assert kept[config.ID_COLUMN].tolist() == [
+        "syn-7-999998",
+        "syn-7-000003",
+        "mine-9",
+        "syn-7-1000001",
+        "syn-7-1000002",
+    ]
+    assert (
+        scope_training_rows(frame, in_scope_per_out_of_scope=10)[config.ID_COLUMN].tolist()
+        == frame[config.ID_COLUMN].tolist()
+    )
