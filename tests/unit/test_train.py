@@ -273,3 +273,11 @@ def test_the_scope_model_reads_users_postings_then_the_earliest_draws_up_to_its_
         scope_training_rows(frame, in_scope_per_out_of_scope=10)[config.ID_COLUMN].tolist()
         == frame[config.ID_COLUMN].tolist()
     )
+
+
+def test_the_scope_model_keeps_every_posting_of_a_file_without_ids_or_sources():
+    from pipeline.scope import scope_training_rows
+
+    frame = pd.DataFrame({config.LABEL_COLUMN: ["BPO", "KPO", "KPO", config.NEITHER]})
+    # Users' postings are never dropped for the ratio: only generated ones are.
+    assert len(scope_training_rows(frame, in_scope_per_out_of_scope=1)) == 4
