@@ -642,7 +642,7 @@ def export(model_path, output) -> None:
 )
 @value_option(
     "--scope-threshold",
-    type=click.FloatRange(0, 1),
+    type=FiniteFloatRange(0, 1),
     help="P(out of scope) at which a posting is flagged out_of_scope; default: the scope model's tuned value.",
 )
 @value_option(

@@ -390,6 +390,7 @@ def test_jsonl_ids_are_rendered_as_json(model, tmp_path, raw, rendered):
     "args",
     [["predict", "--threshold", "nan", "x"], ["predict", "--threshold", "inf", "x"],
      ["predict", "--review-band", "nan", "x"], ["predict", "--review-band", "-inf", "x"],
+     ["predict", "--scope-threshold", "nan", "x"],
      ["evaluate", "--min-macro-f1", "nan"], ["prepare", "--test-size", "nan"],
      ["prepare", "--borderline-share", "NaN"], ["train", "--c", "nan"], ["train", "--c", "inf"]],
 )  # fmt: skip
