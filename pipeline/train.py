@@ -254,6 +254,12 @@ def train_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: int = 1
     model never saw; the threshold and band are tuned on those same scores, never on the test split.
     """
     labels = frame[config.LABEL_COLUMN]
+    counts = {label: int((labels == label).sum()) for label in config.LABELS}
+    if min(counts.values()) < params.cv_folds:
+        raise DataError(
+            f"training needs at least {params.cv_folds} BPO and {params.cv_folds} KPO postings, one for each "
+            f"cross-validation fold (--cv-folds); the data has {counts[config.BPO]} BPO and {counts[config.KPO]} KPO"
+        )
     splits = scheme_splits(frame, CALIBRATION_SCHEME, params.cv_folds, params.seed)
     scores, untitled_scores = out_of_fold_variant_scores(frame, params, splits, untitled_texts(frame), n_jobs)
     pipeline, sigmoid = fit(frame, params, splits, n_jobs=n_jobs, scores=scores)
