@@ -288,6 +288,9 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     splits = [(path, read_split(path)) for path in data_paths]
     everything = join_splits(splits)
     frame = in_scope(everything)
+    # Read before either model is fitted: a broken params/scope.toml stops the run with no model written, not
+    # between the BPO/KPO model and its scope model.
+    scope_rules = config.SCOPE if (everything[config.LABEL_COLUMN] == config.NEITHER).any() else None
     _say(
         f"training on {len(frame)} BPO/KPO postings from {', '.join(map(str, data_paths))}: {params.cv_folds}-fold "
         "cross-validation under three shifts, calibration and the final fit, then the scope model (about 2 "
@@ -302,13 +305,13 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     model_path.parent.mkdir(parents=True, exist_ok=True)
     saved = save_model(pipeline, model_path, metadata, model_format)
     _say(f"trained in {time.perf_counter() - started:.1f}s; wrote {model_path} ({model_path.stat().st_size:,} bytes)")
-    if (everything[config.LABEL_COLUMN] == config.NEITHER).any():
+    if scope_rules is not None:
         _say(
             "training the scope model (out of scope: NEITHER) on at most "
-            f"{config.SCOPE.in_scope_per_out_of_scope:g} BPO/KPO postings per out-of-scope one: users' first, then "
+            f"{scope_rules.in_scope_per_out_of_scope:g} BPO/KPO postings per out-of-scope one: users' first, then "
             "generated ones in the order drawn"
         )
-        scope_pipeline, scope_metadata = train_scope_model(everything, params, n_jobs=jobs)
+        scope_pipeline, scope_metadata = train_scope_model(everything, params, scope_rules, n_jobs=jobs)
         scope_metadata["training_data"] |= training_files
         save_model(scope_pipeline, scope_path(model_path), scope_metadata, model_format)
         figures = scope_metadata["metrics"]["validation_grouped_cv"]

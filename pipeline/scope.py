@@ -53,7 +53,7 @@ def scope_training_rows(frame: pd.DataFrame, in_scope_per_out_of_scope: float) -
     return frame.loc[keep].reset_index(drop=True)
 
 
-def scope_params(params: config.TrainParams) -> config.TrainParams:
+def scope_params(params: config.TrainParams, rules: config.ScopeParams | None = None) -> config.TrainParams:
     """The BPO/KPO parameters without the masked words or the class-ratio cut, and with the scope model's own C:
     the scope model needs "patients" and "shifts" to see care and shift work, and the rule for unrecognisable text
     counts the words its vocabulary knows; masking and the class-ratio cut are BPO/KPO matters. It keeps the
@@ -61,7 +61,7 @@ def scope_params(params: config.TrainParams) -> config.TrainParams:
     word ("plumber", "auditor") is unknown to it. Reading every n-gram of min_df postings instead flagged more
     in-scope field postings (+0.5 points over six seeds; data/README.md). It fits its intercept: one regression
     refitted on every row, whose classes are not balanced."""
-    return replace(params, masked_words=(), min_class_ratio=1.0, C=config.SCOPE.C, fit_intercept=True)
+    return replace(params, masked_words=(), min_class_ratio=1.0, C=(rules or config.SCOPE).C, fit_intercept=True)
 
 
 def tune_scope_threshold(is_out: np.ndarray, p_out: np.ndarray, max_in_scope_flagged: float) -> float:
@@ -89,20 +89,24 @@ def scope_figures(is_out: np.ndarray, flagged: np.ndarray) -> dict:
     }
 
 
-def train_scope_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: int = 1) -> tuple[Pipeline, dict]:
+def train_scope_model(
+    frame: pd.DataFrame, params: config.TrainParams, rules: config.ScopeParams | None = None, n_jobs: int = 1
+) -> tuple[Pipeline, dict]:
     """Fit the scope model on the rows `scope_training_rows` keeps (NEITHER against BPO and KPO), calibrated and
-    thresholded on held-out areas and forms like the BPO/KPO model. Returns the Pipeline and its metadata."""
-    params = scope_params(params)
-    relabelled = scope_frame(scope_training_rows(frame, config.SCOPE.in_scope_per_out_of_scope))
+    thresholded on held-out areas and forms like the BPO/KPO model; `rules` default to config.SCOPE. Returns the
+    Pipeline and its metadata."""
+    rules = rules or config.SCOPE
+    params = scope_params(params, rules)
+    relabelled = scope_frame(scope_training_rows(frame, rules.in_scope_per_out_of_scope))
     is_out = (relabelled[config.LABEL_COLUMN] == config.OUT_OF_SCOPE).to_numpy()
     splits = scheme_splits(relabelled, SCOPE_CALIBRATION_SCHEME, params.cv_folds, params.seed)
     scores = out_of_fold_scores(relabelled, params, splits, n_jobs=n_jobs)
     pipeline, sigmoid = fit(relabelled, params, splits, n_jobs=n_jobs, average_folds=False, scores=scores)
     p_validation = validation_p_kpo(scores, sigmoid)
-    threshold = tune_scope_threshold(is_out, p_validation, config.SCOPE.max_in_scope_flagged)
+    threshold = tune_scope_threshold(is_out, p_validation, rules.max_in_scope_flagged)
     metadata = {
         "params": asdict(params),
-        "scope": asdict(config.SCOPE),
+        "scope": asdict(rules),
         "threshold": threshold,
         "training_data": {"sha256": data_hash(relabelled), "rows": len(relabelled)},
         "metrics": {"validation_grouped_cv": scope_figures(is_out, p_validation >= threshold)},

@@ -161,3 +161,15 @@ def test_tune_apply_writes_the_winner_into_the_train_parameter_file(params_dir, 
     written = params.load_params(config.TrainParams, params_dir / "train.toml")
     # The winner, and what the file set before, kept.
     assert written == dataclasses.replace(config.TrainParams(), C=0.5, ngram_max=2, max_iter=3000)
+
+
+def test_a_broken_scope_file_stops_train_before_any_model_is_written(params_dir):
+    (params_dir / "scope.toml").write_text("C = 0\n")
+    data, model = params_dir / "mine.csv", params_dir / "out" / "model.joblib"
+    rows = [("Answer inbound calls", "BPO"), ("Build risk models", "KPO"), ("Ward nurse on nights", "NEITHER")] * 6
+    pd.DataFrame(rows, columns=["text", "label"]).to_csv(data, index=False)
+    result = CliRunner().invoke(cli.cli, ["train", "--data", str(data), "--model", str(model), "--min-df", "1"])
+    assert result.exit_code == 1
+    assert "scope.toml: C must be above 0" in result.output
+    # Not the BPO/KPO model alone, beside no scope model or an older one.
+    assert not model.exists()
