@@ -569,7 +569,9 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
         with atomic_writer(path, "w", encoding="utf-8", newline="") as handle:
             table.to_csv(handle, index=False, lineterminator="\n")
     write_text_atomic(output, json.dumps(document, indent=2) + "\n")
-    write_text_atomic(card_path, render_model_card(model.metadata, document, errors, built.ngrams))
+    write_text_atomic(
+        card_path, render_model_card(model.metadata, document, errors, built.ngrams, model.scope_metadata)
+    )
     results = document["sets"]
     click.echo("\n\n".join(format_report(name, metrics) for name, metrics in results.items()))
     click.echo("\nsummary (accuracy of borderline and clear-cut postings where the set marks them):")

@@ -148,8 +148,21 @@ def scope_rows(scope: dict[str, dict]) -> list[str]:
     return rows
 
 
-def render_model_card(metadata: dict, document: dict, errors: pd.DataFrame, ngrams: dict) -> str:
-    """The model card as Markdown, from the metadata and metrics.json's sets, invariance table and model audit."""
+def scope_training_line(scope_metadata: dict | None) -> list[str]:
+    """What the scope model learnt from, in one paragraph, when there is one."""
+    if not scope_metadata:
+        return []
+    rows = scope_metadata["training_data"]["rows"]
+    ratio = scope_metadata.get("scope", {}).get("in_scope_per_out_of_scope")
+    share = f", at most {ratio:g} BPO/KPO postings for each, users' first" if ratio else ""
+    return [f"It learnt from {rows:,} postings: every out-of-scope posting{share}.", ""]
+
+
+def render_model_card(
+    metadata: dict, document: dict, errors: pd.DataFrame, ngrams: dict, scope_metadata: dict | None = None
+) -> str:
+    """The model card as Markdown, from the metadata (the scope model's too, when there is one) and metrics.json's
+    sets, invariance table and model audit."""
     metrics: dict[str, dict] = document["sets"]
     audit = document.get("model_shortcut_audit", {})
     params = metadata["params"]
@@ -257,6 +270,7 @@ def render_model_card(metadata: dict, document: dict, errors: pd.DataFrame, ngra
         "vocabulary barely knows (gibberish, another language, a few characters) is out of scope by rule. The "
         "BPO/KPO label is given either way; `out_of_scope` says whether to trust it.",
         "",
+        *scope_training_line(scope_metadata),
         *scope_rows(document.get("scope", {})),
         "",
         "`plots/scope_threshold.png` shows what every other scope threshold would flag on these sets, and "

@@ -153,6 +153,11 @@ def test_model_card_numbers_come_from_metrics_json(metrics, shipped_model_path):
     assert model.metadata["model_sha256"] in card
     assert f"{model.threshold:.2f}" in card
     assert model.versions["scikit-learn"] in card
+    rows, ratio = (
+        model.scope_metadata["training_data"]["rows"],
+        model.scope_metadata["scope"]["in_scope_per_out_of_scope"],
+    )
+    assert f"It learnt from {rows:,} postings: every out-of-scope posting, at most {ratio:g} BPO/KPO postings" in card
 
 
 @pytest.mark.parametrize(("name", "path"), [("test", config.TEST_PATH), ("field", config.FIELD_PATH)])
