@@ -247,6 +247,17 @@ def tune_review_band(labels: pd.Series, p_kpo: np.ndarray, threshold: float) -> 
     return config.MAX_REVIEW_BAND
 
 
+def check_label_counts(labels: pd.Series, folds: int) -> None:
+    """Refuse, by name and count, data with fewer BPO or KPO postings than cross-validation folds: scikit-learn's
+    own message ("After pruning, no terms remain") does not say that a label is missing."""
+    counts = {label: int((labels == label).sum()) for label in config.LABELS}
+    if min(counts.values()) < folds:
+        raise DataError(
+            f"training needs at least {folds} BPO and {folds} KPO postings, one for each cross-validation fold "
+            f"(--cv-folds); the data has {counts[config.BPO]} BPO and {counts[config.KPO]} KPO"
+        )
+
+
 def train_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: int = 1) -> tuple[Pipeline, dict]:
     """Fit the model on `frame` and describe it: validation metrics, calibration, threshold and review band.
 
@@ -254,12 +265,7 @@ def train_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: int = 1
     model never saw; the threshold and band are tuned on those same scores, never on the test split.
     """
     labels = frame[config.LABEL_COLUMN]
-    counts = {label: int((labels == label).sum()) for label in config.LABELS}
-    if min(counts.values()) < params.cv_folds:
-        raise DataError(
-            f"training needs at least {params.cv_folds} BPO and {params.cv_folds} KPO postings, one for each "
-            f"cross-validation fold (--cv-folds); the data has {counts[config.BPO]} BPO and {counts[config.KPO]} KPO"
-        )
+    check_label_counts(labels, params.cv_folds)
     splits = scheme_splits(frame, CALIBRATION_SCHEME, params.cv_folds, params.seed)
     scores, untitled_scores = out_of_fold_variant_scores(frame, params, splits, untitled_texts(frame), n_jobs)
     pipeline, sigmoid = fit(frame, params, splits, n_jobs=n_jobs, scores=scores)
@@ -333,6 +339,7 @@ def tune_parameters(
     standard error of the best macro-F1 it takes the most regularised (smallest C, then fewest features), which
     is the one least likely to lean on wording that held-out areas do not share.
     """
+    check_label_counts(frame[config.LABEL_COLUMN], params.cv_folds)
     texts, labels = frame[config.TEXT_COLUMN].tolist(), frame[config.LABEL_COLUMN].to_numpy()
     candidates = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in c.items()} for c in ParameterGrid(grid)]
     folds = {scheme: scheme_splits(frame, scheme, params.cv_folds, params.seed) for scheme in ("area", "form")}

@@ -180,17 +180,18 @@ def test_a_vocabulary_cut_that_leaves_nothing_is_refused():
         fit_vectorizer(replace(config.TRAIN, min_df=1, max_df=1.0, stop_words=None), texts, labels)
 
 
+@pytest.mark.parametrize("stage", ["train_model", "tune_parameters"])
 @pytest.mark.parametrize("labels", [["BPO"] * 8, ["BPO", "KPO"] * 2 + ["BPO"] * 4])
-def test_training_without_a_posting_of_each_label_for_every_fold_is_refused(labels):
+def test_training_without_a_posting_of_each_label_for_every_fold_is_refused(labels, stage):
+    import pipeline.train
     from pipeline.errors import DataError
-    from pipeline.train import train_model
 
     frame = pd.DataFrame(
         {config.TEXT_COLUMN: [f"answer calls {i}" for i in range(len(labels))], config.LABEL_COLUMN: labels}
     )
     bpo, kpo, folds = labels.count("BPO"), labels.count("KPO"), config.TRAIN.cv_folds
     with pytest.raises(DataError, match=f"at least {folds} BPO and {folds} KPO postings.*has {bpo} BPO and {kpo} KPO"):
-        train_model(frame, config.TRAIN)
+        getattr(pipeline.train, stage)(frame, config.TRAIN)
 
 
 def test_platt_sigmoid_stays_finite_on_separable_scores():
