@@ -42,11 +42,11 @@ def scope_training_rows(frame: pd.DataFrame, in_scope_per_out_of_scope: float) -
     draws BPO/KPO postings first, each from a stream the count does not move."""
     out_of_scope = (frame[config.LABEL_COLUMN] == config.NEITHER).to_numpy()
     # A user's file may carry neither ids nor a source: its rows are users' postings.
-    source = frame.get(config.SOURCE_COLUMN, pd.Series("", index=frame.index))
-    generated_in_scope = (source == config.SOURCE_SYNTHETIC).to_numpy() & ~out_of_scope
+    blank = pd.Series("", index=frame.index)
+    generated_in_scope = (frame.get(config.SOURCE_COLUMN, blank) == config.SOURCE_SYNTHETIC).to_numpy() & ~out_of_scope
     users_in_scope = int((~out_of_scope & ~generated_in_scope).sum())
     room = max(round(in_scope_per_out_of_scope * out_of_scope.sum()) - users_in_scope, 0)
-    ids = frame.get(config.ID_COLUMN, pd.Series("", index=frame.index)).astype(str)
+    ids = frame.get(config.ID_COLUMN, blank).astype(str)
     # Generated ids end in the draw's zero-padded index, so among them a longer id is a later draw.
     drawn = sorted(ids[generated_in_scope], key=lambda posting_id: (len(posting_id), posting_id))
     keep = ~generated_in_scope | ids.isin(set(drawn[:room])).to_numpy()
