@@ -15,11 +15,13 @@ from pipeline.errors import DataError
 from pipeline.generate import generate_postings
 from pipeline.readers import LABELLED_SUFFIXES, read_labelled
 
-# In ASCII text, every byte but a-z becomes a space: the same as replacing each run of characters other than
-# letters with one space, at a third of the cost (evaluate keys every training posting). Other text takes the
+# Every byte but a-z becomes a space: the same as replacing each run of characters other than letters with one
+# space, at a third of the cost (evaluate keys every training posting). UTF-8 writes each character beyond ASCII
+# in bytes above 127, so bullets, dashes and quotes become spaces too. Text with a letter beyond ASCII takes the
 # slower way, which keeps the letters of every script.
 _LETTERS_ONLY = bytes(code if ord("a") <= code <= ord("z") else ord(" ") for code in range(256))
 _NOT_A_LETTER = re.compile(r"[\W\d_]+")
+_LETTER_BEYOND_ASCII = re.compile(r"[^\W\d_\x00-\x7f]")
 _SPACE = re.compile(r"[ \t\r\f\v]+")
 FIELD_COLUMNS = (config.ID_COLUMN, config.TEXT_COLUMN, config.LABEL_COLUMN, config.AREA_COLUMN,
                  config.BORDERLINE_COLUMN, config.FORM_COLUMN)  # fmt: skip
@@ -35,11 +37,12 @@ def clean_text(text: str) -> str:
 
 def near_duplicate_key(text: str) -> str:
     """A key shared by postings that differ only in case, punctuation, digits or spacing, in any script."""
-    if text.isascii():
-        letters = text.lower().encode("ascii").translate(_LETTERS_ONLY)
-    else:
+    lowered = text.lower()
+    if _LETTER_BEYOND_ASCII.search(lowered):
         # Letters of every script count: folding them to spaces gave every Greek or Chinese posting one key.
-        letters = _NOT_A_LETTER.sub(" ", text.lower()).encode("utf-8")
+        letters = _NOT_A_LETTER.sub(" ", lowered).encode("utf-8")
+    else:
+        letters = lowered.encode("utf-8").translate(_LETTERS_ONLY)
     return hashlib.sha1(b" ".join(letters.split())).hexdigest()
 
 

@@ -22,7 +22,9 @@ def test_clean_text_normalises_space():
 def test_near_duplicates_share_a_key_and_are_dropped():
     assert near_duplicate_key("Call-centre agent, 2 years!") == near_duplicate_key("call centre agent 3 YEARS")
     # Its definition: each run of characters other than letters (of any script) is one space, the ends trimmed.
-    for text in ("Héllo, WÖRLD!! 2026", "İstanbul  café", "naïve—résumé\u00a0CV", "  ", "K-9 unit\t\n", "a_b"):
+    # Bullets, dashes and quotes are no letters; numerals and full-width letters beyond ASCII are.
+    examples = ("Héllo, WÖRLD!! 2026", "İstanbul  café", "naïve—résumé\u00a0CV", "  ", "K-9 unit\t\n", "a_b")
+    for text in (*examples, "• Answer calls – “daily” · ½ shifts", "Ⅻ shifts", "ＡＢＣ"):
         reference = re.sub(r"[\W\d_]+", " ", text.lower()).strip()
         assert near_duplicate_key(text) == hashlib.sha1(reference.encode()).hexdigest(), text
     # Postings in other scripts keep their words: every Greek or Chinese posting once shared one key, so
