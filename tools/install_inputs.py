@@ -12,7 +12,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from stage_deps import write_if_changed  # this folder is the script's, so first on the path
+from stage_deps import refuse_options, write_if_changed  # this folder is the script's, so first on the path
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTALL_TABLES = ("build-system", "project")
@@ -25,6 +25,8 @@ def install_inputs(pyproject: dict) -> str:
 
 
 def main(argv: list[str]) -> int:
+    if (code := refuse_options(argv, __doc__)) is not None:
+        return code
     with open(ROOT / "pyproject.toml", "rb") as handle:
         text = install_inputs(tomllib.load(handle))
     if len(argv) < 2:

@@ -358,8 +358,22 @@ def analysed_inputs(cache: Path | None) -> dict[str, tuple[list[str], dict[str, 
     return inputs
 
 
+def refuse_options(argv: list[str], doc: str) -> int | None:
+    """The exit code for an option: --help prints the tool's docstring; any other is refused. Make passes a path,
+    never an option, and a path read from `--help` wrote a file of that name."""
+    if len(argv) < 2 or not argv[1].startswith("-"):
+        return None
+    if argv[1] in ("-h", "--help"):
+        print(doc)
+        return 0
+    print(f"Error: no such option: {argv[1]}; the one argument is the path of the file to write", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str]) -> int:
     """Print the include, or write it (argument: its path) and each stage's parameter values beside it."""
+    if (code := refuse_options(argv, __doc__)) is not None:
+        return code
     sys.path.insert(0, str(ROOT))
     from pipeline.errors import BpoKpoError
 

@@ -213,3 +213,14 @@ def test_the_include_follows_a_new_import(project):
     finally:
         phrasing.write_text(before)
         settle(project)
+
+
+@pytest.mark.parametrize("tool", ["stage_deps.py", "install_inputs.py"])
+def test_the_tools_take_help_as_an_option_not_a_path(tool, tmp_path):
+    """`tools/stage_deps.py --help` once wrote its include into a file named --help."""
+    script = str(Path(__file__).resolve().parents[2] / "tools" / tool)
+    shown = subprocess.run([sys.executable, script, "--help"], cwd=tmp_path, capture_output=True, text=True)
+    assert shown.returncode == 0 and shown.stdout.startswith("Write ")
+    refused = subprocess.run([sys.executable, script, "-o"], cwd=tmp_path, capture_output=True, text=True)
+    assert refused.returncode == 2 and refused.stderr.startswith("Error: no such option: -o")
+    assert list(tmp_path.iterdir()) == []
