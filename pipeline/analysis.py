@@ -8,8 +8,11 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from pipeline import config
+from pipeline.accents import strip_accents
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import numpy as np
 
     from pipeline.model import Model
@@ -58,6 +61,13 @@ def from_words(vectorizer):
     return twin
 
 
+def preprocessor(vectorizer) -> Callable[[str], str]:
+    """The vectorizer's own preprocessing, lowercase then strip accents, with the same strip in less time."""
+    if vectorizer.preprocessor is not None or vectorizer.strip_accents != "unicode":
+        return vectorizer.build_preprocessor()
+    return (lambda text: strip_accents(text.lower())) if vectorizer.lowercase else strip_accents
+
+
 def analyse(model: Model, texts: list[str], with_scope: bool) -> Analysed:
     """Both models' matrices for the texts, lowercasing and tokenising each text once when the two vectorizers
     tokenise alike (the same numbers as transforming the texts twice, in less time); otherwise each on its own."""
@@ -69,7 +79,7 @@ def analyse(model: Model, texts: list[str], with_scope: bool) -> Analysed:
     scope_vectorizer, _ = pipeline_parts(model.scope_pipeline)
     if not tokenises_alike(vectorizer, scope_vectorizer):
         return Analysed(vectorizer.transform(texts), scope_vectorizer.transform(texts))
-    preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
+    preprocess, tokenize = preprocessor(vectorizer), vectorizer.build_tokenizer()
     words = [tokenize(preprocess(text)) for text in texts]
     return Analysed(from_words(vectorizer).transform(words), from_words(scope_vectorizer).transform(words), words)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from array import array
 from pathlib import Path
 
 from pipeline import config
+from pipeline.accents import strip_accents
 from pipeline.decision import scope_verdict
 from pipeline.errors import ModelError, require_model_file
 from pipeline.export import portable_path, split_checked
@@ -72,9 +72,7 @@ class PortableModel:
     def _preprocess(self, text: str) -> str:
         if self._lowercase:
             text = text.lower()
-        if self._strip_accents and not text.isascii():
-            text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-        return text
+        return strip_accents(text) if self._strip_accents else text
 
     @property
     def threshold(self) -> float:

@@ -11,7 +11,8 @@ from pipeline import load_model
 from pipeline.analysis import analyse, scope_of, tokenises_alike
 from pipeline.model import Model
 
-HARD_TEXTS = ["", " ", "İstanbul ΟΔΥΣΣΕΥΣ Straße", "ﬁnancial ＦＵＬＬ ½", "the and of", "data data data", "x y z"]
+HARD_TEXTS = ["", " ", "İstanbul ΟΔΥΣΣΕΥΣ Straße", "ﬁnancial ＦＵＬＬ ½", "the and of", "data data data", "x y z",
+              "• Answer “calls” – daily", "re\u0301sume\u0301 • Excel™ ½", "한국어 분석가 · data"]  # fmt: skip
 
 
 @functools.cache
