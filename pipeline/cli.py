@@ -23,6 +23,7 @@ from pipeline import config
 from pipeline.errors import BpoKpoError, DataError
 from pipeline.options import (
     FiniteFloatRange,
+    FolderPath,
     FormatChoice,
     Jobs,
     OutputPath,
@@ -92,6 +93,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def path_option(*names: str, default: Path, help: str):
     """A file or folder option with a default shown in --help; relative paths are taken from the working folder."""
     return click.option(*names, type=click.Path(path_type=Path), default=default, show_default=True, help=help)
+
+
+def folder_option(*names: str, default: Path | None, help: str):
+    """A folder to write files into, made when missing; a file of that name is refused before any work."""
+    return click.option(*names, type=FolderPath(), default=default, show_default=default is not None, help=help)
 
 
 def path_options(table: tuple[tuple[str, str, Path, str], ...]):
@@ -461,7 +467,7 @@ def tune(data_path, output, jobs, apply) -> None:
     "--min-macro-f1", type=FiniteFloatRange(0, 1), help="Exit 1 when any evaluated set's macro-F1 is below this."
 )
 @output_option("--output", default=None, help="Also write the metrics JSON here ('-': stdout).")
-@path_option("--plots", "plots_dir", default=None, help="Also write the PNG plots into this folder.")
+@folder_option("--plots", "plots_dir", default=None, help="Also write the PNG plots into this folder.")
 def evaluate(
     model_path,
     data_paths,
@@ -544,7 +550,7 @@ def _held_out_model(model_path: Path):
 @output_option(
     "--scope-errors", "scope_errors_path", default=config.SCOPE_ERRORS_PATH, help="Where to write the scope mistakes."
 )
-@path_option("--plots", "plots_dir", default=config.PLOTS_DIR, help="Folder for the PNG plots.")
+@folder_option("--plots", "plots_dir", default=config.PLOTS_DIR, help="Folder for the PNG plots.")
 @output_option("--model-card", "card_path", default=config.MODEL_CARD_PATH, help="Where to write the model card.")
 @click.option("--jobs", type=int, default=2, show_default=True, help="Processes for the validation scores.")
 def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_path, jobs) -> None:

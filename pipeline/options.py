@@ -86,6 +86,21 @@ class OutputPath(click.ParamType):
         return Path(text)
 
 
+class FolderPath(click.ParamType):
+    """A folder to write files into, made when missing; a path that exists and is no folder is refused before any
+    work, not after the scoring it would have held."""
+
+    name = "folder"
+
+    def convert(self, value, param, ctx):
+        path = value if isinstance(value, Path) else Path(os.fspath(value))
+        if not os.fspath(path):
+            self.fail("is empty: give a folder", param, ctx)
+        if path.exists() and not path.is_dir():
+            self.fail(f"{os.fspath(path)!r} exists and is not a folder", param, ctx)
+        return path
+
+
 def check_encoding(ctx, param, value: str) -> str:
     """Refuse an encoding Python does not know, naming some it does."""
     try:

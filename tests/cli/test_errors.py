@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -19,8 +20,6 @@ from pipeline.model import metadata_path
 
 def assert_error(result, code, pattern):
     """The documented failure shape: the exit code, one `Error:` line naming the problem, no traceback."""
-    import re
-
     assert result.returncode == code, (result.returncode, result.stderr)
     assert "Traceback" not in result.stderr
     if code == 1:
@@ -438,6 +437,18 @@ def test_damaged_models_are_refused_with_what_to_do(model_copy, how, pattern):
 
     with pytest.raises(ModelError, match=pattern):
         load_model(model_copy)
+
+
+@pytest.mark.parametrize("command", ["evaluate", "report"])
+def test_plots_into_a_path_that_is_no_folder_is_refused_before_scoring(command, tmp_path):
+    """evaluate scored every set, then failed on mkdir with "File exists: /dev/null"."""
+    taken = tmp_path / "plots.png"
+    taken.write_text("mine")
+    for plots in (taken, Path(os.devnull)):
+        result = run(command, "--plots", plots)
+        assert_error(result, 2, rf"Invalid value for '--plots': '{re.escape(str(plots))}' exists and is not a folder")
+        assert result.stdout == ""
+    assert taken.read_text() == "mine"
 
 
 def test_evaluate_with_a_missing_model(tmp_path):
