@@ -70,6 +70,10 @@ def scheme_splits(frame: pd.DataFrame, scheme: str, n_folds: int, seed: int) -> 
     return splits
 
 
+# What scikit-learn's TfidfVectorizer says when min_df and max_df leave it no n-gram to read.
+DOCUMENT_FREQUENCY_ERRORS = ("max_df corresponds to < documents than min_df", "After pruning, no terms remain")
+
+
 def fit_vectorizer(
     params: config.TrainParams, texts: list[str], labels: np.ndarray
 ) -> tuple[TfidfVectorizer, csr_matrix]:
@@ -82,7 +86,21 @@ def fit_vectorizer(
     shape the vocabulary: fit it on training rows only, never on rows that are scored to estimate the model.
     """
     vectorizer, _ = pipeline_parts(build_pipeline(params))
-    features = vectorizer.fit_transform(texts)
+    try:
+        features = vectorizer.fit_transform(texts)
+    except ValueError as error:
+        # scikit-learn's own words name neither the options nor how many postings the fit had.
+        if "empty vocabulary" in str(error):
+            raise DataError(
+                f"the {len(texts)} postings fitted on hold no word the model reads: only stop words, or no text"
+            ) from error
+        if not any(words in str(error) for words in DOCUMENT_FREQUENCY_ERRORS):
+            raise
+        raise DataError(
+            f"no n-gram is in at least {params.min_df} (min_df) and at most {params.max_df:.4g} (max_df, as a share) "
+            f"of the {len(texts)} postings fitted on (cross-validation fits part of the data): lower --min-df or "
+            "raise --max-df (params/train.toml for make train)"
+        ) from error
     if params.min_class_ratio <= 1:
         return vectorizer, features
     labels = np.asarray(labels)

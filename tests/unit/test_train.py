@@ -180,6 +180,26 @@ def test_a_vocabulary_cut_that_leaves_nothing_is_refused():
         fit_vectorizer(replace(config.TRAIN, min_df=1, max_df=1.0, stop_words=None), texts, labels)
 
 
+@pytest.mark.parametrize(
+    ("min_df", "max_df", "texts", "message"),
+    [
+        # scikit-learn said "unexpected ValueError: max_df corresponds to < documents than min_df".
+        (100, 0.9, ["answer calls", "build models"] * 10, r"no n-gram is in at least 100 \(min_df\) and at most 0\.9 "),
+        (5, 0.01, ["answer calls", "build models"] * 10, r"at most 0\.01 \(max_df, as a share\) of the 20 postings"),
+        (1, 1.0, ["the and of", "it is was"] * 10, r"the 20 postings fitted on hold no word the model reads"),
+    ],
+)
+def test_document_frequency_bounds_that_leave_no_word_are_refused_in_one_line(min_df, max_df, texts, message):
+    from dataclasses import replace
+
+    from pipeline.errors import DataError
+    from pipeline.train import fit_vectorizer
+
+    labels = np.array(["BPO", "KPO"] * 10)
+    with pytest.raises(DataError, match=message):
+        fit_vectorizer(replace(config.TRAIN, min_df=min_df, max_df=max_df), texts, labels)
+
+
 @pytest.mark.parametrize("stage", ["train_model", "tune_parameters"])
 @pytest.mark.parametrize("labels", [["BPO"] * 8, ["BPO", "KPO"] * 2 + ["BPO"] * 4])
 def test_training_without_a_posting_of_each_label_for_every_fold_is_refused(labels, stage):
