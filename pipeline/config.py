@@ -174,6 +174,10 @@ TRUE_WORDS = ("true", "yes", "1")
 FALSE_WORDS = ("false", "no", "0")
 
 
+# numpy and scikit-learn take a random seed from 0 to 2**32 - 1; every seed parameter takes that range.
+MAX_SEED = 2**32 - 1
+
+
 def param(default, help: str, *, low=None, high=None, open_low=False, open_high=False, choices=None, cli=True):
     """Declare a parameter: its default, the values it takes (a range or choices) and its one-line help.
 
@@ -187,7 +191,7 @@ def param(default, help: str, *, low=None, high=None, open_low=False, open_high=
 class PrepareParams:
     """Parameters of the prepare stage: how many postings to generate, and how to split them."""
 
-    seed: int = param(42, "Random seed of the generator and the split.")
+    seed: int = param(42, "Random seed of the generator and the split.", low=0, high=MAX_SEED)
     # More draws of the same generator calibrate the BPO/KPO model better on text we did not generate (log loss on
     # the field and challenge sets fell at every seed from 8,000 to 16,000; data/README.md), and `make train`
     # (prepare, train both models, report, export) still takes a few minutes on 2 cores.
@@ -218,7 +222,9 @@ class TrainParams:
     for fewer in-scope flags.
     """
 
-    seed: int = param(42, "Random seed of the cross-validation folds and the logistic regression.")
+    seed: int = param(
+        42, "Random seed of the cross-validation folds and the logistic regression.", low=0, high=MAX_SEED
+    )
     ngram_max: int = param(2, "Longest word n-gram.", low=1, high=4)
     min_df: int = param(5, "Ignore n-grams in fewer postings than this.", low=1)
     max_df: float = param(0.9, "Ignore n-grams in a larger share of postings than this.", low=0, high=1, open_low=True)
@@ -310,7 +316,7 @@ class AuditParams:
 class InvarianceParams:
     """The invariance suite: how many perturbations per posting, and the limits every family must keep."""
 
-    seed: int = param(42, "Random seed of the perturbations.")
+    seed: int = param(42, "Random seed of the perturbations.", low=0, high=MAX_SEED)
     per_posting: int = param(3, "Perturbations of each posting, per family.", low=1)
     # The target every family is measured against in the table and the model card.
     max_flipped_share: float = param(0.02, "Target: most labels a family of edits may flip, as a share.", low=0, high=1)

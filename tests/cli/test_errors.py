@@ -334,7 +334,9 @@ def test_prepare_refuses_a_class_too_small_to_split(tmp_path):
 @pytest.mark.parametrize(
     "args",
     [["train", "--c", "-1"], ["train", "--ngram-max", "0"], ["prepare", "--test-size", "1.5"],
-     ["prepare", "--test-size", "0"], ["predict", "--jobs", "0", "x"]],
+     ["prepare", "--test-size", "0"], ["predict", "--jobs", "0", "x"],
+     # numpy's range: train --seed -1 ended in "unexpected ValueError: Seed must be between 0 and 2**32 - 1".
+     ["train", "--seed", "-1"], ["train", "--seed", "4294967296"], ["prepare", "--seed", "-1"]],
 )  # fmt: skip
 def test_out_of_range_parameters_are_usage_errors(args):
     result = run(*args)
