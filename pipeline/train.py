@@ -108,10 +108,11 @@ def fit_vectorizer(
     kept = vectorizer.get_feature_names_out()[ratio >= params.min_class_ratio]
     if not len(kept):
         # Few rows (a small file, then split into folds) leave few n-grams in min_df postings: say how many.
+        cap = f", among the {params.max_features} most frequent," if params.max_features else ""
         raise DataError(
             f"no n-gram is in {params.min_df} of the {len(texts)} postings fitted on (cross-validation fits part "
-            f"of the data) and {params.min_class_ratio:g} times more common in one class than the other: add "
-            "postings, lower --min-df or --min-class-ratio, or check the labels"
+            f"of the data){cap} and {params.min_class_ratio:g} times more common in one class than the other: add "
+            "postings, lower --min-df or --min-class-ratio, raise --max-features, or check the labels"
         )
     vectorizer = clone(vectorizer).set_params(vocabulary=kept.tolist())
     return vectorizer, vectorizer.fit_transform(texts)

@@ -175,7 +175,7 @@ def test_a_vocabulary_cut_that_leaves_nothing_is_refused():
     texts = ["same words here"] * 10
     labels = np.array(["BPO", "KPO"] * 5)
     # The message counts the postings, since few of them (a small file split into folds) is the usual cause.
-    message = r"no n-gram is in 1 of the 10 postings fitted on .*lower --min-df or --min-class-ratio"
+    message = r"no n-gram is in 1 of the 10 postings fitted on .*lower --min-df or --min-class-ratio, raise --max"
     with pytest.raises(DataError, match=message):
         fit_vectorizer(replace(config.TRAIN, min_df=1, max_df=1.0, stop_words=None), texts, labels)
 
