@@ -115,7 +115,7 @@ def path_options(table: tuple[tuple[str, str, Path, str], ...]):
 PREPARE_FOLDERS = (
     ("--catalogue", "catalogue_dir", config.CATALOGUE_DIR, "Folder of catalogue JSON files."),
     ("--labelled", "labelled_dir", config.USER_LABELLED_DIR,
-     "Folder of your own labelled postings (CSV/JSONL with text, label)."),
+     "Folder of your own labelled postings (CSV/JSONL with text, label), or one such file."),
     ("--field", "field_dir", config.FIELD_DIR, "Folder of the hand-written field set (evaluated, never trained on)."),
     ("--challenge", "challenge_dir", config.CHALLENGE_DIR,
      "Folder of the challenge set (JSONL; evaluated and perturbed, never trained on)."),
@@ -170,6 +170,23 @@ def _check_project_data(path: Path, command: str, instead: str) -> None:
     )
 
 
+def _check_given_folders(table: tuple[tuple[str, str, Path, str], ...], values: dict[str, Path]) -> None:
+    """A folder named on the command line must be one: a mistyped --field gave an empty field set without a word,
+    and --output-dir /dev/null failed only after the data was built. --labelled takes one file too."""
+    context = click.get_current_context()
+    for option, parameter, _, _ in table:
+        if context.get_parameter_source(parameter) is click.core.ParameterSource.DEFAULT:
+            continue
+        path = Path(values[parameter])
+        if parameter == "output_dir":
+            if path.exists() and not path.is_dir():
+                raise click.BadParameter(f"{path} exists and is not a folder", param_hint=option)
+        elif not path.exists():
+            raise click.BadParameter(f"{path} does not exist", param_hint=option)
+        elif not path.is_dir() and parameter != "labelled_dir":
+            raise click.BadParameter(f"{path} is a file: pass the folder that holds it", param_hint=option)
+
+
 # -- prepare ---------------------------------------------------------------------------------------------------
 @cli.command()
 @param_options(config.PrepareParams)
@@ -188,6 +205,11 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
     """
     # Before the imports: a wheel's user hears it at once, not after a second of loading scikit-learn.
     _check_project_data(catalogue_dir, "prepare", "pass --catalogue with a folder of catalogue files")
+    _check_given_folders(
+        PREPARE_FOLDERS,
+        {"catalogue_dir": catalogue_dir, "labelled_dir": labelled_dir, "field_dir": field_dir,
+         "challenge_dir": challenge_dir, "output_dir": output_dir},
+    )  # fmt: skip
     import pandas as pd
 
     from pipeline.audit import audit_data, class_frequencies, format_data_audit, shortcut_message

@@ -60,25 +60,31 @@ def parse_flag(value) -> bool:
 
 
 def labelled_files(folder: Path) -> list[Path]:
-    """The labelled files in a folder, sorted: every CSV and JSON-lines suffix predict reads, in any case.
+    """The labelled files in a folder, sorted: every CSV and JSON-lines suffix predict reads, in any case; or
+    the one file, when `folder` is a file.
 
     Hidden files and Markdown notes (the folder's README.md) are skipped; any other file is refused by name
     rather than silently left out of training.
     """
     folder = Path(folder)
+    if folder.is_file():
+        return [_readable_labelled_file(folder, "use another file")]
     if not folder.is_dir():
         return []
-    paths = []
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.suffix.lower() == ".md" or path.is_dir():
-            continue
-        if path.suffix.lower() not in LABELLED_SUFFIXES:
-            raise DataError(
-                f"{path} is not a file prepare reads ({path.suffix or 'no suffix'}); save it as CSV (.csv, .tsv) or "
-                "JSON lines (.jsonl, .ndjson, .json), or move it out of the folder"
-            )
-        paths.append(path)
-    return paths
+    return [
+        _readable_labelled_file(path, "move it out of the folder")
+        for path in sorted(folder.iterdir())
+        if not (path.name.startswith(".") or path.suffix.lower() == ".md" or path.is_dir())
+    ]
+
+
+def _readable_labelled_file(path: Path, otherwise: str) -> Path:
+    if path.suffix.lower() not in LABELLED_SUFFIXES:
+        raise DataError(
+            f"{path} is not a file prepare reads ({path.suffix or 'no suffix'}); save it as CSV (.csv, .tsv) or "
+            f"JSON lines (.jsonl, .ndjson, .json), or {otherwise}"
+        )
+    return path
 
 
 def load_field_set(field_dir: Path = config.FIELD_DIR) -> pd.DataFrame:

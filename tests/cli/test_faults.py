@@ -435,6 +435,7 @@ def prepare_in_process(tmp_path, files: dict[str, str]):
     for name, content in files.items():
         (labelled / name).write_text(content, encoding="utf-8")
     out = tmp_path / "out"
+    (tmp_path / "nofield").mkdir(exist_ok=True)  # an empty folder: no field set
     # A dataset this small has sampling-noise skews the audit would stop on; reading the files is the point here.
     result = run("prepare", "--n-postings", "300", "--labelled", labelled, "--output-dir", out,
                  "--field", tmp_path / "nofield", "--allow-shortcuts")  # fmt: skip
@@ -473,6 +474,37 @@ def test_prepare_says_where_the_users_postings_went(tmp_path):
         f"your postings in {tmp_path / 'labelled'}: 4 read; {placed['train']} in train, {placed['test']} in test; "
         "1 left out as near copies of another posting: u3" in result.stdout
     )
+
+
+def test_one_labelled_file_may_stand_for_the_folder(tmp_path):
+    mine = tmp_path / "mine.csv"
+    mine.write_text(f"text,label\n{USER_TEXTS[0]},BPO\n{USER_TEXTS[1]},KPO\n", encoding="utf-8")
+    (tmp_path / "nofield").mkdir()
+    out = tmp_path / "out"
+    result = run("prepare", "--n-postings", "300", "--labelled", mine, "--output-dir", out,
+                 "--field", tmp_path / "nofield", "--allow-shortcuts")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert f"your postings in {mine}: 2 read" in result.stdout
+    assert {USER_TEXTS[0], USER_TEXTS[1]} == user_texts(out)
+
+
+@pytest.mark.parametrize(
+    ("option", "given", "message"),
+    [
+        ("--field", "missing", "does not exist"),  # a mistyped folder once gave an empty field set without a word
+        ("--challenge", "file", "is a file: pass the folder that holds it"),
+        ("--labelled", "missing", "does not exist"),
+        ("--output-dir", "file", "exists and is not a folder"),  # it failed on mkdir, after building the data
+    ],
+)
+def test_a_folder_named_on_the_command_line_must_be_one(tmp_path, option, given, message):
+    path = tmp_path / given
+    if given == "file":
+        path.write_text("mine")
+    result = run("prepare", "--n-postings", "300", option, path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"Invalid value for {option}: {path} {message}" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ([given] if given == "file" else [])
 
 
 def test_every_labelled_format_is_read_in_any_case(tmp_path):
