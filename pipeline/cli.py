@@ -170,6 +170,16 @@ def _check_project_data(path: Path, command: str, instead: str) -> None:
     )
 
 
+def _refuse_writing_over_input(output: Path | None, inputs) -> None:
+    """--output naming an input file would replace the postings with their scores: refused before any work.
+    Devices and pipes are left alone (a terminal is both /dev/stdin and /dev/stdout)."""
+    if output is None or not Path(output).is_file():
+        return
+    for path in inputs:
+        if path and str(path) != config.STANDARD_STREAM and Path(path).is_file() and os.path.samefile(output, path):
+            raise click.UsageError(f"--output {output} is the input file {path}: write to another file")
+
+
 def _check_given_folders(table: tuple[tuple[str, str, Path, str], ...], values: dict[str, Path]) -> None:
     """A folder named on the command line must be one: a mistyped --field gave an empty field set without a word,
     and --output-dir /dev/null failed only after the data was built. --labelled takes one file too."""
@@ -510,6 +520,7 @@ def evaluate(
     data_paths = (*data_paths, *files)
     if not data_paths:
         _check_project_data(config.TEST_PATH, "evaluate", "pass --data with your own labelled CSV or JSONL file")
+    _refuse_writing_over_input(output, data_paths)
     from pipeline.evaluate import format_report, sets_below
     from pipeline.files import write_text_atomic
     from pipeline.model import load_model
@@ -773,6 +784,7 @@ def predict(
         raise DataError("standard input is closed; pipe postings in, or pass --input FILE")
     if output is not None and not output.parent.is_dir():
         raise DataError(f"output folder {output.parent} does not exist; create it first")
+    _refuse_writing_over_input(output, [input_path])
     if engine == "portable" and jobs > 1:
         raise click.UsageError("--jobs needs --engine sklearn (or auto); the portable scorer runs in one process")
     output_format = output_format or _default_output_format(output)
