@@ -629,17 +629,29 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
 @path_option(
     "--output",
     default=None,
-    help="Where to write the portable model; default: beside the model as .portable.json.",
+    help="Where to write the portable model, named NAME.portable.json; default: beside the model.",
 )
 def export(model_path, output) -> None:
     """Write the model as portable JSON, and its conformance vectors, for scorers in any language (make train)."""
     from pipeline.export import export_model
     from pipeline.model import load_model
 
-    if output is not None and not output.parent.is_dir():
-        raise DataError(f"output folder {output.parent} does not exist; create it first")
+    if output is not None:
+        _check_export_output(output)
     written, vectors = export_model(load_model(model_path), output)
     _say(f"wrote {written} ({written.stat().st_size:,} bytes) and {vectors}")
+
+
+def _check_export_output(output: Path) -> None:
+    """--output of export: a new or regular file named *.portable.json, so that neither it nor the conformance
+    vectors written beside it can land on another file of the model's (--output models/model.joblib replaced the
+    model, and a metadata file ends in .json too)."""
+    if not output.name.endswith(config.PORTABLE_SUFFIX) or output.name == config.PORTABLE_SUFFIX:
+        raise click.UsageError(f"--output {output} must be named NAME{config.PORTABLE_SUFFIX}, as the export is")
+    if output.exists() and not output.is_file():
+        raise click.UsageError(f"--output {output} is not a regular file: the conformance vectors go beside it")
+    if not output.parent.is_dir():
+        raise DataError(f"output folder {output.parent} does not exist; create it first")
 
 
 # -- predict ---------------------------------------------------------------------------------------------------

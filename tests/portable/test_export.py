@@ -7,6 +7,7 @@ import sys
 import unicodedata
 
 import pytest
+from console import run
 
 from pipeline import config
 from pipeline.conformance import build_vectors, check_scorer, conformance_path
@@ -179,3 +180,27 @@ def test_export_holds_more_than_one_model_section(exported_copy):
     portable = load_portable(exported_copy)
     assert portable.labels == config.LABELS
     assert portable.scope is not None and portable.scope.labels == config.SCOPE_LABELS
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        # export --output models/model.joblib replaced the model with its JSON export.
+        ("model.joblib", r"must be named NAME\.portable\.json"),
+        ("model.joblib.json", r"must be named NAME\.portable\.json"),  # the metadata ends in .json too
+        ("model.conformance.json", r"must be named NAME\.portable\.json"),
+        ("folder.portable.json", r"is not a regular file"),
+    ],
+)
+def test_export_writes_only_a_portable_json_file(small_model_dir, tmp_path, name, message):
+    model = tmp_path / "model.joblib"
+    for source in small_model_dir.iterdir():
+        (tmp_path / source.name).write_bytes(source.read_bytes())
+    (tmp_path / "folder.portable.json").mkdir()
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir() if path.is_file()}
+    result = run("export", "--model", model, "--output", tmp_path / name)
+    assert result.returncode == 2 and re.search(message, result.stderr), result.stderr
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir() if path.is_file()} == before
+    written = run("export", "--model", model, "--output", tmp_path / "mine.portable.json")
+    assert written.returncode == 0, written.stderr
+    assert (tmp_path / "mine.portable.json").is_file() and (tmp_path / "mine.conformance.json").is_file()
