@@ -243,7 +243,10 @@ class Model:
     def p_out_of_scope(self, texts: list[str]) -> np.ndarray:
         """P(out of scope) from the scope model (without the unrecognised-text rule)."""
         self._require_scope()
-        return self.scope_pipeline.predict_proba(list(texts))[:, config.SCOPE_LABELS.index(config.OUT_OF_SCOPE)]
+        texts = text_list(texts)
+        if not texts:  # scikit-learn refuses an empty batch; a service may well send one
+            return np.empty(0)
+        return self.scope_pipeline.predict_proba(texts)[:, config.SCOPE_LABELS.index(config.OUT_OF_SCOPE)]
 
     def scope(self, texts: list[str], threshold: float | None = None) -> tuple[np.ndarray, list[bool], list[str]]:
         """P(out of scope), the flag and its reason for each text: the scope model's verdict, or the rule that a
@@ -274,7 +277,10 @@ class Model:
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Probabilities, one row per text, columns in the order of `labels` (BPO, KPO)."""
-        return self.pipeline.predict_proba(text_list(texts))
+        texts = text_list(texts)
+        if not texts:  # scikit-learn refuses an empty batch; a service may well send one
+            return np.empty((0, len(self.labels)))
+        return self.pipeline.predict_proba(texts)
 
     def p_kpo(self, texts: list[str]) -> np.ndarray:
         return self.predict_proba(texts)[:, self._positive]
@@ -282,17 +288,17 @@ class Model:
     def transform(self, texts: list[str]):
         """The TF-IDF features of the texts: a sparse CSR matrix, one row per text, one column per n-gram of
         `ngram_weights()`; the pipeline's own first step, so `score(transform(t))` is `p_kpo(t)`."""
-        vectorizer, _ = pipeline_parts(self.pipeline)
-        return vectorizer.transform(text_list(texts)).tocsr()
+        return _features(self.pipeline, text_list(texts))
 
     def scope_transform(self, texts: list[str]):
         """The scope model's TF-IDF features of the texts, for `explain_scope`."""
         self._require_scope()
-        vectorizer, _ = pipeline_parts(self.scope_pipeline)
-        return vectorizer.transform(text_list(texts)).tocsr()
+        return _features(self.scope_pipeline, text_list(texts))
 
     def score(self, features) -> np.ndarray:
         """P(KPO) of each row of `features` (from `transform`): transform once, then score and explain the same rows."""
+        if not features.shape[0]:
+            return np.empty(0)
         _, classifier = pipeline_parts(self.pipeline)
         return classifier.predict_proba(features)[:, self._positive]
 
@@ -373,6 +379,16 @@ class Model:
 
         options = ScoreOptions.of(self, threshold, review_band, explain, scope_threshold)
         return score_texts(self, text_list(texts, allow_missing=True), options)
+
+
+def _features(pipeline: Pipeline, texts: list[str]):
+    """The TF-IDF step's features of the texts as CSR; none at all for no texts, which scikit-learn refuses."""
+    vectorizer, _ = pipeline_parts(pipeline)
+    if not texts:
+        from scipy.sparse import csr_matrix
+
+        return csr_matrix((0, len(vectorizer.vocabulary_)), dtype=vectorizer.dtype)
+    return vectorizer.transform(texts).tocsr()
 
 
 def text_list(texts, allow_missing: bool = False) -> list:

@@ -35,6 +35,20 @@ def test_a_text_that_is_not_a_string_is_refused_by_its_position(shipped_model_pa
         getattr(load_model(shipped_model_path), method)([TEXTS[0], missing])
 
 
+def test_an_empty_batch_gives_empty_answers(shipped_model_path):
+    """A service batching requests may send none: scikit-learn refused with "Found array with 0 sample(s)"."""
+    model = load_model(shipped_model_path)
+    assert model.predict([]) == [] and model.decide([]) == []
+    assert model.predict_proba([]).shape == (0, 2) and model.p_kpo([]).shape == (0,)
+    features, scope_features = model.transform([]), model.scope_transform([])
+    assert features.shape == (0, model.vocabulary_size) and features.dtype == model.transform(TEXTS[:1]).dtype
+    assert scope_features.shape == (0, model.scope_transform(TEXTS[:1]).shape[1])
+    assert model.score(features).shape == (0,) and model.explain(features) == []
+    assert model.explain_scope(scope_features, []) == []
+    p_out, flags, reasons = model.scope([])
+    assert p_out.shape == (0,) and flags == [] and reasons == []
+
+
 @pytest.mark.parametrize("missing", [None, 3, float("nan"), b"bytes"], ids=["None", "int", "nan", "bytes"])
 def test_decide_answers_a_text_that_is_not_a_string_with_an_error_row(shipped_model_path, missing):
     """decide gives the command line's rows, where an empty cell gets an error row and the run goes on."""
