@@ -398,6 +398,10 @@ def csv_frames(
             f"{name} line 2 has {len(first)} fields but the header names {len(columns)}; fix the header or the row"
         )
     options = {"sep": separator, "dtype": str, "keep_default_na": False, "index_col": False, "engine": "c"}
+    if len(columns) == 1:
+        # One column: a blank line is an empty cell (a spreadsheet writes one so), a row like any other. Skipped,
+        # it vanished from the output and every later row took the row number before its own.
+        options["skip_blank_lines"] = False
     if trailing:
         options |= {"header": 0, "names": [*columns, _BEYOND_HEADER]}
     # pandas re-reads the header itself, so quoting rules stay pandas' own.

@@ -47,6 +47,22 @@ def test_empty_or_blank_text_keeps_its_row_with_an_error(model, text):
     )
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_an_empty_cell_of_a_one_column_csv_keeps_its_row_and_number(model, tmp_path, newline):
+    """A spreadsheet writes an empty cell of a one-column export as a blank line; pandas skipped it, so the row
+    vanished and every later row was numbered as the one before it."""
+    path = tmp_path / "descriptions.csv"
+    path.write_text(newline.join(["text", "", "Process payroll for 300 staff", "", "Draft merger agreements", ""]))
+    for source in (("--input", path), ("-", "--input-format", "csv")):
+        result = run("predict", "--model", model, "--format", "jsonl", *source, stdin=path.read_bytes())
+        rows = jsonl(result.stdout)
+        assert [(r["id"], bool(r["error"])) for r in rows] == [("1", True), ("2", False), ("3", True), ("4", False)]
+    # With more columns a blank line is no row of the table (an empty cell there is written as a bare separator).
+    path.write_text("id,text\n\nA1,Process payroll for 300 staff\n\nA2,Draft merger agreements\n")
+    rows = jsonl(run("predict", "--model", model, "--format", "jsonl", "--input", path).stdout)
+    assert [r["id"] for r in rows] == ["A1", "A2"]
+
+
 def test_a_ten_megabyte_posting(model, tmp_path):
     path = tmp_path / "big.txt"
     path.write_text(("Reconcile supplier statements and post journals in SAP. " * 180_000).strip() + "\n")
