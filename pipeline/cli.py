@@ -180,6 +180,22 @@ def _refuse_writing_over_input(output: Path | None, inputs) -> None:
             raise click.UsageError(f"--output {output} is the input file {path}: write to another file")
 
 
+def _refuse_writing_over_model(model_path: Path, outputs: dict[str, Path | None]) -> None:
+    """An output named as one of the model's files (report --output models/model.joblib.json, the metadata) would
+    replace it with a report or scores: refused before any work."""
+    from pipeline.conformance import conformance_path
+    from pipeline.export import portable_path
+    from pipeline.model import metadata_path
+
+    held_out = config.held_out_model_path(model_path)
+    models = [Path(model_path), config.scope_model_path(model_path), held_out, config.scope_model_path(held_out)]
+    own = {path for model in models for path in (model, metadata_path(model))}
+    own = {path.resolve() for path in own | {portable_path(model_path), conformance_path(model_path)}}
+    for option, path in outputs.items():
+        if path is not None and str(path) != config.STANDARD_STREAM and Path(path).resolve() in own:
+            raise click.UsageError(f"{option} {path} is one of the model's own files: write to another file")
+
+
 def _check_given_folders(table: tuple[tuple[str, str, Path, str], ...], values: dict[str, Path]) -> None:
     """A folder named on the command line must be one: a mistyped --field gave an empty field set without a word,
     and --output-dir /dev/null failed only after the data was built. --labelled takes one file too."""
@@ -521,6 +537,7 @@ def evaluate(
     if not data_paths:
         _check_project_data(config.TEST_PATH, "evaluate", "pass --data with your own labelled CSV or JSONL file")
     _refuse_writing_over_input(output, data_paths)
+    _refuse_writing_over_model(model_path, {"--output": output})
     from pipeline.evaluate import format_report, sets_below
     from pipeline.files import write_text_atomic
     from pipeline.model import load_model
@@ -590,6 +607,10 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
     """Evaluate the test split, field set and challenge set; audit the model for shortcuts and run the invariance
     suite; write metrics, errors, plots and the model card (make train)."""
     _check_project_data(config.TEST_PATH, "report", "use `bpo-kpo evaluate --data FILE` on your own labelled file")
+    _refuse_writing_over_model(
+        model_path,
+        {"--output": output, "--errors": errors_path, "--scope-errors": scope_errors_path, "--model-card": card_path},
+    )
     from pipeline.evaluate import format_report, format_summary
     from pipeline.files import atomic_writer, write_text_atomic
     from pipeline.invariance import failing_families, format_table
@@ -797,6 +818,7 @@ def predict(
     if output is not None and not output.parent.is_dir():
         raise DataError(f"output folder {output.parent} does not exist; create it first")
     _refuse_writing_over_input(output, [input_path])
+    _refuse_writing_over_model(model_path, {"--output": output})
     if engine == "portable" and jobs > 1:
         raise click.UsageError("--jobs needs --engine sklearn (or auto); the portable scorer runs in one process")
     output_format = output_format or _default_output_format(output)

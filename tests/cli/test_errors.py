@@ -485,6 +485,28 @@ def test_output_over_the_input_file_is_refused(tmp_path, how):
     assert data.read_text().startswith("text,label\nAnswer customer calls,BPO\n")
 
 
+@pytest.mark.parametrize(
+    ("command", "option", "name"),
+    [
+        (("predict", "Answer customer calls"), "--output", "model.joblib"),
+        (("evaluate", "--data", "jobs.csv"), "--output", "model.joblib.json"),
+        (("report",), "--output", "model.joblib.json"),  # the metrics JSON over the metadata
+        (("report",), "--errors", "model.portable.json"),
+        (("report",), "--model-card", "model.conformance.json"),
+    ],
+)
+def test_an_output_over_one_of_the_models_files_is_refused(model_copy, command, option, name):
+    """report --output models/model.joblib.json would replace the metadata, and the model would no longer load."""
+    folder = model_copy.parent
+    (folder / "jobs.csv").write_text("text,label\nAnswer customer calls,BPO\nBuild credit-risk models,KPO\n")
+    target = folder / name
+    before = {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()}
+    command = (command[0], *(str(folder / part) if part == "jobs.csv" else part for part in command[1:]))
+    result = run(*command, "--model", model_copy, option, target)
+    assert_error(result, 2, rf"{option} .*{re.escape(name)} is one of the model's own files: write to another file")
+    assert {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()} == before
+
+
 def test_evaluate_with_a_missing_model(tmp_path):
     assert_error(run("evaluate", "--model", str(tmp_path / "m.joblib")), 1, r"no model at .*make train")
 
