@@ -33,7 +33,7 @@ from pipeline.options import (
     param_options,
 )
 from pipeline.process import interrupt_message, interrupt_received, reader_gone, stop_if_interrupted
-from pipeline.readers import file_name_given_as_text
+from pipeline.readers import DATA_SUFFIXES, file_name_given_as_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -170,14 +170,14 @@ def _check_project_data(path: Path, command: str, instead: str) -> None:
     )
 
 
-def _refuse_writing_over_input(output: Path | None, inputs) -> None:
-    """--output naming an input file would replace the postings with their scores: refused before any work.
-    Devices and pipes are left alone (a terminal is both /dev/stdin and /dev/stdout)."""
+def _refuse_writing_over_input(output: Path | None, inputs, option: str = "--output") -> None:
+    """An output naming an input file would replace the postings with scores or a model: refused before any
+    work. Devices and pipes are left alone (a terminal is both /dev/stdin and /dev/stdout)."""
     if output is None or not Path(output).is_file():
         return
     for path in inputs:
         if path and str(path) != config.STANDARD_STREAM and Path(path).is_file() and os.path.samefile(output, path):
-            raise click.UsageError(f"--output {output} is the input file {path}: write to another file")
+            raise click.UsageError(f"{option} {output} is the input file {path}: write to another file")
 
 
 def _refuse_writing_over_model(model_path: Path, outputs: dict[str, Path | None]) -> None:
@@ -330,6 +330,9 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     data_paths = (*data_paths, *files) or (config.TRAIN_PATH,)
     for data_path in data_paths:
         _check_project_data(data_path, "train", "pass --data with a labelled training file written by prepare")
+    if model_path.suffix.lower() in DATA_SUFFIXES:  # train --data mine.csv --model mine.csv pickled over the data
+        raise click.UsageError(f"--model {model_path} is named as a data file: name the model NAME.joblib or .skops")
+    _refuse_writing_over_input(model_path, data_paths, "--model")
     from pipeline.dataset import in_scope, join_splits, read_split
     from pipeline.model import save_model, scope_path
     from pipeline.scope import train_scope_model

@@ -28,6 +28,8 @@ _SUFFIX_FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "
 _WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
 # Longer than any path Linux accepts (PATH_MAX): such an argument is a posting, whatever it ends with.
 _LONGEST_FILE_NAME = 4096
+# Suffixes of the files predict reads, and of the workbooks it names: what a model file is never called.
+DATA_SUFFIXES = (*_SUFFIX_FORMATS, *_WORKBOOK_SUFFIXES)
 # Suffixes of files that hold labelled postings: every format predict reads except plain text, which has no label.
 LABELLED_SUFFIXES = tuple(suffix for suffix, kind in _SUFFIX_FORMATS.items() if kind != "txt")
 # The name pandas gives a column it finds beyond the header, so that a trailing separator never shifts columns.

@@ -486,6 +486,21 @@ def test_output_over_the_input_file_is_refused(tmp_path, how):
 
 
 @pytest.mark.parametrize(
+    ("data_name", "model_name", "expected"),
+    [("mine.csv", "mine.csv", "is named as a data file"), ("mine.joblib", "mine.joblib", "is the input file"),
+     ("mine.csv", "model.xlsx", "is named as a data file")],
+)  # fmt: skip
+def test_train_writes_no_model_over_its_data_or_under_a_data_name(tmp_path, data_name, model_name, expected):
+    """train --data mine.csv --model mine.csv pickled the model over the user's labelled postings."""
+    data = tmp_path / data_name
+    data.write_text("text,label\nAnswer customer calls,BPO\nBuild credit-risk models,KPO\n")
+    result = run("train", "--data", data, "--model", tmp_path / model_name)
+    assert_error(result, 2, rf"--model .*{re.escape(model_name)} {expected}")
+    assert sorted(path.name for path in tmp_path.iterdir()) == [data_name]
+    assert data.read_text().startswith("text,label\n")
+
+
+@pytest.mark.parametrize(
     ("command", "option", "name"),
     [
         (("predict", "Answer customer calls"), "--output", "model.joblib"),
