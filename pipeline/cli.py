@@ -452,6 +452,7 @@ def _relative(path: Path) -> str:
 def tune(data_path, output, jobs, apply) -> None:
     """Search TF-IDF and logistic-regression parameters by cross-validation holding out areas and forms."""
     _check_project_data(data_path, "tune", "pass --data with a labelled training file written by prepare")
+    _refuse_writing_over_input(output, [data_path])  # the search takes minutes, then wrote over its data
     from pipeline.dataset import in_scope, read_split
     from pipeline.files import write_text_atomic
     from pipeline.params import format_params
@@ -610,10 +611,17 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
     """Evaluate the test split, field set and challenge set; audit the model for shortcuts and run the invariance
     suite; write metrics, errors, plots and the model card (make train)."""
     _check_project_data(config.TEST_PATH, "report", "use `bpo-kpo evaluate --data FILE` on your own labelled file")
-    _refuse_writing_over_model(
-        model_path,
-        {"--output": output, "--errors": errors_path, "--scope-errors": scope_errors_path, "--model-card": card_path},
-    )
+    outputs = {
+        "--output": output,
+        "--errors": errors_path,
+        "--scope-errors": scope_errors_path,
+        "--model-card": card_path,
+    }
+    _refuse_writing_over_model(model_path, outputs)
+    for option, path in outputs.items():  # the sets report scores, and the training split
+        _refuse_writing_over_input(
+            path, [config.TRAIN_PATH, config.TEST_PATH, config.FIELD_PATH, config.CHALLENGE_PATH], option
+        )
     from pipeline.evaluate import format_report, format_summary
     from pipeline.files import atomic_writer, write_text_atomic
     from pipeline.invariance import failing_families, format_table

@@ -471,16 +471,19 @@ def test_plots_into_a_path_that_is_no_folder_is_refused_before_scoring(command, 
 
 
 @pytest.mark.parametrize("how", ["same name", "through a link"])
-def test_output_over_the_input_file_is_refused(tmp_path, how):
+def test_output_over_the_input_file_is_refused(tmp_path, how, monkeypatch):
     """predict --input jobs.csv --output jobs.csv replaced the user's postings with their scores."""
     data = tmp_path / "jobs.csv"
     data.write_text("text,label\nAnswer customer calls,BPO\nBuild credit-risk models,KPO\n")
     given = data if how == "same name" else tmp_path / "link.csv"
     if how == "through a link":
         given.symlink_to(data)
-    for command in (("predict", "--input", given), ("evaluate", "--data", given)):
-        result = run(*command, "--output", data)
-        assert_error(result, 2, rf"--output .*jobs\.csv is the input file .*{given.name}: write to another file")
+    monkeypatch.setattr(config, "FIELD_PATH", given)  # report reads the project's sets: here, this file
+    for command in (("predict", "--input", given), ("evaluate", "--data", given), ("tune", "--data", given),
+                    ("report", "--errors", data)):  # fmt: skip
+        option = "--errors" if command[0] == "report" else "--output"
+        result = run(*command, *(() if command[0] == "report" else ("--output", data)))
+        assert_error(result, 2, rf"{option} .*jobs\.csv is the input file .*{given.name}: write to another file")
         assert result.stdout == ""
     assert data.read_text().startswith("text,label\nAnswer customer calls,BPO\n")
 
