@@ -183,14 +183,7 @@ def _refuse_writing_over_input(output: Path | None, inputs, option: str = "--out
 def _refuse_writing_over_model(model_path: Path, outputs: dict[str, Path | None]) -> None:
     """An output named as one of the model's files (report --output models/model.joblib.json, the metadata) would
     replace it with a report or scores: refused before any work."""
-    from pipeline.conformance import conformance_path
-    from pipeline.export import portable_path
-    from pipeline.model import metadata_path
-
-    held_out = config.held_out_model_path(model_path)
-    models = [Path(model_path), config.scope_model_path(model_path), held_out, config.scope_model_path(held_out)]
-    own = {path for model in models for path in (model, metadata_path(model))}
-    own = {path.resolve() for path in own | {portable_path(model_path), conformance_path(model_path)}}
+    own = {path.resolve() for path in config.model_files(model_path)}
     for option, path in outputs.items():
         if path is not None and str(path) != config.STANDARD_STREAM and Path(path).resolve() in own:
             raise click.UsageError(f"{option} {path} is one of the model's own files: write to another file")

@@ -59,6 +59,37 @@ def scope_model_path(model_path: Path) -> Path:
     return model_path.with_name(f"{model_path.stem}{SCOPE_MODEL_INFIX}{model_path.suffix}")
 
 
+def metadata_path(model_path: Path) -> Path:
+    """The metadata file of one model file: models/model.joblib -> models/model.joblib.json.
+
+    The whole file name is kept, so models/model.skops gets models/model.skops.json: two models in one folder
+    never share, or overwrite, each other's metadata.
+    """
+    model_path = Path(model_path)
+    return model_path.with_name(model_path.name + METADATA_SUFFIX)
+
+
+def portable_path(model_path: Path) -> Path:
+    """The export beside a model: models/model.joblib -> models/model.portable.json."""
+    return Path(model_path).with_suffix(PORTABLE_SUFFIX)
+
+
+def conformance_path(model_path: Path) -> Path:
+    """The vectors beside a model: models/model.joblib -> models/model.conformance.json."""
+    return Path(model_path).with_suffix(CONFORMANCE_SUFFIX)
+
+
+def model_files(model_path: Path) -> list[Path]:
+    """Every file make train writes for a model: it, its scope model, the held-out pair, their metadata, and the
+    export with its conformance vectors."""
+    held_out = held_out_model_path(model_path)
+    models = [Path(model_path), scope_model_path(model_path), held_out, scope_model_path(held_out)]
+    return [path for model in models for path in (model, metadata_path(model))] + [
+        portable_path(model_path),
+        conformance_path(model_path),
+    ]
+
+
 def held_out_model_path(model_path: Path) -> Path:
     """The model fitted without the test split, beside the shipped one: models/model.joblib ->
     models/model.held-out.joblib (its scope model: models/model.held-out.scope.joblib)."""

@@ -67,11 +67,6 @@ def known_share_cases(vocabulary, stop_words: frozenset[str]) -> list[tuple[str,
     ]
 
 
-def conformance_path(model_path: Path) -> Path:
-    """The vectors beside a model: models/model.joblib -> models/model.conformance.json."""
-    return Path(model_path).with_suffix(config.CONFORMANCE_SUFFIX)
-
-
 def _reference(pipeline, texts: list[str]) -> tuple[list[dict], list[dict], list[list[str]]]:
     """scikit-learn's probabilities, in-vocabulary features and tokens (after stop words) for each text."""
     from pipeline.model import pipeline_parts

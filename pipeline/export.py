@@ -9,6 +9,7 @@ import unicodedata
 from pathlib import Path
 
 from pipeline import config
+from pipeline.config import portable_path
 from pipeline.errors import ModelError
 from pipeline.files import atomic_path
 
@@ -20,11 +21,6 @@ SUFFIX = b"}\n"
 DIGEST_CHARS = 64
 # The only token pattern whose meaning docs/portable-model.md spells out for other languages.
 SUPPORTED_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
-
-
-def portable_path(model_path: Path) -> Path:
-    """The export beside a model: models/model.joblib -> models/model.portable.json."""
-    return Path(model_path).with_suffix(config.PORTABLE_SUFFIX)
 
 
 def model_section(pipeline, metadata: dict) -> dict:
@@ -168,7 +164,8 @@ def _dtype_name(dtype) -> str:
 
 def export_model(model, output: Path | None = None) -> tuple[Path, Path]:
     """Write the export of a loaded Model and the conformance vectors beside it; return both paths."""
-    from pipeline.conformance import build_vectors, conformance_path, write_vectors
+    from pipeline.config import conformance_path
+    from pipeline.conformance import build_vectors, write_vectors
 
     output = Path(output) if output is not None else portable_path(model.path)
     sections = {config.PORTABLE.primary_model: model_section(model.pipeline, model.metadata)}

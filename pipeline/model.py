@@ -15,6 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from pipeline import config
+from pipeline.config import metadata_path
 from pipeline.decision import labels_at
 from pipeline.errors import ModelError, require_model_file, train_hint
 from pipeline.files import atomic_path, sha256_file, write_text_atomic
@@ -106,16 +107,6 @@ def package_version() -> str:
         return importlib_metadata.version("bpo-kpo")
     except importlib_metadata.PackageNotFoundError:  # pragma: no cover - only when run from a bare checkout
         return "0+unknown"
-
-
-def metadata_path(model_path: Path) -> Path:
-    """The metadata file of one model file: models/model.joblib -> models/model.joblib.json.
-
-    The whole file name is kept, so models/model.skops gets models/model.skops.json: two models in one folder
-    never share, or overwrite, each other's metadata.
-    """
-    model_path = Path(model_path)
-    return model_path.with_name(model_path.name + config.METADATA_SUFFIX)
 
 
 def forget_process_state(pipeline: Pipeline) -> Pipeline:

@@ -10,7 +10,8 @@ import pytest
 from console import run
 
 from pipeline import config
-from pipeline.conformance import build_vectors, check_scorer, conformance_path
+from pipeline.config import conformance_path
+from pipeline.conformance import build_vectors, check_scorer
 from pipeline.errors import ModelError
 from pipeline.export import portable_path, render, split_checked
 from pipeline.model import load_model, metadata_path, scope_path

@@ -152,11 +152,12 @@ def test_tune_apply_writes_the_winner_into_the_train_parameter_file(params_dir, 
     (params_dir / "train.toml").write_text("max_iter = 3000\n")
     config.group_params.cache_clear()
     output = params_dir / "tuning.json"
-    shown = CliRunner().invoke(cli.cli, ["tune", "--data", str(output), "--output", str(output)])
+    data = str(params_dir / "train.csv")  # read_split is replaced above: no file needed
+    shown = CliRunner().invoke(cli.cli, ["tune", "--data", data, "--output", str(output)])
     assert shown.exit_code == 0, shown.output
     assert "--apply" in shown.output and "pipeline/config.py" not in shown.output
     assert params.load_params(config.TrainParams, params_dir / "train.toml").C == config.TrainParams().C
-    applied = CliRunner().invoke(cli.cli, ["tune", "--data", str(output), "--output", str(output), "--apply"])
+    applied = CliRunner().invoke(cli.cli, ["tune", "--data", data, "--output", str(output), "--apply"])
     assert applied.exit_code == 0, applied.output
     written = params.load_params(config.TrainParams, params_dir / "train.toml")
     # The winner, and what the file set before, kept.
