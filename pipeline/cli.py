@@ -840,13 +840,14 @@ def predict(
         from pipeline.progress import Progress
         from pipeline.readers import Chunk, iter_chunks
 
-        model = open_engine(engine, model_path, prefers_portable(jobs, input_path), on_fallback=_say)
-    if scope_threshold is not None and not model.has_scope:
-        raise click.UsageError(
-            f"--scope-threshold needs the scope model beside the model ({config.scope_model_path(model_path)}), "
-            "and there is none: retrain with make train"
-        )
-    options = ScoreOptions.of(model, threshold, review_band, explain, scope_threshold, max_text_chars)
+        # A pipe's length is known only once it ends: `auto` reads its first chunk before choosing, so that a few
+        # postings piped in start in a tenth of a second, as they do from a file, and a long stream gets the
+        # faster scikit-learn engine.
+        prefer_portable = prefers_portable(jobs, input_path)
+        choose_after_first = engine == "auto" and jobs == 1 and not prefer_portable and not texts
+        choose_after_first = choose_after_first and input_path == config.STANDARD_STREAM
+        if not choose_after_first:
+            model = open_engine(engine, model_path, prefer_portable, on_fallback=_say)
     if texts:
         chunks = iter([Chunk(ids=[str(i + 1) for i in range(len(texts))], texts=[t.strip() or None for t in texts])])
     else:
@@ -861,6 +862,15 @@ def predict(
     # from it, so every line aligns.
     first = next(chunks, None)
     chunks = itertools.chain([first] if first else [], chunks)
+    if choose_after_first:
+        with _startup():
+            model = open_engine(engine, model_path, _whole_and_small(first, chunk_size), on_fallback=_say)
+    if scope_threshold is not None and not model.has_scope:
+        raise click.UsageError(
+            f"--scope-threshold needs the scope model beside the model ({config.scope_model_path(model_path)}), "
+            "and there is none: retrain with make train"
+        )
+    options = ScoreOptions.of(model, threshold, review_band, explain, scope_threshold, max_text_chars)
     if output_format == "table":
         width = shutil.get_terminal_size((config.TABLE_WIDTH, 24)).columns
         formatter = TableFormatter(
@@ -909,6 +919,14 @@ def predict(
     progress.finish(f"wrote {output}" if output is not None else "results on standard output")
     if bare_titles and not quiet:
         _say(bare_title_note(bare_titles, progress.counts["rows"]))
+
+
+def _whole_and_small(first, chunk_size: int) -> bool:
+    """Whether a stream's first chunk is all of it (readers fill every chunk but the last) and small enough for
+    the portable scorer."""
+    return first is None or (
+        len(first.ids) < chunk_size and (first.position or 0) <= config.PORTABLE.max_auto_input_bytes
+    )
 
 
 def _input_size(input_path: str | None) -> int | None:

@@ -147,7 +147,8 @@ def small_input(input_path: str | None) -> bool:
 
 def prefers_portable(jobs: int, input_path: str | None) -> bool:
     """Whether `auto` tries the portable scorer: one process scoring postings given as arguments (no
-    input_path) or a small regular file. Workers, pipes and large files go to scikit-learn."""
+    input_path) or a small regular file. Workers and large files go to scikit-learn, and so does a pipe, unless
+    predict finds its first chunk is all of it."""
     return jobs == 1 and small_input(input_path)
 
 

@@ -38,15 +38,15 @@ def test_engines_give_identical_rows(shipped_model_path, postings_csv, explain):
 HEAVY = ("numpy", "scipy", "sklearn", "pandas")
 
 
-def _heavy_imports(*args: str, exit_code: str = "0") -> tuple[str, str]:
-    """Run predict in a fresh Python; return which heavy libraries it imported (sklearn: the sklearn engine) and
-    stderr, once it ended with `exit_code`."""
+def _heavy_imports(*args: str, exit_code: str = "0", stdin: str = "") -> tuple[str, str]:
+    """Run predict in a fresh Python with `stdin` piped in; return which heavy libraries it imported (sklearn: the
+    sklearn engine) and stderr, once it ended with `exit_code`."""
     code = (
         "import sys\nfrom pipeline.cli import cli\n"
         f"try:\n    cli.main({list(args)!r}, prog_name='bpo-kpo')\nexcept SystemExit as e:\n    code = e.code\n"
         f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules) or 'none', code, file=sys.stderr)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", code], input=stdin, capture_output=True, text=True)
     *_, last = result.stderr.strip().splitlines()
     heavy, _, ended_with = last.rpartition(" ")
     assert ended_with == exit_code, result.stderr
@@ -66,6 +66,12 @@ def test_auto_scores_arguments_and_small_files_without_scikit_learn(shipped_mode
         assert heavy == "none" and "no model at /nowhere/m.joblib" in stderr
     # A CSV needs pandas to be read, but not scikit-learn to be scored.
     assert "sklearn" not in _heavy_imports("predict", "--input", str(postings_csv), "--quiet")[0]
+    # A few postings piped in (1.3 s with scikit-learn): the first chunk ends the pipe, so it is all there is.
+    assert (
+        _heavy_imports("predict", "-", "--quiet", stdin="Answer inbound calls\nBuild credit-risk models\n")[0] == "none"
+    )
+    # A pipe that fills its first chunk may be long: scikit-learn scores it.
+    assert "sklearn" in _heavy_imports("predict", "-", "--quiet", "--chunk-size", "2", stdin="a b\nc d\ne f\n")[0]
 
 
 def test_auto_leaves_workers_pipes_and_large_files_to_scikit_learn(postings_csv, tmp_path):
