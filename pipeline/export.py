@@ -164,7 +164,6 @@ def _dtype_name(dtype) -> str:
 
 def export_model(model, output: Path | None = None) -> tuple[Path, Path]:
     """Write the export of a loaded Model and the conformance vectors beside it; return both paths."""
-    from pipeline.config import conformance_path
     from pipeline.conformance import build_vectors, write_vectors
 
     output = Path(output) if output is not None else portable_path(model.path)
@@ -173,7 +172,7 @@ def export_model(model, output: Path | None = None) -> tuple[Path, Path]:
         sections[config.PORTABLE.scope_model] = model_section(model.scope_pipeline, model.scope_metadata)
     document = export_document(sections)
     write_export(output, document)
-    vectors_path = conformance_path(output.with_name(output.name.removesuffix(config.PORTABLE_SUFFIX)))
+    vectors_path = config.conformance_path(output.with_name(output.name.removesuffix(config.PORTABLE_SUFFIX)))
     scope = (model.scope_pipeline, model.scope_metadata) if model.has_scope else None
     write_vectors(vectors_path, build_vectors(model.pipeline, model.metadata, scope))
     return output, vectors_path
