@@ -827,7 +827,7 @@ def predict(
         raise click.UsageError("--jobs needs --engine sklearn (or auto); the portable scorer runs in one process")
     output_format = output_format or _default_output_format(output)
     with _startup():
-        from pipeline.engines import open_engine, prefers_portable
+        from pipeline.engines import open_engine, prefers_portable, whole_and_small
         from pipeline.predict import (
             FORMATTERS,
             SUMMARY_COUNTS,
@@ -844,8 +844,9 @@ def predict(
         # postings piped in start in a tenth of a second, as they do from a file, and a long stream gets the
         # faster scikit-learn engine.
         prefer_portable = prefers_portable(jobs, input_path)
-        choose_after_first = engine == "auto" and jobs == 1 and not prefer_portable and not texts
-        choose_after_first = choose_after_first and input_path == config.STANDARD_STREAM
+        choose_after_first = (
+            engine == "auto" and not prefer_portable and jobs == 1 and input_path == config.STANDARD_STREAM
+        )
         if not choose_after_first:
             model = open_engine(engine, model_path, prefer_portable, on_fallback=_say)
     if texts:
@@ -864,7 +865,7 @@ def predict(
     chunks = itertools.chain([first] if first else [], chunks)
     if choose_after_first:
         with _startup():
-            model = open_engine(engine, model_path, _whole_and_small(first, chunk_size), on_fallback=_say)
+            model = open_engine(engine, model_path, whole_and_small(first, chunk_size), on_fallback=_say)
     if scope_threshold is not None and not model.has_scope:
         raise click.UsageError(
             f"--scope-threshold needs the scope model beside the model ({config.scope_model_path(model_path)}), "
@@ -919,14 +920,6 @@ def predict(
     progress.finish(f"wrote {output}" if output is not None else "results on standard output")
     if bare_titles and not quiet:
         _say(bare_title_note(bare_titles, progress.counts["rows"]))
-
-
-def _whole_and_small(first, chunk_size: int) -> bool:
-    """Whether a stream's first chunk is all of it (readers fill every chunk but the last) and small enough for
-    the portable scorer."""
-    return first is None or (
-        len(first.ids) < chunk_size and (first.position or 0) <= config.PORTABLE.max_auto_input_bytes
-    )
 
 
 def _input_size(input_path: str | None) -> int | None:

@@ -152,6 +152,14 @@ def prefers_portable(jobs: int, input_path: str | None) -> bool:
     return jobs == 1 and small_input(input_path)
 
 
+def whole_and_small(first, chunk_size: int) -> bool:
+    """Whether a stream's first chunk (a readers.Chunk, or None for no rows) is all of it, since readers fill
+    every chunk but the last, and small enough for the portable scorer: `auto` then scores a pipe with it."""
+    if first is None:
+        return True
+    return len(first.ids) < chunk_size and (first.position or 0) <= config.PORTABLE.max_auto_input_bytes
+
+
 def open_engine(engine: str, model_path: Path, prefer_portable: bool = True, on_fallback=None):
     """Load the model behind the requested engine, with every check of the model contract.
 
