@@ -445,8 +445,11 @@ def _share(value: float | None) -> str:
 
 def format_scope(results: dict[str, dict]) -> str:
     """The scope figures as text, one line per set."""
-    lines = [f"scope: {'set':<10} {'out of scope caught':>22} {'in-scope flagged':>20}"]
+    # As wide as the longest set name: evaluate names a set by its path.
+    width = max([10, *map(len, results)])
+    lines = [f"scope: {'set':<{width}}  {'out of scope caught':>19}  {'in-scope flagged':>17}"]
     for name, r in results.items():
         recall, flagged = (_share(r[key]) for key in ("out_of_scope_recall", "in_scope_flagged_share"))
-        lines.append(f"       {name:<10} {recall:>8} of {r['n_out_of_scope']:<5} {flagged:>14} of {r['n_in_scope']:<5}")
+        caught, kept = f"{recall} of {r['n_out_of_scope']}", f"{flagged} of {r['n_in_scope']}"
+        lines.append(f"       {name:<{width}}  {caught:>19}  {kept:>17}")
     return "\n".join(lines)

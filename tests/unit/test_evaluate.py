@@ -103,3 +103,14 @@ def test_macro_f1_is_scikit_learns(pairs):
     y_true, y_pred = (list(column) for column in zip(*pairs, strict=True))
     assume(len(set(y_true)) == 2)
     assert macro_f1(y_true, y_pred) == f1_score(y_true, y_pred, average="macro", zero_division=0)
+
+
+def test_scope_figures_stand_under_their_headings_whatever_the_set_is_called():
+    from pipeline.report import format_scope
+
+    figures = {"out_of_scope_recall": 0.977, "in_scope_flagged_share": 0.022, "n_out_of_scope": 88, "n_in_scope": 272}
+    for name in ("test", "/a/long/path/to/the/field/set.csv"):
+        heading, row = format_scope({name: figures}).splitlines()
+        # Each figure ends where its heading does, and the set's name is whole.
+        assert row.index("0.977 of 88") + len("0.977 of 88") == heading.index("caught") + len("caught")
+        assert row.endswith("0.022 of 272") and len(row) == len(heading) and name in row
