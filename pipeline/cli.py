@@ -33,7 +33,7 @@ from pipeline.options import (
     param_options,
 )
 from pipeline.process import interrupt_message, interrupt_received, reader_gone, stop_if_interrupted
-from pipeline.readers import DATA_SUFFIXES, file_name_given_as_text
+from pipeline.readers import DATA_SUFFIXES, file_name_given_as_text, format_suffix
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -323,7 +323,7 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     data_paths = (*data_paths, *files) or (config.TRAIN_PATH,)
     for data_path in data_paths:
         _check_project_data(data_path, "train", "pass --data with a labelled training file written by prepare")
-    if model_path.suffix.lower() in DATA_SUFFIXES:  # train --data mine.csv --model mine.csv pickled over the data
+    if format_suffix(model_path) in DATA_SUFFIXES:  # train --data mine.csv --model mine.csv pickled over the data
         raise click.UsageError(f"--model {model_path} is named as a data file: name the model NAME.joblib or .skops")
     _refuse_writing_over_input(model_path, data_paths, "--model")
     from pipeline.dataset import in_scope, join_splits, read_split
@@ -682,7 +682,12 @@ def _check_export_output(output: Path) -> None:
 # -- predict ---------------------------------------------------------------------------------------------------
 @cli.command()
 @click.argument("texts", nargs=-1)
-@click.option("--input", "input_path", default=None, help="CSV, JSONL or TXT file (one posting per line); - for stdin.")
+@click.option(
+    "--input",
+    "input_path",
+    default=None,
+    help="CSV, JSONL or TXT file (one posting per line), or one compressed (.gz, .bz2, .xz); - for stdin.",
+)
 @value_option(
     "--input-format",
     type=click.Choice(config.INPUT_FORMATS),
@@ -709,7 +714,11 @@ def _check_export_output(output: Path) -> None:
     type=FormatChoice(config.OUTPUT_FORMATS, config.OUTPUT_FORMATS_MEANT),
     help="Output format; default: table on a terminal, else jsonl (or from --output's suffix).",
 )
-@output_option("--output", default=None, help="Write results here (atomically) instead of stdout ('-': stdout).")
+@output_option(
+    "--output",
+    default=None,
+    help="Write results here (atomically) instead of stdout ('-': stdout); compressed if named .gz, .bz2 or .xz.",
+)
 @model_option
 @value_option(
     "--threshold",
@@ -840,13 +849,12 @@ def predict(
         from pipeline.progress import Progress
         from pipeline.readers import Chunk, iter_chunks
 
-        # A pipe's length is known only once it ends: `auto` reads its first chunk before choosing, so that a few
-        # postings piped in start in a tenth of a second, as they do from a file, and a long stream gets the
-        # faster scikit-learn engine.
+        # A pipe's length is known only once it ends, and a compressed file's once it is read: `auto` reads their
+        # first chunk before choosing, so that a few postings start in a tenth of a second, as they do from a
+        # small file, and a long stream gets the faster scikit-learn engine.
         prefer_portable = prefers_portable(jobs, input_path)
-        choose_after_first = (
-            engine == "auto" and not prefer_portable and jobs == 1 and input_path == config.STANDARD_STREAM
-        )
+        unknown_length = input_path == config.STANDARD_STREAM or bool(input_path and config.compression_of(input_path))
+        choose_after_first = engine == "auto" and not prefer_portable and jobs == 1 and unknown_length
         if not choose_after_first:
             model = open_engine(engine, model_path, prefer_portable, on_fallback=_say)
     if texts:
@@ -980,14 +988,14 @@ def _default_output_format(output: Path | None) -> str:
     """From --output's suffix (.csv, .jsonl); jsonl with no suffix; a table on a terminal, else jsonl."""
     if output is None:
         return "table" if sys.stdout.isatty() else "jsonl"
-    suffix = output.suffix.lower()
+    suffix = format_suffix(output)
     if suffix in config.OUTPUT_SUFFIXES:
         return config.OUTPUT_SUFFIXES[suffix]
     if not suffix:
         return "jsonl"
     known = ", ".join(config.OUTPUT_SUFFIXES)
     raise click.BadParameter(
-        f"cannot tell the format of {output} from its suffix {suffix!r}; name the file with {known}, or pass "
-        f"--format {' / '.join(f for f in config.OUTPUT_FORMATS)}",
+        f"cannot tell the format of {output} from its suffix {suffix!r}; name the file with {known} (then .gz, .bz2 "
+        f"or .xz to compress it), or pass --format {' / '.join(f for f in config.OUTPUT_FORMATS)}",
         param_hint="--output",
     )

@@ -192,6 +192,14 @@ OUTPUT_FORMATS_MEANT = {
 OUTPUT_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # The model format `train --model` takes from the file's suffix when --format is not given.
 MODEL_SUFFIXES = {".joblib": "joblib", ".skops": "skops"}
+# Compressed files (jobs.csv.gz) are read and written through the standard library's module that the last suffix
+# names: a million-row export is often kept compressed, and unpacking it first would need room for all of it.
+COMPRESSION_SUFFIXES = {".gz": "gzip", ".bz2": "bz2", ".xz": "lzma"}
+
+
+def compression_of(path: str | Path) -> str | None:
+    """The standard-library module that (de)compresses `path` (gzip, bz2, lzma), named by its last suffix; or None."""
+    return COMPRESSION_SUFFIXES.get(Path(path).suffix.lower())
 
 
 # Parameters. Each is declared once, here, as a field of its group's dataclass: its default, what values it takes,

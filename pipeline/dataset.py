@@ -13,7 +13,7 @@ from pipeline import config
 from pipeline.catalogue import Catalogue
 from pipeline.errors import DataError
 from pipeline.generate import generate_postings
-from pipeline.readers import LABELLED_SUFFIXES, read_labelled
+from pipeline.readers import LABELLED_SUFFIXES, format_suffix, read_labelled
 
 # Every byte but a-z becomes a space: the same as replacing each run of characters other than letters with one
 # space, at a third of the cost (evaluate keys every training posting). UTF-8 writes each character beyond ASCII
@@ -79,10 +79,10 @@ def labelled_files(folder: Path) -> list[Path]:
 
 
 def _readable_labelled_file(path: Path, otherwise: str) -> Path:
-    if path.suffix.lower() not in LABELLED_SUFFIXES:
+    if format_suffix(path) not in LABELLED_SUFFIXES:
         raise DataError(
             f"{path} is not a file prepare reads ({path.suffix or 'no suffix'}); save it as CSV (.csv, .tsv) or "
-            f"JSON lines (.jsonl, .ndjson, .json), or {otherwise}"
+            f"JSON lines (.jsonl, .ndjson, .json), compressed or not (.gz, .bz2, .xz), or {otherwise}"
         )
     return path
 

@@ -134,10 +134,13 @@ class SklearnEngine:
 def small_input(input_path: str | None) -> bool:
     """Whether an --input is a regular file (or stdin redirected from one) small enough for the portable scorer.
 
-    A pipe's length is unknown until it ends, so it goes to scikit-learn, whose throughput is higher.
+    A pipe's length is unknown until it ends, and a compressed file's size does not tell its text's, so these go
+    to scikit-learn, whose throughput is higher, unless predict finds their first chunk is all of them.
     """
     if input_path is None:
         return True
+    if config.compression_of(input_path):
+        return False
     try:
         info = os.fstat(sys.stdin.fileno()) if input_path == config.STANDARD_STREAM else os.stat(input_path)
     except (OSError, ValueError):

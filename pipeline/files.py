@@ -137,7 +137,8 @@ def _current_umask() -> int:
 
 @contextlib.contextmanager
 def atomic_writer(path: Path, mode: str = "w", **open_kwargs) -> Iterator[IO]:
-    """Open `path` for writing through `atomic_path`; '-' is standard output, left open for the caller."""
+    """Open `path` for writing through `atomic_path`; '-' is standard output, left open for the caller. A name
+    ending in .gz, .bz2 or .xz is written compressed."""
     if str(path) == config.STANDARD_STREAM:
         if sys.stdout is None:
             raise BpoKpoError("standard output is closed; give a file name instead of '-'")
@@ -145,20 +146,32 @@ def atomic_writer(path: Path, mode: str = "w", **open_kwargs) -> Iterator[IO]:
         sys.stdout.flush()
         return
     descriptor = own_descriptor(path)
+    compression = config.compression_of(path)
     with atomic_path(path) as temporary:
         try:
             if descriptor is not None and sys.stdout is not None:
                 sys.stdout.flush()  # what this process printed before goes first, as it would through `>`
             target = os.dup(descriptor) if descriptor is not None else temporary
-            handle = open(target, mode, **open_kwargs)  # noqa: SIM115 - closed below, inside atomic_path
+            # A compressor writes bytes into the file; it takes the mode and text options itself.
+            file = open(target, mode, **open_kwargs) if compression is None else open(target, "wb")  # noqa: SIM115
         except OSError as error:
             raise _write_error(Path(path), error) from None
-        with handle:
+        # Closed here, inside atomic_path: the compressor first (writing its end), then the file it leaves open.
+        with file, _compressed(file, mode, compression, open_kwargs) as handle:
             yield handle
 
 
+def _compressed(file: IO, mode: str, compression: str | None, open_kwargs: dict):
+    """`file` itself, or a writer that compresses into it with the standard-library module named."""
+    if compression is None:
+        return contextlib.nullcontext(file)
+    import importlib
+
+    return importlib.import_module(compression).open(file, "wb" if "b" in mode else "wt", **open_kwargs)
+
+
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` atomically, as UTF-8 ('-': standard output)."""
+    """Write `text` to `path` atomically, as UTF-8 ('-': standard output; compressed if named so)."""
     with atomic_writer(path, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
 

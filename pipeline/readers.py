@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import importlib
 import io
 import json
 import re
@@ -32,6 +33,15 @@ _LONGEST_FILE_NAME = 4096
 DATA_SUFFIXES = (*_SUFFIX_FORMATS, *_WORKBOOK_SUFFIXES)
 # Suffixes of files that hold labelled postings: every format predict reads except plain text, which has no label.
 LABELLED_SUFFIXES = tuple(suffix for suffix, kind in _SUFFIX_FORMATS.items() if kind != "txt")
+# Compressed data by its first bytes, which a file without a compression suffix (or a pipe) may still hold: its
+# kind, the suffix under which it is read here (None: the standard library cannot stream it) and what unpacks it.
+_COMPRESSED_STARTS = {
+    b"\x1f\x8b": ("gzip", ".gz", "zcat"),
+    b"BZh": ("bzip2", ".bz2", "bzcat"),
+    b"\xfd7zXZ\x00": ("xz", ".xz", "xzcat"),
+    b"\x28\xb5\x2f\xfd": ("zstd", None, "zstdcat"),
+    b"PK\x03\x04": ("zip", None, "unzip -p"),
+}
 # The name pandas gives a column it finds beyond the header, so that a trailing separator never shifts columns.
 _BEYOND_HEADER = "\x00beyond the header"
 
@@ -94,8 +104,11 @@ class DecodingReader(io.TextIOBase):
         universal_newlines: bool = False,
         max_line_chars: int | None = None,
         encoding_option: bool = True,
+        compressed: io.BufferedIOBase | None = None,
     ) -> None:
         self._raw = raw
+        # The compressed file that `raw` decompresses, if any: progress is its offset, not the text's.
+        self._compressed = compressed
         # Whether the command that reads this has --encoding: a message about the encoding names it, or else
         # asks for the file to be saved as UTF-8.
         self._encoding_option = encoding_option
@@ -118,26 +131,43 @@ class DecodingReader(io.TextIOBase):
 
     @property
     def position(self) -> int:
-        """Bytes read from the underlying file so far."""
-        return self._offset
+        """Bytes read from the underlying file so far (of a compressed file, its compressed bytes)."""
+        return self._compressed.tell() if self._compressed is not None else self._offset
 
     def close(self) -> None:
         """Close the underlying file, but never stdin, which belongs to the process."""
         if self._owns_raw:
             self._raw.close()
+            if self._compressed is not None:  # a decompressor leaves the file it was given open
+                self._compressed.close()
         super().close()
+
+    def _read_block(self) -> bytes:
+        """The next block of bytes; a compressed file that is cut short or corrupt is a DataError naming it."""
+        if self._compressed is None:
+            return self._raw.read(_BLOCK)
+        import lzma
+        import zlib
+
+        try:
+            return self._raw.read(_BLOCK)
+        except EOFError:
+            raise DataError(f"{self._name} ends before its compressed data does: the file is cut short") from None
+        except (OSError, lzma.LZMAError, zlib.error) as error:
+            raise DataError(f"{self._name} is not readable compressed data ({error})") from None
 
     def _decode(self) -> str:
         """Read and decode the next block; '' at the end of the input."""
-        block = self._raw.read(_BLOCK)
+        block = self._read_block()
         if self._first:
             self._first = False
             self._check_start(block)
         try:
             text = self._decoder.decode(block, final=not block)
         except UnicodeDecodeError as error:
+            text_of = " of its decompressed text" if self._compressed is not None else ""
             raise DataError(
-                f"{self._name} is not valid {self._encoding} at byte {self._offset + error.start} "
+                f"{self._name} is not valid {self._encoding} at byte {self._offset + error.start}{text_of} "
                 f"(0x{error.object[error.start]:02x}); {self._encoding_hint()}"
             ) from None
         self._offset += len(block)
@@ -156,6 +186,14 @@ class DecodingReader(io.TextIOBase):
         half = max(len(sample) // 2, 1)
         if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or max(zeros_even, zeros_odd) > 0.3 * half:
             raise DataError(f"{self._name} looks like UTF-16 text; {self._encoding_hint('utf-16')}")
+        for magic, (kind, suffix, unpack) in _COMPRESSED_STARTS.items():
+            if sample.startswith(magic):
+                # A file is read as it streams once named for its kind; a pipe, or zstd and zip, is unpacked first.
+                if suffix and self._owns_raw and self._compressed is None:
+                    raise DataError(
+                        f"{self._name} is {kind}-compressed; name it {Path(self._name).name}{suffix} to read it"
+                    )
+                raise DataError(f"{self._name} is {kind}-compressed; decompress it first ({unpack})")
         if b"\x00" in sample:
             raise DataError(f"{self._name} looks like a binary file, not CSV, JSONL or text")
 
@@ -227,6 +265,14 @@ class DecodingReader(io.TextIOBase):
             yield line
 
 
+def format_suffix(path: str | Path) -> str:
+    """The suffix that names a file's format, under any compression suffix: .csv for jobs.csv and jobs.CSV.gz."""
+    path = Path(path)
+    if config.compression_of(path):
+        path = path.with_suffix("")
+    return path.suffix.lower()
+
+
 def check_input_path(path: Path) -> None:
     """Refuse a folder, or a file that does not exist, in one line that says which."""
     if path.is_dir():
@@ -262,7 +308,13 @@ def open_text(
         raw = open(path, "rb")  # noqa: SIM115 - closed by the caller through the reader
     except OSError as error:
         raise DataError(f"cannot read {path}: {error.strerror}") from None
-    return DecodingReader(raw, str(path), encoding, True, universal_newlines, max_line_chars, encoding_option)
+    compression = config.compression_of(path)
+    if compression is None:
+        return DecodingReader(raw, str(path), encoding, True, universal_newlines, max_line_chars, encoding_option)
+    module = importlib.import_module(compression)
+    return DecodingReader(
+        module.open(raw, "rb"), str(path), encoding, True, universal_newlines, max_line_chars, encoding_option, raw
+    )
 
 
 def detect_format(source: str | Path, explicit: str | None = None) -> str:
@@ -273,7 +325,7 @@ def detect_format(source: str | Path, explicit: str | None = None) -> str:
         return "txt"
     # A folder or a missing file is named as such: asking for its format would send the user after the wrong fault.
     check_input_path(Path(source))
-    suffix = Path(source).suffix.lower()
+    suffix = format_suffix(source)
     if suffix in _WORKBOOK_SUFFIXES:
         raise DataError(f"{source} is a spreadsheet workbook, which is not read; save the sheet as CSV (UTF-8)")
     if suffix not in _SUFFIX_FORMATS:
@@ -293,7 +345,7 @@ def file_name_given_as_text(texts: tuple[str, ...]) -> tuple[str, bool] | None:
         name = text.strip()
         if not name or "\n" in name or len(name) > _LONGEST_FILE_NAME:
             continue
-        readable_suffix = Path(name).suffix.lower() in (*_SUFFIX_FORMATS, *_WORKBOOK_SUFFIXES)
+        readable_suffix = format_suffix(name) in DATA_SUFFIXES or config.compression_of(name) is not None
         one_word = not any(character.isspace() for character in name)
         if not (readable_suffix or "/" in name):
             continue

@@ -1,5 +1,6 @@
 """predict's two engines give the same rows; auto picks the portable scorer only when its export fits the model."""
 
+import gzip
 import os
 import shutil
 import subprocess
@@ -72,6 +73,11 @@ def test_auto_scores_arguments_and_small_files_without_scikit_learn(shipped_mode
     )
     # A pipe that fills its first chunk may be long: scikit-learn scores it.
     assert "sklearn" in _heavy_imports("predict", "-", "--quiet", "--chunk-size", "2", stdin="a b\nc d\ne f\n")[0]
+    # A compressed file's size does not tell its text's: it is chosen for as a pipe is, by its first chunk.
+    packed = tmp_path / "postings.txt.gz"
+    packed.write_bytes(gzip.compress(text_file.read_bytes()))
+    assert _heavy_imports("predict", "--input", str(packed), "--quiet")[0] == "none"
+    assert "sklearn" in _heavy_imports("predict", "--input", str(packed), "--quiet", "--chunk-size", "1")[0]
 
 
 def test_auto_leaves_workers_pipes_and_large_files_to_scikit_learn(postings_csv, tmp_path):
@@ -80,6 +86,9 @@ def test_auto_leaves_workers_pipes_and_large_files_to_scikit_learn(postings_csv,
     large = tmp_path / "large.txt"
     large.write_text("Answer inbound calls\n" * (config.PORTABLE.max_auto_input_bytes // 20))
     assert not prefers_portable(1, str(large))
+    packed = tmp_path / "small.txt.gz"
+    packed.write_bytes(gzip.compress(b"Answer inbound calls\n"))
+    assert not prefers_portable(1, str(packed))
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     assert not prefers_portable(1, str(fifo))

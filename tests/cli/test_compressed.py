@@ -1,0 +1,110 @@
+"""Compressed input and output: jobs.csv.gz is read and scored.csv.gz written as they stream, and compressed bytes
+that come without a compression suffix, cut short or corrupt, are named in one line."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+import lzma
+
+import pytest
+from console import jsonl, run
+
+from pipeline.dataset import labelled_files
+from pipeline.readers import iter_chunks, read_labelled
+
+POSTINGS_CSV = (
+    "ref,description\n"
+    "A-1,Answer inbound calls and résumé queries to CSAT targets\n"
+    'A-2,"Build credit-risk models, and advise the board"\n'
+    "A-3,Process supplier invoices in SAP\n"
+)
+COMPRESSORS = {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress}
+
+
+def _plain_and_compressed(tmp_path, suffix: str):
+    plain = tmp_path / "jobs.csv"
+    plain.write_text(POSTINGS_CSV, encoding="utf-8")
+    packed = tmp_path / f"jobs.csv{suffix}"
+    packed.write_bytes(COMPRESSORS[suffix](POSTINGS_CSV.encode()))
+    return plain, packed
+
+
+@pytest.mark.parametrize("suffix", list(COMPRESSORS))
+def test_a_compressed_file_scores_as_the_plain_one_does(fast_model, tmp_path, suffix):
+    plain, packed = _plain_and_compressed(tmp_path, suffix)
+    options = ("--model", fast_model, "--text-column", "description", "--id-column", "ref", "--format", "csv")
+    expected = run("predict", "--input", plain, *options)
+    got = run("predict", "--input", packed, *options)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == expected.stdout and got.stdout.count("\n") == 4
+
+
+@pytest.mark.parametrize("suffix", list(COMPRESSORS))
+def test_output_named_compressed_is_written_compressed(fast_model, tmp_path, suffix):
+    plain, _ = _plain_and_compressed(tmp_path, suffix)
+    options = ("--model", fast_model, "--text-column", "description", "--id-column", "ref", "--input", plain)
+    assert run("predict", *options, "--output", tmp_path / "scored.csv").returncode == 0
+    done = run("predict", *options, "--output", tmp_path / f"scored.csv{suffix}")
+    assert done.returncode == 0 and f"wrote {tmp_path / f'scored.csv{suffix}'}" in done.stderr
+    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[suffix]
+    with opener(tmp_path / f"scored.csv{suffix}", "rt", encoding="utf-8", newline="") as handle:
+        assert handle.read() == (tmp_path / "scored.csv").read_text(encoding="utf-8")
+    # The format comes from the suffix under the compression one; with none there, JSON lines as for any file.
+    assert run("predict", *options, "--output", tmp_path / "scored.gz").returncode == 0
+    with gzip.open(tmp_path / "scored.gz", "rt", encoding="utf-8") as handle:
+        assert [row["id"] for row in jsonl(handle.read())] == ["A-1", "A-2", "A-3"]
+
+
+def test_progress_counts_the_compressed_bytes_read(tmp_path):
+    # The percentage divides the bytes read by the file's size: counting the text's bytes would pass 100%.
+    _, packed = _plain_and_compressed(tmp_path, ".gz")
+    chunks = list(iter_chunks(packed, text_columns=("description",), id_column="ref", chunk_size=2))
+    assert [chunk.ids for chunk in chunks] == [["A-1", "A-2"], ["A-3"]]
+    assert chunks[-1].position == packed.stat().st_size < len(POSTINGS_CSV.encode())
+
+
+def test_labelled_files_may_be_compressed(tmp_path):
+    labelled = "id,text,label\nm-1,Answer inbound calls,BPO\nm-2,Build credit-risk models,KPO\n"
+    (tmp_path / "mine.csv").write_text(labelled, encoding="utf-8")
+    record = b'{"id": "m-3", "text": "Draft contracts", "label": "KPO"}\n'
+    (tmp_path / "more.jsonl.xz").write_bytes(lzma.compress(record))
+    assert [path.name for path in labelled_files(tmp_path)] == ["mine.csv", "more.jsonl.xz"]
+    assert read_labelled(tmp_path / "more.jsonl.xz")["label"].tolist() == ["KPO"]
+    (tmp_path / "mine.csv.gz").write_bytes(gzip.compress(labelled.encode()))
+    assert read_labelled(tmp_path / "mine.csv.gz").equals(read_labelled(tmp_path / "mine.csv"))
+
+
+def test_compressed_bytes_cut_short_corrupt_or_unnamed_are_named(fast_model, tmp_path):
+    _, packed = _plain_and_compressed(tmp_path, ".gz")
+    cases = {
+        "cut.csv.gz": (packed.read_bytes()[:40], "ends before its compressed data does: the file is cut short"),
+        "plain.csv.gz": (POSTINGS_CSV.encode(), "is not readable compressed data (Not a gzipped file"),
+        "hidden.csv": (packed.read_bytes(), "is gzip-compressed; name it hidden.csv.gz to read it"),
+        "hidden.txt": (lzma.compress(b"Answer calls\n"), "is xz-compressed; name it hidden.txt.xz"),
+    }
+    for name, (content, message) in cases.items():
+        (tmp_path / name).write_bytes(content)
+        result = run("predict", "--model", fast_model, "--input", tmp_path / name, "--text-column", "description")
+        assert result.returncode == 1 and result.stdout == "", name
+        assert result.stderr.startswith("Error: ") and message in result.stderr and result.stderr.count("\n") == 1
+    # A pipe has no name to give: it is decompressed first, by the tool the message names.
+    piped = run("predict", "--model", fast_model, "-", "--input-format", "csv", stdin=packed.read_bytes())
+    assert piped.returncode == 1 and "standard input is gzip-compressed; decompress it first (zcat)" in piped.stderr
+
+
+def test_a_compressed_file_given_as_a_posting_is_refused(fast_model, tmp_path):
+    _, packed = _plain_and_compressed(tmp_path, ".bz2")
+    result = run("predict", "--model", fast_model, packed.name, cwd=tmp_path)
+    assert result.returncode == 2 and "'jobs.csv.bz2' is a file, not a posting" in result.stderr
+
+
+def test_every_output_named_compressed_is_compressed(fast_model, tmp_path):
+    # evaluate (and report and tune) write through the same writer as predict: a .gz name is never plain JSON.
+    labelled = tmp_path / "labelled.csv.gz"
+    labelled.write_bytes(gzip.compress(b"text,label\nAnswer inbound calls,BPO\nBuild credit-risk models,KPO\n"))
+    done = run("evaluate", "--model", fast_model, "--data", labelled, "--output", tmp_path / "metrics.json.gz")
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads(gzip.decompress((tmp_path / "metrics.json.gz").read_bytes()))
+    assert metrics[str(labelled)]["n"] == 2
