@@ -119,6 +119,7 @@ def class_frequencies(
             "share_BPO": df_bpo / n_bpo,
             "share_KPO": df_kpo / n_kpo,
             "ratio": smoothed_ratio(df_kpo, n_kpo, df_bpo, n_bpo),
+            "ratio_low95": ratio_lower_bound(df_kpo, n_kpo, df_bpo, n_bpo),
             "toward": np.where(smoothed_kpo >= smoothed_bpo, config.KPO, config.BPO),
         }
     )
@@ -129,6 +130,14 @@ def smoothed_ratio(df_a: np.ndarray, n_a: int, df_b: np.ndarray, n_b: int) -> np
     each class's share smoothed by one posting, so a feature seen in one class only has a finite ratio."""
     share_a, share_b = (np.asarray(df_a) + 1) / (n_a + 1), (np.asarray(df_b) + 1) / (n_b + 1)
     return np.maximum(share_a / share_b, share_b / share_a)
+
+
+def ratio_lower_bound(df_a: np.ndarray, n_a: int, df_b: np.ndarray, n_b: int) -> np.ndarray:
+    """The lower end of a 95% interval for smoothed_ratio, from the usual normal interval of a log ratio of two
+    shares: on a few hundred postings a ratio over 3 is often chance, which a ratio alone cannot say."""
+    counts_a, counts_b = np.asarray(df_a) + 1.0, np.asarray(df_b) + 1.0
+    spread = np.sqrt(1 / counts_a - 1 / (n_a + 1) + 1 / counts_b - 1 / (n_b + 1))
+    return smoothed_ratio(df_a, n_a, df_b, n_b) * np.exp(-1.96 * spread)
 
 
 def class_ratio(features, is_positive: np.ndarray) -> np.ndarray:
@@ -247,11 +256,18 @@ def shortcut_message(result: dict, rows: int = 8) -> str:
     """One line naming the shortcuts, for the error that stops prepare."""
     names = ", ".join(f"{r['feature']!r} ({r['toward']} x{r['ratio']:.1f})" for r in result["shortcuts"][:rows])
     more = f" and {result['n_shortcuts'] - rows} more" if result["n_shortcuts"] > rows else ""
-    return (
+    message = (
         f"shortcut audit failed: {result['n_shortcuts']} words or bigrams tie one class without being function "
         f"terms: {names}{more}. Balance them through the shared pools in {config.REGISTER_POOL_PATH.name}, or, if "
         f"they name a function, list them in {config.FUNCTION_TERMS_PATH.name}"
     )
+    # Every ratio within chance of the limit: a small sample (prepare --n-postings 300) more likely than the pools.
+    if all(record["ratio_low95"] <= result["max_ratio"] for record in result["shortcuts"]):
+        message += (
+            f". On this many postings chance alone could give these ratios (their 95% intervals reach below "
+            f"{result['max_ratio']:g}): more postings (--n-postings) tell, and --allow-shortcuts goes on regardless"
+        )
+    return message
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

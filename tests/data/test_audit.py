@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline import config
-from pipeline.audit import audit_data, class_frequencies, parse_lexicon
+from pipeline.audit import audit_data, class_frequencies, parse_lexicon, shortcut_message
 from pipeline.cli import cli
 from pipeline.errors import DataError
 from pipeline.generate import generate_postings
@@ -32,6 +32,21 @@ def test_a_planted_word_in_one_class_is_reported_as_a_shortcut(generated, catalo
     names = {row["feature"] for row in result["shortcuts"]}
     assert PLANTED in names
     assert PLANTED not in {row["feature"] for row in _audit(generated, catalogue.lexicon)["shortcuts"]}
+    # In a quarter of one class and none of the other: no chance, and the message does not say it might be.
+    assert "chance" not in shortcut_message(result)
+
+
+def test_a_ratio_within_chance_of_the_limit_says_so(generated, catalogue):
+    # 24 KPO postings and 5 BPO ones of 600: a ratio over 3, but its 95% interval reaches 1.7. The shortcut still
+    # stops prepare (the rule is the rule); the message says more postings would tell.
+    planted = generated.copy()
+    kpo = planted.index[planted["label"] == config.KPO][:24]
+    bpo = planted.index[planted["label"] == config.BPO][:5]
+    planted.loc[kpo.union(bpo), "text"] = planted.loc[kpo.union(bpo), "text"] + f" {PLANTED} daily."
+    result = _audit(planted, catalogue.lexicon)
+    (row,) = [row for row in result["shortcuts"] if row["feature"] == PLANTED]
+    assert row["ratio"] > 3 > row["ratio_low95"]
+    assert "chance alone could give these ratios" in shortcut_message(result | {"shortcuts": [row], "n_shortcuts": 1})
 
 
 def test_a_planted_word_in_both_classes_alike_is_not_a_shortcut(generated, catalogue):
