@@ -734,9 +734,12 @@ def check_labels(frame: pd.DataFrame, name: str) -> None:
     if bad.any():
         values = sorted(set(labels[bad]))
         rows = [str(i + 1) for i in frame.index[bad][:10]]
+        # A label in the wrong case ('kpo') is the commonest miss, as with column names: name the label meant.
+        meant = sorted({label for value in values for label in config.CATALOGUE_LABELS if value.upper() == label})
+        hint = f"; labels are case-sensitive: did you mean {', '.join(map(repr, meant))}?" if meant else ""
         raise DataError(
             f"{name} has labels outside {', '.join(config.CATALOGUE_LABELS)}: "
             f"{', '.join(repr(v) for v in values[:10])} "
-            f"(data rows {', '.join(rows)}{'...' if bad.sum() > 10 else ''})"
+            f"(data rows {', '.join(rows)}{'...' if bad.sum() > 10 else ''}){hint}"
         )
     frame[config.LABEL_COLUMN] = labels

@@ -291,7 +291,8 @@ def prepare_with(tmp_path, labelled_files, catalogue=config.CATALOGUE_DIR):
     [
         (
             "text,label\nAnswer calls,BPO\nDo research,Research\nX,kpo\n",
-            r"labels outside BPO, KPO, NEITHER: 'Research', 'kpo'",
+            r"labels outside BPO, KPO, NEITHER: 'Research', 'kpo' \(data rows 2, 3\); labels are case-sensitive: "
+            r"did you mean 'KPO'\?$",
         ),
         ("text,category\nAnswer calls,BPO\n", r"no column 'label'; its columns are: 'text', 'category'; rename them"),
         ("id,text,label\n1,Answer calls,BPO\n1,Do research,KPO\n", r"repeats ids: 1"),
