@@ -565,6 +565,10 @@ def evaluate(
     if min_macro_f1 is not None and evaluation.skipped:
         # A quality gate that passed without checking a set would say more than it knows.
         raise BpoKpoError(f"--min-macro-f1 could not check {', '.join(evaluation.skipped)}: see the warning above")
+    # Nor may it pass on a file of out-of-scope postings alone, which has no macro-F1 to hold to it.
+    unlabelled = [name for name in sets or {} if name not in evaluation.results]
+    if min_macro_f1 is not None and unlabelled:
+        raise BpoKpoError(f"--min-macro-f1 could not check {', '.join(unlabelled)}: no BPO or KPO postings in it")
     if plots_dir:
         write_evaluation_plots(plots_dir, evaluation, model.top_ngrams())
     if output:

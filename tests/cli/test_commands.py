@@ -211,6 +211,14 @@ def test_evaluate_json_on_any_labelled_csv(shipped_model_path, tmp_path):
     gate = run("evaluate", "--data", str(swapped), "--min-macro-f1", "0.5")
     assert gate.returncode == 1 and "below --min-macro-f1" in gate.stderr
     assert run("evaluate", "--data", str(path), "--min-macro-f1", "0.5").returncode == 0
+    # Out-of-scope postings alone give scope figures, but no macro-F1: the gate must not pass on nothing.
+    neither = tmp_path / "neither.csv"
+    neither.write_text("text,label\nDrive a forklift in the warehouse,NEITHER\n")
+    assert run("evaluate", "--data", str(neither)).returncode == 0
+    empty_gate = run("evaluate", "--data", str(path), str(neither), "--min-macro-f1", "0.5")
+    assert (
+        empty_gate.returncode == 1 and f"could not check {neither}: no BPO or KPO postings in it" in empty_gate.stderr
+    )
 
 
 @pytest.mark.parametrize("command", ["prepare", "train", "evaluate", "report"])
