@@ -29,6 +29,7 @@ from pipeline.options import (
     OutputPath,
     check_encoding,
     check_separator,
+    complete_files,
     given_params,
     param_options,
 )
@@ -77,7 +78,9 @@ class Group(click.Group):
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(version=None, package_name="bpo-kpo", prog_name="bpo-kpo", message="%(prog)s %(version)s")
+@click.version_option(
+    version=None, package_name=config.PROGRAM_NAME, prog_name=config.PROGRAM_NAME, message="%(prog)s %(version)s"
+)
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
@@ -691,6 +694,7 @@ def _check_export_output(output: Path) -> None:
     "input_path",
     default=None,
     help="CSV, JSONL or TXT file (one posting per line), or one compressed (.gz, .bz2, .xz); - for stdin.",
+    shell_complete=complete_files,
 )
 @value_option(
     "--input-format",

@@ -174,6 +174,9 @@ SCOPE_REASON_MODEL = "work outside BPO and KPO"
 SCOPE_REASON_TEXT = "not recognisable as a job posting"
 MODEL_FORMATS = ("joblib", "skops")
 CALIBRATION_METHODS = ("sigmoid", "none")
+# The command's name, and the variable through which a shell asks it for tab completions (README, "Installing").
+PROGRAM_NAME = "bpo-kpo"
+COMPLETION_VARIABLE = "_BPO_KPO_COMPLETE"
 # The path, input or output, that means the standard stream, and the lone argument of predict that reads stdin.
 STANDARD_STREAM = "-"
 # How messages and reports name it.

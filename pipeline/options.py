@@ -70,10 +70,20 @@ class Jobs(click.ParamType):
         return number
 
 
+def complete_files(ctx, param, incomplete: str) -> list:
+    """Tab completion offers the shell's own file names (for an option whose value is text, such as --input)."""
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(incomplete, type="file")]
+
+
 class OutputPath(click.ParamType):
     """A file to write: '-' is standard output; a name ending in '/' is a folder, not a file, and is refused."""
 
     name = "path"
+
+    def shell_complete(self, ctx, param, incomplete: str) -> list:
+        return complete_files(ctx, param, incomplete)
 
     def convert(self, value, param, ctx):
         if isinstance(value, Path):
@@ -91,6 +101,11 @@ class FolderPath(click.ParamType):
     work, not after the scoring it would have held."""
 
     name = "folder"
+
+    def shell_complete(self, ctx, param, incomplete: str) -> list:
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(incomplete, type="dir")]
 
     def convert(self, value, param, ctx):
         path = value if isinstance(value, Path) else Path(os.fspath(value))

@@ -8,6 +8,7 @@ import signal
 import sys
 
 # Imported before anything heavy, so that Ctrl-C or SIGTERM while Python imports scikit-learn is already handled.
+from pipeline import config
 from pipeline.errors import Interrupted
 
 TERMINATION_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
@@ -163,8 +164,14 @@ def dispatch(command, args: list[str]) -> int | None:
     else what the command returns."""
     import click
 
+    # Tab completion: the shell runs the program with this variable set (see the README), as click's main does.
+    instruction = os.environ.get(config.COMPLETION_VARIABLE)
+    if instruction:
+        from click.shell_completion import shell_complete
+
+        return shell_complete(command, {}, config.PROGRAM_NAME, config.COMPLETION_VARIABLE, instruction)
     try:
-        with command.make_context("bpo-kpo", list(args)) as context:
+        with command.make_context(config.PROGRAM_NAME, list(args)) as context:
             return command.invoke(context)
     except click.exceptions.Exit as stop:
         return stop.exit_code

@@ -435,3 +435,22 @@ def test_train_records_where_its_data_is_and_drops_a_stale_scope_model(catalogue
     generate_postings(catalogue, 100, seed=3).sample(frac=1, random_state=1).to_csv(shuffled, index=False)
     refused = run("evaluate", "--model", tmp_path / "model.joblib", "--data", shuffled)
     assert refused.returncode == 1 and "are in the training data of" in refused.stderr, refused.stderr
+
+
+def test_tab_completion_offers_commands_options_choices_and_files():
+    def complete(*words: str) -> list[str]:
+        env = {"COMP_WORDS": " ".join(["bpo-kpo", *words]), "COMP_CWORD": str(len(words)),
+               config.COMPLETION_VARIABLE: "bash_complete"}  # fmt: skip
+        result = run(env=env)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.splitlines()
+
+    source = run(env={config.COMPLETION_VARIABLE: "bash_source"})
+    assert source.returncode == 0 and "complete -o nosort -F _bpo_kpo_completion bpo-kpo" in source.stdout
+    assert complete("pre") == ["plain,predict", "plain,prepare"]
+    assert complete("predict", "--input-f") == ["plain,--input-format"]
+    assert complete("predict", "--format", "") == ["plain,table", "plain,csv", "plain,jsonl"]
+    # Paths are the shell's to list: a file for an input or output, a folder for the plots.
+    assert complete("predict", "--input", "ex") == ["file,ex"]
+    assert complete("predict", "--output", "sc") == ["file,sc"]
+    assert complete("report", "--plots", "m") == ["dir,m"]
