@@ -138,14 +138,15 @@ def load_user_postings(user_dir: Path = config.USER_LABELLED_DIR) -> pd.DataFram
             # The whole file name, suffix included: mine.csv and mine.jsonl must not make the same ids.
             frame[config.ID_COLUMN] = [f"{path.name}-{i + 1}" for i in range(len(frame))]
         _check_ids(frame, str(path))
+        frame[config.TEXT_COLUMN] = frame[config.TEXT_COLUMN].map(clean_text)
+        # Checked file by file, so that the rows named are the file's own.
+        empty = frame[config.TEXT_COLUMN] == ""
+        if empty.any():
+            raise DataError(f"{path} has empty text in data rows {_rows(empty)}; write the posting or remove the row")
         frames.append(frame.assign(**{_FILE: path.name}))
     frame = pd.concat(frames, ignore_index=True)
     _check_ids_across(frame, user_dir)
     frame = frame.drop(columns=_FILE)
-    frame[config.TEXT_COLUMN] = frame[config.TEXT_COLUMN].map(clean_text)
-    empty = frame[config.TEXT_COLUMN] == ""
-    if empty.any():
-        raise DataError(f"users' postings in {user_dir} have empty text in rows {_rows(empty)}")
     _check_labels_agree(frame, user_dir)
     if config.GROUP_COLUMN not in frame:
         # Without a group, a posting is its own group; near-copies share a key and so stay on one side.

@@ -309,6 +309,11 @@ def test_prepare_refuses_bad_labelled_data(tmp_path, content, pattern):
     assert_error(prepare_with(tmp_path, {"mine.csv": content}), 1, pattern)
 
 
+def test_an_empty_text_is_named_by_its_own_file_and_row(tmp_path):
+    files = {"a.csv": "text,label\nAnswer inbound calls,BPO\nDraft contracts,KPO\n", "b.csv": "text,label\n   ,KPO\n"}
+    assert_error(prepare_with(tmp_path, files), 1, r"b\.csv has empty text in data rows 1; write the posting")
+
+
 def test_evaluate_names_its_own_column_options(model, tmp_path):
     """A labelled file without the columns once got predict's hint, --id-column, which evaluate does not take."""
     path = write(tmp_path, "mine.csv", "description,category\nAnswer calls,BPO\n")
