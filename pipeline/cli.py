@@ -332,7 +332,7 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     from pipeline.dataset import in_scope, join_splits, read_split
     from pipeline.model import save_model, scope_path
     from pipeline.scope import train_scope_model
-    from pipeline.train import train_model
+    from pipeline.train import held_out_units, train_model
 
     params = given_params(config.TRAIN, values)
     model_format = model_format or config.MODEL_SUFFIXES.get(model_path.suffix.lower(), "joblib")
@@ -369,22 +369,22 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
         save_model(scope_pipeline, scope_path(model_path), scope_metadata, model_format)
         figures = scope_metadata["metrics"]["validation_grouped_cv"]
         click.echo(
-            f"scope ({scope_metadata['training_data']['rows']} postings; held-out areas and forms): out-of-scope "
-            f"recall {figures['out_of_scope_recall']:.3f}, in-scope flagged {figures['in_scope_flagged_share']:.3f}; "
-            f"threshold {scope_metadata['threshold']:.2f}"
+            f"scope ({scope_metadata['training_data']['rows']} postings; held-out {held_out_units(everything)}): "
+            f"out-of-scope recall {figures['out_of_scope_recall']:.3f}, in-scope flagged "
+            f"{figures['in_scope_flagged_share']:.3f}; threshold {scope_metadata['threshold']:.2f}"
         )
     else:
         _remove_stale_scope_model(scope_path(model_path))
     click.echo(
-        f"validation (held-out service areas and forms): accuracy {validation['accuracy']:.3f}, "
+        f"validation (held-out {held_out_units(frame)}): accuracy {validation['accuracy']:.3f}, "
         f"macro-F1 {validation['macro_f1']:.3f}, ECE {validation['ece']:.3f}; "
         f"threshold {threshold:.2f}, review band ±{review_band:.2f}; sha256 {saved['model_sha256'][:12]}"
     )
     untitled = metadata["validation_invariance"]["title_removed"]
     if untitled:
         click.echo(
-            f"title removed (held-out areas and forms): {untitled['flipped_share']:.1%} of {untitled['n']:,} labels "
-            f"flip, mean |dP(KPO)| {untitled['mean_abs_delta']:.3f}"
+            f"title removed (held-out {held_out_units(frame)}): {untitled['flipped_share']:.1%} of {untitled['n']:,} "
+            f"labels flip, mean |dP(KPO)| {untitled['mean_abs_delta']:.3f}"
         )
 
 
@@ -458,6 +458,9 @@ def tune(data_path, output, jobs, apply) -> None:
     if apply and not config.in_checkout():
         raise DataError(f"--apply writes {train_file.name} in a checkout of bpo-kpo; run tune there, or drop --apply")
     frame = in_scope(read_split(data_path))
+    for scheme, column in (("areas", config.AREA_COLUMN), ("forms", config.FORM_COLUMN)):
+        if column not in frame:  # the two columns below would be one search twice, named for shifts it never made
+            _say(f"{data_path} has no {column!r} column: the '{scheme} held out' search holds out groups instead")
     n_configs = 1
     for values in config.TUNING_GRID.values():
         n_configs *= len(values)

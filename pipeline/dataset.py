@@ -334,8 +334,10 @@ def read_split(path: Path) -> pd.DataFrame:
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     if config.BORDERLINE_COLUMN in frame:
         frame[config.BORDERLINE_COLUMN] = frame[config.BORDERLINE_COLUMN].map(parse_flag)
-    if config.GROUP_COLUMN not in frame:
-        frame[config.GROUP_COLUMN] = frame.index.astype(str)
+    if config.GROUP_COLUMN not in frame and config.TEXT_COLUMN in frame:
+        # A file that prepare did not write may hold near copies: each set of them is one group, as users' postings
+        # are in prepare, so that no fold of the cross-validation scores a posting whose near copy it learnt.
+        frame[config.GROUP_COLUMN] = "copies-" + frame[config.TEXT_COLUMN].map(near_duplicate_key).str[:16]
     return frame
 
 

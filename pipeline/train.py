@@ -38,12 +38,23 @@ def fold_of_rows(frame: pd.DataFrame, n_folds: int, column: str = config.GROUP_C
     """The fold each row is held out in: all rows sharing a value of `column` (an area, a form, a role family)
     stay together, and folds keep both classes where the groups allow."""
     folds = np.empty(len(frame), dtype=np.int64)
+    if column not in frame:
+        column = config.GROUP_COLUMN  # data without areas or forms (a user's own file) is held out by its groups
     groups = frame[column].fillna("").astype(str).to_numpy() if column in frame else frame.index.astype(str).to_numpy()
     n_splits = max(2, min(n_folds, len(set(groups))))
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     for fold, (_, held_out) in enumerate(splitter.split(frame, frame[config.LABEL_COLUMN], groups=groups)):
         folds[held_out] = fold
     return folds
+
+
+def held_out_units(frame: pd.DataFrame) -> str:
+    """What the calibration folds hold out, in words: service areas (groups, when the data names no area: its
+    group column, or near copies of a text) and forms, and which of the two a user's own file does not name."""
+    has_area, has_form = config.AREA_COLUMN in frame, config.FORM_COLUMN in frame
+    units = f"{'service areas' if has_area else 'groups'}{' and forms' if has_form else ''}"
+    missing = " or ".join(name for name, present in (("area", has_area), ("form", has_form)) if not present)
+    return f"{units}; the data names no {missing}" if missing else units
 
 
 def scheme_splits(frame: pd.DataFrame, scheme: str, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:

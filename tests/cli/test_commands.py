@@ -427,6 +427,8 @@ def test_train_records_where_its_data_is_and_drops_a_stale_scope_model(catalogue
     stale.write_bytes(b"from an earlier training")
     trained = run("train", "--data", "mine.csv", "--model", "model.joblib", *TINY_TRAINING, cwd=tmp_path)
     assert trained.returncode == 0, trained.stderr
+    # Generated postings name their area and form, which the folds hold out.
+    assert "validation (held-out service areas and forms): " in trained.stdout
     files = json.loads((tmp_path / "model.joblib.json").read_text())["training_data"]["files"]
     assert [entry["path"] for entry in files] == [str((tmp_path / "mine.csv").resolve())]
     assert not stale.exists() and "removed" in trained.stderr

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline import config
 from pipeline.evaluate import review_summary
-from pipeline.train import scheme_splits, tune_review_band, tune_threshold
+from pipeline.train import held_out_units, scheme_splits, tune_review_band, tune_threshold
 
 
 def test_threshold_separates_shifted_scores():
@@ -62,6 +62,25 @@ def test_calibration_folds_hold_out_families_and_forms():
         assert set(frame["form"].iloc[train]) < set(frame["form"])
     for train, test in scheme_splits(frame, "area", 4, seed=1) + scheme_splits(frame, "area_form", 4, seed=1):
         assert set(frame["area"].iloc[train]).isdisjoint(frame["area"].iloc[test])
+
+
+def test_a_file_without_groups_areas_or_forms_keeps_near_copies_in_one_fold(tmp_path):
+    """A user's own file given to train or tune: near copies split across folds scored a posting by a model that
+    learnt its copy (validation accuracy 0.945 against 0.897 on a file of field postings, each with a copy)."""
+    from pipeline.dataset import read_split
+
+    texts = [f"Posting number {word} about the work" for word in ("one", "two", "three", "four", "five", "six")]
+    rows = [(text, label) for text, label in zip(texts, ["BPO", "KPO"] * 3, strict=True)]
+    rows += [(text.upper() + " !!", label) for text, label in rows]  # a near copy of each
+    path = tmp_path / "mine.csv"
+    pd.DataFrame(rows, columns=["text", "label"]).to_csv(path, index=False)
+    frame = read_split(path)
+    assert frame["group"].nunique() == 6
+    assert held_out_units(frame) == "groups; the data names no area or form"
+    assert held_out_units(frame.assign(area="a", form="f")) == "service areas and forms"
+    for scheme in ("area", "form", "area_form", "family_form"):
+        for train, test in scheme_splits(frame, scheme, 3, seed=1):
+            assert set(frame["group"].iloc[train]).isdisjoint(frame["group"].iloc[test]), scheme
 
 
 def test_the_model_is_the_calibrated_average_of_the_fold_regressions(catalogue):
