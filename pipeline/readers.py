@@ -33,14 +33,21 @@ _LONGEST_FILE_NAME = 4096
 DATA_SUFFIXES = (*_SUFFIX_FORMATS, *_WORKBOOK_SUFFIXES)
 # Suffixes of files that hold labelled postings: every format predict reads except plain text, which has no label.
 LABELLED_SUFFIXES = tuple(suffix for suffix, kind in _SUFFIX_FORMATS.items() if kind != "txt")
-# Compressed data by its first bytes, which a file without a compression suffix (or a pipe) may still hold: its
-# kind, the suffix under which it is read here (None: the standard library cannot stream it) and what unpacks it.
+# Compressed data by its first bytes (patterns matched at the start), which a file without a compression suffix
+# (or a pipe) may still hold: its kind, the suffix under which it is read here (None: the standard library cannot
+# stream it) and what else to do.
 _COMPRESSED_STARTS = {
-    b"\x1f\x8b": ("gzip", ".gz", "zcat"),
-    b"BZh": ("bzip2", ".bz2", "bzcat"),
-    b"\xfd7zXZ\x00": ("xz", ".xz", "xzcat"),
-    b"\x28\xb5\x2f\xfd": ("zstd", None, "zstdcat"),
-    b"PK\x03\x04": ("zip", None, "unzip -p"),
+    re.compile(rb"\x1f\x8b"): ("gzip-compressed", ".gz", "decompress it first (zcat)"),
+    # bzip2's start is letters ("BZh9"), so its first block's marker ("1AY&SY", or the end's) is checked too.
+    re.compile(rb"BZh[1-9](1AY&SY|\x17rE8P\x90)"): ("bzip2-compressed", ".bz2", "decompress it first (bzcat)"),
+    re.compile(rb"\xfd7zXZ\x00"): ("xz-compressed", ".xz", "decompress it first (xzcat)"),
+    re.compile(rb"\x28\xb5\x2f\xfd"): ("zstd-compressed", None, "decompress it first (zstdcat)"),
+    # A spreadsheet workbook (.xlsx, .ods) is a zip archive too, and the likelier one under a .csv name.
+    re.compile(rb"PK\x03\x04"): (
+        "a zip archive, as a spreadsheet workbook is",
+        None,
+        "save the sheet as CSV (UTF-8), or unzip it",
+    ),
 }
 # The name pandas gives a column it finds beyond the header, so that a trailing separator never shifts columns.
 _BEYOND_HEADER = "\x00beyond the header"
@@ -175,25 +182,24 @@ class DecodingReader(io.TextIOBase):
         return text
 
     def _check_start(self, block: bytes) -> None:
-        """Recognise UTF-16 and UTF-32 text read as something else, and binary files, by their first bytes."""
+        """Recognise compressed data, UTF-16 and UTF-32 text read as something else, and binary files, by their first
+        bytes (compressed data first: its magic bytes are certain, and a zip archive's zeros look like UTF-16's)."""
         encoding = self._encoding.lower().replace("_", "-")
         sample = block[:4096]
         if encoding.startswith(("utf-16", "utf16", "utf-32", "utf32")):
             return
         if sample.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
             raise DataError(f"{self._name} looks like UTF-32 text; {self._encoding_hint('utf-32')}")
+        for magic, (kind, suffix, otherwise) in _COMPRESSED_STARTS.items():
+            if magic.match(sample):
+                # A file is read as it streams once named for its kind; a pipe, or zstd and zip, is unpacked first.
+                if suffix and self._owns_raw and self._compressed is None:
+                    raise DataError(f"{self._name} is {kind}; name it {Path(self._name).name}{suffix} to read it")
+                raise DataError(f"{self._name} is {kind}; {otherwise}")
         zeros_even, zeros_odd = sample[0::2].count(0), sample[1::2].count(0)
         half = max(len(sample) // 2, 1)
         if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or max(zeros_even, zeros_odd) > 0.3 * half:
             raise DataError(f"{self._name} looks like UTF-16 text; {self._encoding_hint('utf-16')}")
-        for magic, (kind, suffix, unpack) in _COMPRESSED_STARTS.items():
-            if sample.startswith(magic):
-                # A file is read as it streams once named for its kind; a pipe, or zstd and zip, is unpacked first.
-                if suffix and self._owns_raw and self._compressed is None:
-                    raise DataError(
-                        f"{self._name} is {kind}-compressed; name it {Path(self._name).name}{suffix} to read it"
-                    )
-                raise DataError(f"{self._name} is {kind}-compressed; decompress it first ({unpack})")
         if b"\x00" in sample:
             raise DataError(f"{self._name} looks like a binary file, not CSV, JSONL or text")
 

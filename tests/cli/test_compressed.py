@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import json
 import lzma
+import zipfile
 
 import pytest
 from console import jsonl, run
@@ -76,6 +78,13 @@ def test_labelled_files_may_be_compressed(tmp_path):
     assert read_labelled(tmp_path / "mine.csv.gz").equals(read_labelled(tmp_path / "mine.csv"))
 
 
+def _workbook() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    return buffer.getvalue()
+
+
 def test_compressed_bytes_cut_short_corrupt_or_unnamed_are_named(fast_model, tmp_path):
     _, packed = _plain_and_compressed(tmp_path, ".gz")
     cases = {
@@ -83,6 +92,9 @@ def test_compressed_bytes_cut_short_corrupt_or_unnamed_are_named(fast_model, tmp
         "plain.csv.gz": (POSTINGS_CSV.encode(), "is not readable compressed data (Not a gzipped file"),
         "hidden.csv": (packed.read_bytes(), "is gzip-compressed; name it hidden.csv.gz to read it"),
         "hidden.txt": (lzma.compress(b"Answer calls\n"), "is xz-compressed; name it hidden.txt.xz"),
+        "hidden.jsonl": (bz2.compress(b"{}\n"), "is bzip2-compressed; name it hidden.jsonl.bz2"),
+        # A workbook saved under a .csv name: a zip archive, whose zeros once read as UTF-16 text.
+        "book.csv": (_workbook(), "is a zip archive, as a spreadsheet workbook is; save the sheet as CSV (UTF-8)"),
     }
     for name, (content, message) in cases.items():
         (tmp_path / name).write_bytes(content)
@@ -92,6 +104,9 @@ def test_compressed_bytes_cut_short_corrupt_or_unnamed_are_named(fast_model, tmp
     # A pipe has no name to give: it is decompressed first, by the tool the message names.
     piped = run("predict", "--model", fast_model, "-", "--input-format", "csv", stdin=packed.read_bytes())
     assert piped.returncode == 1 and "standard input is gzip-compressed; decompress it first (zcat)" in piped.stderr
+    # A text that only starts as bzip2's marker does ("BZh1") is text.
+    (tmp_path / "posting.txt").write_text("BZh1 reads as text: answer inbound calls\n")
+    assert run("predict", "--model", fast_model, "--input", tmp_path / "posting.txt").returncode == 0
 
 
 def test_a_compressed_file_given_as_a_posting_is_refused(fast_model, tmp_path):
