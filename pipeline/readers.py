@@ -501,6 +501,13 @@ def _json_records(stream: DecodingReader) -> Iterator[tuple[int, object]]:
         try:
             record = loads_json(line)
         except json.JSONDecodeError as error:
+            # The other common near-miss: a pretty-printed object, whose line breaks open a brace or follow a comma
+            # (a line cut short, '{"text": "a"', is only invalid).
+            if line.lstrip().startswith("{") and line.rstrip().endswith(("{", "[", ",", ":")):
+                raise DataError(
+                    f"{stream._name} line {line_number} starts a JSON object that runs over several lines: JSON "
+                    "lines hold one object per line (jq -c . converts a pretty-printed file)"
+                ) from None
             raise DataError(f"{stream._name} line {line_number} is not valid JSON: {error.msg}") from None
         except RecursionError:
             raise DataError(

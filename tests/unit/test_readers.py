@@ -83,6 +83,16 @@ def test_jsonl_values_and_malformed_line_number(tmp_path):
         collect(bad)
 
 
+@pytest.mark.parametrize("content", ['{\n  "text": "a"\n}\n', '{ "id": 1,\n  "text": "a" }\n'])
+def test_a_pretty_printed_object_is_named_as_such(tmp_path, content):
+    """It once failed as "line 1 is not valid JSON: Expecting property name", which points at the quotes."""
+    with pytest.raises(DataError, match="line 1 starts a JSON object that runs over several lines"):
+        collect(write(tmp_path, "export.json", content))
+    # A record cut short is only invalid: its line does not end where a pretty-printer breaks one.
+    with pytest.raises(DataError, match="line 1 is not valid JSON"):
+        collect(write(tmp_path, "cut.jsonl", '{"text": "a"\n'))
+
+
 @pytest.mark.parametrize("content", ['[{"text": "a"}, {"text": "b"}]\n', '[\n  {"text": "a"}\n]\n'])
 def test_a_json_array_is_named_as_such(tmp_path, content):
     """An array, on one line or pretty-printed, once failed as "line 1 is not a JSON object" or "not valid JSON"."""
