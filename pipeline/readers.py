@@ -7,7 +7,9 @@ import csv
 import importlib
 import io
 import json
+import os
 import re
+import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -193,7 +195,7 @@ class DecodingReader(io.TextIOBase):
         for magic, (kind, suffix, otherwise) in _COMPRESSED_STARTS.items():
             if magic.match(sample):
                 # A file is read as it streams once named for its kind; a pipe, or zstd and zip, is unpacked first.
-                if suffix and self._owns_raw and self._compressed is None:
+                if suffix and self._is_regular_file():
                     raise DataError(f"{self._name} is {kind}; name it {Path(self._name).name}{suffix} to read it")
                 raise DataError(f"{self._name} is {kind}; {otherwise}")
         zeros_even, zeros_odd = sample[0::2].count(0), sample[1::2].count(0)
@@ -202,6 +204,16 @@ class DecodingReader(io.TextIOBase):
             raise DataError(f"{self._name} looks like UTF-16 text; {self._encoding_hint('utf-16')}")
         if b"\x00" in sample:
             raise DataError(f"{self._name} looks like a binary file, not CSV, JSONL or text")
+
+    def _is_regular_file(self) -> bool:
+        """Whether the input is a regular file read as it is, which a compression suffix in its name would have read
+        decompressed; stdin, a pipe (`<(gzip -c jobs.csv)`) or a device has no name to change."""
+        if not self._owns_raw or self._compressed is not None:
+            return False
+        try:
+            return stat.S_ISREG(os.fstat(self._raw.fileno()).st_mode)
+        except (OSError, AttributeError, ValueError):
+            return False
 
     def _encoding_hint(self, detected: str | None = None) -> str:
         """What to do when the bytes are not in the encoding read: pass the `detected` one, or the one a CSV that

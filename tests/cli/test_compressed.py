@@ -8,6 +8,8 @@ import gzip
 import io
 import json
 import lzma
+import os
+import threading
 import zipfile
 
 import pytest
@@ -104,6 +106,14 @@ def test_compressed_bytes_cut_short_corrupt_or_unnamed_are_named(fast_model, tmp
     # A pipe has no name to give: it is decompressed first, by the tool the message names.
     piped = run("predict", "--model", fast_model, "-", "--input-format", "csv", stdin=packed.read_bytes())
     assert piped.returncode == 1 and "standard input is gzip-compressed; decompress it first (zcat)" in piped.stderr
+    # Nor has a named pipe (as bash's <(gzip -c jobs.csv) gives): renaming /dev/fd/63 to 63.gz cannot be done.
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_bytes, args=(packed.read_bytes(),), daemon=True)
+    writer.start()
+    named = run("predict", "--model", fast_model, "--input", fifo, "--input-format", "csv")
+    writer.join(timeout=60)
+    assert named.returncode == 1 and "fifo is gzip-compressed; decompress it first (zcat)" in named.stderr
     # A text that only starts as bzip2's marker does ("BZh1") is text.
     (tmp_path / "posting.txt").write_text("BZh1 reads as text: answer inbound calls\n")
     assert run("predict", "--model", fast_model, "--input", tmp_path / "posting.txt").returncode == 0
