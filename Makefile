@@ -112,7 +112,7 @@ $(HELD_OUT_FILES): $(HELD_OUT_MODEL)
 # report reads both models with their scope models, every split (written with the summary) and its own data.
 $(METRICS): $(HELD_OUT_MODEL) $(HELD_OUT_FILES) $(MODEL) $(MODEL_META) $(SCOPE_MODEL) $(SCOPE_META) $(SUMMARY) \
 		$(LEXICON) $(REPORT_LISTING) $(REPORT_CODE) $(REPORT_PARAMS)
-	@echo "evaluating the test split and the field set; writing metrics, plots, errors.csv and the model card"
+	@echo "evaluating the test split, the field set and the challenge set, with the audit and the invariance suite; writing metrics, plots, errors.csv and the model card"
 	$(CLI) report --model $(MODEL)
 
 $(PORTABLE): $(MODEL) $(MODEL_META) $(SCOPE_MODEL) $(SCOPE_META) $(EXPORT_CODE) $(EXPORT_PARAMS)
