@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import gc
+import io
 import itertools
 import json
 import os
@@ -925,7 +927,7 @@ def predict(
 
     try:
         if output is None:
-            write_all(sys.stdout)
+            write_all(_results_stream(output_format))
         else:
             from pipeline.files import atomic_writer
 
@@ -939,6 +941,21 @@ def predict(
     progress.finish(f"wrote {output}" if output is not None else "results on standard output")
     if bare_titles and not quiet:
         _say(bare_title_note(bare_titles, progress.counts["rows"]))
+
+
+def _results_stream(output_format: str):
+    """Standard output, made fit for results. CSV and JSON lines go out as UTF-8 whatever the locale's encoding, as
+    they do to a file: an ASCII or Latin-1 locale (PYTHONIOENCODING=ascii, an old terminal) stopped the run at the
+    first id or n-gram it lacked, after the header. A table, for a person to read, keeps the terminal's encoding
+    and shows such a character as '?'."""
+    stream = sys.stdout
+    if not isinstance(stream, io.TextIOWrapper):
+        return stream
+    if output_format == "table":
+        stream.reconfigure(errors="replace")
+    elif codecs.lookup(stream.encoding).name != "utf-8":
+        stream.reconfigure(encoding="utf-8")
+    return stream
 
 
 def _input_size(input_path: str | None) -> int | None:

@@ -1,7 +1,7 @@
 """What a person scoring files sees: a table that fits the terminal, and output files in the format they name."""
 
 import pytest
-from console import jsonl, run
+from console import jsonl, run, run_script
 
 from pipeline.predict import TableFormatter, shorten_middle, table_id_width
 from pipeline.progress import progress_line, summary_line
@@ -100,3 +100,18 @@ def test_explicit_format_overrides_the_suffix(shipped_model_path, tmp_path):
     out = tmp_path / "scored.txt"
     assert run("predict", "Answer calls", "--output", str(out), "--format", "csv").returncode == 0
     assert out.read_text().startswith("id,label,p_bpo,p_kpo")
+
+
+def test_results_survive_a_locale_without_the_characters_of_an_id(fast_model, tmp_path):
+    """Under an ASCII locale the run stopped with a UnicodeEncodeError after the header: data formats go out as
+    UTF-8, as they do to a file, and a table shows what the terminal cannot as '?'."""
+    path = tmp_path / "jobs.jsonl"  # JSON lines: read without pandas, so each run starts in a fraction of a second
+    path.write_text('{"id": "JOB-é1", "text": "Résumé screening for recruitment — weekly"}\n', encoding="utf-8")
+    ascii_locale = {"PYTHONIOENCODING": "ascii"}
+    for output_format in ("csv", "jsonl"):
+        result = run_script("predict", "--model", fast_model, "--input", path, "--format", output_format,
+                            env=ascii_locale)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert "JOB-é1" in result.stdout
+    shown = run_script("predict", "--model", fast_model, "--input", path, "--format", "table", env=ascii_locale)
+    assert shown.returncode == 0 and "R?sum? screening" in shown.stdout, shown.stderr
