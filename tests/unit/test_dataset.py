@@ -76,3 +76,22 @@ def test_build_dataset_is_deterministic_and_leak_free(catalogue):
     assert set(first["train"]["title"]).isdisjoint(first["test"]["title"])
     other = build_dataset(catalogue, config.PrepareParams(seed=4, n_postings=400))
     assert other["train"]["text"].tolist() != first["train"]["text"].tolist()
+
+
+def test_a_blank_group_cell_is_no_group(tmp_path):
+    """A blank cell was a group of its own: every posting left blank shared it, and so one side of the split (39 of
+    a user's 40 postings in test). Blank now means what no group column means: near copies share a group."""
+    from pipeline.dataset import load_user_postings, read_split
+
+    rows = pd.DataFrame(
+        {
+            "text": ["Answer inbound calls", "ANSWER inbound calls!", "Draft contracts", "Model credit risk"],
+            "label": ["BPO", "BPO", "KPO", "KPO"],
+            "group": ["", " ", None, "mine"],
+        }
+    )
+    rows.to_csv(tmp_path / "mine.csv", index=False)
+    for frame in (load_user_postings(tmp_path), read_split(tmp_path / "mine.csv")):
+        groups = frame["group"].tolist()
+        assert groups[0] == groups[1] != groups[2]  # the near copies share one; the other blank row has its own
+        assert groups[3] == "mine" and len(set(groups)) == 3
