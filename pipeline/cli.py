@@ -593,6 +593,29 @@ def evaluate(
         )
 
 
+# Where report writes the shipped model's record unless told otherwise.
+_REPORT_DEFAULTS = {
+    "--output": config.METRICS_PATH,
+    "--errors": config.ERRORS_PATH,
+    "--scope-errors": config.SCOPE_ERRORS_PATH,
+    "--model-card": config.MODEL_CARD_PATH,
+    "--plots": config.PLOTS_DIR,
+}
+
+
+def _refuse_project_outputs_for_another_model(model_path: Path, outputs: dict[str, Path]) -> None:
+    """report on a model of one's own (train --model models/exp.joblib) wrote its figures over the shipped model's
+    metrics, errors, plots and card, which make then took as up to date: each default output needs naming anew."""
+    if Path(model_path).resolve() == config.MODEL_PATH.resolve():
+        return
+    kept = [option for option, path in outputs.items() if Path(path).resolve() == _REPORT_DEFAULTS[option].resolve()]
+    if kept:
+        raise click.UsageError(
+            f"report --model {model_path} would write over the shipped model's record in {config.MODELS_DIR}: give "
+            f"{', '.join(kept)} a place of their own (for example beside the model)"
+        )
+
+
 def _held_out_model(model_path: Path):
     """The model fitted without the test split beside `model_path` (config.held_out_model_path), or None."""
     from pipeline.model import load_model
@@ -611,7 +634,7 @@ def _held_out_model(model_path: Path):
 )
 @folder_option("--plots", "plots_dir", default=config.PLOTS_DIR, help="Folder for the PNG plots.")
 @output_option("--model-card", "card_path", default=config.MODEL_CARD_PATH, help="Where to write the model card.")
-@click.option("--jobs", type=int, default=2, show_default=True, help="Processes for the validation scores.")
+@value_option("--jobs", type=Jobs(), default=2, help="Processes for the validation scores (-1: all cores).")
 def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_path, jobs) -> None:
     """Evaluate the test split, field set and challenge set; audit the model for shortcuts and run the invariance
     suite; write metrics, errors, plots and the model card (make train)."""
@@ -623,6 +646,7 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
         "--model-card": card_path,
     }
     _refuse_writing_over_model(model_path, outputs)
+    _refuse_project_outputs_for_another_model(model_path, outputs | {"--plots": plots_dir})
     for option, path in outputs.items():  # the sets report scores, and the training split
         _refuse_writing_over_input(
             path, [config.TRAIN_PATH, config.TEST_PATH, config.FIELD_PATH, config.CHALLENGE_PATH], option

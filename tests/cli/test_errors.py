@@ -531,6 +531,20 @@ def test_an_output_over_one_of_the_models_files_is_refused(model_copy, command, 
     assert {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()} == before
 
 
+def test_report_on_another_model_keeps_off_the_shipped_models_record(model_copy, tmp_path):
+    """report --model models/exp.joblib wrote its figures over models/metrics.json and the card of the shipped
+    model, which make then took as up to date. Each output left at its default is named, and nothing is written."""
+    from pipeline import config
+
+    record = [config.METRICS_PATH, config.ERRORS_PATH, config.SCOPE_ERRORS_PATH, config.MODEL_CARD_PATH]
+    before = {path: path.stat().st_mtime_ns for path in record if path.exists()}
+    result = run("report", "--model", model_copy, "--output", tmp_path / "metrics.json")
+    assert_error(result, 2, r"would write over the shipped model's record in .*: give --errors, --scope-errors, "
+                            r"--model-card, --plots a place of their own")  # fmt: skip
+    assert {path: path.stat().st_mtime_ns for path in record if path.exists()} == before
+    assert not (tmp_path / "metrics.json").exists()
+
+
 def test_evaluate_with_a_missing_model(tmp_path):
     assert_error(run("evaluate", "--model", str(tmp_path / "m.joblib")), 1, r"no model at .*make train")
 

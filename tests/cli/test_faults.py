@@ -236,7 +236,7 @@ def test_a_dead_worker_ends_the_run_with_one_line(model, tmp_path):
 
 
 @pytest.mark.parametrize("jobs", ["99999999999999999999", str(4 * (os.cpu_count() or 1) + 1), "0", "-2", "many"])
-@pytest.mark.parametrize("command", ["predict", "train", "tune"])
+@pytest.mark.parametrize("command", ["predict", "train", "tune", "report"])
 def test_jobs_is_capped_at_four_per_core(command, jobs):
     result = run(command, "--jobs", jobs, *(["x"] if command == "predict" else []))
     assert_one_error_line(result, 2, r"Invalid value for '--jobs'")
