@@ -454,6 +454,7 @@ def tune(data_path, output, jobs, apply) -> None:
     from pipeline.dataset import in_scope, read_split
     from pipeline.files import write_text_atomic
     from pipeline.params import format_params
+    from pipeline.progress import StepProgress, duration
     from pipeline.train import params_from_search, tune_parameters
 
     train_file = config.params_path("TRAIN")
@@ -466,17 +467,24 @@ def tune(data_path, output, jobs, apply) -> None:
     n_configs = 1
     for values in config.TUNING_GRID.values():
         n_configs *= len(values)
-    _say(f"searching {n_configs} configurations x {config.TRAIN.cv_folds} grouped folds on {len(frame)} postings")
+    _say(
+        f"searching {n_configs} configurations x {config.TRAIN.cv_folds} grouped folds, with areas and then forms "
+        f"held out, on {len(frame)} postings"
+    )
     params = replace(config.TRAIN, masked_words=_masked_words())
-    result = tune_parameters(frame, params, n_jobs=jobs)
+    # The search takes minutes: a bar on a terminal, and how long it took anywhere.
+    progress = StepProgress(sys.stderr, live=sys.stderr.isatty(), unit="fits")
+    try:
+        result = tune_parameters(frame, params, n_jobs=jobs, on_fit=progress.update)
+    finally:
+        progress.clear()
+    _say(f"searched in {duration(time.perf_counter() - progress.started)}")
     output.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(output, json.dumps(result, indent=2) + "\n")
-    click.echo(f"{'areas held out':>20} {'forms held out':>20}  parameters")
+    click.echo(f"{'areas held out':>17}  {'forms held out':>17}  parameters")
     for row in result["results"][:10]:
-        click.echo(
-            f"{row['area_macro_f1']:.4f} ± {row['area_std']:.4f}   {row['form_macro_f1']:.4f} ± {row['form_std']:.4f}  "
-            f"{row['params']}"
-        )
+        area, form = (f"{row[f'{key}_macro_f1']:.4f} ± {row[f'{key}_std']:.4f}" for key in ("area", "form"))
+        click.echo(f"{area:>17}  {form:>17}  {row['params']}")
     click.echo(f"chosen ({result['rule']}): {result['best']['params']}")
     best = params_from_search(result["best"], config.TRAIN)
     changed = {k: v for k, v in asdict(best).items() if getattr(config.TRAIN, k) != v}

@@ -1,8 +1,9 @@
-"""What `bpo-kpo predict` tells the person waiting: a progress line while it runs and a summary at the end."""
+"""What a long command tells the person waiting: a progress line while it runs, and predict's summary at the end."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 # Erase from the cursor to the end of the line (ANSI): a shorter line never leaves the tail of a longer one.
@@ -31,7 +32,15 @@ def progress_line(rows: int, elapsed: float, done_bytes: int | None = None, tota
     counts = f"{rows:,} rows  {rate:,.0f} rows/s"
     if not total_bytes or done_bytes is None:
         return counts
-    share = min(done_bytes / total_bytes, 1.0)
+    return _with_bar(min(done_bytes / total_bytes, 1.0), counts, elapsed)
+
+
+def steps_line(done: int, total: int, elapsed: float, unit: str) -> str:
+    """`[#####.....]  42%  200 of 480 fits  3m10s left`: work of a known number of steps, such as tune's fits."""
+    return _with_bar(min(done / total, 1.0) if total else 1.0, f"{done:,} of {total:,} {unit}", elapsed)
+
+
+def _with_bar(share: float, counts: str, elapsed: float) -> str:
     filled = int(share * BAR_WIDTH)
     bar = "[" + "#" * filled + "." * (BAR_WIDTH - filled) + "]"
     left = f"  {duration(elapsed * (1 - share) / share)} left" if share > 0 else ""
@@ -45,7 +54,46 @@ def summary_line(counts: dict[str, int], elapsed: float, destination: str) -> st
     return f"scored {rows:,} row{'' if rows == 1 else 's'} in {duration(elapsed)}: {parts}; {destination}"
 
 
-class Progress:
+class LiveLine:
+    """A line redrawn in place on a terminal's stderr, at most every REDRAW_SECONDS, erased before anything else."""
+
+    def __init__(self, stream: TextIO, live: bool) -> None:
+        self.stream = stream
+        self.live = live
+        self.started = time.perf_counter()
+        self.last_drawn = 0.0
+        self.shown = False
+
+    def draw(self, line_of: Callable[[float], str], force: bool = False) -> None:
+        """Redraw the line `line_of(seconds elapsed)` gives, when live and due (or `force`d)."""
+        now = time.perf_counter()
+        if self.live and (force or now - self.last_drawn >= REDRAW_SECONDS):
+            self.last_drawn = now
+            self.stream.write(CLEAR_LINE + line_of(now - self.started))
+            self.stream.flush()
+            self.shown = True
+
+    def clear(self) -> None:
+        """Erase the progress line, so that nothing else is ever written after it on the same line."""
+        if self.shown:
+            self.stream.write(CLEAR_LINE)
+            self.stream.flush()
+            self.shown = False
+
+
+class StepProgress(LiveLine):
+    """The live line of work counted in steps of a known number (tune's fits)."""
+
+    def __init__(self, stream: TextIO, live: bool, unit: str) -> None:
+        super().__init__(stream, live)
+        self.unit = unit
+
+    def update(self, done: int, total: int) -> None:
+        """`done` of `total` steps are done; the first is drawn at once, so the bar shows from the start."""
+        self.draw(lambda elapsed: steps_line(done, total, elapsed, self.unit), force=done == 1)
+
+
+class Progress(LiveLine):
     """The live progress line on a terminal's stderr (redrawn in place) and the summary at the end."""
 
     def __init__(
@@ -56,16 +104,12 @@ class Progress:
         names: tuple[str, ...] = ("rows",),
         total_bytes: int | None = None,
     ) -> None:
-        self.stream = stream
-        self.live = live
+        super().__init__(stream, live)
         self.summary = summary
         self.total_bytes = total_bytes
         # Every count starts at zero, so an empty input still gets a complete summary.
         self.counts: dict[str, int] = dict.fromkeys(names, 0)
         self.position: int | None = None
-        self.started = time.perf_counter()
-        self.last_drawn = 0.0
-        self.shown = False
 
     def update(self, counts: dict[str, int], position: int | None = None) -> None:
         """Add one scored chunk's counts; redraw the line at most every REDRAW_SECONDS."""
@@ -73,20 +117,7 @@ class Progress:
             self.counts[name] = self.counts.get(name, 0) + value
         if position is not None:
             self.position = position
-        now = time.perf_counter()
-        if self.live and now - self.last_drawn >= REDRAW_SECONDS:
-            self.last_drawn = now
-            line = progress_line(self.counts.get("rows", 0), now - self.started, self.position, self.total_bytes)
-            self.stream.write(CLEAR_LINE + line)
-            self.stream.flush()
-            self.shown = True
-
-    def clear(self) -> None:
-        """Erase the progress line, so that nothing else is ever written after it on the same line."""
-        if self.shown:
-            self.stream.write(CLEAR_LINE)
-            self.stream.flush()
-            self.shown = False
+        self.draw(lambda elapsed: progress_line(self.counts.get("rows", 0), elapsed, self.position, self.total_bytes))
 
     def finish(self, destination: str) -> None:
         self.clear()

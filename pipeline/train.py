@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import asdict, replace
 
 import numpy as np
@@ -360,7 +361,11 @@ def title_removed_shift(p_kpo: np.ndarray, p_untitled: np.ndarray, threshold: fl
 
 
 def tune_parameters(
-    frame: pd.DataFrame, params: config.TrainParams, grid: dict = config.TUNING_GRID, n_jobs: int = -1
+    frame: pd.DataFrame,
+    params: config.TrainParams,
+    grid: dict = config.TUNING_GRID,
+    n_jobs: int = -1,
+    on_fit: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Grid-search the training parameters by cross-validation that holds out whole service areas, and whole forms.
 
@@ -374,10 +379,15 @@ def tune_parameters(
     candidates = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in c.items()} for c in ParameterGrid(grid)]
     folds = {scheme: scheme_splits(frame, scheme, params.cv_folds, params.seed) for scheme in ("area", "form")}
     jobs = [(i, scheme, split) for i in range(len(candidates)) for scheme, splits in folds.items() for split in splits]
-    fold_f1 = Parallel(n_jobs=n_jobs)(
+    # Results come back one by one, in order, so that `on_fit(fits done, fits in all)` can count them.
+    fold_f1 = []
+    for f1 in Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(_fold_macro_f1)(params_from_search({"params": candidates[i]}, params), texts, labels, *split)
         for i, _, split in jobs
-    )
+    ):
+        fold_f1.append(f1)
+        if on_fit is not None:
+            on_fit(len(fold_f1), len(jobs))
     by_candidate: dict[tuple[int, str], list[float]] = {}
     for (i, scheme, _), f1 in zip(jobs, fold_f1, strict=True):
         by_candidate.setdefault((i, scheme), []).append(f1)

@@ -4,7 +4,7 @@ import pytest
 from console import jsonl, run, run_script
 
 from pipeline.predict import TableFormatter, shorten_middle, table_id_width
-from pipeline.progress import progress_line, summary_line
+from pipeline.progress import CLEAR_LINE, StepProgress, progress_line, steps_line, summary_line
 
 IDS = ["JOB-2026-000123", "JOB-2026-000124"]
 
@@ -79,6 +79,20 @@ def test_progress_and_summary_lines():
     assert summary_line(counts, 0.25, "wrote x.csv") == (
         "scored 3 rows in 0.2s: BPO 1, KPO 1, needs review 0, errors 1; wrote x.csv"
     )
+    # tune's line: steps of a known number, the time left from the share done.
+    assert steps_line(120, 480, 60.0, "fits") == "[######..................]  25%  120 of 480 fits  3m00s left"
+
+
+def test_a_step_progress_line_is_drawn_only_on_a_terminal_and_erased():
+    import io
+
+    shown, quiet = io.StringIO(), io.StringIO()
+    for stream, live in ((shown, True), (quiet, False)):
+        progress = StepProgress(stream, live, "fits")
+        progress.update(1, 4)  # the first step is drawn at once
+        progress.clear()
+    assert shown.getvalue().startswith(CLEAR_LINE + "[######......") and "1 of 4 fits" in shown.getvalue()
+    assert shown.getvalue().endswith(CLEAR_LINE) and quiet.getvalue() == ""
 
 
 @pytest.mark.parametrize("name", ["scored.xlsx", "scored.tsv", "scored.json", "scored.txt"])

@@ -253,7 +253,11 @@ def test_tuning_takes_the_most_regularised_configuration_within_one_standard_err
     from pipeline.train import tune_parameters
 
     frame = generate_postings(catalogue, 300, seed=7)
-    result = tune_parameters(frame, replace(config.TRAIN, cv_folds=3), grid={"clf__C": [0.25, 4.0]}, n_jobs=1)
+    fits: list[tuple[int, int]] = []
+    result = tune_parameters(frame, replace(config.TRAIN, cv_folds=3), grid={"clf__C": [0.25, 4.0]}, n_jobs=1,
+                             on_fit=lambda done, total: fits.append((done, total)))  # fmt: skip
+    # Every fit is counted as it ends: two configurations, three folds, two schemes (areas, then forms held out).
+    assert fits == [(done, 12) for done in range(1, 13)]
     table = result["results"]
     assert sorted(row["params"]["clf__C"] for row in table) == [0.25, 4.0]
     assert table[0]["area_macro_f1"] >= table[1]["area_macro_f1"]
