@@ -96,7 +96,10 @@ def load_field_set(field_dir: Path = config.FIELD_DIR) -> pd.DataFrame:
     frame = pd.concat(frames, ignore_index=True)
     _check_ids(frame, "the field set")
     frame[config.TEXT_COLUMN] = frame[config.TEXT_COLUMN].map(clean_text)
-    frame[config.BORDERLINE_COLUMN] = frame[config.BORDERLINE_COLUMN].map(parse_flag)
+    # Area, form and the borderline mark give the report its slices; a set of one's own may leave them out.
+    for column in (config.AREA_COLUMN, config.FORM_COLUMN):
+        frame[column] = frame[column].fillna("") if column in frame else ""
+    frame[config.BORDERLINE_COLUMN] = frame.get(config.BORDERLINE_COLUMN, pd.Series(False, frame.index)).map(parse_flag)
     frame[config.SOURCE_COLUMN] = config.SOURCE_FIELD
     return frame[list(FIELD_COLUMNS) + [config.SOURCE_COLUMN]]
 
@@ -113,8 +116,21 @@ def load_challenge_set(challenge_dir: Path = config.CHALLENGE_DIR) -> pd.DataFra
     paths = sorted(Path(challenge_dir).glob("*.jsonl")) if Path(challenge_dir).is_dir() else []
     if not paths:
         return pd.DataFrame(columns=list(CHALLENGE_COLUMNS))
-    frame = pd.concat([pd.read_json(path, lines=True, dtype=False) for path in paths], ignore_index=True)
+    # Read as any labelled file is, so a malformed line or a missing field is named, not a pandas traceback.
+    frames = []
+    for path in paths:
+        frame = read_labelled(path)
+        for column in (config.ID_COLUMN, config.CHALLENGE_REGISTER_COLUMN, config.CHALLENGE_CLARITY_COLUMN):
+            if column not in frame:
+                raise DataError(
+                    f"{path} has no {column!r} field: every challenge posting needs an id, its register (the form "
+                    "it is written in) and its clarity (clear or borderline), by which it is reported"
+                )
+        frames.append(frame)
+    frame = pd.concat(frames, ignore_index=True)
     _check_ids(frame, f"the challenge set in {challenge_dir}")
+    if config.TITLE_COLUMN not in frame:
+        frame[config.TITLE_COLUMN] = ""
     titles = frame[config.TITLE_COLUMN].fillna("").astype(str).map(clean_text)
     bodies = frame[config.CHALLENGE_BODY_COLUMN].fillna("").astype(str).map(clean_text)
     frame[config.TEXT_COLUMN] = [f"{t}\n{b}" if t else b for t, b in zip(titles, bodies, strict=True)]

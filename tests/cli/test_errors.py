@@ -309,6 +309,35 @@ def test_prepare_refuses_bad_labelled_data(tmp_path, content, pattern):
     assert_error(prepare_with(tmp_path, {"mine.csv": content}), 1, pattern)
 
 
+def test_field_and_challenge_sets_of_ones_own_are_read_or_named(tmp_path):
+    """A field set without area, form or borderline columns, and a malformed or incomplete challenge file, were
+    'unexpected KeyError' or a pandas ValueError. The field set's slices are optional; the challenge set's register
+    and clarity, by which it is reported, are named when missing; its lines are read as any JSON lines are."""
+    for folder in ("labelled", "field", "challenge"):
+        (tmp_path / folder).mkdir()
+    write(tmp_path / "field", "mine.csv", "id,text,label\nf1,Answer inbound calls,BPO\nf2,Draft contracts,KPO\n")
+
+    def prepare_with_sets(record: str):
+        write(tmp_path / "challenge", "mine.jsonl", record + "\n")
+        folders = [f"--{name}={tmp_path / name}" for name in ("labelled", "field", "challenge")]
+        # 300 postings: a few words tie a class by chance (the audit says so), which is not what this test is about.
+        return run(
+            "prepare", "--n-postings", "300", "--allow-shortcuts", "--output-dir", str(tmp_path / "out"), *folders
+        )
+
+    cut = prepare_with_sets('{"id": "c1", "text": "Answer calls"')
+    assert_error(cut, 1, r"mine\.jsonl line 1 is not valid JSON")
+    unreported = prepare_with_sets('{"id": "c1", "text": "Answer calls", "label": "BPO"}')
+    assert_error(
+        unreported, 1, r"mine\.jsonl has no 'register' field: every challenge posting needs an id, its register"
+    )
+    done = prepare_with_sets(
+        '{"id": "c1", "text": "Answer calls", "label": "BPO", "register": "short", "clarity": "clear"}'
+    )
+    assert done.returncode == 0, done.stderr
+    assert "field: BPO=1, KPO=1, total=2" in done.stdout and "challenge: BPO=1, total=1" in done.stdout
+
+
 def test_an_empty_text_is_named_by_its_own_file_and_row(tmp_path):
     files = {"a.csv": "text,label\nAnswer inbound calls,BPO\nDraft contracts,KPO\n", "b.csv": "text,label\n   ,KPO\n"}
     assert_error(prepare_with(tmp_path, files), 1, r"b\.csv has empty text in data rows 1; write the posting")
