@@ -78,7 +78,8 @@ def test_predict_arguments(shipped_model_path, tmp_path):
 
 
 def test_predict_pipe_gives_one_line_per_input_line(shipped_model_path):
-    # A real pipe into the real console script: stdin is read as a stream, and scored by scikit-learn.
+    # A real pipe into the real console script: stdin is read as a stream (three lines: the portable engine scores
+    # them, as auto chooses for a pipe whose first chunk is all of it; test_engines checks the choice).
     result = run_script("predict", "--input", "-", "--format", "jsonl", stdin="line one\nline two\nline three\n")
     assert result.returncode == 0, result.stderr
     rows = jsonl(result.stdout)
