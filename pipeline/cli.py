@@ -211,6 +211,32 @@ def _check_given_folders(table: tuple[tuple[str, str, Path, str], ...], values: 
             raise click.BadParameter(f"{path} is a file: pass the folder that holds it", param_hint=option)
 
 
+def _refuse_columns_of_plain_text(texts: tuple[str, ...], input_path: str | None, input_format: str | None) -> None:
+    """--text-column and --id-column name columns: beside postings given as arguments, or a file read as plain text,
+    they were ignored without a word, and a table exported as jobs.txt had its header and every row, ids and
+    separators included, scored as postings. (A table piped in without its format is refused by the reader.)"""
+    context = click.get_current_context()
+    given = [
+        option
+        for option, parameter in (("--text-column", "text_columns"), ("--id-column", "id_column"))
+        if context.get_parameter_source(parameter) is not click.core.ParameterSource.DEFAULT
+    ]
+    if not given:
+        return
+    names = f"{' and '.join(given)} {'name columns' if len(given) > 1 else 'names a column'}"
+    if texts:
+        raise click.UsageError(f"{names} of a CSV or JSON-lines input, which postings given as arguments do not have")
+    if input_path == config.STANDARD_STREAM and input_format is None:
+        return
+    from pipeline.readers import detect_format
+
+    if detect_format(input_path, input_format) == "txt":
+        raise click.UsageError(
+            f"{names}, and {input_path} is read as plain text, one posting per line: if it is a table, name its "
+            "format with --input-format csv (a tab-separated one too) or jsonl"
+        )
+
+
 # -- prepare ---------------------------------------------------------------------------------------------------
 @cli.command()
 @param_options(config.PrepareParams)
@@ -866,6 +892,7 @@ def predict(
         )
     if not texts and not input_path:
         raise click.UsageError("give postings as arguments, - to read them from standard input, or --input FILE")
+    _refuse_columns_of_plain_text(texts, input_path, input_format)
     jobs = (os.cpu_count() or 1) if jobs == -1 else jobs
     if output is not None and str(output) == config.STANDARD_STREAM:
         output = None
