@@ -212,28 +212,32 @@ def _check_given_folders(table: tuple[tuple[str, str, Path, str], ...], values: 
 
 
 def _refuse_columns_of_plain_text(texts: tuple[str, ...], input_path: str | None, input_format: str | None) -> None:
-    """--text-column and --id-column name columns: beside postings given as arguments, or a file read as plain text,
-    they were ignored without a word, and a table exported as jobs.txt had its header and every row, ids and
-    separators included, scored as postings. (A table piped in without its format is refused by the reader.)"""
+    """--text-column and --id-column name columns, and --sep splits a CSV's: beside postings given as arguments, or
+    an input of another format, they were ignored without a word, and a table exported as jobs.txt had its header
+    and every row, ids and separators included, scored as postings. (A table piped in without its format is
+    refused by the reader.)"""
     context = click.get_current_context()
     given = [
         option
-        for option, parameter in (("--text-column", "text_columns"), ("--id-column", "id_column"))
+        for option, parameter in (("--text-column", "text_columns"), ("--id-column", "id_column"), ("--sep", "sep"))
         if context.get_parameter_source(parameter) is not click.core.ParameterSource.DEFAULT
     ]
     if not given:
         return
-    names = f"{' and '.join(given)} {'name columns' if len(given) > 1 else 'names a column'}"
+    what = f"{' and '.join(given)} {'apply' if len(given) > 1 else 'applies'} to"
     if texts:
-        raise click.UsageError(f"{names} of a CSV or JSON-lines input, which postings given as arguments do not have")
+        raise click.UsageError(f"{what} the columns of a CSV or JSON-lines input, which postings given as arguments "
+                               "do not have")  # fmt: skip
     if input_path == config.STANDARD_STREAM and input_format is None:
         return
     from pipeline.readers import detect_format
 
-    if detect_format(input_path, input_format) == "txt":
+    kind = detect_format(input_path, input_format)
+    if kind == "txt" or (kind == "jsonl" and "--sep" in given):
+        read_as = "plain text, one posting per line" if kind == "txt" else "JSON lines"
         raise click.UsageError(
-            f"{names}, and {input_path} is read as plain text, one posting per line: if it is a table, name its "
-            "format with --input-format csv (a tab-separated one too) or jsonl"
+            f"{what} the columns of a CSV{'' if '--sep' in given else ' or JSON-lines input'}, and {input_path} is "
+            f"read as {read_as}: if it is a table, name its format with --input-format csv (a tab-separated one too)"
         )
 
 

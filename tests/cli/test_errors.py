@@ -615,14 +615,18 @@ def test_predict_in_process_leaves_garbage_collection_on(model_copy, how):
 
 
 def test_column_options_beside_plain_text_are_refused(model, tmp_path):
-    """They were ignored: a table exported as jobs.txt had its header and every row, ids and tabs included, scored
-    as postings, with exit 0."""
+    """--text-column, --id-column and --sep were ignored: a table exported as jobs.txt had its header and every row,
+    ids and tabs included, scored as postings, with exit 0."""
     exported = write(tmp_path, "jobs.txt", "ref\tdescription\nJ-1\tAnswer inbound calls\n")
     for args in (("--input", exported), ("--input", exported, "--input-format", "txt")):
         refused = run("predict", "--model", model, *args, "--text-column", "description", "--id-column", "ref")
-        assert_error(refused, 2, r"--text-column and --id-column name columns, and .*jobs\.txt is read as plain text")
+        assert_error(refused, 2, r"--text-column and --id-column apply to the columns of a CSV or JSON-lines input, "
+                                 r"and .*jobs\.txt is read as plain text")  # fmt: skip
+    # --sep splits a CSV's fields: beside plain text or JSON lines it was ignored too.
+    assert_error(run("predict", "--model", model, "--input", exported, "--sep", "\\t"), 2,
+                 r"--sep applies to the columns of a CSV, and .*jobs\.txt is read as plain text")  # fmt: skip
     arguments = run("predict", "--model", model, "--id-column", "ref", "Answer calls")
-    assert_error(arguments, 2, r"--id-column names a column of a CSV or JSON-lines input, which postings given as")
+    assert_error(arguments, 2, r"--id-column applies to the columns of a CSV or JSON-lines input, which postings given")
     # Named as the table it is, it is read as one.
     table = run("predict", "--model", model, "--input", exported, "--input-format", "csv", "--text-column",
                 "description", "--id-column", "ref", "--format", "jsonl")  # fmt: skip
