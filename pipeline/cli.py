@@ -211,36 +211,6 @@ def _check_given_folders(table: tuple[tuple[str, str, Path, str], ...], values: 
             raise click.BadParameter(f"{path} is a file: pass the folder that holds it", param_hint=option)
 
 
-def _refuse_columns_of_plain_text(texts: tuple[str, ...], input_path: str | None, input_format: str | None) -> None:
-    """--text-column and --id-column name columns, and --sep splits a CSV's: beside postings given as arguments, or
-    an input of another format, they were ignored without a word, and a table exported as jobs.txt had its header
-    and every row, ids and separators included, scored as postings. (A table piped in without its format is
-    refused by the reader.)"""
-    context = click.get_current_context()
-    given = [
-        option
-        for option, parameter in (("--text-column", "text_columns"), ("--id-column", "id_column"), ("--sep", "sep"))
-        if context.get_parameter_source(parameter) is not click.core.ParameterSource.DEFAULT
-    ]
-    if not given:
-        return
-    what = f"{' and '.join(given)} {'apply' if len(given) > 1 else 'applies'} to"
-    if texts:
-        raise click.UsageError(f"{what} the columns of a CSV or JSON-lines input, which postings given as arguments "
-                               "do not have")  # fmt: skip
-    if input_path == config.STANDARD_STREAM and input_format is None:
-        return
-    from pipeline.readers import detect_format
-
-    kind = detect_format(input_path, input_format)
-    if kind == "txt" or (kind == "jsonl" and "--sep" in given):
-        read_as = "plain text, one posting per line" if kind == "txt" else "JSON lines"
-        raise click.UsageError(
-            f"{what} the columns of a CSV{'' if '--sep' in given else ' or JSON-lines input'}, and {input_path} is "
-            f"read as {read_as}: if it is a table, name its format with --input-format csv (a tab-separated one too)"
-        )
-
-
 # -- prepare ---------------------------------------------------------------------------------------------------
 @cli.command()
 @param_options(config.PrepareParams)
@@ -896,7 +866,7 @@ def predict(
         )
     if not texts and not input_path:
         raise click.UsageError("give postings as arguments, - to read them from standard input, or --input FILE")
-    _refuse_columns_of_plain_text(texts, input_path, input_format)
+    _refuse_table_options_without_a_table(texts, input_path, input_format)
     jobs = (os.cpu_count() or 1) if jobs == -1 else jobs
     if output is not None and str(output) == config.STANDARD_STREAM:
         output = None
@@ -1004,6 +974,38 @@ def predict(
     progress.finish(f"wrote {output}" if output is not None else "results on standard output")
     if bare_titles and not quiet:
         _say(bare_title_note(bare_titles, progress.counts["rows"]))
+
+
+def _refuse_table_options_without_a_table(
+    texts: tuple[str, ...], input_path: str | None, input_format: str | None
+) -> None:
+    """--text-column and --id-column name columns, and --sep splits a CSV's: beside postings given as arguments, or
+    an input of another format, they were ignored without a word, and a table exported as jobs.txt had its header
+    and every row, ids and separators included, scored as postings. (A table piped in without its format is
+    refused by the reader.)"""
+    context = click.get_current_context()
+    given = [
+        option
+        for option, parameter in (("--text-column", "text_columns"), ("--id-column", "id_column"), ("--sep", "sep"))
+        if context.get_parameter_source(parameter) is not click.core.ParameterSource.DEFAULT
+    ]
+    if not given:
+        return
+    what = f"{' and '.join(given)} {'apply' if len(given) > 1 else 'applies'} to"
+    if texts:
+        raise click.UsageError(f"{what} the columns of a CSV or JSON-lines input, which postings given as arguments "
+                               "do not have")  # fmt: skip
+    if input_path == config.STANDARD_STREAM and input_format is None:
+        return
+    from pipeline.readers import detect_format
+
+    kind = detect_format(input_path, input_format)
+    if kind == "txt" or (kind == "jsonl" and "--sep" in given):
+        read_as = "plain text, one posting per line" if kind == "txt" else "JSON lines"
+        raise click.UsageError(
+            f"{what} the columns of a CSV{'' if '--sep' in given else ' or JSON-lines input'}, and {input_path} is "
+            f"read as {read_as}: if it is a table, name its format with --input-format csv (a tab-separated one too)"
+        )
 
 
 def _results_stream(output_format: str):
