@@ -301,7 +301,8 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
     "data_paths",
     type=click.Path(path_type=Path),
     multiple=True,
-    help="Labelled split written by prepare; repeat it, or give more files as arguments, to train on several "
+    help="Labelled split written by prepare, or a CSV or JSON-lines file of your own with text and label; repeat "
+    "it, or give more files as arguments, to train on several "
     f"(default: {config.TRAIN_PATH.relative_to(config.PROJECT_ROOT)}; make train fits the shipped model on "
     "train.csv and test.csv, after a model on train.csv alone that the test figures come from).",
 )
@@ -327,7 +328,7 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     shell expands it to."""
     data_paths = (*data_paths, *files) or (config.TRAIN_PATH,)
     for data_path in data_paths:
-        _check_project_data(data_path, "train", "pass --data with a labelled training file written by prepare")
+        _check_project_data(data_path, "train", "pass --data with a labelled CSV or JSON-lines file")
     if format_suffix(model_path) in DATA_SUFFIXES:  # train --data mine.csv --model mine.csv pickled over the data
         raise click.UsageError(f"--model {model_path} is named as a data file: name the model NAME.joblib or .skops")
     _refuse_writing_over_input(model_path, data_paths, "--model")
@@ -439,7 +440,12 @@ def _relative(path: Path) -> str:
 
 # -- tune ------------------------------------------------------------------------------------------------------
 @cli.command()
-@path_option("--data", "data_path", default=config.TRAIN_PATH, help="Training split written by prepare.")
+@path_option(
+    "--data",
+    "data_path",
+    default=config.TRAIN_PATH,
+    help="Training split written by prepare, or a labelled CSV or JSON-lines file of your own.",
+)
 @output_option("--output", default=config.TUNING_PATH, help="Where to write every configuration's grouped-CV score.")
 @value_option("--jobs", type=Jobs(), default=-1, help="Processes for the search (-1: all cores).")
 @click.option(
@@ -449,7 +455,7 @@ def _relative(path: Path) -> str:
 )
 def tune(data_path, output, jobs, apply) -> None:
     """Search TF-IDF and logistic-regression parameters by cross-validation holding out areas and forms."""
-    _check_project_data(data_path, "tune", "pass --data with a labelled training file written by prepare")
+    _check_project_data(data_path, "tune", "pass --data with a labelled CSV or JSON-lines file")
     _refuse_writing_over_input(output, [data_path])  # the search takes minutes, then wrote over its data
     from pipeline.dataset import in_scope, read_split
     from pipeline.files import write_text_atomic

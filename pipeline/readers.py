@@ -335,6 +335,11 @@ def open_text(
     )
 
 
+def format_of(path: str | Path) -> str | None:
+    """The format a file's suffix names (csv, jsonl or txt, under any compression suffix), or None."""
+    return _SUFFIX_FORMATS.get(format_suffix(path))
+
+
 def detect_format(source: str | Path, explicit: str | None = None) -> str:
     """Pick the input format: the explicit choice, else the file suffix; stdin defaults to one posting per line."""
     if explicit:
@@ -397,7 +402,7 @@ def _join_texts(frame: pd.DataFrame, text_columns: list[str]) -> list[str | None
     return texts
 
 
-def _check_columns(
+def check_columns(
     needed: list[str], present: list[str], name: str, fix: str = "choose with --text-column / --id-column"
 ) -> None:
     missing = [c for c in needed if c not in present]
@@ -433,7 +438,7 @@ def iter_csv(
     empty = f"{stream._name} is empty: a CSV needs at least a header row"
     for frame in csv_frames(stream, separator, empty, chunk_size):
         id_column = id_column or default_id_column(frame.columns)
-        _check_columns(text_columns + ([id_column] if id_column else []), list(frame.columns), stream._name)
+        check_columns(text_columns + ([id_column] if id_column else []), list(frame.columns), stream._name)
         ids = (
             frame[id_column].astype(str).tolist() if id_column else [str(row_number + i + 1) for i in range(len(frame))]
         )
@@ -579,7 +584,7 @@ def iter_jsonl(
                 f"{', '.join(map(repr, record)) or '(none)'}"
             )
         if record_number == 1:
-            _check_columns(text_columns, list(record), f"{stream._name} line {line_number}")
+            check_columns(text_columns, list(record), f"{stream._name} line {line_number}")
         ids.append(render_id(record[id_column]) if id_column else str(record_number))
         parts = []
         for column in text_columns:
@@ -705,7 +710,7 @@ def read_labelled(
         stream.close()
     if frame.empty:
         raise DataError(f"{name} has no rows")
-    _check_columns([text_column, label_column], list(frame.columns), name, column_fix)
+    check_columns([text_column, label_column], list(frame.columns), name, column_fix)
     frame = frame.rename(columns={text_column: config.TEXT_COLUMN, label_column: config.LABEL_COLUMN})
     check_labels(frame, name)
     return frame

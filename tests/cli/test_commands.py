@@ -457,3 +457,20 @@ def test_tab_completion_offers_commands_options_choices_and_files():
     assert complete("predict", "--input", "ex") == ["file,ex"]
     assert complete("predict", "--output", "sc") == ["file,sc"]
     assert complete("report", "--plots", "m") == ["dir,m"]
+
+
+def test_train_reads_labelled_files_of_ones_own_and_names_what_is_wrong_in_them(catalogue, tmp_path):
+    """A JSON-lines file, or a CSV without a label column, was 'unexpected KeyError: label'; a CSV of 'bpo' labels
+    had them dropped without a word, and then 'needs at least 5 BPO postings'."""
+    postings = generate_postings(catalogue, 60, seed=3)
+    postings = postings[postings["label"] != "NEITHER"][["text", "label"]]
+    postings.to_json(tmp_path / "mine.jsonl", orient="records", lines=True)
+    trained = run("train", "--data", tmp_path / "mine.jsonl", "--model", tmp_path / "model.joblib", *TINY_TRAINING)
+    assert trained.returncode == 0, trained.stderr
+    assert json.loads((tmp_path / "model.joblib.json").read_text())["training_data"]["rows"] == len(postings)
+    postings.rename(columns={"label": "category"}).to_csv(tmp_path / "unlabelled.csv", index=False)
+    postings.assign(label=postings["label"].str.lower()).to_csv(tmp_path / "lower.csv", index=False)
+    for name, message in (("unlabelled.csv", "has no column 'label'"), ("lower.csv", "did you mean 'BPO', 'KPO'")):
+        refused = run("train", "--data", tmp_path / name, "--model", tmp_path / "other.joblib", *TINY_TRAINING)
+        assert refused.returncode == 1 and message in refused.stderr, refused.stderr
+        assert not (tmp_path / "other.joblib").exists()
