@@ -194,12 +194,17 @@ def _refuse_writing_over_model(model_path: Path, outputs: dict[str, Path | None]
             raise click.UsageError(f"{option} {path} is one of the model's own files: write to another file")
 
 
+def _given(parameter: str) -> bool:
+    """Whether the current command's option `parameter` was given (on the command line or by its variable), rather
+    than left at its default."""
+    return click.get_current_context().get_parameter_source(parameter) is not click.core.ParameterSource.DEFAULT
+
+
 def _check_given_folders(table: tuple[tuple[str, str, Path, str], ...], values: dict[str, Path]) -> None:
     """A folder named on the command line must be one: a mistyped --field gave an empty field set without a word,
     and --output-dir /dev/null failed only after the data was built. --labelled takes one file too."""
-    context = click.get_current_context()
     for option, parameter, _, _ in table:
-        if context.get_parameter_source(parameter) is click.core.ParameterSource.DEFAULT:
+        if not _given(parameter):
             continue
         path = Path(values[parameter])
         if parameter == "output_dir":
@@ -607,22 +612,14 @@ def evaluate(
         )
 
 
-# Where report writes the shipped model's record unless told otherwise.
-_REPORT_DEFAULTS = {
-    "--output": config.METRICS_PATH,
-    "--errors": config.ERRORS_PATH,
-    "--scope-errors": config.SCOPE_ERRORS_PATH,
-    "--model-card": config.MODEL_CARD_PATH,
-    "--plots": config.PLOTS_DIR,
-}
-
-
 def _refuse_project_outputs_for_another_model(model_path: Path, outputs: dict[str, Path]) -> None:
     """report on a model of one's own (train --model models/exp.joblib) wrote its figures over the shipped model's
     metrics, errors, plots and card, which make then took as up to date: each default output needs naming anew."""
     if Path(model_path).resolve() == config.MODEL_PATH.resolve():
         return
-    kept = [option for option, path in outputs.items() if Path(path).resolve() == _REPORT_DEFAULTS[option].resolve()]
+    # The shipped model's record: where the command's own options write by default.
+    record = {param.opts[0]: param.default for param in click.get_current_context().command.params}
+    kept = [option for option, path in outputs.items() if Path(path).resolve() == Path(record[option]).resolve()]
     if kept:
         raise click.UsageError(
             f"report --model {model_path} would write over the shipped model's record in {config.MODELS_DIR}: give "
@@ -888,7 +885,7 @@ def predict(
         raise click.UsageError("--jobs needs --engine sklearn (or auto); the portable scorer runs in one process")
     output_format = output_format or _default_output_format(output)
     with _startup():
-        from pipeline.engines import open_engine, prefers_portable, whole_and_small
+        from pipeline.engines import chooses_after_first_chunk, open_engine, prefers_portable, whole_and_small
         from pipeline.predict import (
             FORMATTERS,
             SUMMARY_COUNTS,
@@ -905,8 +902,7 @@ def predict(
         # first chunk before choosing, so that a few postings start in a tenth of a second, as they do from a
         # small file, and a long stream gets the faster scikit-learn engine.
         prefer_portable = prefers_portable(jobs, input_path)
-        unknown_length = input_path == config.STANDARD_STREAM or bool(input_path and config.compression_of(input_path))
-        choose_after_first = engine == "auto" and not prefer_portable and jobs == 1 and unknown_length
+        choose_after_first = not prefer_portable and chooses_after_first_chunk(engine, jobs, input_path)
         if not choose_after_first:
             model = open_engine(engine, model_path, prefer_portable, on_fallback=_say)
     if texts:
@@ -989,12 +985,8 @@ def _refuse_table_options_without_a_table(
     an input of another format, they were ignored without a word, and a table exported as jobs.txt had its header
     and every row, ids and separators included, scored as postings. (A table piped in without its format is
     refused by the reader.)"""
-    context = click.get_current_context()
-    given = [
-        option
-        for option, parameter in (("--text-column", "text_columns"), ("--id-column", "id_column"), ("--sep", "sep"))
-        if context.get_parameter_source(parameter) is not click.core.ParameterSource.DEFAULT
-    ]
+    options = (("--text-column", "text_columns"), ("--id-column", "id_column"), ("--sep", "sep"))
+    given = [option for option, parameter in options if _given(parameter)]
     if not given:
         return
     what = f"{' and '.join(given)} {'apply' if len(given) > 1 else 'applies'} to"

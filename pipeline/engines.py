@@ -155,6 +155,13 @@ def prefers_portable(jobs: int, input_path: str | None) -> bool:
     return jobs == 1 and small_input(input_path)
 
 
+def chooses_after_first_chunk(engine: str, jobs: int, input_path: str | None) -> bool:
+    """Whether `auto` reads the first chunk before choosing: one process reading a pipe, whose length is known only
+    once it ends, or a compressed file, whose size does not tell its text's (see whole_and_small)."""
+    unknown_length = input_path == config.STANDARD_STREAM or bool(input_path and config.compression_of(input_path))
+    return engine == AUTO and jobs == 1 and unknown_length
+
+
 def whole_and_small(first, chunk_size: int) -> bool:
     """Whether a stream's first chunk (a readers.Chunk, or None for no rows) is all of it, since readers fill
     every chunk but the last, and small enough for the portable scorer: `auto` then scores a pipe with it."""
