@@ -127,6 +127,10 @@ class DecodingReader(io.TextIOBase):
         self._decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
         if universal_newlines:
             self._decoder = io.IncrementalNewlineDecoder(self._decoder, translate=True)
+        # Without universal newlines (a CSV, whose CR LF and CR inside quoted fields pandas keeps), a file whose
+        # lines end in a lone CR (Excel for Mac's "CSV (Macintosh)") is found by its first line end and its CRs
+        # read as line ends: otherwise the whole file was one header line. None until that line end is seen.
+        self._lone_cr: io.IncrementalNewlineDecoder | bool | None = False if universal_newlines else None
         self._max_line_chars = max_line_chars
         self._offset = 0
         self._buffer = ""
@@ -181,6 +185,10 @@ class DecodingReader(io.TextIOBase):
             ) from None
         self._offset += len(block)
         self._eof = not block
+        if self._lone_cr is None:
+            self._lone_cr = _lone_cr_line_end(text)
+        if self._lone_cr:
+            text = self._lone_cr.decode(text, final=not block)
         return text
 
     def _check_start(self, block: bytes) -> None:
@@ -281,6 +289,17 @@ class DecodingReader(io.TextIOBase):
             if not line:
                 return
             yield line
+
+
+def _lone_cr_line_end(text: str) -> io.IncrementalNewlineDecoder | bool | None:
+    """A translator of CR and CR LF to LF when the first line end of `text` is a lone CR; False when it is LF or
+    CR LF; None when `text` has none yet (or ends in the CR, whose next character is still to come)."""
+    end = min((i for i in (text.find("\r"), text.find("\n")) if i >= 0), default=-1)
+    if end < 0 or (text[end] == "\r" and end == len(text) - 1):
+        return None
+    if text[end] == "\r" and text[end + 1] != "\n":
+        return io.IncrementalNewlineDecoder(None, translate=True)
+    return False
 
 
 def format_suffix(path: str | Path) -> str:
@@ -464,11 +483,11 @@ def csv_frames(
         raise DataError(empty_message)
     first_row = stream.readline()
     separator = separator or sniff_separator(header)
-    columns = next(csv.reader([header.rstrip("\r\n")], delimiter=separator), [])
+    columns = _csv_fields(header, separator, name, 1)
     repeated = sorted({column for column in columns if columns.count(column) > 1})
     if repeated:
         raise DataError(f"{name} repeats the column name(s) {', '.join(map(repr, repeated))}; give each its own name")
-    first = next(csv.reader([first_row.rstrip("\r\n")], delimiter=separator), [])
+    first = _csv_fields(first_row, separator, name, 2)
     trailing = len(first) == len(columns) + 1 and not first[-1].strip()
     if len(first) > len(columns) and not trailing:
         raise DataError(
@@ -516,7 +535,9 @@ def _json_records(stream: DecodingReader) -> Iterator[tuple[int, object]]:
             )
         first = False
         try:
-            record = loads_json(line)
+            # A byte-order mark starts every file that Windows tools save as UTF-8, so one opens each file's first
+            # line in `cat a.jsonl b.jsonl > all.jsonl`; it is never part of the record.
+            record = loads_json(line.lstrip("\ufeff"))
         except json.JSONDecodeError as error:
             # The other common near-miss: a pretty-printed object, whose line breaks open a brace or follow a comma
             # (a line cut short, '{"text": "a"', is only invalid).
@@ -640,6 +661,17 @@ def refuse_table_as_text(stream: DecodingReader, text_columns: tuple[str, ...]) 
             f"when the text is in another column {fix}"
         )
     return _Concat(io.StringIO(first + second), stream)
+
+
+def _csv_fields(line: str, separator: str, name: str, line_number: int) -> list[str]:
+    """The fields of one CSV line of `name`; a line break inside an unquoted field is an error naming the line."""
+    try:
+        return next(csv.reader([line.rstrip("\r\n")], delimiter=separator), [])
+    except csv.Error:
+        raise DataError(
+            f"{name} line {line_number} has a line break (CR) inside a field that is not quoted: quote the field, "
+            "or save the file with one kind of line end"
+        ) from None
 
 
 def _csv_cells(line: str, separator: str) -> list[str]:

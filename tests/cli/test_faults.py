@@ -341,6 +341,31 @@ def test_txt_lone_cr_ends_a_line(model, content, rows):
     assert not any(r["error"] for r in jsonl(result.stdout))
 
 
+def test_a_csv_whose_lines_end_in_a_lone_cr_is_read_row_by_row(model, tmp_path):
+    """Excel for Mac's "CSV (Macintosh)" ends lines in a lone CR, and its in-cell breaks are LF: the whole file was
+    read as one header line, and predict and evaluate stopped on Python's csv error, marked "unexpected"."""
+    path = tmp_path / "mac.csv"
+    path.write_text('id,text,label\r7,"Answer inbound calls\nfrom customers",BPO\r9,Draft merger agreements,KPO\r',
+                    newline="")  # fmt: skip
+    rows = jsonl(run("predict", "--model", model, "--input", path, "--format", "jsonl").stdout)
+    assert [(r["id"], r["error"]) for r in rows] == [("7", None), ("9", None)]
+    report = json.loads(run("evaluate", "--model", model, "--data", path, "--format", "json").stdout)
+    assert report[str(path)]["n"] == 2
+    # A lone CR inside a row of a file of LF lines is still a break in an unquoted field: one line, naming it.
+    path.write_text("id,text\n1,Answer\rcalls\n", newline="")
+    assert_one_error_line(run("predict", "--model", model, "--input", path), 1,
+                          r"mac.csv line 2 has a line break \(CR\) inside a field that is not quoted")  # fmt: skip
+
+
+def test_a_byte_order_mark_opening_a_json_line_is_dropped(model, tmp_path):
+    """`cat a.jsonl b.jsonl` of two files saved as UTF-8 with a BOM puts one at the start of line 2, which stopped
+    the run: 'line 2 is not valid JSON: Unexpected UTF-8 BOM'."""
+    path = tmp_path / "all.jsonl"
+    path.write_text('\ufeff{"id": "a", "text": "Answer calls"}\n\ufeff{"id": "b", "text": "Draft contracts"}\n')
+    rows = jsonl(run("predict", "--model", model, "--input", path, "--format", "jsonl").stdout)
+    assert [(r["id"], r["error"]) for r in rows] == [("a", None), ("b", None)]
+
+
 def test_a_posting_over_the_size_cap_gets_an_error_row(model, tmp_path):
     path = tmp_path / "long.txt"
     path.write_text("Answer calls\n" + "word " * 400 + "\nDo research\n")
