@@ -791,7 +791,15 @@ def _labelled_records(stream: DecodingReader, text_column: str) -> list[dict]:
 
 def check_labels(frame: pd.DataFrame, name: str) -> None:
     """Refuse labels outside the label set, naming the bad values and the first rows that carry them."""
-    labels = frame[config.LABEL_COLUMN].astype(str).str.strip()
+    # A JSON null is missing, not a label named "None"; sorting it beside the labels given stopped the run.
+    labels = frame[config.LABEL_COLUMN].fillna("").astype(str).str.strip()
+    missing = labels == ""
+    if missing.any():
+        rows = [str(i + 1) for i in frame.index[missing][:10]]
+        raise DataError(
+            f"{name} has postings without a label (data rows {', '.join(rows)}{'...' if missing.sum() > 10 else ''}); "
+            f"label each {', '.join(config.CATALOGUE_LABELS[:-1])} or {config.CATALOGUE_LABELS[-1]}, or remove it"
+        )
     bad = ~labels.isin(config.CATALOGUE_LABELS)
     if bad.any():
         values = sorted(set(labels[bad]))

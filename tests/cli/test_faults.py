@@ -366,6 +366,19 @@ def test_a_byte_order_mark_opening_a_json_line_is_dropped(model, tmp_path):
     assert [(r["id"], r["error"]) for r in rows] == [("a", None), ("b", None)]
 
 
+def test_a_labelled_posting_without_a_label_is_named(model, tmp_path):
+    """A JSON null label stopped evaluate with "unexpected TypeError" (it was sorted beside the labels given), and an
+    empty cell was called a label outside BPO, KPO, NEITHER: ''."""
+    lines = tmp_path / "labelled.jsonl"
+    lines.write_text('{"text": "Answer calls", "label": "BPO"}\n{"text": "Draft contracts", "label": null}\n')
+    table = tmp_path / "labelled.csv"
+    table.write_text("text,label\nAnswer calls,BPO\nDraft contracts, \nDo research,KPO\n")
+    message = r"{} has postings without a label \(data rows 2\); label each BPO, KPO or NEITHER, or remove it"
+    assert_one_error_line(run("evaluate", "--model", model, "--data", lines), 1, message.format("labelled.jsonl"))
+    assert_one_error_line(run("train", "--data", table, "--model", tmp_path / "m.joblib"), 1,
+                          message.format("labelled.csv"))  # fmt: skip
+
+
 def test_a_posting_over_the_size_cap_gets_an_error_row(model, tmp_path):
     path = tmp_path / "long.txt"
     path.write_text("Answer calls\n" + "word " * 400 + "\nDo research\n")
