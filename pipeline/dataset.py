@@ -59,6 +59,13 @@ def parse_flag(value) -> bool:
     return str(value).strip().lower() in (*config.TRUE_WORDS, "y")
 
 
+def with_flags(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its borderline column, where it has one, read as booleans from any yes/no spelling."""
+    if config.BORDERLINE_COLUMN not in frame:
+        return frame
+    return frame.assign(**{config.BORDERLINE_COLUMN: frame[config.BORDERLINE_COLUMN].map(parse_flag)})
+
+
 def labelled_files(folder: Path) -> list[Path]:
     """The labelled files in a folder, sorted: every CSV and JSON-lines suffix predict reads, in any case; or
     the one file, when `folder` is a file.
@@ -355,8 +362,7 @@ def read_split(path: Path) -> pd.DataFrame:
             fix = f"rename them {config.TEXT_COLUMN!r} and {config.LABEL_COLUMN!r}"
             check_columns([config.TEXT_COLUMN, config.LABEL_COLUMN], list(frame.columns), str(path), fix)
             check_labels(frame, str(path))
-    if config.BORDERLINE_COLUMN in frame:
-        frame[config.BORDERLINE_COLUMN] = frame[config.BORDERLINE_COLUMN].map(parse_flag)
+    frame = with_flags(frame)
     if config.TEXT_COLUMN in frame:
         # A file that prepare did not write may hold near copies: each set of them is one group, as users' postings
         # are in prepare, so that no fold of the cross-validation scores a posting whose near copy it learnt.

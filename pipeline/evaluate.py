@@ -167,11 +167,12 @@ def slice_values(frame: pd.DataFrame, column: str) -> pd.Series:
     """The slice each row belongs to; `length` buckets by word count and needs no column, and `form_clarity` pairs
     the form with clear or borderline."""
     if column in frame:
-        return frame[column].astype(str)
+        # A JSON null is a blank slice, as an empty CSV cell is: sorted beside the values given, it stopped the run.
+        return frame[column].fillna("").astype(str)
     if column == LENGTH_SLICE:
         return frame[config.TEXT_COLUMN].map(length_bucket)
     clarity = np.where(frame[config.BORDERLINE_COLUMN].astype(bool), "borderline", "clear")
-    return frame[config.FORM_COLUMN].astype(str) + FORM_CLARITY_SEPARATOR + clarity
+    return frame[config.FORM_COLUMN].fillna("").astype(str) + FORM_CLARITY_SEPARATOR + clarity
 
 
 def form_clarity_value(form: str, clarity: str) -> str:

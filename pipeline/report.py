@@ -12,7 +12,7 @@ import pandas as pd
 from pipeline import config
 from pipeline.analysis import analyse, scope_of
 from pipeline.audit import Lexicon, audit_weights, class_frequencies
-from pipeline.dataset import in_scope, parse_flag, read_split, read_splits
+from pipeline.dataset import in_scope, read_split, read_splits, with_flags
 from pipeline.decision import labels_at
 from pipeline.errors import DataError
 from pipeline.evaluate import FORM_CLARITY_SLICE, LENGTH_SLICE, derived_slice_available, evaluate_frame, review_summary
@@ -75,8 +75,7 @@ def scope_results(sets: dict[str, pd.DataFrame], verdicts: dict[str, ScopeVerdic
         frame = sets[name]
         figures = scope_figures(v.is_out, v.flagged)
         if config.BORDERLINE_COLUMN in frame:
-            # read_split parses the flag; a file read by read_labelled keeps its text ("False" is not false).
-            hard = frame[config.BORDERLINE_COLUMN].map(parse_flag).to_numpy(dtype=bool)
+            hard = frame[config.BORDERLINE_COLUMN].to_numpy(dtype=bool)  # read as booleans by evaluate_model
             figures["hard_cases"] = scope_figures(v.is_out[hard], v.flagged[hard])
         figures["reasons"] = {
             reason: int(count) for reason, count in pd.Series(v.reasons)[v.flagged].value_counts().items()
@@ -248,7 +247,8 @@ def evaluate_model(
     give the scope figures. A set the model learnt from is scored by the held-out model beside it
     (`load_held_out`), or, when that may not either, refused with a DataError, or left out with the reason when
     `skip_unscorable`."""
-    whole = all_evaluation_sets() if sets is None else sets
+    # A file of one's own may spell its borderline flags "false" or "no", which as text are all true.
+    whole = all_evaluation_sets() if sets is None else {name: with_flags(frame) for name, frame in sets.items()}
     chosen = choose_scorers(model, whole, load_held_out)
     scorers = chosen.by_set if skip_unscorable else require_all(chosen)
     whole = {name: frame for name, frame in whole.items() if name in scorers}

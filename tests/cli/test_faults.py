@@ -379,6 +379,24 @@ def test_a_labelled_posting_without_a_label_is_named(model, tmp_path):
                           message.format("labelled.csv"))  # fmt: skip
 
 
+def test_evaluate_reads_a_files_flags_and_blank_slices_as_the_projects_own(model, tmp_path):
+    """A borderline flag written "false" or "no" in a file of one's own is text, and non-empty text is true: every
+    posting was counted borderline in form_clarity, and --by borderline listed each spelling as a slice. A JSON null
+    slice value stopped the run with "unexpected TypeError"."""
+    table = tmp_path / "own.csv"
+    table.write_text("text,label,form,borderline\nAnswer calls from customers,BPO,ad,false\n"
+                     "Draft contracts for clients,KPO,ad,No\nProcess payroll for staff,BPO,ad,yes\n")  # fmt: skip
+    slices = json.loads(run("evaluate", "--model", model, "--data", table, "--by", "form_clarity", "--by", "borderline",
+                            "--format", "json").stdout)[str(table)]["slices"]  # fmt: skip
+    assert {k: v["n"] for k, v in slices["form_clarity"].items()} == {"ad / borderline": 1, "ad / clear": 2}
+    assert {k: v["n"] for k, v in slices["borderline"].items()} == {"True": 1, "False": 2}
+    lines = tmp_path / "own.jsonl"
+    lines.write_text('{"text": "Answer calls from customers", "label": "BPO", "area": null}\n'
+                     '{"text": "Draft contracts for clients", "label": "KPO", "area": "law"}\n')  # fmt: skip
+    slices = json.loads(run("evaluate", "--model", model, "--data", lines, "--by", "area", "--format", "json").stdout)
+    assert {k: v["n"] for k, v in slices[str(lines)]["slices"]["area"].items()} == {"": 1, "law": 1}
+
+
 def test_a_posting_over_the_size_cap_gets_an_error_row(model, tmp_path):
     path = tmp_path / "long.txt"
     path.write_text("Answer calls\n" + "word " * 400 + "\nDo research\n")
