@@ -276,6 +276,9 @@ def format_explanation(items: list[dict] | None) -> str:
     return "; ".join(f"{item['ngram']} ({item['weight']:+.3f})" for item in items or [])
 
 
+_LINE_BREAKS_ESCAPED = (("\x85", "\\u0085"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
+
+
 class JsonlFormatter:
     """One JSON object per line."""
 
@@ -286,7 +289,12 @@ class JsonlFormatter:
         return ""
 
     def rows(self, rows: list[dict], texts: list[str | None] | None = None) -> str:
-        return "".join(json.dumps({f: row.get(f) for f in self.fields}, ensure_ascii=False) + "\n" for row in rows)
+        text = "".join(json.dumps({f: row.get(f) for f in self.fields}, ensure_ascii=False) + "\n" for row in rows)
+        # JSON allows these three raw inside a string, but Python's str.splitlines and JavaScript before ES2019 end a
+        # line at them, cutting a record in two; escaped, each line is one record however it is split.
+        for character, escaped in _LINE_BREAKS_ESCAPED:
+            text = text.replace(character, escaped)  # far faster than str.translate on text that is not ASCII
+        return text
 
 
 def neutralise_formula(value: str) -> str:

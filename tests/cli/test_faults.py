@@ -397,6 +397,17 @@ def test_evaluate_reads_a_files_flags_and_blank_slices_as_the_projects_own(model
     assert {k: v["n"] for k, v in slices[str(lines)]["slices"]["area"].items()} == {"": 1, "law": 1}
 
 
+@pytest.mark.parametrize("engine", ["portable", "sklearn"])
+def test_json_lines_out_hold_one_record_per_line_however_lines_are_split(fast_model, tmp_path, engine):
+    """JSON allows U+2028, U+2029 and U+0085 raw in a string, but str.splitlines and older JavaScript end a line at
+    them: an id holding one came out as a record cut in two."""
+    ids = ["a\u2028b", "c\u2029d", "e\x85f"]
+    path = tmp_path / "odd-ids.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "text": "Answer calls"}) + "\n" for i in ids))
+    result = run("predict", "--model", fast_model, "--engine", engine, "--input", path, "--format", "jsonl")
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ids
+
+
 def test_a_posting_over_the_size_cap_gets_an_error_row(model, tmp_path):
     path = tmp_path / "long.txt"
     path.write_text("Answer calls\n" + "word " * 400 + "\nDo research\n")
