@@ -7,6 +7,8 @@ import json
 import math
 import os
 import pickle
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import numpy as np
@@ -244,7 +246,7 @@ class Model:
         text the vocabulary barely knows (gibberish, another language, a few characters) is no job posting."""
         from pipeline.scope import scope_decisions
 
-        texts = list(texts)
+        texts = text_list(texts)
         p = self.p_out_of_scope(texts)
         cut = self.scope_threshold if threshold is None else threshold
         flags, reasons = scope_decisions(self.scope_pipeline, self.scope_metadata, texts, p, cut)
@@ -383,9 +385,19 @@ def _features(pipeline: Pipeline, texts: list[str]):
 
 
 def text_list(texts, allow_missing: bool = False) -> list:
-    """The texts as a list; a bare string is refused, since iterating it would score one character at a time."""
+    """The texts as a list. Refused: what iterating would not give as the texts in order (a bare string gives its
+    characters, a table or a dict its column names or keys, a set no order to match the answers to)."""
+    kind = type(texts).__name__
     if isinstance(texts, str | bytes):
-        raise TypeError(f"expected a list of texts, got a single {type(texts).__name__}; wrap it in a list: [text]")
+        raise TypeError(f"expected a list of texts, got a single {kind}; wrap it in a list: [text]")
+    if getattr(texts, "ndim", 1) != 1:
+        raise TypeError(f"expected one column of texts, got a {texts.ndim}-dimensional {kind}; "
+                        "pass the column, e.g. frame['text']")  # fmt: skip
+    if isinstance(texts, Mapping):
+        raise TypeError(f"expected a list of texts, got a {kind}, whose keys would be scored; pass list(d.values())")
+    if isinstance(texts, AbstractSet):
+        raise TypeError(f"expected a list of texts, got a {kind}, which has no order to match the answers to; "
+                        "pass a list")  # fmt: skip
     texts = list(texts)
     if not allow_missing:
         # A loop, not next(..., None): None is itself a text to refuse.

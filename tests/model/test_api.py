@@ -4,6 +4,7 @@ import json
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 from console import jsonl, run
 
@@ -25,6 +26,33 @@ def test_a_bare_string_is_refused(shipped_model_path, method, bare):
     model = load_model(shipped_model_path)
     with pytest.raises(TypeError, match=r"list of texts.*\[text\]"):
         getattr(model, method)(bare)
+
+
+# Each iterates without error, but not as the texts in order: a table gives its column names, so predict(frame)
+# once answered one row, for the word "text"; a dict its keys; a set an order the answers cannot be matched to.
+NOT_A_COLUMN_OF_TEXTS = {
+    "DataFrame": (lambda: pd.DataFrame({"text": TEXTS}), r"one column of texts, got a 2-dimensional DataFrame"),
+    "2-D array": (lambda: np.array([TEXTS[:2], TEXTS[2:]]), r"one column of texts, got a 2-dimensional ndarray"),
+    "dict": (lambda: dict(enumerate(TEXTS)), r"got a dict, whose keys would be scored"),
+    "set": (lambda: set(TEXTS), r"got a set, which has no order"),
+}
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "p_kpo", "transform", "decide", "scope"])
+@pytest.mark.parametrize("kind", NOT_A_COLUMN_OF_TEXTS)
+def test_a_table_a_dict_or_a_set_is_refused(shipped_model_path, method, kind):
+    make, message = NOT_A_COLUMN_OF_TEXTS[kind]
+    with pytest.raises(TypeError, match=message):
+        getattr(load_model(shipped_model_path), method)(make())
+
+
+def test_a_column_array_or_generator_of_texts_is_scored_in_order(shipped_model_path):
+    model = load_model(shipped_model_path)
+    texts = [TEXTS[0], TEXTS[1], TEXTS[3]]
+    expected = model.predict_proba(texts)
+    frame = pd.DataFrame({"text": texts}, index=[7, 3, 5])
+    for given in (frame["text"], np.array(texts), tuple(texts), (text for text in texts)):
+        assert model.predict_proba(given) == pytest.approx(expected, abs=0)
 
 
 @pytest.mark.parametrize("method", ["predict", "predict_proba", "p_kpo", "transform"])
