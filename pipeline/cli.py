@@ -338,7 +338,7 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
         raise click.UsageError(f"--model {model_path} is named as a data file: name the model NAME.joblib or .skops")
     _refuse_writing_over_input(model_path, data_paths, "--model")
     from pipeline.dataset import in_scope, join_splits, read_split
-    from pipeline.model import save_model, scope_path
+    from pipeline.model import PAIRED_MODEL, save_model, scope_path
     from pipeline.scope import train_scope_model
     from pipeline.train import held_out_units, train_model
 
@@ -363,9 +363,7 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     metadata["training_data"] |= training_files
     validation = metadata["metrics"]["validation_grouped_cv"]
     threshold, review_band = metadata["threshold"], metadata["review_band"]
-    model_path.parent.mkdir(parents=True, exist_ok=True)
-    saved = save_model(pipeline, model_path, metadata, model_format)
-    _say(f"trained in {time.perf_counter() - started:.1f}s; wrote {model_path} ({model_path.stat().st_size:,} bytes)")
+    _say(f"trained in {time.perf_counter() - started:.1f}s")
     if scope_rules is not None:
         _say(
             "training the scope model (out of scope: NEITHER) on at most "
@@ -374,6 +372,13 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
         )
         scope_pipeline, scope_metadata = train_scope_model(everything, params, scope_rules, n_jobs=jobs)
         scope_metadata["training_data"] |= training_files
+    # Both are fitted before either file is written, so the pair already there stays whole while they train,
+    # and a training stopped on the way leaves it as it was.
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    saved = save_model(pipeline, model_path, metadata, model_format)
+    _say(f"wrote {model_path} ({model_path.stat().st_size:,} bytes)")
+    if scope_rules is not None:
+        scope_metadata[PAIRED_MODEL] = saved["model_sha256"]
         save_model(scope_pipeline, scope_path(model_path), scope_metadata, model_format)
         figures = scope_metadata["metrics"]["validation_grouped_cv"]
         click.echo(

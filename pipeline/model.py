@@ -28,6 +28,9 @@ METADATA_DIGEST = "metadata_sha256"
 # on load, so an edited threshold or review band is refused rather than silently obeyed.
 DECISION_FIELDS = ("format", "labels", "model_sha256", "review_band", "threshold")
 REQUIRED_METADATA = ("model_sha256", "labels", "versions", "threshold", "format", METADATA_DIGEST)
+# In a scope model's metadata: the checksum of the BPO/KPO model file trained beside it, in the same run. A scope
+# model left from another run (a training stopped between the two files, a file copied in) is refused on load.
+PAIRED_MODEL = "paired_model_sha256"
 # Every skops file is a zip archive; a pickle never starts like one.
 ZIP_MAGIC = b"PK\x03\x04"
 # Types a skops file may hold beyond skops' own defaults (scikit-learn estimators, numpy): none, since the
@@ -521,7 +524,19 @@ def load_model(path: Path | str | None = None) -> Model:
     scope = None
     if scope_file.exists() or metadata_path(scope_file).exists():
         scope = load_pipeline(scope_file, config.SCOPE_LABELS)
+        _check_pair(path, meta, scope_file, scope[1])
     return Model(pipeline, meta, path, scope)
+
+
+def _check_pair(path: Path, meta: dict, scope_file: Path, scope_meta: dict) -> None:
+    """Refuse a scope model that another run trained. One written before the pairing was recorded loads as before."""
+    paired = scope_meta.get(PAIRED_MODEL)
+    if paired is not None and paired != meta["model_sha256"]:
+        raise ModelError(
+            f"scope model {scope_file} was trained with another model than {path} (paired with SHA-256 "
+            f"{str(paired)[:12]}…, this one is {str(meta['model_sha256'])[:12]}…); if a training is writing them, "
+            f"load again when it ends, else retrain with {train_hint()}"
+        )
 
 
 def model_format_of(path: Path, data: bytes, meta: dict) -> str:

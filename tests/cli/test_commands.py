@@ -14,6 +14,7 @@ from console import SCRIPT, checkout_make, jsonl, linux_only, run, run_script
 from pipeline import config
 from pipeline.cli import cli
 from pipeline.generate import generate_postings
+from pipeline.model import PAIRED_MODEL
 
 COMMANDS = ("prepare", "train", "tune", "evaluate", "report", "predict")
 # Training on a hundred postings, where the recipe matters and the model does not: folds holding out areas and
@@ -438,6 +439,29 @@ def test_train_records_where_its_data_is_and_drops_a_stale_scope_model(catalogue
     generate_postings(catalogue, 100, seed=3).sample(frac=1, random_state=1).to_csv(shuffled, index=False)
     refused = run("evaluate", "--model", tmp_path / "model.joblib", "--data", shuffled)
     assert refused.returncode == 1 and "are in the training data of" in refused.stderr, refused.stderr
+
+
+def test_a_training_stopped_while_fitting_the_scope_model_leaves_the_pair_it_found(catalogue, tmp_path, monkeypatch):
+    """train wrote the BPO/KPO model, then fitted the scope model for a minute: stopped there (Ctrl-C, a crash),
+    it left a new model beside the scope model of another training, which loaded as their pair. Both are now fitted
+    before either file is written, and the scope model records the model it was trained with."""
+    from pipeline import scope
+
+    generate_postings(catalogue, 100, seed=3, n_out_of_scope=20).to_csv(tmp_path / "mine.csv", index=False)
+    command = ("train", "--data", "mine.csv", "--model", "model.joblib", *TINY_TRAINING)
+    assert run(*command, cwd=tmp_path).returncode == 0
+    pair = {path.name: path.read_bytes() for path in tmp_path.glob("model.*")}
+    assert len(pair) == 4
+    scope_meta = json.loads(pair["model.scope.joblib.json"])
+    assert scope_meta[PAIRED_MODEL] == json.loads(pair["model.joblib.json"])["model_sha256"]
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scope, "train_scope_model", stopped)
+    interrupted = run(*command, "--c", "2", cwd=tmp_path)
+    assert interrupted.returncode == 130, interrupted.stderr
+    assert {path.name: path.read_bytes() for path in tmp_path.glob("model.*")} == pair
 
 
 def test_tab_completion_offers_commands_options_choices_and_files():

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from pipeline import ModelError, config, load_model
 from pipeline.cli import cli
-from pipeline.model import metadata_path, scope_path
+from pipeline.model import PAIRED_MODEL, metadata_path, scope_path
 
 # Hard cases in both directions, written for this test: the setting must not decide, the work must.
 OUT_OF_SCOPE = [
@@ -42,6 +42,7 @@ def test_the_shipped_model_has_its_scope_model(model):
     assert 0 < model.scope_threshold < 1
     assert model.scope_metadata["labels"] == list(config.SCOPE_LABELS)
     assert model.scope_metadata["model_sha256"] != model.metadata["model_sha256"]
+    assert model.scope_metadata[PAIRED_MODEL] == model.metadata["model_sha256"]
 
 
 def test_hard_cases_are_judged_by_the_work_not_the_setting(model):
@@ -121,6 +122,22 @@ def test_a_scope_model_without_its_file_or_metadata_is_refused(tmp_path, shipped
     metadata_path(scope_path(model_path)).unlink()
     with pytest.raises(ModelError, match=r"model\.scope\.joblib\.json is missing"):
         load_model(model_path)
+
+
+def test_a_scope_model_from_another_training_is_refused(tmp_path, shipped_model_path):
+    """A whole, untampered scope model beside a model it was not trained with (a training stopped between writing
+    the two, or a file copied in) was loaded with it, and its flags given as the pair's."""
+    model_path = _copy_models(tmp_path, shipped_model_path)
+    held_out_scope = scope_path(config.held_out_model_path(shipped_model_path))
+    for source, target in (
+        (held_out_scope, scope_path(model_path)),
+        (metadata_path(held_out_scope), metadata_path(scope_path(model_path))),
+    ):
+        shutil.copy(source, target)
+    with pytest.raises(ModelError, match=r"model\.scope\.joblib was trained with another model than .*model\.joblib"):
+        load_model(model_path)
+    result = CliRunner().invoke(cli, ["predict", "--model", str(model_path), "x"])
+    assert result.exit_code == 1 and "was trained with another model" in result.output
 
 
 def test_without_a_scope_model_rows_carry_no_scope_fields(tmp_path, shipped_model_path):
