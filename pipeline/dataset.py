@@ -13,7 +13,7 @@ from pipeline import config
 from pipeline.catalogue import Catalogue
 from pipeline.errors import DataError
 from pipeline.generate import generate_postings
-from pipeline.readers import LABELLED_SUFFIXES, check_columns, check_labels, format_of, format_suffix, read_labelled
+from pipeline.readers import LABELLED_SUFFIXES, format_suffix, read_labelled
 
 # Every byte but a-z becomes a space: the same as replacing each run of characters other than letters with one
 # space, at a third of the cost (evaluate keys every training posting). UTF-8 writes each character beyond ASCII
@@ -352,16 +352,10 @@ def read_split(path: Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path} does not exist; run `bpo-kpo prepare` (or `make data`) first")
-    if format_of(path) == "jsonl":
-        frame = read_labelled(path)  # a user's own JSON lines (train --data mine.jsonl): checked as it is read
-    else:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        # A user's own CSV may lack a column or spell a label otherwise: name it, rather than a KeyError, or a
-        # label dropped without a word (and "needs at least 5 BPO postings" for a file of 'bpo' rows).
-        if not frame.empty:
-            fix = f"rename them {config.TEXT_COLUMN!r} and {config.LABEL_COLUMN!r}"
-            check_columns([config.TEXT_COLUMN, config.LABEL_COLUMN], list(frame.columns), str(path), fix)
-            check_labels(frame, str(path))
+    # The readers' own: a user's file (train --data mine.tsv) may be another format, encoding or shape than the
+    # splits prepare writes, and each of those is named with its fix; so is a missing column or a label spelt
+    # otherwise, rather than a KeyError, or a label dropped without a word.
+    frame = read_labelled(path, header_only=True)
     frame = with_flags(frame)
     if config.TEXT_COLUMN in frame:
         # A file that prepare did not write may hold near copies: each set of them is one group, as users' postings

@@ -723,10 +723,12 @@ def read_labelled(
     encoding: str = "utf-8-sig",
     column_fix: str = f"rename them {config.TEXT_COLUMN!r} and {config.LABEL_COLUMN!r}",
     encoding_option: bool = False,
+    header_only: bool = False,
 ) -> pd.DataFrame:
     """Read a whole labelled file (CSV or JSONL) into a frame, checking its columns and labels. `column_fix` and
     `encoding_option` fit the messages to the command that reads it: what to do about a missing column, and
-    whether it takes --encoding (prepare reads the project's files, which must be UTF-8)."""
+    whether it takes --encoding (prepare reads the project's files, which must be UTF-8). With `header_only`, a
+    CSV of a header alone is an empty frame with its columns (a split prepare wrote empty), not an error."""
     import pandas as pd
 
     kind, stream = _open_labelled(path, input_format, encoding, encoding_option)
@@ -741,6 +743,8 @@ def read_labelled(
     finally:
         stream.close()
     if frame.empty:
+        if header_only and len(frame.columns):
+            return frame
         raise DataError(f"{name} has no rows")
     check_columns([text_column, label_column], list(frame.columns), name, column_fix)
     frame = frame.rename(columns={text_column: config.TEXT_COLUMN, label_column: config.LABEL_COLUMN})

@@ -591,6 +591,38 @@ def test_every_labelled_format_is_read_in_any_case(tmp_path):
     assert user_texts(out) == set(USER_TEXTS)
 
 
+def test_train_and_tune_read_a_users_file_as_the_labelled_folder_is_read(tmp_path):
+    """train --data and tune --data read a CSV with pandas' defaults: a TSV, or an export separated by ';', was a
+    ragged table ('unexpected ParserError: ... Expected 6 fields'), and a file not in UTF-8 or cut inside a quoted
+    field stopped with 'unexpected UnicodeDecodeError' or 'unexpected ParserError'."""
+    import pandas as pd
+
+    from pipeline.dataset import read_split
+
+    frame = pd.DataFrame(
+        {"text": [f"{text}, with a comma" for text in USER_TEXTS], "label": ["BPO", "KPO"] * 3 + ["BPO"]}
+    )
+    frame.to_csv(tmp_path / "mine.csv", index=False)
+    frame.to_csv(tmp_path / "mine.tsv", sep="\t", index=False)
+    frame.to_csv(tmp_path / "exported.csv", sep=";", index=False)
+    frame.to_csv(tmp_path / "mine.csv.gz", index=False)
+    expected = read_split(tmp_path / "mine.csv")
+    assert expected["text"].tolist() == frame["text"].tolist()
+    for name in ("mine.tsv", "exported.csv", "mine.csv.gz"):
+        pd.testing.assert_frame_equal(read_split(tmp_path / name), expected)
+    (tmp_path / "windows.csv").write_bytes("text,label\nDraft a caf\u00e9 lease \u2013 urgent,KPO\n".encode("cp1252"))
+    (tmp_path / "utf16.csv").write_text("text,label\nAnswer calls,BPO\n", encoding="utf-16")
+    (tmp_path / "cut.csv").write_text('text,label\n"Answer calls\nfrom customers,BPO\n')
+    problems = {"windows.csv": r"windows\.csv is not valid utf-8-sig at byte 22 \(0xe9\); save it as UTF-8",
+                "utf16.csv": r"utf16\.csv looks like UTF-16 text; save it as UTF-8",
+                "cut.csv": r"cut\.csv is not a well-formed CSV: .*EOF inside string"}  # fmt: skip
+    for name, message in problems.items():
+        for command in ("train", "tune"):
+            result = run(command, "--data", tmp_path / name, "--output" if command == "tune" else "--model",
+                         tmp_path / "out")  # fmt: skip
+            assert_one_error_line(result, 1, message)
+
+
 @pytest.mark.parametrize("name", ["postings.xlsx", "postings.txt", "postings"])
 def test_other_files_in_the_labelled_folder_are_refused_by_name(tmp_path, name):
     result, _ = prepare_in_process(tmp_path, {name: "text,label\nx,BPO\n"})
