@@ -339,7 +339,7 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     _refuse_writing_over_input(model_path, data_paths, "--model")
     from pipeline.dataset import in_scope, join_splits, read_split
     from pipeline.model import PAIRED_MODEL, save_model, scope_path
-    from pipeline.scope import train_scope_model
+    from pipeline.scope import scope_params, scope_splits, train_scope_model
     from pipeline.train import held_out_units, train_model
 
     params = given_params(config.TRAIN, values)
@@ -352,6 +352,8 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     # Read before either model is fitted: a broken params/scope.toml stops the run with no model written, not
     # between the BPO/KPO model and its scope model.
     scope_rules = config.SCOPE if (everything[config.LABEL_COLUMN] == config.NEITHER).any() else None
+    if scope_rules is not None:
+        scope_splits(everything, scope_params(params, scope_rules), scope_rules)  # unlearnable folds stop it here
     _say(
         f"training on {len(frame)} BPO/KPO postings from {', '.join(map(str, data_paths))}: {params.cv_folds}-fold "
         "cross-validation under three shifts, calibration and the final fit, then the scope model (about 2 "

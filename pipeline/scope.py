@@ -89,6 +89,15 @@ def scope_figures(is_out: np.ndarray, flagged: np.ndarray) -> dict:
     }
 
 
+def scope_splits(
+    frame: pd.DataFrame, params: config.TrainParams, rules: config.ScopeParams
+) -> tuple[pd.DataFrame, list[tuple[np.ndarray, np.ndarray]]]:
+    """The rows the scope model learns from, relabelled, and its cross-validation folds. Called on its own before
+    any model is fitted, it refuses data whose folds could not be fitted, rather than after the BPO/KPO model."""
+    relabelled = scope_frame(scope_training_rows(frame, rules.in_scope_per_out_of_scope))
+    return relabelled, scheme_splits(relabelled, SCOPE_CALIBRATION_SCHEME, params.cv_folds, params.seed)
+
+
 def train_scope_model(
     frame: pd.DataFrame, params: config.TrainParams, rules: config.ScopeParams | None = None, n_jobs: int = 1
 ) -> tuple[Pipeline, dict]:
@@ -97,9 +106,8 @@ def train_scope_model(
     Pipeline and its metadata."""
     rules = rules or config.SCOPE
     params = scope_params(params, rules)
-    relabelled = scope_frame(scope_training_rows(frame, rules.in_scope_per_out_of_scope))
+    relabelled, splits = scope_splits(frame, params, rules)
     is_out = (relabelled[config.LABEL_COLUMN] == config.OUT_OF_SCOPE).to_numpy()
-    splits = scheme_splits(relabelled, SCOPE_CALIBRATION_SCHEME, params.cv_folds, params.seed)
     scores = out_of_fold_scores(relabelled, params, splits, n_jobs=n_jobs)
     pipeline, sigmoid = fit(relabelled, params, splits, n_jobs=n_jobs, average_folds=False, scores=scores)
     p_validation = validation_p_kpo(scores, sigmoid)

@@ -61,8 +61,10 @@ def held_out_units(frame: pd.DataFrame) -> str:
 def scheme_splits(frame: pd.DataFrame, scheme: str, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train rows, held-out rows) of every fold of a scheme; the held-out rows of the folds partition the frame."""
     if not scheme.endswith("_form"):
-        folds = fold_of_rows(frame, n_folds, CV_SCHEMES[scheme], seed)
-        return [(np.flatnonzero(folds != k), np.flatnonzero(folds == k)) for k in np.unique(folds)]
+        column = CV_SCHEMES[scheme] if CV_SCHEMES[scheme] in frame else config.GROUP_COLUMN
+        folds = fold_of_rows(frame, n_folds, column, seed)
+        splits = [(np.flatnonzero(folds != k), np.flatnonzero(folds == k)) for k in np.unique(folds)]
+        return require_both_classes(frame, splits, column)
     column = config.AREA_COLUMN if scheme == "area_form" and config.AREA_COLUMN in frame else config.GROUP_COLUMN
     family_folds = fold_of_rows(frame, n_folds, column, seed)
     forms = sorted(frame[config.FORM_COLUMN].fillna("").astype(str).unique()) if config.FORM_COLUMN in frame else [""]
@@ -79,6 +81,31 @@ def scheme_splits(frame: pd.DataFrame, scheme: str, n_folds: int, seed: int) -> 
         if len(np.unique(frame[config.LABEL_COLUMN].to_numpy()[train])) < 2:
             train = np.flatnonzero(family_folds != k)  # too few forms to hold any out and keep both classes
         splits.append((train, np.flatnonzero(family_folds == k)))
+    return require_both_classes(frame, splits, column)
+
+
+# How a refusal names what a fold holds out, and the scope model's labels.
+_UNIT_NAMES = {config.AREA_COLUMN: "service area", config.FORM_COLUMN: "form", config.GROUP_COLUMN: "group"}
+_LABEL_NAMES = {config.IN_SCOPE: "BPO or KPO", config.OUT_OF_SCOPE: "out-of-scope (NEITHER)"}
+
+
+def require_both_classes(
+    frame: pd.DataFrame, splits: list[tuple[np.ndarray, np.ndarray]], column: str
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The splits, unless a fold would learn from one class alone: scikit-learn's refusal of it ("needs samples
+    of at least 2 classes") names neither the label nor that the postings of it sit in the groups held out."""
+    labels = frame[config.LABEL_COLUMN].to_numpy()
+    for train, _ in splits:
+        missing = sorted(set(labels) - set(labels[train]))
+        if missing:
+            unit, name = _UNIT_NAMES.get(column, column), _LABEL_NAMES.get(missing[0], missing[0])
+            units = frame.loc[labels == missing[0], column].astype(str).unique()
+            where = f"one {unit} ({units[0]!r})" if len(units) == 1 else f"{len(units)} {unit}s that one fold holds"
+            raise DataError(
+                f"every {name} posting ({int((labels == missing[0]).sum())}) is in {where}, and cross-validation "
+                f"holds out whole {unit}s, so a fold would have none to learn from: add {name} postings in other "
+                f"{unit}s" + (" (the group column)" if column == config.GROUP_COLUMN else "")
+            )
     return splits
 
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -621,6 +622,26 @@ def test_train_and_tune_read_a_users_file_as_the_labelled_folder_is_read(tmp_pat
             result = run(command, "--data", tmp_path / name, "--output" if command == "tune" else "--model",
                          tmp_path / "out")  # fmt: skip
             assert_one_error_line(result, 1, message)
+
+
+@pytest.mark.parametrize("label", ["KPO", "NEITHER"])
+def test_a_label_whose_postings_share_one_group_is_named_before_any_fit(catalogue, tmp_path, label):
+    """Cross-validation holds out whole groups: with every KPO posting of a user's file in one group, the fold that
+    held it out learnt from BPO alone, and train stopped with "unexpected ValueError: This solver needs samples of at
+    least 2 classes"; with every out-of-scope posting in one, it did so after fitting the BPO/KPO model."""
+    from pipeline.generate import generate_postings
+
+    frame = generate_postings(catalogue, 40, seed=4, n_out_of_scope=10)[["text", "label"]]
+    frame["group"] = [label.lower() if row == label else f"own-{i}" for i, row in enumerate(frame["label"])]
+    frame.to_csv(tmp_path / "mine.csv", index=False)
+    name = {"KPO": "KPO", "NEITHER": r"out-of-scope \(NEITHER\)"}[label]
+    message = (rf"every {name} posting \({(frame['label'] == label).sum()}\) is in one group \('{label.lower()}'\), "
+               rf"and cross-validation holds out whole groups, so a fold would have none to learn from")  # fmt: skip
+    result = run("train", "--data", tmp_path / "mine.csv", "--model", tmp_path / "m.joblib", "--cv-folds", "2")
+    # The BPO/KPO folds are made as its training starts, after the line that says what it trains on.
+    assert_one_error_line(replace(result, stderr=result.stderr.split("\n", 1)[-1]) if label == "KPO" else result, 1,
+                          message)  # fmt: skip
+    assert "trained in" not in result.stderr and not (tmp_path / "m.joblib").exists()
 
 
 @pytest.mark.parametrize("name", ["postings.xlsx", "postings.txt", "postings"])
