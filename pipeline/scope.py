@@ -11,6 +11,7 @@ from sklearn.pipeline import Pipeline
 from pipeline import config
 from pipeline.dataset import data_hash
 from pipeline.decision import scope_verdict
+from pipeline.errors import DataError
 from pipeline.evaluate import wilson_interval
 from pipeline.model import pipeline_parts
 from pipeline.train import fit, out_of_fold_scores, scheme_splits, validation_p_kpo
@@ -95,6 +96,15 @@ def scope_splits(
     """The rows the scope model learns from, relabelled, and its cross-validation folds. Called on its own before
     any model is fitted, it refuses data whose folds could not be fitted, rather than after the BPO/KPO model."""
     relabelled = scope_frame(scope_training_rows(frame, rules.in_scope_per_out_of_scope))
+    counts = relabelled[config.LABEL_COLUMN].value_counts()
+    n_out, n_in = int(counts.get(config.OUT_OF_SCOPE, 0)), int(counts.get(config.IN_SCOPE, 0))
+    if min(n_out, n_in) < params.cv_folds:
+        raise DataError(
+            f"the scope model needs at least {params.cv_folds} out-of-scope (NEITHER) postings and {params.cv_folds} "
+            f"BPO/KPO postings beside them, one of each for each cross-validation fold (--cv-folds); the data gives it "
+            f"{n_out} and {n_in} (it reads at most {rules.in_scope_per_out_of_scope:g} BPO/KPO postings per "
+            "out-of-scope one): add out-of-scope postings, or remove them to train no scope model"
+        )
     return relabelled, scheme_splits(relabelled, SCOPE_CALIBRATION_SCHEME, params.cv_folds, params.seed)
 
 

@@ -644,6 +644,18 @@ def test_a_label_whose_postings_share_one_group_is_named_before_any_fit(catalogu
     assert "trained in" not in result.stderr and not (tmp_path / "m.joblib").exists()
 
 
+def test_too_few_out_of_scope_postings_for_the_folds_are_counted_before_any_fit(catalogue, tmp_path):
+    """One out-of-scope posting among forty: the scope model's folds stopped with "unexpected ValueError: n_splits=2
+    cannot be greater than the number of members in each class", after the BPO/KPO model was fitted."""
+    from pipeline.generate import generate_postings
+
+    generate_postings(catalogue, 40, seed=4, n_out_of_scope=1).to_csv(tmp_path / "mine.csv", index=False)
+    result = run("train", "--data", tmp_path / "mine.csv", "--model", tmp_path / "m.joblib", "--cv-folds", "2")
+    assert_one_error_line(result, 1, r"the scope model needs at least 2 out-of-scope \(NEITHER\) postings and 2 "
+                                     r"BPO/KPO postings beside them, .*; the data gives it 1 and 3 ")  # fmt: skip
+    assert not (tmp_path / "m.joblib").exists()
+
+
 @pytest.mark.parametrize("name", ["postings.xlsx", "postings.txt", "postings"])
 def test_other_files_in_the_labelled_folder_are_refused_by_name(tmp_path, name):
     result, _ = prepare_in_process(tmp_path, {name: "text,label\nx,BPO\n"})
