@@ -340,7 +340,7 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     from pipeline.dataset import in_scope, join_splits, read_split
     from pipeline.model import PAIRED_MODEL, save_model, scope_path
     from pipeline.scope import scope_params, scope_splits, train_scope_model
-    from pipeline.train import held_out_units, train_model
+    from pipeline.train import check_label_counts, held_out_units, train_model
 
     params = given_params(config.TRAIN, values)
     model_format = model_format or config.MODEL_SUFFIXES.get(model_path.suffix.lower(), "joblib")
@@ -353,7 +353,9 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     # between the BPO/KPO model and its scope model.
     scope_rules = config.SCOPE if (everything[config.LABEL_COLUMN] == config.NEITHER).any() else None
     if scope_rules is not None:
-        scope_splits(everything, scope_params(params, scope_rules), scope_rules)  # unlearnable folds stop it here
+        # Data whose folds neither model could learn from stops the run here, the BPO/KPO model's counts first.
+        check_label_counts(frame[config.LABEL_COLUMN], params.cv_folds)
+        scope_splits(everything, scope_params(params, scope_rules), scope_rules)
     _say(
         f"training on {len(frame)} BPO/KPO postings from {', '.join(map(str, data_paths))}: {params.cv_folds}-fold "
         "cross-validation under three shifts, calibration and the final fit, then the scope model (about 2 "
