@@ -99,7 +99,8 @@ def require_both_classes(
         missing = sorted(set(labels) - set(labels[train]))
         if missing:
             unit, name = _UNIT_NAMES.get(column, column), _LABEL_NAMES.get(missing[0], missing[0])
-            units = frame.loc[labels == missing[0], column].astype(str).unique()
+            held = frame[column] if column in frame else frame.index.to_series()  # fold_of_rows' own fallback
+            units = held[labels == missing[0]].astype(str).unique()
             where = f"one {unit} ({units[0]!r})" if len(units) == 1 else f"{len(units)} {unit}s that one fold holds"
             raise DataError(
                 f"every {name} posting ({int((labels == missing[0]).sum())}) is in {where}, and cross-validation "
