@@ -198,14 +198,16 @@ def evaluate_sets(
         if by is None:
             columns = tuple(c for c in DEFAULT_SLICES if c in frame or derived_slice_available(frame, c))
         else:
-            missing = [c for c in by if c not in frame and not derived_slice_available(frame, c)]
+            columns = tuple(dict.fromkeys(by))  # a column given twice is one slice, and named once
+            missing = [c for c in columns if c not in frame and not derived_slice_available(frame, c)]
             if missing:
+                derived = f" ({FORM_CLARITY_SLICE!r} needs the form and borderline columns)"
                 raise DataError(
-                    f"{name} has no column {', '.join(map(repr, missing))} to slice by; its columns are: "
-                    f"{', '.join(map(repr, frame.columns))}"
+                    f"{name} has no column {', '.join(map(repr, missing))} to slice by"
+                    + (derived if FORM_CLARITY_SLICE in missing else "")
+                    + f"; its columns are: {', '.join(map(repr, frame.columns))}"
                     + (f"; {hint.rstrip()}" if (hint := case_hint(missing, list(frame.columns))) else "")
                 )
-            columns = tuple(by)
         results[name] = evaluate_frame(frame, p_kpo[name], thresholds[name], columns)
     return results
 

@@ -356,6 +356,10 @@ def test_evaluate_by_a_column_the_file_lacks_names_its_columns(model, tmp_path):
                  r"no column 'region' to slice by; its columns are: 'text', 'label', 'src'$")  # fmt: skip
     assert_error(run("evaluate", "--model", model, path, "--by", "Src"), 1,
                  r"no column 'Src' to slice by; .*case-sensitive: did you mean 'src'\?$")  # fmt: skip
+    # A column given twice is named once; a slice made of two columns says which.
+    assert_error(run("evaluate", "--model", model, path, "--by", "region", "--by", "form_clarity", "--by", "region"),
+                 1, r"no column 'region', 'form_clarity' to slice by \('form_clarity' needs the form and borderline "
+                    r"columns\); its columns are")  # fmt: skip
 
 
 def test_a_labelled_file_that_is_not_utf8_is_told_what_its_command_takes(model, tmp_path):
