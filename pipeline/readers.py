@@ -61,7 +61,26 @@ class JsonNumber(str):
 
 def loads_json(line: str):
     """Parse one JSON value; numbers stay JsonNumber text, so ids and texts read back exactly as written."""
-    return json.loads(line, parse_int=JsonNumber, parse_float=JsonNumber, parse_constant=JsonNumber)
+    value = json.loads(line, parse_int=JsonNumber, parse_float=JsonNumber, parse_constant=JsonNumber)
+    # Only an escape can give a string half a UTF-16 pair (text cut by UTF-16 length, as JavaScript's slice cuts).
+    return _without_lone_surrogates(value) if "\\u" in line else value
+
+
+# Half a UTF-16 surrogate pair, which no UTF-8 output can hold.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value):
+    """The value with each lone surrogate in its strings, keys too, read as U+FFFD, as a decoder reads a broken
+    byte: written out, one stopped the run with a UnicodeEncodeError. json.loads has already joined every whole
+    pair into its character, so any surrogate left is alone."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value) if _LONE_SURROGATE.search(value) else value
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(key): _without_lone_surrogates(item) for key, item in value.items()}
+    return value
 
 
 def render_id(value) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from starlette.exceptions import HTTPException
 
 from pipeline import config
@@ -24,6 +24,15 @@ class Posting(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str | int | None = Field(None, description="Returned unchanged (as a string); default: the row number.")
     text: Text = Field(None, description="The posting; empty or missing gives a row with an error.")
+
+    @field_validator("id")
+    @classmethod
+    def whole_characters(cls, value: str | int | None) -> str | int | None:
+        # Half a UTF-16 surrogate pair (an escape such as \ud800) passed as an id and then failed the response
+        # with a 500; refused like such a text, which pydantic refuses itself.
+        if isinstance(value, str) and any("\ud800" <= character <= "\udfff" for character in value):
+            raise ValueError("holds half a UTF-16 surrogate pair, which no UTF-8 response can return")
+        return value
 
 
 class PredictRequest(BaseModel):

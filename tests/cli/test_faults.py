@@ -367,6 +367,25 @@ def test_a_byte_order_mark_opening_a_json_line_is_dropped(model, tmp_path):
     assert [(r["id"], r["error"]) for r in rows] == [("a", None), ("b", None)]
 
 
+@pytest.mark.parametrize("output_format", ["jsonl", "csv"])
+def test_half_a_surrogate_pair_in_json_lines_is_read_as_a_replacement_character(model, tmp_path, output_format):
+    """A JSON escape can spell half a UTF-16 pair (a text cut by UTF-16 length, as JavaScript's slice cuts it): in
+    an id it stopped the output with "unexpected UnicodeEncodeError: ... surrogates not allowed". It reads as
+    U+FFFD, as a decoder reads a broken byte; a whole pair is its character."""
+    path = tmp_path / "cut.jsonl"
+    path.write_text('{"id": "a\\ud800b", "text": "Answer customer calls \\ud83d"}\n'
+                    '{"id": "\\ud83d\\ude00", "text": "Draft contracts for clients"}\n')  # fmt: skip
+    result = run("predict", "--model", model, "--input", path, "--format", output_format)
+    assert result.returncode == 0, result.stderr
+    rows = jsonl(result.stdout) if output_format == "jsonl" else list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [row["id"] for row in rows] == ["a\ufffdb", "\U0001f600"]
+    assert [row["label"] for row in rows] == ["BPO", "KPO"]
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text('{"text": "Answer customer calls \\udc00", "label": "BPO", "area": "x\\ud800"}\n')
+    evaluated = run("evaluate", "--model", model, "--data", labelled, "--by", "area", "--format", "json")
+    assert evaluated.returncode == 0 and "\\ufffd" in evaluated.stdout, evaluated.stderr
+
+
 def test_a_labelled_posting_without_a_label_is_named(model, tmp_path):
     """A JSON null label stopped evaluate with "unexpected TypeError" (it was sorted beside the labels given), and an
     empty cell was called a label outside BPO, KPO, NEITHER: ''."""

@@ -122,6 +122,21 @@ def test_malformed_json_oversized_bodies_and_unknown_paths(client):
     assert client.get("/predict").status_code == 405
 
 
+def test_half_a_surrogate_pair_is_refused_in_an_id_as_in_a_text(client):
+    """JSON escapes can spell half a UTF-16 pair (text cut by UTF-16 length). In a text pydantic refuses it; in an
+    id it passed, then failed the response with a 500."""
+
+    def post(body: bytes):
+        return client.post("/predict", content=body, headers={"content-type": "application/json"})
+
+    for body, where in ((rb'{"rows": [{"id": "a\ud800b", "text": "Answer calls"}]}', "rows.0.id"),
+                        (rb'{"texts": ["Answer \udc00 calls"]}', "texts.0")):  # fmt: skip
+        response = post(body)
+        assert response.status_code == 422 and response.json()["error"].startswith(where), response.text
+    whole = post(rb'{"rows": [{"id": "a\ud83d\ude00b", "text": "Answer calls"}]}')
+    assert whole.status_code == 200 and whole.json()["rows"][0]["id"] == "a\U0001f600b"
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
