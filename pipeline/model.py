@@ -17,6 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from pipeline import config
+from pipeline.accents import strip_accents
 from pipeline.config import metadata_path
 from pipeline.decision import labels_at
 from pipeline.errors import ModelError, require_model_file, train_hint
@@ -118,10 +119,15 @@ def forget_process_state(pipeline: Pipeline) -> Pipeline:
     """Drop what a fitted Pipeline remembers of the process that fitted it.
 
     TfidfVectorizer caches id(stop_words), a memory address that differs in every run, to skip a repeated check
-    it redoes on first use anyway; without it, the same data gives the same model bytes.
+    it redoes on first use anyway; without it, the same data gives the same model bytes. Training strips accents
+    with the project's faster twin of scikit-learn's own (train.fit_vectorizer): the step gets scikit-learn's
+    name for it back, so the saved Pipeline holds no project function and is byte for byte the one scikit-learn's
+    own strip fits.
     """
     for _, step in pipeline.steps:
         vars(step).pop("_stop_words_id", None)
+        if getattr(step, "strip_accents", None) is strip_accents:
+            step.strip_accents = "unicode"
     return pipeline
 
 

@@ -18,6 +18,7 @@ from sklearn.model_selection import ParameterGrid, StratifiedGroupKFold, cross_v
 from sklearn.pipeline import Pipeline
 
 from pipeline import config
+from pipeline.accents import strip_accents
 from pipeline.audit import class_ratio
 from pipeline.dataset import data_hash
 from pipeline.decision import in_review_band, labels_at
@@ -126,6 +127,11 @@ def fit_vectorizer(
     shape the vocabulary: fit it on training rows only, never on rows that are scored to estimate the model.
     """
     vectorizer, _ = pipeline_parts(build_pipeline(params))
+    # Training reads every posting many times (each fold, then again with the cut vocabulary), and scikit-learn's
+    # accent strip, a Python pass over every character of a text beyond ASCII, took a fifth of it. The project's
+    # twin gives the same strings (pipeline/accents.py); the saved step gets scikit-learn's "unicode" back
+    # (model.forget_process_state), so the file holds no project code and its bytes are the same.
+    vectorizer.set_params(strip_accents=strip_accents)
     try:
         features = vectorizer.fit_transform(texts)
     except ValueError as error:

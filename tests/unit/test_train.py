@@ -185,6 +185,30 @@ def test_the_vocabulary_reads_only_words_that_tell_the_classes_apart():
     assert "team" in fit_vectorizer(replace(params, min_class_ratio=1.0), texts, labels)[0].vocabulary_
 
 
+def test_training_strips_accents_as_scikit_learn_does_and_saves_its_name():
+    """Training strips accents with the project's faster twin: the vocabulary, idf weights and features must be
+    scikit-learn's own, and the fitted step must go out with scikit-learn's "unicode", not a project function
+    (a file holding one would not load where only scikit-learn is installed)."""
+    from dataclasses import replace
+
+    from pipeline.model import build_pipeline, pipeline_parts
+    from pipeline.train import fit_vectorizer, fitted_pipeline
+
+    texts = ["Café résumé triage \u2022 naïve — œuvre", "ﬁnance ² ½ Ａｎｓｗｅｒ", "Señora año ¿qué?",
+             "plain ascii text", "Ångström coöperate façade", "İstanbul ǅemal ﬀ"] * 3  # fmt: skip
+    labels = np.array(["BPO", "KPO"] * 9)
+    params = replace(config.TRAIN, min_df=1, max_df=1.0, ngram_max=2, stop_words=None, min_class_ratio=1.0)
+    ours, features = fit_vectorizer(params, texts, labels)
+    theirs, _ = pipeline_parts(build_pipeline(params))
+    expected = theirs.fit_transform(texts)
+    assert ours.vocabulary_ == theirs.vocabulary_
+    np.testing.assert_array_equal(ours.idf_, theirs.idf_)
+    np.testing.assert_array_equal(features.toarray(), expected.toarray())
+    _, regression = pipeline_parts(build_pipeline(params))
+    saved = fitted_pipeline(ours, regression.fit(features, labels))
+    assert pipeline_parts(saved)[0].strip_accents == "unicode"
+
+
 def test_a_vocabulary_cut_that_leaves_nothing_is_refused():
     from dataclasses import replace
 
