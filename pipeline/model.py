@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -92,6 +93,21 @@ def pipeline_parts(pipeline: Pipeline) -> tuple[TfidfVectorizer, LogisticRegress
     bare Pipeline, and `Model` offers the operations built on them.
     """
     return pipeline.named_steps[config.VECTORIZER_STEP], pipeline.named_steps[config.CLASSIFIER_STEP]
+
+
+def reading_pipeline(pipeline: Pipeline) -> Pipeline:
+    """The fitted steps of a Pipeline, reading text with the project's exact twin of scikit-learn's accent strip
+    (pipeline/accents.py): the same features and probabilities, without scikit-learn's pass over every character
+    of a text beyond ASCII, which postings' bullets and dashes send most texts through. A shallow copy for
+    scoring in this process: the Pipeline as loaded, and its file, are untouched."""
+    if not isinstance(pipeline, Pipeline):
+        return pipeline
+    vectorizer, classifier = pipeline_parts(pipeline)
+    if vectorizer.strip_accents != "unicode":
+        return pipeline
+    reader = copy.copy(vectorizer)
+    reader.strip_accents = strip_accents
+    return Pipeline([(config.VECTORIZER_STEP, reader), (config.CLASSIFIER_STEP, classifier)])
 
 
 def library_versions() -> dict[str, str]:
@@ -229,6 +245,9 @@ class Model:
         self._weights: tuple[np.ndarray, np.ndarray] | None = None
         self._scope_weights: tuple[np.ndarray, np.ndarray] | None = None
         self.scope_pipeline, self.scope_metadata = scope if scope is not None else (None, None)
+        # What scores text: the same fitted steps, with the faster accent strip.
+        self._reading = reading_pipeline(pipeline)
+        self._scope_reading = reading_pipeline(self.scope_pipeline) if scope is not None else None
 
     @property
     def has_scope(self) -> bool:
@@ -248,7 +267,7 @@ class Model:
         texts = text_list(texts)
         if not texts:  # scikit-learn refuses an empty batch; a service may well send one
             return np.empty(0)
-        return self.scope_pipeline.predict_proba(texts)[:, config.SCOPE_LABELS.index(config.OUT_OF_SCOPE)]
+        return self._scope_reading.predict_proba(texts)[:, config.SCOPE_LABELS.index(config.OUT_OF_SCOPE)]
 
     def scope(self, texts: list[str], threshold: float | None = None) -> tuple[np.ndarray, list[bool], list[str]]:
         """P(out of scope), the flag and its reason for each text: the scope model's verdict, or the rule that a
@@ -258,7 +277,7 @@ class Model:
         texts = text_list(texts)
         p = self.p_out_of_scope(texts)
         cut = self.scope_threshold if threshold is None else threshold
-        flags, reasons = scope_decisions(self.scope_pipeline, self.scope_metadata, texts, p, cut)
+        flags, reasons = scope_decisions(self._scope_reading, self.scope_metadata, texts, p, cut)
         return p, flags, reasons
 
     @property
@@ -282,7 +301,7 @@ class Model:
         texts = text_list(texts)
         if not texts:  # scikit-learn refuses an empty batch; a service may well send one
             return np.empty((0, len(self.labels)))
-        return self.pipeline.predict_proba(texts)
+        return self._reading.predict_proba(texts)
 
     def p_kpo(self, texts: list[str]) -> np.ndarray:
         return self.predict_proba(texts)[:, self._positive]
@@ -290,12 +309,12 @@ class Model:
     def transform(self, texts: list[str]):
         """The TF-IDF features of the texts: a sparse CSR matrix, one row per text, one column per n-gram of
         `ngram_weights()`; the pipeline's own first step, so `score(transform(t))` is `p_kpo(t)`."""
-        return _features(self.pipeline, text_list(texts))
+        return _features(self._reading, text_list(texts))
 
     def scope_transform(self, texts: list[str]):
         """The scope model's TF-IDF features of the texts, for `explain_scope`."""
         self._require_scope()
-        return _features(self.scope_pipeline, text_list(texts))
+        return _features(self._scope_reading, text_list(texts))
 
     def score(self, features) -> np.ndarray:
         """P(KPO) of each row of `features` (from `transform`): transform once, then score and explain the same rows."""

@@ -63,6 +63,23 @@ def test_a_text_that_is_not_a_string_is_refused_by_its_position(shipped_model_pa
         getattr(load_model(shipped_model_path), method)([TEXTS[0], missing])
 
 
+def test_scoring_reads_text_exactly_as_the_saved_pipelines_do(shipped_model_path, evaluation_texts):
+    """Model scores with a shallow copy of each vectorizer whose accent strip is the project's faster twin: every
+    probability and feature must be the saved Pipeline's own, bit for bit, and the Pipeline as loaded unchanged."""
+    model = load_model(shipped_model_path)
+    texts = [text for texts in evaluation_texts.values() for text in texts]
+    texts += ["Café résumé naïve — œuvre \u2022 ﬁnance ² ½ Ａｎｓｗｅｒ", "Señora año ¿qué? İstanbul ǅemal", "ascii"]
+    np.testing.assert_array_equal(model.predict_proba(texts), model.pipeline.predict_proba(texts))
+    scope_column = config.SCOPE_LABELS.index(config.OUT_OF_SCOPE)
+    np.testing.assert_array_equal(
+        model.p_out_of_scope(texts), model.scope_pipeline.predict_proba(texts)[:, scope_column]
+    )
+    vectorizer = model.pipeline.named_steps[config.VECTORIZER_STEP]
+    assert (model.transform(texts) != vectorizer.transform(texts)).nnz == 0
+    assert vectorizer.strip_accents == "unicode"
+    assert model.scope_pipeline.named_steps[config.VECTORIZER_STEP].strip_accents == "unicode"
+
+
 def test_an_empty_batch_gives_empty_answers(shipped_model_path):
     """A service batching requests may send none: scikit-learn refused with "Found array with 0 sample(s)"."""
     model = load_model(shipped_model_path)
