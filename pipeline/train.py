@@ -36,13 +36,21 @@ CV_SCHEMES = {"area": config.AREA_COLUMN, "form": config.FORM_COLUMN, "family_fo
 CALIBRATION_SCHEME = "area_form"
 
 
+def held_out_groups(frame: pd.DataFrame, column: str) -> tuple[str, np.ndarray]:
+    """What a fold holds out whole, by row: `column`'s value, else the group's (data without areas or forms, a
+    user's own file, is held out by its groups), else each row alone; and the column that is."""
+    if column not in frame:
+        column = config.GROUP_COLUMN
+    if column not in frame:
+        return column, frame.index.astype(str).to_numpy()
+    return column, frame[column].fillna("").astype(str).to_numpy()
+
+
 def fold_of_rows(frame: pd.DataFrame, n_folds: int, column: str = config.GROUP_COLUMN, seed: int = 0) -> np.ndarray:
     """The fold each row is held out in: all rows sharing a value of `column` (an area, a form, a role family)
     stay together, and folds keep both classes where the groups allow."""
     folds = np.empty(len(frame), dtype=np.int64)
-    if column not in frame:
-        column = config.GROUP_COLUMN  # data without areas or forms (a user's own file) is held out by its groups
-    groups = frame[column].fillna("").astype(str).to_numpy() if column in frame else frame.index.astype(str).to_numpy()
+    _, groups = held_out_groups(frame, column)
     n_splits = max(2, min(n_folds, len(set(groups))))
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     for fold, (_, held_out) in enumerate(splitter.split(frame, frame[config.LABEL_COLUMN], groups=groups)):
@@ -62,10 +70,9 @@ def held_out_units(frame: pd.DataFrame) -> str:
 def scheme_splits(frame: pd.DataFrame, scheme: str, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train rows, held-out rows) of every fold of a scheme; the held-out rows of the folds partition the frame."""
     if not scheme.endswith("_form"):
-        column = CV_SCHEMES[scheme] if CV_SCHEMES[scheme] in frame else config.GROUP_COLUMN
-        folds = fold_of_rows(frame, n_folds, column, seed)
+        folds = fold_of_rows(frame, n_folds, CV_SCHEMES[scheme], seed)
         splits = [(np.flatnonzero(folds != k), np.flatnonzero(folds == k)) for k in np.unique(folds)]
-        return require_both_classes(frame, splits, column)
+        return require_both_classes(frame, splits, CV_SCHEMES[scheme])
     column = config.AREA_COLUMN if scheme == "area_form" and config.AREA_COLUMN in frame else config.GROUP_COLUMN
     family_folds = fold_of_rows(frame, n_folds, column, seed)
     forms = sorted(frame[config.FORM_COLUMN].fillna("").astype(str).unique()) if config.FORM_COLUMN in frame else [""]
@@ -99,9 +106,9 @@ def require_both_classes(
     for train, _ in splits:
         missing = sorted(set(labels) - set(labels[train]))
         if missing:
+            column, groups = held_out_groups(frame, column)
             unit, name = _UNIT_NAMES.get(column, column), _LABEL_NAMES.get(missing[0], missing[0])
-            held = frame[column] if column in frame else frame.index.to_series()  # fold_of_rows' own fallback
-            units = held[labels == missing[0]].astype(str).unique()
+            units = pd.unique(groups[labels == missing[0]])
             where = f"one {unit} ({units[0]!r})" if len(units) == 1 else f"{len(units)} {unit}s that one fold holds"
             raise DataError(
                 f"every {name} posting ({int((labels == missing[0]).sum())}) is in {where}, and cross-validation "
