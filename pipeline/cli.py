@@ -352,9 +352,9 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     # Read before either model is fitted: a broken params/scope.toml stops the run with no model written, not
     # between the BPO/KPO model and its scope model.
     scope_rules = config.SCOPE if (everything[config.LABEL_COLUMN] == config.NEITHER).any() else None
+    # Data whose folds either model could not learn from stops the run here, the BPO/KPO model's counts first.
+    check_label_counts(frame[config.LABEL_COLUMN], params.cv_folds)
     if scope_rules is not None:
-        # Data whose folds neither model could learn from stops the run here, the BPO/KPO model's counts first.
-        check_label_counts(frame[config.LABEL_COLUMN], params.cv_folds)
         scope_splits(everything, scope_params(params, scope_rules), scope_rules)
     _say(
         f"training on {len(frame)} BPO/KPO postings from {', '.join(map(str, data_paths))}: {params.cv_folds}-fold "

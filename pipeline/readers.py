@@ -66,8 +66,8 @@ def loads_json(line: str):
     return _without_lone_surrogates(value) if "\\u" in line else value
 
 
-# Half a UTF-16 surrogate pair, which no UTF-8 output can hold.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# Half a UTF-16 surrogate pair, which no UTF-8 output can hold (json.loads joins every whole pair into its character).
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _without_lone_surrogates(value):
@@ -75,7 +75,7 @@ def _without_lone_surrogates(value):
     byte: written out, one stopped the run with a UnicodeEncodeError. json.loads has already joined every whole
     pair into its character, so any surrogate left is alone."""
     if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value) if _LONE_SURROGATE.search(value) else value
+        return LONE_SURROGATE.sub("\ufffd", value) if LONE_SURROGATE.search(value) else value
     if isinstance(value, list):
         return [_without_lone_surrogates(item) for item in value]
     if isinstance(value, dict):

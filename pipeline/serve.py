@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 
 from pipeline import config
 from pipeline.predict import ScoreOptions, output_fields
-from pipeline.readers import Chunk
+from pipeline.readers import LONE_SURROGATE, Chunk
 
 LIMITS = config.SERVE
 Text = Annotated[str | None, Field(max_length=LIMITS.max_text_chars)]
@@ -30,7 +30,7 @@ class Posting(BaseModel):
     def whole_characters(cls, value: str | int | None) -> str | int | None:
         # Half a UTF-16 surrogate pair (an escape such as \ud800) passed as an id and then failed the response
         # with a 500; refused like such a text, which pydantic refuses itself.
-        if isinstance(value, str) and any("\ud800" <= character <= "\udfff" for character in value):
+        if isinstance(value, str) and LONE_SURROGATE.search(value):
             raise ValueError("holds half a UTF-16 surrogate pair, which no UTF-8 response can return")
         return value
 
