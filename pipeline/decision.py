@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import math
+from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
 from pipeline import config
 
 if TYPE_CHECKING:
     import numpy as np
+
+
+def check_cut(name: str, value, high: float = 1.0) -> float:
+    """`value` as a float when it is a number from 0 to `high`; otherwise a ValueError naming the option. The
+    command line and the service check their options as they parse them; a caller of the Python API passes them
+    straight in, and a threshold of 2 or NaN once labelled every posting alike without a word."""
+    if isinstance(value, bool) or not isinstance(value, Real) or not (math.isfinite(value) and 0 <= value <= high):
+        raise ValueError(f"{name} must be a number from 0 to {high:g}, not {value!r}")
+    return float(value)
+
+
+def check_count(name: str, value, low: int = 0) -> int:
+    """`value` when it is a whole number of at least `low`; otherwise a ValueError naming the option."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
+        raise ValueError(f"{name} must be a whole number of at least {low}, not {value!r}")
+    return int(value)
 
 
 def label_for(p_kpo: float, threshold: float) -> str:

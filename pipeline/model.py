@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline
 from pipeline import config
 from pipeline.accents import strip_accents
 from pipeline.config import metadata_path
-from pipeline.decision import labels_at
+from pipeline.decision import check_cut, labels_at
 from pipeline.errors import ModelError, require_model_file, train_hint
 from pipeline.files import atomic_path, sha256_file, write_text_atomic
 
@@ -276,7 +276,7 @@ class Model:
 
         texts = text_list(texts)
         p = self.p_out_of_scope(texts)
-        cut = self.scope_threshold if threshold is None else threshold
+        cut = self.scope_threshold if threshold is None else check_cut("threshold", threshold)
         flags, reasons = scope_decisions(self._scope_reading, self.scope_metadata, texts, p, cut)
         return p, flags, reasons
 
@@ -376,7 +376,7 @@ class Model:
 
     def predict(self, texts: list[str], threshold: float | None = None) -> list[str]:
         """Labels by the stored (tuned) threshold on P(KPO), or by `threshold` when given."""
-        cut = self.threshold if threshold is None else threshold
+        cut = self.threshold if threshold is None else check_cut("threshold", threshold)
         return labels_at(self.p_kpo(texts), cut).tolist()
 
     def decide(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from pipeline import config
 from pipeline.analysis import Analysed, analyse, scope_of
-from pipeline.decision import in_review_band, labels_at
+from pipeline.decision import check_count, check_cut, in_review_band, labels_at
 from pipeline.errors import WorkerError
 from pipeline.readers import Chunk
 
@@ -39,6 +39,14 @@ class ScoreOptions:
     # P(out of scope) at which a posting is flagged; None when there is no scope model.
     scope_threshold: float | None = None
     max_text_chars: int = config.PREDICT.max_text_chars
+
+    def __post_init__(self) -> None:
+        check_cut("threshold", self.threshold)
+        check_cut("review_band", self.review_band, config.MAX_REVIEW_BAND)
+        if self.scope_threshold is not None:
+            check_cut("scope_threshold", self.scope_threshold)
+        check_count("explain", self.explain)
+        check_count("max_text_chars", self.max_text_chars, low=1)
 
     @classmethod
     def of(

@@ -122,6 +122,37 @@ def test_decide_applies_a_given_threshold_and_band(shipped_model_path):
     assert model.decide([]) == []
 
 
+# What the command line and the service refuse as they parse their options, the API refuses too: a threshold of 2
+# or NaN once labelled every posting BPO without a word, a band of 5 sent every posting to review, and explain=2.5
+# failed inside a slice.
+IMPOSSIBLE_OPTIONS = [
+    ({"threshold": 2}, r"threshold must be a number from 0 to 1, not 2$"),
+    ({"threshold": float("nan")}, r"threshold must be a number from 0 to 1, not nan$"),
+    ({"threshold": "0.5"}, r"threshold must be a number from 0 to 1, not '0.5'$"),
+    ({"review_band": 5}, r"review_band must be a number from 0 to 0.5, not 5$"),
+    ({"scope_threshold": True}, r"scope_threshold must be a number from 0 to 1, not True$"),
+    ({"explain": -1}, r"explain must be a whole number of at least 0, not -1$"),
+    ({"explain": 2.5}, r"explain must be a whole number of at least 0, not 2.5$"),
+]
+
+
+@pytest.mark.parametrize(("options", "message"), IMPOSSIBLE_OPTIONS)
+def test_decide_refuses_an_impossible_option_by_name(shipped_model_path, options, message):
+    with pytest.raises(ValueError, match=message):
+        load_model(shipped_model_path).decide(TEXTS[:2], **options)
+
+
+def test_every_threshold_the_api_takes_is_checked_and_numpy_numbers_are_numbers(shipped_model_path):
+    model = load_model(shipped_model_path)
+    with pytest.raises(ValueError, match=r"threshold must be a number from 0 to 1, not -1$"):
+        model.predict(TEXTS[:2], threshold=-1)
+    with pytest.raises(ValueError, match=r"threshold must be a number from 0 to 1, not 1.5$"):
+        model.scope(TEXTS[:2], threshold=1.5)
+    # A cut read from an array is a numpy scalar, not a float: it is as good a number.
+    assert [row["label"] for row in model.decide(TEXTS[:2], threshold=np.float32(0.0))] == ["KPO", "KPO"]
+    assert [len(row["explanation"]) for row in model.decide(TEXTS[:2], explain=np.int64(2))] == [2, 2]
+
+
 def test_bare_joblib_route_with_the_stored_threshold_gives_the_model_labels(shipped_model_path):
     """What the README shows for services without the package: the stored threshold, not predict's 0.5."""
     pipeline = joblib.load(shipped_model_path)
