@@ -766,7 +766,11 @@ def read_labelled(
             return frame
         raise DataError(f"{name} has no rows")
     check_columns([text_column, label_column], list(frame.columns), name, column_fix)
-    frame = frame.rename(columns={text_column: config.TEXT_COLUMN, label_column: config.LABEL_COLUMN})
+    chosen = {text_column: config.TEXT_COLUMN, label_column: config.LABEL_COLUMN}
+    # A file's own 'label' beside the gold labels chosen with --label-column: renaming onto it made two columns of
+    # one name, and the command failed inside pandas. The chosen column takes the name; the other is left out.
+    displaced = [name for name in chosen.values() if name in frame.columns and name not in chosen]
+    frame = frame.drop(columns=displaced).rename(columns=chosen)
     check_labels(frame, name)
     return frame
 

@@ -141,3 +141,32 @@ def test_read_labelled_lists_bad_labels_and_rows(tmp_path):
         read_labelled(path)
     with pytest.raises(DataError, match="has no rows"):
         read_labelled(write(tmp_path, "h.csv", "text,label\n"))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "id,text,label,gold,description\n1,Calls,KPO,BPO,Answer inbound calls\n2,Tax,BPO,KPO,Advise on tax law\n",
+        '{"id": 1, "text": "Calls", "label": "KPO", "gold": "BPO", "description": "Answer inbound calls"}\n'
+        '{"id": 2, "text": "Tax", "label": "BPO", "gold": "KPO", "description": "Advise on tax law"}\n',
+    ],
+    ids=["csv", "jsonl"],
+)
+def test_the_chosen_columns_stand_in_for_a_text_and_label_of_the_files_own(tmp_path, content):
+    """evaluate --label-column gold on a file that also has 'label' once stopped in pandas ("'DataFrame' object has
+    no attribute 'str'"): the rename made two columns named 'label'."""
+    path = write(tmp_path, "gold.jsonl" if content.startswith("{") else "gold.csv", content)
+    for text_column, label_column, texts, labels in [
+        ("text", "gold", ["Calls", "Tax"], ["BPO", "KPO"]),
+        ("description", "label", ["Answer inbound calls", "Advise on tax law"], ["KPO", "BPO"]),
+        ("description", "gold", ["Answer inbound calls", "Advise on tax law"], ["BPO", "KPO"]),
+    ]:
+        frame = read_labelled(path, text_column, label_column)
+        assert list(frame.columns).count("text") == 1 and list(frame.columns).count("label") == 1
+        assert frame["text"].tolist() == texts and frame["label"].tolist() == labels
+
+
+def test_columns_named_the_other_way_round_are_swapped_not_left_out(tmp_path):
+    path = write(tmp_path, "swapped.csv", "label,text\nAnswer inbound calls,BPO\nAdvise on tax law,KPO\n")
+    frame = read_labelled(path, text_column="label", label_column="text")
+    assert frame[["text", "label"]].values.tolist() == [["Answer inbound calls", "BPO"], ["Advise on tax law", "KPO"]]
