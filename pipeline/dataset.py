@@ -162,10 +162,6 @@ def load_user_postings(user_dir: Path = config.USER_LABELLED_DIR) -> pd.DataFram
             frame[config.ID_COLUMN] = [f"{path.name}-{i + 1}" for i in range(len(frame))]
         _check_ids(frame, str(path))
         frame[config.TEXT_COLUMN] = frame[config.TEXT_COLUMN].map(clean_text)
-        # Checked file by file, so that the rows named are the file's own.
-        empty = frame[config.TEXT_COLUMN] == ""
-        if empty.any():
-            raise DataError(f"{path} has empty text in data rows {_rows(empty)}; write the posting or remove the row")
         frames.append(frame.assign(**{_FILE: path.name}))
     frame = pd.concat(frames, ignore_index=True)
     _check_ids_across(frame, user_dir)
@@ -178,11 +174,6 @@ def load_user_postings(user_dir: Path = config.USER_LABELLED_DIR) -> pd.DataFram
     frame[config.BORDERLINE_COLUMN] = frame[config.BORDERLINE_COLUMN].map(parse_flag)
     frame[config.SOURCE_COLUMN] = config.SOURCE_USER
     return frame[list(config.DATASET_COLUMNS)]
-
-
-def _rows(mask: pd.Series) -> str:
-    rows = [str(i + 1) for i in mask[mask].index[:10]]
-    return ", ".join(rows) + ("..." if mask.sum() > 10 else "")
 
 
 _FILE = "\x00file"

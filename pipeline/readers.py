@@ -772,6 +772,7 @@ def read_labelled(
     displaced = [name for name in chosen.values() if name in frame.columns and name not in chosen]
     frame = frame.drop(columns=displaced).rename(columns=chosen)
     check_labels(frame, name)
+    check_texts(frame, name)
     return frame
 
 
@@ -816,27 +817,39 @@ def _labelled_records(stream: DecodingReader, text_column: str) -> list[dict]:
     return records
 
 
+def data_rows(mask: pd.Series) -> str:
+    """The first ten data rows (counted from 1) where `mask` holds, for a message."""
+    rows = [str(i + 1) for i in mask[mask].index[:10]]
+    return ", ".join(rows) + ("..." if mask.sum() > 10 else "")
+
+
+def check_texts(frame: pd.DataFrame, name: str) -> None:
+    """Refuse labelled postings with no text, naming the first rows: evaluate once scored them as the model's
+    no-evidence guess and counted them in its metrics, and no model learns anything from them."""
+    empty = frame[config.TEXT_COLUMN].fillna("").astype(str).str.strip() == ""
+    if empty.any():
+        raise DataError(f"{name} has empty text in data rows {data_rows(empty)}; write the posting or remove the row")
+
+
 def check_labels(frame: pd.DataFrame, name: str) -> None:
     """Refuse labels outside the label set, naming the bad values and the first rows that carry them."""
     # A JSON null is missing, not a label named "None"; sorting it beside the labels given stopped the run.
     labels = frame[config.LABEL_COLUMN].fillna("").astype(str).str.strip()
     missing = labels == ""
     if missing.any():
-        rows = [str(i + 1) for i in frame.index[missing][:10]]
         raise DataError(
-            f"{name} has postings without a label (data rows {', '.join(rows)}{'...' if missing.sum() > 10 else ''}); "
+            f"{name} has postings without a label (data rows {data_rows(missing)}); "
             f"label each {', '.join(config.CATALOGUE_LABELS[:-1])} or {config.CATALOGUE_LABELS[-1]}, or remove it"
         )
     bad = ~labels.isin(config.CATALOGUE_LABELS)
     if bad.any():
         values = sorted(set(labels[bad]))
-        rows = [str(i + 1) for i in frame.index[bad][:10]]
         # A label in the wrong case ('kpo') is the commonest miss, as with column names: name the label meant.
         meant = sorted({label for value in values for label in config.CATALOGUE_LABELS if value.upper() == label})
         hint = f"; labels are case-sensitive: did you mean {', '.join(map(repr, meant))}?" if meant else ""
         raise DataError(
             f"{name} has labels outside {', '.join(config.CATALOGUE_LABELS)}: "
             f"{', '.join(repr(v) for v in values[:10])} "
-            f"(data rows {', '.join(rows)}{'...' if bad.sum() > 10 else ''}){hint}"
+            f"(data rows {data_rows(bad)}){hint}"
         )
     frame[config.LABEL_COLUMN] = labels
