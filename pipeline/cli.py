@@ -161,6 +161,17 @@ def _say(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _report_goes_to_stderr(outputs: dict[str, Path | None]) -> bool:
+    """True when one of a command's --output files is standard output ('-'): stdout then carries that document
+    alone, and the readable report goes to stderr. Printed beside it, `evaluate --output -` wrote its metrics JSON
+    twice, or JSON above a text report, and neither could be parsed. Two outputs on stdout are refused."""
+    on_stdout = [option for option, path in outputs.items() if path is not None and str(path) == config.STANDARD_STREAM]
+    if len(on_stdout) > 1:
+        raise click.UsageError(f"{', '.join(on_stdout)}: only one output can be standard output ('-'); give the "
+                               "others a file")  # fmt: skip
+    return bool(on_stdout)
+
+
 def _check_project_data(path: Path, command: str, instead: str) -> None:
     """Refuse a default data path inside an installed package, which carries no data, with what to do instead.
 
@@ -501,11 +512,12 @@ def tune(data_path, output, jobs, apply) -> None:
     _say(f"searched in {duration(time.perf_counter() - progress.started)}")
     output.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(output, json.dumps(result, indent=2) + "\n")
-    click.echo(f"{'areas held out':>17}  {'forms held out':>17}  parameters")
+    to_stderr = _report_goes_to_stderr({"--output": output})
+    click.echo(f"{'areas held out':>17}  {'forms held out':>17}  parameters", err=to_stderr)
     for row in result["results"][:10]:
         area, form = (f"{row[f'{key}_macro_f1']:.4f} ± {row[f'{key}_std']:.4f}" for key in ("area", "form"))
-        click.echo(f"{area:>17}  {form:>17}  {row['params']}")
-    click.echo(f"chosen ({result['rule']}): {result['best']['params']}")
+        click.echo(f"{area:>17}  {form:>17}  {row['params']}", err=to_stderr)
+    click.echo(f"chosen ({result['rule']}): {result['best']['params']}", err=to_stderr)
     best = params_from_search(result["best"], config.TRAIN)
     changed = {k: v for k, v in asdict(best).items() if getattr(config.TRAIN, k) != v}
     if not apply:
@@ -571,6 +583,7 @@ def evaluate(
         _check_project_data(config.TEST_PATH, "evaluate", "pass --data with your own labelled CSV or JSONL file")
     _refuse_writing_over_input(output, data_paths)
     _refuse_writing_over_model(model_path, {"--output": output})
+    to_stderr = _report_goes_to_stderr({"--output": output})
     from pipeline.evaluate import format_report, sets_below
     from pipeline.files import write_text_atomic
     from pipeline.model import load_model
@@ -610,10 +623,11 @@ def evaluate(
     if output:
         write_text_atomic(output, json.dumps(results, indent=2) + "\n")
     if output_format == "json":
-        click.echo(json.dumps(results, indent=2))
+        if not to_stderr:  # else the same document is on stdout already
+            click.echo(json.dumps(results, indent=2))
     else:
         parts = [format_report(name, metrics) for name, metrics in evaluation.results.items()]
-        click.echo("\n\n".join(parts + ([format_scope(evaluation.scope)] if evaluation.scope else [])))
+        click.echo("\n\n".join(parts + ([format_scope(evaluation.scope)] if evaluation.scope else [])), err=to_stderr)
     below = sets_below(evaluation.results, min_macro_f1) if min_macro_f1 is not None else {}
     if below:
         raise BpoKpoError(
@@ -667,6 +681,7 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
     }
     _refuse_writing_over_model(model_path, outputs)
     _refuse_project_outputs_for_another_model(model_path, outputs | {"--plots": plots_dir})
+    to_stderr = _report_goes_to_stderr(outputs)
     for option, path in outputs.items():  # the sets report scores, and the training split
         _refuse_writing_over_input(
             path, [config.TRAIN_PATH, config.TEST_PATH, config.FIELD_PATH, config.CHALLENGE_PATH], option
@@ -693,12 +708,14 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
         card_path, render_model_card(model.metadata, document, errors, built.ngrams, model.scope_metadata)
     )
     results = document["sets"]
-    click.echo("\n\n".join(format_report(name, metrics) for name, metrics in results.items()))
-    click.echo("\nsummary (accuracy of borderline and clear-cut postings where the set marks them):")
-    click.echo(format_summary(results))
-    click.echo("\n" + format_scope(document["scope"]))
-    click.echo("\n" + format_model_audit(document["model_shortcut_audit"]))
-    click.echo("\n" + format_table(document["invariance"]))
+    parts = [
+        *(format_report(name, metrics) for name, metrics in results.items()),
+        "summary (accuracy of borderline and clear-cut postings where the set marks them):\n" + format_summary(results),
+        format_scope(document["scope"]),
+        format_model_audit(document["model_shortcut_audit"]),
+        format_table(document["invariance"]),
+    ]
+    click.echo("\n\n".join(parts), err=to_stderr)
     _say(f"wrote {output}, {errors_path} ({len(errors)} rows), {card_path} and plots in {plots_dir}")
     if failing_families(document["invariance"]):
         _say("Warning: some perturbation families exceed the invariance limits (see the table above)")

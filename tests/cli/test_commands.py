@@ -185,6 +185,21 @@ def test_evaluate_and_train_read_files_given_as_arguments(shipped_model_path, tm
     assert result.returncode == 1 and "id 'X1' is in more than one of" in result.stderr, result.stderr
 
 
+def test_an_output_on_stdout_is_the_one_document_there(shipped_model_path, tmp_path):
+    """evaluate --output - once wrote its metrics JSON twice (with --format json), or above the text report, and
+    json.loads failed on either; the report goes to stderr instead."""
+    path = tmp_path / "labelled.csv"
+    path.write_text("text,label\nAnswer customer emails within SLA,BPO\nAdvise clients on tax structuring,KPO\n")
+    for output_format in ("json", "text"):
+        result = run("evaluate", "--data", str(path), "--format", output_format, "--output", "-")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)[str(path)]["n"] == 2
+    assert "precision  recall" in result.stderr
+    both = run("report", "--output", "-", "--errors", "-")
+    assert both.returncode == 2
+    assert "--output, --errors: only one output can be standard output ('-'); give the others a file" in both.stderr
+
+
 def test_evaluate_json_on_any_labelled_csv(shipped_model_path, tmp_path):
     path = tmp_path / "labelled.csv"
     path.write_text(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 
 import click
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from console import run
 
 from pipeline import cli, config, params
 from pipeline.errors import DataError
@@ -157,6 +159,10 @@ def test_tune_apply_writes_the_winner_into_the_train_parameter_file(params_dir, 
     assert shown.exit_code == 0, shown.output
     assert "--apply" in shown.output and "pipeline/config.py" not in shown.output
     assert params.load_params(config.TrainParams, params_dir / "train.toml").C == config.TrainParams().C
+    # Written to stdout, the search's JSON is all stdout holds: the table of the best goes to stderr.
+    on_stdout = run("tune", "--data", data, "--output", "-")
+    assert on_stdout.returncode == 0 and json.loads(on_stdout.stdout)["best"] == row
+    assert "chosen (r)" in on_stdout.stderr
     applied = CliRunner().invoke(cli.cli, ["tune", "--data", data, "--output", str(output), "--apply"])
     assert applied.exit_code == 0, applied.output
     written = params.load_params(config.TrainParams, params_dir / "train.toml")
