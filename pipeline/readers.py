@@ -623,6 +623,13 @@ def iter_jsonl(
                 f"{stream._name} line {line_number} has no field {id_column!r}; its fields are: "
                 f"{', '.join(map(repr, record)) or '(none)'}"
             )
+        if id_column is None and config.ID_COLUMN in record:
+            # Numbered by position because the first record had no id, this one's own id was dropped without a
+            # word, and its number could be another record's id.
+            raise DataError(
+                f"{stream._name} line {line_number} has an {config.ID_COLUMN!r} field, which the first record lacks: "
+                "give every record an id, or none"
+            )
         if record_number == 1:
             check_columns(text_columns, list(record), f"{stream._name} line {line_number}")
         ids.append(render_id(record[id_column]) if id_column else str(record_number))

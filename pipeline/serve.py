@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 
 from pipeline import config
 from pipeline.predict import ScoreOptions, output_fields
-from pipeline.readers import LONE_SURROGATE, Chunk
+from pipeline.readers import LONE_SURROGATE, Chunk, render_id
 
 LIMITS = config.SERVE
 Text = Annotated[str | None, Field(max_length=LIMITS.max_text_chars)]
@@ -22,7 +22,9 @@ class Posting(BaseModel):
     """One posting with the id its caller knows it by."""
 
     model_config = ConfigDict(extra="forbid")
-    id: str | int | None = Field(None, description="Returned unchanged (as a string); default: the row number.")
+    id: str | int | None = Field(
+        None, description="Returned as a string (null as 'null'); when no row has one, the row number."
+    )
     text: Text = Field(None, description="The posting; empty or missing gives a row with an error.")
 
     @field_validator("id")
@@ -103,7 +105,16 @@ def create_app(engine) -> FastAPI:
             ids = [str(i + 1) for i in range(len(request.texts))]
             texts = request.texts
         else:
-            ids = [str(i + 1) if row.id is None else str(row.id) for i, row in enumerate(request.rows)]
+            # As predict reads JSON lines: ids as JSON writes them (null too), or all numbered; rows of both kinds
+            # once gave a numbered row the id of another ("2" twice).
+            given = ["id" in row.model_fields_set for row in request.rows]
+            if any(given) and not all(given):
+                differs = given.index(not given[0]) + 1
+                raise HTTPException(
+                    422,
+                    f"rows: some have an id and some not (rows 1 and {differs} differ): give every row an id, or none",
+                )
+            ids = [render_id(row.id) if given[i] else str(i + 1) for i, row in enumerate(request.rows)]
             texts = [row.text for row in request.rows]
         if request.scope_threshold is not None and not engine.has_scope:
             raise HTTPException(422, "scope_threshold needs the scope model beside the model; this service has none")

@@ -44,14 +44,37 @@ def test_predict_answers_the_rows_the_command_line_prints(client, explain):
 
 
 def test_rows_keep_their_ids_and_overrides_apply(client):
-    rows = [{"id": "JOB-7", "text": TEXTS[0]}, {"id": 12, "text": None}, {"text": TEXTS[2]}]
+    rows = [{"id": "JOB-7", "text": TEXTS[0]}, {"id": 12, "text": None}, {"id": None, "text": TEXTS[2]}]
     response = client.post("/predict", json={"rows": rows, "threshold": 1.0, "review_band": 0.0})
     assert response.status_code == 200
     out = response.json()["rows"]
-    assert [row["id"] for row in out] == ["JOB-7", "12", "3"]
+    assert [row["id"] for row in out] == ["JOB-7", "12", "null"]
     assert out[1]["error"] and out[1]["label"] == ""
     assert [row["label"] for row in out if not row["error"]] == ["BPO", "BPO"]  # nothing reaches P(KPO) >= 1.0
     assert not any(row["needs_review"] for row in out if not row["error"])
+
+
+def test_ids_are_all_given_or_all_numbered_as_predict_reads_json_lines(client):
+    """A row without an id took its row number, which another row could hold: two rows came back as "2"."""
+    rows = [{"id": "2", "text": TEXTS[0]}, {"text": TEXTS[1]}]
+    for body in (rows, rows[::-1]):
+        response = client.post("/predict", json={"rows": body})
+        assert response.status_code == 422
+        assert response.json()["error"] == (
+            "rows: some have an id and some not (rows 1 and 2 differ): give every row an id, or none"
+        )
+    numbered = client.post("/predict", json={"rows": [{"text": text} for text in TEXTS]}).json()["rows"]
+    assert [row["id"] for row in numbered] == [str(i + 1) for i in range(len(TEXTS))]
+    # The same records as JSON lines: the command line reads their ids as the service does, or refuses them alike.
+    records = [{"id": None, "text": TEXTS[0]}, {"id": 7, "text": TEXTS[1]}]
+    cli = run("predict", "--input-format", "jsonl", "-", "--format", "jsonl",
+              stdin="".join(json.dumps(record) + "\n" for record in records))  # fmt: skip
+    assert client.post("/predict", json={"rows": records}).json()["rows"] == jsonl(cli.stdout)
+    mixed = run("predict", "--input-format", "jsonl", "-", stdin="".join(json.dumps(row) + "\n" for row in rows[::-1]))
+    assert mixed.returncode == 1
+    assert "standard input line 2 has an 'id' field, which the first record lacks: give every record an id" in (
+        mixed.stderr
+    )
 
 
 def test_the_scope_threshold_can_be_overridden_as_on_the_command_line(client):
