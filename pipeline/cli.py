@@ -836,7 +836,8 @@ def _check_export_output(output: Path) -> None:
     "--on-error",
     type=click.Choice(["row", "fail"]),
     default="row",
-    help="A posting with no text: keep its row with an error field, or stop with exit 1.",
+    help="A posting that cannot be scored (no text, or over --max-text-chars): keep its row with an error field, "
+    "or stop with exit 1.",
 )
 @click.option(
     "--keep-formulas",
@@ -979,8 +980,9 @@ def predict(
         handle.write(formatter.header())
         for scored in results:
             bare_titles += scored.bare_titles
-            if on_error == "fail" and scored.first_error_id is not None:
-                raise DataError(f"row with id {scored.first_error_id} has no text to score (--on-error fail)")
+            if on_error == "fail" and scored.first_error is not None:
+                row_id, error = scored.first_error
+                raise DataError(f"row with id {row_id} cannot be scored: {error} (--on-error fail)")
             handle.write(scored.text)
             handle.flush()
             progress.update(scored.counts, scored.position)

@@ -175,7 +175,8 @@ class FormattedChunk:
 
     rows: int
     text: str
-    first_error_id: str | None
+    # The id and the error of the first row that could not be scored, for --on-error fail.
+    first_error: tuple[str, str] | None
     counts: dict[str, int]
     # Bytes of the input read once this chunk was, when the reader knows (for the progress bar).
     position: int | None = None
@@ -202,7 +203,7 @@ def bare_title_note(bare_titles: int, rows: int) -> str:
 
 def format_chunk(rows: list[dict], chunk: Chunk, formatter) -> FormattedChunk:
     """A scored chunk rendered by `formatter`, with what the progress line and the summary count."""
-    failed = next((row["id"] for row in rows if row[config.ERROR_FIELD]), None)
+    failed = next(((row["id"], row[config.ERROR_FIELD]) for row in rows if row[config.ERROR_FIELD]), None)
     text = formatter.rows(rows, chunk.texts)
     return FormattedChunk(len(rows), text, failed, tally(rows), chunk.position, count_bare_titles(chunk.texts))
 

@@ -261,7 +261,8 @@ class DecodingReader(io.TextIOBase):
         self._run = len(text) - text.rfind("\n") - 1 if ends else self._run + len(text)
         if self._max_line_chars is not None and self._run > self._max_line_chars:
             raise DataError(
-                f"{self._name} line {self._line} runs past {self._max_line_chars:,} characters with no line end: "
+                # "with no line end" was false of a long line that ends after the limit.
+                f"{self._name} line {self._line} runs past {self._max_line_chars:,} characters before any line end: "
                 f"this is not a file of postings (raise --max-text-chars for longer postings)"
             )
         return text

@@ -435,6 +435,9 @@ def test_a_posting_over_the_size_cap_gets_an_error_row(model, tmp_path):
                         "jsonl").stdout)  # fmt: skip
     assert [bool(r["error"]) for r in rows] == [False, True, False]
     assert "longer than 1,000 characters" in rows[1]["error"]
+    # Stopping on it names the reason: it once said the row had no text.
+    fail = run("predict", "--model", model, "--input", path, "--max-text-chars", "1000", "--on-error", "fail")
+    assert_one_error_line(fail, 1, r"row with id 2 cannot be scored: text longer than 1,000 characters")
 
 
 def test_an_endless_line_ends_the_run(fast_model):
@@ -456,7 +459,7 @@ def test_an_endless_line_ends_the_run(fast_model):
     stdout = process.stdout.read()
     process.wait(timeout=120)
     result = subprocess.CompletedProcess([], process.returncode, stdout.decode(), stderr.decode())
-    assert_one_error_line(result, 1, r"standard input line 1 runs past 16,000 characters with no line end")
+    assert_one_error_line(result, 1, r"standard input line 1 runs past 16,000 characters before any line end")
 
 
 @pytest.mark.parametrize(
