@@ -828,7 +828,7 @@ def _check_export_output(output: Path) -> None:
     "--max-text-chars",
     type=click.IntRange(min=1),
     default=config.PREDICT.max_text_chars,
-    help="A longer posting gets an error row; a line of over 16 times this with no line end stops the run.",
+    help="A longer posting gets an error row; a line over 16 times this long stops the run.",
 )
 @click.option("--encoding", default="utf-8-sig", show_default=True, callback=check_encoding, help="Input encoding.")
 @click.option("--sep", default=None, callback=check_separator, help="CSV separator; default: detected from the header.")
