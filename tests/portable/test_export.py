@@ -205,3 +205,23 @@ def test_export_writes_only_a_portable_json_file(small_model_dir, tmp_path, name
     written = run("export", "--model", model, "--output", tmp_path / "mine.portable.json")
     assert written.returncode == 0, written.stderr
     assert (tmp_path / "mine.portable.json").is_file() and (tmp_path / "mine.conformance.json").is_file()
+
+
+def test_the_format_gives_the_shipped_models_own_values(shipped_model_path):
+    """The format's tables show this project's values in brackets; they once said n-grams of up to three words and
+    318 stop words, where the model reads up to two and drops 1,663."""
+    document = (config.PROJECT_ROOT / "docs" / "portable-model.md").read_text(encoding="utf-8")
+    models = read_export(portable_path(shipped_model_path))["models"]
+    fields = models["main"]["analyser"] | models["main"]["weighting"]
+    # unicode_version is the Python's that exported, not the model's.
+    shown = {
+        name: json.loads(value)
+        for name, value in re.findall(r"^\| `(\w+)` \[`([^`]+)`", document, flags=re.M)
+        if name != "unicode_version"
+    }
+    assert {"ngram_range", "lowercase", "strip_accents", "sublinear_tf", "norm"} <= set(shown)
+    assert shown == {name: fields[name] for name in shown}
+    counts = re.search(r"masks: ([\d,]+) in the main section, ([\d,]+) in the scope section", document)
+    assert [int(count.replace(",", "")) for count in counts.groups()] == [
+        len(models[name]["analyser"]["stop_words"]) for name in ("main", "scope")
+    ]
