@@ -1080,8 +1080,8 @@ def serve(model_path, engine, host, port) -> None:
     from pipeline.engines import open_engine
 
     scorer = open_engine(engine, model_path, on_fallback=_say)
-    _say(f"serving {model_path} with the {scorer.name} engine on http://{host}:{port} (docs at /docs)")
-    run_service(scorer, host, port)
+    message = f"serving {model_path} with the {scorer.name} engine on http://{host}:{port} (docs at /docs)"
+    run_service(scorer, host, port, on_listening=lambda: _say(message))
 
 
 @contextlib.contextmanager

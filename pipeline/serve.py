@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import FastAPI, Request
@@ -136,7 +137,7 @@ def create_app(engine) -> FastAPI:
         return engine.metadata
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         first = error.errors()[0] if error.errors() else {}
         where = ".".join(str(part) for part in first.get("loc", ())[1:]) or "body"
         message = first.get("msg", "invalid request")
@@ -144,6 +145,13 @@ def create_app(engine) -> FastAPI:
             # `{"text": "..."}` is the commonest first request: name the fields that are taken instead.
             fields = Posting.model_fields if "rows" in first.get("loc", ()) else PredictRequest.model_fields
             message = f"not a field here; the fields are {', '.join(map(repr, fields))}"
+        elif first.get("type") == "json_invalid":
+            # FastAPI puts the character offset where a field's name goes ("10: JSON decode error").
+            where, message = "body", f"not valid JSON (at character {where})"
+        elif where == "body" and "json" not in request.headers.get("content-type", ""):
+            # curl -d without -H sends form data, which FastAPI does not read as JSON: "Input should be a valid
+            # dictionary or object to extract fields from" said nothing of the header.
+            message = "send the body as JSON, with the header content-type: application/json"
         return JSONResponse(
             {"error": f"{where}: {message}", "detail": _plain(error.errors())},
             status_code=422,
@@ -151,7 +159,11 @@ def create_app(engine) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, error: HTTPException) -> JSONResponse:
-        return JSONResponse({"error": str(error.detail)}, status_code=error.status_code, headers=error.headers)
+        detail = str(error.detail)
+        if error.status_code == 400 and detail == "There was an error parsing the body":
+            # FastAPI's words for a JSON body it cannot decode, which is bytes that are not UTF-8.
+            detail = "body: not valid JSON in UTF-8; send the postings' text as UTF-8"
+        return JSONResponse({"error": detail}, status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, error: Exception) -> JSONResponse:
@@ -197,13 +209,15 @@ class BodyLimit:
         return {"error": f"request body over {self.limit:,} bytes; send fewer postings per request"}
 
 
-def serve(engine, host: str, port: int) -> None:
-    """Run the service until SIGINT or SIGTERM; uvicorn then finishes open requests and this exits with 0."""
+def serve(engine, host: str, port: int, on_listening: Callable[[], None] = lambda: None) -> None:
+    """Run the service until SIGINT or SIGTERM; uvicorn then finishes open requests and this exits with 0.
+    `on_listening` runs once the port is bound: said before, "serving on ..." stood above the error of a taken port."""
     import signal
 
     import uvicorn
 
     listening = _listen(host, port)
+    on_listening()
     # uvicorn handles the signal itself while serving, then raises it again once shut down, so that the
     # handler in place before it ran decides the exit: make that a normal exit rather than death by signal.
     for handled in (signal.SIGINT, signal.SIGTERM):

@@ -132,8 +132,18 @@ def test_bad_requests_get_json_errors(client, body, status, message):
 
 
 def test_malformed_json_oversized_bodies_and_unknown_paths(client):
-    malformed = client.post("/predict", content=b'{"texts": [', headers={"content-type": "application/json"})
-    assert malformed.status_code == 422 and "error" in malformed.json()
+    json_header = {"content-type": "application/json"}
+    malformed = client.post("/predict", content=b'{"texts": [', headers=json_header)
+    # FastAPI's own words were "11: JSON decode error", the offset where a field's name goes.
+    assert malformed.status_code == 422 and malformed.json()["error"] == "body: not valid JSON (at character 11)"
+    latin1 = client.post("/predict", content='{"texts": ["Café"]}'.encode("latin-1"), headers=json_header)
+    assert latin1.status_code == 400
+    assert latin1.json()["error"] == "body: not valid JSON in UTF-8; send the postings' text as UTF-8"
+    # curl -d without -H sends a form: it was told "Input should be a valid dictionary", not what to send.
+    for headers in ({}, {"content-type": "application/x-www-form-urlencoded"}):
+        form = client.post("/predict", content=b'{"texts": ["Answer calls"]}', headers=headers)
+        assert form.status_code == 422
+        assert form.json()["error"] == "body: send the body as JSON, with the header content-type: application/json"
     big = b'{"texts": ["' + b"a" * config.SERVE.max_body_bytes + b'"]}'
     declared = client.post("/predict", content=big, headers={"content-type": "application/json"})
     assert declared.status_code == 413 and "bytes" in declared.json()["error"]
@@ -198,6 +208,7 @@ def test_a_real_server_answers_then_stops_cleanly_on_sigterm(shipped_model_path)
             server.kill()
     assert server.returncode == 0
     assert "Finished server process" in stderr and "Traceback" not in stderr
+    assert f"with the portable engine on http://127.0.0.1:{port} (docs at /docs)" in stderr.splitlines()[0]
     with pytest.raises(OSError):
         _request(base + "/health")
 
@@ -208,5 +219,6 @@ def test_a_taken_port_is_one_error_line(shipped_model_path):
         taken.listen()
         result = run("serve", "--port", str(taken.getsockname()[1]))
     assert result.returncode == 1
-    assert result.stderr.splitlines()[-1].startswith("Error: cannot listen on 127.0.0.1:")
-    assert "Traceback" not in result.stderr
+    # The error alone: "serving ... on http://127.0.0.1:PORT" once stood above it, for a service that never ran.
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Error: cannot listen on 127.0.0.1:")
