@@ -666,7 +666,8 @@ def iter_txt(stream: DecodingReader | io.TextIOBase, chunk_size: int) -> Iterato
 
 
 def refuse_table_as_text(stream: DecodingReader, text_columns: tuple[str, ...]) -> io.TextIOBase:
-    """Stdin read as one posting per line only because no format was given: refuse it when it is plainly a table.
+    """Input read as one posting per line only because no format was named (stdin, or a file named .txt): refuse
+    it when it is plainly a table.
 
     A first line that is a JSON object, or a CSV header (column names without spaces, or naming a text column)
     above a row of as many fields, would otherwise have every row, ids and commas included, scored as raw text.
@@ -731,7 +732,8 @@ def iter_chunks(
             chunks = iter_csv(stream, list(text_columns), id_column, chunk_size, separator)
         elif kind == "jsonl":
             chunks = iter_jsonl(stream, list(text_columns), id_column, chunk_size)
-        elif input_format is None and str(source) == config.STANDARD_STREAM:
+        elif input_format is None:
+            # Stdin, or a file named .txt: a table exported under that name was scored line by line, header too.
             chunks = iter_txt(refuse_table_as_text(stream, tuple(text_columns)), chunk_size)
         else:
             chunks = iter_txt(stream, chunk_size)

@@ -168,15 +168,22 @@ def test_a_format_named_as_evaluate_names_it_says_which_one_predict_means(model,
         ('{"text": "Answer inbound calls"}\n', (), r"standard input looks like JSON lines.*--input-format jsonl"),
     ],
 )
-def test_a_table_piped_as_text_is_refused_not_scored_line_by_line(model, piped, text_columns, pattern):
+def test_a_table_piped_as_text_is_refused_not_scored_line_by_line(model, piped, text_columns, pattern, tmp_path):
     """Stdin defaults to one posting per line: a piped CSV once had its header and every row, ids and commas
-    included, scored as postings with exit 0."""
+    included, scored as postings with exit 0. So did a table exported under the name .txt."""
     columns = [arg for column in text_columns for arg in ("--text-column", column)]
     assert_error(run("predict", "--model", model, "-", *columns, stdin=piped), 1, pattern)
     # Nothing reaches stdout before the input is found unreadable: a CSV header once stood above no rows.
     refused = run("predict", "--model", model, "-", *columns, "--format", "csv", stdin=piped)
     assert_error(refused, 1, pattern)
     assert refused.stdout == ""
+    if not text_columns:  # beside a .txt file, --text-column is a usage error of its own
+        exported = write(tmp_path, "export.txt", piped)
+        assert_error(run("predict", "--model", model, "--input", exported), 1,
+                     pattern.replace("standard input", r"export\.txt"))  # fmt: skip
+        # Named as text, each line is a posting, as asked.
+        lines = run("predict", "--model", model, "--input", exported, "--input-format", "txt", "--format", "jsonl")
+        assert len(jsonl(lines.stdout)) == len(piped.splitlines())
 
 
 def test_a_scope_threshold_without_a_scope_model_is_refused(model):
