@@ -538,7 +538,40 @@ def csv_frames(
     except pd.errors.EmptyDataError:
         raise DataError(empty_message) from None
     except pd.errors.ParserError as error:
-        raise DataError(f"{name} is not a well-formed CSV: {str(error).strip()}") from None
+        raise DataError(_malformed_csv_message(stream, separator, len(columns), str(error).strip())) from None
+
+
+def _malformed_csv_message(stream: DecodingReader, separator: str, n_columns: int, error: str) -> str:
+    """What is wrong with a CSV that pandas stopped reading, in the first-row check's words. pandas counts records,
+    not lines ("Expected 2 fields in line 4, saw 3"), so a quoted field's line breaks put its line above the real
+    one: a file is read again to find the line (only on this error), and stdin's record is named as a record."""
+    found = re.search(r"Expected \d+ fields in line (\d+), saw (\d+)", error)
+    if not found:
+        return f"{stream._name} is not a well-formed CSV: {error}"
+    record, fields = map(int, found.groups())
+    problem = f"has {fields} fields but the header names {n_columns}; fix the header or the row"
+    line = _line_of_record(stream, separator, record)
+    if line is None:
+        return f"{stream._name} record {record} (the header is record 1; quoted line breaks do not count) {problem}"
+    return f"{stream._name} line {line} {problem}"
+
+
+def _line_of_record(stream: DecodingReader, separator: str, record: int) -> int | None:
+    """The line on which CSV record `record` (the header is 1, blank lines count) ends; None for input that cannot
+    be read twice (stdin, a pipe) or that fails before it."""
+    if stream._name == config.STANDARD_STREAM_NAME or not Path(stream._name).is_file():
+        return None
+    again = open_text(stream._name, stream._encoding)
+    try:
+        reader = csv.reader(again, delimiter=separator)
+        for number, _ in enumerate(reader, start=1):
+            if number == record:
+                return reader.line_num
+    except (csv.Error, DataError):
+        return None
+    finally:
+        again.close()
+    return None
 
 
 def _json_records(stream: DecodingReader) -> Iterator[tuple[int, object]]:

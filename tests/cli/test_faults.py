@@ -4,6 +4,7 @@ process for signals, pipes, devices, closed streams and worker processes."""
 
 import csv
 import errno
+import gzip
 import io
 import json
 import os
@@ -326,13 +327,29 @@ def test_csv_with_a_trailing_separator_scores_the_right_column(model, tmp_path):
     ("content", "pattern"),
     [("id,text\n1,Answer calls,surplus\n", r"line 2 has 3 fields but the header names 2"),
      ("id,text\n1,Answer calls,\n2,Do research,surplus\n", r"data row 2 has a field beyond the 2 the header names"),
-     ("id,text\n1,Answer calls\n2,Do research,surplus\n", r"Expected 2 fields in line 3, saw 3")],
-    ids=["first-row", "later-row-after-trailing-separators", "later-row"],
+     ("id,text\n1,Answer calls\n2,Do research,surplus\n", r"export\.csv line 3 has 3 fields but the header names 2"),
+     # pandas counts records ("line 4"): the quoted line breaks above put the bad row on line 7, and blank lines
+     # count as lines.
+     ('id,text\nA,"Answer calls\nand log\ntickets"\nB,"Advise\non tax"\n\nC,Review,surplus\nD,x\n',
+      r"export\.csv line 8 has 3 fields but the header names 2; fix the header or the row$")],
+    ids=["first-row", "later-row-after-trailing-separators", "later-row", "after-quoted-line-breaks"],
 )  # fmt: skip
 def test_csv_fields_beyond_the_header_stop_with_the_line(model, tmp_path, content, pattern):
     path = tmp_path / "export.csv"
     path.write_text(content)
     assert_one_error_line(run("predict", "--model", model, "--input", path, "--id-column", "id"), 1, pattern)
+    # Compressed, the file is read again through its decompressor to find the line.
+    packed = tmp_path / "export.csv.gz"
+    packed.write_bytes(gzip.compress(content.encode()))
+    assert_one_error_line(run("predict", "--model", model, "--input", packed), 1, pattern.replace(".csv", ".csv.gz"))
+
+
+def test_a_malformed_row_piped_in_is_named_by_its_record():
+    """Stdin cannot be read again to find the line: the record is named as pandas counts it."""
+    content = 'id,text\nA,"Answer calls\nand log tickets"\nB,Review,surplus\n'
+    piped = run("predict", "-", "--input-format", "csv", stdin=content)
+    pattern = r"standard input record 3 \(the header is record 1; quoted line breaks do not count\) has 3 fields"
+    assert_one_error_line(piped, 1, pattern + " but the header names 2; fix the header or the row$")
 
 
 @pytest.mark.parametrize(("content", "rows"), [("a\rb\rc\r", 3), ("a\r\nb\r\n", 2), ("a\rb\nc\r\nd", 4)])
