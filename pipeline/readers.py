@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import importlib
 import io
@@ -563,10 +564,11 @@ def _line_of_record(stream: DecodingReader, separator: str, record: int) -> int 
         return None
     again = open_text(stream._name, stream._encoding)
     try:
-        reader = csv.reader(again, delimiter=separator)
-        for number, _ in enumerate(reader, start=1):
-            if number == record:
-                return reader.line_num
+        with _uncapped_fields():
+            reader = csv.reader(again, delimiter=separator)
+            for number, _ in enumerate(reader, start=1):
+                if number == record:
+                    return reader.line_num
     except (csv.Error, DataError):
         return None
     finally:
@@ -724,10 +726,23 @@ def refuse_table_as_text(stream: DecodingReader, text_columns: tuple[str, ...]) 
     return _Concat(io.StringIO(first + second), stream)
 
 
+@contextlib.contextmanager
+def _uncapped_fields() -> Iterator[None]:
+    """Lift the csv module's cap on a field's length while parsing: its 131,072 characters are no limit of ours (a
+    posting may be longer, and pandas reads the rest of a file uncapped). A longer first row was refused as a stray
+    line break, and a long second line on stdin stopped predict with `unexpected Error`."""
+    previous = csv.field_size_limit(sys.maxsize)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
 def _csv_fields(line: str, separator: str, name: str, line_number: int) -> list[str]:
     """The fields of one CSV line of `name`; a line break inside an unquoted field is an error naming the line."""
     try:
-        return next(csv.reader([line.rstrip("\r\n")], delimiter=separator), [])
+        with _uncapped_fields():
+            return next(csv.reader([line.rstrip("\r\n")], delimiter=separator), [])
     except csv.Error:
         raise DataError(
             f"{name} line {line_number} has a line break (CR) inside a field that is not quoted: quote the field, "
@@ -736,7 +751,12 @@ def _csv_fields(line: str, separator: str, name: str, line_number: int) -> list[
 
 
 def _csv_cells(line: str, separator: str) -> list[str]:
-    return [cell.strip() for cell in next(csv.reader([line.strip()], delimiter=separator), [])]
+    """The cells of a line that may be a CSV's, stripped; [] for one that is no CSV line (a stray CR in it)."""
+    try:
+        with _uncapped_fields():
+            return [cell.strip() for cell in next(csv.reader([line.strip()], delimiter=separator), [])]
+    except csv.Error:
+        return []
 
 
 def _is_json_object(line: str) -> bool:

@@ -1,5 +1,6 @@
 """Bad input, faults and tampering: each case ends in its exit code and one `Error:` line, never a traceback."""
 
+import csv
 import json
 import os
 import re
@@ -72,6 +73,19 @@ def test_a_ten_megabyte_posting(model, tmp_path):
     assert result.returncode == 0, result.stderr
     rows = jsonl(result.stdout)
     assert len(rows) == 1 and rows[0]["error"] is None and rows[0]["label"] in config.LABELS
+
+
+def test_a_field_longer_than_the_csv_modules_cap_is_read_in_any_row(model, tmp_path):
+    """The csv module caps a field at 131,072 characters: a long posting in a CSV's first row was refused as "a line
+    break (CR) inside a field", and a long second line piped in stopped with `unexpected Error`."""
+    long = "Reconcile supplier statements. " * 5_000
+    path = write(tmp_path, "long.csv", f"id,text\nu1,{long}\nu2,Answer calls\n")
+    rows = jsonl(run("predict", "--model", model, "--input", path, "--format", "jsonl").stdout)
+    assert [(row["id"], row["error"]) for row in rows] == [("u1", None), ("u2", None)]
+    piped = run("predict", "--model", model, "-", "--format", "jsonl", stdin=f"Answer calls\n{long}\n")
+    assert piped.returncode == 0, piped.stderr
+    assert [row["error"] for row in jsonl(piped.stdout)] == [None, None]
+    assert csv.field_size_limit() == 131_072  # lifted only while a line is parsed
 
 
 def test_other_scripts_and_emoji(model):
