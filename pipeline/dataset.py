@@ -378,6 +378,9 @@ def read_splits(paths: tuple[Path, ...]) -> pd.DataFrame:
 def join_splits(splits: list[tuple[Path, pd.DataFrame]]) -> pd.DataFrame:
     """Splits already read, as one frame in the order given; a posting id in two of them is refused (among the
     files that have ids: a user's file may have none)."""
+    for path, frame in splits:
+        if config.ID_COLUMN in frame:  # an id repeated inside one file was said to be in more than one of them
+            _check_ids(frame, str(path))
     frames = [frame for _, frame in splits]
     ids = pd.concat([f[config.ID_COLUMN] for f in frames if config.ID_COLUMN in f] or [pd.Series(dtype=str)])
     repeated = ids[ids.duplicated()]

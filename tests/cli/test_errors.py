@@ -452,6 +452,10 @@ def test_repeated_ids_are_refused_among_the_files_that_have_ids(tmp_path):
     (tmp_path / "c.csv").write_text("id,text,label\nX1,Model credit risk,KPO\n", encoding="utf-8")
     paths = [arg for name in ("a", "b", "c") for arg in ("--data", tmp_path / f"{name}.csv")]
     assert_error(run("train", *paths, "--model", tmp_path / "m.joblib"), 1, r"id 'X1' is in more than one of")
+    # Repeated inside one file, it is named as prepare names it, not as a file given twice.
+    (tmp_path / "d.csv").write_text("id,text,label\nu01,Answer calls,BPO\nu01,Model credit risk,KPO\n")
+    assert_error(run("train", "--data", tmp_path / "d.csv", "--model", tmp_path / "m.joblib"), 1,
+                 r"d\.csv repeats ids: u01$")  # fmt: skip
 
 
 def test_killed_while_writing_the_model_leaves_the_previous_one(model_copy):
