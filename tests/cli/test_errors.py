@@ -365,11 +365,14 @@ def test_an_empty_text_is_named_by_its_own_file_and_row(tmp_path):
     assert_error(prepare_with(tmp_path, files), 1, r"b\.csv has empty text in data rows 1; write the posting")
 
 
-def test_evaluate_refuses_labelled_postings_without_text(model, tmp_path):
-    """They were scored as the model's no-evidence guess (BPO) and counted: KPO recall fell from 1.0 to 0.33."""
+def test_evaluate_and_train_refuse_labelled_postings_without_text(model, tmp_path):
+    """evaluate scored them as the model's no-evidence guess (BPO) and counted them: KPO recall fell from 1.0 to
+    0.33; train --data learnt from them, where prepare refused them."""
     content = 'id,text,label\nE1,"   ",KPO\nE2,,KPO\nE3,Advise clients on tax law,KPO\nE4,Answer calls,BPO\n'
-    assert_error(run("evaluate", "--model", model, "--data", write(tmp_path, "mine.csv", content)), 1,
-                 r"mine\.csv has empty text in data rows 1, 2; write the posting or remove the row$")  # fmt: skip
+    path = write(tmp_path, "mine.csv", content)
+    message = r"mine\.csv has empty text in data rows 1, 2; write the posting or remove the row$"
+    assert_error(run("evaluate", "--model", model, "--data", path), 1, message)
+    assert_error(run("train", "--data", path, "--model", tmp_path / "m.joblib"), 1, message)
     jsonl = '{"text": "Answer calls", "label": "BPO"}\n{"text": "", "label": "KPO"}\n'
     assert_error(run("evaluate", "--model", model, write(tmp_path, "mine.jsonl", jsonl)), 1,
                  r"mine\.jsonl has empty text in data rows 2; write the posting")  # fmt: skip
