@@ -95,3 +95,26 @@ def test_a_blank_group_cell_is_no_group(tmp_path):
         groups = frame["group"].tolist()
         assert groups[0] == groups[1] != groups[2]  # the near copies share one; the other blank row has its own
         assert groups[3] == "mine" and len(set(groups)) == 3
+
+
+def test_users_postings_move_no_generated_posting_to_the_other_side(catalogue):
+    """Dealt with the generated postings, 36 of a user's moved some 4,000 of them between train and test, so no
+    figure before could be set beside one after. Dealt apart, the generated postings keep their sides, the user's
+    are split too, and one in a generated group goes where its group went."""
+    params = config.PrepareParams(seed=3, n_postings=400)
+    alone = build_dataset(catalogue, params)
+    sides = {name: set(alone[name]["id"]) for name in ("train", "test")}
+    family = alone["test"]["group"].iloc[0]
+    texts = [f"Answer inbound calls about {thing} and log each case" for thing in ("parcels", "bills", "refunds")]
+    texts += [f"Advise clients on {thing} and draft written opinions" for thing in ("tax", "mergers", "tariffs")]
+    users = pd.DataFrame({"id": [f"u{i}" for i in range(7)], "text": [*texts, "Answer calls about claims and log"],
+                          "label": ["BPO"] * 3 + ["KPO"] * 3 + ["BPO"], "group": [*"abcdef", family]})  # fmt: skip
+    for column in config.DATASET_COLUMNS:
+        if column not in users:
+            users[column] = config.SOURCE_USER if column == config.SOURCE_COLUMN else ""
+    together = build_dataset(catalogue, params, users[list(config.DATASET_COLUMNS)])
+    for name in ("train", "test"):
+        split = together[name]
+        assert set(split.loc[split["source"] != config.SOURCE_USER, "id"]) == sides[name]
+    placed = {name: set(together[name].loc[together[name]["source"] == config.SOURCE_USER, "id"]) for name in sides}
+    assert placed["train"] and placed["test"] and "u6" in placed["test"]  # u6 follows its group to test
