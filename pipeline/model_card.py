@@ -24,6 +24,21 @@ SET_DESCRIPTIONS = {
 }
 
 
+def training_rows(data: dict) -> str:
+    """What the model learnt from, by source: users' postings added through data/raw/labelled were once counted
+    among the generated ones."""
+    sources = dict(data.get("sources") or {})
+    generated = sources.pop(config.SOURCE_SYNTHETIC, 0)
+    if generated == data["rows"]:
+        return f"{data['rows']:,} generated postings"
+    users = sources.pop(config.SOURCE_USER, 0)
+    parts = [f"{generated:,} generated"] if generated else []
+    parts += [f"{users:,} of users' own (`data/raw/labelled/`)"] if users else []
+    rest = data["rows"] - generated - users
+    parts += [f"{rest:,} from files that name no source"] if rest else []
+    return f"{data['rows']:,} postings: {', '.join(parts)}"
+
+
 def held_out_note(metadata: dict, document: dict) -> str:
     """Which model scored the test split, as the report recorded it, and what that means for its figures."""
     scorer = document["sets"].get("test", {}).get("scored_by")
@@ -199,9 +214,8 @@ def render_model_card(
         "",
         "## Training data",
         "",
-        f"- {data['rows']:,} generated postings ({files}, SHA-256 "
-        f"`{data['sha256'][:16]}…`), built from the project's hand-written catalogue of service areas; see "
-        "`data/README.md`.",
+        f"- {training_rows(data)} ({files}, SHA-256 `{data['sha256'][:16]}…`); the generated ones are built from "
+        "the project's hand-written catalogue of service areas; see `data/README.md`.",
         held_out_note(metadata, document),
         "",
         "## Model and parameters",

@@ -330,6 +330,13 @@ def check_label_counts(labels: pd.Series, folds: int) -> None:
         )
 
 
+def source_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """How many training rows came from each source (generated, users' own); none for a file that names none."""
+    if config.SOURCE_COLUMN not in frame:
+        return {}
+    return {str(source): int(n) for source, n in sorted(frame[config.SOURCE_COLUMN].value_counts().items())}
+
+
 def train_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: int = 1) -> tuple[Pipeline, dict]:
     """Fit the model on `frame` and describe it: validation metrics, calibration, threshold and review band.
 
@@ -362,7 +369,7 @@ def train_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: int = 1
         "validation_invariance": {
             "title_removed": title_removed_shift(p_validation, validation_p_kpo(untitled_scores, sigmoid), threshold)
         },
-        "training_data": {"sha256": data_hash(frame), "rows": len(frame)},
+        "training_data": {"sha256": data_hash(frame), "rows": len(frame), "sources": source_counts(frame)},
         "metrics": {
             "validation_grouped_cv": validation,
             # Macro-F1 and accuracy of every held-out scheme, through the same calibration and threshold.

@@ -158,6 +158,18 @@ def test_model_card_numbers_come_from_metrics_json(metrics, shipped_model_path):
         model.scope_metadata["scope"]["in_scope_per_out_of_scope"],
     )
     assert f"It learnt from {rows:,} postings: every out-of-scope posting, at most {ratio:g} BPO/KPO postings" in card
+    data = model.metadata["training_data"]
+    assert data["sources"] == {config.SOURCE_SYNTHETIC: data["rows"]}
+    assert f"- {data['rows']:,} generated postings (`data/processed/train.csv`, `data/processed/test.csv`" in card
+
+
+def test_the_card_counts_users_postings_apart_from_the_generated_ones():
+    """A user's 28 postings were counted among "16,028 generated postings"."""
+    from pipeline.model_card import training_rows
+
+    data = {"rows": 16_028, "sources": {config.SOURCE_SYNTHETIC: 16_000, config.SOURCE_USER: 28}}
+    assert training_rows(data) == "16,028 postings: 16,000 generated, 28 of users' own (`data/raw/labelled/`)"
+    assert training_rows({"rows": 40, "sources": {}}) == "40 postings: 40 from files that name no source"
 
 
 @pytest.mark.parametrize(("name", "path"), [("test", config.TEST_PATH), ("field", config.FIELD_PATH)])
