@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import click
 
 from pipeline import config
-from pipeline.errors import BpoKpoError, DataError
+from pipeline.errors import BpoKpoError, DataError, VocabularyError
 from pipeline.options import (
     FiniteFloatRange,
     FolderPath,
@@ -507,6 +507,13 @@ def tune(data_path, output, jobs, apply) -> None:
     progress = StepProgress(sys.stderr, live=sys.stderr.isatty(), unit="fits")
     try:
         result = tune_parameters(frame, params, n_jobs=jobs, on_fit=progress.update)
+    except VocabularyError as error:
+        # Its advice names train's options; the search takes min_df and max_features from its grid instead.
+        min_dfs = " and ".join(map(str, config.TUNING_GRID[f"{config.VECTORIZER_STEP}__min_df"]))
+        raise DataError(
+            f"{error.problem}: tune's grid sets min_df to {min_dfs}, too many for {data_path}: tune on more "
+            "postings, or train on it with --min-df 1"
+        ) from None
     finally:
         progress.clear()
     _say(f"searched in {duration(time.perf_counter() - progress.started)}")

@@ -13,6 +13,19 @@ class DataError(BpoKpoError):
     """Input data is missing, malformed or inconsistent."""
 
 
+class VocabularyError(DataError):
+    """The TF-IDF step found no n-gram to read under its options; `problem` is that, without the advice on which
+    options to change, which differs from command to command (tune sets min_df from its grid, not an option)."""
+
+    def __init__(self, problem: str, advice: str) -> None:
+        super().__init__(f"{problem}: {advice}")
+        self.problem, self.advice = problem, advice
+
+    def __reduce__(self):
+        # Raised in tune's worker processes: pickled by its args alone, it could not be rebuilt in the parent.
+        return type(self), (self.problem, self.advice)
+
+
 class ModelError(BpoKpoError):
     """A model file or its metadata is missing, damaged or incompatible."""
 

@@ -22,7 +22,7 @@ from pipeline.accents import strip_accents
 from pipeline.audit import class_ratio
 from pipeline.dataset import data_hash
 from pipeline.decision import in_review_band, labels_at
-from pipeline.errors import DataError
+from pipeline.errors import DataError, VocabularyError
 from pipeline.evaluate import compute_metrics, macro_f1, review_summary
 from pipeline.invariance import label_shift, without_title
 from pipeline.model import build_pipeline, forget_process_state, pipeline_parts
@@ -149,10 +149,10 @@ def fit_vectorizer(
             ) from error
         if not any(words in str(error) for words in DOCUMENT_FREQUENCY_ERRORS):
             raise
-        raise DataError(
+        raise VocabularyError(
             f"no n-gram is in at least {params.min_df} (min_df) and at most {params.max_df:.4g} (max_df, as a share) "
-            f"of the {len(texts)} postings fitted on (cross-validation fits part of the data): lower --min-df or "
-            "raise --max-df (params/train.toml for make train)"
+            f"of the {len(texts)} postings fitted on (cross-validation fits part of the data)",
+            "lower --min-df or raise --max-df (params/train.toml for make train)",
         ) from error
     if params.min_class_ratio <= 1:
         return vectorizer, features
@@ -162,10 +162,10 @@ def fit_vectorizer(
     if not len(kept):
         # Few rows (a small file, then split into folds) leave few n-grams in min_df postings: say how many.
         cap = f", among the {params.max_features} most frequent," if params.max_features else ""
-        raise DataError(
+        raise VocabularyError(
             f"no n-gram is in {params.min_df} of the {len(texts)} postings fitted on (cross-validation fits part "
-            f"of the data){cap} and {params.min_class_ratio:g} times more common in one class than the other: add "
-            "postings, lower --min-df or --min-class-ratio, raise --max-features, or check the labels"
+            f"of the data){cap} and {params.min_class_ratio:g} times more common in one class than the other",
+            "add postings, lower --min-df or --min-class-ratio, raise --max-features, or check the labels",
         )
     vectorizer = clone(vectorizer).set_params(vocabulary=kept.tolist())
     return vectorizer, vectorizer.fit_transform(texts)

@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import pickle
 import re
 import shutil
 import signal
@@ -437,6 +438,22 @@ def test_out_of_range_parameters_are_usage_errors(args):
 def test_train_without_prepared_data_says_what_to_run(tmp_path):
     assert_error(run("train", "--data", str(tmp_path / "train.csv"), "--model", str(tmp_path / "m.joblib")), 1,
                  r"train\.csv does not exist; run `bpo-kpo prepare`")  # fmt: skip
+
+
+def test_tune_on_a_file_too_small_for_its_grid_names_the_grid_not_trains_options(tmp_path):
+    """tune stopped with train's advice, "lower --min-df", an option tune does not take; and the error, raised
+    in a worker process, once could not be rebuilt in the parent (`unexpected BrokenProcessPool`)."""
+    from pipeline.errors import VocabularyError
+
+    error = pickle.loads(pickle.dumps(VocabularyError("no n-gram", "lower --min-df")))
+    assert (str(error), error.problem) == ("no n-gram: lower --min-df", "no n-gram")
+    rows = [f"Answer calls about {w} and log tickets,BPO" for w in ("parcels", "bills", "refunds", "meters", "cards")]
+    rows += [f"Advise clients on {w} and draft opinions,KPO" for w in ("tax", "mergers", "tariffs", "leases", "trusts")]
+    path = write(tmp_path, "small.csv", "text,label\n" + "\n".join(rows) + "\n")
+    result = run("tune", "--data", path, "--output", tmp_path / "t.json", "--jobs", "1")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert re.search(r"^Error: .*: tune's grid sets min_df to 2 and 5, too many for .*small\.csv: tune on more "
+                     r"postings, or train on it with --min-df 1$", result.stderr.splitlines()[-1])  # fmt: skip
 
 
 def test_train_refuses_a_posting_given_in_two_of_its_files(tmp_path):
