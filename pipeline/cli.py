@@ -367,10 +367,11 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     check_label_counts(frame[config.LABEL_COLUMN], params.cv_folds)
     if scope_rules is not None:
         scope_splits(everything, scope_params(params, scope_rules), scope_rules)
+    minutes = round(len(everything) * config.TRAIN_SECONDS_PER_POSTING / 60)
     _say(
         f"training on {len(frame)} BPO/KPO postings from {', '.join(map(str, data_paths))}: {params.cv_folds}-fold "
-        "cross-validation under three shifts, calibration and the final fit, then the scope model (about 2 "
-        "minutes on 2 cores)"
+        "cross-validation under three shifts, calibration and the final fit, then the scope model ("
+        + (f"about {minutes} minute{'s' * (minutes > 1)} on 2 cores)" if minutes else "under a minute)")
     )
     started = time.perf_counter()
     training_files = _training_files(splits)
