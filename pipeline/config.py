@@ -446,6 +446,8 @@ CLASSIFIER_STEP = "clf"
 TOP_NGRAMS = 20
 # The n-grams that drove a posting's score that errors.csv lists, and Model.explain gives unless told.
 EXPLAIN_NGRAMS = 5
+# Items of a long list parameter (the masked words) the model card's table shows before their count.
+CARD_LIST_ITEMS = 8
 # The review band is the narrowest band around the threshold that holds this share of the validation errors.
 REVIEW_ERROR_SHARE = 0.6
 # The widest review band: tuning stops there, and model metadata with a wider one is refused.

@@ -24,6 +24,15 @@ SET_DESCRIPTIONS = {
 }
 
 
+def parameter_value(value) -> str:
+    """A parameter as the card's table shows it: a long list (the 1,350 masked words) by its length and first few
+    items, which printed whole made one line of some 20,000 characters; the metadata keeps it whole."""
+    if isinstance(value, list | tuple) and len(value) > config.CARD_LIST_ITEMS:
+        shown = ", ".join(map(str, value[: config.CARD_LIST_ITEMS]))
+        return f"{len(value):,} items ({shown}, ...; all in the model's metadata)"
+    return str(value)
+
+
 def training_rows(data: dict) -> str:
     """What the model learnt from, by source: users' postings added through data/raw/labelled were once counted
     among the generated ones."""
@@ -247,7 +256,7 @@ def render_model_card(
         "",
         "| parameter | value |",
         "|---|---|",
-        *[f"| {key} | {value} |" for key, value in sorted(params.items())],
+        *[f"| {key} | {parameter_value(value)} |" for key, value in sorted(params.items())],
         f"| threshold (P(KPO) for KPO) | {metadata['threshold']:.2f} |",
         f"| review band | ±{metadata['review_band']:.2f} |",
         "",
