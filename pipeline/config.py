@@ -128,6 +128,9 @@ SOURCE_CHALLENGE = "challenge"
 CHALLENGE_BODY_COLUMN = "text"
 CHALLENGE_REGISTER_COLUMN = "register"
 CHALLENGE_CLARITY_COLUMN = "clarity"
+# The rule of the label policy a challenge posting falls under ("KPO: consultancy — management analysts"); the part
+# before the dash, its service, is the posting's area.
+CHALLENGE_POLICY_COLUMN = "policy_rule"
 CHALLENGE_NEITHER_LABEL = "NEITHER"
 
 # Labels. KPO is the positive class: probabilities and thresholds are P(KPO).

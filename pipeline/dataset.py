@@ -111,6 +111,14 @@ def load_field_set(field_dir: Path = config.FIELD_DIR) -> pd.DataFrame:
     return frame[list(FIELD_COLUMNS) + [config.SOURCE_COLUMN]]
 
 
+def policy_service(rule: str) -> str:
+    """The service of a label-policy rule, its label in capitals as the challenge files' hands did not all write it:
+    "Neither: hospitality — kitchen porters" -> "NEITHER: hospitality"."""
+    service = rule.split(" — ", 1)[0].strip()
+    label, colon, rest = service.partition(":")
+    return f"{label.strip().upper()}:{rest}" if colon else service
+
+
 CHALLENGE_COLUMNS = (*FIELD_COLUMNS, config.TITLE_COLUMN, config.SOURCE_COLUMN)
 
 
@@ -144,7 +152,9 @@ def load_challenge_set(challenge_dir: Path = config.CHALLENGE_DIR) -> pd.DataFra
     frame[config.TITLE_COLUMN] = titles
     frame[config.BORDERLINE_COLUMN] = frame[config.CHALLENGE_CLARITY_COLUMN] == "borderline"
     frame[config.FORM_COLUMN] = frame[config.CHALLENGE_REGISTER_COLUMN]
-    frame[config.AREA_COLUMN] = frame.get("policy_rule", "")
+    # The whole rule made 346 slices, most of one or two postings, too thin to read; its service makes about 70.
+    rules = frame.get(config.CHALLENGE_POLICY_COLUMN, pd.Series("", index=frame.index)).fillna("").astype(str)
+    frame[config.AREA_COLUMN] = rules.map(policy_service)
     frame[config.SOURCE_COLUMN] = config.SOURCE_CHALLENGE
     return frame[list(CHALLENGE_COLUMNS)]
 

@@ -64,6 +64,13 @@ def test_the_challenge_set_is_reported_by_register_and_clarity(metrics, shipped_
         predicted = np.array(model.predict(part["text"].tolist()))
         assert row["n"] == len(part)
         assert row["accuracy"] == pytest.approx((predicted == part["label"].to_numpy()).mean())
+    # By area, the challenge set is read by the service of each posting's policy rule: the whole rule made 346
+    # slices, most of one posting, and "Neither" and "NEITHER" apart.
+    from pipeline.dataset import policy_service
+
+    assert policy_service("Neither: hospitality — kitchen porters") == "NEITHER: hospitality"
+    areas = metrics["challenge"]["slices"]["area"]
+    assert set(areas) == {policy_service(rule) for rule in challenge["area"]} and not any(" — " in a for a in areas)
     # The model card's honest figures give the same pairs in one line.
     line = next(line for line in config.MODEL_CARD_PATH.read_text().splitlines() if "by register" in line)
     for register in challenge["form"].unique():
