@@ -565,6 +565,12 @@ def tune(data_path, output, jobs, apply) -> None:
     help="A readable report, or every metric as JSON on stdout.",
 )
 @value_option(
+    "--threshold",
+    type=FiniteFloatRange(0, 1),
+    help="P(KPO) at which the label becomes KPO, as predict --threshold sets it; default: the tuned value of the "
+    "model that scores each set.",
+)
+@value_option(
     "--min-macro-f1", type=FiniteFloatRange(0, 1), help="Exit 1 when any evaluated set's macro-F1 is below this."
 )
 @output_option("--output", default=None, help="Also write the metrics JSON here ('-': stdout).")
@@ -578,6 +584,7 @@ def evaluate(
     encoding,
     by,
     output_format,
+    threshold,
     min_macro_f1,
     output,
     plots_dir,
@@ -613,7 +620,9 @@ def evaluate(
         for p in data_paths
     } or None
     # The project's own sets go on without one that no model here may score honestly; a file you name does not.
-    evaluation = evaluate_model(model, sets, by, lambda: _held_out_model(model_path), skip_unscorable=sets is None)
+    evaluation = evaluate_model(
+        model, sets, by, lambda: _held_out_model(model_path), skip_unscorable=sets is None, threshold=threshold
+    )
     warnings, results = evaluation_warnings(evaluation), evaluation_document(evaluation)
     if not results:
         raise DataError(next(iter(warnings), "no BPO, KPO or out-of-scope posting to evaluate"))

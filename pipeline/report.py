@@ -242,13 +242,14 @@ def evaluate_model(
     by: tuple[str, ...] | None = None,
     load_held_out: Callable[[], Model | None] = lambda: None,
     skip_unscorable: bool = False,
+    threshold: float | None = None,
 ) -> Evaluation:
     """Score every set and compute every metric, sliced by `by` (see `evaluate_sets`): the one path from a model
     to its metrics, for `bpo-kpo evaluate` and `bpo-kpo report`. Default sets: `all_evaluation_sets()`. The
     BPO/KPO metrics read a set's BPO and KPO postings; its out-of-scope postings (NEITHER), where it has some,
     give the scope figures. A set the model learnt from is scored by the held-out model beside it
     (`load_held_out`), or, when that may not either, refused with a DataError, or left out with the reason when
-    `skip_unscorable`."""
+    `skip_unscorable`. `threshold` replaces each scorer's tuned one: the cut a service deploys, measured."""
     # A file of one's own may spell its borderline flags "false" or "no", which as text are all true.
     whole = all_evaluation_sets() if sets is None else {name: with_flags(frame) for name, frame in sets.items()}
     chosen = choose_scorers(model, whole, load_held_out)
@@ -258,7 +259,7 @@ def evaluate_model(
     bpo_kpo = {name: in_scope(frame) for name, frame in whole.items()}
     sets = {name: frame for name, frame in bpo_kpo.items() if len(frame)}
     p_kpo = score_sets(scorers, sets)
-    thresholds = {name: scorers[name].threshold for name in sets}
+    thresholds = {name: scorers[name].threshold if threshold is None else threshold for name in sets}
     results = evaluate_sets(sets, p_kpo, thresholds, by)
     for name in sets:
         results[name]["scored_by"] = scorer_summary(scorers[name])

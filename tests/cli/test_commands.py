@@ -200,6 +200,19 @@ def test_an_output_on_stdout_is_the_one_document_there(shipped_model_path, tmp_p
     assert "--output, --errors: only one output can be standard output ('-'); give the others a file" in both.stderr
 
 
+def test_evaluate_measures_the_threshold_a_service_deploys(shipped_model_path, tmp_path):
+    """predict takes --threshold; evaluate had none, so the cut a service scores with could not be measured."""
+    path = tmp_path / "labelled.csv"
+    path.write_text("text,label\nAnswer customer emails within SLA,BPO\nAdvise clients on tax structuring,KPO\n")
+    tuned = json.loads(run("evaluate", "--data", str(path), "--format", "json").stdout)[str(path)]
+    assert tuned["accuracy"] == 1.0 and tuned["threshold"] != 0
+    everything_kpo = run("evaluate", "--data", str(path), "--format", "json", "--threshold", "0")
+    metrics = json.loads(everything_kpo.stdout)[str(path)]
+    assert metrics["threshold"] == 0 and metrics["accuracy"] == 0.5
+    assert metrics["confusion_matrix"]["matrix"] == [[0, 1], [0, 1]]
+    assert run("evaluate", "--data", str(path), "--threshold", "1.5").returncode == 2
+
+
 def test_evaluate_json_on_any_labelled_csv(shipped_model_path, tmp_path):
     path = tmp_path / "labelled.csv"
     path.write_text(
