@@ -82,15 +82,22 @@ class LiveLine:
 
 
 class StepProgress(LiveLine):
-    """The live line of work counted in steps of a known number (tune's fits)."""
+    """The live line of work counted in steps of a known number (tune's fits); where stderr is no terminal (a log,
+    a CI job), a plain line at each tenth of the work instead, which a search of ten minutes lacked."""
 
     def __init__(self, stream: TextIO, live: bool, unit: str) -> None:
         super().__init__(stream, live)
         self.unit = unit
+        self.tenths_written = 0
 
     def update(self, done: int, total: int) -> None:
         """`done` of `total` steps are done; the first is drawn at once, so the bar shows from the start."""
         self.draw(lambda elapsed: steps_line(done, total, elapsed, self.unit), force=done == 1)
+        tenths = 10 * done // total if total else 10
+        if not self.live and tenths > self.tenths_written:
+            self.tenths_written = tenths
+            self.stream.write(steps_line(done, total, time.perf_counter() - self.started, self.unit) + "\n")
+            self.stream.flush()
 
 
 class Progress(LiveLine):

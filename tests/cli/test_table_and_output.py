@@ -1,5 +1,7 @@
 """What a person scoring files sees: a table that fits the terminal, and output files in the format they name."""
 
+import re
+
 import pytest
 from console import jsonl, run, run_script
 
@@ -83,16 +85,21 @@ def test_progress_and_summary_lines():
     assert steps_line(120, 480, 60.0, "fits") == "[######..................]  25%  120 of 480 fits  3m00s left"
 
 
-def test_a_step_progress_line_is_drawn_only_on_a_terminal_and_erased():
+def test_a_step_progress_line_is_live_on_a_terminal_and_a_line_a_tenth_in_a_log():
+    """A ten-minute tune said nothing between its first and last lines where stderr was a file or a CI log."""
     import io
 
-    shown, quiet = io.StringIO(), io.StringIO()
-    for stream, live in ((shown, True), (quiet, False)):
+    shown, logged = io.StringIO(), io.StringIO()
+    for stream, live in ((shown, True), (logged, False)):
         progress = StepProgress(stream, live, "fits")
-        progress.update(1, 4)  # the first step is drawn at once
+        for done in range(1, 41):
+            progress.update(done, 40)  # the first step is drawn at once
         progress.clear()
-    assert shown.getvalue().startswith(CLEAR_LINE + "[######......") and "1 of 4 fits" in shown.getvalue()
-    assert shown.getvalue().endswith(CLEAR_LINE) and quiet.getvalue() == ""
+    assert shown.getvalue().startswith(CLEAR_LINE + "[......") and "1 of 40 fits" in shown.getvalue()
+    assert shown.getvalue().endswith(CLEAR_LINE)
+    lines = logged.getvalue().splitlines()
+    assert CLEAR_LINE not in logged.getvalue() and logged.getvalue().endswith("\n")
+    assert [re.search(r"(\d+) of 40 fits", line).group(1) for line in lines] == [str(4 * i) for i in range(1, 11)]
 
 
 @pytest.mark.parametrize("name", ["scored.xlsx", "scored.tsv", "scored.json", "scored.txt"])
