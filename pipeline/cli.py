@@ -351,7 +351,7 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     from pipeline.dataset import in_scope, join_splits, read_split
     from pipeline.model import PAIRED_MODEL, save_model, scope_path
     from pipeline.scope import scope_params, scope_splits, train_scope_model
-    from pipeline.train import check_label_counts, held_out_units, train_model
+    from pipeline.train import check_label_counts, held_out_units, train_model, training_warnings
 
     params = given_params(config.TRAIN, values)
     model_format = model_format or config.MODEL_SUFFIXES.get(model_path.suffix.lower(), "joblib")
@@ -409,6 +409,9 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
         f"macro-F1 {validation['macro_f1']:.3f}, ECE {validation['ece']:.3f}; "
         f"threshold {threshold:.2f}, review band ±{review_band:.2f}; sha256 {saved['model_sha256'][:12]}"
     )
+    scope_recall = scope_metadata["metrics"]["validation_grouped_cv"]["out_of_scope_recall"] if scope_rules else None
+    for warning in training_warnings(len(frame), params.cv_folds, scope_recall):
+        _say(f"Warning: {warning}")
     untitled = metadata["validation_invariance"]["title_removed"]
     if untitled:
         click.echo(

@@ -330,6 +330,24 @@ def check_label_counts(labels: pd.Series, folds: int) -> None:
         )
 
 
+def training_warnings(n_postings: int, cv_folds: int, scope_recall: float | None) -> list[str]:
+    """What train warns of once both models are fitted: too few BPO/KPO postings for its figures to hold, and a
+    scope model that flagged few of the out-of-scope postings held out in validation (None: no scope model)."""
+    warnings = []
+    if n_postings < config.FEW_POSTINGS_WARNING:
+        warnings.append(
+            f"{n_postings} BPO/KPO postings are few: each of the {cv_folds} validation folds holds about "
+            f"{n_postings // cv_folds}, so the figures above, the threshold and the review band move with --seed; "
+            "add postings before relying on them"
+        )
+    if scope_recall is not None and scope_recall < config.LOW_SCOPE_RECALL_WARNING:
+        warnings.append(
+            f"the scope model flagged {scope_recall:.0%} of the out-of-scope postings held out in validation: its "
+            "out_of_scope flags will miss most such work; add out-of-scope (NEITHER) postings"
+        )
+    return warnings
+
+
 def source_counts(frame: pd.DataFrame) -> dict[str, int]:
     """How many training rows came from each source (generated, users' own); none for a file that names none."""
     if config.SOURCE_COLUMN not in frame:

@@ -521,6 +521,7 @@ def test_train_reads_labelled_files_of_ones_own_and_names_what_is_wrong_in_them(
     trained = run("train", "--data", tmp_path / "mine.jsonl", "--model", tmp_path / "model.joblib", *TINY_TRAINING)
     assert trained.returncode == 0, trained.stderr
     assert json.loads((tmp_path / "model.joblib.json").read_text())["training_data"]["rows"] == len(postings)
+    assert f"Warning: {len(postings)} BPO/KPO postings are few: each of the" in trained.stderr
     postings.rename(columns={"label": "category"}).to_csv(tmp_path / "unlabelled.csv", index=False)
     postings.assign(label=postings["label"].str.lower()).to_csv(tmp_path / "lower.csv", index=False)
     for name, message in (("unlabelled.csv", "has no column 'label'"), ("lower.csv", "did you mean 'BPO', 'KPO'")):

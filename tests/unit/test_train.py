@@ -362,3 +362,15 @@ def test_the_scope_model_keeps_every_posting_of_a_file_without_ids_or_sources():
     frame = pd.DataFrame({config.LABEL_COLUMN: ["BPO", "KPO", "KPO", config.NEITHER]})
     # Users' postings are never dropped for the ratio: only generated ones are.
     assert len(scope_training_rows(frame, in_scope_per_out_of_scope=1)) == 4
+
+
+def test_train_warns_of_too_few_postings_and_of_a_scope_model_that_misses_most():
+    """28 postings trained without a word: threshold 0.69 and band ±0.39 at one seed, and a scope model that
+    flagged none of the held-out out-of-scope postings was saved and used."""
+    from pipeline.train import training_warnings
+
+    assert training_warnings(16_000, 5, 0.95) == [] and training_warnings(16_000, 5, None) == []
+    few, blind = training_warnings(28, 5, 0.0)
+    assert few.startswith("28 BPO/KPO postings are few: each of the 5 validation folds holds about 5")
+    assert blind.startswith("the scope model flagged 0% of the out-of-scope postings held out in validation")
+    assert training_warnings(config.FEW_POSTINGS_WARNING, 5, config.LOW_SCOPE_RECALL_WARNING) == []
