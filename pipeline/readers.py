@@ -888,10 +888,20 @@ def data_rows(mask: pd.Series) -> str:
 
 def check_texts(frame: pd.DataFrame, name: str) -> None:
     """Refuse labelled postings with no text, naming the first rows: evaluate once scored them as the model's
-    no-evidence guess and counted them in its metrics, and no model learns anything from them."""
-    empty = frame[config.TEXT_COLUMN].fillna("").astype(str).str.strip() == ""
+    no-evidence guess and counted them in its metrics, and no model learns anything from them. Refuse, too, a
+    posting longer than predict would score (config.PREDICT.max_text_chars): prepare once put one of two million
+    characters, most likely rows run together by a broken quote, into the training split."""
+    texts = frame[config.TEXT_COLUMN].fillna("").astype(str)
+    empty = texts.str.strip() == ""
     if empty.any():
         raise DataError(f"{name} has empty text in data rows {data_rows(empty)}; write the posting or remove the row")
+    limit = config.PREDICT.max_text_chars
+    long = texts.str.len() > limit
+    if long.any():
+        raise DataError(
+            f"{name} has postings of over {limit:,} characters in data rows {data_rows(long)} (the longest "
+            f"{texts.str.len().max():,}): rows run together by an unclosed quote? Split or shorten them"
+        )
 
 
 def check_labels(frame: pd.DataFrame, name: str) -> None:

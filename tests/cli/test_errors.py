@@ -379,6 +379,18 @@ def test_evaluate_and_train_refuse_labelled_postings_without_text(model, tmp_pat
                  r"mine\.jsonl has empty text in data rows 2; write the posting")  # fmt: skip
 
 
+def test_a_labelled_posting_longer_than_predict_scores_is_refused(model, tmp_path):
+    """prepare put a posting of two million characters into the training split, and evaluate scored one of 1.4
+    million, though predict gives such a posting an error row: most likely rows run together by a broken quote."""
+    long = "word " * 240_001
+    content = f"text,label\nAnswer calls,BPO\n{long},KPO\n"
+    path = write(tmp_path, "mine.csv", content)
+    message = (r"mine\.csv has postings of over 1,000,000 characters in data rows 2 \(the longest 1,200,005\): rows "
+               r"run together by an unclosed quote\? Split or shorten them$")  # fmt: skip
+    assert_error(run("evaluate", "--model", model, "--data", path), 1, message)
+    assert_error(prepare_with(tmp_path, {"mine.csv": content}), 1, message)
+
+
 def test_evaluate_names_its_own_column_options(model, tmp_path):
     """A labelled file without the columns once got predict's hint, --id-column, which evaluate does not take."""
     path = write(tmp_path, "mine.csv", "description,category\nAnswer calls,BPO\n")
