@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator, model_validator
 from starlette.exceptions import HTTPException
 
 from pipeline import config
@@ -23,7 +23,8 @@ class Posting(BaseModel):
     """One posting with the id its caller knows it by."""
 
     model_config = ConfigDict(extra="forbid")
-    id: str | int | None = Field(
+    # Strict: a JSON true became the id "1", which another row could hold.
+    id: StrictStr | StrictInt | None = Field(
         None, description="Returned as a string (null as 'null'); when no row has one, the row number."
     )
     text: Text = Field(None, description="The posting; empty or missing gives a row with an error.")
@@ -44,15 +45,27 @@ class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     texts: list[Text] | None = Field(None, max_length=LIMITS.max_batch, description="Postings; ids are 1, 2, ...")
     rows: list[Posting] | None = Field(None, max_length=LIMITS.max_batch, description="Postings with ids.")
-    threshold: float | None = Field(None, ge=0, le=1, description="Default: the model's tuned threshold.")
-    review_band: float | None = Field(None, ge=0, le=0.5, description="Default: the model's tuned band.")
+    # Strict, finite numbers, as the Python API takes them: true was read as 1.0 and "0.5" as 0.5, and NaN was
+    # said to be above 1.
+    threshold: float | None = Field(
+        None, ge=0, le=1, strict=True, allow_inf_nan=False, description="Default: the model's tuned threshold."
+    )
+    review_band: float | None = Field(
+        None, ge=0, le=0.5, strict=True, allow_inf_nan=False, description="Default: the model's tuned band."
+    )
     scope_threshold: float | None = Field(
-        None, ge=0, le=1, description="P(out of scope) at which a posting is flagged; default: the tuned value."
+        None,
+        ge=0,
+        le=1,
+        strict=True,
+        allow_inf_nan=False,
+        description="P(out of scope) at which a posting is flagged; default: the tuned value.",
     )
     explain: int = Field(
         0,
         ge=0,
         le=50,
+        strict=True,
         description="Add the K n-grams that pushed each posting most toward its label and scope verdict.",
     )
 

@@ -123,6 +123,12 @@ def test_health_model_and_docs(client, shipped_model_path):
         ({"text": "Answer calls"}, 422, "text: not a field here; the fields are 'texts', 'rows'"),
         ({"rows": [{"text": "x", "title": "y"}]}, 422, "rows.0.title: not a field here; the fields are 'id', 'text'"),
         ({"texts": "not a list"}, 422, "texts"),
+        # Read loosely, true was a threshold of 1.0, "0.5" one of 0.5, an id true the id "1", and NaN "above 1".
+        ({"texts": ["x"], "threshold": True}, 422, "threshold: Input should be a valid number"),
+        ({"texts": ["x"], "threshold": "0.5"}, 422, "threshold: Input should be a valid number"),
+        ({"texts": ["x"], "review_band": False}, 422, "review_band: Input should be a valid number"),
+        ({"texts": ["x"], "explain": "3"}, 422, "explain: Input should be a valid integer"),
+        ({"rows": [{"id": True, "text": "x"}]}, 422, "rows.0.id"),
     ],
 )
 def test_bad_requests_get_json_errors(client, body, status, message):
@@ -133,6 +139,8 @@ def test_bad_requests_get_json_errors(client, body, status, message):
 
 def test_malformed_json_oversized_bodies_and_unknown_paths(client):
     json_header = {"content-type": "application/json"}
+    nan = client.post("/predict", content=b'{"texts": ["x"], "threshold": NaN}', headers=json_header)
+    assert nan.status_code == 422 and nan.json()["error"] == "threshold: Input should be a finite number"
     malformed = client.post("/predict", content=b'{"texts": [', headers=json_header)
     # FastAPI's own words were "11: JSON decode error", the offset where a field's name goes.
     assert malformed.status_code == 422 and malformed.json()["error"] == "body: not valid JSON (at character 11)"
