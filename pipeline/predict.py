@@ -59,7 +59,9 @@ class ScoreOptions:
         max_text_chars: int = config.PREDICT.max_text_chars,
     ) -> ScoreOptions:
         """The options for a model (or engine): its tuned thresholds and band unless given; scope only with a
-        scope model beside it."""
+        scope model beside it, and a scope threshold refused without one (the API once ignored it)."""
+        if scope_threshold is not None and not model.has_scope:
+            raise ValueError("scope_threshold needs the scope model beside the model; this model has none")
         return cls(
             threshold=model.threshold if threshold is None else threshold,
             review_band=model.review_band if review_band is None else review_band,

@@ -204,3 +204,13 @@ def test_messages_outside_a_checkout_do_not_send_people_to_a_makefile_they_lack(
 
     with pytest.raises(ModelError, match=r"in a checkout of bpo-kpo, or pass --model \(or set BPO_KPO_MODEL\)"):
         load_model(tmp_path / "missing.joblib")
+
+
+def test_a_scope_threshold_without_a_scope_model_is_refused(small_model_dir):
+    """The command line and the service refuse it; decide ignored it, even at 5."""
+    model = load_model(small_model_dir / "model.joblib")
+    assert not model.has_scope
+    for scope_threshold in (0.5, 5):
+        with pytest.raises(ValueError, match=r"^scope_threshold needs the scope model beside the model; this model"):
+            model.decide(["Answer calls"], scope_threshold=scope_threshold)
+    assert model.decide(["Answer calls"])[0]["label"] in config.LABELS
