@@ -370,7 +370,8 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     minutes = round(len(everything) * config.TRAIN_SECONDS_PER_POSTING / 60)
     _say(
         f"training on {len(frame)} BPO/KPO postings from {', '.join(map(str, data_paths))}: {params.cv_folds}-fold "
-        "cross-validation under three shifts, calibration and the final fit, then the scope model ("
+        "cross-validation under three shifts, calibration and the final fit"
+        + (", then the scope model (" if scope_rules is not None else " (")
         + (f"about {minutes} minute{'s' * (minutes > 1)} on 2 cores)" if minutes else "under a minute)")
     )
     started = time.perf_counter()
@@ -403,6 +404,7 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
             f"{figures['in_scope_flagged_share']:.3f}; threshold {scope_metadata['threshold']:.2f}"
         )
     else:
+        _say("no out-of-scope (NEITHER) postings: no scope model was fitted, and predict gives no out_of_scope flags")
         _remove_stale_scope_model(scope_path(model_path))
     click.echo(
         f"validation (held-out {held_out_units(frame)}): accuracy {validation['accuracy']:.3f}, "
@@ -418,6 +420,11 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
             f"title removed (held-out {held_out_units(frame)}): {untitled['flipped_share']:.1%} of {untitled['n']:,} "
             f"labels flip, mean |dP(KPO)| {untitled['mean_abs_delta']:.3f}"
         )
+
+
+def _output_name(path: Path) -> str:
+    """How messages name an output: its path, or "standard output" for '-' (it said "wrote -")."""
+    return "standard output" if str(path) == config.STANDARD_STREAM else str(path)
 
 
 def _set_name(path: Path) -> str:
@@ -486,7 +493,7 @@ def tune(data_path, output, jobs, apply) -> None:
     """Search TF-IDF and logistic-regression parameters by cross-validation holding out areas and forms."""
     _check_project_data(data_path, "tune", "pass --data with a labelled CSV or JSON-lines file")
     _refuse_writing_over_input(output, [data_path])  # the search takes minutes, then wrote over its data
-    from pipeline.dataset import in_scope, read_split
+    from pipeline.dataset import in_scope, join_splits, read_split
     from pipeline.files import write_text_atomic
     from pipeline.params import format_params
     from pipeline.progress import StepProgress, duration
@@ -495,7 +502,8 @@ def tune(data_path, output, jobs, apply) -> None:
     train_file = config.params_path("TRAIN")
     if apply and not config.in_checkout():
         raise DataError(f"--apply writes {train_file.name} in a checkout of bpo-kpo; run tune there, or drop --apply")
-    frame = in_scope(read_split(data_path))
+    # Read as train reads its files, so an id repeated in the file is refused here too.
+    frame = in_scope(join_splits([(data_path, read_split(data_path))]))
     for scheme, column in (("areas", config.AREA_COLUMN), ("forms", config.FORM_COLUMN)):
         if column not in frame:  # the two columns below would be one search twice, named for shifts it never made
             _say(f"{data_path} has no {column!r} column: the '{scheme} held out' search holds out groups instead")
@@ -532,10 +540,13 @@ def tune(data_path, output, jobs, apply) -> None:
     best = params_from_search(result["best"], config.TRAIN)
     changed = {k: v for k, v in asdict(best).items() if getattr(config.TRAIN, k) != v}
     if not apply:
-        _say(f"wrote {output}; chosen changes: {changed or 'none'}; rerun with --apply to write them to {train_file}")
+        _say(
+            f"wrote {_output_name(output)}; chosen changes: {changed or 'none'}; rerun with --apply to write them to "
+            f"{train_file}"
+        )
         return
     write_text_atomic(train_file, format_params(config.TrainParams, asdict(best)))
-    _say(f"wrote {output} and {train_file} ({changed or 'no change'}); `make train` retrains with it")
+    _say(f"wrote {_output_name(output)} and {train_file} ({changed or 'no change'}); `make train` retrains with it")
 
 
 # -- evaluate --------------------------------------------------------------------------------------------------
@@ -736,7 +747,10 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
         format_table(document["invariance"]),
     ]
     click.echo("\n\n".join(parts), err=to_stderr)
-    _say(f"wrote {output}, {errors_path} ({len(errors)} rows), {card_path} and plots in {plots_dir}")
+    _say(
+        f"wrote {_output_name(output)}, {_output_name(errors_path)} ({len(errors)} rows), {_output_name(card_path)} "
+        f"and plots in {plots_dir}"
+    )
     if failing_families(document["invariance"]):
         _say("Warning: some perturbation families exceed the invariance limits (see the table above)")
 
@@ -1021,7 +1035,7 @@ def predict(
         results.close()
         # An error or Ctrl-C must not print its message after a half-drawn progress line.
         progress.clear()
-    progress.finish(f"wrote {output}" if output is not None else "results on standard output")
+    progress.finish(f"wrote {_output_name(output)}" if output is not None else "results on standard output")
     if bare_titles and not quiet:
         _say(bare_title_note(bare_titles, progress.counts["rows"]))
 

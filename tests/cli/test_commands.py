@@ -430,6 +430,9 @@ def test_a_skops_model_beside_the_joblib_one_breaks_neither(catalogue, model_cop
     assert trained.returncode == 0, trained.stderr
     # The expected time follows the postings: "about 2 minutes" was said of a fit that takes a second.
     assert re.search(r"training on \d+ BPO/KPO postings .*cross-validation.*\(under a minute\)", trained.stderr)
+    # No NEITHER postings: no scope model, said so, rather than promised and then not fitted.
+    assert "then the scope model" not in trained.stderr
+    assert "no out-of-scope (NEITHER) postings: no scope model was fitted" in trained.stderr
     assert (tmp_path / "model.joblib.json").read_bytes() == joblib_meta
     assert json.loads((tmp_path / "model.skops.json").read_text())["format"] == "skops"
     assert skops_model.read_bytes()[:2] == b"PK"  # a skops file is a zip archive, not a pickle

@@ -488,6 +488,8 @@ def test_repeated_ids_are_refused_among_the_files_that_have_ids(tmp_path):
     (tmp_path / "d.csv").write_text("id,text,label\nu01,Answer calls,BPO\nu01,Model credit risk,KPO\n")
     assert_error(run("train", "--data", tmp_path / "d.csv", "--model", tmp_path / "m.joblib"), 1,
                  r"d\.csv repeats ids: u01$")  # fmt: skip
+    # tune read the file without the check, and searched on it.
+    assert_error(run("tune", "--data", tmp_path / "d.csv", "--output", tmp_path / "t.json"), 1, r"d\.csv repeats ids")
 
 
 def test_killed_while_writing_the_model_leaves_the_previous_one(model_copy):

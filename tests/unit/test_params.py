@@ -162,7 +162,7 @@ def test_tune_apply_writes_the_winner_into_the_train_parameter_file(params_dir, 
     # Written to stdout, the search's JSON is all stdout holds: the table of the best goes to stderr.
     on_stdout = run("tune", "--data", data, "--output", "-")
     assert on_stdout.returncode == 0 and json.loads(on_stdout.stdout)["best"] == row
-    assert "chosen (r)" in on_stdout.stderr
+    assert "chosen (r)" in on_stdout.stderr and "wrote standard output; chosen changes" in on_stdout.stderr
     applied = CliRunner().invoke(cli.cli, ["tune", "--data", data, "--output", str(output), "--apply"])
     assert applied.exit_code == 0, applied.output
     written = params.load_params(config.TrainParams, params_dir / "train.toml")
