@@ -165,11 +165,21 @@ def _report_goes_to_stderr(outputs: dict[str, Path | None]) -> bool:
     """True when one of a command's --output files is standard output ('-'): stdout then carries that document
     alone, and the readable report goes to stderr. Printed beside it, `evaluate --output -` wrote its metrics JSON
     twice, or JSON above a text report, and neither could be parsed. Two outputs on stdout are refused."""
-    on_stdout = [option for option, path in outputs.items() if path is not None and str(path) == config.STANDARD_STREAM]
+    on_stdout = [option for option, path in outputs.items() if path is not None and _is_stdout(path)]
     if len(on_stdout) > 1:
         raise click.UsageError(f"{', '.join(on_stdout)}: only one output can be standard output ('-'); give the "
                                "others a file")  # fmt: skip
     return bool(on_stdout)
+
+
+def _is_stdout(path: Path) -> bool:
+    """'-', or a path to the file standard output is (/dev/stdout, /proc/self/fd/1): the same stream either way."""
+    if str(path) == config.STANDARD_STREAM:
+        return True
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError, AttributeError):  # no such file, or stdout closed or not a real descriptor
+        return False
 
 
 def _check_project_data(path: Path, command: str, instead: str) -> None:

@@ -195,6 +195,10 @@ def test_an_output_on_stdout_is_the_one_document_there(shipped_model_path, tmp_p
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)[str(path)]["n"] == 2
     assert "precision  recall" in result.stderr
+    # /dev/stdout is the same stream: it once got the JSON and the text report both.
+    device = run_script("evaluate", "--data", str(path), "--output", "/dev/stdout")
+    assert device.returncode == 0, device.stderr
+    assert json.loads(device.stdout)[str(path)]["n"] == 2 and "precision  recall" in device.stderr
     both = run("report", "--output", "-", "--errors", "-")
     assert both.returncode == 2
     assert "--output, --errors: only one output can be standard output ('-'); give the others a file" in both.stderr
