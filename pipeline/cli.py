@@ -393,9 +393,9 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     _say(f"trained in {time.perf_counter() - started:.1f}s")
     if scope_rules is not None:
         _say(
-            "training the scope model (out of scope: NEITHER) on at most "
-            f"{scope_rules.in_scope_per_out_of_scope:g} BPO/KPO postings per out-of-scope one: users' first, then "
-            "generated ones in the order drawn"
+            "training the scope model (out of scope: NEITHER) on every out-of-scope posting and every user's, then "
+            f"generated BPO/KPO postings in the order drawn, up to {scope_rules.in_scope_per_out_of_scope:g} "
+            "BPO/KPO postings per out-of-scope one in all"
         )
         scope_pipeline, scope_metadata = train_scope_model(everything, params, scope_rules, n_jobs=jobs)
         scope_metadata["training_data"] |= training_files

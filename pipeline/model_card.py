@@ -178,7 +178,7 @@ def scope_training_line(scope_metadata: dict | None) -> list[str]:
         return []
     rows = scope_metadata["training_data"]["rows"]
     ratio = scope_metadata.get("scope", {}).get("in_scope_per_out_of_scope")
-    share = f", at most {ratio:g} BPO/KPO postings for each, users' first" if ratio else ""
+    share = f", every user's BPO/KPO posting, and generated ones up to {ratio:g} for each in all" if ratio else ""
     return [f"It learnt from {rows:,} postings: every out-of-scope posting{share}.", ""]
 
 

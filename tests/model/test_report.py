@@ -164,7 +164,11 @@ def test_model_card_numbers_come_from_metrics_json(metrics, shipped_model_path):
         model.scope_metadata["training_data"]["rows"],
         model.scope_metadata["scope"]["in_scope_per_out_of_scope"],
     )
-    assert f"It learnt from {rows:,} postings: every out-of-scope posting, at most {ratio:g} BPO/KPO postings" in card
+    learnt = (
+        f"It learnt from {rows:,} postings: every out-of-scope posting, every user's BPO/KPO posting, and generated "
+        f"ones up to {ratio:g} for each in all"
+    )
+    assert learnt in card
     masked = model.metadata["params"]["masked_words"]
     # The 1,350 masked words once filled one line of the parameter table; the metadata keeps them all.
     shown = f"{len(masked):,} items ({', '.join(masked[:8])}, ...; all in the model's metadata)"
