@@ -872,7 +872,8 @@ def _check_export_output(output: Path) -> None:
     "--max-text-chars",
     type=click.IntRange(min=1),
     default=config.PREDICT.max_text_chars,
-    help="A longer posting gets an error row; a line over 16 times this long stops the run.",
+    help="A longer posting gets an error row; a line found running past 16 times this as the input is read (in "
+    "blocks of 64 KiB) stops the run.",
 )
 @click.option("--encoding", default="utf-8-sig", show_default=True, callback=check_encoding, help="Input encoding.")
 @click.option("--sep", default=None, callback=check_separator, help="CSV separator; default: detected from the header.")
