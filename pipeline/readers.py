@@ -828,6 +828,8 @@ def read_labelled(
         if header_only and len(frame.columns):
             return frame
         raise DataError(f"{name} has no rows")
+    if text_column == label_column:  # the labels were scored as the postings' text
+        raise DataError(f"{name}: the text and the label cannot both be column {text_column!r}; {column_fix}")
     check_columns([text_column, label_column], list(frame.columns), name, column_fix)
     chosen = {text_column: config.TEXT_COLUMN, label_column: config.LABEL_COLUMN}
     # A file's own 'label' beside the gold labels chosen with --label-column: renaming onto it made two columns of

@@ -166,6 +166,13 @@ def test_the_chosen_columns_stand_in_for_a_text_and_label_of_the_files_own(tmp_p
         assert frame["text"].tolist() == texts and frame["label"].tolist() == labels
 
 
+def test_one_column_cannot_be_both_the_text_and_the_label(tmp_path):
+    """--text-column gold --label-column gold scored the label words as the postings."""
+    path = write(tmp_path, "gold.csv", "text,gold\nAnswer calls,BPO\nAdvise on tax,KPO\n")
+    with pytest.raises(DataError, match=r"gold\.csv: the text and the label cannot both be column 'gold'"):
+        read_labelled(path, text_column="gold", label_column="gold")
+
+
 def test_columns_named_the_other_way_round_are_swapped_not_left_out(tmp_path):
     path = write(tmp_path, "swapped.csv", "label,text\nAnswer inbound calls,BPO\nAdvise on tax law,KPO\n")
     frame = read_labelled(path, text_column="label", label_column="text")
