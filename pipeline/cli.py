@@ -404,10 +404,12 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     model_path.parent.mkdir(parents=True, exist_ok=True)
     saved = save_model(pipeline, model_path, metadata, model_format)
     _say(f"wrote {model_path} ({model_path.stat().st_size:,} bytes)")
+    scope_recall = None
     if scope_rules is not None:
         scope_metadata[PAIRED_MODEL] = saved["model_sha256"]
         save_model(scope_pipeline, scope_path(model_path), scope_metadata, model_format)
         figures = scope_metadata["metrics"]["validation_grouped_cv"]
+        scope_recall = figures["out_of_scope_recall"]
         click.echo(
             f"scope ({scope_metadata['training_data']['rows']} postings; held-out {held_out_units(everything)}): "
             f"out-of-scope recall {figures['out_of_scope_recall']:.3f}, in-scope flagged "
@@ -421,7 +423,6 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
         f"macro-F1 {validation['macro_f1']:.3f}, ECE {validation['ece']:.3f}; "
         f"threshold {threshold:.2f}, review band ±{review_band:.2f}; sha256 {saved['model_sha256'][:12]}"
     )
-    scope_recall = scope_metadata["metrics"]["validation_grouped_cv"]["out_of_scope_recall"] if scope_rules else None
     for warning in training_warnings(len(frame), params.cv_folds, scope_recall):
         _say(f"Warning: {warning}")
     untitled = metadata["validation_invariance"]["title_removed"]

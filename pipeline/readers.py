@@ -897,12 +897,12 @@ def check_texts(frame: pd.DataFrame, name: str) -> None:
     empty = texts.str.strip() == ""
     if empty.any():
         raise DataError(f"{name} has empty text in data rows {data_rows(empty)}; write the posting or remove the row")
-    limit = config.PREDICT.max_text_chars
-    long = texts.str.len() > limit
+    limit, lengths = config.PREDICT.max_text_chars, texts.str.len()
+    long = lengths > limit
     if long.any():
         raise DataError(
             f"{name} has postings of over {limit:,} characters in data rows {data_rows(long)} (the longest "
-            f"{texts.str.len().max():,}): rows run together by an unclosed quote? Split or shorten them"
+            f"{lengths.max():,}): rows run together by an unclosed quote? Split or shorten them"
         )
 
 
