@@ -827,6 +827,13 @@ def _check_export_output(output: Path) -> None:
     help=f"Column passed through as the id; default: the input's '{config.ID_COLUMN}' column when it has one, else the "
     "row number.",
 )
+@click.option(
+    "--keep-column",
+    "keep_columns",
+    multiple=True,
+    help="Input column copied into each output row after the id, e.g. title; repeat to keep several. CSV and JSON "
+    "lines, in and out.",
+)
 @value_option(
     "--format",
     "output_format",
@@ -888,8 +895,8 @@ def _check_export_output(output: Path) -> None:
 @click.option(
     "--keep-formulas",
     is_flag=True,
-    help="In CSV output, write ids starting with = + - @ as they are; by default a ' keeps spreadsheets from "
-    "running them as formulas.",
+    help="In CSV output, write ids and kept columns starting with = + - @ as they are; by default a ' keeps "
+    "spreadsheets from running them as formulas.",
 )
 @click.option("--quiet", is_flag=True, help="No progress line and no summary on stderr; errors still show.")
 @engine_option(
@@ -902,6 +909,7 @@ def predict(
     input_format,
     text_columns,
     id_column,
+    keep_columns,
     output_format,
     output,
     model_path,
@@ -957,6 +965,7 @@ def predict(
     if engine == "portable" and jobs > 1:
         raise click.UsageError("--jobs needs --engine sklearn (or auto); the portable scorer runs in one process")
     output_format = output_format or _default_output_format(output)
+    keep_columns = _check_kept_columns(keep_columns, output_format)
     with _startup():
         from pipeline.engines import chooses_after_first_chunk, open_engine, prefers_portable, whole_and_small
         from pipeline.predict import (
@@ -985,7 +994,15 @@ def predict(
             # Otherwise a person who typed `--input -` sees a command that seems to hang.
             _say("reading postings from the terminal, one per line; end with Ctrl-D")
         chunks = iter_chunks(
-            input_path, input_format, tuple(text_columns), id_column, chunk_size, encoding, sep, max_text_chars
+            input_path,
+            input_format,
+            tuple(text_columns),
+            id_column,
+            chunk_size,
+            encoding,
+            sep,
+            max_text_chars,
+            keep_columns,
         )
     # The first chunk is read before anything is written: input it cannot read (a missing column, a table piped as
     # text) ends the run with stdout empty, not with a CSV header above no rows; and a table's id column is sized
@@ -1007,7 +1024,7 @@ def predict(
             output_fields(options), width, table_id_width(first.ids if first else [], width), keep_formulas
         )
     else:
-        formatter = FORMATTERS[output_format](output_fields(options), keep_formulas=keep_formulas)
+        formatter = FORMATTERS[output_format](output_fields(options, keep_columns), keep_formulas=keep_formulas)
     to_terminal = output is None and sys.stdout.isatty()
     progress = Progress(
         sys.stderr,
@@ -1059,7 +1076,12 @@ def _refuse_table_options_without_a_table(
     an input of another format, they were ignored without a word, and a table exported as jobs.txt had its header
     and every row, ids and separators included, scored as postings. (A table piped in without its format is
     refused by the reader.)"""
-    options = (("--text-column", "text_columns"), ("--id-column", "id_column"), ("--sep", "sep"))
+    options = (
+        ("--text-column", "text_columns"),
+        ("--id-column", "id_column"),
+        ("--keep-column", "keep_columns"),
+        ("--sep", "sep"),
+    )
     given = [option for option, parameter in options if _given(parameter)]
     if not given:
         return
@@ -1078,6 +1100,25 @@ def _refuse_table_options_without_a_table(
             f"{what} the columns of a CSV{'' if '--sep' in given else ' or JSON-lines input'}, and {input_path} is "
             f"read as {read_as}: if it is a table, name its format with --input-format csv (a tab-separated one too)"
         )
+
+
+def _check_kept_columns(keep_columns: tuple[str, ...], output_format: str) -> tuple[str, ...]:
+    """The columns --keep-column names, each once, in order: refused where the output has no place for them (the
+    table, for a person at a terminal) or where one would take the name of a result field."""
+    if not keep_columns:
+        return ()
+    if output_format == "table":
+        raise click.UsageError(
+            "--keep-column adds columns to CSV and JSON-lines output, and this output is a table: pass --format csv "
+            "or --format jsonl (or --output FILE.csv)"
+        )
+    taken = [column for column in keep_columns if column in config.RESULT_FIELDS]
+    if taken:
+        raise click.UsageError(
+            f"--keep-column {taken[0]!r} would give the output two {taken[0]!r} fields, and predict writes its own: "
+            "rename that column in the input (to compare a labelled file with the model, use bpo-kpo evaluate)"
+        )
+    return tuple(dict.fromkeys(keep_columns))
 
 
 def _results_stream(output_format: str):

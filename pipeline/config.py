@@ -163,6 +163,15 @@ SCOPE_FIELDS = (OUT_OF_SCOPE_FIELD, P_OUT_OF_SCOPE_FIELD, SCOPE_REASON_FIELD)
 # With --explain and the scope model: the n-grams that pushed P(out of scope) toward the row's scope decision.
 SCOPE_EXPLANATION_FIELD = "scope_explanation"
 ERROR_FIELD = "error"
+# Every field predict may write: an input column kept with --keep-column may not take one of these names.
+RESULT_FIELDS = (
+    *OUTPUT_FIELDS,
+    NEEDS_REVIEW_FIELD,
+    *SCOPE_FIELDS,
+    EXPLANATION_FIELD,
+    SCOPE_EXPLANATION_FIELD,
+    ERROR_FIELD,
+)
 
 # Appended to the whole model file name: model.joblib -> model.joblib.json, model.skops -> model.skops.json.
 METADATA_SUFFIX = ".json"

@@ -204,7 +204,11 @@ def bare_title_note(bare_titles: int, rows: int) -> str:
 
 
 def format_chunk(rows: list[dict], chunk: Chunk, formatter) -> FormattedChunk:
-    """A scored chunk rendered by `formatter`, with what the progress line and the summary count."""
+    """A scored chunk rendered by `formatter`, with what the progress line and the summary count; the input columns
+    the chunk keeps go into its rows here, so that both engines pass them through alike."""
+    for column, values in chunk.kept.items():
+        for row, value in zip(rows, values, strict=True):
+            row[column] = value
     failed = next(((row["id"], row[config.ERROR_FIELD]) for row in rows if row[config.ERROR_FIELD]), None)
     text = formatter.rows(rows, chunk.texts)
     return FormattedChunk(len(rows), text, failed, tally(rows), chunk.position, count_bare_titles(chunk.texts))
@@ -276,10 +280,12 @@ def explanation_fields(options: ScoreOptions) -> list[str]:
     return [config.EXPLANATION_FIELD, *scope]
 
 
-def output_fields(options: ScoreOptions) -> list[str]:
+def output_fields(options: ScoreOptions, keep_columns: tuple[str, ...] = ()) -> list[str]:
+    """The fields of an output row, in order: the id, the input columns kept, then the results."""
     fields = list(config.OUTPUT_FIELDS) + [config.NEEDS_REVIEW_FIELD]
     if options.scope_threshold is not None:
         fields += list(config.SCOPE_FIELDS)
+    fields = [fields[0], *keep_columns, *fields[1:]]
     return fields + explanation_fields(options) + [config.ERROR_FIELD]
 
 
@@ -319,11 +325,14 @@ def strip_control(text: str) -> str:
 
 
 class CsvFormatter:
-    """CSV with a header; explanations as 'ngram (+weight); ...'; ids that look like formulas are neutralised."""
+    """CSV with a header; explanations as 'ngram (+weight); ...'; ids and kept input columns that look like formulas
+    are neutralised."""
 
     def __init__(self, fields: list[str], keep_formulas: bool = False) -> None:
         self.fields = fields
         self.keep_formulas = keep_formulas
+        # The input's own values: the id and any column kept (--keep-column), never a result of ours.
+        self.from_input = {"id", *(f for f in fields if f not in config.RESULT_FIELDS)}
 
     def _write(self, rows: list[list]) -> str:
         buffer = io.StringIO()
@@ -340,7 +349,7 @@ class CsvFormatter:
                 return format_explanation(value)
             if isinstance(value, bool):
                 return str(value).lower()
-            if field == "id" and not self.keep_formulas:
+            if field in self.from_input and value is not None and not self.keep_formulas:
                 return neutralise_formula(str(value))
             return "" if value is None else value
 

@@ -13,7 +13,7 @@ import re
 import stat
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -114,6 +114,9 @@ class Chunk:
     texts: list[str | None]
     # Bytes of the input read by the time this chunk was made (a little ahead of it: readers buffer).
     position: int | None = None
+    # The input columns passed through to the output (--keep-column), each with one value per row: a CSV cell as
+    # it is; in JSON lines, a string as it is and any other value as JSON writes it; None for a missing field.
+    kept: dict[str, list[str | None]] = field(default_factory=dict)
 
 
 class DecodingReader(io.TextIOBase):
@@ -472,18 +475,21 @@ def iter_csv(
     id_column: str | None,
     chunk_size: int,
     separator: str | None = None,
+    keep_columns: tuple[str, ...] = (),
 ) -> Iterator[Chunk]:
     """Yield chunks of a CSV; quoted fields may hold separators and newlines."""
     row_number = 0
     empty = f"{stream._name} is empty: a CSV needs at least a header row"
     for frame in csv_frames(stream, separator, empty, chunk_size):
         id_column = id_column or default_id_column(frame.columns)
-        check_columns(text_columns + ([id_column] if id_column else []), list(frame.columns), stream._name)
+        needed = [*text_columns, *([id_column] if id_column else []), *keep_columns]
+        check_columns(needed, list(frame.columns), stream._name, _column_fix(keep_columns))
         ids = (
             frame[id_column].astype(str).tolist() if id_column else [str(row_number + i + 1) for i in range(len(frame))]
         )
         row_number += len(frame)
-        yield Chunk(ids=ids, texts=_join_texts(frame, text_columns))
+        kept = {column: frame[column].tolist() for column in keep_columns}
+        yield Chunk(ids=ids, texts=_join_texts(frame, text_columns), kept=kept)
 
 
 def csv_frames(
@@ -642,11 +648,16 @@ class _Concat(io.TextIOBase):
 
 
 def iter_jsonl(
-    stream: DecodingReader, text_columns: list[str], id_column: str | None, chunk_size: int
+    stream: DecodingReader,
+    text_columns: list[str],
+    id_column: str | None,
+    chunk_size: int,
+    keep_columns: tuple[str, ...] = (),
 ) -> Iterator[Chunk]:
     """Yield chunks of a JSON-lines file; blank lines are skipped, a malformed line is an error with its number."""
     ids: list[str] = []
     texts: list[str | None] = []
+    kept: dict[str, list[str | None]] = {column: [] for column in keep_columns}
     record_number = 0
     for line_number, record in _json_records(stream):
         if not isinstance(record, dict):
@@ -667,7 +678,16 @@ def iter_jsonl(
                 "give every record an id, or none"
             )
         if record_number == 1:
-            check_columns(text_columns, list(record), f"{stream._name} line {line_number}")
+            check_columns(
+                [*text_columns, *keep_columns],
+                list(record),
+                f"{stream._name} line {line_number}",
+                _column_fix(keep_columns),
+            )
+        for column, values in kept.items():
+            # A later record may lack a kept field, as JSON lines often do: its value is empty, not an error.
+            value = record.get(column)
+            values.append(None if value is None else render_id(value))
         ids.append(render_id(record[id_column]) if id_column else str(record_number))
         parts = []
         for column in text_columns:
@@ -679,10 +699,16 @@ def iter_jsonl(
                 parts.append(value)
         texts.append("\n".join(parts) if parts else None)
         if len(ids) >= chunk_size:
-            yield Chunk(ids, texts)
-            ids, texts = [], []
+            yield Chunk(ids, texts, kept=kept)
+            ids, texts, kept = [], [], {column: [] for column in keep_columns}
     if ids:
-        yield Chunk(ids, texts)
+        yield Chunk(ids, texts, kept=kept)
+
+
+def _column_fix(keep_columns: tuple[str, ...]) -> str:
+    """How to name other columns, in the message about a missing one."""
+    keep = " / --keep-column" if keep_columns else ""
+    return f"choose with --text-column / --id-column{keep}"
 
 
 def iter_txt(stream: DecodingReader | io.TextIOBase, chunk_size: int) -> Iterator[Chunk]:
@@ -775,16 +801,24 @@ def iter_chunks(
     encoding: str = "utf-8-sig",
     separator: str | None = None,
     max_text_chars: int = config.PREDICT.max_text_chars,
+    keep_columns: tuple[str, ...] = (),
 ) -> Iterator[Chunk]:
-    """Yield the postings of `source` in chunks, whatever its format; memory stays flat in the file's size."""
+    """Yield the postings of `source` in chunks, whatever its format; memory stays flat in the file's size.
+    `keep_columns` are passed through in each chunk's `kept` (CSV and JSON lines only)."""
     kind = detect_format(source, input_format)
     # CSV keeps its line ends for pandas, which reads CR, LF and CR LF and keeps them inside quoted fields.
     stream = open_text(source, encoding, kind != "csv", max_text_chars * config.PREDICT.max_line_factor)
     try:
         if kind == "csv":
-            chunks = iter_csv(stream, list(text_columns), id_column, chunk_size, separator)
+            chunks = iter_csv(stream, list(text_columns), id_column, chunk_size, separator, keep_columns)
         elif kind == "jsonl":
-            chunks = iter_jsonl(stream, list(text_columns), id_column, chunk_size)
+            chunks = iter_jsonl(stream, list(text_columns), id_column, chunk_size, keep_columns)
+        elif keep_columns:
+            # Plain text has no columns to keep; the command line refuses this for a file, this is stdin.
+            raise DataError(
+                f"--keep-column passes through columns of a CSV or JSON-lines input, and {stream._name} is read as "
+                "plain text: name its format with --input-format csv or jsonl"
+            )
         elif input_format is None:
             # Stdin, or a file named .txt: a table exported under that name was scored line by line, header too.
             chunks = iter_txt(refuse_table_as_text(stream, tuple(text_columns)), chunk_size)

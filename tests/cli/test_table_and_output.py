@@ -136,3 +136,75 @@ def test_results_survive_a_locale_without_the_characters_of_an_id(fast_model, tm
         assert "JOB-é1" in result.stdout
     shown = run_script("predict", "--model", fast_model, "--input", path, "--format", "table", env=ascii_locale)
     assert shown.returncode == 0 and "R?sum? screening" in shown.stdout, shown.stderr
+
+
+KEPT_CSV = (
+    "ref,title,text,salary\n"
+    "A1,Agent,Answer inbound customer calls about billing and log every ticket,=1+1\n"
+    'A2,Counsel,"Draft commercial contracts, advise the board on litigation risk",90000\n'
+    "A3,,Process supplier invoices to the agreed checklist,\n"
+)
+
+
+@pytest.mark.parametrize("engine", ["portable", "sklearn"])
+def test_kept_columns_follow_the_id_on_every_row_in_order(fast_model, tmp_path, engine):
+    """An analyst scoring a million-row export keeps its title beside each result instead of joining on ids."""
+    path = tmp_path / "jobs.csv"
+    path.write_text(KEPT_CSV)
+    # One posting a chunk: the kept values must stay with their rows across chunks.
+    scored = ("predict", "--model", fast_model, "--input", path, "--id-column", "ref", "--engine", engine)
+    args = (*scored, "--chunk-size", "1", "--keep-column", "title", "--keep-column", "salary", "--keep-column", "title")
+    plain = run(*scored, "--format", "csv")
+    kept = run(*args, "--format", "csv")
+    assert kept.returncode == 0, kept.stderr
+    header, *rows = kept.stdout.splitlines()
+    assert header.startswith("id,title,salary,label,p_bpo,")
+    expected = [["A1", "Agent", "'=1+1"], ["A2", "Counsel", "90000"], ["A3", "", ""]]
+    assert [row.split(",")[:3] for row in rows] == expected
+    # The results themselves are the rows scored without the kept columns.
+    assert [row.split(",", 3)[3] for row in rows] == [row.split(",", 1)[1] for row in plain.stdout.splitlines()[1:]]
+    raw = run(*args, "--format", "csv", "--keep-formulas")
+    assert raw.stdout.splitlines()[1].split(",")[:3] == ["A1", "Agent", "=1+1"]
+    as_json = jsonl(run(*args, "--format", "jsonl").stdout)
+    assert [(row["title"], row["salary"]) for row in as_json] == [("Agent", "=1+1"), ("Counsel", "90000"), ("", "")]
+    assert list(as_json[0])[:4] == ["id", "title", "salary", "label"]
+
+
+def test_kept_json_fields_are_text_and_a_missing_one_is_empty(fast_model, tmp_path):
+    path = tmp_path / "jobs.jsonl"
+    path.write_text(
+        '{"id": 1, "text": "Answer inbound customer calls", "grade": 7, "tags": ["a", 1]}\n'
+        '{"id": 2, "text": "Draft commercial contracts", "grade": null}\n'
+        '{"id": 3, "text": "Process supplier invoices", "grade": "B"}\n'
+    )
+    result = run("predict", "--model", fast_model, "--input", path, "--keep-column", "grade", "--keep-column", "tags")
+    assert result.returncode == 0, result.stderr
+    assert [(row["grade"], row["tags"]) for row in jsonl(result.stdout)] == [
+        ("7", '["a",1]'),
+        (None, None),
+        ("B", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--keep-column", "salary"), "has no column 'salary'"),
+        (("--keep-column", "label"), "would give the output two 'label' fields"),
+        (("--keep-column", "title", "--format", "table"), "this output is a table"),
+    ],
+)
+def test_a_kept_column_that_cannot_be_written_is_refused_before_any_output(fast_model, tmp_path, extra, message):
+    path = tmp_path / "jobs.csv"
+    path.write_text("title,text\nAgent,Answer inbound customer calls\n")
+    result = run("predict", "--model", fast_model, "--input", path, "--format", "csv", *extra)
+    assert result.returncode != 0 and message in result.stderr, result.stderr
+    assert result.stdout == "" and "Traceback" not in result.stderr
+
+
+def test_kept_columns_need_columns(fast_model):
+    given = run("predict", "--model", fast_model, "Answer calls", "--keep-column", "title")
+    assert given.returncode == 2 and "--keep-column applies to the columns" in given.stderr
+    piped = run("predict", "--model", fast_model, "-", "--keep-column", "title", "--format", "csv",
+                stdin="Answer calls\nDraft contracts\n")  # fmt: skip
+    assert piped.returncode == 1 and "read as plain text" in piped.stderr and piped.stdout == ""
