@@ -95,14 +95,7 @@ def class_frequencies(
     The ratio adds one posting to each class, so a feature seen only in one class has a finite ratio that still
     grows with its frequency there.
     """
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    from pipeline.model import stop_word_list
-
-    vectorizer = CountVectorizer(
-        binary=True, ngram_range=(1, ngram_max), min_df=min_df, stop_words=stop_word_list(masked=masked),
-        strip_accents="unicode", lowercase=True, dtype=np.int32,
-    )  # fmt: skip
+    vectorizer = _presence_counter(masked, ngram_max, min_df=min_df)
     matrix = vectorizer.fit_transform(texts)
     is_kpo = np.asarray(labels) == config.KPO
     n_kpo, n_bpo = int(is_kpo.sum()), int((~is_kpo).sum())
@@ -123,6 +116,18 @@ def class_frequencies(
             "toward": np.where(smoothed_kpo >= smoothed_bpo, config.KPO, config.BPO),
         }
     )
+
+
+def _presence_counter(masked: frozenset[str], ngram_max: int, min_df: int = 1, vocabulary=None):
+    """A vectorizer that marks which words and n-grams a posting has, with the model's own tokenizer."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from pipeline.model import stop_word_list
+
+    return CountVectorizer(
+        binary=True, ngram_range=(1, ngram_max), min_df=min_df, stop_words=stop_word_list(masked=masked),
+        strip_accents="unicode", lowercase=True, dtype=np.int32, vocabulary=vocabulary,
+    )  # fmt: skip
 
 
 def smoothed_ratio(df_a: np.ndarray, n_a: int, df_b: np.ndarray, n_b: int) -> np.ndarray:
@@ -183,6 +188,64 @@ def audit_data(frequencies: pd.DataFrame, lexicon: Lexicon, params: config.Audit
         "n_shortcuts": len(shortcuts),
         "most_skewed": _records(skewed.head(params.report_rows)),
     }
+
+
+def audit_user_postings(
+    frequencies: pd.DataFrame,
+    user_texts: list[str],
+    lexicon: Lexicon,
+    params: config.AuditParams = config.AUDIT,
+    ngram_max: int = 2,
+) -> dict:
+    """The audit of users' own postings: the words and bigrams they bring, and those of them that tie one class.
+
+    Among thousands of generated postings, a habit of a user's postings (a company name, a template's boilerplate)
+    stays under the data audit's share, yet the model can learn it: "acme" in 50 KPO postings and no BPO one is a
+    KPO word to it. A feature counts as the user's when at least `user_min_count` of their postings and at least
+    half of all the postings that use it are theirs; it ties one class when, over the whole training data
+    (`frequencies`), its ratio is above max_ratio and it is no function term. The ratio, not its interval: the model
+    learns from the postings it has, whether or not chance wrote the habit into them.
+    """
+    vectorizer = _presence_counter(lexicon.masked, ngram_max, vocabulary=frequencies["feature"].tolist())
+    in_user = np.asarray(vectorizer.transform(user_texts).sum(axis=0)).ravel()
+    in_all = frequencies["df_BPO"].to_numpy() + frequencies["df_KPO"].to_numpy()
+    theirs = (in_user >= params.user_min_count) & (2 * in_user >= in_all)
+    brought = frequencies[theirs].assign(df_user=in_user[theirs])
+    brought = brought.assign(bullet=brought["feature"].map(lambda f: lexicon.bullet_of(f) or ""))
+    shortcuts = brought[(brought["bullet"] == "") & (brought["ratio"] > params.max_ratio)]
+    shortcuts = shortcuts.sort_values(["df_user", "feature"], ascending=[False, True])
+    return {
+        "postings": len(user_texts),
+        "user_min_count": params.user_min_count,
+        "max_ratio": params.max_ratio,
+        "features_brought": len(brought),
+        "shortcuts": _records(shortcuts.head(params.report_rows)),
+        "n_shortcuts": len(shortcuts),
+    }
+
+
+def format_user_audit(result: dict, folder: Path) -> str:
+    """One line for prepare: what the audit of the user's postings checked and found."""
+    return (
+        f"audit of your postings in {folder}: {result['features_brought']:,} words and bigrams come mostly from "
+        f"them (in at least {result['user_min_count']} of them, and half of all the postings that use one); "
+        f"{result['n_shortcuts']} tie one class (ratio > {result['max_ratio']:g}) without being function terms"
+    )
+
+
+def user_shortcut_message(result: dict, folder: Path, rows: int = 8) -> str:
+    """The warning that names the words the user's postings tie to one class, and what to do about them."""
+    names = ", ".join(
+        f"{r['feature']!r} ({r['toward']} x{r['ratio']:.1f}, in {r['df_user']} of yours)"
+        for r in result["shortcuts"][:rows]
+    )
+    more = f" and {result['n_shortcuts'] - rows} more" if result["n_shortcuts"] > rows else ""
+    return (
+        f"your postings in {folder} tie {result['n_shortcuts']} words or bigrams to one class without their being "
+        f"function terms: {names}{more}. The model can learn them in place of the work: take out a habit of your "
+        "postings (a company name, a template's boilerplate) or write postings of the other class that use it; if "
+        f"one names a function, list it in {config.FUNCTION_TERMS_PATH.name}"
+    )
 
 
 def audit_weights(

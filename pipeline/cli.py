@@ -262,7 +262,15 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
     )  # fmt: skip
     import pandas as pd
 
-    from pipeline.audit import audit_data, class_frequencies, format_data_audit, shortcut_message
+    from pipeline.audit import (
+        audit_data,
+        audit_user_postings,
+        class_frequencies,
+        format_data_audit,
+        format_user_audit,
+        shortcut_message,
+        user_shortcut_message,
+    )
     from pipeline.catalogue import breadth_counts, load_catalogue
     from pipeline.dataset import (
         build_dataset,
@@ -288,19 +296,24 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
     )
     # The audit reads what the shipped model learns from: the training and test splits (see the Makefile).
     learnt = in_scope(pd.concat([splits[name] for name in config.SHIPPED_SPLITS], ignore_index=True))
-    audit = audit_data(
-        class_frequencies(
-            learnt[config.TEXT_COLUMN].tolist(),
-            learnt[config.LABEL_COLUMN].tolist(),
-            catalogue.lexicon.masked,
-        ),
-        catalogue.lexicon,
+    frequencies = class_frequencies(
+        learnt[config.TEXT_COLUMN].tolist(), learnt[config.LABEL_COLUMN].tolist(), catalogue.lexicon.masked
     )
+    audit = audit_data(frequencies, catalogue.lexicon)
     click.echo(format_data_audit(audit))
     if audit["n_shortcuts"]:
         if not allow_shortcuts:
             raise DataError(shortcut_message(audit))
         _say("Warning: " + shortcut_message(audit))
+    # Users' postings apart: too few to reach the audit's share, they can still teach the model a habit of theirs.
+    # A warning, not a stop: a word of theirs may name a function the lexicon lacks.
+    theirs = learnt[learnt[config.SOURCE_COLUMN] == config.SOURCE_USER]
+    user_audit = None
+    if len(theirs):
+        user_audit = audit_user_postings(frequencies, theirs[config.TEXT_COLUMN].tolist(), catalogue.lexicon)
+        click.echo(format_user_audit(user_audit, labelled_dir))
+        if user_audit["n_shortcuts"]:
+            _say("Warning: " + user_shortcut_message(user_audit, labelled_dir))
     output_dir.mkdir(parents=True, exist_ok=True)
     for name, frame in splits.items():
         with atomic_path(output_dir / f"{name}.csv") as temporary:
@@ -312,6 +325,8 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
         "shortcut_audit": audit,
         "user_postings": user_postings_placed(user_postings, splits),
     }
+    if user_audit is not None:
+        summary["user_postings_audit"] = user_audit
     write_text_atomic(output_dir / config.DATASET_SUMMARY_PATH.name, json.dumps(summary, indent=2) + "\n")
     click.echo("breadth: " + ", ".join(f"{k}={v}" for k, v in summary["breadth"].items()))
     for name, counts in summary["splits"].items():

@@ -357,6 +357,9 @@ class AuditParams:
     )
     # ...and in at least this many of them, so that a small dataset's sampling noise is not called a shortcut.
     min_count: int = param(20, "...and in at least this many of them.", low=1)
+    # Users' own postings are audited apart (prepare): a word is theirs when at least this many of them, and at
+    # least half of all the postings that use it, have it; a handful of postings is too few to call a habit.
+    user_min_count: int = param(5, "Audit a word of users' own postings once this many of them have it.", low=1)
     # ...and is a shortcut when its document-frequency ratio between the classes exceeds this without being
     # a function term of the lexicon.
     max_ratio: float = param(

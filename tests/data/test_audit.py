@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline import config
-from pipeline.audit import audit_data, class_frequencies, parse_lexicon, shortcut_message
+from pipeline.audit import audit_data, audit_user_postings, class_frequencies, parse_lexicon, shortcut_message
 from pipeline.cli import cli
 from pipeline.errors import DataError
 from pipeline.generate import generate_postings
@@ -85,6 +85,58 @@ def test_prepare_stops_on_a_planted_shortcut(tmp_path):
     assert result.exit_code == 1
     assert "shortcut audit failed" in result.output and PLANTED in result.output
     assert not (tmp_path / "out" / "train.csv").exists()
+
+
+HABIT = "Apply to Quorvane Partners."
+
+
+@pytest.fixture(scope="module")
+def users_postings(catalogue):
+    """Twelve KPO and twelve BPO postings of a user's, drawn apart from `generated`."""
+    drawn = generate_postings(catalogue, 200, seed=6)
+    return {label: drawn.loc[drawn["label"] == label, "text"].head(12).tolist() for label in (config.KPO, config.BPO)}
+
+
+def _user_audit(generated, kpo, bpo, lexicon):
+    texts, labels = [*kpo, *bpo], [config.KPO] * len(kpo) + [config.BPO] * len(bpo)
+    in_scope = generated[generated["label"] != config.NEITHER]
+    frequencies = class_frequencies(
+        in_scope["text"].tolist() + texts, in_scope["label"].tolist() + labels, lexicon.masked
+    )
+    return audit_user_postings(frequencies, texts, lexicon)
+
+
+def test_a_habit_of_a_users_postings_in_one_class_is_named(generated, users_postings, catalogue):
+    """Twelve postings are far under the data audit's share, yet the model learns "quorvane" as a KPO word."""
+    kpo = [f"{text} {HABIT}" for text in users_postings[config.KPO]]
+    result = _user_audit(generated, kpo, users_postings[config.BPO], catalogue.lexicon)
+    assert [(row["feature"], row["toward"], row["df_user"]) for row in result["shortcuts"]] == [
+        ("quorvane", config.KPO, 12),
+        ("quorvane partners", config.KPO, 12),
+    ]
+
+
+def test_a_habit_shared_by_both_classes_of_a_users_postings_is_no_shortcut(generated, users_postings, catalogue):
+    kpo, bpo = users_postings[config.KPO], users_postings[config.BPO]
+    both = [f"{text} {HABIT}" for text in kpo[:6]] + kpo[6:], [f"{text} {HABIT}" for text in bpo[:6]] + bpo[6:]
+    result = _user_audit(generated, *both, catalogue.lexicon)
+    assert result["features_brought"] >= 2 and result["n_shortcuts"] == 0
+
+
+def test_prepare_warns_of_a_habit_of_the_users_postings_and_goes_on(tmp_path, users_postings):
+    labelled = tmp_path / "labelled"
+    labelled.mkdir()
+    rows = [{"text": f"{text} {HABIT}", "label": config.KPO} for text in users_postings[config.KPO]]
+    rows += [{"text": text, "label": config.BPO} for text in users_postings[config.BPO]]
+    pd.DataFrame(rows).to_csv(labelled / "mine.csv", index=False)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["prepare", "--n-postings", "300", "--labelled", str(labelled),
+                                      "--output-dir", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "audit of your postings" in result.output
+    assert "Warning: your postings in" in result.output and "'quorvane' (KPO x" in result.output
+    summary = json.loads((out / config.DATASET_SUMMARY_PATH.name).read_text(encoding="utf-8"))
+    assert summary["user_postings_audit"]["shortcuts"][0]["feature"] == "quorvane"
 
 
 def test_the_lexicon_refuses_ordinary_words_and_masked_terms():
