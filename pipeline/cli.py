@@ -825,8 +825,8 @@ def _check_export_output(output: Path) -> None:
 @value_option(
     "--input-format",
     type=click.Choice(config.INPUT_FORMATS),
-    help="Input format; default: from the file suffix, and txt for stdin, but a table read so (a CSV header over "
-    "a row, or JSON objects) is refused: name its format.",
+    help="Input format; default: from the file suffix, and txt for stdin, but a table read so (a CSV header, or "
+    "JSON objects) is refused: name its format.",
 )
 @click.option(
     "--text-column",

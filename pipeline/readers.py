@@ -743,7 +743,10 @@ def refuse_table_as_text(stream: DecodingReader, text_columns: tuple[str, ...]) 
     header, row = _csv_cells(head, separator), _csv_cells(second, separator)
     named = [column for column in text_columns if column in header]
     names_only = all(_HEADER_CELL.fullmatch(cell) for cell in header) and len(set(header)) == len(header)
-    if len(header) > 1 and len(row) == len(header) and (named or names_only):
+    # A one-column CSV has one sign of being a table: its header is the text column's name. Scored as text, that
+    # header became row 1, every id after it one off, and a quoted posting over two lines two rows.
+    one_column = len(header) == 1 and header[0].casefold() in {column.casefold() for column in text_columns}
+    if one_column or (len(header) > 1 and len(row) == len(header) and (named or names_only)):
         columns = f"names the column {named[0]!r}" if named else f"is {', '.join(header)}"
         raise DataError(
             f"{stream._name} looks like a CSV whose header {columns}: pass --input-format csv, with --text-column "

@@ -181,6 +181,9 @@ def test_a_format_named_as_evaluate_names_it_says_which_one_predict_means(model,
         ("title,body\nAgent,Answer calls\n", ("title", "body"), r"names the column 'title'"),
         ('ref,title,description\nJ-1,Agent,"Answer calls, log cases"\n', (), r"CSV whose header is ref, title, desc"),
         ('{"text": "Answer inbound calls"}\n', (), r"standard input looks like JSON lines.*--input-format jsonl"),
+        # One column: its header is the only sign, and a quoted posting over two lines was scored as two.
+        ('text\nAnswer calls\n"Draft contracts\nand advise"\n', (), r"CSV whose header names the column 'text'"),
+        ("Description\nAnswer calls\n", ("description",), r"CSV whose header is Description: pass --input-format"),
     ],
 )
 def test_a_table_piped_as_text_is_refused_not_scored_line_by_line(model, piped, text_columns, pattern, tmp_path):
