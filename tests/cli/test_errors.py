@@ -184,6 +184,9 @@ def test_a_format_named_as_evaluate_names_it_says_which_one_predict_means(model,
         # One column: its header is the only sign, and a quoted posting over two lines was scored as two.
         ('text\nAnswer calls\n"Draft contracts\nand advise"\n', (), r"CSV whose header names the column 'text'"),
         ("Description\nAnswer calls\n", ("description",), r"CSV whose header is Description: pass --input-format"),
+        # A header above no row, or above a blank line: the header alone was scored as a posting.
+        ("id,text\n", (), r"CSV whose header names the column 'text'"),
+        ("id,text\n\n1,Answer inbound calls\n", (), r"CSV whose header names the column 'text'"),
     ],
 )
 def test_a_table_piped_as_text_is_refused_not_scored_line_by_line(model, piped, text_columns, pattern, tmp_path):
