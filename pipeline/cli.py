@@ -374,7 +374,8 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
         raise click.UsageError(f"--model {model_path} is named as a data file: name the model NAME.joblib or .skops")
     _refuse_writing_over_input(model_path, data_paths, "--model")
     from pipeline.dataset import in_scope, join_splits, read_split
-    from pipeline.model import PAIRED_MODEL, save_model, scope_path
+    from pipeline.metadata import PAIRED_MODEL
+    from pipeline.model import save_model, scope_path
     from pipeline.scope import scope_params, scope_splits, train_scope_model
     from pipeline.train import check_label_counts, held_out_units, train_model, training_warnings
 

@@ -1,8 +1,10 @@
-"""The decision rules: the label at a threshold, the review flag in a band around it, and the scope verdict."""
+"""The decision rules (the label at a threshold, the review band, the scope verdict) and checks of their inputs."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
@@ -26,6 +28,29 @@ def check_count(name: str, value, low: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
         raise ValueError(f"{name} must be a whole number of at least {low}, not {value!r}")
     return int(value)
+
+
+def text_list(texts, allow_missing: bool = False) -> list:
+    """The texts as a list. Refused: what iterating would not give as the texts in order (a bare string gives its
+    characters, a table or a dict its column names or keys, a set no order to match the answers to)."""
+    kind = type(texts).__name__
+    if isinstance(texts, str | bytes):
+        raise TypeError(f"expected a list of texts, got a single {kind}; wrap it in a list: [text]")
+    if getattr(texts, "ndim", 1) != 1:
+        raise TypeError(f"expected one column of texts, got a {texts.ndim}-dimensional {kind}; "
+                        "pass the column, e.g. frame['text']")  # fmt: skip
+    if isinstance(texts, Mapping):
+        raise TypeError(f"expected a list of texts, got a {kind}, whose keys would be scored; pass list(d.values())")
+    if isinstance(texts, AbstractSet):
+        raise TypeError(f"expected a list of texts, got a {kind}, which has no order to match the answers to; "
+                        "pass a list")  # fmt: skip
+    texts = list(texts)
+    if not allow_missing:
+        # A loop, not next(..., None): None is itself a text to refuse.
+        for position, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise TypeError(f"expected every text to be a str, got {type(text).__name__} at position {position}")
+    return texts
 
 
 def label_for(p_kpo: float, threshold: float) -> str:

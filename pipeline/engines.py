@@ -179,10 +179,13 @@ def open_engine(engine: str, model_path: Path, prefer_portable: bool = True, on_
     """
     if engine == PORTABLE or (engine == AUTO and prefer_portable):
         from pipeline.export import portable_path
+        from pipeline.metadata import checked_metadata
         from pipeline.portable import load_portable
 
         if engine == AUTO and not portable_path(model_path).is_file():
             return _sklearn(model_path)
+        # The model's own contract first: a fault there is no reason to try the other engine, which refuses it too.
+        checked_metadata(model_path)
         try:
             return PortableEngine(load_portable(model_path))
         except ModelError as error:

@@ -5,11 +5,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import math
 import os
 import pickle
-from collections.abc import Mapping
-from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import numpy as np
@@ -20,19 +17,20 @@ from sklearn.pipeline import Pipeline
 from pipeline import config
 from pipeline.accents import strip_accents
 from pipeline.config import metadata_path
-from pipeline.decision import check_cut, labels_at
+from pipeline.decision import check_count, check_cut, labels_at, text_list
 from pipeline.errors import ModelError, require_model_file, train_hint
 from pipeline.files import atomic_path, sha256_file, write_text_atomic
+from pipeline.metadata import (
+    CURRENT_DIGEST_VERSION,
+    DIGEST_VERSION,
+    METADATA_DIGEST,
+    check_checksum,
+    check_pair,
+    metadata_digest,
+    read_metadata,
+)
 
 VERSIONED_LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas", "joblib")
-METADATA_DIGEST = "metadata_sha256"
-# The metadata fields that decide what a posting is labelled: a digest of them, recorded at training, is checked
-# on load, so an edited threshold or review band is refused rather than silently obeyed.
-DECISION_FIELDS = ("format", "labels", "model_sha256", "review_band", "threshold")
-REQUIRED_METADATA = ("model_sha256", "labels", "versions", "threshold", "format", METADATA_DIGEST)
-# In a scope model's metadata: the checksum of the BPO/KPO model file trained beside it, in the same run. A scope
-# model left from another run (a training stopped between the two files, a file copied in) is refused on load.
-PAIRED_MODEL = "paired_model_sha256"
 # Every skops file is a zip archive; a pickle never starts like one.
 ZIP_MAGIC = b"PK\x03\x04"
 # Types a skops file may hold beyond skops' own defaults (scikit-learn estimators, numpy): none, since the
@@ -147,12 +145,6 @@ def forget_process_state(pipeline: Pipeline) -> Pipeline:
     return pipeline
 
 
-def metadata_digest(meta: dict) -> str:
-    """SHA-256 of the decision fields (threshold, review band, labels, format, model checksum) as canonical JSON."""
-    fields = {key: meta.get(key) for key in DECISION_FIELDS}
-    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
-
-
 def save_model(pipeline: Pipeline, path: Path, metadata: dict, model_format: str = "joblib") -> dict:
     """Write the model and then its metadata, each atomically; return the metadata as written.
 
@@ -181,6 +173,7 @@ def save_model(pipeline: Pipeline, path: Path, metadata: dict, model_format: str
         "labels": list(pipeline.classes_),
         "versions": library_versions(),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        DIGEST_VERSION: CURRENT_DIGEST_VERSION,
     }
     full[METADATA_DIGEST] = metadata_digest(full)
     write_text_atomic(metadata_path(path), json.dumps(full, indent=2, sort_keys=True) + "\n")
@@ -351,6 +344,7 @@ class Model:
 
     def top_ngrams(self, k: int = config.TOP_NGRAMS) -> dict[str, list[tuple[str, float]]]:
         """The k n-grams with the largest weight toward each label, heaviest first, weights rounded to 4 places."""
+        k = check_count("k", k)  # a negative k sliced off all but the lightest k n-grams
         names, weights = self.ngram_weights()
         order = np.argsort(weights, kind="stable")
         return {
@@ -365,14 +359,24 @@ class Model:
         `labels` defaults to the model's own labels at the stored threshold; only n-grams that push toward the
         label are listed, so a row may have fewer than k, or none.
         """
+        k = check_count("k", k)
         if labels is None:
             labels = labels_at(self.score(features), self.threshold).tolist()
+        labels = _one_per_row("labels", labels, features)
+        unknown = [label for label in labels if label not in config.LABELS]
+        if unknown:  # 'kpo' was read as BPO, and its posting explained toward the other label
+            raise ValueError(f"labels must be {' or '.join(config.LABELS)}, not {unknown[0]!r}")
         return strongest_contributions(features, *self.ngram_weights(), [label == config.KPO for label in labels], k)
 
     def explain_scope(self, scope_features, flags: list[bool], k: int = config.EXPLAIN_NGRAMS) -> list[list[dict]]:
         """For each row of the scope model's features, the k n-grams that pushed it most toward its scope decision
         (`flags`: out of scope or not); weights are contributions to the log-odds of out of scope."""
-        return strongest_contributions(scope_features, *self.scope_ngram_weights(), flags, k)
+        k = check_count("k", k)
+        flags = _one_per_row("flags", flags, scope_features)
+        wrong = [flag for flag in flags if not isinstance(flag, bool | np.bool_)]
+        if wrong:
+            raise ValueError(f"flags must be true or false, one per row, not {wrong[0]!r}")
+        return strongest_contributions(scope_features, *self.scope_ngram_weights(), [bool(f) for f in flags], k)
 
     def predict(self, texts: list[str], threshold: float | None = None) -> list[str]:
         """Labels by the stored (tuned) threshold on P(KPO), or by `threshold` when given."""
@@ -386,11 +390,13 @@ class Model:
         review_band: float | None = None,
         explain: int = 0,
         scope_threshold: float | None = None,
+        max_text_chars: int = config.PREDICT.max_text_chars,
     ) -> list[dict]:
         """The rows `bpo-kpo predict` writes, without the id: one dict per text, in order.
 
         Each has `label`, `p_bpo`, `p_kpo`, `needs_review`, `error` (set, with an empty label and no
-        probabilities, for an empty or missing text), with the scope model beside the model `out_of_scope`,
+        probabilities, for an empty or missing text, or one longer than `max_text_chars` characters, the limit of
+        `bpo-kpo predict`; `predict_proba` scores any length), with the scope model beside the model `out_of_scope`,
         `p_out_of_scope` and `scope_reason`, and, with `explain` > 0, `explanation`: the n-grams that pushed the
         posting most toward its label (and `scope_explanation`: toward its scope verdict, with the scope model).
         The stored thresholds and review band apply unless given.
@@ -398,8 +404,24 @@ class Model:
         # Imported here: predict imports this module.
         from pipeline.predict import ScoreOptions, score_texts
 
-        options = ScoreOptions.of(self, threshold, review_band, explain, scope_threshold)
+        options = ScoreOptions.of(self, threshold, review_band, explain, scope_threshold, max_text_chars, API_LIMIT)
         return score_texts(self, text_list(texts, allow_missing=True), options)
+
+
+# How an error row names the length limit to a caller of Model.decide, who has no --max-text-chars to pass.
+API_LIMIT = "max_text_chars"
+
+
+def _one_per_row(name: str, values, features) -> list:
+    """`values` as a list with one item per row of `features`; otherwise a ValueError naming both counts. Zipped
+    with too few, the rows beyond them vanished from the result without a word."""
+    if isinstance(values, str):
+        raise ValueError(f"{name} must be a list with one item per row of features, not a single str")
+    values = list(values)
+    rows = features.shape[0]
+    if len(values) != rows:
+        raise ValueError(f"{name} has {len(values)} item(s) for {rows} row(s) of features; give one per row")
+    return values
 
 
 def _features(pipeline: Pipeline, texts: list[str]):
@@ -410,87 +432,6 @@ def _features(pipeline: Pipeline, texts: list[str]):
 
         return csr_matrix((0, len(vectorizer.vocabulary_)), dtype=vectorizer.dtype)
     return vectorizer.transform(texts).tocsr()
-
-
-def text_list(texts, allow_missing: bool = False) -> list:
-    """The texts as a list. Refused: what iterating would not give as the texts in order (a bare string gives its
-    characters, a table or a dict its column names or keys, a set no order to match the answers to)."""
-    kind = type(texts).__name__
-    if isinstance(texts, str | bytes):
-        raise TypeError(f"expected a list of texts, got a single {kind}; wrap it in a list: [text]")
-    if getattr(texts, "ndim", 1) != 1:
-        raise TypeError(f"expected one column of texts, got a {texts.ndim}-dimensional {kind}; "
-                        "pass the column, e.g. frame['text']")  # fmt: skip
-    if isinstance(texts, Mapping):
-        raise TypeError(f"expected a list of texts, got a {kind}, whose keys would be scored; pass list(d.values())")
-    if isinstance(texts, AbstractSet):
-        raise TypeError(f"expected a list of texts, got a {kind}, which has no order to match the answers to; "
-                        "pass a list")  # fmt: skip
-    texts = list(texts)
-    if not allow_missing:
-        # A loop, not next(..., None): None is itself a text to refuse.
-        for position, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise TypeError(f"expected every text to be a str, got {type(text).__name__} at position {position}")
-    return texts
-
-
-def read_metadata(model_path: Path) -> dict:
-    """Read and check the metadata beside a model file."""
-    meta_path = metadata_path(model_path)
-    if not meta_path.is_file():
-        raise ModelError(f"model metadata {meta_path} is missing; retrain with {train_hint()}")
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (ValueError, RecursionError):  # bad JSON, bad UTF-8, a number too long to read, nesting too deep
-        raise ModelError(f"model metadata {meta_path} is not valid JSON; retrain with {train_hint()}") from None
-    if not isinstance(meta, dict):
-        raise ModelError(f"model metadata {meta_path} is not a JSON object; retrain with {train_hint()}")
-    missing = [key for key in REQUIRED_METADATA if key not in meta]
-    if missing:
-        raise ModelError(
-            f"model metadata {meta_path} lacks {', '.join(missing)} (written by an older bpo-kpo, or edited); "
-            f"retrain with {train_hint()}"
-        )
-    problem = _field_problem(meta)
-    if problem:
-        raise ModelError(f"model metadata {meta_path}: {problem}; retrain with {train_hint()}")
-    if metadata_digest(meta) != meta[METADATA_DIGEST]:
-        raise ModelError(
-            f"model metadata {meta_path} was changed after training: its threshold, review band, labels or format "
-            f"do not match {METADATA_DIGEST}; restore the file or retrain with {train_hint()}"
-        )
-    return meta
-
-
-def _is_number(value, low: float, high: float) -> bool:
-    return (
-        isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and low <= value <= high
-    )
-
-
-def _field_problem(meta: dict) -> str | None:
-    """The first metadata field with the wrong type or an out-of-range value, described; None if all are fine."""
-    checks = {
-        "model_sha256": (
-            lambda v: isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v),
-            "a SHA-256 hex digest",
-        ),
-        # The BPO/KPO model's labels, or the scope model's beside it.
-        "labels": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)
-                   and sorted(v) in (sorted(config.LABELS), sorted(config.SCOPE_LABELS)),
-                   f"a list of the labels {list(config.LABELS)} (or {list(config.SCOPE_LABELS)} for a scope model)"),
-        "versions": (lambda v: isinstance(v, dict), "an object of library versions"),
-        "threshold": (lambda v: _is_number(v, 0, 1), "a number from 0 to 1"),
-        "review_band": (lambda v: _is_number(v, 0, config.MAX_REVIEW_BAND),
-                        f"a number from 0 to {config.MAX_REVIEW_BAND}"),
-        "format": (lambda v: v in config.MODEL_FORMATS, f"one of {', '.join(config.MODEL_FORMATS)}"),
-        METADATA_DIGEST: (lambda v: isinstance(v, str), "a SHA-256 hex digest"),
-    }  # fmt: skip
-    for field, (valid, expected) in checks.items():
-        if field in meta and not valid(meta[field]):
-            return f"{field!r} must be {expected}, not {json.dumps(meta[field])[:40]}"
-    return None
 
 
 def check_versions(meta: dict, model_path: Path) -> None:
@@ -522,12 +463,7 @@ def load_pipeline(path: Path, labels: tuple[str, ...]) -> tuple[Pipeline, dict]:
         raise ModelError(f"model file {path} is empty; retrain with {train_hint()}")
     # Read once: the bytes that are checked are the bytes that are loaded.
     data = path.read_bytes()
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != meta["model_sha256"]:
-        raise ModelError(
-            f"model file {path} does not match its metadata (SHA-256 {actual[:12]}… expected "
-            f"{str(meta['model_sha256'])[:12]}…); refusing to load it: retrain with {train_hint()}"
-        )
+    check_checksum(path, meta, hashlib.sha256(data).hexdigest())
     check_versions(meta, path)
     pipeline = _unpickle(path, data, model_format_of(path, data, meta))
     classes = list(getattr(pipeline, "classes_", []))
@@ -549,19 +485,8 @@ def load_model(path: Path | str | None = None) -> Model:
     scope = None
     if scope_file.exists() or metadata_path(scope_file).exists():
         scope = load_pipeline(scope_file, config.SCOPE_LABELS)
-        _check_pair(path, meta, scope_file, scope[1])
+        check_pair(path, meta, scope_file, scope[1])
     return Model(pipeline, meta, path, scope)
-
-
-def _check_pair(path: Path, meta: dict, scope_file: Path, scope_meta: dict) -> None:
-    """Refuse a scope model that another run trained. One written before the pairing was recorded loads as before."""
-    paired = scope_meta.get(PAIRED_MODEL)
-    if paired is not None and paired != meta["model_sha256"]:
-        raise ModelError(
-            f"scope model {scope_file} was trained with another model than {path} (paired with SHA-256 "
-            f"{str(paired)[:12]}…, this one is {str(meta['model_sha256'])[:12]}…); if a training is writing them, "
-            f"load again when it ends, else retrain with {train_hint()}"
-        )
 
 
 def model_format_of(path: Path, data: bytes, meta: dict) -> str:

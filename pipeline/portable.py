@@ -10,10 +10,11 @@ from pathlib import Path
 
 from pipeline import config
 from pipeline.accents import strip_accents
-from pipeline.decision import scope_verdict
-from pipeline.errors import ModelError, require_model_file
+from pipeline.decision import check_cut, scope_verdict, text_list
+from pipeline.errors import ModelError
 from pipeline.export import portable_path, split_checked
 from pipeline.files import sha256_file
+from pipeline.metadata import checked_metadata
 
 
 class PortableModel:
@@ -137,17 +138,18 @@ class PortableModel:
     def predict_proba(self, texts: list[str]) -> list[list[float]]:
         """[P(labels[0]), P(labels[1])] for each text, as scikit-learn's predict_proba."""
         rows = []
-        for text in texts:
+        for text in text_list(texts):
             p = _expit(self.decision(text))
             rows.append([1.0 - p, p])
         return rows
 
     def p_positive(self, texts: list[str]) -> list[float]:
-        return [self.positive_of(*self.features(text)) for text in texts]
+        return [self.positive_of(*self.features(text)) for text in text_list(texts)]
 
     def predict(self, texts: list[str], threshold: float | None = None) -> list[str]:
         """Labels by the exported (tuned) threshold on P(positive label), or by `threshold` when given."""
-        cut = self.threshold if threshold is None else threshold
+        # Checked as Model.predict checks it: a threshold of 5 or NaN gave every posting one label.
+        cut = self.threshold if threshold is None else check_cut("threshold", threshold)
         other = self.labels[1 - self._positive]
         return [self.labels[self._positive] if p >= cut else other for p in self.p_positive(texts)]
 
@@ -182,14 +184,16 @@ def load_portable(model_path: Path | str = config.MODEL_PATH, export_path: Path 
     """Load the export beside a model after the checks of the model contract, without scikit-learn.
 
     Checks, in order: the export exists, is a bpo-kpo portable file whose bytes match its own SHA-256, of a
-    supported version; it names the SHA-256 of the model file beside it (so it was exported from exactly that
-    model); its labels, threshold and review band are the project's and in range.
+    supported version; the model files' metadata passes every check load_model makes that needs no scikit-learn
+    (present, of the right kinds, its decision fields unedited, each file's checksum, the pair); the export names
+    the SHA-256 of the model file beside it (so it was exported from exactly that model); its labels, threshold and
+    review band are the project's and in range.
     """
     model_path = Path(model_path)
     export_path = Path(export_path) if export_path is not None else portable_path(model_path)
     document = read_export(export_path)
     section = document["models"][document["primary"]]
-    require_model_file(model_path)
+    checked_metadata(model_path)
     actual = sha256_file(model_path)
     named = section.get("source", {}).get("model_sha256")
     if actual != named:

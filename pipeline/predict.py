@@ -39,6 +39,8 @@ class ScoreOptions:
     # P(out of scope) at which a posting is flagged; None when there is no scope model.
     scope_threshold: float | None = None
     max_text_chars: int = config.PREDICT.max_text_chars
+    # How a too-long text's error row names the limit: the command line's option, or the API's argument.
+    limit_name: str = "--max-text-chars"
 
     def __post_init__(self) -> None:
         check_cut("threshold", self.threshold)
@@ -57,6 +59,7 @@ class ScoreOptions:
         explain: int = 0,
         scope_threshold: float | None = None,
         max_text_chars: int = config.PREDICT.max_text_chars,
+        limit_name: str = "--max-text-chars",
     ) -> ScoreOptions:
         """The options for a model (or engine): its tuned thresholds and band unless given; scope only with a
         scope model beside it, and a scope threshold refused without one (the API once ignored it)."""
@@ -70,6 +73,7 @@ class ScoreOptions:
             if model.has_scope
             else None,
             max_text_chars=max_text_chars,
+            limit_name=limit_name,
         )
 
 
@@ -85,7 +89,7 @@ def unscored_row(error: str, options: ScoreOptions) -> dict:
 
 
 def too_long_error(options: ScoreOptions) -> str:
-    return f"text longer than {options.max_text_chars:,} characters (--max-text-chars)"
+    return f"text longer than {options.max_text_chars:,} characters ({options.limit_name})"
 
 
 def score_texts(model: Model, all_texts: list[str | None], options: ScoreOptions) -> list[dict]:

@@ -103,6 +103,27 @@ class PredictResponse(BaseModel):
     rows: list[Row]
 
 
+class ErrorResponse(BaseModel):
+    """The body of every error the service sends."""
+
+    error: str
+    # For a request the validator refused: its list of problems (loc, msg, type).
+    detail: list[dict] | None = None
+
+
+# Declared in the OpenAPI document, which otherwise promised FastAPI's {"detail": [...]} for a 422 and nothing for the
+# rest, so a client generated from it misread every error.
+ERROR_RESPONSES = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in (
+        (400, "A body its JSON reader cannot read: not UTF-8, nested too deeply, a number too long"),
+        (413, "A body over the size limit"),
+        (422, "A request that is not valid: its fields, types, ranges or ids"),
+        (500, "An unexpected failure"),
+    )
+}
+
+
 def create_app(engine) -> FastAPI:
     """The application around an engine that is already loaded: the model is read and checked once, here."""
     app = FastAPI(
@@ -112,7 +133,7 @@ def create_app(engine) -> FastAPI:
     )
     app.add_middleware(BodyLimit, limit=LIMITS.max_body_bytes)
 
-    @app.post("/predict", response_model=PredictResponse, response_model_exclude_unset=True)
+    @app.post("/predict", response_model=PredictResponse, response_model_exclude_unset=True, responses=ERROR_RESPONSES)
     def predict(request: PredictRequest) -> dict:
         """Score postings; one row per posting, in order, exactly as `bpo-kpo predict` would."""
         if request.texts is not None:
@@ -174,8 +195,8 @@ def create_app(engine) -> FastAPI:
     async def http_error(_: Request, error: HTTPException) -> JSONResponse:
         detail = str(error.detail)
         if error.status_code == 400 and detail == "There was an error parsing the body":
-            # FastAPI's words for a JSON body it cannot decode, which is bytes that are not UTF-8.
-            detail = "body: not valid JSON in UTF-8; send the postings' text as UTF-8"
+            # FastAPI's words for any body its JSON reader raised on; the cause says which.
+            detail = _unreadable_body(error.__cause__)
         return JSONResponse({"error": detail}, status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(Exception)
@@ -183,6 +204,18 @@ def create_app(engine) -> FastAPI:
         return JSONResponse({"error": f"internal error ({type(error).__name__})"}, status_code=500)
 
     return app
+
+
+def _unreadable_body(cause: BaseException | None) -> str:
+    """What is wrong with a body that the JSON reader raised on: every such body was once called not UTF-8, an ASCII
+    one nested 100,000 deep or holding a 5,000-digit number too."""
+    if isinstance(cause, RecursionError):
+        return "body: nests JSON arrays or objects too deeply to read"
+    if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
+        return "body: holds a number of over 4,300 digits, which no JSON reader here takes; send an id as a string"
+    if isinstance(cause, UnicodeDecodeError) or cause is None:
+        return "body: not valid JSON in UTF-8; send the postings' text as UTF-8"
+    return f"body: cannot be read as JSON ({type(cause).__name__})"
 
 
 def _plain(errors: list[dict]) -> list[dict]:

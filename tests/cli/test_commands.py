@@ -14,7 +14,7 @@ from console import SCRIPT, checkout_make, jsonl, linux_only, run, run_script
 from pipeline import config
 from pipeline.cli import cli
 from pipeline.generate import generate_postings
-from pipeline.model import PAIRED_MODEL
+from pipeline.metadata import PAIRED_MODEL
 
 COMMANDS = ("prepare", "train", "tune", "evaluate", "report", "predict")
 # Training on a hundred postings, where the recipe matters and the model does not: folds holding out areas and

@@ -110,6 +110,37 @@ def test_auto_falls_back_when_the_export_names_another_model(shipped_model_path,
     assert "Traceback" not in strict.stderr
 
 
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ({"threshold": 0.9}, "model.joblib.json was changed after training"),
+        ({"scope": {"min_words": 1000, "min_known_share": 0.5}}, "model.scope.joblib.json was changed after training"),
+        (None, "model.scope.joblib.json is missing"),
+    ],
+    ids=["threshold", "scope-rules", "no-scope-metadata"],
+)
+def test_every_engine_refuses_what_load_model_refuses(shipped_model_path, tmp_path, damage, message):
+    """The portable engine read neither metadata file: `auto` served an edited threshold or scope rule (every posting
+    out of scope) that load_model and --engine sklearn refused, and the input's size decided which happened."""
+    import json
+
+    from pipeline.model import metadata_path, scope_path
+
+    model = tmp_path / "model.joblib"
+    for path in (shipped_model_path, metadata_path(shipped_model_path), scope_path(shipped_model_path),
+                 metadata_path(scope_path(shipped_model_path)), portable_path(shipped_model_path)):  # fmt: skip
+        shutil.copy(path, tmp_path / path.name)
+    edited = metadata_path(scope_path(model)) if "scope" in message else metadata_path(model)
+    if damage is None:
+        edited.unlink()
+    else:
+        edited.write_text(json.dumps(json.loads(edited.read_text()) | damage))
+    for engine in ("auto", "portable", "sklearn"):
+        result = run("predict", "--model", str(model), "--engine", engine, "Answer inbound calls")
+        assert result.returncode == 1 and message in result.stderr, (engine, result.stderr)
+        assert "note:" not in result.stderr and result.stdout == ""
+
+
 def test_portable_engine_without_export_and_with_jobs(small_model_dir):
     missing = run("predict", "--model", str(small_model_dir / "model.joblib"), "--engine", "portable", "x y")
     assert missing.returncode == 1 and "bpo-kpo export" in missing.stderr and "Traceback" not in missing.stderr

@@ -513,7 +513,13 @@ def test_nan_and_infinity_are_usage_errors(args):
      ({"review_band": 7}, r"'review_band' must be a number from 0 to 0.5, not 7"),
      ({"labels": ["KPO", "BPO", "X"]}, r"'labels' must be a list of the labels"),
      ({"versions": "1.0"}, r"'versions' must be an object"),
-     ({"format": "exe"}, r"'format' must be one of joblib, skops")],
+     ({"format": "exe"}, r"'format' must be one of joblib, skops"),
+     # The version check advised `install scikit-learn==unknown`; a null scope rule loaded, then failed every call.
+     ({"versions": {"numpy": "2.0"}}, r"'versions' must be an object of library versions that names scikit-learn's"),
+     ({"scope": {"min_words": None}}, r"'scope' must be an object whose min_words is a whole number"),
+     ({"scope": {"min_known_share": "0.5"}}, r"'scope' must be an object"),
+     ({"paired_model_sha256": 7}, r"'paired_model_sha256' must be a SHA-256 hex digest"),
+     ({"metadata_digest_version": 7}, r"'metadata_digest_version' must be 2")],
 )  # fmt: skip
 def test_decision_fields_are_range_checked_on_load(model_copy, changes, pattern):
     edit_metadata(str(model_copy), resign=True, **changes)
@@ -525,6 +531,22 @@ def test_decision_fields_edited_after_training_are_refused(model_copy, changes):
     edit_metadata(str(model_copy), resign=False, **changes)
     result = run("predict", "--model", model_copy, "Answer calls")
     assert_one_error_line(result, 1, r"model\.joblib\.json was changed after training.*metadata_sha256")
+
+
+def test_the_digest_covers_the_scope_rules_and_pairing_since_version_2(model_copy):
+    """A scope rule edited in the metadata (min_words 1000: every posting out of scope) was obeyed, and the pairing
+    could be deleted; metadata written before version 2 still loads as it did."""
+    from pipeline.metadata import DIGEST_VERSION
+
+    edit_metadata(str(model_copy), resign=False, scope={"min_words": 1000, "min_known_share": 0.5})
+    assert_one_error_line(run("predict", "--model", model_copy, "x"), 1, r"was changed after training")
+    meta_path = metadata_path(model_copy)
+    meta = json.loads(meta_path.read_text())
+    del meta["scope"], meta[DIGEST_VERSION]  # back to the fields a version-1 digest covers, but not re-signed
+    meta_path.write_text(json.dumps(meta))
+    assert_one_error_line(run("predict", "--model", model_copy, "x"), 1, r"was changed after training")
+    edit_metadata(str(model_copy), resign=True)  # as version 1 wrote it
+    assert run("predict", "--model", model_copy, "x").returncode == 0
 
 
 def test_metadata_without_the_digest_asks_for_a_retrain(model_copy):

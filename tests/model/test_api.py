@@ -153,6 +153,40 @@ def test_every_threshold_the_api_takes_is_checked_and_numpy_numbers_are_numbers(
     assert [len(row["explanation"]) for row in model.decide(TEXTS[:2], explain=np.int64(2))] == [2, 2]
 
 
+def test_decide_takes_the_length_limit_it_applies_and_names_it_as_the_api_does(shipped_model_path):
+    """decide refused a text over 1,000,000 characters, with no way to raise the limit, and pointed the caller at
+    --max-text-chars, an option of the command line."""
+    model = load_model(shipped_model_path)
+    long_text = "Process supplier invoices in SAP. " * 30
+    refused = model.decide([long_text], max_text_chars=100)[0]
+    assert refused["label"] == "" and refused["error"] == "text longer than 100 characters (max_text_chars)"
+    scored = model.decide([long_text], max_text_chars=len(long_text))[0]
+    assert scored["error"] is None and scored["label"] == model.predict([long_text])[0]
+    with pytest.raises(ValueError, match=r"max_text_chars must be a whole number of at least 1, not 0$"):
+        model.decide([long_text], max_text_chars=0)
+
+
+def test_explanations_refuse_labels_flags_or_k_that_do_not_fit_the_rows(shipped_model_path):
+    """Two rows explained with one label came back as one list, the second row gone; 'kpo' was read as BPO."""
+    model = load_model(shipped_model_path)
+    features = model.transform(TEXTS[:2])
+    assert len(model.explain(features, ["BPO", "KPO"], k=2)) == 2
+    with pytest.raises(ValueError, match=r"labels has 1 item\(s\) for 2 row\(s\) of features; give one per row$"):
+        model.explain(features, ["KPO"], k=2)
+    with pytest.raises(ValueError, match=r"labels must be BPO or KPO, not 'kpo'$"):
+        model.explain(features, ["BPO", "kpo"], k=2)
+    with pytest.raises(ValueError, match=r"k must be a whole number of at least 0, not -2$"):
+        model.explain(features, k=-2)
+    with pytest.raises(ValueError, match=r"k must be a whole number of at least 0, not -2$"):
+        model.top_ngrams(-2)
+    scope_features = model.scope_transform(TEXTS[:2])
+    assert len(model.explain_scope(scope_features, [False, True], k=2)) == 2
+    with pytest.raises(ValueError, match=r"flags has 1 item\(s\) for 2 row\(s\)"):
+        model.explain_scope(scope_features, [False], k=2)
+    with pytest.raises(ValueError, match=r"flags must be true or false, one per row, not 'yes'$"):
+        model.explain_scope(scope_features, [False, "yes"], k=2)
+
+
 def test_bare_joblib_route_with_the_stored_threshold_gives_the_model_labels(shipped_model_path):
     """What the README shows for services without the package: the stored threshold, not predict's 0.5."""
     pipeline = joblib.load(shipped_model_path)

@@ -8,7 +8,8 @@ from click.testing import CliRunner
 
 from pipeline import ModelError, config, load_model
 from pipeline.cli import cli
-from pipeline.model import PAIRED_MODEL, metadata_path, scope_path
+from pipeline.metadata import PAIRED_MODEL
+from pipeline.model import metadata_path, scope_path
 
 # Hard cases in both directions, written for this test: the setting must not decide, the work must.
 OUT_OF_SCOPE = [

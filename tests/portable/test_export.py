@@ -150,6 +150,10 @@ def _rewrite(model_path, change):
     path.write_bytes(render(document))
 
 
+def _edit_json(path, **fields):
+    path.write_text(json.dumps(json.loads(path.read_text()) | fields))
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
@@ -159,13 +163,25 @@ def _rewrite(model_path, change):
             lambda p: portable_path(p).write_bytes(portable_path(p).read_bytes().replace(b"0.", b"1.", 1)),
             "does not match its own checksum",
         ),
-        (lambda p: p.write_bytes(p.read_bytes() + b"\0"), "was exported from another model"),
+        (lambda p: p.write_bytes(p.read_bytes() + b"\0"), "does not match its metadata"),
+        (
+            lambda p: _rewrite(p, lambda d: d["models"]["main"]["source"].update(model_sha256="0" * 64)),
+            "was exported from another model",
+        ),
         (lambda p: _rewrite(p, lambda d: d.update(format_version=99)), "format version 99"),
         (lambda p: _rewrite(p, lambda d: d["models"]["main"].update(labels=["KPO", "BPO"])), "has labels"),
         (lambda p: _rewrite(p, lambda d: d["models"]["main"].update(threshold=1.5)), "no threshold in [0, 1]"),
         (lambda p: _rewrite(p, lambda d: d["models"]["main"]["coef"].pop()), "different lengths"),
+        # The model's own metadata, which the portable scorer once never read: what load_model refuses, it refuses.
+        (lambda p: metadata_path(p).unlink(), "model.joblib.json is missing"),
+        (lambda p: _edit_json(metadata_path(p), threshold=0.9), "was changed after training"),
+        (lambda p: metadata_path(scope_path(p)).unlink(), "model.scope.joblib.json is missing"),
+        (lambda p: _edit_json(metadata_path(scope_path(p)), scope={"min_words": None}), "'scope' must be an object"),
     ],
-    ids=["missing", "truncated", "edited", "other-model", "version", "labels", "threshold", "lengths"],
+    ids=[
+        *("missing", "truncated", "edited", "model-file", "other-model", "version", "labels", "threshold", "lengths"),
+        *("no-metadata", "edited-metadata", "no-scope-metadata", "bad-scope-rules"),
+    ],
 )
 def test_contract_checks(exported_copy, damage, message):
     damage(exported_copy)

@@ -163,6 +163,29 @@ def test_malformed_json_oversized_bodies_and_unknown_paths(client):
     assert client.get("/predict").status_code == 405
 
 
+def test_an_ascii_body_the_json_reader_refuses_is_not_called_unicode(client):
+    """Every body the reader raised on was "not valid JSON in UTF-8", these ASCII ones too."""
+    json_header = {"content-type": "application/json"}
+    deep = client.post("/predict", content=b'{"texts": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", headers=json_header)
+    assert deep.status_code == 400 and deep.json()["error"] == "body: nests JSON arrays or objects too deeply to read"
+    long_id = client.post("/predict", content=b'{"rows": [{"id": ' + b"9" * 5000 + b', "text": "x"}]}',
+                          headers=json_header)  # fmt: skip
+    assert long_id.status_code == 400 and "holds a number of over 4,300 digits" in long_id.json()["error"]
+
+
+def test_the_openapi_document_describes_the_errors_sent(client):
+    """It promised FastAPI's {"detail": [...]} for a 422 and nothing else, while every error says {"error": ...}."""
+    document = client.get("/openapi.json").json()
+    responses = document["paths"]["/predict"]["post"]["responses"]
+    error_schema = {"$ref": "#/components/schemas/ErrorResponse"}
+    assert all(responses[status]["content"]["application/json"]["schema"] == error_schema
+               for status in ("400", "413", "422", "500"))  # fmt: skip
+    assert document["components"]["schemas"]["ErrorResponse"]["required"] == ["error"]
+    mixed = client.post("/predict", json={"rows": [{"id": "a", "text": "x"}, {"text": "y"}]})
+    assert mixed.status_code == 422 and set(mixed.json()) <= set(document["components"]["schemas"]["ErrorResponse"][
+        "properties"])  # fmt: skip
+
+
 def test_half_a_surrogate_pair_is_refused_in_an_id_as_in_a_text(client):
     """JSON escapes can spell half a UTF-16 pair (text cut by UTF-16 length). In a text pydantic refuses it; in an
     id it passed, then failed the response with a 500."""

@@ -1,0 +1,150 @@
+"""Read and check the metadata beside a model file and its scope model, with the standard library alone."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+
+from pipeline import config
+from pipeline.config import metadata_path
+from pipeline.errors import ModelError, require_model_file, train_hint
+from pipeline.files import sha256_file
+
+METADATA_DIGEST = "metadata_sha256"
+# The metadata fields that decide what a posting is labelled: a digest of them, recorded at training, is checked
+# on load, so an edited threshold or review band is refused rather than silently obeyed.
+DECISION_FIELDS = ("format", "labels", "model_sha256", "review_band", "threshold")
+REQUIRED_METADATA = ("model_sha256", "labels", "versions", "threshold", "format", METADATA_DIGEST)
+# In a scope model's metadata: the checksum of the BPO/KPO model file trained beside it, in the same run. A scope
+# model left from another run (a training stopped between the two files, a file copied in) is refused on load.
+PAIRED_MODEL = "paired_model_sha256"
+# The scope model's rule for text that is no job posting decides the out_of_scope flag as the threshold does, and
+# the pairing decides which model it serves: metadata written since this field was added digests both too. A file
+# without it, written before, is checked as it was then; one whose field was removed no longer matches its digest.
+DIGEST_VERSION = "metadata_digest_version"
+DIGEST_VERSION_2_FIELDS = (*DECISION_FIELDS, "scope", PAIRED_MODEL, DIGEST_VERSION)
+CURRENT_DIGEST_VERSION = 2
+
+
+def metadata_digest(meta: dict) -> str:
+    """SHA-256 of the decision fields (threshold, review band, labels, format, model checksum and, since version 2,
+    the scope rules and the pairing) as canonical JSON."""
+    digested = DIGEST_VERSION_2_FIELDS if meta.get(DIGEST_VERSION) == CURRENT_DIGEST_VERSION else DECISION_FIELDS
+    fields = {key: meta.get(key) for key in digested}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def read_metadata(model_path: Path) -> dict:
+    """Read and check the metadata beside a model file: present, JSON, every field of the right kind, and the
+    decision fields still those its digest was taken of."""
+    meta_path = metadata_path(model_path)
+    if not meta_path.is_file():
+        raise ModelError(f"model metadata {meta_path} is missing; retrain with {train_hint()}")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError):  # bad JSON, bad UTF-8, a number too long to read, nesting too deep
+        raise ModelError(f"model metadata {meta_path} is not valid JSON; retrain with {train_hint()}") from None
+    if not isinstance(meta, dict):
+        raise ModelError(f"model metadata {meta_path} is not a JSON object; retrain with {train_hint()}")
+    missing = [key for key in REQUIRED_METADATA if key not in meta]
+    if missing:
+        raise ModelError(
+            f"model metadata {meta_path} lacks {', '.join(missing)} (written by an older bpo-kpo, or edited); "
+            f"retrain with {train_hint()}"
+        )
+    problem = _field_problem(meta)
+    if problem:
+        raise ModelError(f"model metadata {meta_path}: {problem}; retrain with {train_hint()}")
+    if metadata_digest(meta) != meta[METADATA_DIGEST]:
+        raise ModelError(
+            f"model metadata {meta_path} was changed after training: its threshold, review band, labels, format, "
+            f"scope rules or pairing do not match {METADATA_DIGEST}; restore the file or retrain with {train_hint()}"
+        )
+    return meta
+
+
+def _is_number(value, low: float, high: float) -> bool:
+    return (
+        isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and low <= value <= high
+    )
+
+
+def _is_digest(value) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def _scope_rules_fit(rules) -> bool:
+    """The scope rules a model records: an object whose rule for unrecognisable text, where given, is in range."""
+    if not isinstance(rules, dict):
+        return False
+    words, share = rules.get("min_words", 0), rules.get("min_known_share", 0)
+    whole = isinstance(words, int) and not isinstance(words, bool) and words >= 0
+    return whole and _is_number(share, 0, 1)
+
+
+def _field_problem(meta: dict) -> str | None:
+    """The first metadata field with the wrong type or an out-of-range value, described; None if all are fine."""
+    checks = {
+        "model_sha256": (_is_digest, "a SHA-256 hex digest"),
+        # The BPO/KPO model's labels, or the scope model's beside it.
+        "labels": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)
+                   and sorted(v) in (sorted(config.LABELS), sorted(config.SCOPE_LABELS)),
+                   f"a list of the labels {list(config.LABELS)} (or {list(config.SCOPE_LABELS)} for a scope model)"),
+        # The version check reads scikit-learn's; without it, it advised installing scikit-learn==unknown.
+        "versions": (lambda v: isinstance(v, dict) and isinstance(v.get("scikit-learn"), str),
+                     "an object of library versions that names scikit-learn's"),
+        "threshold": (lambda v: _is_number(v, 0, 1), "a number from 0 to 1"),
+        "review_band": (lambda v: _is_number(v, 0, config.MAX_REVIEW_BAND),
+                        f"a number from 0 to {config.MAX_REVIEW_BAND}"),
+        "format": (lambda v: v in config.MODEL_FORMATS, f"one of {', '.join(config.MODEL_FORMATS)}"),
+        # Read by every scored posting: a null or a string here loaded, then failed every request with a TypeError.
+        "scope": (_scope_rules_fit, "an object whose min_words is a whole number of at least 0 and whose "
+                  "min_known_share is a number from 0 to 1"),
+        PAIRED_MODEL: (_is_digest, "a SHA-256 hex digest"),
+        DIGEST_VERSION: (lambda v: v == CURRENT_DIGEST_VERSION, f"{CURRENT_DIGEST_VERSION}"),
+        METADATA_DIGEST: (lambda v: isinstance(v, str), "a SHA-256 hex digest"),
+    }  # fmt: skip
+    for field, (valid, expected) in checks.items():
+        if field in meta and not valid(meta[field]):
+            return f"{field!r} must be {expected}, not {json.dumps(meta[field])[:40]}"
+    return None
+
+
+def check_pair(path: Path, meta: dict, scope_file: Path, scope_meta: dict) -> None:
+    """Refuse a scope model that another run trained. One written before the pairing was recorded loads as before."""
+    paired = scope_meta.get(PAIRED_MODEL)
+    if paired is not None and paired != meta["model_sha256"]:
+        raise ModelError(
+            f"scope model {scope_file} was trained with another model than {path} (paired with SHA-256 "
+            f"{str(paired)[:12]}…, this one is {str(meta['model_sha256'])[:12]}…); if a training is writing them, "
+            f"load again when it ends, else retrain with {train_hint()}"
+        )
+
+
+def check_checksum(path: Path, meta: dict, actual: str) -> None:
+    """Refuse a model file whose SHA-256 is not the one its metadata records."""
+    if actual != meta["model_sha256"]:
+        raise ModelError(
+            f"model file {path} does not match its metadata (SHA-256 {actual[:12]}… expected "
+            f"{str(meta['model_sha256'])[:12]}…); refusing to load it: retrain with {train_hint()}"
+        )
+
+
+def checked_metadata(model_path: Path) -> tuple[dict, dict | None]:
+    """The metadata of a model file and of the scope model beside it (None when neither its file nor its metadata
+    is there), each read and checked, each file's checksum against it, and the pair: the contract's checks that
+    need no scikit-learn. The portable scorer runs them too, so that no engine serves what load_model refuses."""
+    model_path = Path(model_path)
+    require_model_file(model_path)
+    meta = read_metadata(model_path)
+    check_checksum(model_path, meta, sha256_file(model_path))
+    scope_file = config.scope_model_path(model_path)
+    if not (scope_file.exists() or metadata_path(scope_file).exists()):
+        return meta, None
+    require_model_file(scope_file)
+    scope_meta = read_metadata(scope_file)
+    check_checksum(scope_file, scope_meta, sha256_file(scope_file))
+    check_pair(model_path, meta, scope_file, scope_meta)
+    return meta, scope_meta
