@@ -508,17 +508,18 @@ def csv_frames(
     header = stream.readline()
     if not header.strip():
         raise DataError(empty_message)
-    first_row = stream.readline()
     separator = separator or sniff_separator(header)
     columns = _csv_fields(header, separator, name, 1)
     repeated = sorted({column for column in columns if columns.count(column) > 1})
     if repeated:
         raise DataError(f"{name} repeats the column name(s) {', '.join(map(repr, repeated))}; give each its own name")
-    first = _csv_fields(first_row, separator, name, 2)
+    blank_lines, first_row, first_line = _first_record(stream, skip_blank=len(columns) > 1)
+    first = _csv_fields(first_row, separator, name, first_line)
     trailing = len(first) == len(columns) + 1 and not first[-1].strip()
     if len(first) > len(columns) and not trailing:
         raise DataError(
-            f"{name} line 2 has {len(first)} fields but the header names {len(columns)}; fix the header or the row"
+            f"{name} line {first_line} has {len(first)} fields but the header names {len(columns)}; fix the header "
+            "or the row"
         )
     options = {"sep": separator, "dtype": str, "keep_default_na": False, "index_col": False, "engine": "c"}
     if len(columns) == 1:
@@ -528,7 +529,7 @@ def csv_frames(
     if trailing:
         options |= {"header": 0, "names": [*columns, _BEYOND_HEADER]}
     # pandas re-reads the header itself, so quoting rules stay pandas' own.
-    combined = _Concat(io.StringIO(header + first_row), stream)
+    combined = _Concat(io.StringIO(header + blank_lines + first_row), stream)
     try:
         data_rows = 0
         for frame in pd.read_csv(combined, chunksize=chunk_size, **options):
@@ -546,6 +547,31 @@ def csv_frames(
         raise DataError(empty_message) from None
     except pd.errors.ParserError as error:
         raise DataError(_malformed_csv_message(stream, separator, len(columns), str(error).strip())) from None
+
+
+# The most physical lines read as the first record: an unclosed quote must not pull a whole file into memory here
+# (pandas reads on and names the fault).
+_FIRST_RECORD_MAX_LINES = 10_000
+
+
+def _first_record(stream: DecodingReader, skip_blank: bool) -> tuple[str, str, int]:
+    """The blank lines after the header (where pandas skips them), the first data record below them with every line
+    of a quoted field that spans lines, and the line it starts on. Checked on its first line alone,
+    a record whose quoted title broke over two lines, or one below a blank line, showed fewer fields than it had,
+    and pandas then dropped the extra field of every row with no more than a warning."""
+    blank_lines, line_number, line = "", 2, stream.readline()
+    while skip_blank and line and not line.strip():
+        blank_lines, line_number, line = blank_lines + line, line_number + 1, stream.readline()
+    record = line
+    # An odd number of quote characters leaves a quoted field open: RFC 4180 doubles a quote inside one.
+    for _ in range(_FIRST_RECORD_MAX_LINES):
+        if record.count('"') % 2 == 0:
+            break
+        more = stream.readline()
+        if not more:
+            break
+        record += more
+    return blank_lines, record, line_number
 
 
 def _malformed_csv_message(stream: DecodingReader, separator: str, n_columns: int, error: str) -> str:

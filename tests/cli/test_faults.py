@@ -331,8 +331,16 @@ def test_csv_with_a_trailing_separator_scores_the_right_column(model, tmp_path):
      # pandas counts records ("line 4"): the quoted line breaks above put the bad row on line 7, and blank lines
      # count as lines.
      ('id,text\nA,"Answer calls\nand log\ntickets"\nB,"Advise\non tax"\n\nC,Review,surplus\nD,x\n',
-      r"export\.csv line 8 has 3 fields but the header names 2; fix the header or the row$")],
-    ids=["first-row", "later-row-after-trailing-separators", "later-row", "after-quoted-line-breaks"],
+      r"export\.csv line 8 has 3 fields but the header names 2; fix the header or the row$"),
+     # The first record checked on its first line alone: a quoted line break or a blank line above it hid its extra
+     # field, and pandas dropped the extra field of every row with a warning, scoring the wrong text (exit 0).
+     ('id,title,text\n1,"Data\nScientist",Build models, and advise the board\n2,Agent,Answer calls\n',
+      r"export\.csv line 2 has 4 fields but the header names 3"),
+     ("id,title,text\n\n1,Scientist,Build models, and advise the board\n", r"export\.csv line 3 has 4 fields"),
+     ('id,title,text\n1,Agent,"Answer calls\nand log tickets",\n2,Data, Scientist,Build models\n',
+      r"data row 2 has a field beyond the 3 the header names")],
+    ids=["first-row", "later-row-after-trailing-separators", "later-row", "after-quoted-line-breaks",
+         "first-record-over-two-lines", "first-record-below-a-blank-line", "trailing-separator-over-two-lines"],
 )  # fmt: skip
 def test_csv_fields_beyond_the_header_stop_with_the_line(model, tmp_path, content, pattern):
     path = tmp_path / "export.csv"
