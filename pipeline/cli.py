@@ -1025,6 +1025,9 @@ def predict(
     # from it, so every line aligns.
     first = next(chunks, None)
     chunks = itertools.chain([first] if first else [], chunks)
+    kept_with_values: set[str] = set()
+    if keep_columns:
+        chunks = _noting_kept_values(chunks, kept_with_values)
     if choose_after_first:
         with _startup():
             model = open_engine(engine, model_path, whole_and_small(first, chunk_size), on_fallback=_say)
@@ -1083,6 +1086,9 @@ def predict(
     progress.finish(f"wrote {_output_name(output)}" if output is not None else "results on standard output")
     if bare_titles and not quiet:
         _say(bare_title_note(bare_titles, progress.counts["rows"]))
+    empty = [column for column in keep_columns if column not in kept_with_values]
+    if empty and progress.counts["rows"] and not quiet:
+        _say(f"note: no row had a value for {', '.join(map(repr, empty))} (--keep-column): check the name")
 
 
 def _refuse_table_options_without_a_table(
@@ -1116,6 +1122,14 @@ def _refuse_table_options_without_a_table(
             f"{what} the columns of a CSV{'' if '--sep' in given else ' or JSON-lines input'}, and {input_path} is "
             f"read as {read_as}: if it is a table, name its format with --input-format csv (a tab-separated one too)"
         )
+
+
+def _noting_kept_values(chunks, kept_with_values: set[str]):
+    """The chunks, unchanged, noting each kept column that has a value in some row: a JSON-lines field may be
+    missing from any record, so a misspelt one is found only once the input ends."""
+    for chunk in chunks:
+        kept_with_values.update(column for column, values in chunk.kept.items() if any(v is not None for v in values))
+        yield chunk
 
 
 def _check_kept_columns(keep_columns: tuple[str, ...], output_format: str) -> tuple[str, ...]:

@@ -704,14 +704,10 @@ def iter_jsonl(
                 "give every record an id, or none"
             )
         if record_number == 1:
-            check_columns(
-                [*text_columns, *keep_columns],
-                list(record),
-                f"{stream._name} line {line_number}",
-                _column_fix(keep_columns),
-            )
+            check_columns(text_columns, list(record), f"{stream._name} line {line_number}")
         for column, values in kept.items():
-            # A later record may lack a kept field, as JSON lines often do: its value is empty, not an error.
+            # Any record may lack a kept field, as JSON lines often do, the first too: its value is empty, not an
+            # error (predict notes a field no record had, which is more likely a misspelt name).
             value = record.get(column)
             values.append(None if value is None else render_id(value))
         ids.append(render_id(record[id_column]) if id_column else str(record_number))
