@@ -315,22 +315,42 @@ def format_data_audit(result: dict, rows: int = 15) -> str:
     return "\n".join(lines)
 
 
-def shortcut_message(result: dict, rows: int = 8) -> str:
-    """One line naming the shortcuts, for the error that stops prepare."""
+def shortcut_message(
+    result: dict, rows: int = 8, yours: frozenset[str] = frozenset(), folder: Path | None = None
+) -> str:
+    """One line naming the shortcuts, for the error that stops prepare: those of them that come mostly from users'
+    own postings in `folder` (`yours`) are named as theirs, with what to do about them."""
     names = ", ".join(f"{r['feature']!r} ({r['toward']} x{r['ratio']:.1f})" for r in result["shortcuts"][:rows])
     more = f" and {result['n_shortcuts'] - rows} more" if result["n_shortcuts"] > rows else ""
-    message = (
-        f"shortcut audit failed: {result['n_shortcuts']} words or bigrams tie one class without being function "
-        f"terms: {names}{more}. Balance them through the shared pools in {config.REGISTER_POOL_PATH.name}, or, if "
-        f"they name a function, list them in {config.FUNCTION_TERMS_PATH.name}"
+    count = result["n_shortcuts"]
+    these = (
+        "words or bigrams tie one class without being function terms"
+        if count != 1
+        else ("word or bigram ties one class without being a function term")
     )
+    message = f"shortcut audit failed: {count} {these}: {names}{more}"
+    theirs = [record["feature"] for record in result["shortcuts"] if record["feature"] in yours]
+    if theirs:
+        # They were sent to the generator's pools, which cannot balance a habit of the user's own postings.
+        named = ", ".join(map(repr, theirs[:rows]))
+        verb = "come" if len(theirs) > 1 else "comes"
+        message += (
+            f". {len(theirs)} of them {verb} mostly from your postings in {folder} ({named}): take out a habit of "
+            "your postings (a company name, a template's boilerplate) or write postings of the other class that use it"
+        )
+    if len(theirs) < len(result["shortcuts"]):
+        message += (
+            f". Balance {'the others' if theirs else 'them'} through the shared pools in "
+            f"{config.REGISTER_POOL_PATH.name}"
+        )
+    message += f"; if one names a function, list it in {config.FUNCTION_TERMS_PATH.name}"
     # Every ratio within chance of the limit: a small sample (prepare --n-postings 300) more likely than the pools.
     if all(record["ratio_low95"] <= result["max_ratio"] for record in result["shortcuts"]):
         message += (
             f". On this many postings chance alone could give these ratios (their 95% intervals reach below "
-            f"{result['max_ratio']:g}): more postings (--n-postings) tell, and --allow-shortcuts goes on regardless"
+            f"{result['max_ratio']:g}): more postings (--n-postings) tell"
         )
-    return message
+    return message + "; --allow-shortcuts reports them without stopping"
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

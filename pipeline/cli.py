@@ -301,16 +301,19 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
     )
     audit = audit_data(frequencies, catalogue.lexicon)
     click.echo(format_data_audit(audit))
-    if audit["n_shortcuts"]:
-        if not allow_shortcuts:
-            raise DataError(shortcut_message(audit))
-        _say("Warning: " + shortcut_message(audit))
     # Users' postings apart: too few to reach the audit's share, they can still teach the model a habit of theirs.
     # A warning, not a stop: a word of theirs may name a function the lexicon lacks.
     theirs = learnt[learnt[config.SOURCE_COLUMN] == config.SOURCE_USER]
     user_audit = None
     if len(theirs):
         user_audit = audit_user_postings(frequencies, theirs[config.TEXT_COLUMN].tolist(), catalogue.lexicon)
+    yours = frozenset(record["feature"] for record in user_audit["shortcuts"]) if user_audit else frozenset()
+    if audit["n_shortcuts"]:
+        message = shortcut_message(audit, yours=yours, folder=labelled_dir)
+        if not allow_shortcuts:
+            raise DataError(message)
+        _say("Warning: " + message)
+    if user_audit is not None:
         click.echo(format_user_audit(user_audit, labelled_dir))
         if user_audit["n_shortcuts"]:
             _say("Warning: " + user_shortcut_message(user_audit, labelled_dir))

@@ -84,6 +84,9 @@ def test_prepare_stops_on_a_planted_shortcut(tmp_path):
     )
     assert result.exit_code == 1
     assert "shortcut audit failed" in result.output and PLANTED in result.output
+    # The word is the user's own: they were sent to the generator's pools, and not told of --allow-shortcuts.
+    assert f"mostly from your postings in {labelled} (" in result.output and f"'{PLANTED}'" in result.output
+    assert "--allow-shortcuts reports them without stopping" in result.output
     assert not (tmp_path / "out" / "train.csv").exists()
 
 
