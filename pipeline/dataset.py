@@ -70,18 +70,23 @@ def labelled_files(folder: Path) -> list[Path]:
     """The labelled files in a folder, sorted: every CSV and JSON-lines suffix predict reads, in any case; or
     the one file, when `folder` is a file.
 
-    Hidden files and Markdown notes (the folder's README.md) are skipped; any other file is refused by name
-    rather than silently left out of training.
+    Hidden files and folders and Markdown notes (the folder's README.md) are skipped; any other file, and a folder
+    inside it, is refused by name rather than silently left out of training (a batch folder's postings were).
     """
     folder = Path(folder)
     if folder.is_file():
         return [_readable_labelled_file(folder, "use another file")]
     if not folder.is_dir():
         return []
+    paths = [path for path in sorted(folder.iterdir()) if not path.name.startswith(".")]
+    for path in paths:
+        if path.is_dir():
+            raise DataError(
+                f"{path} is a folder, and only the files directly in {folder} are read: move its files up into "
+                f"{folder}, or name the folder with a leading dot to leave it out"
+            )
     return [
-        _readable_labelled_file(path, "move it out of the folder")
-        for path in sorted(folder.iterdir())
-        if not (path.name.startswith(".") or path.suffix.lower() == ".md" or path.is_dir())
+        _readable_labelled_file(path, "move it out of the folder") for path in paths if path.suffix.lower() != ".md"
     ]
 
 

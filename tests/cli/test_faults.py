@@ -731,6 +731,18 @@ def test_other_files_in_the_labelled_folder_are_refused_by_name(tmp_path, name):
     assert_one_error_line(result, 1, rf"{name}")
 
 
+def test_a_folder_in_the_labelled_folder_is_refused_not_left_out(tmp_path):
+    """Postings kept in batch folders (labelled/2025-01/) were left out of training without a word."""
+    batch = tmp_path / "labelled" / "2025-01"
+    batch.mkdir(parents=True)
+    (batch / "mine.csv").write_text(f"text,label\n{USER_TEXTS[0]},BPO\n", encoding="utf-8")
+    (tmp_path / "labelled" / ".checkpoints").mkdir()  # hidden: skipped, as hidden files are
+    result, out = prepare_in_process(tmp_path, {})
+    assert_one_error_line(result, 1, r"labelled/2025-01 is a folder, and only the files directly in .*labelled are "
+                                     r"read: move its files up")  # fmt: skip
+    assert not (out / "train.csv").exists()
+
+
 @pytest.mark.parametrize(
     ("value", "shown"), [("null", "null"), ("12345", "12345"), ('["a", "b"]', r'\["a","b"\]'), ("true", "true")]
 )
