@@ -381,6 +381,11 @@ def summarise(splits: dict[str, pd.DataFrame]) -> dict[str, dict[str, int]]:
 def read_split(path: Path) -> pd.DataFrame:
     """Read a split written by prepare; an empty split (say, no field set) is an empty frame."""
     path = Path(path)
+    if path.is_dir():  # it was said not to exist
+        raise DataError(
+            f"{path} is a directory; pass a labelled CSV or JSON-lines file (a folder of them is read by prepare: "
+            "bpo-kpo prepare --labelled FOLDER)"
+        )
     if not path.is_file():
         raise DataError(f"{path} does not exist; run `bpo-kpo prepare` (or `make data`) first")
     # The readers' own: a user's file (train --data mine.tsv) may be another format, encoding or shape than the

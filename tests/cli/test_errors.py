@@ -456,6 +456,10 @@ def test_out_of_range_parameters_are_usage_errors(args):
 def test_train_without_prepared_data_says_what_to_run(tmp_path):
     assert_error(run("train", "--data", str(tmp_path / "train.csv"), "--model", str(tmp_path / "m.joblib")), 1,
                  r"train\.csv does not exist; run `bpo-kpo prepare`")  # fmt: skip
+    # A folder of labelled files was said not to exist.
+    for command in (("train", "--model", str(tmp_path / "m.joblib")), ("tune",)):
+        folder = run(*command, "--data", str(tmp_path))
+        assert_error(folder, 1, r"is a directory; pass a labelled CSV or JSON-lines file \(a folder of them is read by")
 
 
 def test_tune_on_a_file_too_small_for_its_grid_names_the_grid_not_trains_options(tmp_path):
