@@ -1047,7 +1047,7 @@ def predict(
         )
     else:
         formatter = FORMATTERS[output_format](output_fields(options, keep_columns), keep_formulas=keep_formulas)
-    to_terminal = output is None and sys.stdout.isatty()
+    to_terminal = (output is None and sys.stdout.isatty()) or _is_the_terminal_of_stderr(output)
     progress = Progress(
         sys.stderr,
         # Live only where a person watches stderr, and never over results being written to that terminal.
@@ -1125,6 +1125,18 @@ def _refuse_table_options_without_a_table(
             f"{what} the columns of a CSV{'' if '--sep' in given else ' or JSON-lines input'}, and {input_path} is "
             f"read as {read_as}: if it is a table, name its format with --input-format csv (a tab-separated one too)"
         )
+
+
+def _is_the_terminal_of_stderr(output: Path | None) -> bool:
+    """Whether --output names the terminal that stderr shows (/dev/stdout, /dev/tty, /dev/fd/1 on it): the
+    progress bar was drawn through the results written there."""
+    if output is None or sys.stderr is None or not sys.stderr.isatty():
+        return False
+    try:
+        device, terminal = os.stat(output), os.fstat(sys.stderr.fileno())
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISCHR(device.st_mode) and device.st_rdev == terminal.st_rdev
 
 
 def _noting_kept_values(chunks, kept_with_values: set[str]):
