@@ -52,12 +52,44 @@ def train_hint() -> str:
     return "`make train` in a checkout of bpo-kpo"
 
 
-def require_model_file(path: Path) -> None:
-    """Raise the one message for a model file that is not there, before anything heavy is imported to load it."""
+def require_model_file(path: Path, main: bool = True) -> None:
+    """Raise the one message for a model file that is not there, before anything heavy is imported to load it; for
+    the model a user names (`main`), also for a file beside it named in its place, which was told to retrain."""
     from pipeline import config
 
+    if main:
+        refuse_a_neighbour_of_the_model(Path(path))
     if not Path(path).is_file():
         raise ModelError(
             f"no model at {path}; train one with {train_hint()}, or pass --model (or set {config.MODEL_ENV_VAR}) "
             "to a model file"
         )
+
+
+def refuse_a_neighbour_of_the_model(path: Path) -> None:
+    """--model naming a folder, or a file that sits beside a model (its metadata, export, vectors or scope model):
+    say which model file to pass. Each was told to retrain ("model.joblib.json.json is missing")."""
+    from pipeline import config
+
+    name = path.name
+    if path.is_dir():
+        inside = path / config.MODEL_PATH.name
+        hint = f"pass the model file in it ({inside})" if inside.is_file() else "pass a model file (NAME.joblib)"
+        raise ModelError(f"{path} is a folder, not a model file; {hint}")
+    neighbours = (
+        (config.PORTABLE_SUFFIX, "is the portable export of a model"),
+        (config.CONFORMANCE_SUFFIX, "holds the conformance vectors of a model"),
+        (config.METADATA_SUFFIX, "is the metadata of a model"),
+    )
+    for suffix, what in neighbours:
+        stem = name.removesuffix(suffix)
+        if name.endswith(suffix) and path.is_file() and (suffix != config.METADATA_SUFFIX or "." in stem):
+            model = path.with_name(stem if suffix == config.METADATA_SUFFIX else stem + config.MODEL_PATH.suffix)
+            raise ModelError(f"{path} {what}, not the model itself; pass the model file ({model})")
+    for suffix in config.MODEL_SUFFIXES:
+        scope_suffix = config.SCOPE_MODEL_INFIX + suffix
+        if name.endswith(scope_suffix):
+            model = path.with_name(name.removesuffix(scope_suffix) + suffix)
+            raise ModelError(
+                f"{path} is a scope model; pass the BPO/KPO model beside it ({model}), which loads its scope model too"
+            )

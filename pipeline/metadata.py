@@ -143,7 +143,7 @@ def checked_metadata(model_path: Path) -> tuple[dict, dict | None]:
     scope_file = config.scope_model_path(model_path)
     if not (scope_file.exists() or metadata_path(scope_file).exists()):
         return meta, None
-    require_model_file(scope_file)
+    require_model_file(scope_file, main=False)
     scope_meta = read_metadata(scope_file)
     check_checksum(scope_file, scope_meta, sha256_file(scope_file))
     check_pair(model_path, meta, scope_file, scope_meta)

@@ -457,7 +457,7 @@ def load_pipeline(path: Path, labels: tuple[str, ...]) -> tuple[Pipeline, dict]:
     tampered file is refused without being executed.
     """
     path = Path(path)
-    require_model_file(path)
+    require_model_file(path, main=labels == config.LABELS)
     meta = read_metadata(path)
     if path.stat().st_size == 0:
         raise ModelError(f"model file {path} is empty; retrain with {train_hint()}")

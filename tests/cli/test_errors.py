@@ -577,6 +577,30 @@ def test_damaged_models_are_refused_with_what_to_do(model_copy, how, pattern):
         load_model(model_copy)
 
 
+@pytest.mark.parametrize(
+    ("named", "pattern"),
+    [
+        ("", r"MODELS is a folder, not a model file; pass the model file in it \(MODELS/model\.joblib\)"),
+        (
+            "model.joblib.json",
+            r"is the metadata of a model, not the model itself; pass the model file \(MODELS/model\.joblib\)",
+        ),
+        ("model.portable.json", r"is the portable export of a model, not the model itself; pass the model file"),
+        ("model.conformance.json", r"holds the conformance vectors of a model, not the model itself"),
+        ("model.scope.joblib", r"is a scope model; pass the BPO/KPO model beside it \(MODELS/model\.joblib\)"),
+    ],
+)
+def test_a_file_beside_the_model_named_in_its_place_says_which_to_pass(shipped_model_path, named, pattern):
+    """Each was told to retrain: `model metadata models/model.joblib.json.json is missing; retrain with make train`."""
+    folder = str(shipped_model_path.parent)
+    expected = pattern.replace("MODELS", re.escape(folder))
+    assert_error(run("predict", "--model", f"{folder}/{named}" if named else folder, "Answer calls"), 1, expected)
+    from pipeline import ModelError, load_model
+
+    with pytest.raises(ModelError, match=expected):
+        load_model(shipped_model_path.parent / named if named else shipped_model_path.parent)
+
+
 @pytest.mark.parametrize("command", ["evaluate", "report"])
 def test_plots_into_a_path_that_is_no_folder_is_refused_before_scoring(command, tmp_path):
     """evaluate scored every set, then failed on mkdir with "File exists: /dev/null"."""
