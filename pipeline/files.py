@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import re
 import stat
@@ -157,14 +158,21 @@ def atomic_writer(path: Path, mode: str = "w", **open_kwargs) -> Iterator[IO]:
         except OSError as error:
             raise _write_error(Path(path), error) from None
         # Closed here, inside atomic_path: the compressor first (writing its end), then the file it leaves open.
-        with file, _compressed(file, mode, compression, open_kwargs) as handle:
+        with file, _compressed(file, mode, compression, open_kwargs, Path(path).name) as handle:
             yield handle
 
 
-def _compressed(file: IO, mode: str, compression: str | None, open_kwargs: dict):
+def _compressed(file: IO, mode: str, compression: str | None, open_kwargs: dict, name: str):
     """`file` itself, or a writer that compresses into it with the standard-library module named."""
     if compression is None:
         return contextlib.nullcontext(file)
+    if compression == "gzip":
+        import gzip
+
+        # gzip's header names the file and its time: given the open temporary file, it named that
+        # (".out.csv.gz.x1y2.tmp", which `gunzip -N` restores), and the time made each run's bytes differ.
+        binary = gzip.GzipFile(filename=name, mode="wb", fileobj=file, mtime=0)
+        return binary if "b" in mode else io.TextIOWrapper(binary, **open_kwargs)
     import importlib
 
     return importlib.import_module(compression).open(file, "wb" if "b" in mode else "wt", **open_kwargs)

@@ -61,6 +61,20 @@ def test_output_named_compressed_is_written_compressed(fast_model, tmp_path, suf
         assert [row["id"] for row in jsonl(handle.read())] == ["A-1", "A-2", "A-3"]
 
 
+def test_a_gzip_output_names_itself_and_is_the_same_bytes_each_run(fast_model, tmp_path):
+    """Its header named the temporary file (`gunzip -N` restored ".scored.csv.gz.x1y2.tmp") and held the time."""
+    plain, _ = _plain_and_compressed(tmp_path, ".gz")
+    options = ("--model", fast_model, "--text-column", "description", "--id-column", "ref", "--input", plain)
+    outputs = [tmp_path / name / "scored.csv.gz" for name in ("first", "second")]
+    for output in outputs:
+        output.parent.mkdir()
+        assert run("predict", *options, "--output", output).returncode == 0
+    first = outputs[0].read_bytes()
+    assert first == outputs[1].read_bytes()
+    # FNAME, after the ten-byte header, is the name gzip itself would store: the output's, without .gz.
+    assert first[3] & 0x08 and first[10:].split(b"\0", 1)[0] == b"scored.csv"
+
+
 def test_progress_counts_the_compressed_bytes_read(tmp_path):
     # The percentage divides the bytes read by the file's size: counting the text's bytes would pass 100%.
     _, packed = _plain_and_compressed(tmp_path, ".gz")
