@@ -1066,8 +1066,10 @@ def predict(
         for scored in results:
             bare_titles += scored.bare_titles
             if on_error == "fail" and scored.first_error is not None:
-                row_id, error = scored.first_error
-                raise DataError(f"row with id {row_id} cannot be scored: {error} (--on-error fail)")
+                index, row_id, error = scored.first_error
+                # By its number too: an empty id once named no row at all ("row with id  cannot be scored").
+                row = f"row {progress.counts['rows'] + index + 1} ({f'id {row_id}' if row_id else 'no id'})"
+                raise DataError(f"{row} cannot be scored: {error} (--on-error fail)")
             handle.write(scored.text)
             handle.flush()
             progress.update(scored.counts, scored.position)

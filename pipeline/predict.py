@@ -181,8 +181,8 @@ class FormattedChunk:
 
     rows: int
     text: str
-    # The id and the error of the first row that could not be scored, for --on-error fail.
-    first_error: tuple[str, str] | None
+    # The position in the chunk, id and error of the first row that could not be scored, for --on-error fail.
+    first_error: tuple[int, str, str] | None
     counts: dict[str, int]
     # Bytes of the input read once this chunk was, when the reader knows (for the progress bar).
     position: int | None = None
@@ -213,7 +213,10 @@ def format_chunk(rows: list[dict], chunk: Chunk, formatter) -> FormattedChunk:
     for column, values in chunk.kept.items():
         for row, value in zip(rows, values, strict=True):
             row[column] = value
-    failed = next(((row["id"], row[config.ERROR_FIELD]) for row in rows if row[config.ERROR_FIELD]), None)
+    failed = next(
+        ((index, row["id"], row[config.ERROR_FIELD]) for index, row in enumerate(rows) if row[config.ERROR_FIELD]),
+        None,
+    )
     text = formatter.rows(rows, chunk.texts)
     return FormattedChunk(len(rows), text, failed, tally(rows), chunk.position, count_bare_titles(chunk.texts))
 

@@ -46,8 +46,16 @@ def test_empty_or_blank_text_keeps_its_row_with_an_error(model, text):
     assert rows[0]["error"] is None
     assert_error(
         run("predict", "--model", model, "--on-error", "fail", "ok text", text), 1,
-        r"row with id 2 cannot be scored: empty or missing text \(--on-error fail\)$",
+        r"row 2 \(id 2\) cannot be scored: empty or missing text \(--on-error fail\)$",
     )  # fmt: skip
+
+
+def test_on_error_fail_names_the_row_by_its_number_when_its_id_is_empty(model, tmp_path):
+    """An empty id named no row ("row with id  cannot be scored"); the number counts rows across chunks."""
+    path = write(tmp_path, "mid.csv", "ref,text\n,Answer inbound calls\nA2,Build credit-risk models\n,\n")
+    result = run("predict", "--model", model, "--input", str(path), "--id-column", "ref", "--on-error", "fail",
+                 "--chunk-size", "1", "--format", "csv")  # fmt: skip
+    assert_error(result, 1, r"row 3 \(no id\) cannot be scored: empty or missing text \(--on-error fail\)$")
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])

@@ -462,7 +462,7 @@ def test_a_posting_over_the_size_cap_gets_an_error_row(model, tmp_path):
     assert "longer than 1,000 characters" in rows[1]["error"]
     # Stopping on it names the reason: it once said the row had no text.
     fail = run("predict", "--model", model, "--input", path, "--max-text-chars", "1000", "--on-error", "fail")
-    assert_one_error_line(fail, 1, r"row with id 2 cannot be scored: text longer than 1,000 characters")
+    assert_one_error_line(fail, 1, r"row 2 \(id 2\) cannot be scored: text longer than 1,000 characters")
 
 
 def test_an_endless_line_ends_the_run(fast_model):
