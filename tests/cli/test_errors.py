@@ -241,11 +241,12 @@ def test_a_file_name_given_as_a_posting_is_refused(model, tmp_path):
 
 
 def test_text_that_only_resembles_a_table_is_still_scored_line_by_line(model):
-    # Lines with commas (one naming "text"), a header with no row under it, and tables chosen as txt.
+    # Lines with commas (one naming "text"), and tables chosen as txt. (A header naming the text column above no row
+    # is refused: an empty export, not a posting "id,text".)
     for piped, args, expected_ids in [
         ("Copywriter, text, images\nAnswer calls\n", (), ["1", "2"]),
         ("Data entry, billing\nCall agent, phones\n", (), ["1", "2"]),
-        ("id,text\n", (), ["1"]),
+        ("id,title\n", (), ["1"]),
         ("id,text\n1,Answer inbound calls\n", ("--input-format", "txt"), ["1", "2"]),
         ('{"text": "Answer calls"}\n', ("--input-format", "txt"), ["1"]),
     ]:
