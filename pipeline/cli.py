@@ -638,6 +638,7 @@ def evaluate(
     The labelled files come from --data and the arguments alike, so `--data field/*.jsonl` scores every file
     the shell expands it to."""
     data_paths = (*data_paths, *files)
+    by = _slices_after_renames(by, text_column, label_column) if by else None
     if not data_paths:
         _check_project_data(config.TEST_PATH, "evaluate", "pass --data with your own labelled CSV or JSONL file")
     _refuse_writing_over_input(output, data_paths)
@@ -694,6 +695,21 @@ def evaluate(
         raise BpoKpoError(
             f"macro-F1 below --min-macro-f1 {min_macro_f1}: " + ", ".join(f"{k} {v:.3f}" for k, v in below.items())
         )
+
+
+def _slices_after_renames(by: tuple[str, ...], text_column: str, label_column: str) -> tuple[str, ...]:
+    """--by names as the file names its columns: the chosen text and label columns are read as `text` and `label`,
+    and a column of those names that they displace is left out. `--label-column gold --by gold` said the file had
+    no column 'gold', and `--by label` sliced by gold without a word."""
+    chosen = {text_column: config.TEXT_COLUMN, label_column: config.LABEL_COLUMN}
+    for option, column, standard in (("--text-column", text_column, config.TEXT_COLUMN),
+                                     ("--label-column", label_column, config.LABEL_COLUMN)):  # fmt: skip
+        if standard in by and column != standard:
+            raise click.UsageError(
+                f"--by {standard}: the file's own {standard!r} column is left out, as {option} {column} reads "
+                f"{column!r} in its place; slice by {column!r}"
+            )
+    return tuple(chosen.get(column, column) for column in by)
 
 
 def _refuse_project_outputs_for_another_model(model_path: Path, outputs: dict[str, Path]) -> None:

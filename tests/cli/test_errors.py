@@ -425,6 +425,19 @@ def test_evaluate_by_a_column_the_file_lacks_names_its_columns(model, tmp_path):
                     r"columns\); its columns are")  # fmt: skip
 
 
+def test_evaluate_by_names_the_columns_as_the_file_names_them(model, tmp_path):
+    """With --label-column gold, `--by gold` said the file had no column 'gold', and `--by label` sliced by gold, not
+    by the file's own 'label' column, which the choice leaves out."""
+    path = write(tmp_path, "mine.csv", "text,gold,label\nAnswer calls,BPO,x\nBuild credit models,KPO,y\n")
+    by_gold = run("evaluate", "--model", model, path, "--label-column", "gold", "--by", "gold", "--format", "json")
+    assert by_gold.returncode == 0, by_gold.stderr
+    (document,) = json.loads(by_gold.stdout).values()
+    assert set(document["slices"]["label"]) == {"BPO", "KPO"}
+    assert_error(run("evaluate", "--model", model, path, "--label-column", "gold", "--by", "label"), 2,
+                 r"--by label: the file's own 'label' column is left out, as --label-column gold reads 'gold' in its "
+                 r"place; slice by 'gold'$")  # fmt: skip
+
+
 def test_a_labelled_file_that_is_not_utf8_is_told_what_its_command_takes(model, tmp_path):
     """prepare has no --encoding: it once told the user to pass one. evaluate now takes it, as predict does."""
     excel = b"text,label\nAnswer the customer\x92s calls,BPO\n"
