@@ -513,7 +513,7 @@ def csv_frames(
     repeated = sorted({column for column in columns if columns.count(column) > 1})
     if repeated:
         raise DataError(f"{name} repeats the column name(s) {', '.join(map(repr, repeated))}; give each its own name")
-    blank_lines, first_row, first_line = _first_record(stream, skip_blank=len(columns) > 1)
+    blank_lines, first_row, first_line = _first_record(stream, separator, skip_blank=len(columns) > 1)
     first = _csv_fields(first_row, separator, name, first_line)
     trailing = len(first) == len(columns) + 1 and not first[-1].strip()
     if len(first) > len(columns) and not trailing:
@@ -554,7 +554,7 @@ def csv_frames(
 _FIRST_RECORD_MAX_LINES = 10_000
 
 
-def _first_record(stream: DecodingReader, skip_blank: bool) -> tuple[str, str, int]:
+def _first_record(stream: DecodingReader, separator: str, skip_blank: bool) -> tuple[str, str, int]:
     """The blank lines after the header (where pandas skips them), the first data record below them with every line
     of a quoted field that spans lines, and the line it starts on. Checked on its first line alone,
     a record whose quoted title broke over two lines, or one below a blank line, showed fewer fields than it had,
@@ -562,16 +562,37 @@ def _first_record(stream: DecodingReader, skip_blank: bool) -> tuple[str, str, i
     blank_lines, line_number, line = "", 2, stream.readline()
     while skip_blank and line and not line.strip():
         blank_lines, line_number, line = blank_lines + line, line_number + 1, stream.readline()
-    record = line
-    # An odd number of quote characters leaves a quoted field open: RFC 4180 doubles a quote inside one.
+    record, state = line, _quote_state(line, separator)
     for _ in range(_FIRST_RECORD_MAX_LINES):
-        if record.count('"') % 2 == 0:
+        if not state[0]:
             break
         more = stream.readline()
         if not more:
             break
-        record += more
+        record, state = record + more, _quote_state(more, separator, *state)
     return blank_lines, record, line_number
+
+
+def _quote_state(text: str, separator: str, quoted: bool = False, at_start: bool = True) -> tuple[bool, bool]:
+    """After reading `text` from a state (inside a quoted field; at a field's start), the state, as pandas and the
+    csv module read a CSV: a quote opens a quoted field only at a field's start, and two inside one stand for one.
+    A quote elsewhere is a character of its field: counting quotes read `24" monitor` as an open field and joined
+    the lines below it into one record."""
+    position, end = 0, len(text)
+    while position < end:
+        character = text[position]
+        if quoted:
+            if character == '"':
+                if text.startswith('"', position + 1):
+                    position += 2
+                    continue
+                quoted = False
+            at_start = False
+        else:
+            quoted = character == '"' and at_start
+            at_start = character in (separator, "\n", "\r")
+        position += 1
+    return quoted, at_start
 
 
 def _malformed_csv_message(stream: DecodingReader, separator: str, n_columns: int, error: str) -> str:

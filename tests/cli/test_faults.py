@@ -352,6 +352,19 @@ def test_csv_fields_beyond_the_header_stop_with_the_line(model, tmp_path, conten
     assert_one_error_line(run("predict", "--model", model, "--input", packed), 1, pattern.replace(".csv", ".csv.gz"))
 
 
+@pytest.mark.parametrize("separator", [",", "\t"])
+def test_a_quote_inside_an_unquoted_field_of_the_first_row_is_a_character(model, tmp_path, separator):
+    """Quotes counted to find the first record's end read the inch mark of `24" monitor` as an open quoted field and
+    refused the file ("a line break (CR) inside a field"); only a quote at a field's start opens one."""
+    rows = [["id", "title", "text"], ["1", '24" monitor', "Set up 24\" monitors for new starters"],
+            ["2", "Analyst", "Develop valuation models"]]  # fmt: skip
+    path = tmp_path / "export.csv"
+    path.write_text("".join(separator.join(row) + "\n" for row in rows))
+    result = run("predict", "--model", model, "--input", path, "--format", "jsonl", "--keep-column", "title")
+    assert result.returncode == 0, result.stderr
+    assert [(row["id"], row["title"]) for row in jsonl(result.stdout)] == [("1", '24" monitor'), ("2", "Analyst")]
+
+
 def test_a_malformed_row_piped_in_is_named_by_its_record():
     """Stdin cannot be read again to find the line: the record is named as pandas counts it."""
     content = 'id,text\nA,"Answer calls\nand log tickets"\nB,Review,surplus\n'
