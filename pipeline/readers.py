@@ -788,10 +788,14 @@ def refuse_table_as_text(stream: DecodingReader, text_columns: tuple[str, ...]) 
     names_only = all(_HEADER_CELL.fullmatch(cell) for cell in header) and len(set(header)) == len(header)
     # A one-column CSV has one sign of being a table: its header is the text column's name. Scored as text, that
     # header became row 1, every id after it one off, and a quoted posting over two lines two rows.
-    one_column = len(header) == 1 and header[0].casefold() in {column.casefold() for column in text_columns}
-    # A header naming the text column above no row, or above a blank line, is a table too (an empty export, or
-    # one with a blank line after its header); the header alone was scored as a posting.
-    above_nothing = len(header) > 1 and bool(named) and not second.strip()
+    text_names = {column.casefold() for column in text_columns}
+    one_column = len(header) == 1 and header[0].casefold() in text_names
+    # A header of bare names, one of them the text column's, above no row or a blank line is a table too (an
+    # empty export, or one with a blank line after its header); the header alone was scored as a posting. Bare
+    # names only: "text, chat and email support" alone is a posting.
+    above_nothing = (
+        len(header) > 1 and names_only and any(cell.casefold() in text_names for cell in header) and not second.strip()
+    )
     if one_column or above_nothing or (len(header) > 1 and len(row) == len(header) and (named or names_only)):
         columns = f"names the column {named[0]!r}" if named else f"is {', '.join(header)}"
         raise DataError(

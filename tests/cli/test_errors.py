@@ -195,6 +195,7 @@ def test_a_format_named_as_evaluate_names_it_says_which_one_predict_means(model,
         # A header above no row, or above a blank line: the header alone was scored as a posting.
         ("id,text\n", (), r"CSV whose header names the column 'text'"),
         ("id,text\n\n1,Answer inbound calls\n", (), r"CSV whose header names the column 'text'"),
+        ("ID,Text\n\n1,Answer inbound calls\n", (), r"CSV whose header is ID, Text"),
     ],
 )
 def test_a_table_piped_as_text_is_refused_not_scored_line_by_line(model, piped, text_columns, pattern, tmp_path):
@@ -247,6 +248,9 @@ def test_text_that_only_resembles_a_table_is_still_scored_line_by_line(model):
         ("Copywriter, text, images\nAnswer calls\n", (), ["1", "2"]),
         ("Data entry, billing\nCall agent, phones\n", (), ["1", "2"]),
         ("id,title\n", (), ["1"]),
+        # A posting that starts with the word "text", alone or above a blank line, is no header.
+        ("text, chat and email support for a telecom helpdesk\n", (), ["1"]),
+        ("text; chat and phone support\n\nDevelop financial models\n", (), ["1", "2", "3"]),
         ("id,text\n1,Answer inbound calls\n", ("--input-format", "txt"), ["1", "2"]),
         ('{"text": "Answer calls"}\n', ("--input-format", "txt"), ["1"]),
     ]:
