@@ -375,6 +375,12 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
         _check_project_data(data_path, "train", "pass --data with a labelled CSV or JSON-lines file")
     if format_suffix(model_path) in DATA_SUFFIXES:  # train --data mine.csv --model mine.csv pickled over the data
         raise click.UsageError(f"--model {model_path} is named as a data file: name the model NAME.joblib or .skops")
+    if Path(model_path).stem.endswith(config.SCOPE_MODEL_INFIX):
+        # The name of the scope model that training NAME.joblib writes: one would take the other's place.
+        raise click.UsageError(
+            f"--model {model_path} is named as the scope model of another model (NAME{config.SCOPE_MODEL_INFIX}"
+            f"{Path(model_path).suffix} beside NAME{Path(model_path).suffix}): name the model otherwise"
+        )
     _refuse_writing_over_input(model_path, data_paths, "--model")
     from pipeline.dataset import in_scope, join_splits, read_split
     from pipeline.metadata import PAIRED_MODEL

@@ -71,9 +71,8 @@ def refuse_a_neighbour_of_the_model(path: Path) -> None:
     say which model file to pass. Each was told to retrain ("model.joblib.json.json is missing")."""
     from pipeline import config
 
-    name = path.name
     if path.is_dir():
-        inside = path / config.MODEL_PATH.name
+        inside = _model_named(path / config.MODEL_PATH.stem)
         hint = f"pass the model file in it ({inside})" if inside.is_file() else "pass a model file (NAME.joblib)"
         raise ModelError(f"{path} is a folder, not a model file; {hint}")
     neighbours = (
@@ -82,14 +81,37 @@ def refuse_a_neighbour_of_the_model(path: Path) -> None:
         (config.METADATA_SUFFIX, "is the metadata of a model"),
     )
     for suffix, what in neighbours:
-        stem = name.removesuffix(suffix)
-        if name.endswith(suffix) and path.is_file() and (suffix != config.METADATA_SUFFIX or "." in stem):
-            model = path.with_name(stem if suffix == config.METADATA_SUFFIX else stem + config.MODEL_PATH.suffix)
-            raise ModelError(f"{path} {what}, not the model itself; pass the model file ({model})")
+        stem = path.name.removesuffix(suffix)
+        if not (path.name.endswith(suffix) and path.is_file()):
+            continue
+        if suffix == config.METADATA_SUFFIX:
+            if Path(stem).suffix not in config.MODEL_SUFFIXES:
+                continue  # a JSON file of another kind: the loader says what it lacks
+            model = _main_model_of(path.with_name(stem)) or path.with_name(stem)
+        else:
+            model = _model_named(path.with_name(stem))
+        raise ModelError(f"{path} {what}, not the model itself; pass the model file ({model})")
+    main = _main_model_of(path)
+    if main is not None:
+        raise ModelError(f"{path} is the scope model of {main}; pass {main}, which loads its scope model too")
+
+
+def _model_named(stem: Path) -> Path:
+    """The model file of a name without suffix: the one there of each format, else NAME.joblib."""
+    from pipeline import config
+
+    found = [stem.with_name(stem.name + suffix) for suffix in config.MODEL_SUFFIXES]
+    return next((path for path in found if path.is_file()), found[0])
+
+
+def _main_model_of(path: Path) -> Path | None:
+    """The BPO/KPO model whose scope model `path` is named as (NAME.scope.joblib beside NAME.joblib), when that
+    model is there; a model of its own that is merely named so is no scope model."""
+    from pipeline import config
+
     for suffix in config.MODEL_SUFFIXES:
         scope_suffix = config.SCOPE_MODEL_INFIX + suffix
-        if name.endswith(scope_suffix):
-            model = path.with_name(name.removesuffix(scope_suffix) + suffix)
-            raise ModelError(
-                f"{path} is a scope model; pass the BPO/KPO model beside it ({model}), which loads its scope model too"
-            )
+        if path.name.endswith(scope_suffix):
+            main = path.with_name(path.name.removesuffix(scope_suffix) + suffix)
+            return main if main.is_file() else None
+    return None

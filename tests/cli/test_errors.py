@@ -613,7 +613,13 @@ def test_damaged_models_are_refused_with_what_to_do(model_copy, how, pattern):
         ),
         ("model.portable.json", r"is the portable export of a model, not the model itself; pass the model file"),
         ("model.conformance.json", r"holds the conformance vectors of a model, not the model itself"),
-        ("model.scope.joblib", r"is a scope model; pass the BPO/KPO model beside it \(MODELS/model\.joblib\)"),
+        ("model.scope.joblib", r"is the scope model of MODELS/model\.joblib; pass MODELS/model\.joblib, which loads"),
+        # Its metadata: the model to pass is the one that loads, not the scope model, which is refused in turn.
+        (
+            "model.scope.joblib.json",
+            r"is the metadata of a model, not the model itself; pass the model file "
+            r"\(MODELS/model\.joblib\)",
+        ),
     ],
 )
 def test_a_file_beside_the_model_named_in_its_place_says_which_to_pass(shipped_model_path, named, pattern):
@@ -625,6 +631,35 @@ def test_a_file_beside_the_model_named_in_its_place_says_which_to_pass(shipped_m
 
     with pytest.raises(ModelError, match=expected):
         load_model(shipped_model_path.parent / named if named else shipped_model_path.parent)
+
+
+def test_the_model_file_named_is_the_one_there_a_skops_model_too(tmp_path):
+    """The hint named model.joblib beside a skops model, a file that was not there."""
+    from pipeline import ModelError, load_model
+
+    (tmp_path / "model.skops").write_bytes(b"PK")
+    (tmp_path / "model.portable.json").write_text("{}")
+    with pytest.raises(
+        ModelError, match=r"is a folder, not a model file; pass the model file in it \(.*model\.skops\)"
+    ):
+        load_model(tmp_path)
+    with pytest.raises(ModelError, match=r"portable export of a model, not the model itself; .*\(.*model\.skops\)$"):
+        load_model(tmp_path / "model.portable.json")
+
+
+def test_a_model_of_its_own_named_like_a_scope_model_loads_and_train_refuses_the_name(model_copy, tmp_path):
+    """Refused by its name alone, a model named own.scope.joblib with no own.joblib beside it could not be loaded;
+    train now refuses the name, which the scope model of own.joblib would take."""
+    from pipeline.model import metadata_path
+
+    own = tmp_path / "own.scope.joblib"
+    model_copy.rename(own)
+    metadata_path(model_copy).rename(metadata_path(own))
+    assert run("predict", "--model", str(own), "Answer calls").returncode == 0
+    refused = run("train", "--model", str(tmp_path / "new.scope.joblib"))
+    assert_error(
+        refused, 2, r"is named as the scope model of another model \(NAME\.scope\.joblib beside NAME\.joblib\)"
+    )
 
 
 @pytest.mark.parametrize("command", ["evaluate", "report"])
