@@ -1156,6 +1156,8 @@ def _is_the_terminal_of_stderr(output: Path | None) -> bool:
     progress bar was drawn through the results written there."""
     if output is None or sys.stderr is None or not sys.stderr.isatty():
         return False
+    if os.path.realpath(output) == "/dev/tty":
+        return True  # the process's own terminal, a device of its own that names no other: stderr's, most likely
     try:
         device, terminal = os.stat(output), os.fstat(sys.stderr.fileno())
     except (OSError, ValueError):

@@ -370,9 +370,10 @@ def test_results_on_the_terminal_never_share_a_line_with_progress(shipped_model_
     assert all(line.startswith(str(i + 1) + " ") for i, line in enumerate(screen[1:1001])), screen[1:5]
     assert screen[1001].startswith("scored 1,000 rows in ")
     # The terminal named as the output file: the bar was drawn through the JSON lines written there.
-    named = in_terminal(command + " --output /dev/stdout")
-    assert named.returncode == 0 and "rows/s" not in named.stdout
-    assert sum(line.startswith('{"id": ') for line in terminal_screen(named.stdout)) == 1000
+    for device in ("/dev/stdout", "/dev/tty"):
+        named = in_terminal(command + f" --output {device}")
+        assert named.returncode == 0 and "rows/s" not in named.stdout, device
+        assert sum(line.startswith('{"id": ') for line in terminal_screen(named.stdout)) == 1000
 
 
 @needs_linux_script
