@@ -12,7 +12,7 @@ from pipeline import config
 from pipeline.accents import strip_accents
 from pipeline.decision import check_cut, scope_verdict, text_list
 from pipeline.errors import ModelError
-from pipeline.export import portable_path, split_checked
+from pipeline.export import portable_path, scope_rules_of, split_checked
 from pipeline.files import sha256_file
 from pipeline.metadata import checked_metadata
 
@@ -193,7 +193,7 @@ def load_portable(model_path: Path | str = config.MODEL_PATH, export_path: Path 
     export_path = Path(export_path) if export_path is not None else portable_path(model_path)
     document = read_export(export_path)
     section = document["models"][document["primary"]]
-    checked_metadata(model_path)
+    meta, scope_meta = checked_metadata(model_path)
     actual = sha256_file(model_path)
     named = section.get("source", {}).get("model_sha256")
     if actual != named:
@@ -202,8 +202,35 @@ def load_portable(model_path: Path | str = config.MODEL_PATH, export_path: Path 
             f"{actual[:12]}…); re-export with `bpo-kpo export`"
         )
     portable = PortableModel(section, export_path)
+    _agrees_with_metadata(section, meta, export_path, ("labels", "threshold", "review_band"))
     portable.scope = _scope_of(document, model_path, export_path)
+    if portable.scope is not None and scope_meta is not None:
+        _agrees_with_metadata(portable.scope.section, scope_meta, export_path, ("labels", "threshold"))
+        recorded = scope_rules_of(scope_meta)
+        for rule in SCOPE_RULES:
+            if portable.scope.scope_rules.get(rule) != recorded.get(rule):
+                raise _disagreement(export_path, f"scope rule {rule}", portable.scope.scope_rules.get(rule), recorded)
     return portable
+
+
+# The scope rules a portable scorer applies (docs/portable-model.md, section 3.1).
+SCOPE_RULES = ("min_words", "min_known_share")
+
+
+def _agrees_with_metadata(section: dict, meta: dict, export_path: Path, fields: tuple[str, ...]) -> None:
+    """The export's decision fields are its model's, as the checked metadata records them. The export's own checksum
+    is no digest of the model's: edited and re-summed, its threshold or scope rule was obeyed (or crashed every
+    request) where scikit-learn's engine, reading the metadata, applied another."""
+    for field in fields:
+        if section.get(field) != meta.get(field):
+            raise _disagreement(export_path, field, section.get(field), meta)
+
+
+def _disagreement(export_path: Path, what: str, value, meta: dict) -> ModelError:
+    return ModelError(
+        f"{export_path} does not match the model's metadata ({what} {json.dumps(value)[:40]} in the export, "
+        f"another in {meta.get('model_file', 'the metadata')}'s); re-export with `bpo-kpo export`"
+    )
 
 
 def _scope_of(document: dict, model_path: Path, export_path: Path) -> PortableModel | None:

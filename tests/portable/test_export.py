@@ -177,10 +177,20 @@ def _edit_json(path, **fields):
         (lambda p: _edit_json(metadata_path(p), threshold=0.9), "was changed after training"),
         (lambda p: metadata_path(scope_path(p)).unlink(), "model.scope.joblib.json is missing"),
         (lambda p: _edit_json(metadata_path(scope_path(p)), scope={"min_words": None}), "'scope' must be an object"),
+        # The export's own decision fields, edited and re-summed: they must be the checked metadata's.
+        (
+            lambda p: _rewrite(p, lambda d: d["models"]["main"].update(threshold=0.9999)),
+            "does not match the model's metadata (threshold 0.9999 in the export",
+        ),
+        (
+            lambda p: _rewrite(p, lambda d: d["models"]["scope"]["scope_rules"].update(min_words=None)),
+            "does not match the model's metadata (scope rule min_words null in the export",
+        ),
     ],
     ids=[
         *("missing", "truncated", "edited", "model-file", "other-model", "version", "labels", "threshold", "lengths"),
-        *("no-metadata", "edited-metadata", "no-scope-metadata", "bad-scope-rules"),
+        *("no-metadata", "edited-metadata", "no-scope-metadata", "bad-scope-rules", "export-threshold"),
+        "export-scope-rule",
     ],
 )
 def test_contract_checks(exported_copy, damage, message):
