@@ -206,12 +206,7 @@ def audit_user_postings(
     (`frequencies`), its ratio is above max_ratio and it is no function term. The ratio, not its interval: the model
     learns from the postings it has, whether or not chance wrote the habit into them.
     """
-    vectorizer = _presence_counter(lexicon.masked, ngram_max, vocabulary=frequencies["feature"].tolist())
-    in_user = np.asarray(vectorizer.transform(user_texts).sum(axis=0)).ravel()
-    in_all = frequencies["df_BPO"].to_numpy() + frequencies["df_KPO"].to_numpy()
-    theirs = (in_user >= params.user_min_count) & (2 * in_user >= in_all)
-    brought = frequencies[theirs].assign(df_user=in_user[theirs])
-    brought = brought.assign(bullet=brought["feature"].map(lambda f: lexicon.bullet_of(f) or ""))
+    brought = features_brought(frequencies, user_texts, lexicon, params, ngram_max)
     shortcuts = brought[(brought["bullet"] == "") & (brought["ratio"] > params.max_ratio)]
     shortcuts = shortcuts.sort_values(["df_user", "feature"], ascending=[False, True])
     return {
@@ -222,6 +217,31 @@ def audit_user_postings(
         "shortcuts": _records(shortcuts.head(params.report_rows)),
         "n_shortcuts": len(shortcuts),
     }
+
+
+def features_brought(
+    frequencies: pd.DataFrame,
+    user_texts: list[str],
+    lexicon: Lexicon,
+    params: config.AuditParams = config.AUDIT,
+    ngram_max: int = 2,
+) -> pd.DataFrame:
+    """The rows of `frequencies` that users' postings bring (in at least `user_min_count` of them, and at least half
+    of all the postings that use one), with how many of theirs use each (`df_user`) and its lexicon bullet."""
+    vectorizer = _presence_counter(lexicon.masked, ngram_max, vocabulary=frequencies["feature"].tolist())
+    in_user = np.asarray(vectorizer.transform(user_texts).sum(axis=0)).ravel()
+    in_all = frequencies["df_BPO"].to_numpy() + frequencies["df_KPO"].to_numpy()
+    theirs = (in_user >= params.user_min_count) & (2 * in_user >= in_all)
+    brought = frequencies[theirs].assign(df_user=in_user[theirs])
+    return brought.assign(bullet=brought["feature"].map(lambda f: lexicon.bullet_of(f) or ""))
+
+
+def shortcut_features(
+    frequencies: pd.DataFrame, lexicon: Lexicon, params: config.AuditParams = config.AUDIT
+) -> list[str]:
+    """Every shortcut of the data audit, in its order: the audit's own record lists the first `report_rows`."""
+    skewed = skewed_features(frequencies, lexicon, params.min_share, params.max_ratio, params.min_count)
+    return skewed.loc[skewed["bullet"] == "", "feature"].tolist()
 
 
 def format_user_audit(result: dict, folder: Path) -> str:
@@ -316,29 +336,33 @@ def format_data_audit(result: dict, rows: int = 15) -> str:
 
 
 def shortcut_message(
-    result: dict, rows: int = 8, yours: frozenset[str] = frozenset(), folder: Path | None = None
+    result: dict,
+    rows: int = 8,
+    shortcuts: list[str] | None = None,
+    yours: frozenset[str] = frozenset(),
+    folder: Path | None = None,
+    allowed: bool = False,
 ) -> str:
-    """One line naming the shortcuts, for the error that stops prepare: those of them that come mostly from users'
-    own postings in `folder` (`yours`) are named as theirs, with what to do about them."""
+    """One line naming the shortcuts, for the error that stops prepare, or, `allowed` (--allow-shortcuts), the
+    warning that reports them. Of every shortcut (`shortcuts`; the result lists the first few), those that users'
+    own postings in `folder` bring (`yours`) are named as theirs, with what to do about them."""
     names = ", ".join(f"{r['feature']!r} ({r['toward']} x{r['ratio']:.1f})" for r in result["shortcuts"][:rows])
     more = f" and {result['n_shortcuts'] - rows} more" if result["n_shortcuts"] > rows else ""
     count = result["n_shortcuts"]
-    these = (
-        "words or bigrams tie one class without being function terms"
-        if count != 1
-        else ("word or bigram ties one class without being a function term")
-    )
-    message = f"shortcut audit failed: {count} {these}: {names}{more}"
-    theirs = [record["feature"] for record in result["shortcuts"] if record["feature"] in yours]
+    these = "words or bigrams tie" if count != 1 else "word or bigram ties"
+    message = f"shortcut audit {'found' if allowed else 'failed'}: {count} {these} one class without being "
+    message += f"{'function terms' if count != 1 else 'a function term'}: {names}{more}"
+    every = shortcuts if shortcuts is not None else [record["feature"] for record in result["shortcuts"]]
+    theirs = [feature for feature in every if feature in yours]
     if theirs:
         # They were sent to the generator's pools, which cannot balance a habit of the user's own postings.
-        named = ", ".join(map(repr, theirs[:rows]))
+        named = ", ".join(map(repr, theirs[:rows])) + (", ..." if len(theirs) > rows else "")
         verb = "come" if len(theirs) > 1 else "comes"
         message += (
             f". {len(theirs)} of them {verb} mostly from your postings in {folder} ({named}): take out a habit of "
             "your postings (a company name, a template's boilerplate) or write postings of the other class that use it"
         )
-    if len(theirs) < len(result["shortcuts"]):
+    if len(theirs) < count:
         message += (
             f". Balance {'the others' if theirs else 'them'} through the shared pools in "
             f"{config.REGISTER_POOL_PATH.name}"
@@ -350,7 +374,8 @@ def shortcut_message(
             f". On this many postings chance alone could give these ratios (their 95% intervals reach below "
             f"{result['max_ratio']:g}): more postings (--n-postings) tell"
         )
-    return message + "; --allow-shortcuts reports them without stopping"
+    # Told to the user who has not passed it; the warning it gives is not told to pass it again.
+    return message if allowed else message + "; --allow-shortcuts reports them without stopping"
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

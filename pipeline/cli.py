@@ -266,8 +266,10 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
         audit_data,
         audit_user_postings,
         class_frequencies,
+        features_brought,
         format_data_audit,
         format_user_audit,
+        shortcut_features,
         shortcut_message,
         user_shortcut_message,
     )
@@ -307,9 +309,17 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
     user_audit = None
     if len(theirs):
         user_audit = audit_user_postings(frequencies, theirs[config.TEXT_COLUMN].tolist(), catalogue.lexicon)
-    yours = frozenset(record["feature"] for record in user_audit["shortcuts"]) if user_audit else frozenset()
     if audit["n_shortcuts"]:
-        message = shortcut_message(audit, yours=yours, folder=labelled_dir)
+        texts = theirs[config.TEXT_COLUMN].tolist()
+        message = shortcut_message(
+            audit,
+            shortcuts=shortcut_features(frequencies, catalogue.lexicon),
+            yours=frozenset(features_brought(frequencies, texts, catalogue.lexicon)["feature"])
+            if texts
+            else frozenset(),
+            folder=labelled_dir,
+            allowed=allow_shortcuts,
+        )
         if not allow_shortcuts:
             raise DataError(message)
         _say("Warning: " + message)

@@ -142,6 +142,21 @@ def test_prepare_warns_of_a_habit_of_the_users_postings_and_goes_on(tmp_path, us
     assert summary["user_postings_audit"]["shortcuts"][0]["feature"] == "quorvane"
 
 
+def test_the_shortcut_message_counts_the_users_words_among_every_shortcut_not_the_first_listed():
+    """The audit's record lists 40 shortcuts: 45 of a user's among 46 were counted as 40, and the one that is not
+    theirs lost its advice. With --allow-shortcuts the warning said "failed" and told the user to pass it."""
+    every = [f"word{i}" for i in range(46)]
+    listed = [{"feature": f, "toward": config.KPO, "ratio": 9.0, "ratio_low95": 5.0} for f in every[:40]]
+    result = {"shortcuts": listed, "n_shortcuts": 46, "max_ratio": 3.0}
+    message = shortcut_message(result, shortcuts=every, yours=frozenset(every[1:]), folder="labelled")
+    assert "45 of them come mostly from your postings in labelled ('word1', " in message
+    assert "Balance the others through the shared pools" in message
+    assert message.endswith("; --allow-shortcuts reports them without stopping")
+    warning = shortcut_message(result, shortcuts=every, yours=frozenset(every), folder="labelled", allowed=True)
+    assert warning.startswith("shortcut audit found: 46 words") and "--allow-shortcuts" not in warning
+    assert "Balance" not in warning
+
+
 def test_the_lexicon_refuses_ordinary_words_and_masked_terms():
     with pytest.raises(DataError, match="ordinary"):
         parse_lexicon({"bullets": {"b": "x"}, "terms": {"b": ["degree"]}, "never": ["degree"]}, "lexicon")
