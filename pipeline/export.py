@@ -49,7 +49,8 @@ def model_section(pipeline, metadata: dict) -> dict:
         "threshold": float(metadata.get("threshold", config.PREDICT.threshold)),
         "review_band": float(metadata.get("review_band", config.PREDICT.review_band)),
         "source": {
-            "model_file": metadata["model_file"],
+            # What the model file was named when trained: for people; nothing is checked against it.
+            "model_file": metadata.get("model_file"),
             "model_sha256": metadata["model_sha256"],
             "format": metadata["format"],
             "created_at": metadata.get("created_at"),

@@ -54,6 +54,13 @@ def read_metadata(model_path: Path) -> dict:
             f"model metadata {meta_path} lacks {', '.join(missing)} (written by an older bpo-kpo, or edited); "
             f"retrain with {train_hint()}"
         )
+    written = meta.get(DIGEST_VERSION)
+    if isinstance(written, int) and not isinstance(written, bool) and written > CURRENT_DIGEST_VERSION:
+        # Retraining with this bpo-kpo would not help: it cannot read what a newer one wrote.
+        raise ModelError(
+            f"model metadata {meta_path} was written by a newer bpo-kpo ({DIGEST_VERSION} {written}; this one reads "
+            f"up to {CURRENT_DIGEST_VERSION}): upgrade bpo-kpo to load it"
+        )
     problem = _field_problem(meta)
     if problem:
         raise ModelError(f"model metadata {meta_path}: {problem}; retrain with {train_hint()}")
@@ -92,9 +99,11 @@ def _field_problem(meta: dict) -> str | None:
         "labels": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)
                    and sorted(v) in (sorted(config.LABELS), sorted(config.SCOPE_LABELS)),
                    f"a list of the labels {list(config.LABELS)} (or {list(config.SCOPE_LABELS)} for a scope model)"),
-        # The version check reads scikit-learn's; without it, it advised installing scikit-learn==unknown.
-        "versions": (lambda v: isinstance(v, dict) and isinstance(v.get("scikit-learn"), str),
-                     "an object of library versions that names scikit-learn's"),
+        # The version check reads scikit-learn's (without it, it advised installing scikit-learn==unknown), and serve
+        # bpo-kpo's (a null stopped it after it said it was serving).
+        "versions": (lambda v: isinstance(v, dict) and "scikit-learn" in v
+                     and all(isinstance(x, str) and x.strip() for x in v.values()),
+                     "an object of library versions, each a non-empty string, that names scikit-learn's"),
         "threshold": (lambda v: _is_number(v, 0, 1), "a number from 0 to 1"),
         "review_band": (lambda v: _is_number(v, 0, config.MAX_REVIEW_BAND),
                         f"a number from 0 to {config.MAX_REVIEW_BAND}"),
