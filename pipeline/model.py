@@ -7,6 +7,8 @@ import hashlib
 import json
 import os
 import pickle
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import numpy as np
@@ -415,8 +417,10 @@ API_LIMIT = "max_text_chars"
 def _one_per_row(name: str, values, features) -> list:
     """`values` as a list with one item per row of `features`; otherwise a ValueError naming both counts. Zipped
     with too few, the rows beyond them vanished from the result without a word."""
-    if isinstance(values, str):
-        raise ValueError(f"{name} must be a list with one item per row of features, not a single str")
+    # What iterates without giving one item per row in order: a string (characters), a dict (keys), a set (no
+    # order: labels landed on rows in hash order), a table or 2-D array (column names, rows).
+    if isinstance(values, str | bytes | Mapping | AbstractSet) or getattr(values, "ndim", 1) != 1:
+        raise ValueError(f"{name} must be a list with one item per row of features, not a {type(values).__name__}")
     values = list(values)
     rows = features.shape[0]
     if len(values) != rows:

@@ -173,6 +173,9 @@ def test_explanations_refuse_labels_flags_or_k_that_do_not_fit_the_rows(shipped_
     assert len(model.explain(features, ["BPO", "KPO"], k=2)) == 2
     with pytest.raises(ValueError, match=r"labels has 1 item\(s\) for 2 row\(s\) of features; give one per row$"):
         model.explain(features, ["KPO"], k=2)
+    for unordered in ({"BPO", "KPO"}, {"KPO": 0, "BPO": 1}, np.array([["BPO"], ["KPO"]])):
+        with pytest.raises(ValueError, match=r"labels must be a list with one item per row of features, not a "):
+            model.explain(features, unordered, k=2)
     with pytest.raises(ValueError, match=r"labels must be BPO or KPO, not 'kpo'$"):
         model.explain(features, ["BPO", "kpo"], k=2)
     with pytest.raises(ValueError, match=r"k must be a whole number of at least 0, not -2$"):
