@@ -1194,6 +1194,11 @@ def _check_kept_columns(keep_columns: tuple[str, ...], output_format: str) -> tu
             "or --format jsonl (or --output FILE.csv)"
         )
     taken = [column for column in keep_columns if column in config.RESULT_FIELDS]
+    if taken and taken[0] == config.ID_COLUMN:
+        raise click.UsageError(
+            f"--keep-column {config.ID_COLUMN!r}: every output row has an {config.ID_COLUMN!r} already, the input's "
+            f"{config.ID_COLUMN!r} column's value (or --id-column's); to keep another id beside it, name that column"
+        )
     if taken:
         raise click.UsageError(
             f"--keep-column {taken[0]!r} would give the output two {taken[0]!r} fields, and predict writes its own: "

@@ -212,7 +212,8 @@ def _unreadable_body(cause: BaseException | None) -> str:
     if isinstance(cause, RecursionError):
         return "body: nests JSON arrays or objects too deeply to read"
     if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
-        return "body: holds a number of over 4,300 digits, which no JSON reader here takes; send an id as a string"
+        # Whatever field holds it: an id may be sent as a string; a threshold, explain or a text has no such number.
+        return "body: holds a number of over 4,300 digits, which no JSON reader here takes (an id may be a string)"
     if isinstance(cause, UnicodeDecodeError) or cause is None:
         return "body: not valid JSON in UTF-8; send the postings' text as UTF-8"
     return f"body: cannot be read as JSON ({type(cause).__name__})"

@@ -196,6 +196,7 @@ def test_kept_json_fields_are_text_and_a_missing_one_is_empty(fast_model, tmp_pa
     [
         (("--keep-column", "salary"), "has no column 'salary'"),
         (("--keep-column", "label"), "would give the output two 'label' fields"),
+        (("--keep-column", "id"), "every output row has an 'id' already, the input's 'id' column's value"),
         (("--keep-column", "title", "--format", "table"), "this output is a table"),
     ],
 )

@@ -170,7 +170,8 @@ def test_an_ascii_body_the_json_reader_refuses_is_not_called_unicode(client):
     assert deep.status_code == 400 and deep.json()["error"] == "body: nests JSON arrays or objects too deeply to read"
     long_id = client.post("/predict", content=b'{"rows": [{"id": ' + b"9" * 5000 + b', "text": "x"}]}',
                           headers=json_header)  # fmt: skip
-    assert long_id.status_code == 400 and "holds a number of over 4,300 digits" in long_id.json()["error"]
+    assert long_id.status_code == 400
+    assert long_id.json()["error"].endswith("digits, which no JSON reader here takes (an id may be a string)")
 
 
 def test_the_openapi_document_describes_the_errors_sent(client):
