@@ -187,7 +187,7 @@ def load_portable(model_path: Path | str = config.MODEL_PATH, export_path: Path 
     supported version; the model files' metadata passes every check load_model makes that needs no scikit-learn
     (present, of the right kinds, its decision fields unedited, each file's checksum, the pair); the export names
     the SHA-256 of the model file beside it (so it was exported from exactly that model); its labels, threshold and
-    review band are the project's and in range.
+    review band are the project's and in range, and they and the scope rules are the ones the metadata records.
     """
     model_path = Path(model_path)
     export_path = Path(export_path) if export_path is not None else portable_path(model_path)
@@ -209,7 +209,7 @@ def load_portable(model_path: Path | str = config.MODEL_PATH, export_path: Path 
         recorded = scope_rules_of(scope_meta)
         for rule in SCOPE_RULES:
             if portable.scope.scope_rules.get(rule) != recorded.get(rule):
-                raise _disagreement(export_path, f"scope rule {rule}", portable.scope.scope_rules.get(rule), recorded)
+                raise _disagreement(export_path, f"scope rule {rule}", portable.scope.scope_rules.get(rule), scope_meta)
     return portable
 
 
