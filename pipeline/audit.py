@@ -206,7 +206,7 @@ def audit_user_postings(
     (`frequencies`), its ratio is above max_ratio and it is no function term. The ratio, not its interval: the model
     learns from the postings it has, whether or not chance wrote the habit into them.
     """
-    brought = features_brought(frequencies, user_texts, lexicon, params, ngram_max)
+    brought = features_brought(frequencies, user_texts, lexicon, params.user_min_count, ngram_max)
     shortcuts = brought[(brought["bullet"] == "") & (brought["ratio"] > params.max_ratio)]
     shortcuts = shortcuts.sort_values(["df_user", "feature"], ascending=[False, True])
     return {
@@ -223,15 +223,16 @@ def features_brought(
     frequencies: pd.DataFrame,
     user_texts: list[str],
     lexicon: Lexicon,
-    params: config.AuditParams = config.AUDIT,
+    min_count: int = config.AUDIT.user_min_count,
     ngram_max: int = 2,
 ) -> pd.DataFrame:
-    """The rows of `frequencies` that users' postings bring (in at least `user_min_count` of them, and at least half
-    of all the postings that use one), with how many of theirs use each (`df_user`) and its lexicon bullet."""
+    """The rows of `frequencies` that users' postings bring (in at least `min_count` of them, and at least half of
+    all the postings that use one), with how many of theirs use each (`df_user`) and its lexicon bullet. Limits are
+    passed one by one: make reruns a stage when a parameter it reads changes, and a group passed whole reads all."""
     vectorizer = _presence_counter(lexicon.masked, ngram_max, vocabulary=frequencies["feature"].tolist())
     in_user = np.asarray(vectorizer.transform(user_texts).sum(axis=0)).ravel()
     in_all = frequencies["df_BPO"].to_numpy() + frequencies["df_KPO"].to_numpy()
-    theirs = (in_user >= params.user_min_count) & (2 * in_user >= in_all)
+    theirs = (in_user >= min_count) & (2 * in_user >= in_all)
     brought = frequencies[theirs].assign(df_user=in_user[theirs])
     return brought.assign(bullet=brought["feature"].map(lambda f: lexicon.bullet_of(f) or ""))
 
