@@ -185,9 +185,9 @@ def open_engine(engine: str, model_path: Path, prefer_portable: bool = True, on_
         if engine == AUTO and not portable_path(model_path).is_file():
             return _sklearn(model_path)
         # The model's own contract first: a fault there is no reason to try the other engine, which refuses it too.
-        checked_metadata(model_path)
+        checked = checked_metadata(model_path)
         try:
-            return PortableEngine(load_portable(model_path))
+            return PortableEngine(load_portable(model_path, checked=checked))
         except ModelError as error:
             if engine == PORTABLE:
                 raise

@@ -13,7 +13,6 @@ from pipeline.accents import strip_accents
 from pipeline.decision import check_cut, scope_verdict, text_list
 from pipeline.errors import ModelError
 from pipeline.export import portable_path, scope_rules_of, split_checked
-from pipeline.files import sha256_file
 from pipeline.metadata import checked_metadata
 
 
@@ -180,7 +179,11 @@ def _expit(x: float) -> float:
     return z / (1.0 + z)
 
 
-def load_portable(model_path: Path | str = config.MODEL_PATH, export_path: Path | None = None) -> PortableModel:
+def load_portable(
+    model_path: Path | str = config.MODEL_PATH,
+    export_path: Path | None = None,
+    checked: tuple[dict, dict | None] | None = None,
+) -> PortableModel:
     """Load the export beside a model after the checks of the model contract, without scikit-learn.
 
     Checks, in order: the export exists, is a bpo-kpo portable file whose bytes match its own SHA-256, of a
@@ -188,13 +191,14 @@ def load_portable(model_path: Path | str = config.MODEL_PATH, export_path: Path 
     (present, of the right kinds, its decision fields unedited, each file's checksum, the pair); the export names
     the SHA-256 of the model file beside it (so it was exported from exactly that model); its labels, threshold and
     review band are the project's and in range, and they and the scope rules are the ones the metadata records.
+    `checked` is what `checked_metadata` returned for this model, when the caller has run it already.
     """
     model_path = Path(model_path)
     export_path = Path(export_path) if export_path is not None else portable_path(model_path)
     document = read_export(export_path)
     section = document["models"][document["primary"]]
-    meta, scope_meta = checked_metadata(model_path)
-    actual = sha256_file(model_path)
+    meta, scope_meta = checked if checked is not None else checked_metadata(model_path)
+    actual = meta["model_sha256"]  # the file's own: checked_metadata hashed it
     named = section.get("source", {}).get("model_sha256")
     if actual != named:
         raise ModelError(
@@ -203,7 +207,7 @@ def load_portable(model_path: Path | str = config.MODEL_PATH, export_path: Path 
         )
     portable = PortableModel(section, export_path)
     _agrees_with_metadata(section, meta, export_path, ("labels", "threshold", "review_band"))
-    portable.scope = _scope_of(document, model_path, export_path)
+    portable.scope = _scope_of(document, model_path, export_path, scope_meta)
     if portable.scope is not None and scope_meta is not None:
         _agrees_with_metadata(portable.scope.section, scope_meta, export_path, ("labels", "threshold"))
         recorded = scope_rules_of(scope_meta)
@@ -233,8 +237,9 @@ def _disagreement(export_path: Path, what: str, value, meta: dict) -> ModelError
     )
 
 
-def _scope_of(document: dict, model_path: Path, export_path: Path) -> PortableModel | None:
-    """The export's scope section, checked against the scope model file beside the model like the main one.
+def _scope_of(document: dict, model_path: Path, export_path: Path, scope_meta: dict | None) -> PortableModel | None:
+    """The export's scope section, checked against the scope model file beside the model like the main one (its
+    checksum as `scope_meta` records it, which checked_metadata held the file to).
 
     With a scope model beside the model, an export without its section is stale: scoring without it would drop
     the out-of-scope flag that the scikit-learn path gives.
@@ -247,11 +252,11 @@ def _scope_of(document: dict, model_path: Path, export_path: Path) -> PortableMo
                 f"{export_path} has no scope model but {scope_file} exists; re-export with `bpo-kpo export`"
             )
         return None
-    if not scope_file.is_file():
+    if scope_meta is None:
         raise ModelError(
             f"{export_path} has a scope model but there is no {scope_file}; re-export with `bpo-kpo export`"
         )
-    actual, named = sha256_file(scope_file), section.get("source", {}).get("model_sha256")
+    actual, named = scope_meta["model_sha256"], section.get("source", {}).get("model_sha256")
     if actual != named:
         raise ModelError(
             f"{export_path} was exported from another scope model (SHA-256 {str(named)[:12]}…, {scope_file} has "
