@@ -190,14 +190,9 @@ def audit_data(frequencies: pd.DataFrame, lexicon: Lexicon, params: config.Audit
     }
 
 
-def audit_user_postings(
-    frequencies: pd.DataFrame,
-    user_texts: list[str],
-    lexicon: Lexicon,
-    params: config.AuditParams = config.AUDIT,
-    ngram_max: int = 2,
-) -> dict:
-    """The audit of users' own postings: the words and bigrams they bring, and those of them that tie one class.
+def audit_user_postings(brought: pd.DataFrame, postings: int, params: config.AuditParams = config.AUDIT) -> dict:
+    """The audit of users' own `postings`: the words and bigrams they bring (`brought`, from features_brought),
+    and those of them that tie one class.
 
     Among thousands of generated postings, a habit of a user's postings (a company name, a template's boilerplate)
     stays under the data audit's share, yet the model can learn it: "acme" in 50 KPO postings and no BPO one is a
@@ -206,11 +201,10 @@ def audit_user_postings(
     (`frequencies`), its ratio is above max_ratio and it is no function term. The ratio, not its interval: the model
     learns from the postings it has, whether or not chance wrote the habit into them.
     """
-    brought = features_brought(frequencies, user_texts, lexicon, params.user_min_count, ngram_max)
     shortcuts = brought[(brought["bullet"] == "") & (brought["ratio"] > params.max_ratio)]
     shortcuts = shortcuts.sort_values(["df_user", "feature"], ascending=[False, True])
     return {
-        "postings": len(user_texts),
+        "postings": postings,
         "user_min_count": params.user_min_count,
         "max_ratio": params.max_ratio,
         "features_brought": len(brought),

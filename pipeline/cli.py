@@ -306,17 +306,17 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
     # Users' postings apart: too few to reach the audit's share, they can still teach the model a habit of theirs.
     # A warning, not a stop: a word of theirs may name a function the lexicon lacks.
     theirs = learnt[learnt[config.SOURCE_COLUMN] == config.SOURCE_USER]
-    user_audit = None
+    user_audit, yours = None, frozenset()
     if len(theirs):
-        user_audit = audit_user_postings(frequencies, theirs[config.TEXT_COLUMN].tolist(), catalogue.lexicon)
+        brought = features_brought(
+            frequencies, theirs[config.TEXT_COLUMN].tolist(), catalogue.lexicon, config.AUDIT.user_min_count
+        )
+        user_audit, yours = audit_user_postings(brought, len(theirs)), frozenset(brought["feature"])
     if audit["n_shortcuts"]:
-        texts = theirs[config.TEXT_COLUMN].tolist()
         message = shortcut_message(
             audit,
             shortcuts=shortcut_features(frequencies, catalogue.lexicon),
-            yours=frozenset(features_brought(frequencies, texts, catalogue.lexicon)["feature"])
-            if texts
-            else frozenset(),
+            yours=yours,
             folder=labelled_dir,
             allowed=allow_shortcuts,
         )

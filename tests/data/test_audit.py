@@ -7,7 +7,14 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline import config
-from pipeline.audit import audit_data, audit_user_postings, class_frequencies, parse_lexicon, shortcut_message
+from pipeline.audit import (
+    audit_data,
+    audit_user_postings,
+    class_frequencies,
+    features_brought,
+    parse_lexicon,
+    shortcut_message,
+)
 from pipeline.cli import cli
 from pipeline.errors import DataError
 from pipeline.generate import generate_postings
@@ -106,7 +113,7 @@ def _user_audit(generated, kpo, bpo, lexicon):
     frequencies = class_frequencies(
         in_scope["text"].tolist() + texts, in_scope["label"].tolist() + labels, lexicon.masked
     )
-    return audit_user_postings(frequencies, texts, lexicon)
+    return audit_user_postings(features_brought(frequencies, texts, lexicon), len(texts))
 
 
 def test_a_habit_of_a_users_postings_in_one_class_is_named(generated, users_postings, catalogue):
