@@ -135,7 +135,10 @@ serve: $(PORTABLE) ## Serve the model over HTTP on 127.0.0.1:8000 (POST /predict
 tune: $(SUMMARY) ## Grid-search the parameters (a few minutes); APPLY=1 writes the winner to params/train.toml
 	$(CLI) tune$(if $(APPLY), --apply)
 
+# The suite starts a few hundred processes that import the package: compiled once here, they read the cache
+# even where Python may not write it (PYTHONDONTWRITEBYTECODE), rather than each compiling every module again.
 test: $(METRICS) $(PORTABLE) ## Run the test suite (trains the model first if needed)
+	$(BIN)/python -m compileall -q pipeline
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP) ## Check the code with ruff
