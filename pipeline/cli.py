@@ -392,6 +392,7 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
             f"{Path(model_path).suffix} beside NAME{Path(model_path).suffix}): name the model otherwise"
         )
     _refuse_writing_over_input(model_path, data_paths, "--model")
+    from pipeline.audit import audit_pipeline, beyond_chance, model_shortcut_message
     from pipeline.dataset import in_scope, join_splits, read_split
     from pipeline.metadata import PAIRED_MODEL
     from pipeline.model import save_model, scope_path
@@ -400,7 +401,8 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
 
     params = given_params(config.TRAIN, values)
     model_format = model_format or config.MODEL_SUFFIXES.get(model_path.suffix.lower(), "joblib")
-    params = replace(params, masked_words=_masked_words())
+    lexicon = _lexicon()
+    params = replace(params, masked_words=_masked_words(lexicon))
     # Each file is read once: for the models, and for what their metadata keeps of it.
     splits = [(path, read_split(path)) for path in data_paths]
     everything = join_splits(splits)
@@ -460,6 +462,11 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     )
     for warning in training_warnings(len(frame), params.cv_folds, scope_recall):
         _say(f"Warning: {warning}")
+    # The audit report runs on make train's model, here on any: a file of one's own never met prepare's audit.
+    audit = audit_pipeline(pipeline, frame, lexicon) if lexicon is not None else None
+    shortcuts = beyond_chance(audit) if audit is not None else []
+    if shortcuts:
+        _say(f"Warning: {model_shortcut_message(shortcuts, audit['top_k'])}")
     untitled = metadata["validation_invariance"]["title_removed"]
     if untitled:
         click.echo(
@@ -490,14 +497,19 @@ def _remove_stale_scope_model(path: Path) -> None:
         _say(f"removed {path} and its metadata: the data holds no out-of-scope postings to fit a scope model on")
 
 
-def _masked_words() -> tuple[str, ...]:
-    """The lexicon's masked words, which the model does not read; none, said so, where the lexicon is absent."""
+def _lexicon():
+    """The function-term lexicon; None, said so, where it is absent: training then masks no word."""
     from pipeline.audit import load_lexicon
 
     if not config.FUNCTION_TERMS_PATH.is_file():
         _say(f"no function-term lexicon at {config.FUNCTION_TERMS_PATH}: training without masked words")
-        return ()
-    return tuple(sorted(load_lexicon().masked))
+        return None
+    return load_lexicon()
+
+
+def _masked_words(lexicon) -> tuple[str, ...]:
+    """The lexicon's masked words, which the model does not read."""
+    return tuple(sorted(lexicon.masked)) if lexicon is not None else ()
 
 
 def _training_files(splits: list[tuple[Path, pd.DataFrame]]) -> dict:
@@ -560,7 +572,7 @@ def tune(data_path, output, jobs, apply) -> None:
         f"searching {n_configs} configurations x {config.TRAIN.cv_folds} grouped folds, with areas and then forms "
         f"held out, on {len(frame)} postings"
     )
-    params = replace(config.TRAIN, masked_words=_masked_words())
+    params = replace(config.TRAIN, masked_words=_masked_words(_lexicon()))
     # The search takes minutes: a bar on a terminal, and how long it took anywhere.
     progress = StepProgress(sys.stderr, live=sys.stderr.isatty(), unit="fits")
     try:

@@ -1,6 +1,7 @@
 """The shortcut audit: a planted word that ties one class must stop prepare; the shipped data passes."""
 
 import json
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -9,7 +10,9 @@ from click.testing import CliRunner
 from pipeline import config
 from pipeline.audit import (
     audit_data,
+    audit_pipeline,
     audit_user_postings,
+    beyond_chance,
     class_frequencies,
     features_brought,
     parse_lexicon,
@@ -147,6 +150,34 @@ def test_prepare_warns_of_a_habit_of_the_users_postings_and_goes_on(tmp_path, us
     assert "Warning: your postings in" in result.output and "'quorvane' (KPO x" in result.output
     summary = json.loads((out / config.DATASET_SUMMARY_PATH.name).read_text(encoding="utf-8"))
     assert summary["user_postings_audit"]["shortcuts"][0]["feature"] == "quorvane"
+
+
+def test_train_warns_of_a_habit_its_model_learnt_and_goes_on(generated, tmp_path):
+    """train --data reads files prepare never audited: a company's name in every KPO posting of one's own file
+    becomes one of the model's heaviest KPO words, and train says so, with the model written."""
+    planted = generated[generated["label"] != config.NEITHER].head(300).copy()
+    kpo = planted["label"] == config.KPO
+    planted.loc[kpo, "text"] = planted.loc[kpo, "text"] + f" {HABIT}"
+    planted[["text", "label"]].to_csv(tmp_path / "mine.csv", index=False)
+    model = tmp_path / "model.joblib"
+    result = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "mine.csv"), "--model", str(model),
+                                      "--cv-folds", "2"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert model.is_file()
+    (warning,) = [line for line in result.output.splitlines() if "heaviest features" in line]
+    assert warning.startswith("Warning: ") and "'quorvane' (KPO x" in warning and "'partners'" in warning
+
+
+def test_the_model_audit_of_train_names_no_word_that_ties_a_class_by_chance(generated, catalogue):
+    """Fitted on 500 generated postings, the model's heavy words include some that one class has more often by
+    chance (ratio over 3, interval reaching below it): train's warning would name dozens on any small file."""
+    from pipeline.train import fit
+
+    frame = generated[generated["label"] != config.NEITHER]
+    pipeline, _ = fit(frame, replace(config.TRAIN, cv_folds=2, calibration="none"))
+    audit = audit_pipeline(pipeline, frame, catalogue.lexicon)
+    assert audit["n_shortcuts"] > 0 and all(record["ratio"] > 3 for record in audit["shortcuts"])
+    assert beyond_chance(audit) == [r for r in audit["shortcuts"] if r["ratio_low95"] > 3] == []
 
 
 def test_the_shortcut_message_counts_the_users_words_among_every_shortcut_not_the_first_listed():
