@@ -349,7 +349,7 @@ class PredictParams:
 
 @dataclass(frozen=True)
 class AuditParams:
-    """Limits of the shortcut audit, on the training data (prepare) and on the trained model (report)."""
+    """Limits of the shortcut audit, on the training data (prepare) and on the trained model (train, report)."""
 
     # A word or bigram is audited once it occurs in this share of either class's postings...
     min_share: float = param(

@@ -172,9 +172,9 @@ def edited(root: Path, name: str, text: str):
         ("params/prepare.toml", "n_postings = 500\n", set(STAGES)),
         ("params/scope.toml", "min_words = 2\n", {"train", "report", "export"}),
         ("params/invariance.toml", "per_posting = 2\n", {"report"}),
-        # The audit's thresholds are read by prepare; its top-k only by report's audit of the model.
+        # The audit's thresholds are read by prepare; its top-k by the audits of the model, train's and report's.
         ("params/audit.toml", "max_ratio = 4.0\n", set(STAGES)),
-        ("params/audit.toml", "model_top_k = 100\n", {"report"}),
+        ("params/audit.toml", "model_top_k = 100\n", {"train", "report", "export"}),
         # A tool setting needs neither a reinstall nor a rerun; notes under data/raw are not data.
         ("pyproject.toml", "\n[tool.ruff.format]\nquote-style = 'double'\n", set()),
         ("data/raw/labelled/README.md", "\nA note.\n", set()),
