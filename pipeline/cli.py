@@ -1145,8 +1145,8 @@ def _refuse_table_options_without_a_table(
 ) -> None:
     """--text-column and --id-column name columns, and --sep splits a CSV's: beside postings given as arguments, or
     an input of another format, they were ignored without a word, and a table exported as jobs.txt had its header
-    and every row, ids and separators included, scored as postings. (A table piped in without its format is
-    refused by the reader.)"""
+    and every row, ids and separators included, scored as postings. Standard input without --input-format is
+    plain text too: the options were ignored there, and the lines scored as they are."""
     options = (
         ("--text-column", "text_columns"),
         ("--id-column", "id_column"),
@@ -1160,16 +1160,16 @@ def _refuse_table_options_without_a_table(
     if texts:
         raise click.UsageError(f"{what} the columns of a CSV or JSON-lines input, which postings given as arguments "
                                "do not have")  # fmt: skip
-    if input_path == config.STANDARD_STREAM and input_format is None:
-        return
     from pipeline.readers import detect_format
 
     kind = detect_format(input_path, input_format)
     if kind == "txt" or (kind == "jsonl" and "--sep" in given):
         read_as = "plain text, one posting per line" if kind == "txt" else "JSON lines"
+        name, csv_only = _set_name(input_path), "--sep" in given
+        formats = "csv (a tab-separated one too)" if csv_only else "csv (a tab-separated one too) or jsonl"
         raise click.UsageError(
-            f"{what} the columns of a CSV{'' if '--sep' in given else ' or JSON-lines input'}, and {input_path} is "
-            f"read as {read_as}: if it is a table, name its format with --input-format csv (a tab-separated one too)"
+            f"{what} the columns of a CSV{'' if csv_only else ' or JSON-lines input'}, and {name} is read as "
+            f"{read_as}: if it is a table, name its format with --input-format {formats}"
         )
 
 

@@ -155,6 +155,8 @@ class DecodingReader(io.TextIOBase):
         # read as line ends: otherwise the whole file was one header line. None until that line end is seen.
         self._lone_cr: io.IncrementalNewlineDecoder | bool | None = False if universal_newlines else None
         self._max_line_chars = max_line_chars
+        # UTF-16 or UTF-32 without a byte order mark, as the first bytes show, when one of them is read.
+        self._unmarked: str | None = None
         self._offset = 0
         self._buffer = ""
         self._eof = False
@@ -206,6 +208,16 @@ class DecodingReader(io.TextIOBase):
                 f"{self._name} is not valid {self._encoding} at byte {self._offset + error.start}{text_of} "
                 f"(0x{error.object[error.start]:02x}); {self._encoding_hint()}"
             ) from None
+        except UnicodeError:
+            # Python's UTF-16 codec of that plain name reads the byte order from a mark at the start.
+            fix = (
+                f"pass --encoding {self._unmarked}"
+                if self._unmarked
+                else f"pass --encoding {self._encoding}-le or -be if it is such text, else the file's own encoding"
+            )
+            raise DataError(
+                f"{self._name} does not start with the byte order mark that --encoding {self._encoding} needs; {fix}"
+            ) from None
         self._offset += len(block)
         self._eof = not block
         if self._lone_cr is None:
@@ -220,6 +232,9 @@ class DecodingReader(io.TextIOBase):
         encoding = self._encoding.lower().replace("_", "-")
         sample = block[:4096]
         if encoding.startswith(("utf-16", "utf16", "utf-32", "utf32")):
+            # Read as asked; what the bytes look like names the byte order should the codec fail on them.
+            marked = sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+            self._unmarked = None if marked else _unmarked_wide_encoding(sample)
             return
         if sample.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
             raise DataError(f"{self._name} looks like UTF-32 text; {self._encoding_hint('utf-32')}")
@@ -229,10 +244,11 @@ class DecodingReader(io.TextIOBase):
                 if suffix and self._is_regular_file():
                     raise DataError(f"{self._name} is {kind}; name it {Path(self._name).name}{suffix} to read it")
                 raise DataError(f"{self._name} is {kind}; {otherwise}")
-        zeros_even, zeros_odd = sample[0::2].count(0), sample[1::2].count(0)
-        half = max(len(sample) // 2, 1)
-        if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or max(zeros_even, zeros_odd) > 0.3 * half:
+        if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise DataError(f"{self._name} looks like UTF-16 text; {self._encoding_hint('utf-16')}")
+        unmarked = _unmarked_wide_encoding(sample)
+        if unmarked:
+            raise DataError(f"{self._name} looks like {unmarked.upper()} text; {self._encoding_hint(unmarked)}")
         if b"\x00" in sample:
             raise DataError(f"{self._name} looks like a binary file, not CSV, JSONL or text")
 
@@ -252,7 +268,8 @@ class DecodingReader(io.TextIOBase):
         0x80-0x9f that latin-1 reads as control codes); without --encoding, save the file as UTF-8."""
         if not self._encoding_option:
             return "save it as UTF-8 (in Excel: Save As, CSV UTF-8) to use it here"
-        if detected:
+        detected = detected or self._unmarked
+        if detected and detected != codecs.lookup(self._encoding).name:
             return f"pass --encoding {detected} to read it"
         if codecs.lookup(self._encoding).name.startswith("utf-8"):
             return "pass --encoding cp1252 to read it (Excel on Windows), or --encoding latin-1, which reads any byte"
@@ -663,6 +680,27 @@ def _json_records(stream: DecodingReader) -> Iterator[tuple[int, object]]:
         yield line_number, record
 
 
+def _unmarked_wide_encoding(sample: bytes) -> str | None:
+    """'utf-16-le', 'utf-16-be', 'utf-32-le' or 'utf-32-be' for text in one of them without a byte order mark;
+    None otherwise. A character's low byte is almost never zero; its high bytes are, for the spaces, digits and
+    punctuation of any script (UTF-16) and for nearly every character (UTF-32's top two). A binary file (a
+    program, an old Excel workbook) has zeros in every column, and was called UTF-16 by their count alone."""
+    if len(sample) < 8:
+        return None
+
+    def zero_share(offset: int, step: int) -> float:
+        column = sample[offset::step]
+        return column.count(0) / len(column)
+
+    for step, name, high_zeros in ((4, "utf-32", 0.9), (2, "utf-16", 0.3)):
+        for order, low, top in (("le", 0, step - 1), ("be", step - 1, 0)):
+            # UTF-32's two top bytes are zero below U+10000; its second byte only for Latin-1 (then UTF-16's rule).
+            tops = (top, top + (1 if top == 0 else -1)) if step == 4 else (top,)
+            if zero_share(low, step) <= 0.05 and all(zero_share(i, step) >= high_zeros for i in tops):
+                return f"{name}-{order}"
+    return None
+
+
 class _Concat(io.TextIOBase):
     """Two text streams read as one (the already-read header, then the rest)."""
 
@@ -769,19 +807,35 @@ def iter_txt(stream: DecodingReader | io.TextIOBase, chunk_size: int) -> Iterato
         yield Chunk(ids, texts)
 
 
+# How many blank lines refuse_table_as_text passes over, held in memory, to find a file's first line of text.
+_BLANK_LINES_PASSED_OVER = 1000
+
+
 def refuse_table_as_text(stream: DecodingReader, text_columns: tuple[str, ...]) -> io.TextIOBase:
     """Input read as one posting per line only because no format was named (stdin, or a file named .txt): refuse
     it when it is plainly a table.
 
     A first line that is a JSON object, or a CSV header (column names without spaces, or naming a text column)
     above a row of as many fields, would otherwise have every row, ids and commas included, scored as raw text.
-    Returns a stream that still yields the two lines looked at.
+    Blank lines before the first line of text are passed over (a blank line above a header hid the table), and
+    JSON that is not JSON lines (an array, or an object over several lines) is refused too: each of its lines was
+    scored as a posting. Returns a stream that still yields every line looked at.
     """
-    first, second = stream.readline(), stream.readline()
+    blank = []
+    first = stream.readline()
+    while first and not first.strip() and len(blank) < _BLANK_LINES_PASSED_OVER:
+        blank.append(first)
+        first = stream.readline()
+    second = stream.readline()
     head = first.strip()
     fix = "(or --input-format txt to score each line as it is)"
     if head.startswith("{") and _is_json_object(head):
         raise DataError(f"{stream._name} looks like JSON lines: pass --input-format jsonl {fix}")
+    if head in ("[", "{") or head.startswith('{"') or re.match(r"\[\s*\{", head):
+        raise DataError(
+            f"{stream._name} looks like JSON, but not JSON lines, which hold one posting's object per line: write "
+            f"each object on a line of its own (jq -c '.[]' for an array), then pass --input-format jsonl {fix}"
+        )
     separator = sniff_separator(head)
     header, row = _csv_cells(head, separator), _csv_cells(second, separator)
     named = [column for column in text_columns if column in header]
@@ -802,7 +856,7 @@ def refuse_table_as_text(stream: DecodingReader, text_columns: tuple[str, ...]) 
             f"{stream._name} looks like a CSV whose header {columns}: pass --input-format csv, with --text-column "
             f"when the text is in another column {fix}"
         )
-    return _Concat(io.StringIO(first + second), stream)
+    return _Concat(io.StringIO("".join(blank) + first + second), stream)
 
 
 @contextlib.contextmanager

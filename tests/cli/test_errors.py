@@ -178,42 +178,67 @@ def test_a_format_named_as_evaluate_names_it_says_which_one_predict_means(model,
 
 # -- predict: a table piped in without its format ---------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("piped", "text_columns", "pattern"),
+    ("piped", "pattern"),
     [
         (
             "id,text\n1,Answer inbound calls\n",
-            (),
             r"standard input looks like a CSV whose header names the column 'text'",
         ),
-        ('ref;text\n1;"Answer calls; book visits"\n', (), r"header names the column 'text'.*--input-format csv"),
-        ("title,body\nAgent,Answer calls\n", ("title", "body"), r"names the column 'title'"),
-        ('ref,title,description\nJ-1,Agent,"Answer calls, log cases"\n', (), r"CSV whose header is ref, title, desc"),
-        ('{"text": "Answer inbound calls"}\n', (), r"standard input looks like JSON lines.*--input-format jsonl"),
+        ('ref;text\n1;"Answer calls; book visits"\n', r"header names the column 'text'.*--input-format csv"),
+        ('ref,title,description\nJ-1,Agent,"Answer calls, log cases"\n', r"CSV whose header is ref, title, desc"),
+        ('{"text": "Answer inbound calls"}\n', r"standard input looks like JSON lines.*--input-format jsonl"),
         # One column: its header is the only sign, and a quoted posting over two lines was scored as two.
-        ('text\nAnswer calls\n"Draft contracts\nand advise"\n', (), r"CSV whose header names the column 'text'"),
-        ("Description\nAnswer calls\n", ("description",), r"CSV whose header is Description: pass --input-format"),
+        ('text\nAnswer calls\n"Draft contracts\nand advise"\n', r"CSV whose header names the column 'text'"),
+        # Blank lines above a table hid it: the header, then each row, ids and commas included, were scored.
+        ("\nref,title,description\nJ1,Agent,Answer calls\n", r"CSV whose header is ref, title, description"),
+        ('\n\n{"text": "Answer inbound calls"}\n', r"standard input looks like JSON lines"),
+        # JSON that is not JSON lines: each line of an array, or of an object over several lines, was a posting.
+        (
+            '[{"id": "1", "text": "Answer calls"}, {"id": "2", "text": "Draft contracts"}]\n',
+            r"looks like JSON, but not JSON lines.*jq -c",
+        ),
+        ('[\n  {\n    "text": "Answer calls"\n  }\n]\n', r"looks like JSON, but not JSON lines"),
+        ('{\n  "text": "Answer calls"\n}\n', r"looks like JSON, but not JSON lines"),
         # A header above no row, or above a blank line: the header alone was scored as a posting.
-        ("id,text\n", (), r"CSV whose header names the column 'text'"),
-        ("id,text\n\n1,Answer inbound calls\n", (), r"CSV whose header names the column 'text'"),
-        ("ID,Text\n\n1,Answer inbound calls\n", (), r"CSV whose header is ID, Text"),
+        ("id,text\n", r"CSV whose header names the column 'text'"),
+        ("id,text\n\n1,Answer inbound calls\n", r"CSV whose header names the column 'text'"),
+        ("ID,Text\n\n1,Answer inbound calls\n", r"CSV whose header is ID, Text"),
     ],
 )
-def test_a_table_piped_as_text_is_refused_not_scored_line_by_line(model, piped, text_columns, pattern, tmp_path):
+def test_a_table_piped_as_text_is_refused_not_scored_line_by_line(model, piped, pattern, tmp_path):
     """Stdin defaults to one posting per line: a piped CSV once had its header and every row, ids and commas
     included, scored as postings with exit 0. So did a table exported under the name .txt."""
-    columns = [arg for column in text_columns for arg in ("--text-column", column)]
-    assert_error(run("predict", "--model", model, "-", *columns, stdin=piped), 1, pattern)
+    assert_error(run("predict", "--model", model, "-", stdin=piped), 1, pattern)
     # Nothing reaches stdout before the input is found unreadable: a CSV header once stood above no rows.
-    refused = run("predict", "--model", model, "-", *columns, "--format", "csv", stdin=piped)
+    refused = run("predict", "--model", model, "-", "--format", "csv", stdin=piped)
     assert_error(refused, 1, pattern)
     assert refused.stdout == ""
-    if not text_columns:  # beside a .txt file, --text-column is a usage error of its own
-        exported = write(tmp_path, "export.txt", piped)
-        assert_error(run("predict", "--model", model, "--input", exported), 1,
-                     pattern.replace("standard input", r"export\.txt"))  # fmt: skip
-        # Named as text, each line is a posting, as asked.
-        lines = run("predict", "--model", model, "--input", exported, "--input-format", "txt", "--format", "jsonl")
-        assert len(jsonl(lines.stdout)) == len(piped.splitlines())
+    exported = write(tmp_path, "export.txt", piped)
+    assert_error(run("predict", "--model", model, "--input", exported), 1,
+                 pattern.replace("standard input", r"export\.txt"))  # fmt: skip
+    # Named as text, each line is a posting, as asked.
+    lines = run("predict", "--model", model, "--input", exported, "--input-format", "txt", "--format", "jsonl")
+    assert len(jsonl(lines.stdout)) == len(piped.splitlines())
+
+
+def test_plain_text_that_opens_with_blank_lines_or_brackets_is_still_scored(fast_model):
+    """The guards above look past blank lines and at JSON's openings only: lines that merely start with a bracket
+    are postings, each keeping its line number as its id."""
+    piped = "\n\n[Remote] Answer calls for a telecom client\n{Urgent} Draft supply contracts\n"
+    result = run("predict", "--model", fast_model, "-", "--format", "jsonl", stdin=piped)
+    assert result.returncode == 0, result.stderr
+    rows = jsonl(result.stdout)
+    assert [row["id"] for row in rows] == ["1", "2", "3", "4"]
+    assert [row["error"] for row in rows[:2]] == ["empty or missing text"] * 2 and rows[2]["label"] and rows[3]["label"]
+
+
+@pytest.mark.parametrize("options", [("--text-column", "body"), ("--id-column", "ref"), ("--sep", ";")])
+def test_column_options_beside_plain_text_on_stdin_are_refused_not_ignored(fast_model, options):
+    """Standard input without --input-format is plain text, as a .txt file is: the options were ignored there,
+    and each line scored as it is with exit 0."""
+    result = run("predict", "--model", fast_model, "-", *options, stdin="Answer calls\nDraft contracts\n")
+    assert_error(result, 2, rf"{options[0]} applies to the columns of a CSV.*standard input is read as plain text")
+    assert result.stdout == ""
 
 
 def test_a_scope_threshold_without_a_scope_model_is_refused(model):

@@ -934,6 +934,40 @@ def test_utf16_input_says_to_pass_the_encoding(model, tmp_path):
     assert [row["id"] for row in jsonl(result.stdout)] == ["1"]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_wide_text_without_a_byte_order_mark_names_its_byte_order(model, tmp_path, encoding):
+    """Without a mark, the advice was --encoding utf-16, which then stopped with `unexpected UnicodeError: UTF-16
+    stream does not start with BOM`; UTF-32 was called UTF-16. Cyrillic letters keep the rule honest: their high
+    bytes are not zero, only those of the spaces, digits and punctuation between them are."""
+    path = tmp_path / "wide.csv"
+    path.write_bytes('id,text\n1,"Отвечать на звонки клиентов, 24 часа"\n'.encode(encoding))
+    result = run("predict", "--model", model, "--input", path)
+    assert_one_error_line(result, 1, rf"wide\.csv looks like {encoding.upper()} text; pass --encoding {encoding}")
+    # Python's codecs of the plain names read the order from a mark, and fail on these bytes in one way or another.
+    plain = run("predict", "--model", model, "--input", path, "--encoding", encoding[:6])
+    assert_one_error_line(plain, 1, rf"(byte order mark that --encoding {encoding[:6]} needs|is not valid "
+                                    rf"{encoding[:6]} at byte 0 \(0x00\)); pass --encoding {encoding}")  # fmt: skip
+    named = run("predict", "--model", model, "--input", path, "--encoding", encoding, "--format", "jsonl")
+    assert [row["id"] for row in jsonl(named.stdout)] == ["1"], named.stderr
+
+
+def test_a_program_or_workbook_under_a_csv_name_is_binary_not_utf16(model, tmp_path):
+    """Zeros in both byte columns are no text: a program and an old Excel workbook were called UTF-16, and the
+    advice led to the error above. UTF-8 read as UTF-16 is told apart too."""
+    program, workbook = tmp_path / "ls.csv", tmp_path / "old.csv"
+    program.write_bytes(
+        b"\x7fELF\x02\x01\x01" + bytes(9) + b"\x03\x00>\x00\x01\x00\x00\x00" + bytes(range(0, 256, 3)) * 8
+    )
+    workbook.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16) + b">\x00\x03\x00\xfe\xff" + bytes(500))
+    for path in (program, workbook):
+        assert_one_error_line(run("predict", "--model", model, "--input", path), 1,
+                              rf"{path.name} looks like a binary file, not CSV, JSONL or text")  # fmt: skip
+    utf8 = tmp_path / "plain.csv"
+    utf8.write_text("id,text\n1,Answer calls\n")
+    result = run("predict", "--model", model, "--input", utf8, "--encoding", "utf-16")
+    assert_one_error_line(result, 1, r"needs; pass --encoding utf-16-le or -be if it is such text, else the file's own")
+
+
 @pytest.mark.parametrize(
     ("args", "code", "pattern"),
     [(["--encoding", "bogus"], 2, r"'bogus' is not an encoding Python knows; try utf-8"),

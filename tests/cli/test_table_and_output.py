@@ -213,4 +213,4 @@ def test_kept_columns_need_columns(fast_model):
     assert given.returncode == 2 and "--keep-column applies to the columns" in given.stderr
     piped = run("predict", "--model", fast_model, "-", "--keep-column", "title", "--format", "csv",
                 stdin="Answer calls\nDraft contracts\n")  # fmt: skip
-    assert piped.returncode == 1 and "read as plain text" in piped.stderr and piped.stdout == ""
+    assert piped.returncode == 2 and "read as plain text" in piped.stderr and piped.stdout == ""
