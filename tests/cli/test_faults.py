@@ -924,6 +924,23 @@ def test_csv_output_neutralises_formula_ids_unless_asked_to_keep_them(model, tmp
     assert [row["id"] for row in raw] == ids
 
 
+def test_csv_output_quotes_a_lone_cr_in_an_id_or_a_kept_value(model, tmp_path):
+    """The writer quoted fields holding its line end, LF, but not a lone CR, at which CSV readers end a row: the
+    row split in two when read back, and labels moved onto the wrong ids."""
+    path = tmp_path / "cr.csv"
+    path.write_bytes(b'id,title,text\n"a\rb","Agent\rnights",Answer calls\nc,Analyst,Build credit models\n')
+    out = tmp_path / "out.csv"
+    result = run("predict", "--model", model, "--input", path, "--keep-column", "title", "--output", out)
+    assert result.returncode == 0, result.stderr
+    with open(out, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(row["id"], row["title"]) for row in rows] == [("a\rb", "Agent\rnights"), ("c", "Analyst")]
+    assert all(row["label"] in config.LABELS for row in rows)
+    import pandas as pd
+
+    assert pd.read_csv(out, keep_default_na=False)["id"].tolist() == ["a\rb", "c"]
+
+
 # -- 20: messages -----------------------------------------------------------------------------------------------
 def test_utf16_input_says_to_pass_the_encoding(model, tmp_path):
     path = tmp_path / "wide.csv"
