@@ -202,8 +202,20 @@ def _refuse_writing_over_input(output: Path | None, inputs, option: str = "--out
     if output is None or not Path(output).is_file():
         return
     for path in inputs:
+        if path and str(path) == config.STANDARD_STREAM and _standard_input_is(output):
+            raise click.UsageError(f"{option} {output} is the file standard input reads from: write to another file")
         if path and str(path) != config.STANDARD_STREAM and Path(path).is_file() and os.path.samefile(output, path):
             raise click.UsageError(f"{option} {output} is the input file {path}: write to another file")
+
+
+def _standard_input_is(path: Path) -> bool:
+    """Whether standard input is redirected from the file `path` (`< jobs.csv`): its rename over the file left the
+    scores where the postings had been."""
+    try:
+        reading = os.fstat(sys.stdin.fileno())
+        return stat.S_ISREG(reading.st_mode) and os.path.samestat(reading, os.stat(path))
+    except (AttributeError, OSError, ValueError):  # no stdin, or one without a descriptor (a test's runner)
+        return False
 
 
 def _refuse_writing_over_model(model_path: Path, outputs: dict[str, Path | None]) -> None:

@@ -941,6 +941,22 @@ def test_csv_output_quotes_a_lone_cr_in_an_id_or_a_kept_value(model, tmp_path):
     assert pd.read_csv(out, keep_default_na=False)["id"].tolist() == ["a\rb", "c"]
 
 
+def test_an_output_over_the_file_standard_input_is_redirected_from_is_refused(fast_model, tmp_path):
+    """`--output jobs.csv < jobs.csv` renamed the scores over the postings, exit 0; --input jobs.csv was refused."""
+    path = tmp_path / "jobs.csv"
+    path.write_text("id,text\n1,Answer inbound calls\n")
+    before = path.read_bytes()
+    args = [SCRIPT, "predict", "--model", fast_model, "-", "--input-format", "csv", "--output"]
+    with open(path, "rb") as stdin:
+        result = subprocess.run([*args, path], stdin=stdin, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "--output" in result.stderr
+    assert f"{path} is the file standard input reads from: write to another file" in result.stderr
+    assert path.read_bytes() == before
+    with open(path, "rb") as stdin:  # another file is written as ever
+        other = subprocess.run([*args, tmp_path / "out.csv"], stdin=stdin, capture_output=True, timeout=120)
+    assert other.returncode == 0 and (tmp_path / "out.csv").read_text().startswith("id,label")
+
+
 # -- 20: messages -----------------------------------------------------------------------------------------------
 def test_utf16_input_says_to_pass_the_encoding(model, tmp_path):
     path = tmp_path / "wide.csv"
