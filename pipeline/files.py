@@ -76,6 +76,8 @@ def atomic_path(path: Path) -> Iterator[Path]:
     if writes_in_place(path):
         try:
             yield Path(path)
+        except BrokenPipeError:
+            raise  # the reader of a pipe went away (`--output /dev/stdout | head`): a quiet stop, as on stdout
         except OSError as error:
             raise _write_error(Path(path), error) from None
         return

@@ -786,6 +786,18 @@ def test_stdout_closed_early_jsonl_and_table(model, fast_model, tmp_path):
         assert result.stderr == "" and len(result.stdout.splitlines()) == 1
 
 
+@linux_only("/dev/stdout")
+def test_output_to_dev_stdout_into_a_reader_that_goes_away_stops_quietly(fast_model, tmp_path):
+    """`--output /dev/stdout | head -1` said `Error: cannot write /dev/stdout: Broken pipe` and exited 1, where
+    plain stdout, or `--output -`, stops quietly with 0."""
+    path = tmp_path / "many.csv"
+    path.write_text("text\n" + "Answer customer emails\n" * 50_000)
+    command = f'"{SCRIPT}" predict --model "{fast_model}" --engine portable --input "{path}" --output /dev/stdout'
+    result = subprocess.run(["bash", "-c", f"set -o pipefail; {command} | head -1"], capture_output=True, text=True,
+                            timeout=300)  # fmt: skip
+    assert (result.returncode, result.stderr, len(result.stdout.splitlines())) == (0, "", 1), result.stderr
+
+
 @pytest.mark.parametrize("how", ["intact", "other-model-metadata"])
 def test_predict_in_process_leaves_garbage_collection_on(model_copy, how):
     """predict pauses the collector while it loads; a caller in the same process must get it back either way."""
