@@ -1071,7 +1071,7 @@ def predict(
         chunks = iter_chunks(
             input_path,
             input_format,
-            tuple(text_columns),
+            tuple(dict.fromkeys(text_columns)),  # a column named twice was scored twice over
             id_column,
             chunk_size,
             encoding,
