@@ -199,11 +199,16 @@ def _number(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
+def _threshold(value: float) -> str:
+    """A threshold as given: two decimals, or as many as it has (--threshold 0.999 read as 1.00)."""
+    return f"{value:.2f}" if round(value, 2) == value else f"{value:g}"
+
+
 def format_report(name: str, metrics: dict) -> str:
     """A classification report and confusion matrix as plain text."""
     scorer = metrics.get("scored_by", {}).get("model_file")
     scored_by = f", scored by {scorer}" if scorer else ""
-    lines = [f"== {name} (n={metrics['n']}, threshold={metrics['threshold']:.2f}{scored_by}) =="]
+    lines = [f"== {name} (n={metrics['n']}, threshold={_threshold(metrics['threshold'])}{scored_by}) =="]
     lines.append(f"{'':>8} {'precision':>9} {'recall':>7} {'f1':>7} {'support':>8}")
     for label, row in metrics["per_class"].items():
         lines.append(
