@@ -173,7 +173,9 @@ def _compressed(file: IO, mode: str, compression: str | None, open_kwargs: dict,
 
         # gzip's header names the file and its time: given the open temporary file, it named that
         # (".out.csv.gz.x1y2.tmp", which `gunzip -N` restores), and the time made each run's bytes differ.
-        binary = gzip.GzipFile(filename=name, mode="wb", fileobj=file, mtime=0)
+        # The name stored is the file's without `.gz`, which gzip strips in lower case only (X.CSV.GZ kept it).
+        stored = name[:-3] if name.lower().endswith(".gz") else name
+        binary = gzip.GzipFile(filename=stored, mode="wb", fileobj=file, mtime=0)
         return binary if "b" in mode else io.TextIOWrapper(binary, **open_kwargs)
     import importlib
 

@@ -73,6 +73,10 @@ def test_a_gzip_output_names_itself_and_is_the_same_bytes_each_run(fast_model, t
     assert first == outputs[1].read_bytes()
     # FNAME, after the ten-byte header, is the name gzip itself would store: the output's, without .gz.
     assert first[3] & 0x08 and first[10:].split(b"\0", 1)[0] == b"scored.csv"
+    # In capitals too: gzip strips a lower-case .gz only, and SCORED.CSV.GZ was stored whole.
+    shouting = tmp_path / "SCORED.CSV.GZ"
+    assert run("predict", *options, "--output", shouting).returncode == 0
+    assert shouting.read_bytes()[10:].split(b"\0", 1)[0] == b"SCORED.CSV"
 
 
 def test_progress_counts_the_compressed_bytes_read(tmp_path):
