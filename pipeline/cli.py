@@ -868,8 +868,9 @@ def _check_export_output(output: Path) -> None:
         raise click.UsageError(f"--output {output} must be named NAME{config.PORTABLE_SUFFIX}, as the export is")
     if output.exists() and not output.is_file():
         raise click.UsageError(f"--output {output} is not a regular file: the conformance vectors go beside it")
-    if not output.parent.is_dir():
-        raise DataError(f"output folder {output.parent} does not exist; create it first")
+    from pipeline.files import check_output_folder
+
+    check_output_folder(output)
 
 
 # -- predict ---------------------------------------------------------------------------------------------------
@@ -1033,8 +1034,10 @@ def predict(
         raise DataError("standard output is closed; write the results to a file with --output FILE")
     if input_path == config.STANDARD_STREAM and sys.stdin is None:
         raise DataError("standard input is closed; pipe postings in, or pass --input FILE")
-    if output is not None and not output.parent.is_dir():
-        raise DataError(f"output folder {output.parent} does not exist; create it first")
+    if output is not None:
+        from pipeline.files import check_output_folder
+
+        check_output_folder(output)
     _refuse_writing_over_input(output, [input_path])
     _refuse_writing_over_model(model_path, {"--output": output})
     if engine == "portable" and jobs > 1:

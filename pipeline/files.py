@@ -55,6 +55,15 @@ def follow_links(path: Path) -> Path:
     return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
+def check_output_folder(path: Path) -> None:
+    """The folder an output goes into must be one: missing, or a file where it should be (said to be missing)."""
+    folder = Path(path).parent
+    if folder.exists() and not folder.is_dir():
+        raise BpoKpoError(f"cannot write {path}: {folder} is a file, not a folder")
+    if not folder.is_dir():
+        raise BpoKpoError(f"output folder {folder} does not exist; create it first")
+
+
 def _write_error(path: Path, error: OSError) -> BpoKpoError:
     return BpoKpoError(f"cannot write {path}: {error.strerror or error}")
 
@@ -87,8 +96,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     except OSError:
         existing = None
     folder = path.parent
-    if not folder.is_dir():
-        raise BpoKpoError(f"output folder {folder} does not exist; create it first")
+    check_output_folder(path)
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as error:

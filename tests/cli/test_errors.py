@@ -318,6 +318,10 @@ def test_unreadable_input_files(model, tmp_path, make_input, pattern):
 def test_output_folder_missing(model, tmp_path):
     assert_error(run("predict", "--model", model, "x", "--output", str(tmp_path / "no" / "out.jsonl")), 1,
                  r"output folder .*no does not exist")  # fmt: skip
+    # A file where the folder should be is not missing: it was said not to exist.
+    (tmp_path / "big.csv").write_text("id,text\n")
+    assert_error(run("predict", "--model", model, "x", "--output", str(tmp_path / "big.csv" / "out.jsonl")), 1,
+                 r"cannot write .*big\.csv/out\.jsonl: .*big\.csv is a file, not a folder$")  # fmt: skip
 
 
 @linux_only("/proc, a folder in which no one may create a file")
