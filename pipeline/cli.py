@@ -1042,6 +1042,7 @@ def predict(
     _refuse_writing_over_model(model_path, {"--output": output})
     if engine == "portable" and jobs > 1:
         raise click.UsageError("--jobs needs --engine sklearn (or auto); the portable scorer runs in one process")
+    _refuse_a_format_the_output_name_contradicts(output_format, output)
     output_format = output_format or _default_output_format(output)
     keep_columns = _check_kept_columns(keep_columns, output_format)
     with _startup():
@@ -1301,6 +1302,19 @@ def _startup():
         gc.freeze()
         if was_enabled:
             gc.enable()
+
+
+def _refuse_a_format_the_output_name_contradicts(output_format: str | None, output: Path | None) -> None:
+    """`--format csv --output scored.jsonl` wrote CSV under a JSON-lines name, and `--format table --output x.csv`
+    a table: whatever reads the file by its name then fails on it, or misreads it."""
+    if output_format is None or output is None:
+        return
+    named = config.OUTPUT_SUFFIXES.get(format_suffix(output))
+    if named is not None and named != output_format:
+        raise click.UsageError(
+            f"--format {output_format} and --output {output}, whose name says {named}, disagree: drop --format (the "
+            "name decides), or name the file for the format"
+        )
 
 
 def _default_output_format(output: Path | None) -> str:

@@ -315,6 +315,23 @@ def test_unreadable_input_files(model, tmp_path, make_input, pattern):
     assert_error(run("predict", "--model", model, "--input", make_input(tmp_path)), 1, pattern)
 
 
+@pytest.mark.parametrize(
+    ("output_format", "name"), [("csv", "scored.jsonl"), ("table", "scored.csv.gz"), ("jsonl", "x.csv")]
+)
+def test_a_format_the_output_name_contradicts_is_refused(fast_model, tmp_path, output_format, name):
+    """CSV was written under a JSON-lines name, and a table under a CSV one; the name's own format, or a name
+    that says none, is written as ever."""
+    output = tmp_path / name
+    result = run("predict", "--model", fast_model, "--format", output_format, "--output", output, "Answer calls")
+    assert_error(result, 2, rf"--format {output_format} and --output .*{re.escape(name)}, whose name says \w+, "
+                            "disagree: drop --format")  # fmt: skip
+    assert not output.exists()
+    agreeing = tmp_path / f"scored.{'csv' if output_format == 'table' else output_format}"
+    assert run("predict", "--model", fast_model, "--output", agreeing, "Answer calls").returncode == 0
+    assert run("predict", "--model", fast_model, "--format", output_format, "--output", tmp_path / "plain",
+               "Answer calls").returncode == 0  # fmt: skip
+
+
 def test_output_folder_missing(model, tmp_path):
     assert_error(run("predict", "--model", model, "x", "--output", str(tmp_path / "no" / "out.jsonl")), 1,
                  r"output folder .*no does not exist")  # fmt: skip
