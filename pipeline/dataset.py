@@ -220,6 +220,36 @@ def _check_labels_agree(frame: pd.DataFrame, folder: Path) -> None:
         )
 
 
+def check_user_labels_agree(user_postings: pd.DataFrame, others: pd.DataFrame) -> None:
+    """Refuse a user's posting that is a near copy of a generated, field or challenge posting with another label:
+    deduplication kept the other posting, its label with it, and the user's correction was lost without a word."""
+    label_of = dict(
+        zip(
+            others[config.TEXT_COLUMN].map(near_duplicate_key),
+            zip(others[config.ID_COLUMN], others[config.LABEL_COLUMN], strict=True),
+            strict=True,
+        )
+    )
+    clashes = []
+    for row_id, text, label in zip(
+        user_postings[config.ID_COLUMN],
+        user_postings[config.TEXT_COLUMN],
+        user_postings[config.LABEL_COLUMN],
+        strict=True,
+    ):
+        other = label_of.get(near_duplicate_key(text))
+        if other is not None and other[1] != label:
+            clashes.append(f"{row_id} ({label}) copies {other[0]} ({other[1]})")
+    if clashes:
+        more = f"; {len(clashes) - 3} more" if len(clashes) > 3 else ""
+        raise DataError(
+            f"{len(clashes)} of your postings {'are near copies' if len(clashes) > 1 else 'is a near copy'} of "
+            f"another posting with another label: {'; '.join(clashes[:3])}{more}. One text keeps one label: give "
+            "yours the other's, or write your own text (generated ids start syn-; the others are the field and "
+            "challenge sets')"
+        )
+
+
 def _check_ids(frame: pd.DataFrame, name: str) -> None:
     if config.ID_COLUMN not in frame:
         raise DataError(f"{name} has no '{config.ID_COLUMN}' column")
@@ -331,10 +361,13 @@ def build_dataset(
     frames = [generated] + ([user_postings] if user_postings is not None and len(user_postings) else [])
     data = pd.concat(frames, ignore_index=True)
     data[config.TEXT_COLUMN] = data[config.TEXT_COLUMN].map(clean_text)
-    data = deduplicate(data)
-    train, test = group_split(data, params.test_size, params.seed)
     field = field_set if field_set is not None else pd.DataFrame(columns=list(FIELD_COLUMNS))
     challenge = challenge_set if challenge_set is not None else pd.DataFrame(columns=list(CHALLENGE_COLUMNS))
+    if user_postings is not None and len(user_postings):
+        others = pd.concat([data[data[config.SOURCE_COLUMN] != config.SOURCE_USER], field, challenge])
+        check_user_labels_agree(data[data[config.SOURCE_COLUMN] == config.SOURCE_USER], others)
+    data = deduplicate(data)
+    train, test = group_split(data, params.test_size, params.seed)
     train = remove_overlap(train, pd.concat([test, field, challenge], ignore_index=True))
     test = remove_overlap(test, pd.concat([field, challenge], ignore_index=True))
     return {"train": train, "test": test, "field": field, "challenge": challenge}

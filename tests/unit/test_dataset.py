@@ -118,3 +118,30 @@ def test_users_postings_move_no_generated_posting_to_the_other_side(catalogue):
         assert set(split.loc[split["source"] != config.SOURCE_USER, "id"]) == sides[name]
     placed = {name: set(together[name].loc[together[name]["source"] == config.SOURCE_USER, "id"]) for name in sides}
     assert placed["train"] and placed["test"] and "u6" in placed["test"]  # u6 follows its group to test
+
+
+def _user_frame(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
+    users = pd.DataFrame(rows, columns=["id", "text", "label"])
+    for column in config.DATASET_COLUMNS:
+        if column not in users:
+            users[column] = config.SOURCE_USER if column == config.SOURCE_COLUMN else ""
+    return users[list(config.DATASET_COLUMNS)]
+
+
+def test_a_users_posting_that_copies_another_with_another_label_stops_prepare(catalogue):
+    """Deduplication kept the generated (or field) posting and its label, and the user's label was lost without a
+    word, though the README says near copies given different labels stop prepare."""
+    params = config.PrepareParams(seed=3, n_postings=200)
+    generated = build_dataset(catalogue, params)["train"]
+    posting = generated[generated["label"] == config.BPO].iloc[0]
+    field = pd.DataFrame({"id": ["FA-1"], "text": ["Advise boards on merger control filings"], "label": ["KPO"]})
+    flipped = _user_frame([("me-1", posting["text"].upper(), config.KPO), ("me-2", "Answer calls", config.BPO)])
+    with pytest.raises(DataError, match=rf"me-1 \(KPO\) copies {posting['id']} \(BPO\).*give yours the other's"):
+        build_dataset(catalogue, params, flipped)
+    copied = _user_frame([("me-3", "advise boards on merger-control filings!", config.BPO)])
+    with pytest.raises(DataError, match=r"me-3 \(BPO\) copies FA-1 \(KPO\)"):
+        build_dataset(catalogue, params, copied, field_set=field)
+    # The same label is no clash: the copy is kept once, as before.
+    agreeing = _user_frame([("me-4", posting["text"], config.BPO)])
+    splits = build_dataset(catalogue, params, agreeing)
+    assert "me-4" not in set(splits["train"]["id"]) | set(splits["test"]["id"])
