@@ -13,7 +13,7 @@ from pipeline import config
 from pipeline.catalogue import Catalogue
 from pipeline.errors import DataError
 from pipeline.generate import generate_postings
-from pipeline.readers import LABELLED_SUFFIXES, format_suffix, read_labelled
+from pipeline.readers import LABELLED_SUFFIXES, data_rows, format_suffix, read_labelled
 
 # Every byte but a-z becomes a space: the same as replacing each run of characters other than letters with one
 # space, at a third of the cost (evaluate keys every training posting). UTF-8 writes each character beyond ASCII
@@ -253,6 +253,14 @@ def check_user_labels_agree(user_postings: pd.DataFrame, others: pd.DataFrame) -
 def _check_ids(frame: pd.DataFrame, name: str) -> None:
     if config.ID_COLUMN not in frame:
         raise DataError(f"{name} has no '{config.ID_COLUMN}' column")
+    # A blank cell, or a JSON record without the field: two of them stopped prepare with a TypeError, or were
+    # said to repeat the id "", and one was kept with no id at all.
+    missing = frame[config.ID_COLUMN].isna() | (frame[config.ID_COLUMN].astype(str).str.strip() == "")
+    if missing.any():
+        raise DataError(
+            f"{name} has postings without an id (data rows {data_rows(missing.reset_index(drop=True))}); give each "
+            f"its own, or leave '{config.ID_COLUMN}' out of every row to have them numbered"
+        )
     repeated = frame[config.ID_COLUMN].astype(str).duplicated(keep=False)
     if repeated.any():
         values = sorted(set(frame.loc[repeated, config.ID_COLUMN].astype(str)))

@@ -145,3 +145,26 @@ def test_a_users_posting_that_copies_another_with_another_label_stops_prepare(ca
     agreeing = _user_frame([("me-4", posting["text"], config.BPO)])
     splits = build_dataset(catalogue, params, agreeing)
     assert "me-4" not in set(splits["train"]["id"]) | set(splits["test"]["id"])
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "rows"),
+    [
+        ("mine.jsonl", '{"id": "a1", "text": "Answer calls", "label": "BPO"}\n'
+                       '{"text": "Advise on tax", "label": "KPO"}\n'
+                       '{"text": "Draft mergers", "label": "KPO"}\n', "2, 3"),
+        ("mine.csv", "id,text,label\n,Answer calls,BPO\n  ,Advise on tax,KPO\nx,Draft mergers,KPO\n", "1, 2"),
+        ("one.csv", "id,text,label\nx,Answer calls,BPO\n,Advise on tax,KPO\n", "2"),
+    ],
+)  # fmt: skip
+def test_postings_without_an_id_are_named_by_row(tmp_path, name, content, rows):
+    """Two JSON records without an id stopped prepare with `unexpected TypeError`, two blank CSV cells were said to
+    repeat the id "", and one was kept with an empty id."""
+    from pipeline.dataset import load_user_postings, read_splits
+
+    (tmp_path / name).write_text(content)
+    message = rf"{name} has postings without an id \(data rows {rows}\); give each its own"
+    with pytest.raises(DataError, match=message):
+        load_user_postings(tmp_path)
+    with pytest.raises(DataError, match=message):
+        read_splits((tmp_path / name,))
