@@ -97,7 +97,10 @@ def pr_figure(plt, metrics: dict[str, dict], scores: dict):
     ax.set_xlabel("recall (KPO)")
     ax.set_ylabel("precision (KPO)")
     ax.set_title("Precision-recall curve, KPO as the positive class")
-    ax.legend(loc="lower left")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower left")
+    else:  # an empty legend is a warning on stderr
+        ax.text(0.5, 0.5, "no set holds both BPO and KPO postings", ha="center", va="center")
     return fig
 
 
@@ -166,12 +169,17 @@ def scope_curve(is_out: np.ndarray, p_out: np.ndarray, by_rule: np.ndarray, thre
     threshold, else when P(out of scope) reaches it, as scope.scope_decisions decides."""
     flagged = by_rule[:, None] | (p_out[:, None] >= SCOPE_GRID[None, :])
     at_threshold = by_rule | (p_out >= threshold)
+
+    def share(rows: np.ndarray, kind: np.ndarray):
+        # NaN, and no warning, for a set with none of a kind (a file of out-of-scope postings only).
+        return rows[kind].mean(axis=0) if kind.any() else np.full(rows.shape[1:], np.nan)
+
     return ScopeCurve(
-        out_flagged=flagged[is_out].mean(axis=0),
-        in_flagged=flagged[~is_out].mean(axis=0),
+        out_flagged=share(flagged, is_out),
+        in_flagged=share(flagged, ~is_out),
         threshold=threshold,
-        out_at_threshold=float(at_threshold[is_out].mean()),
-        in_at_threshold=float(at_threshold[~is_out].mean()),
+        out_at_threshold=float(share(at_threshold, is_out)),
+        in_at_threshold=float(share(at_threshold, ~is_out)),
         n={"out of scope": int(is_out.sum()), "in scope": int((~is_out).sum())},
     )
 
@@ -225,13 +233,18 @@ def write_plots(
     """
     plt = _pyplot()
     folder.mkdir(parents=True, exist_ok=True)
-    figures = {
-        "confusion": confusion_figure(plt, metrics),
-        "roc": roc_figure(plt, metrics, scores),
-        "pr": pr_figure(plt, metrics, scores),
-        "reliability": reliability_figure(plt, metrics),
-        "ngrams": ngrams_figure(plt, top_ngrams),
-    }
+    # The label plots need BPO/KPO postings: a file of out-of-scope postings alone gets the others.
+    figures = (
+        {
+            "confusion": confusion_figure(plt, metrics),
+            "roc": roc_figure(plt, metrics, scores),
+            "pr": pr_figure(plt, metrics, scores),
+            "reliability": reliability_figure(plt, metrics),
+        }
+        if metrics
+        else {}
+    )
+    figures["ngrams"] = ngrams_figure(plt, top_ngrams)
     if scope:
         figures["scope"] = scope_figure(plt, scope)
     return [_finish(plt, figure, folder / PLOT_FILES[key]) for key, figure in figures.items()]

@@ -121,3 +121,33 @@ def test_the_scope_plot_traces_what_each_threshold_would_flag(plt):
     dot = next(line for line in false_flag_axes.get_lines() if line.get_marker() == "o")
     assert dot.get_xydata().tolist() == [[0.5, 0.5]]
     plt.close(figure)
+
+
+def test_out_of_scope_postings_alone_get_the_plots_that_need_no_labels(tmp_path):
+    """A file of NEITHER postings only has scope figures and no BPO/KPO metrics: evaluate --plots stopped with
+    `unexpected ValueError` from the confusion matrices' empty grid."""
+    import warnings
+
+    from pipeline.plots import PLOT_FILES, write_plots
+
+    is_out = np.array([True, True])
+    curve = scope_curve(is_out, np.array([0.9, 0.7]), np.array([False, False]), 0.5)
+    assert np.isnan(curve.in_at_threshold) and curve.out_at_threshold == 1.0
+    ngrams = {"BPO": [("calls", -2.0)], "KPO": [("research", 2.0)]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a mean of no postings warned on stderr
+        written = write_plots(tmp_path, {}, {}, ngrams, {"mine.csv": curve})
+    assert sorted(path.name for path in written) == sorted([PLOT_FILES["ngrams"], PLOT_FILES["scope"]])
+
+
+def test_a_precision_recall_plot_of_one_class_sets_says_so_without_a_warning(plt):
+    """matplotlib warned "No artists with labels found to put in legend" on stderr."""
+    import warnings
+
+    y = np.zeros(5, dtype=bool)
+    metrics = {"mine.csv": compute_metrics(np.array(["BPO"] * 5), np.full(5, 0.2), 0.5)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        figure = pr_figure(plt, metrics, {"mine.csv": (y, np.full(5, 0.2))})
+    assert [text.get_text() for text in figure.axes[0].texts] == ["no set holds both BPO and KPO postings"]
+    plt.close(figure)
