@@ -69,14 +69,29 @@ def metadata_path(model_path: Path) -> Path:
     return model_path.with_name(model_path.name + METADATA_SUFFIX)
 
 
+def _beside(model_path: Path, suffix: str) -> Path:
+    """A file named after a model: models/model.joblib -> models/model{suffix}. A model of another format keeps
+    its suffix in the name (models/model.skops -> models/model.skops{suffix}): a skops model beside the joblib
+    one wrote its export over the other's."""
+    path = Path(model_path)
+    return path.with_name((path.stem if path.suffix.lower() == ".joblib" else path.name) + suffix)
+
+
 def portable_path(model_path: Path) -> Path:
     """The export beside a model: models/model.joblib -> models/model.portable.json."""
-    return Path(model_path).with_suffix(PORTABLE_SUFFIX)
+    return _beside(model_path, PORTABLE_SUFFIX)
 
 
 def conformance_path(model_path: Path) -> Path:
     """The vectors beside a model: models/model.joblib -> models/model.conformance.json."""
-    return Path(model_path).with_suffix(CONFORMANCE_SUFFIX)
+    return _beside(model_path, CONFORMANCE_SUFFIX)
+
+
+def conformance_path_of_export(export_path: Path) -> Path:
+    """The vectors beside an export: NAME.portable.json -> NAME.conformance.json, dots in NAME kept (the held-out
+    model's vectors once went to model.conformance.json, over the shipped model's)."""
+    export_path = Path(export_path)
+    return export_path.with_name(export_path.name.removesuffix(PORTABLE_SUFFIX) + CONFORMANCE_SUFFIX)
 
 
 def model_files(model_path: Path) -> list[Path]:

@@ -173,7 +173,7 @@ def export_model(model, output: Path | None = None) -> tuple[Path, Path]:
         sections[config.PORTABLE.scope_model] = model_section(model.scope_pipeline, model.scope_metadata)
     document = export_document(sections)
     write_export(output, document)
-    vectors_path = config.conformance_path(output.with_name(output.name.removesuffix(config.PORTABLE_SUFFIX)))
+    vectors_path = config.conformance_path_of_export(output)
     scope = (model.scope_pipeline, model.scope_metadata) if model.has_scope else None
     write_vectors(vectors_path, build_vectors(model.pipeline, model.metadata, scope))
     return output, vectors_path

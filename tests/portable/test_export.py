@@ -233,6 +233,25 @@ def test_export_writes_only_a_portable_json_file(small_model_dir, tmp_path, name
     assert (tmp_path / "mine.portable.json").is_file() and (tmp_path / "mine.conformance.json").is_file()
 
 
+def test_models_with_dots_in_their_names_or_of_two_formats_keep_their_own_exports(small_model_dir, tmp_path):
+    """The held-out model's export wrote its vectors to model.conformance.json, over the shipped model's, and a
+    skops model beside the joblib one wrote model.portable.json, over the joblib model's."""
+    names = {"model.joblib": "model", "model.held-out.joblib": "model.held-out", "model.v2.joblib": "model.v2",
+             "model.skops": "model.skops"}  # fmt: skip
+    for model in names:
+        for source in small_model_dir.iterdir():  # the small model's bytes under each name, with its metadata
+            target = source.name.replace("model.joblib", model)
+            (tmp_path / target).write_bytes(source.read_bytes())
+        assert portable_path(tmp_path / model) == tmp_path / f"{names[model]}.portable.json"
+        assert conformance_path(tmp_path / model) == tmp_path / f"{names[model]}.conformance.json"
+    for model in names:
+        if model != "model.skops":  # its metadata would need the skops format: the names are what is tested
+            assert run("export", "--model", tmp_path / model).returncode == 0
+    exported = sorted(p.name for p in tmp_path.glob("*.json") if "conformance" in p.name or "portable" in p.name)
+    assert exported == sorted(f"{stem}.{kind}.json" for stem in ("model", "model.held-out", "model.v2")
+                              for kind in ("conformance", "portable"))  # fmt: skip
+
+
 def test_the_format_gives_the_shipped_models_own_values(shipped_model_path):
     """The format's tables show this project's values in brackets; they once said n-grams of up to three words and
     318 stop words, where the model reads up to two and drops 1,663."""
