@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pipeline import config
 from pipeline.decision import label_for, needs_review
-from pipeline.errors import ModelError, require_model_file
+from pipeline.errors import LibraryVersionError, ModelError, require_model_file
 from pipeline.predict import (
     ERROR_EMPTY,
     PROBABILITY_DIGITS,
@@ -193,7 +193,27 @@ def open_engine(engine: str, model_path: Path, prefer_portable: bool = True, on_
                 raise
             if on_fallback is not None and Path(model_path).is_file():
                 on_fallback(f"note: {error}; scoring with scikit-learn")
-    return _sklearn(model_path)
+        return _sklearn(model_path)
+    try:
+        return _sklearn(model_path)
+    except LibraryVersionError as error:
+        # A small input took the export and a large one was refused: the size of the input decided. The export,
+        # plain numbers, scores under any scikit-learn; --engine sklearn and the Python API still refuse.
+        if engine != AUTO:
+            raise
+        from pipeline.export import portable_path
+        from pipeline.metadata import checked_metadata
+        from pipeline.portable import load_portable
+
+        if not portable_path(model_path).is_file():
+            raise
+        try:
+            portable = PortableEngine(load_portable(model_path, checked=checked_metadata(model_path)))
+        except ModelError:
+            raise error from None  # the export is no way out (stale, damaged): the version is the fault to fix
+        if on_fallback is not None:
+            on_fallback(f"note: {error}; scoring with its portable export, which needs no scikit-learn, in one process")
+        return portable
 
 
 def _sklearn(model_path: Path) -> SklearnEngine:

@@ -30,6 +30,11 @@ class ModelError(BpoKpoError):
     """A model file or its metadata is missing, damaged or incompatible."""
 
 
+class LibraryVersionError(ModelError):
+    """The model was trained under another scikit-learn minor version, which cannot load it safely; its portable
+    export, plain numbers, needs no scikit-learn."""
+
+
 class WorkerError(BpoKpoError):
     """A worker process died (killed, or out of memory) before it returned its chunk."""
 

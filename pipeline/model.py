@@ -20,7 +20,7 @@ from pipeline import config
 from pipeline.accents import strip_accents
 from pipeline.config import metadata_path
 from pipeline.decision import check_count, check_cut, labels_at, text_list
-from pipeline.errors import ModelError, require_model_file, train_hint
+from pipeline.errors import LibraryVersionError, ModelError, require_model_file, train_hint
 from pipeline.files import atomic_path, sha256_file, write_text_atomic
 from pipeline.metadata import (
     CURRENT_DIGEST_VERSION,
@@ -445,7 +445,7 @@ def check_versions(meta: dict, model_path: Path) -> None:
     trained = str(meta["versions"].get("scikit-learn", "unknown"))
     installed = sklearn.__version__
     if trained.split(".")[:2] != installed.split(".")[:2]:
-        raise ModelError(
+        raise LibraryVersionError(
             f"{model_path} was trained with scikit-learn {trained} but {installed} is installed; retrain with "
             f"{train_hint()} or install scikit-learn=={trained}"
         )

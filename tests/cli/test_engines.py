@@ -1,6 +1,7 @@
 """predict's two engines give the same rows; auto picks the portable scorer only when its export fits the model."""
 
 import gzip
+import json
 import os
 import shutil
 import subprocess
@@ -139,6 +140,31 @@ def test_every_engine_refuses_what_load_model_refuses(shipped_model_path, tmp_pa
         result = run("predict", "--model", str(model), "--engine", engine, "Answer inbound calls")
         assert result.returncode == 1 and message in result.stderr, (engine, result.stderr)
         assert "note:" not in result.stderr and result.stdout == ""
+
+
+def test_a_model_of_another_scikit_learn_is_scored_by_its_export_whatever_the_input_size(
+    small_portable_model_dir, tmp_path
+):
+    """auto scored a small input with the export and refused a large one (or --jobs 2) for the scikit-learn
+    version: the input's size decided. The export, plain numbers, scores under any version; the scikit-learn
+    engine still refuses, and so does auto with no export to fall back on."""
+    from artifacts import edit_metadata
+
+    model = tmp_path / "model.joblib"
+    for path in small_portable_model_dir.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    versions = json.loads((tmp_path / "model.joblib.json").read_text())["versions"] | {"scikit-learn": "1.0.0"}
+    edit_metadata(model, resign=True, versions=versions)
+    small = run("predict", "--model", model, "--format", "jsonl", "Answer inbound calls")
+    workers = run("predict", "--model", model, "--format", "jsonl", "--jobs", "2", "Answer inbound calls")
+    assert workers.returncode == 0 and jsonl(workers.stdout) == jsonl(small.stdout), workers.stderr
+    assert workers.stderr.startswith("note: ") and "trained with scikit-learn 1.0.0" in workers.stderr
+    assert "scoring with its portable export" in workers.stderr
+    strict = run("predict", "--model", model, "--engine", "sklearn", "Answer inbound calls")
+    assert strict.returncode == 1 and "trained with scikit-learn 1.0.0" in strict.stderr
+    portable_path(model).unlink()
+    without = run("predict", "--model", model, "--jobs", "2", "Answer inbound calls")
+    assert without.returncode == 1 and "trained with scikit-learn 1.0.0" in without.stderr
 
 
 def test_portable_engine_without_export_and_with_jobs(small_model_dir):
