@@ -207,6 +207,11 @@ def strongest_contributions(
 ) -> list[list[dict]]:
     """For each row, the k n-grams whose weight x tf-idf pushed it most toward its side (`toward_positive`: the
     side the weights point to, or the other), as {"ngram", "weight"} dicts; only n-grams that push that way."""
+    if features.shape[1] != len(weights):  # the other model's features gave plausible n-grams of the wrong words
+        raise ValueError(
+            f"features have {features.shape[1]:,} columns, and the model explained reads {len(weights):,} n-grams: "
+            "pass that model's features (Model.transform for explain, Model.scope_transform for explain_scope)"
+        )
     features = features.tocsr()
     explanations = []
     for row, positive in enumerate(toward_positive):
@@ -345,13 +350,16 @@ class Model:
         return len(pipeline_parts(self.pipeline)[0].vocabulary_)
 
     def top_ngrams(self, k: int = config.TOP_NGRAMS) -> dict[str, list[tuple[str, float]]]:
-        """The k n-grams with the largest weight toward each label, heaviest first, weights rounded to 4 places."""
+        """The k n-grams with the largest weight toward each label, heaviest first, weights rounded to 4 places;
+        fewer where fewer n-grams push that way (a k beyond them once listed the other label's n-grams)."""
         k = check_count("k", k)  # a negative k sliced off all but the lightest k n-grams
         names, weights = self.ngram_weights()
         order = np.argsort(weights, kind="stable")
+        toward_bpo = [i for i in order[:k] if weights[i] < 0]
+        toward_kpo = [i for i in order[::-1][:k] if weights[i] > 0]
         return {
-            config.BPO: [(str(names[i]), round(float(weights[i]), 4)) for i in order[:k]],
-            config.KPO: [(str(names[i]), round(float(weights[i]), 4)) for i in order[::-1][:k]],
+            config.BPO: [(str(names[i]), round(float(weights[i]), 4)) for i in toward_bpo],
+            config.KPO: [(str(names[i]), round(float(weights[i]), 4)) for i in toward_kpo],
         }
 
     def explain(self, features, labels: list[str] | None = None, k: int = config.EXPLAIN_NGRAMS) -> list[list[dict]]:

@@ -79,6 +79,10 @@ def test_top_ngrams_are_the_heaviest_toward_each_label(tiny_model):
     bpo = [w for _, w in top[config.BPO]]
     assert kpo == sorted(kpo, reverse=True) and bpo == sorted(bpo)
     assert min(kpo) >= max(w for _, w in model.top_ngrams(len(names))[config.KPO][3:])
+    # A k beyond the n-grams that push one way listed the other label's heaviest at the end of each list.
+    every = model.top_ngrams(len(names))
+    assert all(w < 0 for _, w in every[config.BPO]) and all(w > 0 for _, w in every[config.KPO])
+    assert len(every[config.BPO]) + len(every[config.KPO]) == int((weights != 0).sum())
 
 
 def test_ngram_range_is_the_trained_one(tiny_model):
