@@ -34,6 +34,8 @@ def text_list(texts, allow_missing: bool = False) -> list:
     """The texts as a list. Refused: what iterating would not give as the texts in order (a bare string gives its
     characters, a table or a dict its column names or keys, a set no order to match the answers to)."""
     kind = type(texts).__name__
+    if texts is None:  # it raised "'NoneType' object is not iterable", naming no argument
+        raise TypeError("expected a list of texts, got None")
     if isinstance(texts, str | bytes):
         raise TypeError(f"expected a list of texts, got a single {kind}; wrap it in a list: [text]")
     if getattr(texts, "ndim", 1) != 1:

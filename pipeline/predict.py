@@ -23,6 +23,26 @@ if TYPE_CHECKING:
 
 PROBABILITY_DIGITS = 6
 ERROR_EMPTY = "empty or missing text"
+
+
+def unscorable_error(value) -> str:
+    """The error of a row whose text cannot be scored: empty or missing (None, a table's NaN), or a value that
+    is no text at all (decide([12345]) was told its text was empty)."""
+    if value is None or isinstance(value, str) or _unequal_to_itself(value):
+        return ERROR_EMPTY
+    return f"not a text but {type(value).__name__}; pass text as str"
+
+
+def _unequal_to_itself(value) -> bool:
+    """NaN, and pandas.NA (whose comparison is NA, which has no truth): how a table's empty cell reads."""
+    try:
+        return bool(value != value)
+    except TypeError:
+        return True
+    except ValueError:  # an array, whose comparison has many truths: a value, not a missing one
+        return False
+
+
 # C0 and C1 control characters: escape sequences in a posting or id must not reach a terminal.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP: CSV injection).
@@ -104,6 +124,7 @@ def score_texts(model: Model, all_texts: list[str | None], options: ScoreOptions
     scorable = []
     for index, text in enumerate(all_texts):
         if not (isinstance(text, str) and text.strip()):
+            rows[index][config.ERROR_FIELD] = unscorable_error(text)
             continue
         if len(text) > options.max_text_chars:
             rows[index][config.ERROR_FIELD] = too_long_error(options)

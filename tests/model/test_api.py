@@ -94,11 +94,20 @@ def test_an_empty_batch_gives_empty_answers(shipped_model_path):
     assert p_out.shape == (0,) and flags == [] and reasons == []
 
 
-@pytest.mark.parametrize("missing", [None, 3, float("nan"), b"bytes"], ids=["None", "int", "nan", "bytes"])
-def test_decide_answers_a_text_that_is_not_a_string_with_an_error_row(shipped_model_path, missing):
-    """decide gives the command line's rows, where an empty cell gets an error row and the run goes on."""
-    rows = load_model(shipped_model_path).decide([TEXTS[0], missing])
-    assert rows[0]["label"] == "BPO" and rows[1]["error"] == "empty or missing text" and rows[1]["label"] == ""
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [(None, "empty or missing text"), (float("nan"), "empty or missing text"), (pd.NA, "empty or missing text"),
+     (3, "not a text but int; pass text as str"), (b"bytes", "not a text but bytes; pass text as str")],
+    ids=["None", "nan", "NA", "int", "bytes"],
+)  # fmt: skip
+def test_decide_answers_a_text_that_is_not_a_string_with_an_error_row(shipped_model_path, value, error):
+    """decide gives the command line's rows, where an empty cell gets an error row and the run goes on. A number
+    or bytes were said to be empty or missing text, which they are not; None gave a bare "not iterable"."""
+    model = load_model(shipped_model_path)
+    rows = model.decide([TEXTS[0], value])
+    assert rows[0]["label"] == "BPO" and rows[1]["error"] == error and rows[1]["label"] == ""
+    with pytest.raises(TypeError, match=r"^expected a list of texts, got None$"):
+        model.decide(None)
 
 
 def test_decide_returns_the_rows_of_the_command_line(shipped_model_path):
