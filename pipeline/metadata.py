@@ -132,8 +132,15 @@ def check_pair(path: Path, meta: dict, scope_file: Path, scope_meta: dict) -> No
         )
 
 
+# The SHA-256 of no bytes at all: an empty file is named so, on every engine (the portable one called it a
+# checksum mismatch).
+_EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
 def check_checksum(path: Path, meta: dict, actual: str) -> None:
     """Refuse a model file whose SHA-256 is not the one its metadata records."""
+    if actual == _EMPTY_SHA256 and meta["model_sha256"] != _EMPTY_SHA256:
+        raise ModelError(f"model file {path} is empty; retrain with {train_hint()}")
     if actual != meta["model_sha256"]:
         raise ModelError(
             f"model file {path} does not match its metadata (SHA-256 {actual[:12]}… expected "

@@ -471,8 +471,6 @@ def load_pipeline(path: Path, labels: tuple[str, ...]) -> tuple[Pipeline, dict]:
     path = Path(path)
     require_model_file(path, main=labels == config.LABELS)
     meta = read_metadata(path)
-    if path.stat().st_size == 0:
-        raise ModelError(f"model file {path} is empty; retrain with {train_hint()}")
     # Read once: the bytes that are checked are the bytes that are loaded.
     data = path.read_bytes()
     check_checksum(path, meta, hashlib.sha256(data).hexdigest())

@@ -167,6 +167,17 @@ def test_a_model_of_another_scikit_learn_is_scored_by_its_export_whatever_the_in
     assert without.returncode == 1 and "trained with scikit-learn 1.0.0" in without.stderr
 
 
+def test_an_empty_model_file_is_named_empty_on_every_engine(small_portable_model_dir, tmp_path):
+    """The portable engine, which auto and serve use for small inputs, called it a checksum mismatch."""
+    model = tmp_path / "model.joblib"
+    for path in small_portable_model_dir.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    model.write_bytes(b"")
+    for engine in ("auto", "portable", "sklearn"):
+        result = run("predict", "--model", model, "--engine", engine, "Answer inbound calls")
+        assert result.returncode == 1 and "model.joblib is empty; retrain with" in result.stderr, (engine, result)
+
+
 def test_portable_engine_without_export_and_with_jobs(small_model_dir):
     missing = run("predict", "--model", str(small_model_dir / "model.joblib"), "--engine", "portable", "x y")
     assert missing.returncode == 1 and "bpo-kpo export" in missing.stderr and "Traceback" not in missing.stderr
