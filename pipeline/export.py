@@ -123,6 +123,11 @@ def split_checked(data: bytes, name: str) -> bytes:
     """The content bytes of an export after checking its envelope and checksum; ModelError names the file."""
     start = len(PREFIX) + DIGEST_CHARS + len(MIDDLE)
     if not data.startswith(PREFIX) or data[start - len(MIDDLE) : start] != MIDDLE or not data.endswith(SUFFIX):
+        if _reformatted_export(data):
+            raise ModelError(
+                f"{name} is an export whose bytes were rewritten (reformatted, as json.dump or jq . does): its "
+                "checksum covers them as written; re-export it with `bpo-kpo export`"
+            )
         raise ModelError(f"{name} is not a bpo-kpo portable model; re-export it with `bpo-kpo export`")
     content = data[start : -len(SUFFIX)]
     expected = data[len(PREFIX) : len(PREFIX) + DIGEST_CHARS].decode("ascii", errors="replace")
@@ -133,6 +138,15 @@ def split_checked(data: bytes, name: str) -> bytes:
             "changed or cut short; re-export it with `bpo-kpo export`"
         )
     return content
+
+
+def _reformatted_export(data: bytes) -> bool:
+    """Whether `data` is an export's envelope as JSON, laid out otherwise than export writes it."""
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(document, dict) and set(document) == {"content_sha256", "content"}
 
 
 def write_export(path: Path, document: dict) -> bytes:

@@ -159,6 +159,11 @@ def _edit_json(path, **fields):
     [
         (lambda p: portable_path(p).unlink(), "no portable model at"),
         (lambda p: portable_path(p).write_bytes(portable_path(p).read_bytes()[:-1000]), "not a bpo-kpo portable"),
+        # Valid JSON laid out anew (json.dump, jq .) was called no export at all.
+        (
+            lambda p: portable_path(p).write_text(json.dumps(json.loads(portable_path(p).read_bytes()), indent=2)),
+            "is an export whose bytes were rewritten (reformatted",
+        ),
         (
             lambda p: portable_path(p).write_bytes(portable_path(p).read_bytes().replace(b"0.", b"1.", 1)),
             "does not match its own checksum",
@@ -188,7 +193,18 @@ def _edit_json(path, **fields):
         ),
     ],
     ids=[
-        *("missing", "truncated", "edited", "model-file", "other-model", "version", "labels", "threshold", "lengths"),
+        *(
+            "missing",
+            "truncated",
+            "reformatted",
+            "edited",
+            "model-file",
+            "other-model",
+            "version",
+            "labels",
+            "threshold",
+            "lengths",
+        ),
         *("no-metadata", "edited-metadata", "no-scope-metadata", "bad-scope-rules", "export-threshold"),
         "export-scope-rule",
     ],
