@@ -44,6 +44,8 @@ PLOTS_DIR = MODELS_DIR / "plots"
 TUNING_PATH = MODELS_DIR / "tuning.json"
 # The portable export and its conformance vectors sit beside the model they come from:
 # models/model.joblib -> models/model.portable.json, models/model.conformance.json.
+# The slice of evaluation rows whose slice column is blank (users' postings name no area or form).
+SLICE_NOT_GIVEN = "(not given)"
 PORTABLE_SUFFIX = ".portable.json"
 CONFORMANCE_SUFFIX = ".conformance.json"
 

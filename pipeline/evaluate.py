@@ -168,11 +168,18 @@ def slice_values(frame: pd.DataFrame, column: str) -> pd.Series:
     the form with clear or borderline."""
     if column in frame:
         # A JSON null is a blank slice, as an empty CSV cell is: sorted beside the values given, it stopped the run.
-        return frame[column].fillna("").astype(str)
+        return _named(frame[column])
     if column == LENGTH_SLICE:
         return frame[config.TEXT_COLUMN].map(length_bucket)
     clarity = np.where(frame[config.BORDERLINE_COLUMN].astype(bool), "borderline", "clear")
-    return frame[config.FORM_COLUMN].fillna("").astype(str) + FORM_CLARITY_SEPARATOR + clarity
+    return _named(frame[config.FORM_COLUMN]) + FORM_CLARITY_SEPARATOR + clarity
+
+
+def _named(values: pd.Series) -> pd.Series:
+    """Slice values as text, a blank one named: users' postings without an area or form made a slice with no name
+    (`  n=12` in the report, the key "" in metrics.json, an empty cell in the model card)."""
+    text = values.fillna("").astype(str)
+    return text.where(text.str.strip() != "", config.SLICE_NOT_GIVEN)
 
 
 def form_clarity_value(form: str, clarity: str) -> str:

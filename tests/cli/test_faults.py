@@ -452,7 +452,7 @@ def test_evaluate_reads_a_files_flags_and_blank_slices_as_the_projects_own(model
     lines.write_text('{"text": "Answer calls from customers", "label": "BPO", "area": null}\n'
                      '{"text": "Draft contracts for clients", "label": "KPO", "area": "law"}\n')  # fmt: skip
     slices = json.loads(run("evaluate", "--model", model, "--data", lines, "--by", "area", "--format", "json").stdout)
-    assert {k: v["n"] for k, v in slices[str(lines)]["slices"]["area"].items()} == {"": 1, "law": 1}
+    assert {k: v["n"] for k, v in slices[str(lines)]["slices"]["area"].items()} == {config.SLICE_NOT_GIVEN: 1, "law": 1}
 
 
 @pytest.mark.parametrize("engine", ["portable", "sklearn"])

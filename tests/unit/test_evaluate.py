@@ -114,3 +114,18 @@ def test_scope_figures_stand_under_their_headings_whatever_the_set_is_called():
         # Each figure ends where its heading does, and the set's name is whole.
         assert row.index("0.977 of 88") + len("0.977 of 88") == heading.index("caught") + len("caught")
         assert row.endswith("0.022 of 272") and len(row) == len(heading) and name in row
+
+
+def test_a_blank_slice_value_is_named():
+    """Users' postings without an area or form made a slice with no name: `  n=12` in the report, the key "" in
+    metrics.json, an empty cell in the model card."""
+    frame = pd.DataFrame({"text": ["a b", "c d", "e f"], "label": ["BPO", "KPO", "BPO"], "area": ["x", " ", None],
+                          "form": ["f", "", None], "borderline": [False, True, False]})  # fmt: skip
+    result = evaluate_frame(frame, np.array([0.1, 0.9, 0.2]), 0.5, ("area", "form_clarity"))
+    assert list(result["slices"]["area"]) == [config.SLICE_NOT_GIVEN, "x"]
+    assert result["slices"]["area"][config.SLICE_NOT_GIVEN]["n"] == 2
+    assert list(result["slices"]["form_clarity"]) == [
+        f"{config.SLICE_NOT_GIVEN} / borderline",
+        f"{config.SLICE_NOT_GIVEN} / clear",
+        "f / clear",
+    ]
