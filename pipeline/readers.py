@@ -522,15 +522,18 @@ def csv_frames(
     import pandas as pd  # imported here: plain-text and JSONL scoring never pays for pandas
 
     name = stream._name
-    header = stream.readline()
+    # Blank lines above the header are passed over: the file was said to be empty.
+    header, header_line = stream.readline(), 1
+    while header and not header.strip() and header_line <= _BLANK_LINES_PASSED_OVER:
+        header, header_line = stream.readline(), header_line + 1
     if not header.strip():
         raise DataError(empty_message)
     separator = separator or sniff_separator(header)
-    columns = _csv_fields(header, separator, name, 1)
+    columns = _csv_fields(header, separator, name, header_line)
     repeated = sorted({column for column in columns if columns.count(column) > 1})
     if repeated:
         raise DataError(f"{name} repeats the column name(s) {', '.join(map(repr, repeated))}; give each its own name")
-    blank_lines, first_row, first_line = _first_record(stream, separator, skip_blank=len(columns) > 1)
+    blank_lines, first_row, first_line = _first_record(stream, separator, len(columns) > 1, header_line + 1)
     first = _csv_fields(first_row, separator, name, first_line)
     trailing = len(first) == len(columns) + 1 and not first[-1].strip()
     if len(first) > len(columns) and not trailing:
@@ -571,12 +574,12 @@ def csv_frames(
 _FIRST_RECORD_MAX_LINES = 10_000
 
 
-def _first_record(stream: DecodingReader, separator: str, skip_blank: bool) -> tuple[str, str, int]:
+def _first_record(stream: DecodingReader, separator: str, skip_blank: bool, line_number: int) -> tuple[str, str, int]:
     """The blank lines after the header (where pandas skips them), the first data record below them with every line
     of a quoted field that spans lines, and the line it starts on. Checked on its first line alone,
     a record whose quoted title broke over two lines, or one below a blank line, showed fewer fields than it had,
     and pandas then dropped the extra field of every row with no more than a warning."""
-    blank_lines, line_number, line = "", 2, stream.readline()
+    blank_lines, line = "", stream.readline()
     while skip_blank and line and not line.strip():
         blank_lines, line_number, line = blank_lines + line, line_number + 1, stream.readline()
     record, state = line, _quote_state(line, separator)
@@ -962,7 +965,7 @@ def read_labelled(
             frames = list(csv_frames(stream, None, empty, _LABELLED_CHUNK))
             frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         else:
-            frame = pd.DataFrame.from_records(_labelled_records(stream, text_column))
+            frame = pd.DataFrame.from_records(_labelled_records(stream, text_column, column_fix))
     finally:
         stream.close()
     if frame.empty:
@@ -992,15 +995,19 @@ def _open_labelled(
     data is never plain text: a JSON object starts JSON lines, anything else is a CSV header."""
     if str(path) == config.STANDARD_STREAM and input_format is None:
         raw = open_text(path, encoding, encoding_option=encoding_option)
-        first = raw.readline()
-        return ("jsonl" if first.lstrip().startswith("{") else "csv"), _Concat(io.StringIO(first), raw)
+        blank, first = [], raw.readline()
+        while first and not first.strip() and len(blank) < _BLANK_LINES_PASSED_OVER:  # the first line of text tells
+            blank.append(first)
+            first = raw.readline()
+        kind = "jsonl" if first.lstrip().startswith("{") else "csv"
+        return kind, _Concat(io.StringIO("".join(blank) + first), raw)
     kind = detect_format(path, input_format)
     if kind == "txt":
         raise DataError(f"{path}: labelled data must be CSV or JSON lines, not plain text")
     return kind, open_text(path, encoding, kind == "jsonl", encoding_option=encoding_option)
 
 
-def _labelled_records(stream: DecodingReader, text_column: str) -> list[dict]:
+def _labelled_records(stream: DecodingReader, text_column: str, column_fix: str) -> list[dict]:
     """The records of a labelled JSON-lines file: objects whose text is a string, with ids written as JSON does."""
     records = []
     for line_number, record in _json_records(stream):
@@ -1009,7 +1016,7 @@ def _labelled_records(stream: DecodingReader, text_column: str) -> list[dict]:
         if text_column not in record:
             raise DataError(
                 f"{stream._name} line {line_number} has no field {text_column!r}; its fields are: "
-                f"{', '.join(map(repr, record)) or '(none)'}"
+                f"{', '.join(map(repr, record)) or '(none)'}; {column_fix}"
             )
         text = record[text_column]
         if not is_json_string(text):

@@ -158,12 +158,22 @@ def test_evaluate_reads_labelled_csv_or_jsonl_from_stdin(shipped_model_path, tmp
     path.write_text("text,label\n" + "".join(f"{text},{label}\n" for text, label in rows))
     from_file = json.loads(run("evaluate", "--data", str(path), "--format", "json").stdout)[str(path)]
     as_jsonl = "".join(json.dumps({"text": text, "label": label}) + "\n" for text, label in rows)
-    for piped in (path.read_text(), as_jsonl):
+    # Blank lines above the header or the first record: stdin was said to be empty, and a file too.
+    for piped in (path.read_text(), as_jsonl, "\n\n" + path.read_text(), "\n" + as_jsonl):
         result = run("evaluate", "--data", "-", "--format", "json", stdin=piped)
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["standard input"]["log_loss"] == from_file["log_loss"]
+    spaced = tmp_path / "spaced.csv"
+    spaced.write_text("\n" + path.read_text())
+    result = run("evaluate", "--data", spaced, "--format", "json")
+    assert json.loads(result.stdout)[str(spaced)]["log_loss"] == from_file["log_loss"], result.stderr
     empty = run("evaluate", "--data", "-", stdin="")
     assert empty.returncode == 1 and "standard input is empty" in empty.stderr
+    # A JSON-lines file without the text field names the option that chooses it, as a CSV's message does.
+    other = tmp_path / "other.jsonl"
+    other.write_text('{"body": "Answer calls", "label": "BPO"}\n')
+    named = run("evaluate", "--data", other)
+    assert "has no field 'text'; its fields are: 'body', 'label'; choose with --text-column" in named.stderr
 
 
 def test_evaluate_and_train_read_files_given_as_arguments(shipped_model_path, tmp_path):
