@@ -1009,6 +1009,8 @@ def predict(
     the scope model beside the model, out_of_scope, p_out_of_scope and scope_reason: a posting of work that is
     neither BPO nor KPO (or text that is no job posting) keeps its BPO/KPO label but is flagged out of scope.
     """
+    if input_path is not None and not str(input_path).strip():  # `--input "$FILE"` with FILE unset: read as none
+        raise click.UsageError("--input is empty: give a file name, or - for standard input")
     if config.STANDARD_STREAM in texts:
         # `... | bpo-kpo predict -`: the lone dash means standard input, as it does for --input and other tools,
         # not a posting whose text is a dash.

@@ -332,6 +332,15 @@ def test_a_format_the_output_name_contradicts_is_refused(fast_model, tmp_path, o
                "Answer calls").returncode == 0  # fmt: skip
 
 
+@pytest.mark.parametrize("postings", [(), ("Answer calls",)])
+def test_an_empty_input_name_is_refused(fast_model, postings):
+    """`--input "$FILE"` with FILE unset: beside postings it was ignored and the postings scored, alone it was told
+    to give postings."""
+    result = run("predict", "--model", fast_model, "--input", "", *postings)
+    assert_error(result, 2, r"--input is empty: give a file name, or - for standard input")
+    assert result.stdout == ""
+
+
 def test_output_folder_missing(model, tmp_path):
     assert_error(run("predict", "--model", model, "x", "--output", str(tmp_path / "no" / "out.jsonl")), 1,
                  r"output folder .*no does not exist")  # fmt: skip
