@@ -44,7 +44,8 @@ def _unequal_to_itself(value) -> bool:
 
 
 # C0 and C1 control characters: escape sequences in a posting or id must not reach a terminal.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Bidirectional controls too (U+202E reverses the rest of the line): text that reorders what the terminal shows.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP: CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -348,7 +349,7 @@ def neutralise_formula(value: str) -> str:
 
 
 def strip_control(text: str) -> str:
-    """Drop control characters, so no escape sequence in the data reaches the terminal."""
+    """Drop control characters, so no escape sequence or reordering in the data reaches the terminal."""
     return _CONTROL.sub("", text)
 
 

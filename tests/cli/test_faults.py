@@ -905,11 +905,14 @@ def test_table_output_strips_control_characters(model, tmp_path):
     path = tmp_path / "hostile.csv"
     with open(path, "w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows([["id", "text"], ["\x1b[2J\x1b]0;pwned\x07", "\x1b]52;c;ZXZpbA==\x07Answer calls"],
-                                      ["ok\x9b31m", "Do\x01 research \x1b[31m"]])  # fmt: skip
+                                      ["ok\x9b31m", "Do\x01 research \x1b[31m"],
+                                      ["rtl\u202egpj.exe", "Audit \u2067the\u2069 accounts"]])  # fmt: skip
     result = run("predict", "--model", model, "--input", path, "--id-column", "id", "--format", "table")
     assert result.returncode == 0, result.stderr
     assert not any((ord(c) < 32 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in result.stdout)
     assert "Answer calls" in result.stdout and "ok31m" in result.stdout
+    # A right-to-left override reversed the rest of the line on the terminal ("exe.jpg" for "gpj.exe").
+    assert not set(result.stdout) & {"\u202e", "\u2067", "\u2069"} and "rtlgpj.exe" in result.stdout
 
 
 def test_csv_output_neutralises_formula_ids_unless_asked_to_keep_them(model, tmp_path):
