@@ -240,7 +240,9 @@ def format_chunk(rows: list[dict], chunk: Chunk, formatter) -> FormattedChunk:
         None,
     )
     text = formatter.rows(rows, chunk.texts)
-    return FormattedChunk(len(rows), text, failed, tally(rows), chunk.position, count_bare_titles(chunk.texts))
+    # Only rows that were scored: a text refused as too long (one 200,000-character word) is no title.
+    scored = [text for text, row in zip(chunk.texts, rows, strict=True) if not row[config.ERROR_FIELD]]
+    return FormattedChunk(len(rows), text, failed, tally(rows), chunk.position, count_bare_titles(scored))
 
 
 def score_and_format(model: Model, chunk: Chunk, options: ScoreOptions, formatter) -> FormattedChunk:

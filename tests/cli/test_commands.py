@@ -437,6 +437,9 @@ def test_postings_of_a_few_words_get_one_note_that_a_title_alone_says_little(shi
     assert given.stderr.startswith("note: 1 of 2 postings has ") and len(given.stderr.splitlines()) == 1
     quiet = CliRunner().invoke(cli, ["predict", "--engine", engine, "--quiet", "Nurse"])
     assert quiet.exit_code == 0 and quiet.stderr == ""
+    # A text refused as too long is an error row, not a title, whatever its count of words.
+    long = CliRunner().invoke(cli, ["predict", "--engine", engine, "--max-text-chars", "10", "Nurse", "x" * 50])
+    assert long.stderr.splitlines()[-1].startswith("note: 1 of 2 postings has "), long.stderr
 
 
 def test_a_skops_model_beside_the_joblib_one_breaks_neither(catalogue, model_copy, tmp_path):
