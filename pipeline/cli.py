@@ -35,7 +35,13 @@ from pipeline.options import (
     given_params,
     param_options,
 )
-from pipeline.process import interrupt_message, interrupt_received, reader_gone, stop_if_interrupted
+from pipeline.process import (
+    interrupt_message,
+    interrupt_received,
+    reader_gone,
+    standard_output_error,
+    stop_if_interrupted,
+)
 from pipeline.readers import DATA_SUFFIXES, file_name_given_as_text, format_suffix
 
 if TYPE_CHECKING:
@@ -72,7 +78,9 @@ class Group(click.Group):
             if isinstance(error, BpoKpoError):
                 message = str(error)
             elif isinstance(error, OSError):
-                message = f"{error.strerror or error}{f': {error.filename}' if error.filename else ''}"
+                message = standard_output_error(error) or (
+                    f"{error.strerror or error}{f': {error.filename}' if error.filename else ''}"
+                )
             else:
                 message = f"unexpected {type(error).__name__}: {error} (rerun with --debug for details)"
             click.echo(f"Error: {message}", err=True)

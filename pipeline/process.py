@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -177,12 +178,36 @@ def dispatch(command, args: list[str]) -> int | None:
         return stop.exit_code
     except BrokenPipeError:  # --help or --version into a reader that went away
         raise reader_gone() from None
+    except OSError as error:
+        message = standard_output_error(error)
+        if message is None:
+            raise
+        # --help or --version into a full disk (`> /dev/full`): a traceback from click's echo.
+        _silence_stdout()
+        raise click.ClickException(message) from None
+
+
+# Errors only a write gives: one without a file name came from standard output, as every file the project writes
+# is named in its own message (files.atomic_path).
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def standard_output_error(error: OSError) -> str | None:
+    """The message for a failed write to standard output; None for any other OSError."""
+    if error.filename is not None or error.errno not in _WRITE_ERRNOS:
+        return None
+    return f"cannot write standard output: {error.strerror}"
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so Python's flush at exit cannot fail on it again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def reader_gone() -> ReaderGone:
     """Point stdout at /dev/null, so Python's flush at exit cannot fail on the closed pipe, and say so."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    _silence_stdout()
     return ReaderGone()
 
 

@@ -828,6 +828,19 @@ def test_output_to_dev_stdout_into_a_reader_that_goes_away_stops_quietly(fast_mo
     assert (result.returncode, result.stderr, len(result.stdout.splitlines())) == (0, "", 1), result.stderr
 
 
+@linux_only("/dev/full")
+@pytest.mark.parametrize(
+    "args", [("--version",), ("predict", "--help"), ("predict", "--format", "jsonl", "Answer calls")]
+)
+def test_a_full_disk_on_standard_output_is_one_line_naming_it(fast_model, args):
+    """`--version > /dev/full` ended in a traceback from click's echo, and results said only "No space left on
+    device", naming no output."""
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([SCRIPT, *args, *(["--model", fast_model] if "Answer calls" in args else [])],
+                                stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)  # fmt: skip
+    assert (result.returncode, result.stderr) == (1, "Error: cannot write standard output: No space left on device\n")
+
+
 @pytest.mark.parametrize("how", ["intact", "other-model-metadata"])
 def test_predict_in_process_leaves_garbage_collection_on(model_copy, how):
     """predict pauses the collector while it loads; a caller in the same process must get it back either way."""
