@@ -482,7 +482,8 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     )
     for warning in training_warnings(len(frame), params.cv_folds, scope_recall):
         _say(f"Warning: {warning}")
-    # The audit report runs on make train's model, here on any: a file of one's own never met prepare's audit.
+    # report audits make train's model; train audits any model it fits, since a file of one's own (train --data)
+    # never met prepare's audit of the data.
     audit = audit_pipeline(pipeline, frame, lexicon) if lexicon is not None else None
     shortcuts = beyond_chance(audit) if audit is not None else []
     if shortcuts:

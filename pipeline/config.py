@@ -42,10 +42,10 @@ SCOPE_ERRORS_PATH = MODELS_DIR / "errors_scope.csv"
 MODEL_CARD_PATH = MODELS_DIR / "MODEL_CARD.md"
 PLOTS_DIR = MODELS_DIR / "plots"
 TUNING_PATH = MODELS_DIR / "tuning.json"
-# The portable export and its conformance vectors sit beside the model they come from:
-# models/model.joblib -> models/model.portable.json, models/model.conformance.json.
 # The slice of evaluation rows whose slice column is blank (users' postings name no area or form).
 SLICE_NOT_GIVEN = "(not given)"
+# The portable export and its conformance vectors sit beside the model they come from:
+# models/model.joblib -> models/model.portable.json, models/model.conformance.json.
 PORTABLE_SUFFIX = ".portable.json"
 CONFORMANCE_SUFFIX = ".conformance.json"
 
