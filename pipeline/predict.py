@@ -23,26 +23,6 @@ if TYPE_CHECKING:
 
 PROBABILITY_DIGITS = 6
 ERROR_EMPTY = "empty or missing text"
-
-
-def unscorable_error(value) -> str:
-    """The error of a row whose text cannot be scored: empty or missing (None, a table's NaN), or a value that
-    is no text at all (decide([12345]) was told its text was empty)."""
-    if value is None or isinstance(value, str) or _unequal_to_itself(value):
-        return ERROR_EMPTY
-    return f"not a text but {type(value).__name__}; pass text as str"
-
-
-def _unequal_to_itself(value) -> bool:
-    """NaN, and pandas.NA (whose comparison is NA, which has no truth): how a table's empty cell reads."""
-    try:
-        return bool(value != value)
-    except TypeError:
-        return True
-    except ValueError:  # an array, whose comparison has many truths: a value, not a missing one
-        return False
-
-
 # C0 and C1 control characters: escape sequences in a posting or id must not reach a terminal.
 # Bidirectional controls too (U+202E reverses the rest of the line): text that reorders what the terminal shows.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -111,6 +91,24 @@ def unscored_row(error: str, options: ScoreOptions) -> dict:
 
 def too_long_error(options: ScoreOptions) -> str:
     return f"text longer than {options.max_text_chars:,} characters ({options.limit_name})"
+
+
+def unscorable_error(value) -> str:
+    """The error of a row whose text cannot be scored: empty or missing (None, a table's NaN), or a value that
+    is no text at all (decide([12345]) was told its text was empty)."""
+    if value is None or isinstance(value, str) or _unequal_to_itself(value):
+        return ERROR_EMPTY
+    return f"not a text but {type(value).__name__}; pass text as str"
+
+
+def _unequal_to_itself(value) -> bool:
+    """NaN, and pandas.NA (whose comparison is NA, which has no truth): how a table's empty cell reads."""
+    try:
+        return bool(value != value)
+    except TypeError:
+        return True
+    except ValueError:  # an array, whose comparison has many truths: a value, not a missing one
+        return False
 
 
 def score_texts(model: Model, all_texts: list[str | None], options: ScoreOptions) -> list[dict]:
