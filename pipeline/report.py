@@ -11,7 +11,7 @@ import pandas as pd
 
 from pipeline import config
 from pipeline.analysis import analyse, scope_of
-from pipeline.audit import Lexicon, audit_model
+from pipeline.audit import Lexicon, audit_pipeline
 from pipeline.dataset import in_scope, read_split, read_splits, with_flags
 from pipeline.decision import labels_at
 from pipeline.errors import DataError
@@ -163,7 +163,7 @@ def invariance_results(
 
 def model_audit(model: Model, train: pd.DataFrame, lexicon: Lexicon) -> dict:
     """The shortcut audit of the trained model's heaviest features against the training data's frequencies."""
-    return audit_model(*model.ngram_weights(), model.ngram_range[1], in_scope(train), lexicon)
+    return audit_pipeline(model.pipeline, in_scope(train), lexicon)
 
 
 def score_sets(scorers: dict[str, Model], sets: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:

@@ -3,6 +3,7 @@
 import json
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -15,6 +16,7 @@ from pipeline.audit import (
     beyond_chance,
     class_frequencies,
     features_brought,
+    model_shortcut_message,
     parse_lexicon,
     shortcut_message,
 )
@@ -152,20 +154,41 @@ def test_prepare_warns_of_a_habit_of_the_users_postings_and_goes_on(tmp_path, us
     assert summary["user_postings_audit"]["shortcuts"][0]["feature"] == "quorvane"
 
 
-def test_train_warns_of_a_habit_its_model_learnt_and_goes_on(generated, tmp_path):
+@pytest.mark.parametrize(
+    ("habit", "options", "named"),
+    [
+        (HABIT, (), ("'quorvane' (KPO x", "'partners' (KPO x")),
+        # Stop words the model reads: counted with the default stop list, they tied neither class.
+        ("Yours ours.", ("--stop-words", "none"), ("'yours' (KPO x", "'yours ours' (KPO x")),
+    ],
+)
+def test_train_warns_of_a_habit_its_model_learnt_and_goes_on(generated, tmp_path, habit, options, named):
     """train --data reads files prepare never audited: a company's name in every KPO posting of one's own file
     becomes one of the model's heaviest KPO words, and train says so, with the model written."""
     planted = generated[generated["label"] != config.NEITHER].head(300).copy()
     kpo = planted["label"] == config.KPO
-    planted.loc[kpo, "text"] = planted.loc[kpo, "text"] + f" {HABIT}"
+    planted.loc[kpo, "text"] = planted.loc[kpo, "text"] + f" {habit}"
     planted[["text", "label"]].to_csv(tmp_path / "mine.csv", index=False)
     model = tmp_path / "model.joblib"
     result = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "mine.csv"), "--model", str(model),
-                                      "--cv-folds", "2"])  # fmt: skip
+                                      "--cv-folds", "2", *options])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert model.is_file()
     (warning,) = [line for line in result.output.splitlines() if "heaviest features" in line]
-    assert warning.startswith("Warning: ") and "'quorvane' (KPO x" in warning and "'partners'" in warning
+    assert warning.startswith("Warning: ") and all(name in warning for name in named), warning
+
+
+def test_the_model_audit_names_the_class_a_word_is_frequent_in_and_counts_the_features_there_are():
+    """'join' (of "Join Quorvane today." in every KPO posting) weighed toward BPO and was called a BPO word, and a
+    model of 30 n-grams was said to have 200 heaviest."""
+    from pipeline.audit import Lexicon, audit_weights
+
+    frequencies = pd.DataFrame({"feature": ["join", "join quorvane"], "ratio": [5.6, 151.0],
+                                "ratio_low95": [4.0, 90.0], "toward": ["KPO", "KPO"]})  # fmt: skip
+    lexicon = Lexicon(bullets={}, terms={})
+    result = audit_weights(np.array(["join", "join quorvane"]), np.array([-3.16, 9.0]), frequencies, lexicon)
+    assert result["top_k"] == 2
+    assert "'join' (KPO x5.6, weight -3.16)" in model_shortcut_message(beyond_chance(result), result["top_k"])
 
 
 def test_the_model_audit_of_train_names_no_word_that_ties_a_class_by_chance(generated, catalogue):
@@ -174,7 +197,8 @@ def test_the_model_audit_of_train_names_no_word_that_ties_a_class_by_chance(gene
     from pipeline.train import fit
 
     frame = generated[generated["label"] != config.NEITHER]
-    pipeline, _ = fit(frame, replace(config.TRAIN, cv_folds=2, calibration="none"))
+    masked = tuple(sorted(catalogue.lexicon.masked))  # as train fits it: the lexicon's masked words unread
+    pipeline, _ = fit(frame, replace(config.TRAIN, cv_folds=2, calibration="none", masked_words=masked))
     audit = audit_pipeline(pipeline, frame, catalogue.lexicon)
     assert audit["n_shortcuts"] > 0 and all(record["ratio"] > 3 for record in audit["shortcuts"])
     assert beyond_chance(audit) == [r for r in audit["shortcuts"] if r["ratio_low95"] > 3] == []
