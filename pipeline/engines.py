@@ -12,12 +12,12 @@ from pipeline import config
 from pipeline.decision import label_for, needs_review
 from pipeline.errors import LibraryVersionError, ModelError, require_model_file
 from pipeline.predict import (
-    ERROR_EMPTY,
     PROBABILITY_DIGITS,
     FormattedChunk,
     ScoreOptions,
     format_chunk,
     too_long_error,
+    unscorable_error,
     unscored_row,
 )
 from pipeline.readers import Chunk
@@ -62,7 +62,7 @@ class PortableEngine:
         rows = []
         for row_id, text in zip(chunk.ids, chunk.texts, strict=True):
             if not (isinstance(text, str) and text.strip()):
-                rows.append({"id": row_id, **unscored_row(ERROR_EMPTY, options)})
+                rows.append({"id": row_id, **unscored_row(unscorable_error(text), options)})
                 continue
             if len(text) > options.max_text_chars:
                 rows.append({"id": row_id, **unscored_row(too_long_error(options), options)})

@@ -207,8 +207,9 @@ def _number(value: float | None, digits: int = 3) -> str:
 
 
 def _threshold(value: float) -> str:
-    """A threshold as given: two decimals, or as many as it has (--threshold 0.999 read as 1.00)."""
-    return f"{value:.2f}" if round(value, 2) == value else f"{value:g}"
+    """A threshold as given: two decimals, or every digit it has (--threshold 0.999 read as 1.00, and 0.9999999 as 1
+    under six significant digits)."""
+    return f"{value:.2f}" if round(value, 2) == value else repr(float(value))
 
 
 def format_report(name: str, metrics: dict) -> str:

@@ -202,16 +202,22 @@ def weights_toward(pipeline: Pipeline, label: str) -> tuple[np.ndarray, np.ndarr
     return names, weights
 
 
+def check_width(features, n_features: int) -> None:
+    """Features of the other model (the scope model's, for the BPO/KPO one) are refused: they gave plausible n-grams
+    of the wrong words, or scikit-learn's own message."""
+    if features.shape[1] != n_features:
+        raise ValueError(
+            f"features have {features.shape[1]:,} columns, and the model explained reads {n_features:,} n-grams: "
+            "pass that model's features (Model.transform for explain, Model.scope_transform for explain_scope)"
+        )
+
+
 def strongest_contributions(
     features, names: np.ndarray, weights: np.ndarray, toward_positive: list[bool], k: int
 ) -> list[list[dict]]:
     """For each row, the k n-grams whose weight x tf-idf pushed it most toward its side (`toward_positive`: the
     side the weights point to, or the other), as {"ngram", "weight"} dicts; only n-grams that push that way."""
-    if features.shape[1] != len(weights):  # the other model's features gave plausible n-grams of the wrong words
-        raise ValueError(
-            f"features have {features.shape[1]:,} columns, and the model explained reads {len(weights):,} n-grams: "
-            "pass that model's features (Model.transform for explain, Model.scope_transform for explain_scope)"
-        )
+    check_width(features, len(weights))
     features = features.tocsr()
     explanations = []
     for row, positive in enumerate(toward_positive):
@@ -370,6 +376,7 @@ class Model:
         label are listed, so a row may have fewer than k, or none.
         """
         k = check_count("k", k)
+        check_width(features, self.vocabulary_size)
         if labels is None:
             labels = labels_at(self.score(features), self.threshold).tolist()
         labels = _one_per_row("labels", labels, features)
