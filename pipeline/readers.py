@@ -834,10 +834,13 @@ def refuse_table_as_text(stream: DecodingReader, text_columns: tuple[str, ...]) 
     fix = "(or --input-format txt to score each line as it is)"
     if head.startswith("{") and _is_json_object(head):
         raise DataError(f"{stream._name} looks like JSON lines: pass --input-format jsonl {fix}")
-    if head in ("[", "{") or head.startswith('{"') or re.match(r"\[\s*\{", head):
+    # A line that is only an opening bracket, or opens an array of objects, texts or arrays, or an object's first
+    # key: "[Remote] Agent" and '{"Urgent"} Data entry' are postings.
+    if head in ("[", "{") or re.match(r'\[\s*[{"\[]|\{\s*"[^"]*"\s*:', head):
         raise DataError(
             f"{stream._name} looks like JSON, but not JSON lines, which hold one posting's object per line: write "
-            f"each object on a line of its own (jq -c '.[]' for an array), then pass --input-format jsonl {fix}"
+            "each object on a line of its own and pass --input-format jsonl (jq -c '.[]' for an array of objects), "
+            f"or each text on a line of its own (jq -r '.[]' for an array of texts) {fix}"
         )
     separator = sniff_separator(head)
     header, row = _csv_cells(head, separator), _csv_cells(second, separator)
@@ -999,7 +1002,7 @@ def _open_labelled(
         while first and not first.strip() and len(blank) < _BLANK_LINES_PASSED_OVER:  # the first line of text tells
             blank.append(first)
             first = raw.readline()
-        kind = "jsonl" if first.lstrip().startswith("{") else "csv"
+        kind = "jsonl" if first.lstrip().startswith(("{", "[")) else "csv"  # an array: JSON lines' reader names it
         return kind, _Concat(io.StringIO("".join(blank) + first), raw)
     kind = detect_format(path, input_format)
     if kind == "txt":

@@ -169,6 +169,9 @@ def test_evaluate_reads_labelled_csv_or_jsonl_from_stdin(shipped_model_path, tmp
     assert json.loads(result.stdout)[str(spaced)]["log_loss"] == from_file["log_loss"], result.stderr
     empty = run("evaluate", "--data", "-", stdin="")
     assert empty.returncode == 1 and "standard input is empty" in empty.stderr
+    # A JSON array piped in was read as a CSV and said to have no rows; as a file it was named for what it is.
+    array = run("evaluate", "--data", "-", stdin=f"[{as_jsonl.splitlines()[0]}]\n")
+    assert array.returncode == 1 and "standard input is a JSON array, not JSON lines" in array.stderr
     # A JSON-lines file without the text field names the option that chooses it, as a CSV's message does.
     other = tmp_path / "other.jsonl"
     other.write_text('{"body": "Answer calls", "label": "BPO"}\n')

@@ -199,6 +199,10 @@ def test_a_format_named_as_evaluate_names_it_says_which_one_predict_means(model,
         ),
         ('[\n  {\n    "text": "Answer calls"\n  }\n]\n', r"looks like JSON, but not JSON lines"),
         ('{\n  "text": "Answer calls"\n}\n', r"looks like JSON, but not JSON lines"),
+        (
+            '["Answer calls", "Draft contracts"]\n',
+            r"looks like JSON, but not JSON lines.*jq -r '\.\[\]' for an array of texts",
+        ),
         # A header above no row, or above a blank line: the header alone was scored as a posting.
         ("id,text\n", r"CSV whose header names the column 'text'"),
         ("id,text\n\n1,Answer inbound calls\n", r"CSV whose header names the column 'text'"),
@@ -224,12 +228,14 @@ def test_a_table_piped_as_text_is_refused_not_scored_line_by_line(model, piped, 
 def test_plain_text_that_opens_with_blank_lines_or_brackets_is_still_scored(fast_model):
     """The guards above look past blank lines and at JSON's openings only: lines that merely start with a bracket
     are postings, each keeping its line number as its id."""
-    piped = "\n\n[Remote] Answer calls for a telecom client\n{Urgent} Draft supply contracts\n"
-    result = run("predict", "--model", fast_model, "-", "--format", "jsonl", stdin=piped)
-    assert result.returncode == 0, result.stderr
-    rows = jsonl(result.stdout)
-    assert [row["id"] for row in rows] == ["1", "2", "3", "4"]
-    assert [row["error"] for row in rows[:2]] == ["empty or missing text"] * 2 and rows[2]["label"] and rows[3]["label"]
+    for first in ('{"Urgent"} Draft supply contracts', "[Remote] Answer calls for a telecom client"):
+        piped = f"\n\n{first}\nAnswer calls for a telecom client\n"
+        result = run("predict", "--model", fast_model, "-", "--format", "jsonl", stdin=piped)
+        assert result.returncode == 0, result.stderr
+        rows = jsonl(result.stdout)
+        assert [row["id"] for row in rows] == ["1", "2", "3", "4"]
+        assert [row["error"] for row in rows[:2]] == ["empty or missing text"] * 2
+        assert rows[2]["label"] and rows[3]["label"]
 
 
 @pytest.mark.parametrize("options", [("--text-column", "body"), ("--id-column", "ref"), ("--sep", ";")])
