@@ -105,8 +105,10 @@ def load_field_set(field_dir: Path = config.FIELD_DIR) -> pd.DataFrame:
     if not paths:
         return pd.DataFrame(columns=list(FIELD_COLUMNS) + [config.SOURCE_COLUMN])
     frames = [read_labelled(path) for path in paths]
+    for path, one in zip(paths, frames, strict=True):  # rows counted in their own file, which the message names
+        _check_ids(one, str(path), numbered=False)
     frame = pd.concat(frames, ignore_index=True)
-    _check_ids(frame, "the field set")
+    _check_ids(frame, "the field set", numbered=False)
     frame[config.TEXT_COLUMN] = frame[config.TEXT_COLUMN].map(clean_text)
     # Area, form and the borderline mark give the report its slices; a set of one's own may leave them out.
     for column in (config.AREA_COLUMN, config.FORM_COLUMN):
@@ -146,9 +148,10 @@ def load_challenge_set(challenge_dir: Path = config.CHALLENGE_DIR) -> pd.DataFra
                     f"{path} has no {column!r} field: every challenge posting needs an id, its register (the form "
                     "it is written in) and its clarity (clear or borderline), by which it is reported"
                 )
+        _check_ids(frame, str(path), numbered=False)
         frames.append(frame)
     frame = pd.concat(frames, ignore_index=True)
-    _check_ids(frame, f"the challenge set in {challenge_dir}")
+    _check_ids(frame, f"the challenge set in {challenge_dir}", numbered=False)
     if config.TITLE_COLUMN not in frame:
         frame[config.TITLE_COLUMN] = ""
     titles = frame[config.TITLE_COLUMN].fillna("").astype(str).map(clean_text)
@@ -250,16 +253,19 @@ def check_user_labels_agree(user_postings: pd.DataFrame, others: pd.DataFrame) -
         )
 
 
-def _check_ids(frame: pd.DataFrame, name: str) -> None:
+def _check_ids(frame: pd.DataFrame, name: str, numbered: bool = True) -> None:
+    """Refuse missing and repeated ids in one file's postings; `numbered` where a file without ids has its rows
+    numbered (users' files), which the advice then offers."""
     if config.ID_COLUMN not in frame:
         raise DataError(f"{name} has no '{config.ID_COLUMN}' column")
-    # A blank cell, or a JSON record without the field: two of them stopped prepare with a TypeError, or were
-    # said to repeat the id "", and one was kept with no id at all.
+    # A blank cell, a JSON null or a record without the field: two of them stopped prepare with a TypeError, or
+    # were said to repeat the id "", and one was kept with no id at all.
     missing = frame[config.ID_COLUMN].isna() | (frame[config.ID_COLUMN].astype(str).str.strip() == "")
     if missing.any():
+        numbering = f", or leave '{config.ID_COLUMN}' out of every row to have them numbered" if numbered else ""
         raise DataError(
             f"{name} has postings without an id (data rows {data_rows(missing.reset_index(drop=True))}); give each "
-            f"its own, or leave '{config.ID_COLUMN}' out of every row to have them numbered"
+            f"its own{numbering}"
         )
     repeated = frame[config.ID_COLUMN].astype(str).duplicated(keep=False)
     if repeated.any():

@@ -1027,7 +1027,7 @@ def _labelled_records(stream: DecodingReader, text_column: str, column_fix: str)
                 f"{stream._name} line {line_number}: {text_column!r} must be a string, not {_render_json(text)[:40]}; "
                 "quote it, or remove the record"
             )
-        if config.ID_COLUMN in record:
+        if record.get(config.ID_COLUMN) is not None:  # a null id is a missing one, not the id "null"
             record = record | {config.ID_COLUMN: render_id(record[config.ID_COLUMN])}
         records.append({key: str(value) if isinstance(value, JsonNumber) else value for key, value in record.items()})
     return records

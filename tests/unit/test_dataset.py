@@ -155,6 +155,9 @@ def test_a_users_posting_that_copies_another_with_another_label_stops_prepare(ca
                        '{"text": "Draft mergers", "label": "KPO"}\n', "2, 3"),
         ("mine.csv", "id,text,label\n,Answer calls,BPO\n  ,Advise on tax,KPO\nx,Draft mergers,KPO\n", "1, 2"),
         ("one.csv", "id,text,label\nx,Answer calls,BPO\n,Advise on tax,KPO\n", "2"),
+        # A JSON null was the id "null": one was kept so, two were said to repeat it.
+        ("nulls.jsonl", '{"id": null, "text": "Answer calls", "label": "BPO"}\n'
+                        '{"id": "b", "text": "Advise on tax", "label": "KPO"}\n', "1"),
     ],
 )  # fmt: skip
 def test_postings_without_an_id_are_named_by_row(tmp_path, name, content, rows):
@@ -168,3 +171,16 @@ def test_postings_without_an_id_are_named_by_row(tmp_path, name, content, rows):
         load_user_postings(tmp_path)
     with pytest.raises(DataError, match=message):
         read_splits((tmp_path / name,))
+
+
+def test_a_field_posting_without_an_id_is_named_in_its_own_file(tmp_path):
+    """The field set's files were checked together: the row was counted across them, no file was named, and the
+    advice offered numbering, which the field set does not do."""
+    from pipeline.dataset import load_field_set
+
+    (tmp_path / "a.jsonl").write_text('{"id": "F1", "text": "Answer calls", "label": "BPO"}\n'
+                                      '{"id": "F2", "text": "Advise on tax", "label": "KPO"}\n')  # fmt: skip
+    (tmp_path / "b.jsonl").write_text('{"id": "F3", "text": "Audit accounts", "label": "KPO"}\n'
+                                      '{"text": "Draft mergers", "label": "KPO"}\n')  # fmt: skip
+    with pytest.raises(DataError, match=r"b\.jsonl has postings without an id \(data rows 2\); give each its own$"):
+        load_field_set(tmp_path)
