@@ -94,7 +94,10 @@ def refuse_a_neighbour_of_the_model(path: Path) -> None:
                 continue  # a JSON file of another kind: the loader says what it lacks
             model = _main_model_of(path.with_name(stem)) or path.with_name(stem)
         else:
-            model = _model_named(path.with_name(stem))
+            # NAME.portable.json is NAME.joblib's (or NAME.skops's, when only that is there); the export of a
+            # model of another format keeps its suffix in the name (model.skops.portable.json).
+            named = path.with_name(stem)
+            model = named if Path(stem).suffix.lower() in config.MODEL_SUFFIXES else _model_named(named)
         raise ModelError(f"{path} {what}, not the model itself; pass the model file ({model})")
     main = _main_model_of(path)
     if main is not None:

@@ -706,6 +706,11 @@ def test_the_model_file_named_is_the_one_there_a_skops_model_too(tmp_path):
         load_model(tmp_path)
     with pytest.raises(ModelError, match=r"portable export of a model, not the model itself; .*\(.*model\.skops\)$"):
         load_model(tmp_path / "model.portable.json")
+    # A skops model's own export and vectors name it (model.skops.joblib, a file that is nowhere, was named).
+    for neighbour in ("model.skops.portable.json", "model.skops.conformance.json"):
+        (tmp_path / neighbour).write_text("{}")
+        with pytest.raises(ModelError, match=r"not the model itself; pass the model file \(.*/model\.skops\)$"):
+            load_model(tmp_path / neighbour)
 
 
 def test_a_model_of_its_own_named_like_a_scope_model_loads_and_train_refuses_the_name(model_copy, tmp_path):
