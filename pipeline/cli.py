@@ -412,6 +412,9 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
             f"{Path(model_path).suffix} beside NAME{Path(model_path).suffix}): name the model otherwise"
         )
     _refuse_writing_over_input(model_path, data_paths, "--model")
+    from pipeline.files import check_folder_can_be
+
+    check_folder_can_be(model_path.parent, model_path)  # before the minutes of fitting, not after
     from pipeline.audit import audit_pipeline, beyond_chance, model_shortcut_message
     from pipeline.dataset import in_scope, join_splits, read_split
     from pipeline.metadata import PAIRED_MODEL
@@ -579,6 +582,10 @@ def tune(data_path, output, jobs, apply) -> None:
     from pipeline.train import params_from_search, tune_parameters
 
     train_file = config.params_path("TRAIN")
+    if str(output) != config.STANDARD_STREAM:
+        from pipeline.files import check_folder_can_be
+
+        check_folder_can_be(Path(output).parent, output)  # before the search's minutes, not after
     if apply and not config.in_checkout():
         raise DataError(f"--apply writes {train_file.name} in a checkout of bpo-kpo; run tune there, or drop --apply")
     # Read as train reads its files, so an id repeated in the file is refused here too.
@@ -705,6 +712,10 @@ def evaluate(
         write_evaluation_plots,
     )
 
+    if plots_dir:
+        from pipeline.files import check_folder_can_be
+
+        check_folder_can_be(plots_dir)
     model = load_model(model_path)
     fix = "choose with --text-column / --label-column"
     sets = {
@@ -807,6 +818,9 @@ def report(model_path, output, errors_path, scope_errors_path, plots_dir, card_p
     }
     _refuse_writing_over_model(model_path, outputs)
     _refuse_project_outputs_for_another_model(model_path, outputs | {"--plots": plots_dir})
+    from pipeline.files import check_folder_can_be
+
+    check_folder_can_be(plots_dir)
     to_stderr = _report_goes_to_stderr(outputs)
     for option, path in outputs.items():  # the sets report scores, and the training split
         _refuse_writing_over_input(

@@ -56,12 +56,20 @@ def follow_links(path: Path) -> Path:
 
 
 def check_output_folder(path: Path) -> None:
-    """The folder an output goes into must be one: missing, or a file where it should be (said to be missing)."""
+    """The folder an output goes into must be there: missing, or a file where it or a folder above it should be
+    (said to be missing, which no one could mend by creating it)."""
     folder = Path(path).parent
-    if folder.exists() and not folder.is_dir():
-        raise BpoKpoError(f"cannot write {path}: {folder} is a file, not a folder")
+    check_folder_can_be(folder, path)
     if not folder.is_dir():
         raise BpoKpoError(f"output folder {folder} does not exist; create it first")
+
+
+def check_folder_can_be(folder: Path, output: Path | None = None) -> None:
+    """Refuse a folder that a file stands in the way of, itself or one above it, before any work: train fitted its
+    models for minutes, then stopped with `File exists` where it made the model's folder."""
+    above = next((p for p in (Path(folder), *Path(folder).parents) if p.exists() or p.is_symlink()), None)
+    if above is not None and not above.is_dir():
+        raise BpoKpoError(f"cannot write {output or folder}: {above} is a file, not a folder")
 
 
 def _write_error(path: Path, error: OSError) -> BpoKpoError:

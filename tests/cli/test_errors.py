@@ -354,6 +354,13 @@ def test_output_folder_missing(model, tmp_path):
     (tmp_path / "big.csv").write_text("id,text\n")
     assert_error(run("predict", "--model", model, "x", "--output", str(tmp_path / "big.csv" / "out.jsonl")), 1,
                  r"cannot write .*big\.csv/out\.jsonl: .*big\.csv is a file, not a folder$")  # fmt: skip
+    # Above it too, and for the commands that create their folders: train fitted for minutes, then said
+    # "File exists"; evaluate --plots said "Not a directory".
+    blocked = tmp_path / "big.csv"
+    for args in (("predict", "--model", model, "x", "--output", blocked / "sub" / "out.jsonl"),
+                 ("train", "--data", blocked, "--model", blocked / "m" / "model.joblib"),
+                 ("evaluate", "--model", model, "--data", blocked, "--plots", blocked / "plots")):  # fmt: skip
+        assert_error(run(*args), 1, r": .*big\.csv is a file, not a folder$")
 
 
 @linux_only("/proc, a folder in which no one may create a file")
