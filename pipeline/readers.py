@@ -566,7 +566,8 @@ def csv_frames(
     except pd.errors.EmptyDataError:
         raise DataError(empty_message) from None
     except pd.errors.ParserError as error:
-        raise DataError(_malformed_csv_message(stream, separator, len(columns), str(error).strip())) from None
+        message = _malformed_csv_message(stream, separator, len(columns), str(error).strip(), header_line - 1)
+        raise DataError(message) from None
 
 
 # The most physical lines read as the first record: an unclosed quote must not pull a whole file into memory here
@@ -615,16 +616,19 @@ def _quote_state(text: str, separator: str, quoted: bool = False, at_start: bool
     return quoted, at_start
 
 
-def _malformed_csv_message(stream: DecodingReader, separator: str, n_columns: int, error: str) -> str:
+def _malformed_csv_message(
+    stream: DecodingReader, separator: str, n_columns: int, error: str, blank_lines_above: int = 0
+) -> str:
     """What is wrong with a CSV that pandas stopped reading, in the first-row check's words. pandas counts records,
     not lines ("Expected 2 fields in line 4, saw 3"), so a quoted field's line breaks put its line above the real
-    one: a file is read again to find the line (only on this error), and stdin's record is named as a record."""
+    one: a file is read again to find the line (only on this error), and stdin's record is named as a record.
+    pandas never saw the blank lines above the header, which the file read again has (`blank_lines_above`)."""
     found = re.search(r"Expected \d+ fields in line (\d+), saw (\d+)", error)
     if not found:
         return f"{stream._name} is not a well-formed CSV: {error}"
     record, fields = map(int, found.groups())
     problem = f"has {fields} fields but the header names {n_columns}; fix the header or the row"
-    line = _line_of_record(stream, separator, record)
+    line = _line_of_record(stream, separator, record + blank_lines_above)
     if line is None:
         return f"{stream._name} record {record} (the header is record 1; quoted line breaks do not count) {problem}"
     return f"{stream._name} line {line} {problem}"

@@ -225,6 +225,21 @@ def test_a_table_piped_as_text_is_refused_not_scored_line_by_line(model, piped, 
     assert len(jsonl(lines.stdout)) == len(piped.splitlines())
 
 
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [("\n\n\nid,text\n1,Answer calls\n2,Answer emails\n3,bad,row\n", 7),
+     ('\n\nid,text\n1,"Answer\ncalls"\n2,Answer emails\n3,bad,row\n', 7),
+     ("\n\nid,text\n1,Answer calls,extra\n", 4)],
+)  # fmt: skip
+def test_a_bad_row_below_blank_lines_above_the_header_is_named_by_its_own_line(fast_model, tmp_path, content, line):
+    """pandas never sees the blank lines passed over above the header, and its record count put the bad row on the
+    header's line (3 for 5) or above it."""
+    path = tmp_path / "spaced.csv"
+    path.write_text(content)
+    assert_error(run("predict", "--model", fast_model, "--input", path, "--id-column", "id"), 1,
+                 rf"spaced\.csv line {line} has 3 fields but the header names 2")  # fmt: skip
+
+
 def test_plain_text_that_opens_with_blank_lines_or_brackets_is_still_scored(fast_model):
     """The guards above look past blank lines and at JSON's openings only: lines that merely start with a bracket
     are postings, each keeping its line number as its id."""
