@@ -83,7 +83,11 @@ class Group(click.Group):
                 )
             else:
                 message = f"unexpected {type(error).__name__}: {error} (rerun with --debug for details)"
-            click.echo(f"Error: {message}", err=True)
+            from pipeline.predict import strip_control
+
+            # Ids and file names come from the input: an escape sequence or a bidirectional control in one reached
+            # the terminal, and a line break made the one line two.
+            click.echo(f"Error: {strip_control(message.replace(chr(10), ' '))}", err=True)
             sys.exit(EXIT_ERROR)
 
 

@@ -240,6 +240,15 @@ def test_a_bad_row_below_blank_lines_above_the_header_is_named_by_its_own_line(f
                  rf"spaced\.csv line {line} has 3 fields but the header names 2")  # fmt: skip
 
 
+def test_an_error_naming_an_id_carries_no_escape_sequence_or_reordering(fast_model, tmp_path):
+    """--on-error fail named the row's id as it came: an escape sequence or a right-to-left override reached the
+    terminal that shows stderr (click strips colour codes only off a terminal)."""
+    path = tmp_path / "hostile.jsonl"
+    path.write_text('{"id": "a\\u202eb\\u001b[2J\\nc", "text": ""}\n')
+    result = run("predict", "--model", fast_model, "--input", path, "--on-error", "fail", "--format", "jsonl")
+    assert_error(result, 1, r"^Error: row 1 \(id ab\[2J c\) cannot be scored")
+
+
 def test_plain_text_that_opens_with_blank_lines_or_brackets_is_still_scored(fast_model):
     """The guards above look past blank lines and at JSON's openings only: lines that merely start with a bracket
     are postings, each keeping its line number as its id."""
