@@ -87,7 +87,8 @@ class Group(click.Group):
 
             # Ids and file names come from the input: an escape sequence or a bidirectional control in one reached
             # the terminal, and a line break made the one line two.
-            click.echo(f"Error: {strip_control(message.replace(chr(10), ' '))}", err=True)
+            line = strip_control(message.replace("\n", " "))
+            click.echo(f"Error: {line}", err=True)
             sys.exit(EXIT_ERROR)
 
 
