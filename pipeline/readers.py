@@ -692,14 +692,13 @@ def _unmarked_wide_encoding(sample: bytes) -> str | None:
     None otherwise. A character's low byte is almost never zero; its high bytes are, for the spaces, digits and
     punctuation of any script (UTF-16) and for nearly every character (UTF-32's top two). A binary file (a
     program, an old Excel workbook) has zeros in every column, and was called UTF-16 by their count alone."""
-    if len(sample) < 8:
-        return None
-
     def zero_share(offset: int, step: int) -> float:
         column = sample[offset::step]
         return column.count(0) / len(column)
 
     for step, name, high_zeros in ((4, "utf-32", 0.9), (2, "utf-16", 0.3)):
+        if len(sample) < step:  # a short file is judged too ('ok' in UTF-16 was called binary)
+            continue
         for order, low, top in (("le", 0, step - 1), ("be", step - 1, 0)):
             # UTF-32's two top bytes are zero below U+10000; its second byte only for Latin-1 (then UTF-16's rule).
             tops = (top, top + (1 if top == 0 else -1)) if step == 4 else (top,)

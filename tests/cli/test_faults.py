@@ -997,6 +997,14 @@ def test_wide_text_without_a_byte_order_mark_names_its_byte_order(model, tmp_pat
     assert [row["id"] for row in jsonl(named.stdout)] == ["1"], named.stderr
 
 
+def test_a_short_utf16_file_is_named_utf16(model, tmp_path):
+    """Under eight bytes the byte columns were not looked at, and 'ok' in UTF-16 was called a binary file."""
+    path = tmp_path / "short.csv"
+    path.write_bytes("ok\n".encode("utf-16-le"))
+    assert_one_error_line(run("predict", "--model", model, "--input", path), 1,
+                          r"short\.csv looks like UTF-16-LE text; pass --encoding utf-16-le")  # fmt: skip
+
+
 def test_a_program_or_workbook_under_a_csv_name_is_binary_not_utf16(model, tmp_path):
     """Zeros in both byte columns are no text: a program and an old Excel workbook were called UTF-16, and the
     advice led to the error above. UTF-8 read as UTF-16 is told apart too."""

@@ -134,10 +134,13 @@ def test_out_of_scope_postings_alone_get_the_plots_that_need_no_labels(tmp_path)
     curve = scope_curve(is_out, np.array([0.9, 0.7]), np.array([False, False]), 0.5)
     assert np.isnan(curve.in_at_threshold) and curve.out_at_threshold == 1.0
     ngrams = {"BPO": [("calls", -2.0)], "KPO": [("research", 2.0)]}
+    stale = tmp_path / PLOT_FILES["confusion"]  # an earlier run's, which would pass for this run's
+    stale.write_bytes(b"an earlier run's plot")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a mean of no postings warned on stderr
         written = write_plots(tmp_path, {}, {}, ngrams, {"mine.csv": curve})
     assert sorted(path.name for path in written) == sorted([PLOT_FILES["ngrams"], PLOT_FILES["scope"]])
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(path.name for path in written)
 
 
 def test_a_precision_recall_plot_of_one_class_sets_says_so_without_a_warning(plt):
