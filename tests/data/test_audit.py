@@ -165,7 +165,7 @@ def test_prepare_warns_of_a_habit_of_the_users_postings_and_goes_on(tmp_path, us
 def test_train_warns_of_a_habit_its_model_learnt_and_goes_on(generated, tmp_path, habit, options, named):
     """train --data reads files prepare never audited: a company's name in every KPO posting of one's own file
     becomes one of the model's heaviest KPO words, and train says so, with the model written."""
-    planted = generated[generated["label"] != config.NEITHER].head(300).copy()
+    planted = generated[generated["label"] != config.NEITHER].head(160).copy()
     kpo = planted["label"] == config.KPO
     planted.loc[kpo, "text"] = planted.loc[kpo, "text"] + f" {habit}"
     planted[["text", "label"]].to_csv(tmp_path / "mine.csv", index=False)
