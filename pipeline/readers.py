@@ -692,6 +692,7 @@ def _unmarked_wide_encoding(sample: bytes) -> str | None:
     None otherwise. A character's low byte is almost never zero; its high bytes are, for the spaces, digits and
     punctuation of any script (UTF-16) and for nearly every character (UTF-32's top two). A binary file (a
     program, an old Excel workbook) has zeros in every column, and was called UTF-16 by their count alone."""
+
     def zero_share(offset: int, step: int) -> float:
         column = sample[offset::step]
         return column.count(0) / len(column)
