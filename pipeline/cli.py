@@ -1180,7 +1180,8 @@ def predict(
         progress.clear()
     progress.finish(f"wrote {_output_name(output)}" if output is not None else "results on standard output")
     if bare_titles and not quiet:
-        _say(bare_title_note(bare_titles, progress.counts["rows"]))
+        # Of the rows scored, which are the rows counted: an error row is neither a title nor a posting read.
+        _say(bare_title_note(bare_titles, progress.counts["rows"] - progress.counts["errors"]))
     empty = [column for column in keep_columns if column not in kept_with_values]
     if empty and progress.counts["rows"] and not quiet:
         _say(f"note: no row had a value for {', '.join(map(repr, empty))} (--keep-column): check the name")

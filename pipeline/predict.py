@@ -218,11 +218,11 @@ def count_bare_titles(texts: list[str | None]) -> int:
 
 
 def bare_title_note(bare_titles: int, rows: int) -> str:
-    """What predict says on stderr when some postings are titles alone."""
+    """What predict says on stderr when some of the `rows` postings scored are titles alone."""
     verb = "has" if bare_titles == 1 else "have"
     return (
-        f"note: {bare_titles:,} of {rows:,} posting{'' if rows == 1 else 's'} {verb} {config.BARE_TITLE_WORDS} words "
-        "or fewer, as a job title alone does: that gives both models little to read, and a line of duties beside "
+        f"note: {bare_titles:,} of {rows:,} posting{'' if rows == 1 else 's'} scored {verb} {config.BARE_TITLE_WORDS} "
+        "words or fewer, as a job title alone does: that gives both models little to read, and a line of duties beside "
         'the title helps (README, "Out of scope")'
     )
 

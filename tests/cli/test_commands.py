@@ -433,15 +433,16 @@ def test_postings_of_a_few_words_get_one_note_that_a_title_alone_says_little(shi
     assert read.exit_code == 0, read.output
     lines = read.stderr.splitlines()
     assert len(lines) == 2 and lines[0].startswith("scored 4 rows ")
-    assert lines[1].startswith(f"note: 2 of 4 postings have {config.BARE_TITLE_WORDS} words or fewer")
+    # Of the 3 rows scored: the empty row is an error, counted in neither number.
+    assert lines[1].startswith(f"note: 2 of 3 postings scored have {config.BARE_TITLE_WORDS} words or fewer")
     assert "note" not in read.stdout and len(read.stdout.splitlines()) == 5
     given = CliRunner().invoke(cli, ["predict", "--engine", engine, "Nurse", "Answer customer calls about refunds"])
-    assert given.stderr.startswith("note: 1 of 2 postings has ") and len(given.stderr.splitlines()) == 1
+    assert given.stderr.startswith("note: 1 of 2 postings scored has ") and len(given.stderr.splitlines()) == 1
     quiet = CliRunner().invoke(cli, ["predict", "--engine", engine, "--quiet", "Nurse"])
     assert quiet.exit_code == 0 and quiet.stderr == ""
     # A text refused as too long is an error row, not a title, whatever its count of words.
     long = CliRunner().invoke(cli, ["predict", "--engine", engine, "--max-text-chars", "10", "Nurse", "x" * 50])
-    assert long.stderr.splitlines()[-1].startswith("note: 1 of 2 postings has "), long.stderr
+    assert long.stderr.splitlines()[-1].startswith("note: 1 of 1 posting scored has "), long.stderr
 
 
 def test_a_skops_model_beside_the_joblib_one_breaks_neither(catalogue, model_copy, tmp_path):
