@@ -235,6 +235,13 @@ class DecodingReader(io.TextIOBase):
             # Read as asked; what the bytes look like names the byte order should the codec fail on them.
             marked = sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
             self._unmarked = None if marked else _unmarked_wide_encoding(sample)
+            asked = codecs.lookup(self._encoding).name
+            if self._unmarked and asked.endswith(("-le", "-be")) and asked != self._unmarked:
+                # Read in the other byte order, every character was another, and the rows scored as such.
+                raise DataError(
+                    f"{self._name} looks like {self._unmarked.upper()} text, not {asked.upper()}; "
+                    f"pass --encoding {self._unmarked} to read it"
+                )
             return
         if sample.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
             raise DataError(f"{self._name} looks like UTF-32 text; {self._encoding_hint('utf-32')}")

@@ -995,6 +995,10 @@ def test_wide_text_without_a_byte_order_mark_names_its_byte_order(model, tmp_pat
                                     rf"{encoding[:6]} at byte 0 \(0x00\)); pass --encoding {encoding}")  # fmt: skip
     named = run("predict", "--model", model, "--input", path, "--encoding", encoding, "--format", "jsonl")
     assert [row["id"] for row in jsonl(named.stdout)] == ["1"], named.stderr
+    # The other byte order named: every character was another, and the rows were scored as such without a word.
+    other = encoding[:-2] + ("be" if encoding.endswith("le") else "le")
+    crossed = run("predict", "--model", model, "--input", path, "--encoding", other)
+    assert_one_error_line(crossed, 1, rf"looks like {encoding.upper()} text, not {other.upper()}; pass --encoding")
 
 
 def test_a_short_utf16_file_is_named_utf16(model, tmp_path):
