@@ -530,9 +530,8 @@ def csv_frames(
 
     name = stream._name
     # Blank lines above the header are passed over: the file was said to be empty.
-    header, header_line = stream.readline(), 1
-    while header and not header.strip() and header_line <= _BLANK_LINES_PASSED_OVER:
-        header, header_line = stream.readline(), header_line + 1
+    blank, header = _first_line_of_text(stream)
+    header_line = blank.count("\n") + 1
     if not header.strip():
         raise DataError(empty_message)
     separator = separator or sniff_separator(header)
@@ -821,8 +820,18 @@ def iter_txt(stream: DecodingReader | io.TextIOBase, chunk_size: int) -> Iterato
         yield Chunk(ids, texts)
 
 
-# How many blank lines refuse_table_as_text passes over, held in memory, to find a file's first line of text.
+# How many blank lines are passed over, held in memory, to find an input's first line of text.
 _BLANK_LINES_PASSED_OVER = 1000
+
+
+def _first_line_of_text(stream) -> tuple[str, str]:
+    """The blank lines at the start of `stream` (up to _BLANK_LINES_PASSED_OVER), joined, and the first line after
+    them ('' at the end of the input): a blank line above a header or a first record hid what the input is."""
+    blank, line = [], stream.readline()
+    while line and not line.strip() and len(blank) < _BLANK_LINES_PASSED_OVER:
+        blank.append(line)
+        line = stream.readline()
+    return "".join(blank), line
 
 
 def refuse_table_as_text(stream: DecodingReader, text_columns: tuple[str, ...]) -> io.TextIOBase:
@@ -835,11 +844,7 @@ def refuse_table_as_text(stream: DecodingReader, text_columns: tuple[str, ...]) 
     JSON that is not JSON lines (an array, or an object over several lines) is refused too: each of its lines was
     scored as a posting. Returns a stream that still yields every line looked at.
     """
-    blank = []
-    first = stream.readline()
-    while first and not first.strip() and len(blank) < _BLANK_LINES_PASSED_OVER:
-        blank.append(first)
-        first = stream.readline()
+    blank, first = _first_line_of_text(stream)
     second = stream.readline()
     head = first.strip()
     fix = "(or --input-format txt to score each line as it is)"
@@ -873,7 +878,7 @@ def refuse_table_as_text(stream: DecodingReader, text_columns: tuple[str, ...]) 
             f"{stream._name} looks like a CSV whose header {columns}: pass --input-format csv, with --text-column "
             f"when the text is in another column {fix}"
         )
-    return _Concat(io.StringIO("".join(blank) + first + second), stream)
+    return _Concat(io.StringIO(blank + first + second), stream)
 
 
 @contextlib.contextmanager
@@ -1009,12 +1014,9 @@ def _open_labelled(
     data is never plain text: a JSON object starts JSON lines, anything else is a CSV header."""
     if str(path) == config.STANDARD_STREAM and input_format is None:
         raw = open_text(path, encoding, encoding_option=encoding_option)
-        blank, first = [], raw.readline()
-        while first and not first.strip() and len(blank) < _BLANK_LINES_PASSED_OVER:  # the first line of text tells
-            blank.append(first)
-            first = raw.readline()
+        blank, first = _first_line_of_text(raw)  # the first line of text tells the format
         kind = "jsonl" if first.lstrip().startswith(("{", "[")) else "csv"  # an array: JSON lines' reader names it
-        return kind, _Concat(io.StringIO("".join(blank) + first), raw)
+        return kind, _Concat(io.StringIO(blank + first), raw)
     kind = detect_format(path, input_format)
     if kind == "txt":
         raise DataError(f"{path}: labelled data must be CSV or JSON lines, not plain text")
