@@ -277,10 +277,11 @@ def group_split(frame: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.Da
     """Split so that every group lies wholly on one side, taking test groups from every area of both labels.
 
     Groups are dealt out area by area, round-robin, until each label's test share reaches `test_size`; a
-    label with a single group cannot be split and is refused. Users' own postings are dealt apart, on a random
-    stream of their own, so that adding them moves no generated posting to the other side (dealt together, 36
-    postings of a user's moved some 4,000 generated ones, and no figure before could be set beside one after);
-    a user's posting in a group the generated postings have goes where that group went.
+    label with a single group cannot be split and is refused. Users' own postings are dealt apart, so that adding
+    them moves no generated posting to the other side (dealt together, 36 postings of a user's moved some 4,000
+    generated ones, and no figure before could be set beside one after), and in the order of a hash of each group
+    and the seed, so that one of them added or dropped moves few others (at most one where they name no area); a
+    user's posting in a group the generated postings have goes where that group went.
     """
     for label in config.CATALOGUE_LABELS:
         rows = frame[frame[config.LABEL_COLUMN] == label]
@@ -294,7 +295,7 @@ def group_split(frame: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.Da
     test_groups = _test_groups(frame.loc[~users], test_size, random.Random(seed))
     apart = users & ~frame[config.GROUP_COLUMN].isin(set(frame.loc[~users, config.GROUP_COLUMN]))
     if apart.any():
-        test_groups |= _test_groups(frame.loc[apart], test_size, random.Random(f"users-{seed}"))
+        test_groups |= _test_groups(frame.loc[apart], test_size, f"users-{seed}")
     in_test = frame[config.GROUP_COLUMN].isin(test_groups)
     return frame.loc[~in_test].reset_index(drop=True), frame.loc[in_test].reset_index(drop=True)
 
@@ -307,8 +308,12 @@ def _check_splittable(label: str, rows: pd.DataFrame) -> None:
         )
 
 
-def _test_groups(frame: pd.DataFrame, test_size: float, rng: random.Random) -> set[str]:
-    """The groups of `frame` dealt to the test split, label by label; a label of one group stays in training."""
+def _test_groups(frame: pd.DataFrame, test_size: float, order: random.Random | str) -> set[str]:
+    """The groups of `frame` dealt to the test split, label by label; a label of one group stays in training.
+
+    `order` is a random stream that shuffles the groups and areas (the generated postings'), or a salt: groups and
+    areas then go in the order of a hash of each with the salt, which no other's arrival or departure changes.
+    """
     test_groups: set[str] = set()
     # CATALOGUE_LABELS lists BPO and KPO first: the order of the draws, which a seed's split depends on.
     for label in [label for label in config.CATALOGUE_LABELS if (frame[config.LABEL_COLUMN] == label).any()]:
@@ -320,13 +325,12 @@ def _test_groups(frame: pd.DataFrame, test_size: float, rng: random.Random) -> s
         queues: dict[str, list[str]] = {}
         for group in sorted(sizes.index):
             queues.setdefault(str(areas[group]), []).append(group)
-        for queue in queues.values():
-            rng.shuffle(queue)
-        order = sorted(queues)
-        rng.shuffle(order)
+        for area, queue in queues.items():
+            queues[area] = _arranged(queue, order)
+        areas_in_turn = _arranged(sorted(queues), order)
         target, taken = test_size * len(rows), 0
-        while taken < target and any(len(queues[a]) > 1 for a in order):
-            for area in order:
+        while taken < target and any(len(queues[a]) > 1 for a in areas_in_turn):
+            for area in areas_in_turn:
                 # Keep at least one group of every area in training, so every area is learnt.
                 if taken >= target or len(queues[area]) <= 1:
                     continue
@@ -334,9 +338,17 @@ def _test_groups(frame: pd.DataFrame, test_size: float, rng: random.Random) -> s
                 test_groups.add(group)
                 taken += int(sizes[group])
         if taken == 0:
-            group = rng.choice(sorted(sizes.index))
-            test_groups.add(group)
+            groups = sorted(sizes.index)
+            test_groups.add(order.choice(groups) if isinstance(order, random.Random) else _arranged(groups, order)[0])
     return test_groups
+
+
+def _arranged(items: list[str], order: random.Random | str) -> list[str]:
+    """`items` shuffled by a random stream, or sorted by a hash of each with a salt."""
+    if isinstance(order, random.Random):
+        order.shuffle(items)
+        return items
+    return sorted(items, key=lambda item: hashlib.sha256(f"{order}\0{item}".encode()).hexdigest())
 
 
 def remove_overlap(train: pd.DataFrame, evaluation: pd.DataFrame) -> pd.DataFrame:
