@@ -187,10 +187,10 @@ def test_a_field_posting_without_an_id_is_named_in_its_own_file(tmp_path):
 
 
 def test_dropping_one_of_a_users_postings_moves_at_most_one_other_across_the_split():
-    """The user's postings were dealt in a shuffle of all of them: one dropped (as a near copy, say) reordered the
-    rest, and 6 of the 39 others changed sides on average (up to 10), so a figure on the user's test postings before the edit could not be
-    set beside one after. Dealt in the order of a hash of each group, the others keep their places: at most one
-    crosses, where the test share's target moved by that one posting."""
+    """The user's postings were dealt in a shuffle of all of them: one dropped (as a near copy, say) reordered
+    the rest, and 6 of the 39 others changed sides on average (up to 10), so a figure on the user's test postings
+    before the edit could not be set beside one after. Dealt in the order of a hash of each group, the others keep
+    their places: at most one crosses, where the test share's target moved by that one posting."""
     rows = [
         (f"u{i}", f"Posting number {word} of mine", config.BPO if i % 2 else config.KPO, f"group-{word}")
         for i, word in enumerate(f"{a}{b}" for a in "abcdefgh" for b in "vwxyz")
