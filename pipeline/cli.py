@@ -1002,7 +1002,9 @@ def _check_export_output(output: Path) -> None:
     help="In CSV output, write ids and kept columns starting with = + - @ as they are; by default a ' keeps "
     "spreadsheets from running them as formulas.",
 )
-@click.option("--quiet", is_flag=True, help="No progress line and no summary on stderr; errors still show.")
+@click.option(
+    "--quiet", is_flag=True, help="No progress line, summary or notes on stderr; errors and warnings still show."
+)
 @engine_option(
     help="portable: the JSON export, no scikit-learn (fast start); sklearn: the Pipeline (fastest on large "
     "files, --jobs); auto: portable for arguments and small files when its export matches the model.",
@@ -1183,8 +1185,9 @@ def predict(
         # Of the rows scored, which are the rows counted: an error row is neither a title nor a posting read.
         _say(bare_title_note(bare_titles, progress.counts["rows"] - progress.counts["errors"]))
     empty = [column for column in keep_columns if column not in kept_with_values]
-    if empty and progress.counts["rows"] and not quiet:
-        _say(f"note: no row had a value for {', '.join(map(repr, empty))} (--keep-column): check the name")
+    # A warning that --quiet keeps: a script that misspells a kept field gets an empty column, and said nothing.
+    if empty and progress.counts["rows"]:
+        _say(f"Warning: no row had a value for {', '.join(map(repr, empty))} (--keep-column): check the name")
 
 
 def _refuse_table_options_without_a_table(

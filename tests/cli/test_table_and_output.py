@@ -187,8 +187,11 @@ def test_kept_json_fields_are_text_and_a_missing_one_is_empty(fast_model, tmp_pa
         (None, None, None),
         ("7", None, None),
     ]
-    assert "note: no row had a value for 'grdae' (--keep-column): check the name" in result.stderr
+    assert "Warning: no row had a value for 'grdae' (--keep-column): check the name" in result.stderr
     assert "'grade'" not in result.stderr and "'tags'" not in result.stderr
+    # --quiet hides notes; a script that misspelt a field is the one that needs to hear of it.
+    quiet = run("predict", "--model", fast_model, "--input", path, *kept, "--quiet")
+    assert quiet.stderr == "Warning: no row had a value for 'grdae' (--keep-column): check the name\n", quiet.stderr
 
 
 @pytest.mark.parametrize(
