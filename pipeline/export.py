@@ -80,7 +80,7 @@ def model_section(pipeline, metadata: dict) -> dict:
             ),
         },
         "vocabulary": terms,
-        # idf_ is float32 when the vectorizer's dtype is: float() keeps each value exactly, as a double.
+        # idf_ has the vectorizer's dtype (float64 here, float32 in some models): float() keeps each value exactly.
         "idf": [float(x) for x in vectorizer.idf_] if vectorizer.use_idf else [1.0] * len(terms),
         "coef": [float(x) for x in classifier.coef_[0]],
         "intercept": float(classifier.intercept_[0]),

@@ -69,7 +69,10 @@ def build_pipeline(params: config.TrainParams = config.TRAIN) -> Pipeline:
                     max_features=params.max_features,
                     strip_accents="unicode",
                     lowercase=True,
-                    dtype=np.float32,
+                    # Double precision: numpy's vectorised float32 log (chosen by the CPU) is not correctly rounded
+                    # for some counts, so 1 + ln(7) differed between machines and from the portable engine, by up to
+                    # 2e-7 in probability; a float64 log's last-bit error moves it by about 1e-16.
+                    dtype=np.float64,
                 ),
             ),
             (

@@ -19,8 +19,9 @@ from pipeline.metadata import checked_metadata
 class PortableModel:
     """One model section of an export: turns texts into P(label) exactly as docs/portable-model.md says.
 
-    Follows scikit-learn's float32 steps (tf-idf values rounded to float32, squares rounded before summing),
-    so its probabilities agree with scikit-learn's to about 1e-12 and the printed six digits match.
+    Computes in double precision, as scikit-learn does for this project's models; for a model whose tf-idf is
+    float32 (`reference_dtype`), it rounds where scikit-learn does (tf-idf values, squares before summing). Its
+    probabilities agree with scikit-learn's to about 1e-12, so the printed six digits match.
     """
 
     def __init__(self, section: dict, path: Path | None = None, labels: tuple[str, ...] = config.LABELS) -> None:

@@ -237,7 +237,7 @@ def fit(
     vectorizer, features = fit_vectorizer(params, texts, labels)
     _, regression = pipeline_parts(build_pipeline(params))
     if params.calibration == "none":
-        return fitted_pipeline(vectorizer, in_double_precision(regression.fit(features, labels))), None
+        return fitted_pipeline(vectorizer, regression.fit(features, labels)), None
     splits = scheme_splits(frame, CALIBRATION_SCHEME, params.cv_folds, params.seed) if splits is None else splits
     scores = out_of_fold_scores(frame, params, splits, n_jobs) if scores is None else scores
     sigmoid = platt_sigmoid(scores, labels == np.unique(labels)[-1])
@@ -273,19 +273,11 @@ def platt_sigmoid(scores: np.ndarray, is_positive: np.ndarray) -> dict:
     return {"a": -float(regression.coef_[0, 0]), "b": -float(regression.intercept_[0])}
 
 
-def in_double_precision(regression: LogisticRegression) -> LogisticRegression:
-    """`regression` with its weights in double precision, as calibrated_average leaves them: fitted on float32
-    tf-idf, they stay float32, and its probabilities then differed from the portable engine's in the 6th digit."""
-    regression.coef_ = regression.coef_.astype(np.float64)
-    regression.intercept_ = np.asarray(regression.intercept_, dtype=np.float64)
-    return regression
-
-
 def calibrated_average(regressions: list[LogisticRegression], sigmoid: dict) -> LogisticRegression:
     """One LogisticRegression whose log-odds are the sigmoid applied to the regressions' mean score: weights
     -a mean(w) and intercept -(a mean(c) + b), for P = 1 / (1 + exp(a f + b)) and scores f = w.x + c."""
     averaged = copy.deepcopy(regressions[0])
-    # In double precision: regressions fitted on float32 tf-idf keep float32 weights, and the portable engine
+    # In double precision, as the fold regressions' own weights are (the tf-idf is float64): the portable engine
     # (pipeline/portable.py) reproduces the scores of double weights to the last digit.
     averaged.coef_ = -sigmoid["a"] * np.mean([r.coef_ for r in regressions], axis=0, dtype=np.float64)
     averaged.intercept_ = -(

@@ -68,3 +68,17 @@ def test_imports_neither_numpy_scipy_nor_scikit_learn(shipped_model_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_a_word_repeated_any_number_of_times_scores_the_same_on_both_engines(shipped):
+    """scikit-learn took 1 + ln(count) in float32, where numpy's vectorised log (picked by the CPU) is not correctly
+    rounded for some counts (7, 37, 47 on AVX-512 machines): a posting with a word 7 times differed by up to 2e-7
+    between the engines, printed other digits and, near the threshold, got the other label. In double precision a
+    log's last-bit error moves the probability by about 1e-16."""
+    model, portable = shipped
+    texts = [f"Analyse claims data and advise the team. {' '.join(['claims'] * count)}" for count in range(1, 80)]
+    texts += [" ".join([word] * count) for word in ("contract", "invoices", "research") for count in range(1, 50)]
+    gap = np.abs(np.array(portable.predict_proba(texts)) - model.predict_proba(texts))
+    assert np.max(gap) < 1e-12
+    p_out, _, _ = model.scope(texts)
+    assert np.max(np.abs(np.array([portable.scope.scope_verdict(text)[0] for text in texts]) - p_out)) < 1e-12
