@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +54,11 @@ CONFORMANCE_SUFFIX = ".conformance.json"
 def in_checkout() -> bool:
     """True when the package runs from a clone of the project; False when installed, without data or Makefile."""
     return (PROJECT_ROOT / "Makefile").is_file()
+
+
+def default_model_path() -> Path:
+    """The model to load when none is named: $BPO_KPO_MODEL when set, else the project's models/model.joblib."""
+    return Path(os.environ.get(MODEL_ENV_VAR) or MODEL_PATH)
 
 
 def scope_model_path(model_path: Path) -> Path:

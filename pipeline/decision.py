@@ -36,7 +36,7 @@ def text_list(texts, allow_missing: bool = False) -> list:
     kind = type(texts).__name__
     if texts is None:  # it raised "'NoneType' object is not iterable", naming no argument
         raise TypeError("expected a list of texts, got None")
-    if isinstance(texts, str | bytes):
+    if isinstance(texts, str | bytes | bytearray | memoryview):
         raise TypeError(f"expected a list of texts, got a single {kind}; wrap it in a list: [text]")
     if getattr(texts, "ndim", 1) != 1:
         raise TypeError(f"expected one column of texts, got a {texts.ndim}-dimensional {kind}; "

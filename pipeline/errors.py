@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -55,6 +56,17 @@ def train_hint() -> str:
         return "`make train`"
     # Installed from a wheel: the data and the Makefile live only in a checkout of the project.
     return "`make train` in a checkout of bpo-kpo"
+
+
+@contextmanager
+def model_files_read():
+    """An OSError while the model's files are read, raised as the ModelError a service catches, naming the file: a
+    name too long for the file system, or a file the service's user may not read, let the OSError out."""
+    try:
+        yield
+    except OSError as error:
+        what = error.filename if error.filename is not None else "the model's files"
+        raise ModelError(f"cannot read {what}: {error.strerror or error}") from None
 
 
 def require_model_file(path: Path, main: bool = True) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 import pickle
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
@@ -18,9 +17,9 @@ from sklearn.pipeline import Pipeline
 
 from pipeline import config
 from pipeline.accents import strip_accents
-from pipeline.config import metadata_path
+from pipeline.config import default_model_path, metadata_path
 from pipeline.decision import check_count, check_cut, labels_at, text_list
-from pipeline.errors import LibraryVersionError, ModelError, require_model_file, train_hint
+from pipeline.errors import LibraryVersionError, ModelError, model_files_read, require_model_file, train_hint
 from pipeline.files import atomic_path, sha256_file, write_text_atomic
 from pipeline.metadata import (
     CURRENT_DIGEST_VERSION,
@@ -47,11 +46,6 @@ def stop_word_list(params: config.TrainParams = config.TRAIN, masked: frozenset[
 
     words = set(ENGLISH_STOP_WORDS) - set(params.stop_words_kept) if params.stop_words == "english" else set()
     return sorted(words | set(masked)) or None
-
-
-def default_model_path() -> Path:
-    """The model to load when none is named: $BPO_KPO_MODEL when set, else the project's models/model.joblib."""
-    return Path(os.environ.get(config.MODEL_ENV_VAR) or config.MODEL_PATH)
 
 
 def build_pipeline(params: config.TrainParams = config.TRAIN) -> Pipeline:
@@ -500,12 +494,13 @@ def load_model(path: Path | str | None = None) -> Model:
     model scores BPO/KPO only and gives no scope fields.
     """
     path = Path(path) if path is not None else default_model_path()
-    pipeline, meta = load_pipeline(path, config.LABELS)
-    scope_file = scope_path(path)
-    scope = None
-    if scope_file.exists() or metadata_path(scope_file).exists():
-        scope = load_pipeline(scope_file, config.SCOPE_LABELS)
-        check_pair(path, meta, scope_file, scope[1])
+    with model_files_read():
+        pipeline, meta = load_pipeline(path, config.LABELS)
+        scope_file = scope_path(path)
+        scope = None
+        if scope_file.exists() or metadata_path(scope_file).exists():
+            scope = load_pipeline(scope_file, config.SCOPE_LABELS)
+            check_pair(path, meta, scope_file, scope[1])
     return Model(pipeline, meta, path, scope)
 
 

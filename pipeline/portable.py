@@ -11,7 +11,7 @@ from pathlib import Path
 from pipeline import config
 from pipeline.accents import strip_accents
 from pipeline.decision import check_cut, scope_verdict, text_list
-from pipeline.errors import ModelError
+from pipeline.errors import ModelError, model_files_read
 from pipeline.export import portable_path, scope_rules_of, split_checked
 from pipeline.metadata import checked_metadata
 
@@ -181,7 +181,7 @@ def _expit(x: float) -> float:
 
 
 def load_portable(
-    model_path: Path | str = config.MODEL_PATH,
+    model_path: Path | str | None = None,
     export_path: Path | None = None,
     checked: tuple[dict, dict | None] | None = None,
 ) -> PortableModel:
@@ -192,9 +192,17 @@ def load_portable(
     (present, of the right kinds, its decision fields unedited, each file's checksum, the pair); the export names
     the SHA-256 of the model file beside it (so it was exported from exactly that model); its labels, threshold and
     review band are the project's and in range, and they and the scope rules are the ones the metadata records.
-    `checked` is what `checked_metadata` returned for this model, when the caller has run it already.
+    `checked` is what `checked_metadata` returned for this model, when the caller has run it already. With no
+    path, the model load_model takes: $BPO_KPO_MODEL when set, else the project's models/model.joblib.
     """
-    model_path = Path(model_path)
+    with model_files_read():
+        return _load_portable(Path(model_path) if model_path is not None else config.default_model_path(),
+                              export_path, checked)  # fmt: skip
+
+
+def _load_portable(
+    model_path: Path, export_path: Path | None, checked: tuple[dict, dict | None] | None
+) -> PortableModel:
     export_path = Path(export_path) if export_path is not None else portable_path(model_path)
     document = read_export(export_path)
     section = document["models"][document["primary"]]
@@ -206,7 +214,7 @@ def load_portable(
             f"{export_path} was exported from another model (SHA-256 {str(named)[:12]}…, {model_path} has "
             f"{actual[:12]}…); re-export with `bpo-kpo export`"
         )
-    portable = PortableModel(section, export_path)
+    portable = _section_model(section, export_path, config.LABELS)
     _agrees_with_metadata(section, meta, export_path, ("labels", "threshold", "review_band"))
     portable.scope = _scope_of(document, model_path, export_path, scope_meta)
     if portable.scope is not None and scope_meta is not None:
@@ -263,7 +271,21 @@ def _scope_of(document: dict, model_path: Path, export_path: Path, scope_meta: d
             f"{export_path} was exported from another scope model (SHA-256 {str(named)[:12]}…, {scope_file} has "
             f"{actual[:12]}…); re-export with `bpo-kpo export`"
         )
-    return PortableModel(section, export_path, config.SCOPE_LABELS)
+    return _section_model(section, export_path, config.SCOPE_LABELS)
+
+
+def _section_model(section: dict, export_path: Path, labels: tuple[str, ...]) -> PortableModel:
+    """A section as a PortableModel, or one line naming the export: its checksum holds for an export edited and
+    re-summed, and a field missing or of another kind raised KeyError, TypeError or re.error out of the loader."""
+    try:
+        return PortableModel(section, export_path, labels)
+    except ModelError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, re.error) as error:
+        raise ModelError(
+            f"{export_path} lacks or mistypes a field ({type(error).__name__} {error}); re-export it with "
+            "`bpo-kpo export`"
+        ) from None
 
 
 def read_export(path: Path) -> dict:
@@ -278,9 +300,11 @@ def read_export(path: Path) -> dict:
         raise ModelError(f"{path} is not valid JSON; re-export it with `bpo-kpo export`") from None
     if not isinstance(document, dict) or document.get("format") != config.PORTABLE.format_name:
         raise ModelError(f"{path} is not a bpo-kpo portable model; re-export it with `bpo-kpo export`")
-    if document.get("format_version") != config.PORTABLE.format_version:
+    version = document.get("format_version")
+    # `true` equals 1 in Python, and "1" printed as 1 was told that this bpo-kpo reads 1.
+    if type(version) is not int or version != config.PORTABLE.format_version:
         raise ModelError(
-            f"{path} has format version {document.get('format_version')}, this bpo-kpo reads "
+            f"{path} has format version {json.dumps(version)}, this bpo-kpo reads "
             f"{config.PORTABLE.format_version}; re-export it with `bpo-kpo export`"
         )
     if document.get("primary") not in document.get("models", {}):

@@ -1,6 +1,8 @@
 """The API a service embeds: clear refusals, the command line's rows in one call, and where the model is found."""
 
 import json
+import shutil
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -8,7 +10,7 @@ import pandas as pd
 import pytest
 from console import jsonl, run
 
-from pipeline import config, load_model
+from pipeline import ModelError, config, load_model
 from pipeline.errors import train_hint
 from pipeline.model import metadata_path, save_model
 
@@ -21,7 +23,13 @@ TEXTS = [
 
 
 @pytest.mark.parametrize("method", ["predict", "predict_proba", "p_kpo", "decide"])
-@pytest.mark.parametrize("bare", ["Process supplier invoices", b"Process supplier invoices"])
+# bytearray and memoryview were read as lists of bytes: decide gave one error row per byte.
+@pytest.mark.parametrize(
+    "bare",
+    ["Process supplier invoices", b"Process supplier invoices", bytearray(b"Process supplier invoices"),
+     memoryview(b"Process supplier invoices")],
+    ids=["str", "bytes", "bytearray", "memoryview"],
+)  # fmt: skip
 def test_a_bare_string_is_refused(shipped_model_path, method, bare):
     model = load_model(shipped_model_path)
     with pytest.raises(TypeError, match=r"list of texts.*\[text\]"):
@@ -254,8 +262,6 @@ def test_messages_outside_a_checkout_do_not_send_people_to_a_makefile_they_lack(
     assert train_hint() == "`make train`"
     monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path)  # an installed package: no Makefile beside it
     assert "in a checkout of bpo-kpo" in train_hint()
-    from pipeline import ModelError
-
     with pytest.raises(ModelError, match=r"in a checkout of bpo-kpo, or pass --model \(or set BPO_KPO_MODEL\)"):
         load_model(tmp_path / "missing.joblib")
 
@@ -268,3 +274,38 @@ def test_a_scope_threshold_without_a_scope_model_is_refused(small_model_dir):
         with pytest.raises(ValueError, match=r"^scope_threshold needs the scope model beside the model; this model"):
             model.decide(["Answer calls"], scope_threshold=scope_threshold)
     assert model.decide(["Answer calls"])[0]["label"] in config.LABELS
+
+
+def test_a_model_that_cannot_be_read_raises_model_error_from_both_loaders(small_portable_model_dir, tmp_path,
+                                                                          monkeypatch):  # fmt: skip
+    """load_model and load_portable let an OSError out (a name too long for the file system, a file the service's
+    user may not read), so a service that catches ModelError at start-up, as the README says to, crashed."""
+    from pipeline.portable import load_portable
+
+    too_long = tmp_path / ("a" * 300 + ".joblib")
+    for loader in (load_model, load_portable):
+        with pytest.raises(ModelError, match=r"cannot read .*a{300}\.(joblib|portable\.json): File name too long"):
+            loader(too_long)
+    folder = tmp_path / "copy"
+    shutil.copytree(small_portable_model_dir, folder)
+    unreadable = metadata_path(folder / "model.joblib")
+    read_text = Path.read_text
+
+    def denied(path, *args, **kwargs):  # what a user without read permission gets (root reads every file)
+        if path == unreadable:
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_text(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", denied)
+    for loader in (load_model, load_portable):
+        with pytest.raises(ModelError, match=r"cannot read .*model\.joblib\.json: Permission denied"):
+            loader(folder / "model.joblib")
+
+
+def test_load_portable_reads_the_model_the_environment_names(small_portable_model_dir, monkeypatch):
+    """With no path, load_model took $BPO_KPO_MODEL and load_portable the project's model: two models."""
+    from pipeline.portable import load_portable
+
+    monkeypatch.setenv(config.MODEL_ENV_VAR, str(small_portable_model_dir / "model.joblib"))
+    assert load_portable().metadata["model_sha256"] == load_model().metadata["model_sha256"]
+    assert load_model().path == small_portable_model_dir / "model.joblib"

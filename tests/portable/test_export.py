@@ -286,3 +286,24 @@ def test_the_format_gives_the_shipped_models_own_values(shipped_model_path):
     assert [int(count.replace(",", "")) for count in counts.groups()] == [
         len(models[name]["analyser"]["stop_words"]) for name in ("main", "scope")
     ]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.update(format_version=True), "has format version true, this bpo-kpo reads 1"),
+        (lambda d: d.update(format_version="1"), 'has format version "1", this bpo-kpo reads 1'),
+        (lambda d: d["models"]["main"].pop("analyser"), "lacks or mistypes a field (KeyError 'analyser')"),
+        (lambda d: d["models"]["main"]["analyser"].update(stop_words=None), "lacks or mistypes a field (TypeError"),
+        (lambda d: d["models"]["main"]["analyser"].update(token_pattern="("), "lacks or mistypes a field ("),
+        (lambda d: d["models"]["main"].update(intercept="x"), "lacks or mistypes a field (ValueError"),
+    ],
+    ids=["version-true", "version-text", "no-analyser", "null-stop-words", "bad-pattern", "text-intercept"],
+)
+def test_an_export_edited_and_re_summed_into_another_shape_is_refused_in_one_line(exported_copy, change, message):
+    """The checksum holds for an export edited and re-summed: a section without a field, or of the wrong kind, gave
+    a KeyError, TypeError, re.error or ValueError out of load_portable; format version true passed as 1, and "1"
+    was told that this bpo-kpo reads 1."""
+    _rewrite(exported_copy, change)
+    with pytest.raises(ModelError, match=re.escape(message)):
+        load_portable(exported_copy)
