@@ -11,6 +11,7 @@ from sklearn.metrics import f1_score
 
 from pipeline import config
 from pipeline.evaluate import (
+    class_counts,
     compute_metrics,
     evaluate_frame,
     expected_calibration_error,
@@ -129,3 +130,21 @@ def test_a_blank_slice_value_is_named():
         f"{config.SLICE_NOT_GIVEN} / clear",
         "f / clear",
     ]
+
+
+@given(pairs=st.lists(st.tuples(st.sampled_from(config.CATALOGUE_LABELS), st.sampled_from(config.LABELS)), min_size=1))
+def test_class_counts_are_scikit_learns_to_the_last_bit(pairs):
+    """Counted in numpy for speed, they must be the numbers scikit-learn gives, whatever the set holds (one label,
+    or out-of-scope rows, which the matrix leaves out and the precision counts)."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+    y_true, y_pred = (np.array(column) for column in zip(*pairs, strict=True))
+    assume(set(y_true) & set(config.LABELS))  # scikit-learn's matrix refuses a set with no BPO/KPO row
+    counts = class_counts(y_true, y_pred)
+    assert counts["accuracy"] == accuracy_score(y_true, y_pred)
+    labels = list(config.LABELS)
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    for i, label in enumerate(labels):
+        assert counts["per_class"][label] == {"precision": precision[i], "recall": recall[i], "f1": f1[i],
+                                              "support": support[i]}  # fmt: skip
+    assert counts["matrix"] == confusion_matrix(y_true, y_pred, labels=labels).tolist()
