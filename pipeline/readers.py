@@ -233,14 +233,17 @@ class DecodingReader(io.TextIOBase):
         sample = block[:4096]
         if encoding.startswith(("utf-16", "utf16", "utf-32", "utf32")):
             # Read as asked; what the bytes look like names the byte order should the codec fail on them.
-            marked = sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+            marked = _marked_wide_encoding(sample)
             self._unmarked = None if marked else _unmarked_wide_encoding(sample)
             asked = codecs.lookup(self._encoding).name
-            if self._unmarked and asked.endswith(("-le", "-be")) and asked != self._unmarked:
-                # Read in the other byte order, every character was another, and the rows scored as such.
+            found = marked or self._unmarked
+            # Read in the other byte order, or the other width, every character was another, and the rows were
+            # scored as such: a mark names the text's encoding as surely as the asked one's absence of zeros.
+            if found and (not asked.startswith(found[:6]) or (asked.endswith(("-le", "-be")) and asked != found)):
+                how, advice = (" (its byte order mark says so)", found[:6]) if marked else ("", found)
                 raise DataError(
-                    f"{self._name} looks like {self._unmarked.upper()} text, not {asked.upper()}; "
-                    f"pass --encoding {self._unmarked} to read it"
+                    f"{self._name} looks like {found.upper()} text{how}, not {asked.upper()}; "
+                    f"pass --encoding {advice} to read it"
                 )
             return
         if sample.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
@@ -691,6 +694,20 @@ def _json_records(stream: DecodingReader) -> Iterator[tuple[int, object]]:
                 "flatten that record"
             ) from None
         yield line_number, record
+
+
+# UTF-32-LE's mark starts with UTF-16-LE's, so the wider marks are looked for first.
+_WIDE_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def _marked_wide_encoding(sample: bytes) -> str | None:
+    """The UTF-16 or UTF-32 encoding whose byte order mark the text starts with; None without one."""
+    return next((name for mark, name in _WIDE_MARKS if sample.startswith(mark)), None)
 
 
 def _unmarked_wide_encoding(sample: bytes) -> str | None:

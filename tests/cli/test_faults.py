@@ -2,6 +2,7 @@
 data, security and messages. In process (console.run) where a real process adds nothing; as a real console-script
 process for signals, pipes, devices, closed streams and worker processes."""
 
+import codecs
 import csv
 import errno
 import gzip
@@ -999,6 +1000,25 @@ def test_wide_text_without_a_byte_order_mark_names_its_byte_order(model, tmp_pat
     other = encoding[:-2] + ("be" if encoding.endswith("le") else "le")
     crossed = run("predict", "--model", model, "--input", path, "--encoding", other)
     assert_one_error_line(crossed, 1, rf"looks like {encoding.upper()} text, not {other.upper()}; pass --encoding")
+
+
+@pytest.mark.parametrize(
+    ("mark", "encoded", "asked", "named", "advice"),
+    [(codecs.BOM_UTF16_LE, "utf-16-le", "utf-16-be", "UTF-16-LE", "utf-16"),
+     (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16-le", "UTF-16-BE", "utf-16"),
+     (codecs.BOM_UTF32_LE, "utf-32-le", "utf-16-le", "UTF-32-LE", "utf-32"),
+     (codecs.BOM_UTF32_LE, "utf-32-le", "utf-16", "UTF-32-LE", "utf-32"),
+     (codecs.BOM_UTF16_LE, "utf-16-le", "utf-32", "UTF-16-LE", "utf-16")],
+)  # fmt: skip
+def test_a_byte_order_mark_that_names_another_encoding_is_refused(model, tmp_path, mark, encoded, asked, named,
+                                                                  advice):  # fmt: skip
+    """Only unmarked text was looked at: a Windows 'Unicode' file (UTF-16-LE with its mark) read with
+    --encoding utf-16-be, or UTF-32 read as UTF-16, was scored as garbage, two lines as one or one as two, exit 0."""
+    path = tmp_path / "marked.txt"
+    path.write_bytes(mark + "Process supplier invoices\nAnswer inbound calls\n".encode(encoded))
+    result = run("predict", "--model", model, "--input", path, "--encoding", asked)
+    assert_one_error_line(result, 1, rf"marked\.txt looks like {named} text \(its byte order mark says so\), not "
+                                     rf"{asked.upper()}; pass --encoding {advice} to read it")  # fmt: skip
 
 
 def test_a_short_utf16_file_is_named_utf16(model, tmp_path):
