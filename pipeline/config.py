@@ -151,6 +151,8 @@ SOURCE_CHALLENGE = "challenge"
 CHALLENGE_BODY_COLUMN = "text"
 CHALLENGE_REGISTER_COLUMN = "register"
 CHALLENGE_CLARITY_COLUMN = "clarity"
+# The clarity marks of challenge postings: each is reported with the clear or the borderline postings.
+CHALLENGE_CLARITIES = ("clear", "borderline")
 # The rule of the label policy a challenge posting falls under ("KPO: consultancy — management analysts"); the part
 # before the dash, its service, is the posting's area.
 CHALLENGE_POLICY_COLUMN = "policy_rule"

@@ -149,9 +149,10 @@ def load_challenge_set(challenge_dir: Path = config.CHALLENGE_DIR) -> pd.DataFra
                     "it is written in) and its clarity (clear or borderline), by which it is reported"
                 )
         _check_ids(frame, str(path), numbered=False)
-        frames.append(frame)
+        frames.append(frame.assign(**{_FILE: str(path)}))
     frame = pd.concat(frames, ignore_index=True)
     _check_ids(frame, f"the challenge set in {challenge_dir}", numbered=False)
+    _check_challenge_fields(frame)
     if config.TITLE_COLUMN not in frame:
         frame[config.TITLE_COLUMN] = ""
     titles = frame[config.TITLE_COLUMN].fillna("").astype(str).map(clean_text)
@@ -165,6 +166,23 @@ def load_challenge_set(challenge_dir: Path = config.CHALLENGE_DIR) -> pd.DataFra
     frame[config.AREA_COLUMN] = rules.map(policy_service)
     frame[config.SOURCE_COLUMN] = config.SOURCE_CHALLENGE
     return frame[list(CHALLENGE_COLUMNS)]
+
+
+def _check_challenge_fields(frame: pd.DataFrame) -> None:
+    """Every posting's register and clarity, not only the file's: one without its clarity counted as clear, and one
+    without its register fell in a form with no name, without a word."""
+    register = frame[config.CHALLENGE_REGISTER_COLUMN].fillna("").astype(str).str.strip()
+    clarity = frame[config.CHALLENGE_CLARITY_COLUMN].fillna("").astype(str)
+    for file, posting, its_register, its_clarity in zip(
+        frame[_FILE], frame[config.ID_COLUMN], register, clarity, strict=True
+    ):
+        where = f"{file}: challenge posting {posting!r}"
+        if not its_clarity.strip():
+            raise DataError(f"{where} has no clarity (clear or borderline), by which the challenge set is reported")
+        if its_clarity not in config.CHALLENGE_CLARITIES:
+            raise DataError(f"{where} has clarity {its_clarity!r}; it must be clear or borderline")
+        if not its_register:
+            raise DataError(f"{where} has no register (the form it is written in), by which it is reported")
 
 
 def load_user_postings(user_dir: Path = config.USER_LABELLED_DIR) -> pd.DataFrame:

@@ -203,3 +203,25 @@ def test_dropping_one_of_a_users_postings_moves_at_most_one_other_across_the_spl
         after = dict.fromkeys(train["id"], "train") | dict.fromkeys(test["id"], "test")
         moved = [posting for posting, side in after.items() if before[posting] != side]
         assert len(moved) <= 1, (dropped, moved)
+
+
+@pytest.mark.parametrize(
+    ("second", "message"),
+    [('"register": "short"', r"mine\.jsonl: challenge posting 'c2' has no clarity"),
+     ('"clarity": "borderline"', r"mine\.jsonl: challenge posting 'c2' has no register"),
+     ('"register": " ", "clarity": "clear"', r"mine\.jsonl: challenge posting 'c2' has no register"),
+     ('"register": "short", "clarity": "Borderline"',
+      r"mine\.jsonl: challenge posting 'c2' has clarity 'Borderline'; it must be clear or borderline")],
+    ids=["no-clarity", "no-register", "blank-register", "other-clarity"],
+)  # fmt: skip
+def test_every_challenge_posting_has_its_register_and_a_clarity_of_clear_or_borderline(tmp_path, second, message):
+    """The fields were looked for in the file, not in each posting: one posting without its clarity counted as clear,
+    and one without its register fell in a form with no name, both without a word."""
+    from pipeline.dataset import load_challenge_set
+
+    (tmp_path / "mine.jsonl").write_text(
+        '{"id": "c1", "text": "Answer calls", "label": "BPO", "register": "short", "clarity": "clear"}\n'
+        f'{{"id": "c2", "text": "Draft contracts", "label": "KPO", {second}}}\n'
+    )
+    with pytest.raises(DataError, match=message):
+        load_challenge_set(tmp_path)
