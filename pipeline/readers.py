@@ -343,13 +343,18 @@ class DecodingReader(io.TextIOBase):
 
 
 def _lone_cr_line_end(text: str) -> io.IncrementalNewlineDecoder | bool | None:
-    """A translator of CR and CR LF to LF when the first line end of `text` is a lone CR; False when it is LF or
-    CR LF; None when `text` has none yet (or ends in the CR, whose next character is still to come)."""
+    """A translator of CR and CR LF to LF when the first line end of `text` is a lone CR and lone CRs are at least
+    as many as lone LFs; False otherwise; None when `text` has no line end yet (or ends in the CR, whose next
+    character is still to come). A file of LF lines with a stray CR in its header was read as a file of CR lines,
+    the header cut at the CR and its rest scored as a row; a CR file's LFs are its in-cell breaks, fewer than its
+    lines (Excel for Mac)."""
     end = min((i for i in (text.find("\r"), text.find("\n")) if i >= 0), default=-1)
     if end < 0 or (text[end] == "\r" and end == len(text) - 1):
         return None
     if text[end] == "\r" and text[end + 1] != "\n":
-        return io.IncrementalNewlineDecoder(None, translate=True)
+        windows = text.count("\r\n")
+        if text.count("\r") - windows >= text.count("\n") - windows:
+            return io.IncrementalNewlineDecoder(None, translate=True)
     return False
 
 

@@ -397,6 +397,17 @@ def test_a_csv_whose_lines_end_in_a_lone_cr_is_read_row_by_row(model, tmp_path):
                           r"mac.csv line 2 has a line break \(CR\) inside a field that is not quoted")  # fmt: skip
 
 
+@pytest.mark.parametrize("content", ["id,text,no\rte\n1,foo,x\n2,bar,y\n", "id,te\rxt\n1,foo\n2,bar\n"])
+def test_a_lone_cr_in_the_header_of_a_file_of_lf_lines_is_named(model, tmp_path, content):
+    """The header's CR was taken for the file's line end: the header was cut there and its rest scored as a row
+    (three rows out for two in, exit 0), or the column it cut was said to be missing."""
+    path = tmp_path / "cr.csv"
+    path.write_text(content, newline="")
+    for command in (("predict", "--input"), ("evaluate", "--data")):
+        assert_one_error_line(run(*command, path, "--model", model), 1,
+                              r"cr\.csv line 1 has a line break \(CR\) inside a field that is not quoted")  # fmt: skip
+
+
 def test_a_byte_order_mark_opening_a_json_line_is_dropped(model, tmp_path):
     """`cat a.jsonl b.jsonl` of two files saved as UTF-8 with a BOM puts one at the start of line 2, which stopped
     the run: 'line 2 is not valid JSON: Unexpected UTF-8 BOM'."""
