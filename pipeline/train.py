@@ -50,7 +50,17 @@ def fold_of_rows(frame: pd.DataFrame, n_folds: int, column: str = config.GROUP_C
     """The fold each row is held out in: all rows sharing a value of `column` (an area, a form, a role family)
     stay together, and folds keep both classes where the groups allow."""
     folds = np.empty(len(frame), dtype=np.int64)
-    _, groups = held_out_groups(frame, column)
+    held_out, groups = held_out_groups(frame, column)
+    if len(set(groups)) < 2:
+        # scikit-learn's words ("Cannot have number of splits n_splits=2 greater than the number of groups: 1")
+        # named neither the group nor what to add.
+        unit = _UNIT_NAMES.get(held_out, held_out)
+        where = " (the group column; without one, near copies of a text share a group)"
+        raise DataError(
+            f"every posting ({len(frame)}) is in one {unit} ({groups[0]!r}), and cross-validation holds out whole "
+            f"{unit}s, so it needs postings in at least 2: add postings in other {unit}s"
+            + (where if held_out == config.GROUP_COLUMN else "")
+        )
     n_splits = max(2, min(n_folds, len(set(groups))))
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     for fold, (_, held_out) in enumerate(splitter.split(frame, frame[config.LABEL_COLUMN], groups=groups)):

@@ -9,6 +9,7 @@ import gzip
 import io
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -755,6 +756,24 @@ def test_a_label_whose_postings_share_one_group_is_named_before_any_fit(catalogu
     assert_one_error_line(replace(result, stderr=result.stderr.split("\n", 1)[-1]) if label == "KPO" else result, 1,
                           message)  # fmt: skip
     assert "trained in" not in result.stderr and not (tmp_path / "m.joblib").exists()
+
+
+def test_postings_that_all_share_one_group_are_named_before_any_fit(tmp_path):
+    """Texts that differ only in their digits are near copies, one group: cross-validation had one group to hold
+    out, and train and tune stopped with "unexpected ValueError: Cannot have number of splits n_splits=2 greater
+    than the number of groups: 1"."""
+    rows = [f"r{i},Role {1000 + i},{'KPO' if i % 2 else 'BPO'}" for i in range(20)]
+    (tmp_path / "refs.csv").write_text("id,text,label\n" + "\n".join(rows) + "\n")
+    message = (
+        r"Error: every posting \(20\) is in one group \('copies-[0-9a-f]+'\), and cross-validation holds out whole "
+        r"groups, so it needs postings in at least 2: add postings in other groups \(the group column; without one, "
+        r"near copies of a text share a group\)"
+    )
+    for command, output in (("train", tmp_path / "m.joblib"), ("tune", tmp_path / "tuning.json")):
+        result = run(command, "--data", tmp_path / "refs.csv", "--model" if command == "train" else "--output", output)
+        assert result.returncode == 1 and "unexpected" not in result.stderr, result.stderr
+        assert re.fullmatch(message, result.stderr.splitlines()[-1]), result.stderr
+        assert not output.exists()
 
 
 def test_too_few_out_of_scope_postings_for_the_folds_are_counted_before_any_fit(catalogue, tmp_path):
