@@ -714,6 +714,7 @@ def evaluate(
         evaluation_document,
         evaluation_warnings,
         format_scope,
+        nothing_evaluated,
         write_evaluation_plots,
     )
 
@@ -735,7 +736,7 @@ def evaluate(
     )
     warnings, results = evaluation_warnings(evaluation), evaluation_document(evaluation)
     if not results:
-        raise DataError(next(iter(warnings), "no BPO, KPO or out-of-scope posting to evaluate"))
+        raise DataError(nothing_evaluated(evaluation))
     for warning in warnings:
         _say(f"Warning: {warning}")
     if min_macro_f1 is not None and evaluation.skipped:

@@ -280,6 +280,21 @@ def evaluation_warnings(evaluation: Evaluation) -> list[str]:
     return warnings
 
 
+def nothing_evaluated(evaluation: Evaluation) -> str:
+    """Why no set was evaluated: each reason once, with the sets it left out. One first reason stood for all
+    (`test left out: cannot evaluate test: ...`), and the field and challenge sets went unmentioned."""
+    sets_by_reason: dict[str, list[str]] = {}
+    for name, reason in evaluation.skipped.items():
+        sets_by_reason.setdefault(reason.removeprefix(f"cannot evaluate {name}: "), []).append(name)
+    if not sets_by_reason:  # no set was left out: the one the model could not read, or none with postings
+        return next(iter(evaluation_warnings(evaluation)), "no BPO, KPO or out-of-scope posting to evaluate")
+    return "; ".join(f"{_listed(names)} left out: {reason}" for reason, names in sets_by_reason.items())
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def write_evaluation_plots(folder: Path, evaluation: Evaluation, ngrams: dict) -> None:
     """The plots of an evaluation, with the model's top n-grams (`Model.top_ngrams`), and the scope plot where
     a scope model scored out-of-scope postings."""

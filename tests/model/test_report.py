@@ -335,3 +335,10 @@ def test_a_model_whose_training_files_changed_scores_nothing(shipped_model_path,
         r".*retrain with make train\n",
         changed.stderr,
     ), changed.stderr
+    # The project's own sets, each left out for that one reason: the error named only the first set, as "test left
+    # out: cannot evaluate test: ...", and said nothing of the field and challenge sets.
+    plain = run("evaluate", "--model", copied)
+    assert plain.returncode == 1 and re.fullmatch(
+        r"Error: test, field and challenge left out: .*train\.csv changed since .*retrain with make train\n",
+        plain.stderr,
+    ), plain.stderr
