@@ -288,6 +288,24 @@ def test_the_format_gives_the_shipped_models_own_values(shipped_model_path):
     ]
 
 
+def test_the_formats_example_case_is_the_shipped_vectors_own(vectors):
+    """Section 5's example case is the shipped vectors' own: it once showed "accents" with 9 words, 0.777 of them known
+    and no flag, where the file holds 12 words, a quarter known and the unrecognised-text flag."""
+    document = (config.PROJECT_ROOT / "docs" / "portable-model.md").read_text(encoding="utf-8")
+    example = document.split("## 5. Conformance vectors", 1)[1].split("```", 2)[1]
+    name, text = re.search(r'\{"name": "(\w+)", "text": ("[^"]*")', example).groups()
+    case = next(case for case in vectors["cases"] if case["name"] == name)
+    assert json.loads(text) == case["text"]
+    words, share = re.search(r'"words": (\d+), "known_share": ([\d.]+),', example).groups()
+    assert (int(words), float(share)) == (case["scope"]["words"], case["scope"]["known_share"])
+    flag = re.search(r'"out_of_scope": (true|false),', example).group(1)
+    reason = re.search(r'"scope_reason": ("[^"]*")', example).group(1)
+    assert (json.loads(flag), json.loads(reason)) == (case["scope"]["out_of_scope"], case["scope"]["scope_reason"])
+    main_features, scope_features = re.findall(r'"features": \{([^}]*)\}', example)
+    assert re.findall(r'"(\w+)": …', main_features) == sorted(case["features"])
+    assert re.findall(r'"(\w+)": …', scope_features) == sorted(case["scope"]["features"])
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
