@@ -1,5 +1,6 @@
 """Every `bash` and `python` block of the README runs as written, and the layout it describes is the real one."""
 
+import dataclasses
 import json
 import os
 import re
@@ -7,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from console import checkout_make
 
@@ -66,6 +68,21 @@ def test_every_python_block_runs(shipped_model_path):
     result = subprocess.run([sys.executable, "-c", RUN_BLOCKS, json.dumps(blocks("python"))],
                             cwd=config.PROJECT_ROOT, capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stderr
+
+
+def test_the_command_reference_names_every_option():
+    """Each command's row names every option its --help lists, the training parameters aside (the Parameters table
+    lists them). The rows once left out predict's --input-format and --engine, and prepare's folders."""
+    from pipeline.cli import cli
+
+    reference = README[README.index("## Command reference") :]
+    trained = {field.name for field in dataclasses.fields(config.TrainParams)}
+    for name, command in cli.commands.items():
+        row = re.search(rf"^\| `bpo-kpo {name}` \|(.*)$", reference, flags=re.M).group(1)
+        for option in command.params:
+            if not isinstance(option, click.Option) or (name == "train" and option.name in trained):
+                continue
+            assert re.search(rf"`{option.opts[0]}(?![\w-])", row), (name, option.opts[0])
 
 
 def test_the_layout_names_every_module_and_make_target():
