@@ -17,7 +17,7 @@ from pipeline.evaluate import (
 from pipeline.held_out import training_files
 
 SET_DESCRIPTIONS = {
-    "validation": "out-of-fold scores of {folds}-fold cross-validation that holds out whole service areas",
+    "validation": "out-of-fold scores of {folds}-fold cross-validation that holds out whole service areas and forms",
     "test": "held-out role families, generated (in-distribution), scored by the model fitted without them",
     "field": "hand-written postings, never trained on (our stand-in for real postings)",
     "challenge": "postings written apart from the generator in five registers, never trained on or tuned on",

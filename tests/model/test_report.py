@@ -178,6 +178,19 @@ def test_model_card_numbers_come_from_metrics_json(metrics, shipped_model_path):
     assert f"- {data['rows']:,} generated postings (`data/processed/train.csv`, `data/processed/test.csv`" in card
 
 
+def test_the_card_names_the_folds_its_validation_figures_come_from(shipped_model_path):
+    """The card said validation "holds out whole service areas"; its figures are the folds' that hold out areas and
+    forms both, and the folds that hold out areas alone score otherwise."""
+    from pipeline.model_card import SET_DESCRIPTIONS
+    from pipeline.train import CALIBRATION_SCHEME
+
+    metrics = load_model(shipped_model_path).metrics
+    accuracy = {scheme: figures["accuracy"] for scheme, figures in metrics["cross_validation_by_scheme"].items()}
+    assert CALIBRATION_SCHEME == "area_form"
+    assert metrics["validation_grouped_cv"]["accuracy"] == accuracy["area_form"] != accuracy["area"]
+    assert SET_DESCRIPTIONS["validation"].endswith("that holds out whole service areas and forms")
+
+
 def test_the_card_counts_users_postings_apart_from_the_generated_ones():
     """A user's 28 postings were counted among "16,028 generated postings"."""
     from pipeline.model_card import training_rows
