@@ -1124,6 +1124,8 @@ def predict(
     kept_with_values: set[str] = set()
     if keep_columns:
         chunks = _noting_kept_values(chunks, kept_with_values)
+    header_again: list[int] = []
+    chunks = _noting_header_again(chunks, header_again)
     if choose_after_first:
         with _startup():
             model = open_engine(engine, model_path, whole_and_small(first, chunk_size), on_fallback=_say)
@@ -1185,6 +1187,9 @@ def predict(
     if bare_titles and not quiet:
         # Of the rows scored, which are the rows counted: an error row is neither a title nor a posting read.
         _say(bare_title_note(bare_titles, progress.counts["rows"] - progress.counts["errors"]))
+    if header_again:
+        # A warning that --quiet keeps, as a scored header is a row of nonsense among the results.
+        _say(f"Warning: {header_again_message(header_again)}")
     empty = [column for column in keep_columns if column not in kept_with_values]
     # A warning that --quiet keeps: a script that misspells a kept field gets an empty column, and said nothing.
     if empty and progress.counts["rows"]:
@@ -1236,6 +1241,23 @@ def _is_the_terminal_of_stderr(output: Path | None) -> bool:
     except (OSError, ValueError):
         return False
     return stat.S_ISCHR(device.st_mode) and device.st_rdev == terminal.st_rdev
+
+
+def header_again_message(rows: list[int]) -> str:
+    """What the rows that repeat a CSV's header are, and what to do: the first five numbers, then a count."""
+    if len(rows) == 1:
+        return (f"data row {rows[0]} repeats the header, as files joined with cat do, and was scored as a posting: "
+                "join CSV files with one header (tail -n +2 of each file after the first)")  # fmt: skip
+    shown = ", ".join(map(str, rows[:5])) + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
+    return (f"data rows {shown} repeat the header, as files joined with cat do, and were scored as postings: join "
+            "CSV files with one header (tail -n +2 of each file after the first)")  # fmt: skip
+
+
+def _noting_header_again(chunks, header_again: list[int]):
+    """The chunks, unchanged, noting the data rows that repeat a CSV's header (files joined with cat)."""
+    for chunk in chunks:
+        header_again.extend(chunk.header_again)
+        yield chunk
 
 
 def _noting_kept_values(chunks, kept_with_values: set[str]):

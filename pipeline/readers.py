@@ -117,6 +117,9 @@ class Chunk:
     # The input columns passed through to the output (--keep-column), each with one value per row: a CSV cell as
     # it is; in JSON lines, a string as it is and any other value as JSON writes it; None for a missing field.
     kept: dict[str, list[str | None]] = field(default_factory=dict)
+    # The numbers of the data rows (counted from 1 in the whole input) whose every cell is its column's name: the
+    # header again, as files joined with cat have it. They are scored as any row; predict says which they are.
+    header_again: list[int] = field(default_factory=list)
 
 
 class DecodingReader(io.TextIOBase):
@@ -519,9 +522,19 @@ def iter_csv(
         ids = (
             frame[id_column].astype(str).tolist() if id_column else [str(row_number + i + 1) for i in range(len(frame))]
         )
+        header_again = _rows_naming_their_columns(frame, row_number)
         row_number += len(frame)
         kept = {column: frame[column].tolist() for column in keep_columns}
-        yield Chunk(ids=ids, texts=_join_texts(frame, text_columns), kept=kept)
+        yield Chunk(ids=ids, texts=_join_texts(frame, text_columns), kept=kept, header_again=header_again)
+
+
+def _rows_naming_their_columns(frame: pd.DataFrame, rows_before: int) -> list[int]:
+    """The numbers of the rows of `frame` whose every cell is its column's name, counting `rows_before` rows
+    above it; none in a one-column file, whose header is one word a posting may be."""
+    if len(frame.columns) < 2:
+        return []
+    repeats = frame.eq(list(frame.columns)).all(axis=1).to_numpy()
+    return [rows_before + int(i) + 1 for i in repeats.nonzero()[0]]
 
 
 def csv_frames(

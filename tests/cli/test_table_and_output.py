@@ -217,3 +217,21 @@ def test_kept_columns_need_columns(fast_model):
     piped = run("predict", "--model", fast_model, "-", "--keep-column", "title", "--format", "csv",
                 stdin="Answer calls\nDraft contracts\n")  # fmt: skip
     assert piped.returncode == 2 and "read as plain text" in piped.stderr and piped.stdout == ""
+
+
+def test_a_csv_that_repeats_its_header_says_which_rows_do(fast_model, tmp_path):
+    """Two exports joined with cat: the second header was scored as a posting ("description", id "ref"), one row
+    of nonsense among the results, and nothing said so. Each such row is still scored, one row out for one in."""
+    export = "ref,title,description\nr1,Agent,Answer inbound customer calls\nr2,Counsel,Draft commercial contracts\n"
+    path = tmp_path / "joined.csv"
+    path.write_text(export + export)
+    result = run("predict", "--model", fast_model, "--input", path, "--text-column", "description",
+                 "--id-column", "ref", "--format", "jsonl")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert [row["id"] for row in jsonl(result.stdout)] == ["r1", "r2", "ref", "r1", "r2"]
+    assert ("Warning: data row 3 repeats the header, as files joined with cat do, and was scored as a posting: "
+            "join CSV files with one header (tail -n +2 of each file after the first)") in result.stderr  # fmt: skip
+    # A one-column file has no header to tell from a posting that is the word itself.
+    single = tmp_path / "single.csv"
+    single.write_text("text\nAnswer calls\ntext\n")
+    assert "repeats the header" not in run("predict", "--model", fast_model, "--input", single).stderr
