@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from unicodedata import combining, east_asian_width
 
 from pipeline import config
 from pipeline.analysis import Analysed, analyse, scope_of
@@ -393,17 +394,44 @@ class CsvFormatter:
         return self._write([[cell(row, f) for f in self.fields] for row in rows])
 
 
+def cells(text: str) -> int:
+    """The terminal cells `text` fills: two for a wide character (Chinese, Japanese, Korean), none for a combining
+    mark, one for any other."""
+    return sum(_CELLS.get(east_asian_width(c), 1) if not combining(c) else 0 for c in text)
+
+
+_CELLS = {"W": 2, "F": 2}
+
+
+def _first_cells(text: str, width: int) -> str:
+    """The longest start of `text` that fills at most `width` cells."""
+    used = 0
+    for end, character in enumerate(text):
+        used += cells(character)
+        if used > width:
+            return text[:end]
+    return text
+
+
 def shorten(text: str, width: int) -> str:
-    """`text` cut to `width` characters, with an ellipsis where it was cut."""
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+    """`text` cut to `width` cells, with an ellipsis where it was cut."""
+    return text if cells(text) <= width else _first_cells(text, max(width - 1, 0)) + "…"
 
 
 def shorten_middle(text: str, width: int) -> str:
-    """`text` cut to `width` by dropping its middle: ids such as JOB-2026-000123 differ at the end, or the start."""
-    if len(text) <= width:
+    """`text` cut to `width` cells by dropping its middle: ids such as JOB-2026-000123 differ at the end, or the
+    start."""
+    if cells(text) <= width:
         return text
     head = (width - 1) // 2
-    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+    tail = _first_cells(text[::-1], width - 1 - head)[::-1]
+    return _first_cells(text, head) + "…" + tail
+
+
+def padded(text: str, width: int, right: bool = False) -> str:
+    """`text` padded with spaces to `width` cells, on the left when `right` aligns it there."""
+    space = " " * max(width - cells(text), 0)
+    return space + text if right else text + space
 
 
 # Widths of the table's columns: ids get at least ID_MIN (row numbers up to 999,999 stay whole, though the width
@@ -414,7 +442,7 @@ TABLE_COLUMNS = (("label", 5), ("p(label)", 8), ("review", 6))
 
 def table_id_width(ids: list[str], width: int) -> int:
     """The id column's width: the longest id seen, within [ID_MIN, a quarter of the line]."""
-    longest = max((len(str(i)) for i in ids), default=ID_MIN)
+    longest = max((cells(str(i)) for i in ids), default=ID_MIN)
     return max(ID_MIN, min(longest, width // 4))
 
 
@@ -432,10 +460,12 @@ class TableFormatter:
         fixed = id_width + sum(w + 1 for _, w in TABLE_COLUMNS) + 1
         self.text_width = max(TEXT_MIN, width - fixed)
 
-    def _line(self, row_id: str, cells: list[str], tail: str) -> str:
-        columns = " ".join(f"{cell:<{w}}" if i != 1 else f"{cell:>{w}}" for i, (cell, (_, w)) in
-                           enumerate(zip(cells, TABLE_COLUMNS, strict=True)))  # fmt: skip
-        return f"{shorten_middle(row_id, self.id_width):<{self.id_width}} {columns} {shorten(tail, self.text_width)}"
+    def _line(self, row_id: str, values: list[str], tail: str) -> str:
+        columns = " ".join(padded(cell, w, right=i == 1) for i, (cell, (_, w)) in
+                           enumerate(zip(values, TABLE_COLUMNS, strict=True)))  # fmt: skip
+        return (
+            f"{padded(shorten_middle(row_id, self.id_width), self.id_width)} {columns} {shorten(tail, self.text_width)}"
+        )
 
     def header(self) -> str:
         return self._line("id", [name for name, _ in TABLE_COLUMNS], "text").rstrip() + "\n"

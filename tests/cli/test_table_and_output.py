@@ -235,3 +235,26 @@ def test_a_csv_that_repeats_its_header_says_which_rows_do(fast_model, tmp_path):
     single = tmp_path / "single.csv"
     single.write_text("text\nAnswer calls\ntext\n")
     assert "repeats the header" not in run("predict", "--model", fast_model, "--input", single).stderr
+
+
+def test_wide_characters_take_two_columns_of_the_table():
+    """Chinese, Japanese and Korean characters fill two cells of a terminal: counted as one, an id such as 求人-1
+    pushed its row's label two cells right of the others', and a line of such text ran past the terminal."""
+    from unicodedata import east_asian_width
+
+    def cells(text: str) -> int:
+        return sum(2 if east_asian_width(c) in "WF" else 1 for c in text)
+
+    ids = ["求人-1", "abc", "職位-123456789"]
+    formatter = TableFormatter(["id", "label", "p_bpo", "p_kpo", "needs_review", "error"], width=60,
+                               id_width=table_id_width(ids, 60))  # fmt: skip
+    rows = [{"id": i, "label": "BPO", "p_bpo": 0.91, "p_kpo": 0.09, "needs_review": False, "error": None} for i in ids]
+    lines = formatter.rows(
+        rows, ["顧客からの電話に対応し、請求に関する問い合わせを解決します。" * 3, "Answer calls", "x"]
+    )
+    lines = [formatter.header().rstrip("\n"), *lines.splitlines()]
+    label_cells = {cells(line[: line.index("BPO" if i else "label")]) for i, line in enumerate(lines)}
+    assert len(label_cells) == 1, lines  # every label starts in the same cell
+    assert table_id_width(ids, 200) == cells("職位-123456789")
+    assert all(cells(line) <= 60 for line in lines), [cells(line) for line in lines]
+    assert shorten_middle("職位-123456789", 9) == "職位…6789"  # four cells, the ellipsis, four cells
