@@ -346,19 +346,32 @@ class DecodingReader(io.TextIOBase):
 
 
 def _lone_cr_line_end(text: str) -> io.IncrementalNewlineDecoder | bool | None:
-    """A translator of CR and CR LF to LF when the first line end of `text` is a lone CR and lone CRs are at least
-    as many as lone LFs; False otherwise; None when `text` has no line end yet (or ends in the CR, whose next
-    character is still to come). A file of LF lines with a stray CR in its header was read as a file of CR lines,
-    the header cut at the CR and its rest scored as a row; a CR file's LFs are its in-cell breaks, fewer than its
-    lines (Excel for Mac)."""
+    """A translator of CR and CR LF to LF when `text` is a CSV of lone-CR lines: its first line end is a lone CR,
+    and outside quoted fields lone CRs are at least as many as the other line ends (LF, CR LF). False otherwise;
+    None when `text` has no line end yet (or ends in the CR, whose next character is still to come).
+
+    Excel for Mac ends lines in a lone CR and breaks lines inside cells with LF, in quotes, often more of them than
+    rows. A stray CR in the header of a file of LF or CR LF lines was taken for the file's line end: the header was
+    cut there and its rest scored as a row."""
     end = min((i for i in (text.find("\r"), text.find("\n")) if i >= 0), default=-1)
     if end < 0 or (text[end] == "\r" and end == len(text) - 1):
         return None
-    if text[end] == "\r" and text[end + 1] != "\n":
-        windows = text.count("\r\n")
-        if text.count("\r") - windows >= text.count("\n") - windows:
-            return io.IncrementalNewlineDecoder(None, translate=True)
-    return False
+    if text[end] != "\r" or text[end + 1] == "\n":
+        return False
+    lone_crs, other_ends = _line_ends_outside_quotes(text)
+    return io.IncrementalNewlineDecoder(None, translate=True) if lone_crs >= other_ends else False
+
+
+def _line_ends_outside_quotes(text: str) -> tuple[int, int]:
+    """The lone CRs, and the LFs and CR LFs, of `text` that lie outside double-quoted fields."""
+    lone_crs = other_ends = 0
+    # Quotes split the text into runs outside (even positions) and inside (odd) quoted fields; a doubled quote
+    # inside a field ends one run and starts the next, which keeps the parity.
+    for run in text.split('"')[::2]:
+        windows = run.count("\r\n")
+        lone_crs += run.count("\r") - windows
+        other_ends += run.count("\n")
+    return lone_crs, other_ends
 
 
 def format_suffix(path: str | Path) -> str:

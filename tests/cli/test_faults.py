@@ -398,15 +398,31 @@ def test_a_csv_whose_lines_end_in_a_lone_cr_is_read_row_by_row(model, tmp_path):
                           r"mac.csv line 2 has a line break \(CR\) inside a field that is not quoted")  # fmt: skip
 
 
-@pytest.mark.parametrize("content", ["id,text,no\rte\n1,foo,x\n2,bar,y\n", "id,te\rxt\n1,foo\n2,bar\n"])
+@pytest.mark.parametrize(
+    "content",
+    ["id,text,no\rte\n1,foo,x\n2,bar,y\n", "id,te\rxt\n1,foo\n2,bar\n", "id,text,no\rte\r\n1,foo,x\r\n2,bar,y\r\n"],
+    ids=["lf", "lf-text-column", "crlf"],
+)
 def test_a_lone_cr_in_the_header_of_a_file_of_lf_lines_is_named(model, tmp_path, content):
     """The header's CR was taken for the file's line end: the header was cut there and its rest scored as a row
-    (three rows out for two in, exit 0), or the column it cut was said to be missing."""
+    (three rows out for two in, exit 0), or the column it cut was said to be missing; in a file of CR LF lines too."""
     path = tmp_path / "cr.csv"
     path.write_text(content, newline="")
     for command in (("predict", "--input"), ("evaluate", "--data")):
         assert_one_error_line(run(*command, path, "--model", model), 1,
                               r"cr\.csv line 1 has a line break \(CR\) inside a field that is not quoted")  # fmt: skip
+
+
+def test_a_mac_csv_whose_cells_break_more_often_than_its_rows_is_read_row_by_row(model, tmp_path):
+    """Postings break their lines (bullets) more often than a file has rows: Excel for Mac's LF breaks, in quotes,
+    outnumbered its lone-CR line ends, and counted with them the file was refused as a stray CR in a field."""
+    path = tmp_path / "mac.csv"
+    rows = ('1,"Customer service agent\nAnswer inbound calls\nLog tickets",BPO\r'
+            '2,"Financial analyst\nBuild valuation models\nWrite equity research",KPO\r')  # fmt: skip
+    path.write_text("id,text,label\r" + rows, newline="")
+    rows = jsonl(run("predict", "--model", model, "--input", path, "--format", "jsonl").stdout)
+    assert [(r["id"], r["error"]) for r in rows] == [("1", None), ("2", None)]
+    assert json.loads(run("evaluate", "--model", model, "--data", path, "--format", "json").stdout)[str(path)]["n"] == 2
 
 
 def test_a_byte_order_mark_opening_a_json_line_is_dropped(model, tmp_path):
