@@ -727,8 +727,10 @@ def _json_records(stream: DecodingReader) -> Iterator[tuple[int, object]]:
         yield line_number, record
 
 
-# UTF-32-LE's mark starts with UTF-16-LE's, so the wider marks are looked for first.
+# UTF-32-LE's mark starts with UTF-16-LE's, so the wider marks are looked for first. UTF-8's mark is here too: a
+# UTF-8 file read as UTF-16 or UTF-32 is named by it as surely.
 _WIDE_MARKS = (
+    (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
@@ -737,7 +739,7 @@ _WIDE_MARKS = (
 
 
 def _marked_wide_encoding(sample: bytes) -> str | None:
-    """The UTF-16 or UTF-32 encoding whose byte order mark the text starts with; None without one."""
+    """The UTF-8, UTF-16 or UTF-32 encoding whose byte order mark the text starts with; None without one."""
     return next((name for mark, name in _WIDE_MARKS if sample.startswith(mark)), None)
 
 

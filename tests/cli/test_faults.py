@@ -1054,7 +1054,9 @@ def test_wide_text_without_a_byte_order_mark_names_its_byte_order(model, tmp_pat
      (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16-le", "UTF-16-BE", "utf-16"),
      (codecs.BOM_UTF32_LE, "utf-32-le", "utf-16-le", "UTF-32-LE", "utf-32"),
      (codecs.BOM_UTF32_LE, "utf-32-le", "utf-16", "UTF-32-LE", "utf-32"),
-     (codecs.BOM_UTF16_LE, "utf-16-le", "utf-32", "UTF-16-LE", "utf-16")],
+     (codecs.BOM_UTF16_LE, "utf-16-le", "utf-32", "UTF-16-LE", "utf-16"),
+     (codecs.BOM_UTF8, "utf-8", "utf-16-le", "UTF-8", "utf-8"),
+     (codecs.BOM_UTF8, "utf-8", "utf-32", "UTF-8", "utf-8")],
 )  # fmt: skip
 def test_a_byte_order_mark_that_names_another_encoding_is_refused(model, tmp_path, mark, encoded, asked, named,
                                                                   advice):  # fmt: skip
