@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import re
 from pathlib import Path
@@ -160,7 +161,7 @@ def load_challenge_set(challenge_dir: Path = config.CHALLENGE_DIR) -> pd.DataFra
     frame[config.TEXT_COLUMN] = [f"{t}\n{b}" if t else b for t, b in zip(titles, bodies, strict=True)]
     frame[config.TITLE_COLUMN] = titles
     frame[config.BORDERLINE_COLUMN] = frame[config.CHALLENGE_CLARITY_COLUMN] == "borderline"
-    frame[config.FORM_COLUMN] = frame[config.CHALLENGE_REGISTER_COLUMN]
+    frame[config.FORM_COLUMN] = frame[config.CHALLENGE_REGISTER_COLUMN].str.strip()
     # The whole rule made 346 slices, most of one or two postings, too thin to read; its service makes about 70.
     rules = frame.get(config.CHALLENGE_POLICY_COLUMN, pd.Series("", index=frame.index)).fillna("").astype(str)
     frame[config.AREA_COLUMN] = rules.map(policy_service)
@@ -170,19 +171,39 @@ def load_challenge_set(challenge_dir: Path = config.CHALLENGE_DIR) -> pd.DataFra
 
 def _check_challenge_fields(frame: pd.DataFrame) -> None:
     """Every posting's register and clarity, not only the file's: one without its clarity counted as clear, and one
-    without its register fell in a form with no name, without a word."""
-    register = frame[config.CHALLENGE_REGISTER_COLUMN].fillna("").astype(str).str.strip()
-    clarity = frame[config.CHALLENGE_CLARITY_COLUMN].fillna("").astype(str)
-    for file, posting, its_register, its_clarity in zip(
-        frame[_FILE], frame[config.ID_COLUMN], register, clarity, strict=True
-    ):
+    without its register fell in a form with no name, without a word. Each is read as JSON gives it: `true` was
+    taken for the text 'True', and a list for the text '[]'."""
+    for file, posting, register, clarity in zip(
+        frame[_FILE], frame[config.ID_COLUMN], frame[config.CHALLENGE_REGISTER_COLUMN],
+        frame[config.CHALLENGE_CLARITY_COLUMN], strict=True,
+    ):  # fmt: skip
         where = f"{file}: challenge posting {posting!r}"
-        if not its_clarity.strip():
+        if _missing(clarity):
             raise DataError(f"{where} has no clarity (clear or borderline), by which the challenge set is reported")
-        if its_clarity not in config.CHALLENGE_CLARITIES:
-            raise DataError(f"{where} has clarity {its_clarity!r}; it must be clear or borderline")
-        if not its_register:
+        if not isinstance(clarity, str) or clarity not in config.CHALLENGE_CLARITIES:
+            raise DataError(f"{where} has clarity {_as_written(clarity)}; it must be clear or borderline")
+        if _missing(register):
             raise DataError(f"{where} has no register (the form it is written in), by which it is reported")
+        if not isinstance(register, str):
+            raise DataError(f"{where} has register {_as_written(register)}; it must be a name (the form it is "
+                            "written in)")  # fmt: skip
+
+
+def _missing(value) -> bool:
+    """A field left out (NaN in the frame), null, or a blank text."""
+    return (
+        value is None or (isinstance(value, float) and value != value) or (isinstance(value, str) and not value.strip())
+    )
+
+
+def _as_written(value) -> str:
+    """A field's value as a message shows it: a text quoted as Python does, anything else as JSON writes it."""
+    if isinstance(value, str):
+        return repr(value)
+    try:
+        return json.dumps(value.item() if hasattr(value, "item") else value)
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 def load_user_postings(user_dir: Path = config.USER_LABELLED_DIR) -> pd.DataFrame:

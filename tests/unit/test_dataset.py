@@ -211,8 +211,11 @@ def test_dropping_one_of_a_users_postings_moves_at_most_one_other_across_the_spl
      ('"clarity": "borderline"', r"mine\.jsonl: challenge posting 'c2' has no register"),
      ('"register": " ", "clarity": "clear"', r"mine\.jsonl: challenge posting 'c2' has no register"),
      ('"register": "short", "clarity": "Borderline"',
-      r"mine\.jsonl: challenge posting 'c2' has clarity 'Borderline'; it must be clear or borderline")],
-    ids=["no-clarity", "no-register", "blank-register", "other-clarity"],
+      r"mine\.jsonl: challenge posting 'c2' has clarity 'Borderline'; it must be clear or borderline"),
+     ('"register": "short", "clarity": true',
+      r"mine\.jsonl: challenge posting 'c2' has clarity true; it must be clear"),
+     ('"register": [], "clarity": "clear"',
+      r"mine\.jsonl: challenge posting 'c2' has register \[\]; it must be a name")],
 )  # fmt: skip
 def test_every_challenge_posting_has_its_register_and_a_clarity_of_clear_or_borderline(tmp_path, second, message):
     """The fields were looked for in the file, not in each posting: one posting without its clarity counted as clear,
@@ -225,3 +228,14 @@ def test_every_challenge_posting_has_its_register_and_a_clarity_of_clear_or_bord
     )
     with pytest.raises(DataError, match=message):
         load_challenge_set(tmp_path)
+
+
+def test_a_challenge_register_is_read_without_the_spaces_around_it(tmp_path):
+    """ " short" made a form of its own beside "short", a slice of one posting."""
+    from pipeline.dataset import load_challenge_set
+
+    (tmp_path / "mine.jsonl").write_text(
+        '{"id": "c1", "text": "Answer calls", "label": "BPO", "register": "short", "clarity": "clear"}\n'
+        '{"id": "c2", "text": "Draft contracts", "label": "KPO", "register": " short ", "clarity": "clear"}\n'
+    )
+    assert set(load_challenge_set(tmp_path)["form"]) == {"short"}
