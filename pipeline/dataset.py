@@ -319,7 +319,7 @@ def group_split(frame: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.Da
     label with a single group cannot be split and is refused. Users' own postings are dealt apart, so that adding
     them moves no generated posting to the other side (dealt together, 36 postings of a user's moved some 4,000
     generated ones, and no figure before could be set beside one after), and in the order of a hash of each group
-    and the seed, so that one of them added or dropped moves few others (at most one where they name no area); a
+    and the seed, so that one of them added or dropped moves few other groups (at most one where they name no area); a
     user's posting in a group the generated postings have goes where that group went.
     """
     for label in config.CATALOGUE_LABELS:
