@@ -425,7 +425,7 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     from pipeline.metadata import PAIRED_MODEL
     from pipeline.model import save_model, scope_path
     from pipeline.scope import scope_params, scope_splits, train_scope_model
-    from pipeline.train import check_label_counts, held_out_units, train_model, training_warnings
+    from pipeline.train import all_scheme_splits, check_label_counts, held_out_units, train_model, training_warnings
 
     params = given_params(config.TRAIN, values)
     model_format = model_format or config.MODEL_SUFFIXES.get(model_path.suffix.lower(), "joblib")
@@ -440,6 +440,7 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     scope_rules = config.SCOPE if (everything[config.LABEL_COLUMN] == config.NEITHER).any() else None
     # Data whose folds either model could not learn from stops the run here, the BPO/KPO model's counts first.
     check_label_counts(frame[config.LABEL_COLUMN], params.cv_folds)
+    scheme_folds = all_scheme_splits(frame, params)
     if scope_rules is not None:
         scope_splits(everything, scope_params(params, scope_rules), scope_rules)
     minutes = round(len(everything) * config.TRAIN_SECONDS_PER_POSTING / 60)
@@ -451,7 +452,7 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     )
     started = time.perf_counter()
     training_files = _training_files(splits)
-    pipeline, metadata = train_model(frame, params, n_jobs=jobs)
+    pipeline, metadata = train_model(frame, params, n_jobs=jobs, scheme_folds=scheme_folds)
     metadata["training_data"] |= training_files
     validation = metadata["metrics"]["validation_grouped_cv"]
     threshold, review_band = metadata["threshold"], metadata["review_band"]

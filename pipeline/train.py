@@ -365,23 +365,35 @@ def source_counts(frame: pd.DataFrame) -> dict[str, int]:
     return {str(source): int(n) for source, n in sorted(frame[config.SOURCE_COLUMN].value_counts().items())}
 
 
-def train_model(frame: pd.DataFrame, params: config.TrainParams, n_jobs: int = 1) -> tuple[Pipeline, dict]:
+def all_scheme_splits(frame: pd.DataFrame, params: config.TrainParams) -> dict[str, list]:
+    """The folds of the calibration scheme, then of each shift scheme whose column the data has: made before any
+    fit, so data one of them cannot split (one service area, one form) stops the run before minutes of fitting."""
+    splits = {CALIBRATION_SCHEME: scheme_splits(frame, CALIBRATION_SCHEME, params.cv_folds, params.seed)}
+    for scheme, column in CV_SCHEMES.items():
+        if column in frame and scheme != CALIBRATION_SCHEME:
+            splits[scheme] = scheme_splits(frame, scheme, params.cv_folds, params.seed)
+    return splits
+
+
+def train_model(
+    frame: pd.DataFrame, params: config.TrainParams, n_jobs: int = 1, scheme_folds: dict[str, list] | None = None
+) -> tuple[Pipeline, dict]:
     """Fit the model on `frame` and describe it: validation metrics, calibration, threshold and review band.
 
     Validation figures come from grouped out-of-fold scores, so every number is for role families the scoring
     model never saw; the threshold and band are tuned on those same scores, never on the test split.
+    `scheme_folds` is what all_scheme_splits gives, when the caller has made them already.
     """
     labels = frame[config.LABEL_COLUMN]
     check_label_counts(labels, params.cv_folds)
-    splits = scheme_splits(frame, CALIBRATION_SCHEME, params.cv_folds, params.seed)
+    scheme_folds = all_scheme_splits(frame, params) if scheme_folds is None else scheme_folds
+    splits = scheme_folds[CALIBRATION_SCHEME]
     scores, untitled_scores = out_of_fold_variant_scores(frame, params, splits, untitled_texts(frame), n_jobs)
     pipeline, sigmoid = fit(frame, params, splits, n_jobs=n_jobs, scores=scores)
     shift = {CALIBRATION_SCHEME: scores}
-    for scheme, column in CV_SCHEMES.items():
-        if column in frame and scheme != CALIBRATION_SCHEME:
-            shift[scheme] = out_of_fold_scores(
-                frame, params, scheme_splits(frame, scheme, params.cv_folds, params.seed), n_jobs
-            )
+    for scheme, folds in scheme_folds.items():
+        if scheme != CALIBRATION_SCHEME:
+            shift[scheme] = out_of_fold_scores(frame, params, folds, n_jobs)
     p_validation = validation_p_kpo(scores, sigmoid)
     uncalibrated = compute_metrics(labels, expit(scores), 0.5)
     threshold = tune_threshold(labels, p_validation)
