@@ -307,9 +307,69 @@ def read_export(path: Path) -> dict:
             f"{path} has format version {json.dumps(version)}, this bpo-kpo reads "
             f"{config.PORTABLE.format_version}; re-export it with `bpo-kpo export`"
         )
-    if document.get("primary") not in document.get("models", {}):
-        raise ModelError(f"{path} has no model section {document.get('primary')!r}; re-export it")
+    problem = _shape_problem(document)
+    if problem:
+        raise ModelError(f"{path}: {problem}; re-export it with `bpo-kpo export`")
     return document
+
+
+def _finite_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _texts(value) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+# What each field of a model section must be, as docs/portable-model.md gives it, by its path in the section. An
+# export edited and re-summed keeps its checksum: a field of another kind loaded and then failed every request, or
+# scored in silence (a vocabulary object read as its keys; a NaN weight wrote NaN, which is not JSON).
+_SECTION_FIELDS = {
+    ("labels",): (_texts, "a list of texts"),
+    ("positive_label",): (lambda v: isinstance(v, str), "a text"),
+    ("threshold",): (_finite_number, "a finite number"),
+    ("review_band",): (_finite_number, "a finite number"),
+    ("source",): (lambda v: isinstance(v, dict), "an object"),
+    ("analyser",): (lambda v: isinstance(v, dict), "an object"),
+    ("analyser", "lowercase"): (lambda v: isinstance(v, bool), "true or false"),
+    ("analyser", "strip_accents"): (lambda v: v is None or isinstance(v, str), "a text or null"),
+    ("analyser", "token_pattern"): (lambda v: isinstance(v, str), "a text"),
+    ("analyser", "stop_words"): (_texts, "a list of texts"),
+    ("analyser", "ngram_range"): (
+        lambda v: isinstance(v, list) and len(v) == 2 and all(type(n) is int for n in v) and 1 <= v[0] <= v[1],
+        "two whole numbers, the shortest and longest n-gram",
+    ),
+    ("weighting",): (lambda v: isinstance(v, dict), "an object"),
+    ("weighting", "binary"): (lambda v: isinstance(v, bool), "true or false"),
+    ("weighting", "sublinear_tf"): (lambda v: isinstance(v, bool), "true or false"),
+    ("weighting", "norm"): (lambda v: v is None or isinstance(v, str), "a text or null"),
+    ("vocabulary",): (_texts, "a list of texts"),
+    ("idf",): (lambda v: isinstance(v, list) and all(map(_finite_number, v)), "a list of finite numbers"),
+    ("coef",): (lambda v: isinstance(v, list) and all(map(_finite_number, v)), "a list of finite numbers"),
+    ("intercept",): (_finite_number, "a finite number"),
+}
+
+
+def _shape_problem(document: dict) -> str | None:
+    """What in an export's structure is not as docs/portable-model.md gives it, first found; None if nothing."""
+    models = document.get("models")
+    if not isinstance(models, dict):
+        return "'models' must be an object of model sections"
+    primary = document.get("primary")
+    if not isinstance(primary, str) or primary not in models:
+        return f"has no model section {primary!r}"
+    for name, section in models.items():
+        if not isinstance(section, dict):
+            return f"'models.{name}' must be an object"
+        for keys, (valid, kind) in _SECTION_FIELDS.items():
+            inner = section
+            for key in keys:
+                inner = inner.get(key) if isinstance(inner, dict) else None
+            if not valid(inner):
+                return f"'models.{name}.{'.'.join(keys)}' must be {kind}"
+        if "scope_rules" in section and not isinstance(section["scope_rules"], dict):
+            return f"'models.{name}.scope_rules' must be an object"
+    return None
 
 
 def _check_section(section: dict, path: Path | None, expected: tuple[str, ...] = config.LABELS) -> None:

@@ -1,5 +1,6 @@
 """The export and its conformance vectors: fresh for the shipped model, reproduced by the scorer, and checked."""
 
+import hashlib
 import json
 import re
 import shutil
@@ -13,7 +14,7 @@ from pipeline import config
 from pipeline.config import conformance_path
 from pipeline.conformance import build_vectors, check_scorer
 from pipeline.errors import ModelError
-from pipeline.export import portable_path, render, split_checked
+from pipeline.export import MIDDLE, PREFIX, SUFFIX, portable_path, render, split_checked
 from pipeline.model import load_model, metadata_path, scope_path
 from pipeline.portable import load_portable, read_export
 
@@ -147,7 +148,23 @@ def _rewrite(model_path, change):
     path = portable_path(model_path)
     document = json.loads(split_checked(path.read_bytes(), str(path)))
     change(document)
-    path.write_bytes(render(document))
+    try:
+        path.write_bytes(render(document))
+    except ValueError:  # a NaN, which export never writes and a hand may: wrapped as export wraps its content
+        content = json.dumps(document, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+        path.write_bytes(PREFIX + hashlib.sha256(content).hexdigest().encode("ascii") + MIDDLE + content + SUFFIX)
+
+
+def _set(*keys, value):
+    """A change that sets the field at `keys` (names, or a list's index) of an export to `value`."""
+
+    def change(document):
+        inner = document
+        for key in keys[:-1]:
+            inner = inner[key]
+        inner[keys[-1]] = value
+
+    return change
 
 
 def _edit_json(path, **fields):
@@ -311,13 +328,28 @@ def test_the_formats_example_case_is_the_shipped_vectors_own(vectors):
     [
         (lambda d: d.update(format_version=True), "has format version true, this bpo-kpo reads 1"),
         (lambda d: d.update(format_version="1"), 'has format version "1", this bpo-kpo reads 1'),
-        (lambda d: d["models"]["main"].pop("analyser"), "lacks or mistypes a field (KeyError 'analyser')"),
-        (lambda d: d["models"]["main"]["analyser"].update(stop_words=None), "lacks or mistypes a field (TypeError"),
+        (lambda d: d["models"]["main"].pop("analyser"), "'models.main.analyser' must be an object"),
+        (lambda d: d["models"]["main"]["analyser"].update(stop_words=None), "'models.main.analyser.stop_words' must"),
         (lambda d: d["models"]["main"]["analyser"].update(token_pattern="("), "lacks or mistypes a field ("),
-        (lambda d: d["models"]["main"].update(intercept="x"), "lacks or mistypes a field (ValueError"),
+        (lambda d: d["models"]["main"].update(intercept="x"), "'models.main.intercept' must be a finite number"),
+        # Shapes that loaded and then crashed every request, or scored wrong in silence (a NaN wrote invalid JSON).
+        (_set("models", value=[]), "'models' must be an object of model sections"),
+        (_set("models", "main", value="x"), "'models.main' must be an object"),
+        (_set("primary", value=["main"]), "has no model section ['main']"),
+        (_set("models", "main", "source", value="x"), "'models.main.source' must be an object"),
+        (_set("models", "main", "vocabulary", value={"a": 0}), "'models.main.vocabulary' must be a list of texts"),
+        (_set("models", "main", "idf", value="1.0"), "'models.main.idf' must be a list of finite numbers"),
+        (_set("models", "main", "coef", 0, value=float("nan")), "'models.main.coef' must be a list of finite numbers"),
+        (_set("models", "main", "intercept", value=float("nan")), "'models.main.intercept' must be a finite number"),
+        (_set("models", "main", "intercept", value="0.5"), "'models.main.intercept' must be a finite number"),
+        (_set("models", "main", "intercept", value=True), "'models.main.intercept' must be a finite number"),
+        (_set("models", "main", "analyser", "ngram_range", value=["1", "2"]), "'models.main.analyser.ngram_range'"),
+        (_set("models", "scope", "scope_rules", value=[]), "'models.scope.scope_rules' must be an object"),
     ],
-    ids=["version-true", "version-text", "no-analyser", "null-stop-words", "bad-pattern", "text-intercept"],
-)
+    ids=["version-true", "version-text", "no-analyser", "null-stop-words", "bad-pattern", "text-intercept",
+         "models-list", "section-text", "primary-list", "source-text", "vocabulary-object", "idf-text", "coef-nan",
+         "intercept-nan", "intercept-quoted", "intercept-true", "ngram-texts", "scope-rules-list"],
+)  # fmt: skip
 def test_an_export_edited_and_re_summed_into_another_shape_is_refused_in_one_line(exported_copy, change, message):
     """The checksum holds for an export edited and re-summed: a section without a field, or of the wrong kind, gave
     a KeyError, TypeError, re.error or ValueError out of load_portable; format version true passed as 1, and "1"
