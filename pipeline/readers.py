@@ -216,7 +216,8 @@ class DecodingReader(io.TextIOBase):
             fix = (
                 f"pass --encoding {self._unmarked}"
                 if self._unmarked
-                else f"pass --encoding {self._encoding}-le or -be if it is such text, else the file's own encoding"
+                else f"pass --encoding {codecs.lookup(self._encoding).name}-le or -be if it is such text, else the "
+                "file's own encoding"
             )
             raise DataError(
                 f"{self._name} does not start with the byte order mark that --encoding {self._encoding} needs; {fix}"
@@ -232,9 +233,10 @@ class DecodingReader(io.TextIOBase):
     def _check_start(self, block: bytes) -> None:
         """Recognise compressed data, UTF-16 and UTF-32 text read as something else, and binary files, by their first
         bytes (compressed data first: its magic bytes are certain, and a zip archive's zeros look like UTF-16's)."""
-        encoding = self._encoding.lower().replace("_", "-")
+        # Python's own name for it: u16 and UTF_16 are utf-16 too.
+        encoding = codecs.lookup(self._encoding).name
         sample = block[:4096]
-        if encoding.startswith(("utf-16", "utf16", "utf-32", "utf32")):
+        if encoding.startswith(("utf-16", "utf-32")):
             # Read as asked; what the bytes look like names the byte order should the codec fail on them.
             marked = _marked_wide_encoding(sample)
             self._unmarked = None if marked else _unmarked_wide_encoding(sample)
@@ -347,30 +349,51 @@ class DecodingReader(io.TextIOBase):
 
 def _lone_cr_line_end(text: str) -> io.IncrementalNewlineDecoder | bool | None:
     """A translator of CR and CR LF to LF when `text` is a CSV of lone-CR lines: its first line end is a lone CR,
-    and outside quoted fields lone CRs are at least as many as the other line ends (LF, CR LF). False otherwise;
-    None when `text` has no line end yet (or ends in the CR, whose next character is still to come).
+    and outside quoted fields lone CRs outnumber the other line ends (LF, CR LF). False otherwise; None when `text`
+    has no line end yet (or ends in the CR, whose next character is still to come).
 
     Excel for Mac ends lines in a lone CR and breaks lines inside cells with LF, in quotes, often more of them than
     rows. A stray CR in the header of a file of LF or CR LF lines was taken for the file's line end: the header was
-    cut there and its rest scored as a row."""
+    cut there and its rest scored as a row (a tie is such a file: one stray CR and one row)."""
     end = min((i for i in (text.find("\r"), text.find("\n")) if i >= 0), default=-1)
     if end < 0 or (text[end] == "\r" and end == len(text) - 1):
         return None
     if text[end] != "\r" or text[end + 1] == "\n":
         return False
     lone_crs, other_ends = _line_ends_outside_quotes(text)
-    return io.IncrementalNewlineDecoder(None, translate=True) if lone_crs >= other_ends else False
+    return io.IncrementalNewlineDecoder(None, translate=True) if lone_crs > other_ends else False
+
+
+# Where a quoted field may open: at the start, or after a separator or a line end. A quote anywhere else is a
+# character of an unquoted field (24" monitor), as pandas reads it.
+_FIELD_STARTS = frozenset(",;\t|\r\n")
 
 
 def _line_ends_outside_quotes(text: str) -> tuple[int, int]:
-    """The lone CRs, and the LFs and CR LFs, of `text` that lie outside double-quoted fields."""
+    """The lone CRs, and the LFs and CR LFs, of `text` that lie outside quoted fields."""
     lone_crs = other_ends = 0
-    # Quotes split the text into runs outside (even positions) and inside (odd) quoted fields; a doubled quote
-    # inside a field ends one run and starts the next, which keeps the parity.
-    for run in text.split('"')[::2]:
-        windows = run.count("\r\n")
-        lone_crs += run.count("\r") - windows
-        other_ends += run.count("\n")
+    quoted, previous, position = False, "\n", 0
+    while position < len(text):
+        character = text[position]
+        if quoted:
+            if character == '"':
+                if text.startswith('"', position + 1):
+                    position += 1  # a doubled quote, inside the field
+                else:
+                    quoted = False
+        elif character == '"' and previous in _FIELD_STARTS:
+            quoted = True
+        elif character == "\r":
+            if text.startswith("\n", position + 1):
+                other_ends += 1
+                position += 1
+                character = "\n"
+            else:
+                lone_crs += 1
+        elif character == "\n":
+            other_ends += 1
+        previous = character
+        position += 1
     return lone_crs, other_ends
 
 

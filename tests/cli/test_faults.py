@@ -399,9 +399,11 @@ def test_a_csv_whose_lines_end_in_a_lone_cr_is_read_row_by_row(model, tmp_path):
 
 @pytest.mark.parametrize(
     "content",
-    ["id,text,no\rte\n1,foo,x\n2,bar,y\n", "id,te\rxt\n1,foo\n2,bar\n", "id,text,no\rte\r\n1,foo,x\r\n2,bar,y\r\n"],
-    ids=["lf", "lf-text-column", "crlf"],
-)
+    ["id,text,no\rte\n1,foo,x\n2,bar,y\n", "id,te\rxt\n1,foo\n2,bar\n", "id,text,no\rte\r\n1,foo,x\r\n2,bar,y\r\n",
+     # A quote inside an unquoted field (an inch mark) opens no quoted field; one row and no last line end.
+     'id,text,no\rte\n1,24" monitor support,x\n2,bar,y\n', "id,text,no\rte\n1,customer service agent,x"],
+    ids=["lf", "lf-text-column", "crlf", "inch-mark", "one-row"],
+)  # fmt: skip
 def test_a_lone_cr_in_the_header_of_a_file_of_lf_lines_is_named(model, tmp_path, content):
     """The header's CR was taken for the file's line end: the header was cut there and its rest scored as a row
     (three rows out for two in, exit 0), or the column it cut was said to be missing; in a file of CR LF lines too."""
@@ -417,11 +419,12 @@ def test_a_mac_csv_whose_cells_break_more_often_than_its_rows_is_read_row_by_row
     outnumbered its lone-CR line ends, and counted with them the file was refused as a stray CR in a field."""
     path = tmp_path / "mac.csv"
     rows = ('1,"Customer service agent\nAnswer inbound calls\nLog tickets",BPO\r'
-            '2,"Financial analyst\nBuild valuation models\nWrite equity research",KPO\r')  # fmt: skip
+            '2,"Financial analyst\nBuild valuation models\nWrite equity research",KPO\r'
+            '3,Support for 24" monitors,BPO\r')  # fmt: skip
     path.write_text("id,text,label\r" + rows, newline="")
     rows = jsonl(run("predict", "--model", model, "--input", path, "--format", "jsonl").stdout)
-    assert [(r["id"], r["error"]) for r in rows] == [("1", None), ("2", None)]
-    assert json.loads(run("evaluate", "--model", model, "--data", path, "--format", "json").stdout)[str(path)]["n"] == 2
+    assert [(r["id"], r["error"]) for r in rows] == [("1", None), ("2", None), ("3", None)]
+    assert json.loads(run("evaluate", "--model", model, "--data", path, "--format", "json").stdout)[str(path)]["n"] == 3
 
 
 def test_a_byte_order_mark_opening_a_json_line_is_dropped(model, tmp_path):
@@ -1068,7 +1071,8 @@ def test_wide_text_without_a_byte_order_mark_names_its_byte_order(model, tmp_pat
      (codecs.BOM_UTF32_LE, "utf-32-le", "utf-16", "UTF-32-LE", "utf-32"),
      (codecs.BOM_UTF16_LE, "utf-16-le", "utf-32", "UTF-16-LE", "utf-16"),
      (codecs.BOM_UTF8, "utf-8", "utf-16-le", "UTF-8", "utf-8"),
-     (codecs.BOM_UTF8, "utf-8", "utf-32", "UTF-8", "utf-8")],
+     (codecs.BOM_UTF8, "utf-8", "utf-32", "UTF-8", "utf-8"),
+     (codecs.BOM_UTF8, "utf-8", "u16", "UTF-8", "utf-8")],  # Python's alias: the mark was not looked at
 )  # fmt: skip
 def test_a_byte_order_mark_that_names_another_encoding_is_refused(model, tmp_path, mark, encoded, asked, named,
                                                                   advice):  # fmt: skip
@@ -1077,6 +1081,7 @@ def test_a_byte_order_mark_that_names_another_encoding_is_refused(model, tmp_pat
     path = tmp_path / "marked.txt"
     path.write_bytes(mark + "Process supplier invoices\nAnswer inbound calls\n".encode(encoded))
     result = run("predict", "--model", model, "--input", path, "--encoding", asked)
+    asked = codecs.lookup(asked).name
     assert_one_error_line(result, 1, rf"marked\.txt looks like {named} text \(its byte order mark says so\), not "
                                      rf"{asked.upper()}; pass --encoding {advice} to read it")  # fmt: skip
 
