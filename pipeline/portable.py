@@ -321,6 +321,24 @@ def _texts(value) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
+def _numbers_from(low: float, high: float):
+    """A check that a value is a list of numbers in [low, high]: bounds that no fitted model comes near and that
+    keep every sum finite (an idf of 1e308 made inf / inf, and NaN probabilities)."""
+    return lambda value: isinstance(value, list) and all(_finite_number(v) and low <= v <= high for v in value)
+
+
+def _token_pattern(value) -> bool:
+    """A regular expression with at most one group, as scikit-learn allows: with two, findall gives tuples."""
+    try:
+        return isinstance(value, str) and re.compile(value).groups <= 1
+    except re.error:
+        return False
+
+
+# The largest weight or intercept an export may hold; fitted models' are below 100.
+_MAX_WEIGHT = 1e6
+
+
 # What each field of a model section must be, as docs/portable-model.md gives it, by its path in the section. An
 # export edited and re-summed keeps its checksum: a field of another kind loaded and then failed every request, or
 # scored in silence (a vocabulary object read as its keys; a NaN weight wrote NaN, which is not JSON).
@@ -332,8 +350,8 @@ _SECTION_FIELDS = {
     ("source",): (lambda v: isinstance(v, dict), "an object"),
     ("analyser",): (lambda v: isinstance(v, dict), "an object"),
     ("analyser", "lowercase"): (lambda v: isinstance(v, bool), "true or false"),
-    ("analyser", "strip_accents"): (lambda v: v is None or isinstance(v, str), "a text or null"),
-    ("analyser", "token_pattern"): (lambda v: isinstance(v, str), "a text"),
+    ("analyser", "strip_accents"): (lambda v: v in ("unicode", None), '"unicode" or null'),
+    ("analyser", "token_pattern"): (_token_pattern, "a regular expression with at most one group"),
     ("analyser", "stop_words"): (_texts, "a list of texts"),
     ("analyser", "ngram_range"): (
         lambda v: isinstance(v, list) and len(v) == 2 and all(type(n) is int for n in v) and 1 <= v[0] <= v[1],
@@ -342,11 +360,15 @@ _SECTION_FIELDS = {
     ("weighting",): (lambda v: isinstance(v, dict), "an object"),
     ("weighting", "binary"): (lambda v: isinstance(v, bool), "true or false"),
     ("weighting", "sublinear_tf"): (lambda v: isinstance(v, bool), "true or false"),
-    ("weighting", "norm"): (lambda v: v is None or isinstance(v, str), "a text or null"),
+    ("weighting", "norm"): (lambda v: v in ("l2", None), '"l2" or null'),
+    ("weighting", "reference_dtype"): (lambda v: v in ("float32", "float64", None), '"float32" or "float64"'),
     ("vocabulary",): (_texts, "a list of texts"),
-    ("idf",): (lambda v: isinstance(v, list) and all(map(_finite_number, v)), "a list of finite numbers"),
-    ("coef",): (lambda v: isinstance(v, list) and all(map(_finite_number, v)), "a list of finite numbers"),
-    ("intercept",): (_finite_number, "a finite number"),
+    ("idf",): (_numbers_from(1, 100), "a list of numbers from 1 to 100"),
+    ("coef",): (
+        _numbers_from(-_MAX_WEIGHT, _MAX_WEIGHT),
+        f"a list of numbers from {-_MAX_WEIGHT:g} to {_MAX_WEIGHT:g}",
+    ),
+    ("intercept",): (lambda v: _finite_number(v) and abs(v) <= _MAX_WEIGHT, "a finite number"),
 }
 
 
@@ -358,7 +380,11 @@ def _shape_problem(document: dict) -> str | None:
     primary = document.get("primary")
     if not isinstance(primary, str) or primary not in models:
         return f"has no model section {primary!r}"
-    for name, section in models.items():
+    # The sections this reader uses; the spec has a reader ignore any other.
+    for name in (primary, config.PORTABLE.scope_model):
+        if name not in models:
+            continue
+        section = models[name]
         if not isinstance(section, dict):
             return f"'models.{name}' must be an object"
         for keys, (valid, kind) in _SECTION_FIELDS.items():
