@@ -296,7 +296,8 @@ def read_export(path: Path) -> dict:
     content = split_checked(path.read_bytes(), str(path))
     try:
         document = json.loads(content)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    # ValueError: JSONDecodeError, bad UTF-8, and a whole number of more digits than Python converts.
+    except (ValueError, RecursionError):
         raise ModelError(f"{path} is not valid JSON; re-export it with `bpo-kpo export`") from None
     if not isinstance(document, dict) or document.get("format") != config.PORTABLE.format_name:
         raise ModelError(f"{path} is not a bpo-kpo portable model; re-export it with `bpo-kpo export`")
@@ -314,7 +315,12 @@ def read_export(path: Path) -> dict:
 
 
 def _finite_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # a whole number too big for a float
+        return False
 
 
 def _texts(value) -> bool:
@@ -348,6 +354,8 @@ _SECTION_FIELDS = {
     ("threshold",): (_finite_number, "a finite number"),
     ("review_band",): (_finite_number, "a finite number"),
     ("source",): (lambda v: isinstance(v, dict), "an object"),
+    # Optional for scoring; serve reads it (a text in its place stopped serve as it started).
+    ("metadata",): (lambda v: v is None or isinstance(v, dict), "an object"),
     ("analyser",): (lambda v: isinstance(v, dict), "an object"),
     ("analyser", "lowercase"): (lambda v: isinstance(v, bool), "true or false"),
     ("analyser", "strip_accents"): (lambda v: v in ("unicode", None), '"unicode" or null'),

@@ -352,11 +352,15 @@ def test_the_formats_example_case_is_the_shipped_vectors_own(vectors):
         (_set("models", "main", "analyser", "strip_accents", value="yes"), "'models.main.analyser.strip_accents'"),
         (_set("models", "main", "weighting", "reference_dtype", value="float16"), "'models.main.weighting.reference"),
         (_set("models", "main", "analyser", "token_pattern", value=r"(\w)(\w)"), "'models.main.analyser.token_pat"),
+        # A whole number too big for a float (math.isfinite raised OverflowError); metadata that is no object.
+        (_set("models", "main", "intercept", value=10**400), "'models.main.intercept' must be a finite number"),
+        (_set("models", "main", "metadata", value="x"), "'models.main.metadata' must be an object"),
     ],
     ids=["version-true", "version-text", "no-analyser", "null-stop-words", "bad-pattern", "text-intercept",
          "models-list", "section-text", "primary-list", "source-text", "vocabulary-object", "idf-text", "coef-nan",
          "intercept-nan", "intercept-quoted", "intercept-true", "ngram-texts", "scope-rules-list", "idf-huge",
-         "coef-huge", "norm-upper", "strip-accents-yes", "dtype-float16", "two-groups"],
+         "coef-huge", "norm-upper", "strip-accents-yes", "dtype-float16", "two-groups", "intercept-400-digits",
+         "metadata-text"],
 )  # fmt: skip
 def test_an_export_edited_and_re_summed_into_another_shape_is_refused_in_one_line(exported_copy, change, message):
     """The checksum holds for an export edited and re-summed: a section without a field, or of the wrong kind, gave
@@ -371,3 +375,15 @@ def test_an_export_with_a_section_this_reader_does_not_use_loads(exported_copy):
     """The spec says a reader ignores sections it does not use; the shape check refused one."""
     _rewrite(exported_copy, _set("models", "extra", value={"foo": 1}))
     assert load_portable(exported_copy).labels == config.LABELS
+
+
+def test_an_export_whose_number_has_more_digits_than_python_reads_is_not_json(exported_copy):
+    """json.loads raises a plain ValueError for a whole number of over 4,300 digits, which only its JSONDecodeError
+    was caught as: an unexpected error, where a damaged export is refused in one line."""
+    path = portable_path(exported_copy)
+    content = split_checked(path.read_bytes(), str(path)).replace(
+        b'"intercept":', b'"intercept":1' + b"0" * 5000 + b',"was":', 1
+    )
+    path.write_bytes(PREFIX + hashlib.sha256(content).hexdigest().encode("ascii") + MIDDLE + content + SUFFIX)
+    with pytest.raises(ModelError, match="is not valid JSON; re-export it"):
+        load_portable(exported_copy)
