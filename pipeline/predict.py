@@ -414,8 +414,10 @@ def _first_cells(text: str, width: int) -> str:
 
 
 def shorten(text: str, width: int) -> str:
-    """`text` cut to `width` cells, with an ellipsis where it was cut."""
-    return text if cells(text) <= width else _first_cells(text, max(width - 1, 0)) + "…"
+    """`text` cut to `width` cells, with an ellipsis where it was cut; only its first `width` cells are looked at
+    (a table row measured a whole posting, a character at a time)."""
+    fits = _first_cells(text, width)
+    return text if len(fits) == len(text) else _first_cells(text, max(width - 1, 0)) + "…"
 
 
 def shorten_middle(text: str, width: int) -> str:
