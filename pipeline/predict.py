@@ -367,11 +367,14 @@ class CsvFormatter:
     def _write(self, rows: list[list]) -> str:
         buffer = io.StringIO()
         plain = csv.writer(buffer, lineterminator="\n")
-        if not any(isinstance(value, str) and "\r" in value for row in rows for value in row):
-            plain.writerows(rows)
+        plain.writerows(rows)
+        # A CR in the output can only come from a value: a check of what was written, not of every cell.
+        if "\r" not in buffer.getvalue():
             return buffer.getvalue()
         # The writer quotes a field holding its line terminator, "\n", but not a lone CR, which CSV readers end a
         # row at: an id or kept value with one split its row in two, and labels landed on the wrong ids.
+        buffer = io.StringIO()
+        plain = csv.writer(buffer, lineterminator="\n")
         quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
         for row in rows:
             (quoted if any(isinstance(value, str) and "\r" in value for value in row) else plain).writerow(row)
