@@ -1123,10 +1123,8 @@ def predict(
     first = next(chunks, None)
     chunks = itertools.chain([first] if first else [], chunks)
     kept_with_values: set[str] = set()
-    if keep_columns:
-        chunks = _noting_kept_values(chunks, kept_with_values)
     header_again: list[int] = []
-    chunks = _noting_header_again(chunks, header_again)
+    chunks = _noting(chunks, kept_with_values, header_again)
     if choose_after_first:
         with _startup():
             model = open_engine(engine, model_path, whole_and_small(first, chunk_size), on_fallback=_say)
@@ -1254,18 +1252,13 @@ def header_again_message(rows: list[int]) -> str:
             "CSV files with one header (tail -n +2 of each file after the first)")  # fmt: skip
 
 
-def _noting_header_again(chunks, header_again: list[int]):
-    """The chunks, unchanged, noting the data rows that repeat a CSV's header (files joined with cat)."""
-    for chunk in chunks:
-        header_again.extend(chunk.header_again)
-        yield chunk
-
-
-def _noting_kept_values(chunks, kept_with_values: set[str]):
-    """The chunks, unchanged, noting each kept column that has a value in some row: a JSON-lines field may be
-    missing from any record, so a misspelt one is found only once the input ends."""
+def _noting(chunks, kept_with_values: set[str], header_again: list[int]):
+    """The chunks, unchanged, noting what is told only once the input ends: each kept column that has a value in
+    some row (a JSON-lines field may be missing from any record, so a misspelt one is found only at the end), and
+    the data rows that repeat a CSV's header (files joined with cat)."""
     for chunk in chunks:
         kept_with_values.update(column for column, values in chunk.kept.items() if any(v is not None for v in values))
+        header_again.extend(chunk.header_again)
         yield chunk
 
 
