@@ -240,8 +240,7 @@ class DecodingReader(io.TextIOBase):
             # Read as asked; what the bytes look like names the byte order should the codec fail on them.
             marked = _marked_wide_encoding(sample)
             self._unmarked = None if marked else _unmarked_wide_encoding(sample)
-            asked = codecs.lookup(self._encoding).name
-            found = marked or self._unmarked
+            asked, found = encoding, marked or self._unmarked
             # Read in the other byte order, or the other width, every character was another, and the rows were
             # scored as such: a mark names the text's encoding as surely as the asked one's absence of zeros.
             if found and (not asked.startswith(found[:6]) or (asked.endswith(("-le", "-be")) and asked != found)):
