@@ -363,36 +363,21 @@ def _lone_cr_line_end(text: str) -> io.IncrementalNewlineDecoder | bool | None:
     return io.IncrementalNewlineDecoder(None, translate=True) if lone_crs > other_ends else False
 
 
-# Where a quoted field may open: at the start, or after a separator or a line end. A quote anywhere else is a
-# character of an unquoted field (24" monitor), as pandas reads it.
-_FIELD_STARTS = frozenset(",;\t|\r\n")
+# The separators a CSV may have, before it is sniffed: a quote after one of them, or a line end, opens a field.
+_ANY_SEPARATOR = ",;\t|"
 
 
 def _line_ends_outside_quotes(text: str) -> tuple[int, int]:
-    """The lone CRs, and the LFs and CR LFs, of `text` that lie outside quoted fields."""
+    """The lone CRs, and the LFs and CR LFs, of `text` that lie outside quoted fields (read as _quote_state reads
+    them: `24" monitor` opens none)."""
     lone_crs = other_ends = 0
-    quoted, previous, position = False, "\n", 0
-    while position < len(text):
-        character = text[position]
-        if quoted:
-            if character == '"':
-                if text.startswith('"', position + 1):
-                    position += 1  # a doubled quote, inside the field
-                else:
-                    quoted = False
-        elif character == '"' and previous in _FIELD_STARTS:
-            quoted = True
-        elif character == "\r":
-            if text.startswith("\n", position + 1):
-                other_ends += 1
-                position += 1
-                character = "\n"
-            else:
-                lone_crs += 1
-        elif character == "\n":
-            other_ends += 1
-        previous = character
-        position += 1
+    state = (False, True)
+    pieces = re.split(r"(\r\n|\r|\n)", text)
+    for piece, end in zip(pieces[0::2], pieces[1::2], strict=False):  # the last piece has no line end
+        state = _quote_state(piece, _ANY_SEPARATOR, *state)
+        if not state[0]:
+            lone_crs, other_ends = (lone_crs + 1, other_ends) if end == "\r" else (lone_crs, other_ends + 1)
+        state = _quote_state(end, _ANY_SEPARATOR, *state)
     return lone_crs, other_ends
 
 
@@ -660,7 +645,7 @@ def _quote_state(text: str, separator: str, quoted: bool = False, at_start: bool
     """After reading `text` from a state (inside a quoted field; at a field's start), the state, as pandas and the
     csv module read a CSV: a quote opens a quoted field only at a field's start, and two inside one stand for one.
     A quote elsewhere is a character of its field: counting quotes read `24" monitor` as an open field and joined
-    the lines below it into one record."""
+    the lines below it into one record. `separator` may hold several characters, any of which separates."""
     position, end = 0, len(text)
     while position < end:
         character = text[position]
@@ -673,7 +658,7 @@ def _quote_state(text: str, separator: str, quoted: bool = False, at_start: bool
             at_start = False
         else:
             quoted = character == '"' and at_start
-            at_start = character in (separator, "\n", "\r")
+            at_start = character in separator or character in "\n\r"
         position += 1
     return quoted, at_start
 
