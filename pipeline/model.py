@@ -214,7 +214,6 @@ def strongest_contributions(
 ) -> list[list[dict]]:
     """For each row, the k n-grams whose weight x tf-idf pushed it most toward its side (`toward_positive`: the
     side the weights point to, or the other), as {"ngram", "weight"} dicts; only n-grams that push that way."""
-    check_width(features, len(weights))
     features = features.tocsr()
     explanations = []
     for row, positive in enumerate(toward_positive):
@@ -386,6 +385,7 @@ class Model:
         """For each row of the scope model's features, the k n-grams that pushed it most toward its scope decision
         (`flags`: out of scope or not); weights are contributions to the log-odds of out of scope."""
         k = check_count("k", k)
+        check_width(scope_features, len(self.scope_ngram_weights()[1]))
         flags = _one_per_row("flags", flags, scope_features)
         wrong = [flag for flag in flags if not isinstance(flag, bool | np.bool_)]
         if wrong:
