@@ -202,13 +202,12 @@ def open_engine(engine: str, model_path: Path, prefer_portable: bool = True, on_
         if engine != AUTO:
             raise
         from pipeline.export import portable_path
-        from pipeline.metadata import checked_metadata
         from pipeline.portable import load_portable
 
         if not portable_path(model_path).is_file():
             raise
         try:
-            portable = PortableEngine(load_portable(model_path, checked=checked_metadata(model_path)))
+            portable = PortableEngine(load_portable(model_path))
         except ModelError:
             raise error from None  # the export is no way out (stale, damaged): the version is the fault to fix
         if on_fallback is not None:
