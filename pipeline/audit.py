@@ -181,8 +181,7 @@ def skewed_features(
 
 def audit_data(frequencies: pd.DataFrame, lexicon: Lexicon, params: config.AuditParams = config.AUDIT) -> dict:
     """The data audit: every common skewed feature must be a function term; the rest are shortcuts."""
-    skewed = skewed_features(frequencies, lexicon, params.min_share, params.max_ratio, params.min_count)
-    shortcuts = skewed[skewed["bullet"] == ""]
+    skewed, shortcuts = _skewed_and_shortcuts(frequencies, lexicon, params)
     return {
         "min_share": params.min_share,
         "max_ratio": params.max_ratio,
@@ -239,8 +238,15 @@ def shortcut_features(
     frequencies: pd.DataFrame, lexicon: Lexicon, params: config.AuditParams = config.AUDIT
 ) -> list[str]:
     """Every shortcut of the data audit, in its order: the audit's own record lists the first `report_rows`."""
+    return _skewed_and_shortcuts(frequencies, lexicon, params)[1]["feature"].tolist()
+
+
+def _skewed_and_shortcuts(
+    frequencies: pd.DataFrame, lexicon: Lexicon, params: config.AuditParams
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The common skewed features, and those of them that are no function term: the shortcuts."""
     skewed = skewed_features(frequencies, lexicon, params.min_share, params.max_ratio, params.min_count)
-    return skewed.loc[skewed["bullet"] == "", "feature"].tolist()
+    return skewed, skewed[skewed["bullet"] == ""]
 
 
 def format_user_audit(result: dict, folder: Path) -> str:
@@ -253,9 +259,12 @@ def format_user_audit(result: dict, folder: Path) -> str:
 
 
 # What to do about words that postings tie to one class, whether the data audit or the model's finds them.
+_TAKE_OUT_A_HABIT = (
+    "take out a habit of your postings (a company name, a template's boilerplate) or write postings of the other "
+    "class that use it"
+)
 SHORTCUT_ADVICE = (
-    "The model can learn them in place of the work: take out a habit of your postings (a company name, a "
-    "template's boilerplate) or write postings of the other class that use it; if one names a function, list it in "
+    f"The model can learn them in place of the work: {_TAKE_OUT_A_HABIT}; if one names a function, list it in "
     f"{config.FUNCTION_TERMS_PATH.name}"
 )
 
@@ -408,8 +417,7 @@ def shortcut_message(
         named = ", ".join(map(repr, theirs[:rows])) + (", ..." if len(theirs) > rows else "")
         verb = "come" if len(theirs) > 1 else "comes"
         message += (
-            f". {len(theirs)} of them {verb} mostly from your postings in {folder} ({named}): take out a habit of "
-            "your postings (a company name, a template's boilerplate) or write postings of the other class that use it"
+            f". {len(theirs)} of them {verb} mostly from your postings in {folder} ({named}): {_TAKE_OUT_A_HABIT}"
         )
     if len(theirs) < count:
         message += (
