@@ -16,8 +16,7 @@ from pipeline.predict import (
     FormattedChunk,
     ScoreOptions,
     format_chunk,
-    too_long_error,
-    unscorable_error,
+    row_error,
     unscored_row,
 )
 from pipeline.readers import Chunk
@@ -61,11 +60,9 @@ class PortableEngine:
         """The rows of predict.score_chunk, field for field: the same rules, keys and rounding."""
         rows = []
         for row_id, text in zip(chunk.ids, chunk.texts, strict=True):
-            if not (isinstance(text, str) and text.strip()):
-                rows.append({"id": row_id, **unscored_row(unscorable_error(text), options)})
-                continue
-            if len(text) > options.max_text_chars:
-                rows.append({"id": row_id, **unscored_row(too_long_error(options), options)})
+            error = row_error(text, options)
+            if error:
+                rows.append({"id": row_id, **unscored_row(error, options)})
                 continue
             columns, values = self.model.features(text)
             p = self.model.positive_of(columns, values)

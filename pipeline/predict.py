@@ -112,6 +112,16 @@ def _unequal_to_itself(value) -> bool:
         return False
 
 
+def row_error(text, options: ScoreOptions) -> str | None:
+    """Why a text gets a row with an error instead of a label: missing, blank, no text, or longer than the limit;
+    None for a text to score. Both engines ask it, so their rows cannot part on it."""
+    if not (isinstance(text, str) and text.strip()):
+        return unscorable_error(text)
+    if len(text) > options.max_text_chars:
+        return too_long_error(options)
+    return None
+
+
 def score_texts(model: Model, all_texts: list[str | None], options: ScoreOptions) -> list[dict]:
     """One decision row per text, in order: label, p_bpo, p_kpo, needs_review, the scope fields, the explanations
     (of the label, and of the scope verdict), and error.
@@ -123,11 +133,9 @@ def score_texts(model: Model, all_texts: list[str | None], options: ScoreOptions
     rows = [unscored_row(ERROR_EMPTY, options) for _ in all_texts]
     scorable = []
     for index, text in enumerate(all_texts):
-        if not (isinstance(text, str) and text.strip()):
-            rows[index][config.ERROR_FIELD] = unscorable_error(text)
-            continue
-        if len(text) > options.max_text_chars:
-            rows[index][config.ERROR_FIELD] = too_long_error(options)
+        error = row_error(text, options)
+        if error:
+            rows[index][config.ERROR_FIELD] = error
         else:
             scorable.append(index)
     if not scorable:
