@@ -214,7 +214,7 @@ def _load_portable(
             f"{export_path} was exported from another model (SHA-256 {str(named)[:12]}…, {model_path} has "
             f"{actual[:12]}…); re-export with `bpo-kpo export`"
         )
-    portable = _section_model(section, export_path, config.LABELS)
+    portable = PortableModel(section, export_path)
     _agrees_with_metadata(section, meta, export_path, ("labels", "threshold", "review_band"))
     portable.scope = _scope_of(document, model_path, export_path, scope_meta)
     if portable.scope is not None and scope_meta is not None:
@@ -271,21 +271,7 @@ def _scope_of(document: dict, model_path: Path, export_path: Path, scope_meta: d
             f"{export_path} was exported from another scope model (SHA-256 {str(named)[:12]}…, {scope_file} has "
             f"{actual[:12]}…); re-export with `bpo-kpo export`"
         )
-    return _section_model(section, export_path, config.SCOPE_LABELS)
-
-
-def _section_model(section: dict, export_path: Path, labels: tuple[str, ...]) -> PortableModel:
-    """A section as a PortableModel, or one line naming the export: its checksum holds for an export edited and
-    re-summed, and a field missing or of another kind raised KeyError, TypeError or re.error out of the loader."""
-    try:
-        return PortableModel(section, export_path, labels)
-    except ModelError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, re.error) as error:
-        raise ModelError(
-            f"{export_path} lacks or mistypes a field ({type(error).__name__} {error}); re-export it with "
-            "`bpo-kpo export`"
-        ) from None
+    return PortableModel(section, export_path, config.SCOPE_LABELS)
 
 
 def read_export(path: Path) -> dict:
