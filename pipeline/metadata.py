@@ -72,10 +72,15 @@ def read_metadata(model_path: Path) -> dict:
     return meta
 
 
-def _is_number(value, low: float, high: float) -> bool:
-    return (
-        isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and low <= value <= high
-    )
+def is_number(value, low: float = -math.inf, high: float = math.inf) -> bool:
+    """Whether a JSON value is a finite number in [low, high]: not true or false, and not a whole number too big for
+    a float (math.isfinite raised OverflowError on one)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value) and low <= value <= high
+    except OverflowError:
+        return False
 
 
 def _is_digest(value) -> bool:
@@ -88,7 +93,7 @@ def _scope_rules_fit(rules) -> bool:
         return False
     words, share = rules.get("min_words", 0), rules.get("min_known_share", 0)
     whole = isinstance(words, int) and not isinstance(words, bool) and words >= 0
-    return whole and _is_number(share, 0, 1)
+    return whole and is_number(share, 0, 1)
 
 
 def _field_problem(meta: dict) -> str | None:
@@ -104,8 +109,8 @@ def _field_problem(meta: dict) -> str | None:
         "versions": (lambda v: isinstance(v, dict) and "scikit-learn" in v
                      and all(isinstance(x, str) and x.strip() for x in v.values()),
                      "an object of library versions, each a non-empty string, that names scikit-learn's"),
-        "threshold": (lambda v: _is_number(v, 0, 1), "a number from 0 to 1"),
-        "review_band": (lambda v: _is_number(v, 0, config.MAX_REVIEW_BAND),
+        "threshold": (lambda v: is_number(v, 0, 1), "a number from 0 to 1"),
+        "review_band": (lambda v: is_number(v, 0, config.MAX_REVIEW_BAND),
                         f"a number from 0 to {config.MAX_REVIEW_BAND}"),
         "format": (lambda v: v in config.MODEL_FORMATS, f"one of {', '.join(config.MODEL_FORMATS)}"),
         # Read by every scored posting: a null or a string here loaded, then failed every request with a TypeError.

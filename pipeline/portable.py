@@ -13,7 +13,7 @@ from pipeline.accents import strip_accents
 from pipeline.decision import check_cut, scope_verdict, text_list
 from pipeline.errors import ModelError, model_files_read
 from pipeline.export import portable_path, scope_rules_of, split_checked
-from pipeline.metadata import checked_metadata
+from pipeline.metadata import checked_metadata, is_number
 
 
 class PortableModel:
@@ -300,15 +300,6 @@ def read_export(path: Path) -> dict:
     return document
 
 
-def _finite_number(value) -> bool:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # a whole number too big for a float
-        return False
-
-
 def _texts(value) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
@@ -316,7 +307,7 @@ def _texts(value) -> bool:
 def _numbers_from(low: float, high: float):
     """A check that a value is a list of numbers in [low, high]: bounds that no fitted model comes near and that
     keep every sum finite (an idf of 1e308 made inf / inf, and NaN probabilities)."""
-    return lambda value: isinstance(value, list) and all(_finite_number(v) and low <= v <= high for v in value)
+    return lambda value: isinstance(value, list) and all(is_number(v, low, high) for v in value)
 
 
 def _token_pattern(value) -> bool:
@@ -337,8 +328,8 @@ _MAX_WEIGHT = 1e6
 _SECTION_FIELDS = {
     ("labels",): (_texts, "a list of texts"),
     ("positive_label",): (lambda v: isinstance(v, str), "a text"),
-    ("threshold",): (_finite_number, "a finite number"),
-    ("review_band",): (_finite_number, "a finite number"),
+    ("threshold",): (is_number, "a finite number"),
+    ("review_band",): (is_number, "a finite number"),
     ("source",): (lambda v: isinstance(v, dict), "an object"),
     # Optional for scoring; serve reads it (a text in its place stopped serve as it started).
     ("metadata",): (lambda v: v is None or isinstance(v, dict), "an object"),
@@ -362,7 +353,7 @@ _SECTION_FIELDS = {
         _numbers_from(-_MAX_WEIGHT, _MAX_WEIGHT),
         f"a list of numbers from {-_MAX_WEIGHT:g} to {_MAX_WEIGHT:g}",
     ),
-    ("intercept",): (lambda v: _finite_number(v) and abs(v) <= _MAX_WEIGHT, "a finite number"),
+    ("intercept",): (lambda v: is_number(v, -_MAX_WEIGHT, _MAX_WEIGHT), "a finite number"),
 }
 
 
