@@ -181,7 +181,9 @@ def skewed_features(
 
 def audit_data(frequencies: pd.DataFrame, lexicon: Lexicon, params: config.AuditParams = config.AUDIT) -> dict:
     """The data audit: every common skewed feature must be a function term; the rest are shortcuts."""
-    skewed, shortcuts = _skewed_and_shortcuts(frequencies, lexicon, params)
+    skewed, shortcuts = _skewed_and_shortcuts(
+        frequencies, lexicon, params.min_share, params.max_ratio, params.min_count
+    )
     return {
         "min_share": params.min_share,
         "max_ratio": params.max_ratio,
@@ -238,14 +240,16 @@ def shortcut_features(
     frequencies: pd.DataFrame, lexicon: Lexicon, params: config.AuditParams = config.AUDIT
 ) -> list[str]:
     """Every shortcut of the data audit, in its order: the audit's own record lists the first `report_rows`."""
-    return _skewed_and_shortcuts(frequencies, lexicon, params)[1]["feature"].tolist()
+    shortcuts = _skewed_and_shortcuts(frequencies, lexicon, params.min_share, params.max_ratio, params.min_count)[1]
+    return shortcuts["feature"].tolist()
 
 
 def _skewed_and_shortcuts(
-    frequencies: pd.DataFrame, lexicon: Lexicon, params: config.AuditParams
+    frequencies: pd.DataFrame, lexicon: Lexicon, min_share: float, max_ratio: float, min_count: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The common skewed features, and those of them that are no function term: the shortcuts."""
-    skewed = skewed_features(frequencies, lexicon, params.min_share, params.max_ratio, params.min_count)
+    """The common skewed features, and those of them that are no function term: the shortcuts. The limits are
+    passed one by one, as make reads which parameters a stage depends on from the calls."""
+    skewed = skewed_features(frequencies, lexicon, min_share, max_ratio, min_count)
     return skewed, skewed[skewed["bullet"] == ""]
 
 
