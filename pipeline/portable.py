@@ -307,7 +307,19 @@ def _texts(value) -> bool:
 def _numbers_from(low: float, high: float):
     """A check that a value is a list of numbers in [low, high]: bounds that no fitted model comes near and that
     keep every sum finite (an idf of 1e308 made inf / inf, and NaN probabilities)."""
-    return lambda value: isinstance(value, list) and all(is_number(v, low, high) for v in value)
+    return lambda value: isinstance(value, list) and _all_numbers_in(value, low, high)
+
+
+def _all_numbers_in(values: list, low: float, high: float) -> bool:
+    """Whether every value is a JSON number (not true or false) in the finite range [low, high]: is_number on each,
+    in C loops: a value at a time took 30 of the 50 ms that loading the shipped export took."""
+    if not values:
+        return True
+    if not set(map(type, values)) <= {int, float}:
+        return False
+    # A NaN fails any comparison, so a min or max that met one is refused here, or is caught below; bounds that pass
+    # also keep math.isnan from a whole number too big for a float.
+    return low <= min(values) and max(values) <= high and not any(map(math.isnan, values))
 
 
 def _token_pattern(value) -> bool:

@@ -355,12 +355,20 @@ def test_the_formats_example_case_is_the_shipped_vectors_own(vectors):
         # A whole number too big for a float (math.isfinite raised OverflowError); metadata that is no object.
         (_set("models", "main", "intercept", value=10**400), "'models.main.intercept' must be a finite number"),
         (_set("models", "main", "metadata", value="x"), "'models.main.metadata' must be an object"),
+        # The lists are checked as a whole: a bad value anywhere in one, not only first, is refused.
+        (_set("models", "main", "coef", 5, value=float("nan")), "'models.main.coef' must be a list of numbers from"),
+        (_set("models", "main", "coef", -1, value=float("nan")), "'models.main.coef' must be a list of numbers from"),
+        (_set("models", "scope", "idf", 3, value=True), "'models.scope.idf' must be a list of numbers from 1 to 100"),
+        (_set("models", "main", "idf", 3, value=10**400), "'models.main.idf' must be a list of numbers from 1 to"),
+        (_set("models", "main", "coef", 3, value=-1e300), "'models.main.coef' must be a list of numbers from -1e+06"),
+        (_set("models", "main", "idf", -1, value=None), "'models.main.idf' must be a list of numbers from 1 to 100"),
     ],
     ids=["version-true", "version-text", "no-analyser", "null-stop-words", "bad-pattern", "text-intercept",
          "models-list", "section-text", "primary-list", "source-text", "vocabulary-object", "idf-text", "coef-nan",
          "intercept-nan", "intercept-quoted", "intercept-true", "ngram-texts", "scope-rules-list", "idf-huge",
          "coef-huge", "norm-upper", "strip-accents-yes", "dtype-float16", "two-groups", "intercept-400-digits",
-         "metadata-text"],
+         "metadata-text", "coef-nan-inside", "coef-nan-last", "scope-idf-true-inside", "idf-400-digits-inside",
+         "coef-huge-negative-inside", "idf-null-last"],
 )  # fmt: skip
 def test_an_export_edited_and_re_summed_into_another_shape_is_refused_in_one_line(exported_copy, change, message):
     """The checksum holds for an export edited and re-summed: a section without a field, or of the wrong kind, gave
