@@ -245,11 +245,11 @@ def write_plots(
         else {}
     )
     figures["ngrams"] = ngrams_figure(plt, top_ngrams)
-    if not metrics:  # an earlier run's label plots would sit beside this run's as if they were its own
-        for key in ("confusion", "roc", "pr", "reliability"):
-            (folder / PLOT_FILES[key]).unlink(missing_ok=True)
     if scope:
         figures["scope"] = scope_figure(plt, scope)
+    # An earlier run's plot of a kind this run has none of would sit beside this run's as if it were its own.
+    for key in PLOT_FILES.keys() - figures.keys():
+        (folder / PLOT_FILES[key]).unlink(missing_ok=True)
     return [_finish(plt, figure, folder / PLOT_FILES[key]) for key, figure in figures.items()]
 
 
