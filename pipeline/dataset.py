@@ -14,7 +14,7 @@ from pipeline import config
 from pipeline.catalogue import Catalogue
 from pipeline.errors import DataError
 from pipeline.generate import generate_postings
-from pipeline.readers import LABELLED_SUFFIXES, data_rows, format_suffix, read_labelled
+from pipeline.readers import LABELLED_SUFFIXES, JsonNumber, data_rows, format_suffix, is_json_string, read_labelled
 
 # Every byte but a-z becomes a space: the same as replacing each run of characters other than letters with one
 # space, at a third of the cost (evaluate keys every training posting). UTF-8 writes each character beyond ASCII
@@ -142,7 +142,8 @@ def load_challenge_set(challenge_dir: Path = config.CHALLENGE_DIR) -> pd.DataFra
     # Read as any labelled file is, so a malformed line or a missing field is named, not a pandas traceback.
     frames = []
     for path in paths:
-        frame = read_labelled(path)
+        # A register or clarity written as a JSON number is refused as one, not read as its digits.
+        frame = read_labelled(path, numbers_kept=(config.CHALLENGE_REGISTER_COLUMN, config.CHALLENGE_CLARITY_COLUMN))
         for column in (config.ID_COLUMN, config.CHALLENGE_REGISTER_COLUMN, config.CHALLENGE_CLARITY_COLUMN):
             if column not in frame:
                 raise DataError(
@@ -180,11 +181,11 @@ def _check_challenge_fields(frame: pd.DataFrame) -> None:
         where = f"{file}: challenge posting {posting!r}"
         if _missing(clarity):
             raise DataError(f"{where} has no clarity (clear or borderline), by which the challenge set is reported")
-        if not isinstance(clarity, str) or clarity not in config.CHALLENGE_CLARITIES:
+        if not is_json_string(clarity) or clarity not in config.CHALLENGE_CLARITIES:
             raise DataError(f"{where} has clarity {_as_written(clarity)}; it must be clear or borderline")
         if _missing(register):
             raise DataError(f"{where} has no register (the form it is written in), by which it is reported")
-        if not isinstance(register, str):
+        if not is_json_string(register):
             raise DataError(f"{where} has register {_as_written(register)}; it must be a name (the form it is "
                             "written in)")  # fmt: skip
 
@@ -198,6 +199,8 @@ def _missing(value) -> bool:
 
 def _as_written(value) -> str:
     """A field's value as a message shows it: a text quoted as Python does, anything else as JSON writes it."""
+    if isinstance(value, JsonNumber):  # the digits as the file wrote them
+        return str(value)
     if isinstance(value, str):
         return repr(value)
     try:

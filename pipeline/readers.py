@@ -1026,11 +1026,14 @@ def read_labelled(
     column_fix: str = f"rename them {config.TEXT_COLUMN!r} and {config.LABEL_COLUMN!r}",
     encoding_option: bool = False,
     header_only: bool = False,
+    numbers_kept: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Read a whole labelled file (CSV or JSONL) into a frame, checking its columns and labels. `column_fix` and
     `encoding_option` fit the messages to the command that reads it: what to do about a missing column, and
     whether it takes --encoding (prepare reads the project's files, which must be UTF-8). With `header_only`, a
-    CSV of a header alone is an empty frame with its columns (a split prepare wrote empty), not an error."""
+    CSV of a header alone is an empty frame with its columns (a split prepare wrote empty), not an error. A JSON
+    number in a field of `numbers_kept` stays a JsonNumber, for a check that wants a name there; in any other field
+    it is the text it was written as."""
     import pandas as pd
 
     kind, stream = _open_labelled(path, input_format, encoding, encoding_option)
@@ -1041,7 +1044,7 @@ def read_labelled(
             frames = list(csv_frames(stream, None, empty, _LABELLED_CHUNK))
             frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         else:
-            frame = pd.DataFrame.from_records(_labelled_records(stream, text_column, column_fix))
+            frame = pd.DataFrame.from_records(_labelled_records(stream, text_column, column_fix, numbers_kept))
     finally:
         stream.close()
     if frame.empty:
@@ -1080,7 +1083,9 @@ def _open_labelled(
     return kind, open_text(path, encoding, kind == "jsonl", encoding_option=encoding_option)
 
 
-def _labelled_records(stream: DecodingReader, text_column: str, column_fix: str) -> list[dict]:
+def _labelled_records(
+    stream: DecodingReader, text_column: str, column_fix: str, numbers_kept: tuple[str, ...] = ()
+) -> list[dict]:
     """The records of a labelled JSON-lines file: objects whose text is a string, with ids written as JSON does."""
     records = []
     for line_number, record in _json_records(stream):
@@ -1099,7 +1104,12 @@ def _labelled_records(stream: DecodingReader, text_column: str, column_fix: str)
             )
         if record.get(config.ID_COLUMN) is not None:  # a null id is a missing one, not the id "null"
             record = record | {config.ID_COLUMN: render_id(record[config.ID_COLUMN])}
-        records.append({key: str(value) if isinstance(value, JsonNumber) else value for key, value in record.items()})
+        records.append(
+            {
+                key: str(value) if isinstance(value, JsonNumber) and key not in numbers_kept else value
+                for key, value in record.items()
+            }
+        )
     return records
 
 

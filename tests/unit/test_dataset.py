@@ -215,7 +215,12 @@ def test_dropping_one_of_a_users_postings_moves_at_most_one_other_across_the_spl
      ('"register": "short", "clarity": true',
       r"mine\.jsonl: challenge posting 'c2' has clarity true; it must be clear"),
      ('"register": [], "clarity": "clear"',
-      r"mine\.jsonl: challenge posting 'c2' has register \[\]; it must be a name")],
+      r"mine\.jsonl: challenge posting 'c2' has register \[\]; it must be a name"),
+     # JSON numbers were read as their digits: register 3 made a form "3", and clarity 1 was shown as '1'.
+     ('"register": 3, "clarity": "clear"',
+      r"mine\.jsonl: challenge posting 'c2' has register 3; it must be a name"),
+     ('"register": "short", "clarity": 1.50',
+      r"mine\.jsonl: challenge posting 'c2' has clarity 1\.50; it must be clear")],
 )  # fmt: skip
 def test_every_challenge_posting_has_its_register_and_a_clarity_of_clear_or_borderline(tmp_path, second, message):
     """The fields were looked for in the file, not in each posting: one posting without its clarity counted as clear,
