@@ -27,6 +27,13 @@ _BLOCK = 1 << 16
 _SEPARATORS = ",;\t|"
 # A column name as exports write them: a word of letters, digits, _ . -, with no spaces (title, job_id, Job.Ref).
 _HEADER_CELL = re.compile(r"[^\W\d][\w.-]{0,39}")
+# A spreadsheet's column name of up to three words ("Job ID", "Job Description"), and the words that mark one as a
+# column name: a header of two or more such names is a table's, where a line of postings rarely has two.
+_SPACED_HEADER_CELL = re.compile(r"[^\W\d][\w.-]*(?: [\w.-]+){0,2}")
+_COLUMN_WORDS = frozenset(
+    ("id", "ids", "title", "description", "text", "body", "url", "link", "date", "location", "company", "employer",
+     "salary", "category", "ref", "reference", "posted", "posting")
+)  # fmt: skip
 _SUFFIX_FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".txt": "txt"}
 # Workbooks people export job postings to: named as such, since the fix (save the sheet as CSV) is theirs to make.
 _WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
@@ -919,6 +926,12 @@ def refuse_table_as_text(stream: DecodingReader, text_columns: tuple[str, ...]) 
     header, row = _csv_cells(head, separator), _csv_cells(second, separator)
     named = [column for column in text_columns if column in header]
     names_only = all(_HEADER_CELL.fullmatch(cell) for cell in header) and len(set(header)) == len(header)
+    # Spreadsheets name columns with spaces: "Job ID,Job Title,Job Description" had every row scored as text.
+    spaced_names = (
+        len(set(header)) == len(header)
+        and all(len(cell) <= 40 and _SPACED_HEADER_CELL.fullmatch(cell) for cell in header)
+        and sum(any(word in _COLUMN_WORDS for word in cell.casefold().split()) for cell in header) >= 2
+    )
     # A one-column CSV has one sign of being a table: its header is the text column's name. Scored as text, that
     # header became row 1, every id after it one off, and a quoted posting over two lines two rows.
     text_names = {column.casefold() for column in text_columns}
@@ -929,7 +942,11 @@ def refuse_table_as_text(stream: DecodingReader, text_columns: tuple[str, ...]) 
     above_nothing = (
         len(header) > 1 and names_only and any(cell.casefold() in text_names for cell in header) and not second.strip()
     )
-    if one_column or above_nothing or (len(header) > 1 and len(row) == len(header) and (named or names_only)):
+    if (
+        one_column
+        or above_nothing
+        or (len(header) > 1 and len(row) == len(header) and (named or names_only or spaced_names))
+    ):
         columns = f"names the column {named[0]!r}" if named else f"is {', '.join(header)}"
         raise DataError(
             f"{stream._name} looks like a CSV whose header {columns}: pass --input-format csv, with --text-column "

@@ -207,6 +207,12 @@ def test_a_format_named_as_evaluate_names_it_says_which_one_predict_means(model,
         ("id,text\n", r"CSV whose header names the column 'text'"),
         ("id,text\n\n1,Answer inbound calls\n", r"CSV whose header names the column 'text'"),
         ("ID,Text\n\n1,Answer inbound calls\n", r"CSV whose header is ID, Text"),
+        # Spreadsheets name columns with spaces: each row of such an export, ids and commas included, was scored.
+        (
+            'Job ID,Job Title,Job Description\r\n000123,Agent,"Answer calls\r\nand emails"\r\n',
+            r"CSV whose header is Job ID, Job Title, Job Description",
+        ),
+        ("Job Title;Job Description\nAgent;Answer calls\n", r"CSV whose header is Job Title, Job Description"),
     ],
 )
 def test_a_table_piped_as_text_is_refused_not_scored_line_by_line(model, piped, pattern, tmp_path):
@@ -302,6 +308,9 @@ def test_text_that_only_resembles_a_table_is_still_scored_line_by_line(model):
     for piped, args, expected_ids in [
         ("Copywriter, text, images\nAnswer calls\n", (), ["1", "2"]),
         ("Data entry, billing\nCall agent, phones\n", (), ["1", "2"]),
+        # Lines of a few words each, one of them a column's word: a posting line names one at most.
+        ("Title insurance, closing files\nEscrow officer, loan files\n", (), ["1", "2"]),
+        ("Posting clerk, ledger entries\nAnswer calls, log tickets\n", (), ["1", "2"]),
         ("id,title\n", (), ["1"]),
         # A posting that starts with the word "text", alone or above a blank line, is no header.
         ("text, chat and email support for a telecom helpdesk\n", (), ["1"]),
