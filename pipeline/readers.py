@@ -171,6 +171,7 @@ class DecodingReader(io.TextIOBase):
         self._buffer = ""
         self._eof = False
         self._first = True
+        self._marked_utf8 = False  # whether the input starts with UTF-8's byte order mark
         self._line = 1
         self._run = 0  # characters read since the last line end
 
@@ -210,12 +211,21 @@ class DecodingReader(io.TextIOBase):
         if self._first:
             self._first = False
             self._check_start(block)
+            self._marked_utf8 = block.startswith(codecs.BOM_UTF8)
+            if block.startswith(codecs.BOM_UTF8) and not codecs.lookup(self._encoding).name.startswith("utf"):
+                # A UTF-8 mark read as cp1252 or latin-1 was three characters joined to the first column's name:
+                # `id` went unfound, and every row got its number for an id without a word. It is never text.
+                self._offset, block = len(codecs.BOM_UTF8), block[len(codecs.BOM_UTF8) :]
         try:
             text = self._decoder.decode(block, final=not block)
         except UnicodeDecodeError as error:
             text_of = " of its decompressed text" if self._compressed is not None else ""
+            # The codec's bytes are the block less a mark it dropped (utf-8-sig's), or plus what an earlier block
+            # left undecoded: the byte's place in the file counts from the block's start. (It was three short in a
+            # file with a mark.)
+            at = self._offset + len(block) - len(error.object) + error.start
             raise DataError(
-                f"{self._name} is not valid {self._encoding} at byte {self._offset + error.start}{text_of} "
+                f"{self._name} is not valid {self._encoding} at byte {at}{text_of} "
                 f"(0x{error.object[error.start]:02x}); {self._encoding_hint()}"
             ) from None
         except UnicodeError:
@@ -293,7 +303,15 @@ class DecodingReader(io.TextIOBase):
         if detected and detected != codecs.lookup(self._encoding).name:
             return f"pass --encoding {detected} to read it"
         if codecs.lookup(self._encoding).name.startswith("utf-8"):
-            return "pass --encoding cp1252 to read it (Excel on Windows), or --encoding latin-1, which reads any byte"
+            advice = "pass --encoding cp1252 to read it (Excel on Windows), or --encoding latin-1, which reads any byte"
+            if self._marked_utf8:
+                # Most of such a file is UTF-8, which cp1252 reads as other characters: say so, not only the fix.
+                return (
+                    "it starts with a UTF-8 byte order mark, yet mixes in another encoding: fix that byte, or re-save "
+                    "the file as UTF-8, to keep every character; --encoding cp1252 (Excel on Windows) or latin-1 "
+                    "reads it, with its UTF-8 accents and dashes as other characters (é as Ã©)"
+                )
+            return advice
         return "pass the file's encoding with --encoding"
 
     def _count(self, text: str) -> str:
