@@ -1122,6 +1122,9 @@ def predict(
     # from it, so every line aligns.
     first = next(chunks, None)
     chunks = itertools.chain([first] if first else [], chunks)
+    if first is not None and first.id_like:
+        # A warning that --quiet keeps: the ids such a column holds are not in the output, and nothing said so.
+        _say(f"Warning: {id_like_message(first.id_like, config.ID_COLUMN)}")
     kept_with_values: set[str] = set()
     header_again: list[int] = []
     chunks = _noting(chunks, kept_with_values, header_again)
@@ -1240,6 +1243,13 @@ def _is_the_terminal_of_stderr(output: Path | None) -> bool:
     except (OSError, ValueError):
         return False
     return stat.S_ISCHR(device.st_mode) and device.st_rdev == terminal.st_rdev
+
+
+def id_like_message(columns: list[str], id_name: str) -> str:
+    """What to do when rows are numbered beside columns that look like ids."""
+    named = " or ".join(map(repr, columns[:3]))
+    return (f"rows are numbered for ids, as the input has no {id_name!r} column; to keep the ids in {named}, "
+            f"pass --id-column {shlex.quote(columns[0])}")  # fmt: skip
 
 
 def header_again_message(rows: list[int]) -> str:

@@ -127,6 +127,8 @@ class Chunk:
     # The numbers of the data rows (counted from 1 in the whole input) whose every cell is its column's name: the
     # header again, as files joined with cat have it. They are scored as any row; predict says which they are.
     header_again: list[int] = field(default_factory=list)
+    # Where rows are numbered for want of an `id` column: the columns that look like ids (id_like_columns).
+    id_like: list[str] = field(default_factory=list)
 
 
 class DecodingReader(io.TextIOBase):
@@ -543,6 +545,17 @@ def case_hint(missing: list[str], present: list) -> str:
     return f"names are case-sensitive: did you mean {', '.join(meant)}? " if meant else ""
 
 
+def id_like_columns(columns) -> list[str]:
+    """The columns that look like ids beside a missing `id` one ("ID", "Job ID", "posting_id"): ids they hold
+    were replaced by row numbers without a word, as only a column named exactly `id` is taken by default."""
+    return [
+        str(column)
+        for column in columns
+        if str(column) != config.ID_COLUMN
+        and re.split(r"[\s_.-]+", str(column).strip().casefold())[-1] in (config.ID_COLUMN, "ids")
+    ]
+
+
 def default_id_column(columns) -> str | None:
     """The id column when none is named: the input's own `id` column, which a user keeps ids in, else none (ids
     are then row numbers); replacing the ids a file carries with row numbers would lose them silently."""
@@ -560,8 +573,11 @@ def iter_csv(
     """Yield chunks of a CSV; quoted fields may hold separators and newlines."""
     row_number = 0
     empty = f"{stream._name} is empty: a CSV needs at least a header row"
+    first = True
     for frame in csv_frames(stream, separator, empty, chunk_size):
         id_column = id_column or default_id_column(frame.columns)
+        id_like = id_like_columns(frame.columns) if first and id_column is None else []
+        first = False
         needed = [*text_columns, *([id_column] if id_column else []), *keep_columns]
         check_columns(needed, list(frame.columns), stream._name, _column_fix(keep_columns))
         ids = (
@@ -570,7 +586,9 @@ def iter_csv(
         header_again = _rows_naming_their_columns(frame, row_number)
         row_number += len(frame)
         kept = {column: frame[column].tolist() for column in keep_columns}
-        yield Chunk(ids=ids, texts=_join_texts(frame, text_columns), kept=kept, header_again=header_again)
+        yield Chunk(
+            ids=ids, texts=_join_texts(frame, text_columns), kept=kept, header_again=header_again, id_like=id_like
+        )
 
 
 def _rows_naming_their_columns(frame: pd.DataFrame, rows_before: int) -> list[int]:
@@ -578,7 +596,9 @@ def _rows_naming_their_columns(frame: pd.DataFrame, rows_before: int) -> list[in
     above it; none in a one-column file, whose header is one word a posting may be."""
     if len(frame.columns) < 2:
         return []
-    repeats = frame.eq(list(frame.columns)).all(axis=1).to_numpy()
+    # A second file saved with a byte order mark (Excel's CSV UTF-8) starts its header with one: it is no text.
+    first = frame.iloc[:, 0].str.removeprefix("\ufeff") == frame.columns[0]
+    repeats = (first & frame.iloc[:, 1:].eq(list(frame.columns[1:])).all(axis=1)).to_numpy()
     return [rows_before + int(i) + 1 for i in repeats.nonzero()[0]]
 
 
@@ -839,12 +859,14 @@ def iter_jsonl(
     texts: list[str | None] = []
     kept: dict[str, list[str | None]] = {column: [] for column in keep_columns}
     record_number = 0
+    id_like: list[str] = []
     for line_number, record in _json_records(stream):
         if not isinstance(record, dict):
             raise DataError(f"{stream._name} line {line_number} is not a JSON object")
         record_number += 1
         if record_number == 1:
             id_column = id_column or default_id_column(record)
+            id_like = id_like_columns(record) if id_column is None else []
         if id_column is not None and id_column not in record:
             raise DataError(
                 f"{stream._name} line {line_number} has no field {id_column!r}; its fields are: "
@@ -875,10 +897,10 @@ def iter_jsonl(
                 parts.append(value)
         texts.append("\n".join(parts) if parts else None)
         if len(ids) >= chunk_size:
-            yield Chunk(ids, texts, kept=kept)
-            ids, texts, kept = [], [], {column: [] for column in keep_columns}
+            yield Chunk(ids, texts, kept=kept, id_like=id_like)
+            ids, texts, kept, id_like = [], [], {column: [] for column in keep_columns}, []
     if ids:
-        yield Chunk(ids, texts, kept=kept)
+        yield Chunk(ids, texts, kept=kept, id_like=id_like)
 
 
 def _column_fix(keep_columns: tuple[str, ...]) -> str:

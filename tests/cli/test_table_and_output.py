@@ -231,6 +231,14 @@ def test_a_csv_that_repeats_its_header_says_which_rows_do(fast_model, tmp_path):
     assert [row["id"] for row in jsonl(result.stdout)] == ["r1", "r2", "ref", "r1", "r2"]
     assert ("Warning: data row 3 repeats the header, as files joined with cat do, and was scored as a posting: "
             "join CSV files with one header (tail -n +2 of each file after the first)") in result.stderr  # fmt: skip
+    # Excel's CSV UTF-8 starts each file with a byte order mark: the second header's first name carried it, and
+    # the row went unnamed. Nothing is dropped from the row itself.
+    marked = tmp_path / "marked.csv"
+    marked.write_bytes(("\ufeff" + export + "\ufeff" + export).encode())
+    result = run("predict", "--model", fast_model, "--input", marked, "--text-column", "description",
+                 "--id-column", "ref", "--format", "jsonl")  # fmt: skip
+    assert [row["id"] for row in jsonl(result.stdout)] == ["r1", "r2", "\ufeffref", "r1", "r2"]
+    assert "Warning: data row 3 repeats the header" in result.stderr
     # A one-column file has no header to tell from a posting that is the word itself.
     single = tmp_path / "single.csv"
     single.write_text("text\nAnswer calls\ntext\n")
@@ -258,3 +266,28 @@ def test_wide_characters_take_two_columns_of_the_table():
     assert table_id_width(ids, 200) == cells("職位-123456789")
     assert all(cells(line) <= 60 for line in lines), [cells(line) for line in lines]
     assert shorten_middle("職位-123456789", 9) == "職位…6789"  # four cells, the ellipsis, four cells
+
+
+@pytest.mark.parametrize(
+    ("content", "suffix", "column"),
+    [("ID,text\n000123,Answer calls\n", "csv", "ID"),
+     ("Job ID;text\n000123;Answer calls\n", "csv", "'Job ID'"),
+     ('{"posting_id": "000123", "text": "Answer calls"}\n', "jsonl", "posting_id")],
+)  # fmt: skip
+def test_rows_numbered_beside_a_column_of_ids_say_which_option_keeps_them(fast_model, tmp_path, content, suffix,
+                                                                          column):  # fmt: skip
+    """Only a column named exactly `id` is taken by default: the ids of an `ID` or `Job ID` column became row
+    numbers without a word. The warning stays under --quiet; naming the column keeps its ids and says nothing."""
+    path = tmp_path / f"export.{suffix}"
+    path.write_text(content)
+    numbered = run("predict", "--model", fast_model, "--input", path, "--format", "jsonl", "--quiet")
+    assert [row["id"] for row in jsonl(numbered.stdout)] == ["1"]
+    assert numbered.stderr == (f"Warning: rows are numbered for ids, as the input has no 'id' column; to keep the ids "
+                               f"in {column.strip(chr(39))!r}, pass --id-column {column}\n")  # fmt: skip
+    kept = run("predict", "--model", fast_model, "--input", path, "--format", "jsonl", "--quiet",
+               "--id-column", column.strip("'"))  # fmt: skip
+    assert [row["id"] for row in jsonl(kept.stdout)] == ["000123"] and kept.stderr == ""
+    # A column whose name only ends in the letters is no id column ("paid", "valid").
+    plain = tmp_path / "plain.csv"
+    plain.write_text("paid,valid,text\n1,2,Answer calls\n")
+    assert "Warning" not in run("predict", "--model", fast_model, "--input", plain, "--format", "jsonl").stderr
