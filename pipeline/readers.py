@@ -539,10 +539,15 @@ def check_columns(
 
 
 def case_hint(missing: list[str], present: list) -> str:
-    """The commonest miss is the case of a name ("Description" for "description"): the columns meant, or ''."""
-    by_case = {str(c).casefold(): c for c in present}
-    meant = [repr(by_case[c.casefold()]) for c in missing if c.casefold() in by_case]
-    return f"names are case-sensitive: did you mean {', '.join(meant)}? " if meant else ""
+    """The commonest misses are the case of a name ("Description" for "description") and spaces around it
+    (" text ", which an export's header may carry, was only listed): the columns meant, or ''."""
+    by_name = {str(c).strip().casefold(): c for c in present}
+    meant = [by_name[key] for c in missing if (key := c.strip().casefold()) in by_name]
+    if not meant:
+        return ""
+    spaced = any(str(column) != str(column).strip() for column in meant)
+    rule = "names keep their spaces and case" if spaced else "names are case-sensitive"
+    return f"{rule}: did you mean {', '.join(map(repr, meant))}? "
 
 
 def id_like_columns(columns) -> list[str]:
@@ -715,6 +720,13 @@ def _malformed_csv_message(
     not lines ("Expected 2 fields in line 4, saw 3"), so a quoted field's line breaks put its line above the real
     one: a file is read again to find the line (only on this error), and stdin's record is named as a record.
     pandas never saw the blank lines above the header, which the file read again has (`blank_lines_above`)."""
+    unclosed = re.search(r"EOF inside string starting at row (\d+)", error)
+    if unclosed:
+        # pandas counts the data rows below the header from 1, quoted line breaks or not, as predict numbers rows.
+        return (
+            f"{stream._name} data row {unclosed.group(1)} opens a quoted field that is never closed, so the rest of "
+            'the input was read into it: close the quote (a quote inside a quoted field is written twice: "")'
+        )
     found = re.search(r"Expected \d+ fields in line (\d+), saw (\d+)", error)
     if not found:
         return f"{stream._name} is not a well-formed CSV: {error}"

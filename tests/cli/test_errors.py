@@ -121,6 +121,10 @@ def test_csv_missing_text_column_lists_columns(model, tmp_path):
                  r"no column 'Body'.*case-sensitive: did you mean 'body'\? choose with --text-column")  # fmt: skip
     records = write(tmp_path, "b.jsonl", '{"Text": "Answer calls"}\n')
     assert_error(run("predict", "--model", model, "--input", records), 1, r"did you mean 'Text'\?")
+    # Spaces around a name, as an export's header may carry, were only listed among the columns.
+    spaced = write(tmp_path, "c.csv", " Text ,ref\nAnswer calls,1\n")
+    assert_error(run("predict", "--model", model, "--input", spaced), 1,
+                 r"no column 'text'.*names keep their spaces and case: did you mean ' Text '\? choose")  # fmt: skip
 
 
 def test_csv_empty_cells_keep_their_rows(model, tmp_path):
@@ -354,6 +358,16 @@ def test_the_byte_named_as_not_utf8_is_its_place_in_the_file(fast_model, tmp_pat
     path, place = write(tmp_path, "edge.csv", data), data.index(0xFF)
     assert_error(run("predict", "--model", fast_model, "--input", path), 1,
                  rf"edge\.csv is not valid utf-8-sig at byte {place} \(0xff\)")  # fmt: skip
+
+
+@pytest.mark.parametrize("chunk_size", ["1", "1000"])
+def test_a_quote_never_closed_names_the_data_row_that_opens_it(fast_model, tmp_path, chunk_size):
+    """pandas' own words reached the user ("Error tokenizing data. C error: EOF inside string starting at row 3");
+    the row is numbered as predict numbers rows, in whichever chunk it falls, quoted line breaks above or not."""
+    path = write(tmp_path, "open.csv", 'id,text\n1,"Answer\ncalls"\n2,ok\n3,"Draft contracts\n4,Review leases\n')
+    assert_error(run("predict", "--model", fast_model, "--input", path, "--chunk-size", chunk_size), 1,
+                 r"open\.csv data row 3 opens a quoted field that is never closed, so the rest of the input was read "
+                 r'into it: close the quote \(a quote inside a quoted field is written twice: ""\)$')  # fmt: skip
 
 
 def test_bytes_that_are_not_utf8(model, tmp_path):
