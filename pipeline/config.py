@@ -37,6 +37,9 @@ MODELS_DIR = PROJECT_ROOT / "models"
 MODEL_PATH = MODELS_DIR / "model.joblib"
 # Environment variable naming the model to load when --model is not given (for installs outside a checkout).
 MODEL_ENV_VAR = "BPO_KPO_MODEL"
+# The reproducible-builds variable: where set, a model's created_at is that time, so a retrain's files are the same
+# bytes, its metadata and portable export too.
+SOURCE_DATE_EPOCH_VAR = "SOURCE_DATE_EPOCH"
 METRICS_PATH = MODELS_DIR / "metrics.json"
 ERRORS_PATH = MODELS_DIR / "errors.csv"
 SCOPE_ERRORS_PATH = MODELS_DIR / "errors_scope.csv"

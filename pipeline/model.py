@@ -144,15 +144,34 @@ def forget_process_state(pipeline: Pipeline) -> Pipeline:
     return pipeline
 
 
+def training_time() -> str:
+    """The model's created_at: $SOURCE_DATE_EPOCH where set (seconds since 1970, UTC), else now. A value that is no
+    such time is refused, not passed over: a build that sets it wants the same bytes."""
+    import os
+    from datetime import UTC, datetime
+
+    epoch = os.environ.get(config.SOURCE_DATE_EPOCH_VAR, "")
+    if not epoch:
+        return datetime.now(UTC).isoformat(timespec="seconds")
+    try:
+        if not epoch.isascii() or not epoch.isdigit():
+            raise ValueError
+        return datetime.fromtimestamp(int(epoch), UTC).isoformat(timespec="seconds")
+    except (ValueError, OverflowError, OSError):
+        raise ModelError(
+            f"{config.SOURCE_DATE_EPOCH_VAR}={epoch[:40]!r} is not a time in whole seconds since 1970: set it to one "
+            "(date +%s) or unset it"
+        ) from None
+
+
 def save_model(pipeline: Pipeline, path: Path, metadata: dict, model_format: str = "joblib") -> dict:
     """Write the model and then its metadata, each atomically; return the metadata as written.
 
     The model is renamed into place before the metadata, so a crash in between leaves a new model beside old
     metadata, which the checksum check then refuses, rather than a silently mismatched pair.
     """
-    from datetime import UTC, datetime
-
     path = Path(path)
+    created_at = training_time()  # before any file is written: a bad $SOURCE_DATE_EPOCH leaves none
     forget_process_state(pipeline)
     with atomic_path(path) as temporary:
         if model_format == "skops":
@@ -171,7 +190,7 @@ def save_model(pipeline: Pipeline, path: Path, metadata: dict, model_format: str
         "model_sha256": checksum,
         "labels": list(pipeline.classes_),
         "versions": library_versions(),
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created_at": created_at,
         DIGEST_VERSION: CURRENT_DIGEST_VERSION,
     }
     full[METADATA_DIGEST] = metadata_digest(full)

@@ -152,3 +152,40 @@ def test_load_and_predict_from_several_threads(shipped_model_path):
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(load_and_score, range(8)))
     assert all(np.array_equal(result, expected) for result in results)
+
+
+def test_source_date_epoch_makes_a_retrains_metadata_the_same_bytes(tiny_pipeline, tmp_path, monkeypatch):
+    """created_at was the clock's: two runs of the same data and seed gave the same model bytes but another
+    metadata file and another portable export checksum. With SOURCE_DATE_EPOCH, as reproducible builds set it,
+    they are the same bytes; a value that is no time is refused, not passed over."""
+    from pipeline.model import save_model
+
+    metadata = {"params": {}, "threshold": 0.5, "review_band": 0.1}
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    for folder in "abc":
+        (tmp_path / folder).mkdir()
+    written = [save_model(tiny_pipeline, tmp_path / f"{run}" / "model.joblib", metadata) for run in "ab"]
+    assert written[0]["created_at"] == "2026-01-01T00:00:00+00:00"
+    assert (
+        metadata_path(tmp_path / "a" / "model.joblib").read_bytes()
+        == metadata_path(tmp_path / "b" / "model.joblib").read_bytes()
+    )
+    for value in ("yesterday", "-5", "1.5", "9" * 30, "１２"):
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+        with pytest.raises(ModelError, match=r"^SOURCE_DATE_EPOCH='.*' is not a time in whole seconds since 1970"):
+            save_model(tiny_pipeline, tmp_path / "c" / "model.joblib", metadata)
+    assert not (tmp_path / "c" / "model.joblib").exists()
+
+
+def test_train_refuses_a_source_date_epoch_that_is_no_time_before_fitting(tmp_path):
+    """Checked when the model was saved, such a value cost the minutes of fitting first."""
+    from console import run
+
+    data = tmp_path / "mine.csv"
+    data.write_text("text,label\nAnswer calls,BPO\nDraft contracts,KPO\n")
+    result = run("train", "--data", data, "--model", tmp_path / "m.joblib", env={"SOURCE_DATE_EPOCH": "soon"})
+    assert (result.returncode, result.stderr) == (
+        1,
+        "Error: SOURCE_DATE_EPOCH='soon' is not a time in whole seconds since 1970: set it to one (date +%s) or "
+        "unset it\n",
+    )
