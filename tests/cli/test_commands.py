@@ -438,6 +438,10 @@ def test_postings_of_a_few_words_get_one_note_that_a_title_alone_says_little(shi
     assert "note" not in read.stdout and len(read.stdout.splitlines()) == 5
     given = CliRunner().invoke(cli, ["predict", "--engine", engine, "Nurse", "Answer customer calls about refunds"])
     assert given.stderr.startswith("note: 1 of 2 postings scored has ") and len(given.stderr.splitlines()) == 1
+    # At the edge: as many words as the note counts, then one more.
+    edge = [" ".join(["Payroll"] * config.BARE_TITLE_WORDS), " ".join(["Payroll"] * (config.BARE_TITLE_WORDS + 1))]
+    counted = CliRunner().invoke(cli, ["predict", "--engine", engine, *edge])
+    assert counted.stderr.startswith("note: 1 of 2 postings scored has "), counted.stderr
     quiet = CliRunner().invoke(cli, ["predict", "--engine", engine, "--quiet", "Nurse"])
     assert quiet.exit_code == 0 and quiet.stderr == ""
     # A text refused as too long is an error row, not a title, whatever its count of words.

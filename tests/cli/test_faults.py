@@ -979,14 +979,15 @@ def test_table_output_strips_control_characters(model, tmp_path):
 
 
 def test_csv_output_neutralises_formula_ids_unless_asked_to_keep_them(model, tmp_path):
-    ids = ['=HYPERLINK("http://x")', "+1+1", "-2", "@SUM(A1)", "plain"]
+    # A tab first starts a formula too in some spreadsheets (OWASP's CSV injection list).
+    ids = ['=HYPERLINK("http://x")', "+1+1", "-2", "@SUM(A1)", "\t=1+1", "plain"]
     path = tmp_path / "ids.csv"
     with open(path, "w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows([["id", "text"], *[[i, "Answer calls"] for i in ids]])
     args = ["predict", "--model", model, "--input", path, "--id-column", "id", "--format", "csv"]
-    safe = list(csv.DictReader(io.StringIO(run(*args).stdout)))
-    assert [row["id"] for row in safe] == ["'" + i for i in ids[:4]] + ["plain"]
-    raw = list(csv.DictReader(io.StringIO(run(*args, "--keep-formulas").stdout)))
+    safe = list(csv.DictReader(io.StringIO(run(*args).stdout, newline="")))
+    assert [row["id"] for row in safe] == ["'" + i for i in ids[:5]] + ["plain"]
+    raw = list(csv.DictReader(io.StringIO(run(*args, "--keep-formulas").stdout, newline="")))
     assert [row["id"] for row in raw] == ids
 
 

@@ -231,6 +231,10 @@ def test_a_csv_that_repeats_its_header_says_which_rows_do(fast_model, tmp_path):
     assert [row["id"] for row in jsonl(result.stdout)] == ["r1", "r2", "ref", "r1", "r2"]
     assert ("Warning: data row 3 repeats the header, as files joined with cat do, and was scored as a posting: "
             "join CSV files with one header (tail -n +2 of each file after the first)") in result.stderr  # fmt: skip
+    # Numbered in the whole input, not in the chunk it falls in.
+    chunked = run("predict", "--model", fast_model, "--input", path, "--text-column", "description",
+                  "--id-column", "ref", "--format", "jsonl", "--chunk-size", "2")  # fmt: skip
+    assert "Warning: data row 3 repeats the header" in chunked.stderr, chunked.stderr
     # Excel's CSV UTF-8 starts each file with a byte order mark: the second header's first name carried it, and
     # the row went unnamed. Nothing is dropped from the row itself.
     marked = tmp_path / "marked.csv"

@@ -310,6 +310,29 @@ def test_predict_decides_at_the_threshold_in_the_metadata(model_copy, catalogue)
         assert [row["label"] for row in jsonl(result.stdout)] == expected, engine
 
 
+def test_predict_flags_for_review_by_the_band_in_the_metadata(model_copy, catalogue):
+    """The review band set in the metadata (re-signed) decides needs_review in `Model.decide` and on the command
+    line, both engines, when no --review-band is given: a default of the code's own (0.1) went unseen, as every
+    other test of the band passed one."""
+    texts = generate_postings(catalogue, 200, seed=22)[config.TEXT_COLUMN].tolist()
+    model = load_model(model_copy)
+    p_kpo = model.p_kpo(texts)
+    threshold = model.metadata["threshold"]
+    # A band wide enough that the flags differ from any other band's near it.
+    band = float(np.quantile(np.abs(p_kpo - threshold), 0.6))
+    edit_metadata(model_copy, resign=True, review_band=band)
+    rounded = np.round(p_kpo, 6)
+    expected = (np.abs(rounded - threshold) < band).tolist()
+    assert expected != (np.abs(rounded - threshold) < 0.1).tolist()
+    model = load_model(model_copy)
+    assert [row["needs_review"] for row in model.decide(texts)] == expected
+    export_model(model)
+    for engine in ("portable", "sklearn"):
+        result = run("predict", "--model", model_copy, "--engine", engine, "--format", "jsonl", *texts)
+        assert result.returncode == 0, result.stderr
+        assert [row["needs_review"] for row in jsonl(result.stdout)] == expected, engine
+
+
 def test_evaluate_reads_out_of_scope_postings_as_scope_figures(shipped_model_path, tmp_path):
     """A labelled file with out-of-scope postings (NEITHER): the BPO/KPO metrics count its BPO and KPO postings
     only, and its out-of-scope ones give the scope figures, as report gives them for the field set."""

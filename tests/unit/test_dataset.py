@@ -53,6 +53,17 @@ def test_group_split_keeps_groups_whole_and_areas_in_training():
     for label in ("BPO", "KPO"):
         share = (test["label"] == label).sum() / 90
         assert 0.2 <= share <= 0.45
+    # Asked for nearly everything, with areas of one group beside one of six, the split still keeps one group of
+    # every area in training: above, no area's last group was ever reached, so emptying one went unseen.
+    uneven = [
+        [f"{label} {g} {i}", label, f"{label}-{g}", f"{label}-area{max(0, g - 5)}"]
+        for label in ("BPO", "KPO")
+        for g in range(9)
+        for i in range(10)
+    ]
+    train, test = group_split(frame_of(uneven), test_size=0.9, seed=1)
+    assert set(train["area"]) == {r[3] for r in uneven}
+    assert train.groupby(["label", "area"])["group"].nunique().eq(1).all()
 
 
 def test_group_split_refuses_a_class_it_cannot_split():

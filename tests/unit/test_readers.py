@@ -177,3 +177,21 @@ def test_columns_named_the_other_way_round_are_swapped_not_left_out(tmp_path):
     path = write(tmp_path, "swapped.csv", "label,text\nAnswer inbound calls,BPO\nAdvise on tax law,KPO\n")
     frame = read_labelled(path, text_column="label", label_column="text")
     assert frame[["text", "label"]].values.tolist() == [["Answer inbound calls", "BPO"], ["Advise on tax law", "KPO"]]
+
+
+def test_labels_are_read_without_the_spaces_around_them(tmp_path):
+    """ " KPO " is KPO: kept as written, it would reach the metrics and the model as a label of its own."""
+    path = write(tmp_path, "spaced.csv", 'text,label\nAnswer calls," BPO"\nDraft contracts,"KPO "\n')
+    assert read_labelled(path)["label"].tolist() == ["BPO", "KPO"]
+
+
+def test_a_labelled_posting_exactly_as_long_as_predict_scores_is_read(tmp_path):
+    """prepare refuses a posting longer than predict scores, and only such: one of exactly the limit is read."""
+    from pipeline import config
+
+    limit = config.PREDICT.max_text_chars
+    path = write(tmp_path, "long.csv", f"text,label\n{'a' * limit},BPO\nDraft contracts,KPO\n")
+    assert read_labelled(path)["text"].str.len().tolist() == [limit, len("Draft contracts")]
+    write(tmp_path, "longer.csv", f"text,label\n{'a' * (limit + 1)},BPO\nDraft contracts,KPO\n")
+    with pytest.raises(DataError, match="longer"):
+        read_labelled(tmp_path / "longer.csv")
