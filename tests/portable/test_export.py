@@ -120,6 +120,16 @@ def test_check_scorer_reports_a_wrong_scorer(shipped_model_path, vectors):
     failures = check_scorer(vectors, right, without_rule)
     assert failures and all("scope_reason" in f or "out_of_scope" in f for f in failures)
 
+    # Labels and flags right, P(out of scope) off by 0.01, a hundred times the tolerance: the scope section's
+    # probabilities are checked, not only the verdict drawn from them.
+    def shifted(text):
+        got = right_scope(text)
+        p_out = got["probabilities"][config.OUT_OF_SCOPE] + 0.01
+        return got | {"probabilities": dict(zip(config.SCOPE_LABELS, (1.0 - p_out, p_out), strict=True))}
+
+    failures = check_scorer(vectors, right, shifted)
+    assert len(failures) >= len(vectors["cases"]) and all("(scope): P(" in f for f in failures)
+
 
 def test_documented_word_characters_are_pythons(shipped_model_path):
     # docs/portable-model.md defines \w for other languages as: General_Category L* or N*, or '_'.
@@ -230,6 +240,42 @@ def test_contract_checks(exported_copy, damage, message):
     damage(exported_copy)
     with pytest.raises(ModelError, match=re.escape(message)):
         load_portable(exported_copy)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        # The scope section's decision fields, edited and re-summed: the scikit-learn path reads the metadata's.
+        (
+            lambda p: _rewrite(p, _set("models", "scope", "threshold", value=0.9999)),
+            "does not match the model's metadata (threshold 0.9999 in the export",
+        ),
+        (
+            lambda p: _rewrite(p, _set("models", "scope", "scope_rules", "min_known_share", value=0.25)),
+            "does not match the model's metadata (scope rule min_known_share 0.25 in the export",
+        ),
+        # The scope section against the scope model file beside the model: absent, orphaned, or another model's.
+        (lambda p: _rewrite(p, lambda d: d["models"].pop("scope")), "has no scope model but"),
+        (
+            lambda p: [path.unlink() for path in (scope_path(p), metadata_path(scope_path(p)))],
+            "has a scope model but there is no",
+        ),
+        (
+            lambda p: _rewrite(p, _set("models", "scope", "source", "model_sha256", value="0" * 64)),
+            "was exported from another scope model",
+        ),
+    ],
+    ids=["scope-threshold", "scope-min-known-share", "no-scope-section", "no-scope-model", "other-scope-model"],
+)
+def test_an_export_whose_scope_section_is_not_the_scope_models_is_refused(exported_copy, damage, message):
+    """The scope section is held to the scope model beside the model as the main section is to the model: an edited
+    and re-summed threshold or known-word share was obeyed where scikit-learn applied the metadata's, an export
+    without the section dropped the out-of-scope flag, and one whose scope model was gone or another scored with a
+    section no scope model file vouches for. Each is refused with a ModelError that says to re-export."""
+    damage(exported_copy)
+    with pytest.raises(ModelError, match=re.escape(message)) as refused:
+        load_portable(exported_copy)
+    assert "re-export with `bpo-kpo export`" in str(refused.value)
 
 
 def test_export_holds_more_than_one_model_section(exported_copy):

@@ -11,8 +11,10 @@ from sklearn.metrics import f1_score
 
 from pipeline import config
 from pipeline.evaluate import (
+    HIGH_CONFIDENCE,
     class_counts,
     compute_metrics,
+    confidence_profile,
     evaluate_frame,
     expected_calibration_error,
     format_report,
@@ -65,6 +67,42 @@ def test_reliability_and_ece_by_hand():
 def test_probability_one_lands_in_last_bin():
     table = reliability_table(np.array([1]), np.array([1.0]))
     assert table[-1]["count"] == 1
+
+
+def test_a_probability_on_a_bin_edge_falls_in_the_bin_it_opens():
+    """The bins are closed on the left and open on the right (the last one closed on both sides): P = 0.5, exactly
+    on the edge of the fifth and sixth of ten bins, belongs to 0.5-0.6. Binned closed on the right, it fell in
+    0.4-0.5, and so did its calibration gap."""
+    table = reliability_table(np.array([1, 0, 1]), np.array([0.5, 0.0, 0.5]))
+    assert {row["bin"]: row["count"] for row in table if row["count"]} == {"0.0-0.1": 1, "0.5-0.6": 2}
+    halves = reliability_table(np.array([1, 0]), np.array([0.5, 0.25]), bins=2)
+    assert [row["count"] for row in halves] == [1, 1]
+    assert halves[1]["mean_predicted"] == 0.5 and halves[1]["observed_rate"] == 1.0
+
+
+def test_a_wrong_prediction_exactly_at_the_high_confidence_cut_counts_as_confident():
+    """Mistakes are counted "at or above" the high-confidence cut, as the README's "wrong at ≥ 0.97" says: a wrong
+    P(KPO) of exactly the cut counts, one a hair below does not. Compared with `>`, the edge went uncounted."""
+    below = np.nextafter(HIGH_CONFIDENCE, 0.0)
+    profile = confidence_profile(
+        np.array([False, False, True, False]), np.array([HIGH_CONFIDENCE, below, HIGH_CONFIDENCE, 0.5])
+    )
+    assert profile["wrong_at_high_confidence_share"] == 1 / 4
+    # Through compute_metrics: a BPO posting at P(KPO) = the cut is labelled KPO, wrongly, at the cut's confidence.
+    metrics = compute_metrics(["BPO", "KPO"], np.array([HIGH_CONFIDENCE, 0.9]), 0.5)
+    assert metrics["wrong_at_high_confidence_share"] == 0.5
+
+
+@pytest.mark.parametrize(
+    ("words", "bucket"),
+    [(0, "0-29 words"), (29, "0-29 words"), (30, "30-99 words"), (99, "30-99 words"), (100, "100-249 words"),
+     (249, "100-249 words"), (250, "250+ words"), (1000, "250+ words")],
+)  # fmt: skip
+def test_a_posting_of_a_buckets_edge_word_count_falls_in_the_bucket_its_name_gives(words, bucket):
+    """Each bucket's name gives its word counts, both ends included ("30-99 words"): a posting of exactly 30 words is
+    in 30-99, not 0-29, and one of 250 in 250+. Bucketed open on the left and closed on the right, each edge count
+    fell into the bucket below, and a posting of no words into 250+."""
+    assert length_bucket(" ".join(["word"] * words)) == bucket
 
 
 def test_slices_report_each_value_and_length_buckets():
