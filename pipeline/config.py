@@ -510,9 +510,26 @@ TABLE_WIDTH = 100
 # predict counts such postings and says once, on stderr, that a line of duties beside the title helps.
 BARE_TITLE_WORDS = 3
 
+
+@dataclass(frozen=True)
+class NearCopySettings:
+    """What makes a user's posting a near copy beyond the near-duplicate key: its pairs of consecutive words overlap
+    another's by a Jaccard share of at least `min_jaccard`. A word changed in a 20-word posting leaves about 0.8,
+    two words about 0.65, a short sentence appended more; postings that share a paragraph and differ in the rest
+    stay below. Candidates come from MinHash signatures of `bands` x `rows` hashes (a pair at 0.6 is missed about
+    once in 400), then each is checked exactly."""
+
+    shingle_words: int = 2
+    min_jaccard: float = 0.6
+    bands: int = 25
+    rows: int = 3
+    seed: int = 0
+
+
 PREDICT = PredictParams()
 PORTABLE = PortableParams()
 SERVE = ServeParams()
+NEAR_COPY = NearCopySettings()
 
 # The groups of stage parameters, each with its file: config.TRAIN holds TrainParams' values in force.
 PARAM_GROUPS = {

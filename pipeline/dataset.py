@@ -14,6 +14,7 @@ from pipeline import config
 from pipeline.catalogue import Catalogue
 from pipeline.errors import DataError
 from pipeline.generate import generate_postings
+from pipeline.near_copies import near_copy_pairs
 from pipeline.readers import LABELLED_SUFFIXES, JsonNumber, data_rows, format_suffix, is_json_string, read_labelled
 
 # Every byte but a-z becomes a space: the same as replacing each run of characters other than letters with one
@@ -38,13 +39,21 @@ def clean_text(text: str) -> str:
 
 def near_duplicate_key(text: str) -> str:
     """A key shared by postings that differ only in case, punctuation, digits or spacing, in any script."""
+    return hashlib.sha1(b" ".join(_letters(text).split())).hexdigest()
+
+
+def letter_words(text: str) -> list[str]:
+    """The words of a text as the near-duplicate key reads them: lower case, letters only, of any script."""
+    return _letters(text).decode("utf-8").split()
+
+
+def _letters(text: str) -> bytes:
+    """The text in lower case with every run of characters other than letters a space, as UTF-8."""
     lowered = text.lower()
     if _LETTER_BEYOND_ASCII.search(lowered):
         # Letters of every script count: folding them to spaces gave every Greek or Chinese posting one key.
-        letters = _NOT_A_LETTER.sub(" ", lowered).encode("utf-8")
-    else:
-        letters = lowered.encode("utf-8").translate(_LETTERS_ONLY)
-    return hashlib.sha1(b" ".join(letters.split())).hexdigest()
+        return _NOT_A_LETTER.sub(" ", lowered).encode("utf-8")
+    return lowered.encode("utf-8").translate(_LETTERS_ONLY)
 
 
 def deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
@@ -435,10 +444,46 @@ def build_dataset(
         others = pd.concat([data[data[config.SOURCE_COLUMN] != config.SOURCE_USER], field, challenge])
         check_user_labels_agree(data[data[config.SOURCE_COLUMN] == config.SOURCE_USER], others)
     data = deduplicate(data)
+    data = _with_near_copies_kept_together(data, pd.concat([field, challenge], ignore_index=True))
     train, test = group_split(data, params.test_size, params.seed)
     train = remove_overlap(train, pd.concat([test, field, challenge], ignore_index=True))
     test = remove_overlap(test, pd.concat([field, challenge], ignore_index=True))
     return {"train": train, "test": test, "field": field, "challenge": challenge}
+
+
+def _with_near_copies_kept_together(data: pd.DataFrame, evaluation: pd.DataFrame) -> pd.DataFrame:
+    """Users' postings that the near-duplicate key passes over but their runs of words show to be near copies (a
+    word or two edited, a sentence appended, a template filled in another way): copies of one another share a
+    group, so they go to one side of the split, and copies of a field or challenge posting are left out, as exact
+    ones are. Generated postings are left as they are: their role families already group them, and the postings
+    of one family share too many words for this measure to tell copies from siblings."""
+    users = data[config.SOURCE_COLUMN] == config.SOURCE_USER
+    if not users.any():
+        return data
+    mine = data.loc[users]
+    texts = [*mine[config.TEXT_COLUMN], *evaluation[config.TEXT_COLUMN]]
+    pairs = near_copy_pairs([letter_words(text) for text in texts], among=len(mine))
+    positions = mine.index.tolist()
+    copies_of_evaluation = {positions[i] for i, j in pairs if j >= len(mine)}
+    # Groups joined through any chain of copies take one name: a generated family's where one of them is in one
+    # (so the copies follow that family), else the first in sorted order, whatever order the files were read in.
+    generated_groups = set(data.loc[~users, config.GROUP_COLUMN])
+    parent = {group: group for group in mine[config.GROUP_COLUMN]}
+
+    def root(group: str) -> str:
+        while parent[group] != group:
+            parent[group] = parent[parent[group]]
+            group = parent[group]
+        return group
+
+    groups = mine[config.GROUP_COLUMN].tolist()
+    for i, j in pairs:
+        if j < len(mine):
+            first, second = sorted((root(groups[i]), root(groups[j])), key=lambda g: (g not in generated_groups, g))
+            parent[second] = first
+    data = data.copy()
+    data.loc[users, config.GROUP_COLUMN] = [root(group) for group in groups]
+    return data.drop(index=sorted(copies_of_evaluation)).reset_index(drop=True)
 
 
 def user_postings_placed(user_postings: pd.DataFrame, splits: dict[str, pd.DataFrame]) -> dict:

@@ -1,5 +1,7 @@
 """Leakage: near-copies are removed, and whole role families (not titles) sit on one side of the split."""
 
+import random
+
 import pandas as pd
 import pytest
 
@@ -65,3 +67,48 @@ def test_no_posting_the_shipped_model_learns_from_copies_a_field_posting(catalog
     assert len(splits[evaluation_set]) == 30
     learnt = pd.concat([splits["train"], splits["test"]])["text"].map(near_duplicate_key)
     assert not set(learnt) & set(field["text"].map(near_duplicate_key))
+
+
+def _users(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
+    """Users' postings (id, text, label) as prepare reads them, each a group of its own."""
+    from pipeline.dataset import filled_groups
+
+    frame = pd.DataFrame(rows, columns=["id", "text", "label"]).assign(area="", source=config.SOURCE_USER)
+    frame["group"] = filled_groups(frame, "user-")
+    for column in config.DATASET_COLUMNS:
+        if column not in frame:
+            frame[column] = ""
+    return frame[list(config.DATASET_COLUMNS)]
+
+
+def test_edited_copies_of_a_users_posting_sit_on_one_side_and_copies_of_a_field_posting_on_none(catalogue):
+    """The near-duplicate key catches copies that differ in case, punctuation, digits or spacing only: a copy with
+    a word edited went to the other side of the split from its twin, and a field posting with "Apply today."
+    appended was learnt from. Postings that share a paragraph and differ in their duties stay apart."""
+    colours = "amber azure beige coral cream denim ebony ivory jade khaki lemon lilac maroon olive peach plum ruby"
+    words = [*colours.split(), "sage", "teal", "umber"]
+    boilerplate = "We are a growing regional employer with flexible hours, a pension and a friendly team."
+    pool = [*words, "invoice", "ledger", "supplier", "statement", "payroll", "roster", "claim", "refund", "order"]
+    rows, twins = [], []
+    for i, word in enumerate(words):
+        label = config.BPO if i % 2 else config.KPO
+        text = (f"Handle the {word} account queue: answer customer emails, update the {word} tracker, log "
+                f"each request and escalate {word} complaints to the shift supervisor before the cut-off.")  # fmt: skip
+        rows += [(f"u{i}", text, label), (f"v{i}", text.replace("answer customer", "answer client"), label)]
+        twins.append((f"u{i}", f"v{i}"))
+        # Same paragraph, duties of their own as long as it: no copy of another posting.
+        duties = " ".join(random.Random(i).sample(pool, 16))
+        rows.append((f"w{i}", f"{boilerplate} {duties}.", label))
+    posting = (
+        "Answer customer calls about broken deliveries, book engineer visits and log every call in the "
+        "ticketing system so that nothing is lost between shifts."
+    )
+    field = pd.DataFrame({"id": ["f1"], "label": [config.BPO], "text": [posting]})
+    rows.append(("copy", field["text"][0] + " Apply today.", config.BPO))
+    splits = build_dataset(catalogue, config.PrepareParams(seed=3, n_postings=300), _users(rows), field)
+    side = {posting: name for name in ("train", "test") for posting in splits[name]["id"]}
+    assert all(side[a] == side[b] for a, b in twins), [(a, b) for a, b in twins if side[a] != side[b]]
+    assert any(side[posting].startswith("test") for posting in side if posting[0] in "uvw")  # users were dealt
+    assert "copy" not in side
+    groups = pd.concat([splits["train"], splits["test"]]).set_index("id")["group"]
+    assert groups[[f"w{i}" for i in range(len(words))]].nunique() == len(words)
