@@ -189,6 +189,9 @@ def evaluate_sets(
     for name, frame in sets.items():
         if by is None:
             columns = tuple(c for c in DEFAULT_SLICES if c in frame or derived_slice_available(frame, c))
+            # Users' postings in a set beside generated ones get their own figure; one source would only repeat it.
+            if config.SOURCE_COLUMN in frame and frame[config.SOURCE_COLUMN].nunique() > 1:
+                columns += (config.SOURCE_COLUMN,)
         else:
             columns = tuple(dict.fromkeys(by))  # a column given twice is one slice, and named once
             missing = [c for c in columns if c not in frame and not derived_slice_available(frame, c)]

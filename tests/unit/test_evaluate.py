@@ -186,3 +186,23 @@ def test_class_counts_are_scikit_learns_to_the_last_bit(pairs):
         assert counts["per_class"][label] == {"precision": precision[i], "recall": recall[i], "f1": f1[i],
                                               "support": support[i]}  # fmt: skip
     assert counts["matrix"] == confusion_matrix(y_true, y_pred, labels=labels).tolist()
+
+
+def test_a_set_of_generated_and_users_postings_is_sliced_by_where_they_came_from():
+    """Users who add postings of their own want their figure apart from the generated postings', and had none: a
+    set that mixes sources (the test split with users' postings in it) is sliced by source by default; a set of
+    one source is not, as the slice would only repeat the whole."""
+    from pipeline.report import evaluate_sets
+
+    mixed = pd.DataFrame({"text": ["a b", "c d", "e f", "g h"], "label": LABELS,
+                          "source": [config.SOURCE_SYNTHETIC, config.SOURCE_SYNTHETIC, config.SOURCE_USER,
+                                     config.SOURCE_USER]})  # fmt: skip
+    single = mixed.assign(source=config.SOURCE_SYNTHETIC)
+    results = evaluate_sets({"mixed": mixed, "single": single}, {"mixed": P_KPO, "single": P_KPO},
+                            {"mixed": 0.5, "single": 0.5})  # fmt: skip
+    by_source = results["mixed"]["slices"]["source"]
+    assert {name: figures["n"] for name, figures in by_source.items()} == {
+        config.SOURCE_SYNTHETIC: 2,
+        config.SOURCE_USER: 2,
+    }
+    assert "source" not in results["single"]["slices"]
