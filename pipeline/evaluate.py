@@ -66,6 +66,24 @@ def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float,
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
+def group_bootstrap_interval(
+    correct: np.ndarray,
+    groups: pd.Series,
+    resamples: int = config.GROUP_BOOTSTRAP_RESAMPLES,
+    seed: int = config.GROUP_BOOTSTRAP_SEED,
+) -> tuple[float, float] | None:
+    """The 95% percentile interval of accuracy when whole groups are drawn with replacement: honest where postings
+    of one group are right or wrong together; None with fewer than two groups."""
+    codes, names = pd.factorize(pd.Series(groups).astype(str))
+    if len(names) < 2:
+        return None
+    right = np.bincount(codes, weights=np.asarray(correct, dtype=float), minlength=len(names))
+    sizes = np.bincount(codes, minlength=len(names))
+    draws = np.random.default_rng(seed).integers(0, len(names), size=(resamples, len(names)))
+    low, high = np.quantile(right[draws].sum(axis=1) / sizes[draws].sum(axis=1), [0.025, 0.975])
+    return float(low), float(high)
+
+
 def confidence_profile(correct: np.ndarray, p_kpo: np.ndarray) -> dict:
     """How sure the model is when it is wrong: the shares that matter for trusting a probability."""
     confidence = np.maximum(p_kpo, 1 - p_kpo)
@@ -201,6 +219,10 @@ def form_clarity_value(form: str, clarity: str) -> str:
 def evaluate_frame(frame: pd.DataFrame, p_kpo: np.ndarray, threshold: float, by: tuple[str, ...] = ()) -> dict:
     """Metrics of a labelled frame, overall and for each slice of each `by` column."""
     result = compute_metrics(frame[config.LABEL_COLUMN], p_kpo, threshold)
+    if config.GROUP_COLUMN in frame and frame[config.GROUP_COLUMN].nunique() < len(frame):
+        correct = labels_at(p_kpo, threshold) == frame[config.LABEL_COLUMN].to_numpy()
+        result["n_groups"] = int(frame[config.GROUP_COLUMN].nunique())
+        result["accuracy_ci95_by_group"] = group_bootstrap_interval(correct, frame[config.GROUP_COLUMN])
     if by:
         result["slices"] = {}
         for column in by:
@@ -277,6 +299,13 @@ def format_summary(results: dict[str, dict]) -> str:
             f"{name:<12} {m['n']:>6} {_number(m['accuracy']):>9} {ci:>13} {_number(m['macro_f1']):>9} "
             f"{_number(near):>11} {_number(clear):>10} {_number(m['ece']):>6} {_number(wrong):>10}"
         )
+    for name, m in results.items():
+        if m.get("accuracy_ci95_by_group"):
+            low, high = m["accuracy_ci95_by_group"]
+            lines.append(
+                f"{name}: 95% CI {low:.3f}-{high:.3f} when its {m['n_groups']} groups are resampled whole (the CI "
+                "above counts postings as independent, and postings of one role family are not)"
+            )
     return "\n".join(lines)
 
 

@@ -94,8 +94,13 @@ def slice_rows(metrics: dict[str, dict]) -> list[str]:
 
 
 def ci_text(m: dict) -> str:
+    """Wilson's interval, and where the set comes in groups, the one from resampling its groups whole."""
     interval = m.get("accuracy_ci95")
-    return f"{interval[0]:.3f}–{interval[1]:.3f}" if interval else "n/a"
+    text = f"{interval[0]:.3f}–{interval[1]:.3f}" if interval else "n/a"
+    grouped = m.get("accuracy_ci95_by_group")
+    if grouped:
+        text += f"; {grouped[0]:.3f}–{grouped[1]:.3f} resampling its {m['n_groups']} role families"
+    return text
 
 
 def honesty_rows(metrics: dict[str, dict]) -> list[str]:

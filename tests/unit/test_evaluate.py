@@ -18,9 +18,11 @@ from pipeline.evaluate import (
     evaluate_frame,
     expected_calibration_error,
     format_report,
+    group_bootstrap_interval,
     length_bucket,
     macro_f1,
     reliability_table,
+    wilson_interval,
 )
 
 # Four postings: true labels and P(KPO).
@@ -206,3 +208,33 @@ def test_a_set_of_generated_and_users_postings_is_sliced_by_where_they_came_from
         config.SOURCE_USER: 2,
     }
     assert "source" not in results["single"]["slices"]
+
+
+def test_an_interval_over_groups_widens_where_postings_of_a_group_stand_or_fall_together():
+    """Four role families of ten postings, two wholly right and two wholly wrong: counted as forty independent
+    postings (Wilson) accuracy 0.5 looks known to within 0.15; drawn as four families, all four may be wrong or
+    right (a 1 in 16 chance each), so the interval is all of [0, 1]. Families that are each right as often as the
+    whole give an interval of that one value; one group gives none."""
+    groups = pd.Series([f"family-{g}" for g in range(4) for _ in range(10)])
+    correct = np.repeat([True, True, False, False], 10)
+    assert group_bootstrap_interval(correct, groups) == (0.0, 1.0)
+    low, high = wilson_interval(20, 40)
+    assert low > 0.3 and high < 0.7
+    mixed = np.tile([True, False], 20)  # every family half right
+    assert group_bootstrap_interval(mixed, groups) == (0.5, 0.5)
+    assert group_bootstrap_interval(correct, pd.Series(["one"] * 40)) is None
+    # The same draws in every run.
+    assert group_bootstrap_interval(np.arange(40) % 3 == 0, groups) == group_bootstrap_interval(
+        np.arange(40) % 3 == 0, groups
+    )
+
+
+def test_a_set_in_groups_gets_the_group_interval_and_one_of_single_postings_does_not():
+    """The test split holds whole role families: its figures carry the interval over families (the one readers
+    should quote); the field and challenge sets, postings written one by one, carry Wilson's only."""
+    frame = pd.DataFrame({"text": ["a", "b", "c", "d"], "label": LABELS, "group": ["g1", "g1", "g2", "g2"]})
+    grouped = evaluate_frame(frame, P_KPO, 0.5)
+    assert grouped["n_groups"] == 2 and grouped["accuracy_ci95_by_group"] is not None
+    single = evaluate_frame(frame.assign(group=["g1", "g2", "g3", "g4"]), P_KPO, 0.5)
+    assert "accuracy_ci95_by_group" not in single
+    assert "accuracy_ci95_by_group" not in evaluate_frame(frame.drop(columns="group"), P_KPO, 0.5)
