@@ -242,6 +242,8 @@ def format_chunk(rows: list[dict], chunk: Chunk, formatter) -> FormattedChunk:
     for column, values in chunk.kept.items():
         for row, value in zip(rows, values, strict=True):
             row[column] = value
+    for index, message in chunk.text_errors.items():  # rows already refused as having no text: why, exactly
+        rows[index][config.ERROR_FIELD] = message
     failed = next(
         ((index, row["id"], row[config.ERROR_FIELD]) for index, row in enumerate(rows) if row[config.ERROR_FIELD]),
         None,

@@ -129,6 +129,9 @@ class Chunk:
     header_again: list[int] = field(default_factory=list)
     # Where rows are numbered for want of an `id` column: the columns that look like ids (id_like_columns).
     id_like: list[str] = field(default_factory=list)
+    # Rows (by their place in the chunk) whose text is no text at all, a JSON array, object, true or false: the
+    # error their row gets instead of "empty or missing text", which the value plainly is not.
+    text_errors: dict[int, str] = field(default_factory=dict)
 
 
 class DecodingReader(io.TextIOBase):
@@ -872,6 +875,7 @@ def iter_jsonl(
     kept: dict[str, list[str | None]] = {column: [] for column in keep_columns}
     record_number = 0
     id_like: list[str] = []
+    text_errors: dict[int, str] = {}
     for line_number, record in _json_records(stream):
         if not isinstance(record, dict):
             raise DataError(f"{stream._name} line {line_number} is not a JSON object")
@@ -899,20 +903,32 @@ def iter_jsonl(
             value = record.get(column)
             values.append(None if value is None else render_id(value))
         ids.append(render_id(record[id_column]) if id_column else str(record_number))
-        parts = []
+        parts, not_text = [], None
         for column in text_columns:
             value = record.get(column)
-            if isinstance(value, bool) or value is None or isinstance(value, list | dict):
+            if isinstance(value, bool | list | dict):
+                not_text = not_text or f"{column!r} is {_json_kind(value)}, not a string"
+                continue
+            if value is None:
                 continue
             value = str(value).strip()
             if value:
                 parts.append(value)
         texts.append("\n".join(parts) if parts else None)
+        if not parts and not_text:
+            text_errors[len(texts) - 1] = not_text
         if len(ids) >= chunk_size:
-            yield Chunk(ids, texts, kept=kept, id_like=id_like)
-            ids, texts, kept, id_like = [], [], {column: [] for column in keep_columns}, []
+            yield Chunk(ids, texts, kept=kept, id_like=id_like, text_errors=text_errors)
+            ids, texts, kept, id_like, text_errors = [], [], {column: [] for column in keep_columns}, [], {}
     if ids:
-        yield Chunk(ids, texts, kept=kept, id_like=id_like)
+        yield Chunk(ids, texts, kept=kept, id_like=id_like, text_errors=text_errors)
+
+
+def _json_kind(value) -> str:
+    """How a message names a JSON value that is no text: an array, an object, true or false."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "an array" if isinstance(value, list) else "an object"
 
 
 def _column_fix(keep_columns: tuple[str, ...]) -> str:

@@ -370,6 +370,22 @@ def test_a_quote_never_closed_names_the_data_row_that_opens_it(fast_model, tmp_p
                  r'into it: close the quote \(a quote inside a quoted field is written twice: ""\)$')  # fmt: skip
 
 
+@pytest.mark.parametrize("engine", ["portable", "sklearn"])
+def test_a_json_text_that_is_no_text_is_named_as_what_it_is(fast_model, tmp_path, engine):
+    """An array, an object, true or false where the text should be was told "empty or missing text", which it plainly
+    is not; a null or a missing field is that, and a number is scored as the text it was written as."""
+    lines = ['{"text": ["a", "b"], "title": null}', '{"text": true}', '{"text": {"x": 1}}', '{"text": null}',
+             '{"title": "x"}', '{"text": 12}', '{"text": false, "title": "Payroll clerk"}']  # fmt: skip
+    path = write(tmp_path, "odd.jsonl", "\n".join(lines) + "\n")
+    result = run("predict", "--model", fast_model, "--engine", engine, "--input", path, "--format", "jsonl",
+                 "--text-column", "text", "--text-column", "title")  # fmt: skip
+    errors = [row["error"] for row in jsonl(result.stdout)]
+    assert errors == ["'text' is an array, not a string", "'text' is true, not a string",
+                      "'text' is an object, not a string", "empty or missing text", None, None, None]  # fmt: skip
+    failed = run("predict", "--model", fast_model, "--engine", engine, "--input", path, "--on-error", "fail")
+    assert_error(failed, 1, r"row 1 \(id 1\) cannot be scored: 'text' is an array, not a string \(--on-error fail\)")
+
+
 def test_bytes_that_are_not_utf8(model, tmp_path):
     path = write(tmp_path, "a.csv", b"id,text\n1,Caf\xe9 staff\n")
     assert_error(run("predict", "--model", model, "--input", path), 1, r"a\.csv is not valid utf-8-sig at byte 13")
