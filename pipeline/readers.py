@@ -27,12 +27,16 @@ _BLOCK = 1 << 16
 _SEPARATORS = ",;\t|"
 # A column name as exports write them: a word of letters, digits, _ . -, with no spaces (title, job_id, Job.Ref).
 _HEADER_CELL = re.compile(r"[^\W\d][\w.-]{0,39}")
-# A spreadsheet's column name of up to three words ("Job ID", "Job Description"), and the words that mark one as a
-# column name: a header of two or more such names is a table's, where a line of postings rarely has two.
-_SPACED_HEADER_CELL = re.compile(r"[^\W\d][\w.-]*(?: [\w.-]+){0,2}")
+# The words spreadsheets name their columns with ("Job ID", "Date Posted (UTC)", "Company Name/Employer"): a cell
+# most of whose words are among them is a column's name, and a line with two such cells is a header, where a line of
+# postings has none ("flexible location", "good salary" and "company laptop" are half such words at most).
 _COLUMN_WORDS = frozenset(
-    ("id", "ids", "title", "description", "text", "body", "url", "link", "date", "location", "company", "employer",
-     "salary", "category", "ref", "reference", "posted", "posting")
+    ("id", "ids", "no", "number", "ref", "reference", "job", "jobs", "title", "titles", "description", "text", "body",
+     "summary", "details", "url", "link", "date", "posted", "created", "updated", "utc", "location", "city",
+     "country", "region", "state", "company", "employer", "organisation", "organization", "department", "salary",
+     "pay", "currency", "category", "type", "level", "status", "name", "posting", "ad", "advert", "source",
+     "contract", "hours", "full", "short", "requirements", "responsibilities", "email", "industry", "sector",
+     "position", "code")
 )  # fmt: skip
 _SUFFIX_FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".txt": "txt"}
 # Workbooks people export job postings to: named as such, since the fix (save the sheet as CSV) is theirs to make.
@@ -995,11 +999,7 @@ def refuse_table_as_text(stream: DecodingReader, text_columns: tuple[str, ...]) 
     named = [column for column in text_columns if column in header]
     names_only = all(_HEADER_CELL.fullmatch(cell) for cell in header) and len(set(header)) == len(header)
     # Spreadsheets name columns with spaces: "Job ID,Job Title,Job Description" had every row scored as text.
-    spaced_names = (
-        len(set(header)) == len(header)
-        and all(len(cell) <= 40 and _SPACED_HEADER_CELL.fullmatch(cell) for cell in header)
-        and sum(any(word in _COLUMN_WORDS for word in cell.casefold().split()) for cell in header) >= 2
-    )
+    spreadsheet = _spreadsheet_names(header)
     # A one-column CSV has one sign of being a table: its header is the text column's name. Scored as text, that
     # header became row 1, every id after it one off, and a quoted posting over two lines two rows.
     text_names = {column.casefold() for column in text_columns}
@@ -1007,20 +1007,35 @@ def refuse_table_as_text(stream: DecodingReader, text_columns: tuple[str, ...]) 
     # A header of bare names, one of them the text column's, above no row or a blank line is a table too (an
     # empty export, or one with a blank line after its header); the header alone was scored as a posting. Bare
     # names only: "text, chat and email support" alone is a posting.
-    above_nothing = (
-        len(header) > 1 and names_only and any(cell.casefold() in text_names for cell in header) and not second.strip()
+    above_nothing = not second.strip() and (
+        spreadsheet or (len(header) > 1 and names_only and any(cell.casefold() in text_names for cell in header))
     )
     if (
         one_column
         or above_nothing
-        or (len(header) > 1 and len(row) == len(header) and (named or names_only or spaced_names))
+        or (len(header) > 1 and len(row) == len(header) and (named or names_only or spreadsheet))
     ):
-        columns = f"names the column {named[0]!r}" if named else f"is {', '.join(header)}"
+        columns = f"names the column {named[0]!r}" if named else f"is {', '.join(cell for cell in header if cell)}"
         raise DataError(
             f"{stream._name} looks like a CSV whose header {columns}: pass --input-format csv, with --text-column "
             f"when the text is in another column {fix}"
         )
     return _Concat(io.StringIO(blank + first + second), stream)
+
+
+def _spreadsheet_names(header: list[str]) -> bool:
+    """Whether a line's cells read as a spreadsheet's column names: two or more distinct cells (an empty last one,
+    from a trailing separator, aside) of at most four words, at least two of them mostly _COLUMN_WORDS."""
+    cells = header[:-1] if header and not header[-1].strip() else header
+    if len(cells) < 2 or len(set(cells)) < len(cells):
+        return False
+    named = 0
+    for cell in cells:
+        words = re.findall(r"[^\W\d_]+", cell.casefold())
+        if not words or len(words) > 4 or len(cell) > 40:
+            return False
+        named += 2 * sum(word in _COLUMN_WORDS for word in words) > len(words)
+    return named >= 2
 
 
 @contextlib.contextmanager

@@ -217,6 +217,17 @@ def test_a_format_named_as_evaluate_names_it_says_which_one_predict_means(model,
             r"CSV whose header is Job ID, Job Title, Job Description",
         ),
         ("Job Title;Job Description\nAgent;Answer calls\n", r"CSV whose header is Job Title, Job Description"),
+        ("Job ID,Job Title,Date Posted (UTC)\n1,Agent,2026-01-05\n", r"header is Job ID, Job Title, Date Posted"),
+        ("Company Name/Employer,Job Title\nAcme,Agent\n", r"header is Company Name/Employer, Job Title:"),
+        ("Job Title,Full Job Description Text\nAgent,Answer calls\n", r"header is Job Title, Full Job Descr"),
+        # Excel's empty last column, and a header above no row or a blank line.
+        (
+            "Job ID,Job Title,Job Description,\n1,Agent,Answer calls,\n",
+            r"header is Job ID, Job Title, Job Description:",
+        ),
+        ("Job ID,Job Title,Job Description\n", r"header is Job ID, Job Title, Job Description:"),
+        ("id,title\n", r"CSV whose header is id, title:"),
+        ("Job ID,Job Title,Job Description\n\n1,Agent,Answer calls\n", r"header is Job ID, Job Title, Job Descr"),
     ],
 )
 def test_a_table_piped_as_text_is_refused_not_scored_line_by_line(model, piped, pattern, tmp_path):
@@ -307,15 +318,18 @@ def test_a_file_name_given_as_a_posting_is_refused(model, tmp_path):
 
 
 def test_text_that_only_resembles_a_table_is_still_scored_line_by_line(model):
-    # Lines with commas (one naming "text"), and tables chosen as txt. (A header naming the text column above no row
-    # is refused: an empty export, not a posting "id,text".)
+    # Lines with commas (one naming "text"), and tables chosen as txt. (A header naming the text column, or of
+    # two column names or more, above no row is refused: an empty export, not a posting "id,text" or "id,title".)
     for piped, args, expected_ids in [
         ("Copywriter, text, images\nAnswer calls\n", (), ["1", "2"]),
         ("Data entry, billing\nCall agent, phones\n", (), ["1", "2"]),
         # Lines of a few words each, one of them a column's word: a posting line names one at most.
         ("Title insurance, closing files\nEscrow officer, loan files\n", (), ["1", "2"]),
         ("Posting clerk, ledger entries\nAnswer calls, log tickets\n", (), ["1", "2"]),
-        ("id,title\n", (), ["1"]),
+        # Cells of which half the words are a column's at most: postings, not names ("flexible location").
+        ("Payroll clerk; flexible location; good salary\nClaims processor; night shift; weekly pay\n", (), ["1", "2"]),
+        ("Content moderator, company laptop, posting reviews\nTax analyst, hybrid, senior level\n", (), ["1", "2"]),
+        ("Data entry | company records | text files\nEmail support | night shift | chat\n", (), ["1", "2"]),
         # A posting that starts with the word "text", alone or above a blank line, is no header.
         ("text, chat and email support for a telecom helpdesk\n", (), ["1"]),
         ("text; chat and phone support\n\nDevelop financial models\n", (), ["1", "2", "3"]),
