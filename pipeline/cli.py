@@ -1123,9 +1123,11 @@ def predict(
     # from it, so every line aligns.
     first = next(chunks, None)
     chunks = itertools.chain([first] if first else [], chunks)
-    if first is not None and first.id_like:
-        # A warning that --quiet keeps: the ids such a column holds are not in the output, and nothing said so.
-        _say(f"Warning: {id_like_message(first.id_like, config.ID_COLUMN)}")
+    id_like = [column for column in (first.id_like if first is not None else []) if column not in keep_columns]
+    if id_like:
+        # A warning that --quiet keeps: the ids such a column holds are not in the output (unless kept), and
+        # nothing said so.
+        _say(f"Warning: {id_like_message(id_like, config.ID_COLUMN)}")
     kept_with_values: set[str] = set()
     header_again: list[int] = []
     chunks = _noting(chunks, kept_with_values, header_again)

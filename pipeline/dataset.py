@@ -15,7 +15,15 @@ from pipeline.catalogue import Catalogue
 from pipeline.errors import DataError
 from pipeline.generate import generate_postings
 from pipeline.near_copies import near_copy_pairs
-from pipeline.readers import LABELLED_SUFFIXES, JsonNumber, data_rows, format_suffix, is_json_string, read_labelled
+from pipeline.readers import (
+    LABELLED_SUFFIXES,
+    JsonNumber,
+    data_rows,
+    format_suffix,
+    is_json_string,
+    read_labelled,
+    render_json,
+)
 
 # Every byte but a-z becomes a space: the same as replacing each run of characters other than letters with one
 # space, at a third of the cost (evaluate keys every training posting). UTF-8 writes each character beyond ASCII
@@ -212,6 +220,8 @@ def _as_written(value) -> str:
         return str(value)
     if isinstance(value, str):
         return repr(value)
+    if isinstance(value, list | dict):  # numbers inside as written, not as the texts they are kept as
+        return render_json(value)
     try:
         return json.dumps(value.item() if hasattr(value, "item") else value)
     except (TypeError, ValueError):

@@ -99,16 +99,17 @@ def render_id(value) -> str:
     """An id as text: a string as it is, anything else as JSON writes it (null, true, 1e400, [1,2])."""
     if isinstance(value, str):
         return str(value)
-    return _render_json(value)
+    return render_json(value)
 
 
-def _render_json(value) -> str:
+def render_json(value) -> str:
+    """A JSON value as the file wrote it: numbers kept as JsonNumber text are bare digits, not quoted texts."""
     if isinstance(value, JsonNumber):
         return str(value)
     if isinstance(value, list):
-        return "[" + ",".join(_render_json(item) for item in value) + "]"
+        return "[" + ",".join(render_json(item) for item in value) + "]"
     if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{_render_json(v)}" for k, v in value.items()) + "}"
+        return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{render_json(v)}" for k, v in value.items()) + "}"
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -552,7 +553,7 @@ def case_hint(missing: list[str], present: list) -> str:
     meant = [by_name[key] for c in missing if (key := c.strip().casefold()) in by_name]
     if not meant:
         return ""
-    spaced = any(str(column) != str(column).strip() for column in meant)
+    spaced = any(str(name) != str(name).strip() for name in [*meant, *missing])
     rule = "names keep their spaces and case" if spaced else "names are case-sensitive"
     return f"{rule}: did you mean {', '.join(map(repr, meant))}? "
 
@@ -729,10 +730,10 @@ def _malformed_csv_message(
     pandas never saw the blank lines above the header, which the file read again has (`blank_lines_above`)."""
     unclosed = re.search(r"EOF inside string starting at row (\d+)", error)
     if unclosed:
-        # pandas counts the data rows below the header from 1, quoted line breaks or not, as predict numbers rows.
+        where = _row_of_record(stream, separator, int(unclosed.group(1)), blank_lines_above)
         return (
-            f"{stream._name} data row {unclosed.group(1)} opens a quoted field that is never closed, so the rest of "
-            'the input was read into it: close the quote (a quote inside a quoted field is written twice: "")'
+            f"{stream._name} {where} opens a quoted field that is never closed, so the rest of the input was read "
+            'into it: close the quote (a quote inside a quoted field is written twice: "")'
         )
     found = re.search(r"Expected \d+ fields in line (\d+), saw (\d+)", error)
     if not found:
@@ -743,6 +744,28 @@ def _malformed_csv_message(
     if line is None:
         return f"{stream._name} record {record} (the header is record 1; quoted line breaks do not count) {problem}"
     return f"{stream._name} line {line} {problem}"
+
+
+def _row_of_record(stream: DecodingReader, separator: str, record: int, blank_lines_above: int) -> str:
+    """Where pandas' row `record` (the header is row 0; blank lines below it count, quoted line breaks do not) is,
+    as predict numbers rows: the header, or data row N with blank lines not counted. A file is read again to tell;
+    stdin's row is named as a record."""
+    if record == 0:
+        return "header"
+    if stream._name == config.STANDARD_STREAM_NAME or not Path(stream._name).is_file():
+        return f"record {record + 1} (the header is record 1; blank lines count)"
+    again = open_text(stream._name, stream._encoding)
+    try:
+        with _uncapped_fields():
+            records = csv.reader(again, delimiter=separator)
+            for _ in range(blank_lines_above + 1):  # pandas never saw the blank lines above the header
+                next(records, None)
+            blank = sum(not fields for _, fields in zip(range(record - 1), records, strict=False))
+    except (csv.Error, DataError):
+        return f"record {record + 1} (the header is record 1; blank lines count)"
+    finally:
+        again.close()
+    return f"data row {record - blank}"
 
 
 def _line_of_record(stream: DecodingReader, separator: str, record: int) -> int | None:
@@ -1199,7 +1222,7 @@ def _labelled_records(
         text = record[text_column]
         if not is_json_string(text):
             raise DataError(
-                f"{stream._name} line {line_number}: {text_column!r} must be a string, not {_render_json(text)[:40]}; "
+                f"{stream._name} line {line_number}: {text_column!r} must be a string, not {render_json(text)[:40]}; "
                 "quote it, or remove the record"
             )
         if record.get(config.ID_COLUMN) is not None:  # a null id is a missing one, not the id "null"

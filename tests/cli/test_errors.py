@@ -125,6 +125,9 @@ def test_csv_missing_text_column_lists_columns(model, tmp_path):
     spaced = write(tmp_path, "c.csv", " Text ,ref\nAnswer calls,1\n")
     assert_error(run("predict", "--model", model, "--input", spaced), 1,
                  r"no column 'text'.*names keep their spaces and case: did you mean ' Text '\? choose")  # fmt: skip
+    # Spaces in the name asked for are the miss too, not its case.
+    assert_error(run("predict", "--model", model, "--input", path, "--text-column", " body"), 1,
+                 r"no column ' body'.*names keep their spaces and case: did you mean 'body'\? choose")  # fmt: skip
 
 
 def test_csv_empty_cells_keep_their_rows(model, tmp_path):
@@ -378,10 +381,17 @@ def test_the_byte_named_as_not_utf8_is_its_place_in_the_file(fast_model, tmp_pat
 def test_a_quote_never_closed_names_the_data_row_that_opens_it(fast_model, tmp_path, chunk_size):
     """pandas' own words reached the user ("Error tokenizing data. C error: EOF inside string starting at row 3");
     the row is numbered as predict numbers rows, in whichever chunk it falls, quoted line breaks above or not."""
-    path = write(tmp_path, "open.csv", 'id,text\n1,"Answer\ncalls"\n2,ok\n3,"Draft contracts\n4,Review leases\n')
+    content = '\n\nid,text\n1,"Answer\ncalls"\n\n\n2,ok\n3,"Draft contracts\n4,Review leases\n'
+    path = write(tmp_path, "open.csv", content)
     assert_error(run("predict", "--model", fast_model, "--input", path, "--chunk-size", chunk_size), 1,
                  r"open\.csv data row 3 opens a quoted field that is never closed, so the rest of the input was read "
                  r'into it: close the quote \(a quote inside a quoted field is written twice: ""\)$')  # fmt: skip
+    # Blank lines below the header count in pandas' rows, not in predict's: stdin, which cannot be read again to
+    # tell, names the record with them counted; a quote opened in the header names the header.
+    piped = run("predict", "--model", fast_model, "-", "--input-format", "csv", stdin=content.lstrip("\n"))
+    assert_error(piped, 1, r"standard input record 6 \(the header is record 1; blank lines count\) opens a quoted")
+    header = write(tmp_path, "header.csv", 'id,"text\n1,Answer calls\n')
+    assert_error(run("predict", "--model", fast_model, "--input", header), 1, r"header\.csv header opens a quoted")
 
 
 @pytest.mark.parametrize("engine", ["portable", "sklearn"])

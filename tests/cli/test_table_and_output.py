@@ -291,6 +291,10 @@ def test_rows_numbered_beside_a_column_of_ids_say_which_option_keeps_them(fast_m
     kept = run("predict", "--model", fast_model, "--input", path, "--format", "jsonl", "--quiet",
                "--id-column", column.strip("'"))  # fmt: skip
     assert [row["id"] for row in jsonl(kept.stdout)] == ["000123"] and kept.stderr == ""
+    # Kept as a column of the output, the ids are not lost, and nothing is said.
+    passed = run("predict", "--model", fast_model, "--input", path, "--format", "jsonl", "--quiet",
+                 "--keep-column", column.strip("'"))  # fmt: skip
+    assert [row[column.strip("'")] for row in jsonl(passed.stdout)] == ["000123"] and passed.stderr == ""
     # A column whose name only ends in the letters is no id column ("paid", "valid").
     plain = tmp_path / "plain.csv"
     plain.write_text("paid,valid,text\n1,2,Answer calls\n")

@@ -231,7 +231,10 @@ def test_dropping_one_of_a_users_postings_moves_at_most_one_other_across_the_spl
      ('"register": 3, "clarity": "clear"',
       r"mine\.jsonl: challenge posting 'c2' has register 3; it must be a name"),
      ('"register": "short", "clarity": 1.50',
-      r"mine\.jsonl: challenge posting 'c2' has clarity 1\.50; it must be clear")],
+      r"mine\.jsonl: challenge posting 'c2' has clarity 1\.50; it must be clear"),
+     # Numbers inside a list are shown as written, not as the quoted texts they are kept as.
+     ('"register": [1, 2.50], "clarity": "clear"',
+      r"mine\.jsonl: challenge posting 'c2' has register \[1,2\.50\]; it must be a name")],
 )  # fmt: skip
 def test_every_challenge_posting_has_its_register_and_a_clarity_of_clear_or_borderline(tmp_path, second, message):
     """The fields were looked for in the file, not in each posting: one posting without its clarity counted as clear,
