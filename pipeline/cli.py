@@ -423,12 +423,11 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     from pipeline.audit import audit_pipeline, beyond_chance, model_shortcut_message
     from pipeline.dataset import in_scope, join_splits, read_split
     from pipeline.metadata import PAIRED_MODEL
-    from pipeline.model import save_model, scope_path, training_time
+    from pipeline.model import save_model, scope_path
     from pipeline.scope import scope_params, scope_splits, train_scope_model
     from pipeline.train import all_scheme_splits, check_label_counts, held_out_units, train_model, training_warnings
 
     params = given_params(config.TRAIN, values)
-    training_time()  # a $SOURCE_DATE_EPOCH that is no time stops the run before the minutes of fitting, not after
     model_format = model_format or config.MODEL_SUFFIXES.get(model_path.suffix.lower(), "joblib")
     lexicon = _lexicon()
     params = replace(params, masked_words=_masked_words(lexicon))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from pathlib import Path
 
 from pipeline import config
@@ -169,3 +170,36 @@ def checked_metadata(model_path: Path) -> tuple[dict, dict | None]:
     check_checksum(scope_file, scope_meta, sha256_file(scope_file))
     check_pair(model_path, meta, scope_file, scope_meta)
     return meta, scope_meta
+
+
+def training_time() -> str:
+    """A model's created_at: $SOURCE_DATE_EPOCH where set (seconds since 1970, UTC), else now."""
+    from datetime import UTC, datetime
+
+    epoch = os.environ.get(config.SOURCE_DATE_EPOCH_VAR)
+    if epoch is None:
+        return datetime.now(UTC).isoformat(timespec="seconds")
+    problem = source_date_epoch_problem()
+    if problem:
+        raise ModelError(problem)
+    return datetime.fromtimestamp(int(epoch), UTC).isoformat(timespec="seconds")
+
+
+def source_date_epoch_problem() -> str | None:
+    """What is wrong with $SOURCE_DATE_EPOCH, or None when it is unset or a time. A value that is no time is refused
+    before anything else runs: numpy reads it as it is imported, and stopped on one with a ValueError."""
+    from datetime import UTC, datetime
+
+    epoch = os.environ.get(config.SOURCE_DATE_EPOCH_VAR)
+    if epoch is None:
+        return None
+    try:
+        if not epoch.isascii() or not epoch.isdigit():
+            raise ValueError
+        datetime.fromtimestamp(int(epoch), UTC)
+    except (ValueError, OverflowError, OSError):
+        return (
+            f"{config.SOURCE_DATE_EPOCH_VAR}={epoch[:40]!r} is not a time in whole seconds since 1970: set it to one "
+            "(date +%s) or unset it"
+        )
+    return None

@@ -29,6 +29,7 @@ from pipeline.metadata import (
     check_pair,
     metadata_digest,
     read_metadata,
+    training_time,
 )
 
 VERSIONED_LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas", "joblib")
@@ -142,26 +143,6 @@ def forget_process_state(pipeline: Pipeline) -> Pipeline:
         if getattr(step, "strip_accents", None) is strip_accents:
             step.strip_accents = "unicode"
     return pipeline
-
-
-def training_time() -> str:
-    """The model's created_at: $SOURCE_DATE_EPOCH where set (seconds since 1970, UTC), else now. A value that is no
-    such time is refused, not passed over: a build that sets it wants the same bytes."""
-    import os
-    from datetime import UTC, datetime
-
-    epoch = os.environ.get(config.SOURCE_DATE_EPOCH_VAR, "")
-    if not epoch:
-        return datetime.now(UTC).isoformat(timespec="seconds")
-    try:
-        if not epoch.isascii() or not epoch.isdigit():
-            raise ValueError
-        return datetime.fromtimestamp(int(epoch), UTC).isoformat(timespec="seconds")
-    except (ValueError, OverflowError, OSError):
-        raise ModelError(
-            f"{config.SOURCE_DATE_EPOCH_VAR}={epoch[:40]!r} is not a time in whole seconds since 1970: set it to one "
-            "(date +%s) or unset it"
-        ) from None
 
 
 def save_model(pipeline: Pipeline, path: Path, metadata: dict, model_format: str = "joblib") -> dict:

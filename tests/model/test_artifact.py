@@ -177,15 +177,20 @@ def test_source_date_epoch_makes_a_retrains_metadata_the_same_bytes(tiny_pipelin
     assert not (tmp_path / "c" / "model.joblib").exists()
 
 
-def test_train_refuses_a_source_date_epoch_that_is_no_time_before_fitting(tmp_path):
-    """Checked when the model was saved, such a value cost the minutes of fitting first."""
-    from console import run
+@pytest.mark.parametrize("value", ["soon", "", "1.5"])
+def test_a_source_date_epoch_that_is_no_time_stops_any_command_in_one_line(tmp_path, value):
+    """numpy reads SOURCE_DATE_EPOCH as it is imported, and stopped a real process on such a value with `unexpected
+    ValueError` (an empty one too); checked when the model was saved, it also cost the minutes of fitting first.
+    Run as the console script, where numpy is imported afresh."""
+    from console import run_script
 
     data = tmp_path / "mine.csv"
     data.write_text("text,label\nAnswer calls,BPO\nDraft contracts,KPO\n")
-    result = run("train", "--data", data, "--model", tmp_path / "m.joblib", env={"SOURCE_DATE_EPOCH": "soon"})
-    assert (result.returncode, result.stderr) == (
-        1,
-        "Error: SOURCE_DATE_EPOCH='soon' is not a time in whole seconds since 1970: set it to one (date +%s) or "
-        "unset it\n",
-    )
+    for args in (("train", "--data", data, "--model", tmp_path / "m.joblib"), ("predict", "--engine", "sklearn", "x")):
+        result = run_script(*args, env={"SOURCE_DATE_EPOCH": value})
+        assert (result.returncode, result.stderr) == (
+            1,
+            f"Error: SOURCE_DATE_EPOCH={value!r} is not a time in whole seconds since 1970: set it to one (date +%s) "
+            "or unset it\n",
+        )
+    assert not (tmp_path / "m.joblib").exists()
