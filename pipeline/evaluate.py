@@ -73,15 +73,34 @@ def group_bootstrap_interval(
     seed: int = config.GROUP_BOOTSTRAP_SEED,
 ) -> tuple[float, float] | None:
     """The 95% percentile interval of accuracy when whole groups are drawn with replacement: honest where postings
-    of one group are right or wrong together; None with fewer than two groups."""
-    codes, names = pd.factorize(pd.Series(groups).astype(str))
+    of one group are right or wrong together; None with fewer than two groups. A posting with no group (blank,
+    null) is a group of its own, as prepare reads it; the groups are sorted, so the rows' order does not matter."""
+    codes, names = pd.factorize(posting_groups(groups))
     if len(names) < 2:
         return None
     right = np.bincount(codes, weights=np.asarray(correct, dtype=float), minlength=len(names))
     sizes = np.bincount(codes, minlength=len(names))
+    # One order whatever the rows': named groups by name, then the postings without one by what they hold (two
+    # such with the same figures are interchangeable in every draw).
+    unnamed = [str(name).startswith(_NO_GROUP) for name in names]
+    order = sorted(range(len(names)), key=lambda g: (unnamed[g], "" if unnamed[g] else names[g], right[g], sizes[g]))
+    right, sizes = right[order], sizes[order]
     draws = np.random.default_rng(seed).integers(0, len(names), size=(resamples, len(names)))
     low, high = np.quantile(right[draws].sum(axis=1) / sizes[draws].sum(axis=1), [0.025, 0.975])
     return float(low), float(high)
+
+
+# The start of the group name a posting without one is given: no group read from a file starts with it.
+_NO_GROUP = "\x00posting "
+
+
+def posting_groups(groups) -> pd.Series:
+    """Each posting's group as text, a posting with none (blank, null) in a group of its own: pooled, they made one
+    group of every ungrouped posting, and a null stopped the interval with a ValueError."""
+    named = pd.Series(groups).reset_index(drop=True)
+    text = named.astype(str).str.strip()
+    blank = named.isna() | (text == "")
+    return text.where(~blank, _NO_GROUP + pd.Series(range(len(named))).astype(str))
 
 
 def confidence_profile(correct: np.ndarray, p_kpo: np.ndarray) -> dict:
@@ -219,10 +238,11 @@ def form_clarity_value(form: str, clarity: str) -> str:
 def evaluate_frame(frame: pd.DataFrame, p_kpo: np.ndarray, threshold: float, by: tuple[str, ...] = ()) -> dict:
     """Metrics of a labelled frame, overall and for each slice of each `by` column."""
     result = compute_metrics(frame[config.LABEL_COLUMN], p_kpo, threshold)
-    if config.GROUP_COLUMN in frame and frame[config.GROUP_COLUMN].nunique() < len(frame):
+    groups = posting_groups(frame[config.GROUP_COLUMN]) if config.GROUP_COLUMN in frame else None
+    if groups is not None and groups.nunique() < len(frame):
         correct = labels_at(p_kpo, threshold) == frame[config.LABEL_COLUMN].to_numpy()
-        result["n_groups"] = int(frame[config.GROUP_COLUMN].nunique())
-        result["accuracy_ci95_by_group"] = group_bootstrap_interval(correct, frame[config.GROUP_COLUMN])
+        result["n_groups"] = int(groups.nunique())
+        result["accuracy_ci95_by_group"] = group_bootstrap_interval(correct, groups)
     if by:
         result["slices"] = {}
         for column in by:

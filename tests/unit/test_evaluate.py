@@ -238,3 +238,19 @@ def test_a_set_in_groups_gets_the_group_interval_and_one_of_single_postings_does
     single = evaluate_frame(frame.assign(group=["g1", "g2", "g3", "g4"]), P_KPO, 0.5)
     assert "accuracy_ci95_by_group" not in single
     assert "accuracy_ci95_by_group" not in evaluate_frame(frame.drop(columns="group"), P_KPO, 0.5)
+
+
+def test_the_group_interval_reads_postings_without_a_group_as_groups_of_their_own_in_any_row_order():
+    """A null group stopped the interval with a ValueError (np.bincount of factorize's -1), and blank cells were
+    pooled into one group, where prepare gives each such posting a group of its own; the interval also moved a
+    little with the rows' order, as the groups were numbered as met."""
+    draw = np.random.default_rng(1)
+    groups = pd.Series([f"g{i % 7}" for i in range(60)], dtype=object)
+    groups[[3, 10, 40]] = [None, "", "  "]
+    correct = draw.random(60) < 0.7
+    interval = group_bootstrap_interval(correct, groups)
+    assert interval is not None and 0 <= interval[0] <= interval[1] <= 1
+    order = draw.permutation(60)
+    assert group_bootstrap_interval(correct[order], groups.iloc[order]) == interval
+    frame = pd.DataFrame({"text": ["a"] * 4, "label": LABELS, "group": ["g1", "g1", None, ""]})
+    assert evaluate_frame(frame, P_KPO, 0.5)["n_groups"] == 3  # g1, and the two without a group
