@@ -148,6 +148,9 @@ DATASET_COLUMNS = (
 )
 SOURCE_SYNTHETIC = "synthetic"
 SOURCE_USER = "user"
+# The start of the group a user's posting without one is given (then its near-duplicate key): near copies may join
+# another's group; a group the user gave is never changed.
+USER_GROUP_PREFIX = "user-"
 SOURCE_FIELD = "field"
 SOURCE_CHALLENGE = "challenge"
 # Columns of the challenge files: the body and the title apart, the register and how clear the label is.
@@ -522,12 +525,13 @@ class NearCopySettings:
     another's by a Jaccard share of at least `min_jaccard`. A word changed in a 20-word posting leaves about 0.8,
     two words about 0.65, a short sentence appended more; postings that share a paragraph and differ in the rest
     stay below. Candidates come from MinHash signatures of `bands` x `rows` hashes (a pair at 0.6 is missed about
-    once in 400), then each is checked exactly."""
+    once in 400), then each is checked exactly, against at most `scan` others before it in a bucket."""
 
     shingle_words: int = 2
     min_jaccard: float = 0.6
     bands: int = 25
     rows: int = 3
+    scan: int = 64
     seed: int = 0
 
 

@@ -14,7 +14,7 @@ from pipeline import config
 from pipeline.catalogue import Catalogue
 from pipeline.errors import DataError
 from pipeline.generate import generate_postings
-from pipeline.near_copies import near_copy_pairs
+from pipeline.near_copies import near_copies
 from pipeline.readers import (
     LABELLED_SUFFIXES,
     JsonNumber,
@@ -246,7 +246,7 @@ def load_user_postings(user_dir: Path = config.USER_LABELLED_DIR) -> pd.DataFram
     _check_ids_across(frame, user_dir)
     frame = frame.drop(columns=_FILE)
     _check_labels_agree(frame, user_dir)
-    frame[config.GROUP_COLUMN] = filled_groups(frame, "user-")
+    frame[config.GROUP_COLUMN] = filled_groups(frame, config.USER_GROUP_PREFIX)
     for column in config.DATASET_COLUMNS:
         if column not in frame:
             frame[column] = ""
@@ -463,37 +463,34 @@ def build_dataset(
 
 def _with_near_copies_kept_together(data: pd.DataFrame, evaluation: pd.DataFrame) -> pd.DataFrame:
     """Users' postings that the near-duplicate key passes over but their runs of words show to be near copies (a
-    word or two edited, a sentence appended, a template filled in another way): copies of one another share a
-    group, so they go to one side of the split, and copies of a field or challenge posting are left out, as exact
-    ones are. Generated postings are left as they are: their role families already group them, and the postings
-    of one family share too many words for this measure to tell copies from siblings."""
+    word or two edited, a sentence appended, a template filled in another way). Those without a group of their own
+    join their copies' group when the copies share their label, so they go to one side of the split; a group a
+    user gave is kept, and one of theirs in a group the generated postings use still goes where that group went.
+    Copies of a field or challenge posting are left out, as exact ones are. Generated postings are left as they
+    are: their role families already group them, and one family's postings share too many words to tell apart."""
     users = data[config.SOURCE_COLUMN] == config.SOURCE_USER
     if not users.any():
         return data
     mine = data.loc[users]
     texts = [*mine[config.TEXT_COLUMN], *evaluation[config.TEXT_COLUMN]]
-    pairs = near_copy_pairs([letter_words(text) for text in texts], among=len(mine))
-    positions = mine.index.tolist()
-    copies_of_evaluation = {positions[i] for i, j in pairs if j >= len(mine)}
-    # Groups joined through any chain of copies take one name: a generated family's where one of them is in one
-    # (so the copies follow that family), else the first in sorted order, whatever order the files were read in.
-    generated_groups = set(data.loc[~users, config.GROUP_COLUMN])
-    parent = {group: group for group in mine[config.GROUP_COLUMN]}
-
-    def root(group: str) -> str:
-        while parent[group] != group:
-            parent[group] = parent[parent[group]]
-            group = parent[group]
-        return group
-
-    groups = mine[config.GROUP_COLUMN].tolist()
-    for i, j in pairs:
-        if j < len(mine):
-            first, second = sorted((root(groups[i]), root(groups[j])), key=lambda g: (g not in generated_groups, g))
-            parent[second] = first
+    found = near_copies([letter_words(text) for text in texts], len(mine), kinds=mine[config.LABEL_COLUMN].tolist())
+    groups = mine[config.GROUP_COLUMN].astype(str).tolist()
+    generated_groups = set(data.loc[~users, config.GROUP_COLUMN].astype(str))
+    members: dict[int, list[int]] = {}
+    for index, component in enumerate(found.groups):
+        members.setdefault(component, []).append(index)
+    joined = list(groups)
+    for indices in members.values():
+        given = sorted({groups[i] for i in indices if not groups[i].startswith(config.USER_GROUP_PREFIX)},
+                       key=lambda group: (group not in generated_groups, group))  # fmt: skip
+        target = given[0] if given else min(groups[i] for i in indices)
+        for i in indices:
+            if groups[i].startswith(config.USER_GROUP_PREFIX):
+                joined[i] = target
     data = data.copy()
-    data.loc[users, config.GROUP_COLUMN] = [root(group) for group in groups]
-    return data.drop(index=sorted(copies_of_evaluation)).reset_index(drop=True)
+    data.loc[users, config.GROUP_COLUMN] = joined
+    positions = mine.index.tolist()
+    return data.drop(index=[positions[i] for i in sorted(found.of_others)]).reset_index(drop=True)
 
 
 def user_postings_placed(user_postings: pd.DataFrame, splits: dict[str, pd.DataFrame]) -> dict:
@@ -506,10 +503,15 @@ def user_postings_placed(user_postings: pd.DataFrame, splits: dict[str, pd.DataF
         for name in config.SHIPPED_SPLITS
     }
     kept = set().union(*placed.values())
+    mine = [
+        splits[name].loc[splits[name][config.SOURCE_COLUMN] == config.SOURCE_USER] for name in config.SHIPPED_SPLITS
+    ]
     return (
         {"read": len(ids)}
         | {name: len(found) for name, found in placed.items()}
         | {"left_out": [i for i in ids if i not in kept]}
+        # How many groups they form: near copies share one, and a label's only group stays in training.
+        | {"groups": int(pd.concat(mine)[config.GROUP_COLUMN].nunique())}
     )
 
 
@@ -520,6 +522,12 @@ def format_user_postings(placed: dict, folder: Path) -> str:
     if left_out:
         shown = ", ".join(left_out[:10]) + ("..." if len(left_out) > 10 else "")
         line += f"; {len(left_out)} left out as near copies of another posting: {shown}"
+    if placed["train"] and not placed["test"]:
+        groups = placed.get("groups", 0)
+        line += (
+            f"; none in test, as they form {groups} group{'s' * (groups != 1)} (near copies, or a group you gave, "
+            "share one) and each label keeps a group in training"
+        )
     return line
 
 

@@ -69,12 +69,14 @@ def test_no_posting_the_shipped_model_learns_from_copies_a_field_posting(catalog
     assert not set(learnt) & set(field["text"].map(near_duplicate_key))
 
 
-def _users(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
-    """Users' postings (id, text, label) as prepare reads them, each a group of its own."""
+def _users(rows: list[tuple], groups: list[str] | None = None) -> pd.DataFrame:
+    """Users' postings (id, text, label) as prepare reads them: in the `groups` given (blank: none), else each a
+    group of its own."""
     from pipeline.dataset import filled_groups
 
     frame = pd.DataFrame(rows, columns=["id", "text", "label"]).assign(area="", source=config.SOURCE_USER)
-    frame["group"] = filled_groups(frame, "user-")
+    frame["group"] = groups if groups is not None else ""
+    frame["group"] = filled_groups(frame, config.USER_GROUP_PREFIX)
     for column in config.DATASET_COLUMNS:
         if column not in frame:
             frame[column] = ""
@@ -112,3 +114,47 @@ def test_edited_copies_of_a_users_posting_sit_on_one_side_and_copies_of_a_field_
     assert "copy" not in side
     groups = pd.concat([splits["train"], splits["test"]]).set_index("id")["group"]
     assert groups[[f"w{i}" for i in range(len(words))]].nunique() == len(words)
+
+
+def test_near_copies_of_another_label_or_in_a_group_given_keep_their_groups(catalogue):
+    """A long company paragraph over a few lines of duties made every posting of one employer a near copy of every
+    other, BPO and KPO alike, and one group kept them all out of the test split; a posting in a generated family's
+    group that an ungrouped copy reached was renamed into another family, and moved to the other side."""
+    from pipeline.generate import generate_postings
+
+    boilerplate = (
+        "Acme Group is a family-owned business founded in a small market town, now with offices in four countries, "
+        "a staff pension, a cycle scheme, a quiet room and a volunteering day each year; "
+    )
+    duties = {config.BPO: "answer customer calls and log each case", config.KPO: "build credit risk models"}
+    teams = ["amber", "azure", "coral", "denim", "ebony", "ivory", "jade", "khaki", "lemon", "olive"]
+    rows = [(f"{label}-{team}", f"{boilerplate}{duties[label]} for the {team} team.", label)
+            for label in duties for team in teams]  # fmt: skip
+    splits = build_dataset(catalogue, config.PrepareParams(seed=3, n_postings=300), _users(rows))
+    mine = pd.concat([splits["train"], splits["test"]]).query("source == @config.SOURCE_USER")
+    assert len(mine) == 20
+    # Each label's copies share a group, and the two labels' groups are two.
+    assert mine.groupby("label")["group"].nunique().to_dict() == {config.BPO: 1, config.KPO: 1}
+    assert mine["group"].nunique() == 2
+    # Groups the user gave are kept, even between copies; an ungrouped copy joins a given group, not the reverse.
+    families = sorted(set(generate_postings(catalogue, 300, seed=3)["group"]))
+    text = "Answer customer emails about late parcels, refund the fee and log every case in the ticketing system."
+    given = _users([("h1", text, config.BPO), ("h2", "Process supplier invoices and chase approvals.", config.BPO),
+                    ("g1", text.replace("late", "lost"), config.BPO), ("u1", text.replace("late", "held"), config.BPO)],
+                   groups=[families[-1], families[-1], families[0], ""])  # fmt: skip
+    splits = build_dataset(catalogue, config.PrepareParams(seed=3, n_postings=300), given)
+    placed = pd.concat([splits["train"], splits["test"]]).set_index("id")["group"]
+    assert placed[["h1", "h2", "g1"]].tolist() == [families[-1], families[-1], families[0]]
+    assert placed["u1"] in (families[0], families[-1])
+
+
+def test_prepare_says_why_none_of_the_users_postings_reached_the_test_split():
+    """Forty postings of two templates, a city apart, form two groups, one per label, and each label keeps its
+    only group in training: prepare said "40 in train, 0 in test" without why."""
+    from pipeline.dataset import format_user_postings
+
+    line = format_user_postings({"read": 40, "train": 40, "test": 0, "left_out": [], "groups": 2}, "mine")
+    assert line == ("your postings in mine: 40 read; 40 in train, 0 in test; none in test, as they form 2 groups (near "
+                    "copies, or a group you gave, share one) and each label keeps a group in training")  # fmt: skip
+    assert "none in test" not in format_user_postings({"read": 9, "train": 6, "test": 3, "left_out": [], "groups": 9},
+                                                      "mine")  # fmt: skip
