@@ -283,6 +283,16 @@ def format_report(name: str, metrics: dict) -> str:
     lines.append(
         f"log loss {_number(metrics['log_loss'])}   Brier {_number(metrics['brier'])}   ECE {_number(metrics['ece'])}"
     )
+    interval, grouped = metrics.get("accuracy_ci95"), metrics.get("accuracy_ci95_by_group")
+    if interval:
+        lines.append(
+            f"accuracy 95% CI {interval[0]:.3f}-{interval[1]:.3f}"
+            + (
+                f"; {grouped[0]:.3f}-{grouped[1]:.3f} resampling its {metrics['n_groups']} groups whole"
+                if grouped
+                else ""
+            )
+        )
     matrix = metrics["confusion_matrix"]
     lines.append("confusion matrix (rows true, columns predicted):")
     lines.append(f"{'':>8} " + " ".join(f"{label:>6}" for label in matrix["labels"]))

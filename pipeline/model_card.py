@@ -99,7 +99,7 @@ def ci_text(m: dict) -> str:
     text = f"{interval[0]:.3f}–{interval[1]:.3f}" if interval else "n/a"
     grouped = m.get("accuracy_ci95_by_group")
     if grouped:
-        text += f"; {grouped[0]:.3f}–{grouped[1]:.3f} resampling its {m['n_groups']} role families"
+        text += f"; {grouped[0]:.3f}–{grouped[1]:.3f} resampling its {m['n_groups']} groups (role families) whole"
     return text
 
 

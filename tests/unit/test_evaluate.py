@@ -235,6 +235,9 @@ def test_a_set_in_groups_gets_the_group_interval_and_one_of_single_postings_does
     frame = pd.DataFrame({"text": ["a", "b", "c", "d"], "label": LABELS, "group": ["g1", "g1", "g2", "g2"]})
     grouped = evaluate_frame(frame, P_KPO, 0.5)
     assert grouped["n_groups"] == 2 and grouped["accuracy_ci95_by_group"] is not None
+    # evaluate's text report gives it beside Wilson's, as report's summary and the model card do.
+    low, high = grouped["accuracy_ci95_by_group"]
+    assert f"; {low:.3f}-{high:.3f} resampling its 2 groups whole" in format_report("mine.csv", grouped)
     single = evaluate_frame(frame.assign(group=["g1", "g2", "g3", "g4"]), P_KPO, 0.5)
     assert "accuracy_ci95_by_group" not in single
     assert "accuracy_ci95_by_group" not in evaluate_frame(frame.drop(columns="group"), P_KPO, 0.5)
