@@ -39,13 +39,18 @@ def test_near_duplicates_share_a_key_and_are_dropped():
     assert deduplicate(frame)["text"].tolist() == ["Agent, UK.", "Lawyer"]
 
 
-def test_group_split_keeps_groups_whole_and_areas_in_training():
-    rows = [
-        [f"{label} {g} {i}", label, f"{label}-{g}", f"{label}-area{g % 3}"]
+def _grouped_rows(area_of) -> list[list[str]]:
+    """Nine groups of ten postings per label, group g in area `area_of(g)`."""
+    return [
+        [f"{label} {g} {i}", label, f"{label}-{g}", f"{label}-area{area_of(g)}"]
         for label in ("BPO", "KPO")
         for g in range(9)
         for i in range(10)
     ]
+
+
+def test_group_split_keeps_groups_whole_and_areas_in_training():
+    rows = _grouped_rows(lambda g: g % 3)
     train, test = group_split(frame_of(rows), test_size=0.25, seed=1)
     assert set(train["group"]).isdisjoint(test["group"])
     assert len(train) + len(test) == len(rows)
@@ -55,12 +60,7 @@ def test_group_split_keeps_groups_whole_and_areas_in_training():
         assert 0.2 <= share <= 0.45
     # Asked for nearly everything, with areas of one group beside one of six, the split still keeps one group of
     # every area in training: above, no area's last group was ever reached, so emptying one went unseen.
-    uneven = [
-        [f"{label} {g} {i}", label, f"{label}-{g}", f"{label}-area{max(0, g - 5)}"]
-        for label in ("BPO", "KPO")
-        for g in range(9)
-        for i in range(10)
-    ]
+    uneven = _grouped_rows(lambda g: max(0, g - 5))
     train, test = group_split(frame_of(uneven), test_size=0.9, seed=1)
     assert set(train["area"]) == {r[3] for r in uneven}
     assert train.groupby(["label", "area"])["group"].nunique().eq(1).all()
