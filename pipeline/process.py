@@ -138,13 +138,13 @@ def run(args: list[str] | None = None) -> int:
     The console script's whole handling of errors, usage errors and interrupts, apart from the process set-up, so
     that the test suite can run a command in its own process and see what a user would see.
     """
-    from pipeline.metadata import source_date_epoch_problem
-
-    problem = source_date_epoch_problem()
-    if problem:  # before numpy is imported, which stopped on it with a ValueError
-        print(f"Error: {problem}", file=sys.stderr)
-        return 1
     try:
+        from pipeline.metadata import source_date_epoch_problem
+
+        problem = source_date_epoch_problem()
+        if problem:  # before numpy is imported, which stopped on it with a ValueError
+            print(f"Error: {problem}", file=sys.stderr)
+            return 1
         import click
 
         from pipeline.cli import cli
