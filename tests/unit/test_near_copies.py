@@ -66,13 +66,13 @@ def test_a_template_filled_thousands_of_times_is_one_group():
 
 
 def test_a_copy_behind_hundreds_of_postings_that_share_its_paragraph_is_found():
-    """Eight hundred postings share three quarters of their words (a company paragraph), just below the limit, so
+    """Four hundred postings share three quarters of their words (a company paragraph), just below the limit, so
     they fill the signatures' buckets without being copies; a copy of the first, at the end, is still found: the
     most alike are checked first, not the latest."""
     draw = random.Random(0)
     vocabulary = [f"v{i}" for i in range(5000)]
     paragraph = [f"b{i}" for i in range(45)]
-    texts = [paragraph + [draw.choice(vocabulary) for _ in range(15)] for _ in range(800)]
+    texts = [paragraph + [draw.choice(vocabulary) for _ in range(15)] for _ in range(400)]
     texts.append([*texts[0], "extra"])
     assert near_copies(texts, among=len(texts)).groups[-1] == 0
 
