@@ -525,13 +525,15 @@ class NearCopySettings:
     another's by a Jaccard share of at least `min_jaccard`. A word changed in a 20-word posting leaves about 0.8,
     two words about 0.65, a short sentence appended more; postings that share a paragraph and differ in the rest
     stay below. Candidates come from MinHash signatures of `bands` x `rows` hashes (a pair at 0.6 is missed about
-    once in 400), then each is checked exactly, against at most `scan` others before it in a bucket."""
+    once in 400), then each is checked exactly: against the latest `per_group` texts of each group met in a bucket,
+    the `scan` most alike of those."""
 
     shingle_words: int = 2
     min_jaccard: float = 0.6
     bands: int = 25
     rows: int = 3
     scan: int = 64
+    per_group: int = 8
     seed: int = 0
 
 

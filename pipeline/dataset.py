@@ -480,12 +480,14 @@ def _with_near_copies_kept_together(data: pd.DataFrame, evaluation: pd.DataFrame
     for index, component in enumerate(found.groups):
         members.setdefault(component, []).append(index)
     joined = list(groups)
+    # A group prepare gave (the prefix, then 16 hex digits of the key), not one the user wrote ("user-zzz").
+    filled = [re.fullmatch(re.escape(config.USER_GROUP_PREFIX) + "[0-9a-f]{16}", group) is not None for group in groups]
     for indices in members.values():
-        given = sorted({groups[i] for i in indices if not groups[i].startswith(config.USER_GROUP_PREFIX)},
+        given = sorted({groups[i] for i in indices if not filled[i]},
                        key=lambda group: (group not in generated_groups, group))  # fmt: skip
         target = given[0] if given else min(groups[i] for i in indices)
         for i in indices:
-            if groups[i].startswith(config.USER_GROUP_PREFIX):
+            if filled[i]:
                 joined[i] = target
     data = data.copy()
     data.loc[users, config.GROUP_COLUMN] = joined

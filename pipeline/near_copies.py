@@ -50,10 +50,11 @@ def near_copies(
     rest is a copy. The rest are never grouped with one another.
 
     MinHash with banded locality-sensitive hashing finds candidates without comparing every pair, and each is
-    checked exactly. Among the first texts, a text is checked against one text of each group before it in a bucket,
-    the `settings.scan` most alike by their signatures: a template filled in thousands of times made millions of
-    candidate pairs (three and a half minutes for 6,000), where a few links join them all. A copy is missed only
-    behind more than `scan` groups whose signatures agree with it more. Against the rest, every candidate is
+    checked exactly. Among the first texts, a text is checked against the latest `settings.per_group` texts of each
+    other group met before it in a bucket, the `settings.scan` most alike by their signatures: a template filled in
+    thousands of times made millions of candidate pairs (three and a half minutes for 6,000), where a few joins
+    link them all. A copy is missed only behind more than `scan` texts whose signatures agree with it more, or
+    behind `per_group` later texts of its group in every bucket the two share. Against the rest, every candidate is
     checked. The same texts give the same answer in any process."""
     runs = [shingles(words, settings.shingle_words) for words in word_lists]
     draw = random.Random(settings.seed)
@@ -79,34 +80,54 @@ def near_copies(
         return index
 
     found = NearCopies()
+    merges = [0]  # joins so far: a bucket's groups are looked up again only after one
+
+    def join(first: int, second: int) -> None:
+        parent[max(first, second)] = min(first, second)
+        merges[0] += 1
+
     for members in buckets.values():
         others = [m for m in members if m >= among]
-        # One text of each group met in this bucket: a text is checked against the latest `scan` of them, not
-        # against every text before it, so a template's thousand copies, one group after the first link, cost a
-        # check each, and a bucket of texts that are no copies at most `scan` each.
-        kept: list[int] = []
+        # The texts met in this bucket by group: the latest `per_group` of each, so that a text is checked against
+        # the one of a group it copies (a copy of a copy: C copies B, which joined A's group, but not A), while a
+        # template's thousand copies, one group after the first join, are no candidates for one another.
+        by_group: dict[int, list[int]] = {}
+        looked_up = merges[0]
         for member in (m for m in members if m < among):
             if member not in found.of_others and any(
                 jaccard(runs[member], runs[other]) >= settings.min_jaccard for other in others
             ):
                 found.of_others.add(member)
-            tried: set[int] = set()
-            candidates = kept[::-1]
+            if looked_up != merges[0]:  # groups joined since: gather their texts under one name
+                by_group, looked_up = _regrouped(by_group, root, settings.per_group), merges[0]
+            own = root(member)
+            candidates = [
+                text
+                for group, texts in by_group.items()
+                if group != own
+                for text in texts
+                if kinds is None or kinds[text] == kinds[member]
+            ]
             if len(candidates) > settings.scan:
                 # The most alike first, by the share of their signatures that agree (an estimate of the overlap):
                 # behind hundreds of postings that share a paragraph, a copy is still among the first checked.
                 agree = (signatures[candidates] == signatures[member]).sum(axis=1)
-                candidates = [candidates[i] for i in np.argsort(-agree, kind="stable")]
-            for earlier in candidates:
-                if len(tried) >= settings.scan:
-                    break
-                first, second = root(earlier), root(member)
-                if first == second or first in tried or (kinds is not None and kinds[earlier] != kinds[member]):
-                    continue
-                tried.add(first)
-                if jaccard(runs[earlier], runs[member]) >= settings.min_jaccard:
-                    parent[max(first, second)] = min(first, second)
-            if root(member) == member and member not in kept:
-                kept.append(member)
+                candidates = [candidates[i] for i in np.argsort(-agree, kind="stable")[: settings.scan]]
+            for text in candidates:
+                first, second = root(text), root(member)
+                if first != second and jaccard(runs[text], runs[member]) >= settings.min_jaccard:
+                    join(first, second)
+            if looked_up != merges[0]:
+                by_group, looked_up = _regrouped(by_group, root, settings.per_group), merges[0]
+            group = root(member)
+            by_group[group] = [*by_group.get(group, []), member][-settings.per_group :]
     found.groups = [root(index) for index in range(among)]
     return found
+
+
+def _regrouped(by_group: dict[int, list[int]], root, keep: int) -> dict[int, list[int]]:
+    """The texts of a bucket under the name each group has now, the latest `keep` of each."""
+    regrouped: dict[int, list[int]] = {}
+    for group, texts in by_group.items():
+        regrouped.setdefault(root(group), []).extend(texts)
+    return {group: sorted(texts)[-keep:] for group, texts in regrouped.items()}

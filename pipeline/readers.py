@@ -31,12 +31,10 @@ _HEADER_CELL = re.compile(r"[^\W\d][\w.-]{0,39}")
 # most of whose words are among them is a column's name, and a line with two such cells is a header, where a line of
 # postings has none ("flexible location", "good salary" and "company laptop" are half such words at most).
 _COLUMN_WORDS = frozenset(
-    ("id", "ids", "no", "number", "ref", "reference", "job", "jobs", "title", "titles", "description", "text", "body",
-     "summary", "details", "url", "link", "date", "posted", "created", "updated", "utc", "location", "city",
-     "country", "region", "state", "company", "employer", "organisation", "organization", "department", "salary",
-     "pay", "currency", "category", "type", "level", "status", "name", "posting", "ad", "advert", "source",
-     "contract", "hours", "full", "short", "requirements", "responsibilities", "email", "industry", "sector",
-     "position", "code")
+    ("id", "ids", "ref", "reference", "requisition", "req", "job", "jobs", "title", "titles", "description", "text",
+     "body", "summary", "details", "url", "link", "date", "posted", "created", "updated", "utc", "location", "city",
+     "country", "company", "employer", "organisation", "organization", "department", "salary", "currency",
+     "category", "name", "posting", "advert", "requirements", "responsibilities", "email", "industry", "sector")
 )  # fmt: skip
 _SUFFIX_FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".txt": "txt"}
 # Workbooks people export job postings to: named as such, since the fix (save the sheet as CSV) is theirs to make.
@@ -1020,12 +1018,17 @@ def refuse_table_as_text(stream: DecodingReader, text_columns: tuple[str, ...]) 
     separator = sniff_separator(head)
     header, row = _csv_cells(head, separator), _csv_cells(second, separator)
     named = [column for column in text_columns if column in header]
-    names_only = all(_HEADER_CELL.fullmatch(cell) for cell in header) and len(set(header)) == len(header)
+    text_names = {column.casefold() for column in text_columns}
+    # Bare names, one of them a column's: "Accountant, Remote" above "Bookkeeper, Manila" are two postings.
+    names_only = (
+        all(_HEADER_CELL.fullmatch(cell) for cell in header)
+        and len(set(header)) == len(header)
+        and any(cell.casefold() in _COLUMN_WORDS or cell.casefold() in text_names for cell in header)
+    )
     # Spreadsheets name columns with spaces: "Job ID,Job Title,Job Description" had every row scored as text.
     spreadsheet = _spreadsheet_names(header)
     # A one-column CSV has one sign of being a table: its header is the text column's name. Scored as text, that
     # header became row 1, every id after it one off, and a quoted posting over two lines two rows.
-    text_names = {column.casefold() for column in text_columns}
     one_column = len(header) == 1 and header[0].casefold() in text_names
     # A header of bare names, one of them the text column's, above no row or a blank line is a table too (an
     # empty export, or one with a blank line after its header); the header alone was scored as a posting. Bare
@@ -1047,18 +1050,19 @@ def refuse_table_as_text(stream: DecodingReader, text_columns: tuple[str, ...]) 
 
 
 def _spreadsheet_names(header: list[str]) -> bool:
-    """Whether a line's cells read as a spreadsheet's column names: two or more distinct cells (an empty last one,
-    from a trailing separator, aside) of at most four words, at least two of them mostly _COLUMN_WORDS."""
-    cells = header[:-1] if header and not header[-1].strip() else header
-    if len(cells) < 2 or len(set(cells)) < len(cells):
-        return False
+    """Whether a line's cells read as a spreadsheet's column names: at least two, and at least half, of its cells
+    (empty ones, from an index column or a trailing separator, aside) are mostly _COLUMN_WORDS, with no digit or
+    colon (a value, or a label with its value: "Salary 25000", "Location: Manila"); a cell of a sentence's length
+    makes the line no header."""
+    cells = [cell.strip() for cell in header if cell.strip()]
     named = 0
     for cell in cells:
         words = re.findall(r"[^\W\d_]+", cell.casefold())
-        if not words or len(words) > 4 or len(cell) > 40:
+        if len(words) > 6 or len(cell) > 60:
             return False
-        named += 2 * sum(word in _COLUMN_WORDS for word in words) > len(words)
-    return named >= 2
+        if words and ":" not in cell and not any(character.isdigit() for character in cell):
+            named += 2 * sum(word in _COLUMN_WORDS for word in words) > len(words)
+    return named >= 2 and 2 * named >= len(cells)
 
 
 @contextlib.contextmanager

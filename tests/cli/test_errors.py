@@ -230,6 +230,13 @@ def test_a_format_named_as_evaluate_names_it_says_which_one_predict_means(model,
         ),
         ("Job ID,Job Title,Job Description\n", r"header is Job ID, Job Title, Job Description:"),
         ("id,title\n", r"CSV whose header is id, title:"),
+        # A name of five words, an index column, an empty column between.
+        (
+            "Job Title,Job Description,Minimum Years of Experience Required\nAgent,Answer calls,2\n",
+            r"header is Job Title, Job Description, Minimum Years",
+        ),
+        (",title,description\n0,Agent,Answer calls\n", r"CSV whose header is title, description:"),
+        ("Job Title,,Description\nAgent,,Answer calls\n", r"CSV whose header is Job Title, Description:"),
         ("Job ID,Job Title,Job Description\n\n1,Agent,Answer calls\n", r"header is Job ID, Job Title, Job Descr"),
     ],
 )
@@ -333,6 +340,20 @@ def test_text_that_only_resembles_a_table_is_still_scored_line_by_line(model):
         ("Payroll clerk; flexible location; good salary\nClaims processor; night shift; weekly pay\n", (), ["1", "2"]),
         ("Content moderator, company laptop, posting reviews\nTax analyst, hybrid, senior level\n", (), ["1", "2"]),
         ("Data entry | company records | text files\nEmail support | night shift | chat\n", (), ["1", "2"]),
+        # Conditions of work, values and labelled values are no column names; nor are two bare words of no column.
+        ("Data entry operator, contract, full hours, night shift\n", (), ["1"]),
+        (
+            "Payroll clerk; Salary 25000; Hours 40; Job ID 4411\nClaims clerk; Salary 26000; Hours 38; Job ID 4412\n",
+            (),
+            ["1", "2"],
+        ),
+        (
+            "Company name withheld, Job title: data entry, Location: Manila\nCompany name withheld, Job title: claims, "
+            "Location: Cebu\n",
+            (),
+            ["1", "2"],
+        ),
+        ("Accountant, Remote\nBookkeeper, Manila\n", (), ["1", "2"]),
         # A posting that starts with the word "text", alone or above a blank line, is no header.
         ("text, chat and email support for a telecom helpdesk\n", (), ["1"]),
         ("text; chat and phone support\n\nDevelop financial models\n", (), ["1", "2", "3"]),

@@ -146,6 +146,14 @@ def test_near_copies_of_another_label_or_in_a_group_given_keep_their_groups(cata
     placed = pd.concat([splits["train"], splits["test"]]).set_index("id")["group"]
     assert placed[["h1", "h2", "g1"]].tolist() == [families[-1], families[-1], families[0]]
     assert placed["u1"] in (families[0], families[-1])
+    # A group the user named with the prefix prepare uses is still the user's: "user-zzz" is not broken up.
+    named = _users([("p", text, config.BPO), ("q", "Process supplier invoices and chase approvals.", config.BPO),
+                    ("r", text.replace("late", "lost"), config.BPO)], groups=["user-zzz", "user-zzz", ""])  # fmt: skip
+    splits = build_dataset(catalogue, config.PrepareParams(seed=3, n_postings=300), named)
+    assert (
+        pd.concat([splits["train"], splits["test"]]).set_index("id")["group"][["p", "q", "r"]].tolist()
+        == ["user-zzz"] * 3
+    )
 
 
 def test_prepare_says_why_none_of_the_users_postings_reached_the_test_split():

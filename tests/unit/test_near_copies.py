@@ -77,6 +77,28 @@ def test_a_copy_behind_hundreds_of_postings_that_share_its_paragraph_is_found():
     assert near_copies(texts, among=len(texts)).groups[-1] == 0
 
 
+def test_a_copy_of_a_copy_joins_the_group_through_the_one_it_copies():
+    """C copies B and B copies A, but C is no copy of A: C was checked against A alone, the first of the group B had
+    joined, and stayed apart; its twin B could then sit on the other side of the split. Two hundred such chains."""
+    draw = random.Random(1)
+    vocabulary = [f"v{i}" for i in range(5000)]
+    chains = 0
+    for _ in range(200):
+        first = [draw.choice(vocabulary) for _ in range(30)]
+        second, third = list(first), []
+        for place in draw.sample(range(30), 3):
+            second[place] = f"x{place}"
+        third = list(second)
+        for place in draw.sample(range(30), 3):
+            third[place] = f"y{place}"
+        runs = [shingles(text, 2) for text in (first, second, third)]
+        if min(jaccard(runs[0], runs[1]), jaccard(runs[1], runs[2])) < config.NEAR_COPY.min_jaccard:
+            continue
+        chains += 1
+        assert near_copies([first, second, third], among=3, kinds=["BPO"] * 3).groups == [0, 0, 0]
+    assert chains > 50
+
+
 def test_texts_shorter_than_a_run_and_empty_texts():
     assert shingles(["nurse"], 2) == shingles(["nurse"], 2) != shingles(["driver"], 2)
     assert shingles([], 2) == frozenset() and jaccard(frozenset(), frozenset()) == 0.0
