@@ -480,8 +480,7 @@ def _with_near_copies_kept_together(data: pd.DataFrame, evaluation: pd.DataFrame
     for index, component in enumerate(found.groups):
         members.setdefault(component, []).append(index)
     joined = list(groups)
-    # A group prepare gave (the prefix, then 16 hex digits of the key), not one the user wrote ("user-zzz").
-    filled = [re.fullmatch(re.escape(config.USER_GROUP_PREFIX) + "[0-9a-f]{16}", group) is not None for group in groups]
+    filled = [is_filled_group(group, config.USER_GROUP_PREFIX) for group in groups]
     for indices in members.values():
         given = sorted({groups[i] for i in indices if not filled[i]},
                        key=lambda group: (group not in generated_groups, group))  # fmt: skip
@@ -577,8 +576,17 @@ def filled_groups(frame: pd.DataFrame, prefix: str) -> pd.Series:
     blank = groups == ""
     # Keyed only where needed: a split written by prepare has every group, and keying it cost a third of a second.
     if blank.any():
-        groups[blank] = prefix + frame.loc[blank, config.TEXT_COLUMN].map(near_duplicate_key).str[:16]
+        groups[blank] = prefix + frame.loc[blank, config.TEXT_COLUMN].map(near_duplicate_key).str[:_FILLED_KEY_DIGITS]
     return groups
+
+
+# How many hex digits of the near-duplicate key name a group filled_groups gives.
+_FILLED_KEY_DIGITS = 16
+
+
+def is_filled_group(group: str, prefix: str) -> bool:
+    """Whether `group` is one filled_groups gave (`prefix`, then digits of the key), not a user's ("user-zzz")."""
+    return re.fullmatch(re.escape(prefix) + f"[0-9a-f]{{{_FILLED_KEY_DIGITS}}}", group) is not None
 
 
 def read_splits(paths: tuple[Path, ...]) -> pd.DataFrame:

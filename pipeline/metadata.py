@@ -182,24 +182,32 @@ def training_time() -> str:
     problem = source_date_epoch_problem()
     if problem:
         raise ModelError(problem)
-    return datetime.fromtimestamp(int(epoch), UTC).isoformat(timespec="seconds")
+    return _epoch_time(epoch).isoformat(timespec="seconds")
 
 
 def source_date_epoch_problem() -> str | None:
     """What is wrong with $SOURCE_DATE_EPOCH, or None when it is unset or a time. A value that is no time is refused
     before anything else runs: numpy reads it as it is imported, and stopped on one with a ValueError."""
-    from datetime import UTC, datetime
-
     epoch = os.environ.get(config.SOURCE_DATE_EPOCH_VAR)
     if epoch is None:
         return None
     try:
-        if not epoch.isascii() or not epoch.isdigit():
-            raise ValueError
-        datetime.fromtimestamp(int(epoch), UTC)
-    except (ValueError, OverflowError, OSError):
+        _epoch_time(epoch)
+    except ValueError:
         return (
             f"{config.SOURCE_DATE_EPOCH_VAR}={epoch[:40]!r} is not a time in whole seconds since 1970: set it to one "
             "(date +%s) or unset it"
         )
     return None
+
+
+def _epoch_time(epoch: str):
+    """The UTC time of whole seconds since 1970 written in ASCII digits; ValueError for anything else."""
+    from datetime import UTC, datetime
+
+    if not epoch.isascii() or not epoch.isdigit():
+        raise ValueError(epoch)
+    try:
+        return datetime.fromtimestamp(int(epoch), UTC)
+    except (OverflowError, OSError):
+        raise ValueError(epoch) from None

@@ -80,11 +80,12 @@ def near_copies(
         return index
 
     found = NearCopies()
-    merges = [0]  # joins so far: a bucket's groups are looked up again only after one
+    merges = 0  # joins so far: a bucket's groups are looked up again only after one
 
     def join(first: int, second: int) -> None:
+        nonlocal merges
         parent[max(first, second)] = min(first, second)
-        merges[0] += 1
+        merges += 1
 
     for members in buckets.values():
         others = [m for m in members if m >= among]
@@ -92,14 +93,14 @@ def near_copies(
         # the one of a group it copies (a copy of a copy: C copies B, which joined A's group, but not A), while a
         # template's thousand copies, one group after the first join, are no candidates for one another.
         by_group: dict[int, list[int]] = {}
-        looked_up = merges[0]
+        looked_up = merges
         for member in (m for m in members if m < among):
             if member not in found.of_others and any(
                 jaccard(runs[member], runs[other]) >= settings.min_jaccard for other in others
             ):
                 found.of_others.add(member)
-            if looked_up != merges[0]:  # groups joined since: gather their texts under one name
-                by_group, looked_up = _regrouped(by_group, root, settings.per_group), merges[0]
+            if looked_up != merges:  # groups joined since: gather their texts under one name
+                by_group, looked_up = _regrouped(by_group, root, settings.per_group), merges
             own = root(member)
             candidates = [
                 text
@@ -117,8 +118,8 @@ def near_copies(
                 first, second = root(text), root(member)
                 if first != second and jaccard(runs[text], runs[member]) >= settings.min_jaccard:
                     join(first, second)
-            if looked_up != merges[0]:
-                by_group, looked_up = _regrouped(by_group, root, settings.per_group), merges[0]
+            if looked_up != merges:
+                by_group, looked_up = _regrouped(by_group, root, settings.per_group), merges
             group = root(member)
             by_group[group] = [*by_group.get(group, []), member][-settings.per_group :]
     found.groups = [root(index) for index in range(among)]
