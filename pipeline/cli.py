@@ -39,6 +39,7 @@ from pipeline.process import (
     interrupt_message,
     interrupt_received,
     reader_gone,
+    results_streamed,
     standard_output_error,
     stop_if_interrupted,
 )
@@ -418,8 +419,10 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
         )
     _refuse_writing_over_input(model_path, data_paths, "--model")
     from pipeline.files import check_folder_can_be
+    from pipeline.metadata import training_time
 
     check_folder_can_be(model_path.parent, model_path)  # before the minutes of fitting, not after
+    training_time()  # a $SOURCE_DATE_EPOCH that is no time, too
     from pipeline.audit import audit_pipeline, beyond_chance, model_shortcut_message
     from pipeline.dataset import in_scope, join_splits, read_split
     from pipeline.metadata import PAIRED_MODEL
@@ -1158,10 +1161,19 @@ def predict(
     )
     results = model.score_chunks(chunks, options, formatter, jobs)
     bare_titles = 0
+    from pipeline.files import atomic_writer, writes_in_place
+
+    # Rows that go out as they come, where no rename keeps a part-written output from view.
+    streamed = output is None or str(output) == config.STANDARD_STREAM or writes_in_place(output)
+
+    def write(handle, text: str) -> None:
+        if streamed and text:
+            results_streamed(_output_name(output) if output is not None else "standard output")
+        handle.write(text)
 
     def write_all(handle) -> None:
         nonlocal bare_titles
-        handle.write(formatter.header())
+        write(handle, formatter.header())
         for scored in results:
             bare_titles += scored.bare_titles
             if on_error == "fail" and scored.first_error is not None:
@@ -1169,7 +1181,7 @@ def predict(
                 # By its number too: an empty id once named no row at all ("row with id  cannot be scored").
                 row = f"row {progress.counts['rows'] + index + 1} ({f'id {row_id}' if row_id else 'no id'})"
                 raise DataError(f"{row} cannot be scored: {error} (--on-error fail)")
-            handle.write(scored.text)
+            write(handle, scored.text)
             handle.flush()
             progress.update(scored.counts, scored.position)
         stop_if_interrupted()  # an interrupt Python dropped must not end in a complete-looking output
@@ -1178,8 +1190,6 @@ def predict(
         if output is None:
             write_all(_results_stream(output_format))
         else:
-            from pipeline.files import atomic_writer
-
             with atomic_writer(output, "w", encoding="utf-8", newline="") as handle:
                 write_all(handle)
     finally:

@@ -172,23 +172,26 @@ def checked_metadata(model_path: Path) -> tuple[dict, dict | None]:
     return meta, scope_meta
 
 
+# A $SOURCE_DATE_EPOCH that is no time, taken out of the environment by set_aside_bad_source_date_epoch.
+_set_aside_epoch: str | None = None
+
+
 def training_time() -> str:
     """A model's created_at: $SOURCE_DATE_EPOCH where set (seconds since 1970, UTC), else now."""
     from datetime import UTC, datetime
 
-    epoch = os.environ.get(config.SOURCE_DATE_EPOCH_VAR)
-    if epoch is None:
-        return datetime.now(UTC).isoformat(timespec="seconds")
     problem = source_date_epoch_problem()
     if problem:
         raise ModelError(problem)
+    epoch = os.environ.get(config.SOURCE_DATE_EPOCH_VAR)
+    if epoch is None:
+        return datetime.now(UTC).isoformat(timespec="seconds")
     return _epoch_time(epoch).isoformat(timespec="seconds")
 
 
 def source_date_epoch_problem() -> str | None:
-    """What is wrong with $SOURCE_DATE_EPOCH, or None when it is unset or a time. A value that is no time is refused
-    before anything else runs: numpy reads it as it is imported, and stopped on one with a ValueError."""
-    epoch = os.environ.get(config.SOURCE_DATE_EPOCH_VAR)
+    """What is wrong with $SOURCE_DATE_EPOCH, or None when it is unset or a time."""
+    epoch = os.environ.get(config.SOURCE_DATE_EPOCH_VAR, _set_aside_epoch)
     if epoch is None:
         return None
     try:
@@ -199,6 +202,15 @@ def source_date_epoch_problem() -> str | None:
             "(date +%s) or unset it"
         )
     return None
+
+
+def set_aside_bad_source_date_epoch() -> None:
+    """Take a $SOURCE_DATE_EPOCH that is no time out of the environment, before numpy is imported: numpy's f2py,
+    which scikit-learn imports, reads it and stopped every command on it with a ValueError, --help and predict
+    included. Only a command that dates a model (train) needs it, and refuses it by source_date_epoch_problem."""
+    global _set_aside_epoch
+    if source_date_epoch_problem():
+        _set_aside_epoch = os.environ.pop(config.SOURCE_DATE_EPOCH_VAR)
 
 
 def _epoch_time(epoch: str):

@@ -27,6 +27,17 @@ def pool_started() -> None:
     _pool_started = True
 
 
+# Where this run has written results that no rename keeps from view (standard output, a device or a pipe), if it
+# has: an interrupt then leaves them part-written there, which its message must say.
+_streamed_to: str | None = None
+
+
+def results_streamed(name: str) -> None:
+    """Note that results went to `name` as they came, so that an interrupt says they stop part-way."""
+    global _streamed_to
+    _streamed_to = name
+
+
 class ReaderGone(SystemExit):
     """The reader of stdout went away (`| head`): a successful end, taken at once like a failed one."""
 
@@ -103,9 +114,10 @@ def reset_signals_in_worker() -> None:
 def interrupt_message(error: KeyboardInterrupt) -> tuple[str, int]:
     """The one line and the exit code (128 + signal number) of an interrupted run."""
     signum = getattr(error, "signum", signal.SIGINT)
-    if signum == signal.SIGINT:
-        return "Error: interrupted; no output file was left behind", 128 + signum
-    return f"Error: stopped by {signal.Signals(signum).name}; no output file was left behind", 128 + signum
+    what = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+    if _streamed_to is not None:
+        return f"Error: {what}; the results on {_streamed_to} stop part-way", 128 + signum
+    return f"Error: {what}; no output file was left behind", 128 + signum
 
 
 def reopen_closed_standard_streams() -> None:
@@ -138,13 +150,12 @@ def run(args: list[str] | None = None) -> int:
     The console script's whole handling of errors, usage errors and interrupts, apart from the process set-up, so
     that the test suite can run a command in its own process and see what a user would see.
     """
+    global _streamed_to
+    _streamed_to = None  # a run of its own, even where the test suite runs many in one process
     try:
-        from pipeline.metadata import source_date_epoch_problem
+        from pipeline.metadata import set_aside_bad_source_date_epoch
 
-        problem = source_date_epoch_problem()
-        if problem:  # before numpy is imported, which stopped on it with a ValueError
-            print(f"Error: {problem}", file=sys.stderr)
-            return 1
+        set_aside_bad_source_date_epoch()  # before numpy is imported, which stopped on it with a ValueError
         import click
 
         from pipeline.cli import cli

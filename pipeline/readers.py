@@ -607,8 +607,12 @@ def _rows_naming_their_columns(frame: pd.DataFrame, rows_before: int) -> list[in
     above it; none in a one-column file, whose header is one word a posting may be."""
     if len(frame.columns) < 2:
         return []
-    # A second file saved with a byte order mark (Excel's CSV UTF-8) starts its header with one: it is no text.
-    first = frame.iloc[:, 0].str.removeprefix("\ufeff") == frame.columns[0]
+    # A second file saved with a byte order mark (Excel's CSV UTF-8) starts its header with one: it is no text. Its
+    # quotes, after the mark, are no longer the field's first character, so the parser keeps them as text.
+    marked = frame.iloc[:, 0].str.startswith("\ufeff", na=False)
+    cell = frame.iloc[:, 0].str.removeprefix("\ufeff")
+    unquoted = cell.where(~(marked & cell.str.fullmatch('".*"', na=False)), cell.str[1:-1].str.replace('""', '"'))
+    first = unquoted == frame.columns[0]
     repeats = (first & frame.iloc[:, 1:].eq(list(frame.columns[1:])).all(axis=1)).to_numpy()
     return [rows_before + int(i) + 1 for i in repeats.nonzero()[0]]
 

@@ -14,7 +14,17 @@ from pathlib import Path
 
 import pytest
 from artifacts import resigned
-from console import SCRIPT, jsonl, linux_only, run, start_long_predict
+from console import (
+    LONG_INPUT_LINE,
+    LONG_INPUT_LINES,
+    SCRIPT,
+    jsonl,
+    linux_only,
+    run,
+    start_long_predict,
+    start_script,
+    wait_for,
+)
 
 from pipeline import config
 from pipeline.model import metadata_path
@@ -515,6 +525,22 @@ def test_interrupt_leaves_no_partial_output(model, tmp_path, jobs):
     assert process.returncode == 130
     assert stderr == "Error: interrupted; no output file was left behind\n"
     assert not output.exists() and not list(tmp_path.glob(".out.jsonl.*"))
+
+
+@pytest.mark.parametrize(("output", "named"), [((), "standard output"), (("--output", "/dev/stdout"), "/dev/stdout")])
+def test_interrupt_says_streamed_results_stop_part_way(model, tmp_path, output, named):
+    """Results that go out as they come (`> file`, a device) are there, cut off: the message said no output was
+    left behind, which a user who redirected stdout found false."""
+    source, redirected = tmp_path / "many.txt", tmp_path / "redirected.jsonl"
+    source.write_text(LONG_INPUT_LINE * LONG_INPUT_LINES)
+    with redirected.open("w") as stdout:
+        process = start_script("predict", "--model", model, "--input", source, *output, stdin=subprocess.DEVNULL,
+                               stdout=stdout, stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+        wait_for(lambda: redirected.stat().st_size > 0, "predict wrote its first results", process)
+        os.killpg(process.pid, signal.SIGINT)
+        stderr = process.communicate(timeout=120)[1]
+    assert (process.returncode, stderr) == (130, f"Error: interrupted; the results on {named} stop part-way\n")
+    assert json.loads(redirected.read_text().splitlines()[0])["label"] in config.LABELS
 
 
 def test_debug_shows_the_traceback(model, tmp_path):

@@ -243,6 +243,13 @@ def test_a_csv_that_repeats_its_header_says_which_rows_do(fast_model, tmp_path):
                  "--id-column", "ref", "--format", "jsonl")  # fmt: skip
     assert [row["id"] for row in jsonl(result.stdout)] == ["r1", "r2", "\ufeffref", "r1", "r2"]
     assert "Warning: data row 3 repeats the header" in result.stderr
+    # Quoted names after the mark are no longer quoted fields: the row's first cell kept its quotes as text.
+    quoted = '"ref","title","description"\n"r1","Agent","Answer inbound customer calls"\n'
+    marked.write_bytes(("\ufeff" + quoted + "\ufeff" + quoted).encode())
+    result = run("predict", "--model", fast_model, "--input", marked, "--text-column", "description",
+                 "--id-column", "ref", "--format", "jsonl")  # fmt: skip
+    assert [row["id"] for row in jsonl(result.stdout)] == ["r1", '\ufeff"ref"', "r1"]
+    assert "Warning: data row 2 repeats the header" in result.stderr, result.stderr
     # A one-column file has no header to tell from a posting that is the word itself.
     single = tmp_path / "single.csv"
     single.write_text("text\nAnswer calls\ntext\n")
