@@ -40,6 +40,13 @@ MODEL_ENV_VAR = "BPO_KPO_MODEL"
 # The reproducible-builds variable: where set, a model's created_at is that time, so a retrain's files are the same
 # bytes, its metadata and portable export too.
 SOURCE_DATE_EPOCH_VAR = "SOURCE_DATE_EPOCH"
+# The BPO/KPO fit's last bits depend on the BLAS library's thread count and kernels: the same data and seed gave
+# other model bytes with one thread than with two, and on a CPU of another family. The console script sets these
+# before numpy is imported, unless the user has: one thread everywhere, and on x86-64 CPUs with the instructions
+# below (every x86-64 server CPU since 2013), the same kernels.
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "1")
+BLAS_KERNELS = ("OPENBLAS_CORETYPE", "Haswell")
+BLAS_KERNEL_CPU_FLAGS = frozenset({"avx2", "fma"})
 METRICS_PATH = MODELS_DIR / "metrics.json"
 ERRORS_PATH = MODELS_DIR / "errors.csv"
 SCOPE_ERRORS_PATH = MODELS_DIR / "errors_scope.csv"

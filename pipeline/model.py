@@ -116,7 +116,23 @@ def library_versions() -> dict[str, str]:
     versions = {"python": platform.python_version(), "bpo-kpo": package_version()}
     for name in VERSIONED_LIBRARIES:
         versions[name] = importlib_metadata.version(name)
+    versions["blas"] = blas_libraries()
     return versions
+
+
+def blas_libraries() -> str:
+    """The BLAS libraries loaded, with their versions, kernels and threads: a fit's last bits depend on the last two
+    (config.BLAS_THREADS), so the metadata says under which the model was fitted."""
+    from threadpoolctl import threadpool_info  # a requirement of scikit-learn's, which uses it for the same
+
+    described = {
+        f"{library['internal_api']} {library.get('version') or '(version unknown)'} "
+        f"({library.get('architecture') or 'unknown'} kernels, {library['num_threads']} "
+        f"thread{'' if library['num_threads'] == 1 else 's'})"
+        for library in threadpool_info()
+        if library.get("user_api") == "blas"
+    }
+    return "; ".join(sorted(described)) or "none loaded"
 
 
 def package_version() -> str:

@@ -1,4 +1,5 @@
-"""The console script's process set-up: standard streams, termination signals and the exit code of an interrupt."""
+"""The console script's process set-up: standard streams, termination signals, the exit code of an interrupt, and
+the numeric libraries' threads and kernels."""
 
 from __future__ import annotations
 
@@ -141,7 +142,35 @@ def reopen_closed_standard_streams() -> None:
 def main() -> None:  # pragma: no cover - the console-script entry point, exercised through subprocess tests
     install_signal_handlers()
     reopen_closed_standard_streams()
+    os.environ.update(blas_settings(os.environ, cpu_flags()))
     finish(run())
+
+
+def blas_settings(environment, flags: frozenset[str]) -> dict[str, str]:
+    """The BLAS settings to add to `environment` before numpy loads its BLAS library, so that a model fitted from
+    the same data and seed has the same bytes on any machine: one thread, and the same kernels where the CPU has
+    their instructions (`flags`). A setting the user made is kept."""
+    settings = [config.BLAS_THREADS]
+    if flags >= config.BLAS_KERNEL_CPU_FLAGS:
+        settings.append(config.BLAS_KERNELS)
+    return {name: value for name, value in settings if name not in environment}
+
+
+def cpu_flags() -> frozenset[str]:
+    """The instruction-set flags of this machine's x86-64 CPU, from /proc/cpuinfo; empty elsewhere (another
+    architecture or system), where the BLAS library picks its own kernels."""
+    import platform
+
+    if platform.machine() not in ("x86_64", "AMD64"):
+        return frozenset()
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            for line in info:
+                if line.startswith("flags"):
+                    return frozenset(line.partition(":")[2].split())
+    except OSError:
+        pass
+    return frozenset()
 
 
 def run(args: list[str] | None = None) -> int:

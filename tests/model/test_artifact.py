@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sklearn.pipeline import Pipeline
 
-from pipeline import ModelError, load_model
+from pipeline import ModelError, config, load_model
 from pipeline.model import metadata_path
 
 ALLOWED_MODULES = ("sklearn.", "numpy", "scipy.", "joblib.", "builtins", "copyreg", "_codecs", "collections")
@@ -54,6 +54,14 @@ def test_metadata_beside_the_model(shipped_model_path):
         assert key in meta
     for library in ("python", "scikit-learn", "numpy", "pandas", "joblib", "bpo-kpo"):
         assert meta["versions"][library]
+    # Fitted by the console script under one BLAS thread, and the same kernels on any CPU that has them: with the
+    # machine's own, a second core or another CPU family gave other model bytes from the same data and seed.
+    from pipeline.process import cpu_flags
+
+    libraries = meta["versions"]["blas"].split("; ")
+    assert libraries and all(library.endswith(", 1 thread)") for library in libraries), libraries
+    if cpu_flags() >= config.BLAS_KERNEL_CPU_FLAGS:
+        assert all("(Haswell kernels" in library for library in libraries), libraries
     assert meta["labels"] == ["BPO", "KPO"]
     assert len(meta["training_data"]["sha256"]) == 64 and meta["training_data"]["rows"] > 1000
     assert shipped_model_path.stat().st_size < 5 * 1024 * 1024
