@@ -184,13 +184,19 @@ def open_engine(engine: str, model_path: Path, prefer_portable: bool = True, on_
         # The model's own contract first: a fault there is no reason to try the other engine, which refuses it too.
         checked = checked_metadata(model_path)
         try:
-            return PortableEngine(load_portable(model_path, checked=checked))
+            portable = PortableEngine(load_portable(model_path, checked=checked))
         except ModelError as error:
             if engine == PORTABLE:
                 raise
             if on_fallback is not None and Path(model_path).is_file():
                 on_fallback(f"note: {error}; scoring with scikit-learn")
-        return _sklearn(model_path)
+            return _sklearn(model_path)
+        problem = _installed_sklearn_problem(checked[0], model_path)
+        if engine == AUTO and problem and on_fallback is not None:
+            # As when a large input asks for scikit-learn and it refuses the model: the size of the input must not
+            # decide whether the user hears that scikit-learn cannot load this model.
+            on_fallback(f"note: {problem}; {PORTABLE_FALLBACK}")
+        return portable
     try:
         return _sklearn(model_path)
     except LibraryVersionError as error:
@@ -208,8 +214,25 @@ def open_engine(engine: str, model_path: Path, prefer_portable: bool = True, on_
         except ModelError:
             raise error from None  # the export is no way out (stale, damaged): the version is the fault to fix
         if on_fallback is not None:
-            on_fallback(f"note: {error}; scoring with its portable export, which needs no scikit-learn, in one process")
+            on_fallback(f"note: {error}; {PORTABLE_FALLBACK}")
         return portable
+
+
+PORTABLE_FALLBACK = "scoring with its portable export, which needs no scikit-learn, in one process"
+
+
+def _installed_sklearn_problem(meta: dict, model_path: Path) -> str | None:
+    """What stops the installed scikit-learn from loading the model, read without importing it; None when it can,
+    or when none is installed (the export is then the only engine, and the expected one)."""
+    from importlib import metadata as importlib_metadata
+
+    from pipeline.metadata import sklearn_version_problem
+
+    try:
+        installed = importlib_metadata.version("scikit-learn")
+    except importlib_metadata.PackageNotFoundError:
+        return None
+    return sklearn_version_problem(meta, model_path, installed)
 
 
 def _sklearn(model_path: Path) -> SklearnEngine:

@@ -161,15 +161,41 @@ def checked_metadata(model_path: Path) -> tuple[dict, dict | None]:
     model_path = Path(model_path)
     require_model_file(model_path)
     meta = read_metadata(model_path)
+    check_labels(model_path, meta, config.LABELS)
     check_checksum(model_path, meta, sha256_file(model_path))
     scope_file = config.scope_model_path(model_path)
     if not (scope_file.exists() or metadata_path(scope_file).exists()):
         return meta, None
     require_model_file(scope_file, main=False)
     scope_meta = read_metadata(scope_file)
+    check_labels(scope_file, scope_meta, config.SCOPE_LABELS)
     check_checksum(scope_file, scope_meta, sha256_file(scope_file))
     check_pair(model_path, meta, scope_file, scope_meta)
     return meta, scope_meta
+
+
+def check_labels(model_path: Path, meta: dict, labels: tuple[str, ...]) -> None:
+    """Refuse a model whose metadata names the other model's labels (a scope model in the BPO/KPO model's place, or
+    the reverse), before its file is read: it was unpickled first, and each engine named the fault otherwise."""
+    if sorted(meta["labels"]) != sorted(labels):
+        raise ModelError(not_this_model(model_path, labels))
+
+
+def not_this_model(model_path: Path, labels: tuple[str, ...]) -> str:
+    """The message for a file that is not the model asked for."""
+    return f"{model_path} is not a bpo-kpo model with labels {list(labels)}; retrain with {train_hint()}"
+
+
+def sklearn_version_problem(meta: dict, model_path: Path, installed: str) -> str | None:
+    """What is wrong when a model trained under one scikit-learn minor version meets `installed`, which scikit-learn
+    does not support; None when the two are of one minor version."""
+    trained = str(meta["versions"].get("scikit-learn", "unknown"))
+    if trained.split(".")[:2] == installed.split(".")[:2]:
+        return None
+    return (
+        f"{model_path} was trained with scikit-learn {trained} but {installed} is installed; retrain with "
+        f"{train_hint()} or install scikit-learn=={trained}"
+    )
 
 
 # A $SOURCE_DATE_EPOCH that is no time, taken out of the environment by set_aside_bad_source_date_epoch.

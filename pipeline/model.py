@@ -26,9 +26,12 @@ from pipeline.metadata import (
     DIGEST_VERSION,
     METADATA_DIGEST,
     check_checksum,
+    check_labels,
     check_pair,
     metadata_digest,
+    not_this_model,
     read_metadata,
+    sklearn_version_problem,
     training_time,
 )
 
@@ -217,11 +220,18 @@ def weights_toward(pipeline: Pipeline, label: str) -> tuple[np.ndarray, np.ndarr
 
 def check_width(features, n_features: int) -> None:
     """Features of the other model (the scope model's, for the BPO/KPO one) are refused: they gave plausible n-grams
-    of the wrong words, or scikit-learn's own message."""
+    of the wrong words, or scikit-learn's own message. So is what is no matrix (a list of rows, a list of texts),
+    which raised an AttributeError."""
+    shape = getattr(features, "shape", None)
+    if not isinstance(shape, tuple) or len(shape) != 2:
+        raise TypeError(
+            f"features must be the matrix Model.transform returns (Model.scope_transform for explain_scope), not a "
+            f"{type(features).__name__}"
+        )
     if features.shape[1] != n_features:
         raise ValueError(
-            f"features have {features.shape[1]:,} columns, and the model explained reads {n_features:,} n-grams: "
-            "pass that model's features (Model.transform for explain, Model.scope_transform for explain_scope)"
+            f"features have {features.shape[1]:,} columns, and the model reads {n_features:,} n-grams: pass that "
+            "model's features (Model.transform for score and explain, Model.scope_transform for explain_scope)"
         )
 
 
@@ -249,16 +259,43 @@ def strongest_contributions(
     return explanations
 
 
+def posting_texts(texts) -> list[str]:
+    """The texts as a list (text_list), each with something to score: an empty or blank text got a label and a
+    probability, which a service then stored as a verdict on no posting."""
+    texts = text_list(texts)
+    for position, text in enumerate(texts):
+        if not text.strip():
+            raise ValueError(
+                f"the text at position {position} is empty or blank: there is no posting to score; decide() gives "
+                "such a text a row with an error"
+            )
+    return texts
+
+
+LABELS_MISMATCH = (
+    "the {what} must be fitted with the classes_ {labels}, and its metadata's labels, where given, must be the "
+    "same list in the same order"
+)
+
+
 class Model:
     """A loaded model: the plain scikit-learn Pipeline plus its metadata, with the project's defaults."""
 
     def __init__(
         self, pipeline: Pipeline, metadata: dict, path: Path | None = None, scope: tuple[Pipeline, dict] | None = None
     ) -> None:
+        # Built around a changed Pipeline too (README): labels in another order than its classes' inverted every
+        # probability, and a scope model in the BPO/KPO model's place scored as one.
+        for what, fitted, meta, labels in (
+            ("pipeline", pipeline, metadata, config.LABELS),
+            *([("scope pipeline", *scope, config.SCOPE_LABELS)] if scope is not None else []),
+        ):
+            if not fits_labels(fitted, meta, labels):
+                raise ModelError(f"Model: {LABELS_MISMATCH.format(what=what, labels=list(labels))}")
         self.pipeline = pipeline
         self.metadata = metadata
         self.path = path
-        self.labels: tuple[str, ...] = tuple(metadata["labels"])
+        self.labels: tuple[str, ...] = tuple(pipeline.classes_)
         self._positive = self.labels.index(config.POSITIVE_LABEL)
         self._weights: tuple[np.ndarray, np.ndarray] | None = None
         self._scope_weights: tuple[np.ndarray, np.ndarray] | None = None
@@ -316,7 +353,7 @@ class Model:
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Probabilities, one row per text, columns in the order of `labels` (BPO, KPO)."""
-        texts = text_list(texts)
+        texts = posting_texts(texts)
         if not texts:  # scikit-learn refuses an empty batch; a service may well send one
             return np.empty((0, len(self.labels)))
         return self._reading.predict_proba(texts)
@@ -336,6 +373,7 @@ class Model:
 
     def score(self, features) -> np.ndarray:
         """P(KPO) of each row of `features` (from `transform`): transform once, then score and explain the same rows."""
+        check_width(features, self.vocabulary_size)
         if not features.shape[0]:
             return np.empty(0)
         _, classifier = pipeline_parts(self.pipeline)
@@ -470,13 +508,9 @@ def check_versions(meta: dict, model_path: Path) -> None:
     """Refuse a model trained under another scikit-learn minor version: scikit-learn does not support it."""
     import sklearn
 
-    trained = str(meta["versions"].get("scikit-learn", "unknown"))
-    installed = sklearn.__version__
-    if trained.split(".")[:2] != installed.split(".")[:2]:
-        raise LibraryVersionError(
-            f"{model_path} was trained with scikit-learn {trained} but {installed} is installed; retrain with "
-            f"{train_hint()} or install scikit-learn=={trained}"
-        )
+    problem = sklearn_version_problem(meta, model_path, sklearn.__version__)
+    if problem:
+        raise LibraryVersionError(problem)
 
 
 scope_path = config.scope_model_path
@@ -491,15 +525,22 @@ def load_pipeline(path: Path, labels: tuple[str, ...]) -> tuple[Pipeline, dict]:
     path = Path(path)
     require_model_file(path, main=labels == config.LABELS)
     meta = read_metadata(path)
+    check_labels(path, meta, labels)
     # Read once: the bytes that are checked are the bytes that are loaded.
     data = path.read_bytes()
     check_checksum(path, meta, hashlib.sha256(data).hexdigest())
     check_versions(meta, path)
     pipeline = _unpickle(path, data, model_format_of(path, data, meta))
-    classes = list(getattr(pipeline, "classes_", []))
-    if not isinstance(pipeline, Pipeline) or classes != list(meta["labels"]) or classes != list(labels):
-        raise ModelError(f"{path} is not a bpo-kpo model with labels {list(labels)}; retrain with {train_hint()}")
+    if not isinstance(pipeline, Pipeline) or not fits_labels(pipeline, meta, labels):
+        raise ModelError(not_this_model(path, labels))
     return pipeline, meta
+
+
+def fits_labels(pipeline, meta: dict, labels: tuple[str, ...]) -> bool:
+    """Whether `pipeline` is fitted with the classes `labels`, in the order its metadata records, if it records
+    them."""
+    classes = list(getattr(pipeline, "classes_", []))
+    return classes == list(labels) == list(meta.get("labels", classes))
 
 
 def load_model(path: Path | str | None = None) -> Model:

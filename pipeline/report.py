@@ -167,11 +167,13 @@ def model_audit(model: Model, train: pd.DataFrame, lexicon: Lexicon) -> dict:
 
 
 def score_sets(scorers: dict[str, Model], sets: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
-    """P(KPO) for every row of every set, from the set's scorer."""
-    return {
-        name: scorers[name].p_kpo(frame[config.TEXT_COLUMN].fillna("").astype(str).tolist())
-        for name, frame in sets.items()
-    }
+    """P(KPO) for every row of every set, from the set's scorer; a missing text is scored as an empty one, which
+    evaluation counts as it comes (Model.p_kpo refuses it, as a service must not store its verdict)."""
+    scored = {}
+    for name, frame in sets.items():
+        scorer = scorers[name]
+        scored[name] = scorer.score(scorer.transform(frame[config.TEXT_COLUMN].fillna("").astype(str).tolist()))
+    return scored
 
 
 def evaluate_sets(

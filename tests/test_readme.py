@@ -95,3 +95,19 @@ def test_the_layout_names_every_module_and_make_target():
     assert set(phony) <= targets, set(phony) - targets  # every declared target exists
     listed = re.search(r"^Makefile\s+(.*)$", layout, flags=re.M).group(1)
     assert set(re.findall(r"[a-z]+", listed.replace("(default)", ""))) == set(phony)
+
+
+def test_the_metadata_digest_is_what_the_readme_says(shipped_model_path):
+    """A service with joblib alone checks the metadata by the README's recipe: it named five fields after the
+    digest came to cover eight, so the recipe gave another digest than every model's."""
+    import hashlib
+    import json
+
+    row = next(line for line in README.splitlines() if line.startswith("| `metadata_sha256`"))
+    listed = row[row.index("version` 2, of") : row.index("(a field")]
+    fields = re.findall(r"`(\w+)`", listed)
+    assert len(fields) == 8, fields
+    for path in (shipped_model_path, config.scope_model_path(shipped_model_path)):
+        meta = json.loads(config.metadata_path(path).read_text())
+        digest = hashlib.sha256(json.dumps({key: meta.get(key) for key in fields}, sort_keys=True).encode())
+        assert digest.hexdigest() == meta["metadata_sha256"], path

@@ -158,8 +158,12 @@ def test_a_model_of_another_scikit_learn_is_scored_by_its_export_whatever_the_in
     small = run("predict", "--model", model, "--format", "jsonl", "Answer inbound calls")
     workers = run("predict", "--model", model, "--format", "jsonl", "--jobs", "2", "Answer inbound calls")
     assert workers.returncode == 0 and jsonl(workers.stdout) == jsonl(small.stdout), workers.stderr
-    assert workers.stderr.startswith("note: ") and "trained with scikit-learn 1.0.0" in workers.stderr
-    assert "scoring with its portable export" in workers.stderr
+    # The same note either way: a small input, scored by the export from the start, said nothing of the version.
+    for result in (small, workers):
+        assert result.stderr.startswith("note: ") and "trained with scikit-learn 1.0.0" in result.stderr
+        assert "scoring with its portable export" in result.stderr
+    chosen = run("predict", "--model", model, "--engine", "portable", "--format", "jsonl", "Answer inbound calls")
+    assert chosen.returncode == 0 and "scikit-learn" not in chosen.stderr  # the engine asked for: nothing to tell
     strict = run("predict", "--model", model, "--engine", "sklearn", "Answer inbound calls")
     assert strict.returncode == 1 and "trained with scikit-learn 1.0.0" in strict.stderr
     portable_path(model).unlink()
@@ -193,3 +197,31 @@ def test_export_command(shipped_model_path, tmp_path):
     assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*"))
     missing = run("export", "--output", str(tmp_path / "nowhere" / "m.portable.json"))
     assert missing.returncode == 1 and missing.stderr.startswith("Error: output folder")
+
+
+def test_a_scope_model_in_the_models_place_is_refused_unread_and_alike_by_every_engine(
+    shipped_model_path, tmp_path, monkeypatch
+):
+    """Its metadata names the scope labels: it was unpickled before it was refused, and the portable engine called
+    it a scope model trained with another model, after auto's note that it would score with scikit-learn."""
+    import pickle
+
+    from pipeline import ModelError, load_model
+
+    scope = config.scope_model_path(shipped_model_path)
+    model = tmp_path / "model.joblib"
+    shutil.copy(scope, model)
+    shutil.copy(config.metadata_path(scope), config.metadata_path(model))
+    shutil.copy(portable_path(shipped_model_path), portable_path(model))
+
+    def unpickled(*args, **kwargs):
+        raise AssertionError("unpickled before it was refused")
+
+    monkeypatch.setattr(pickle, "loads", unpickled)
+    refused = f"Error: {model} is not a bpo-kpo model with labels ['BPO', 'KPO']; retrain with"
+    for engine in ("auto", "portable", "sklearn"):
+        result = run("predict", "--model", model, "--engine", engine, "Answer inbound customer calls")
+        assert result.returncode == 1 and result.stderr.startswith(refused), (engine, result.stderr)
+        assert len(result.stderr.splitlines()) == 1, result.stderr
+    with pytest.raises(ModelError, match=r"is not a bpo-kpo model with labels \['BPO', 'KPO'\]"):
+        load_model(model)

@@ -206,13 +206,18 @@ def test_explanations_refuse_labels_flags_or_k_that_do_not_fit_the_rows(shipped_
     with pytest.raises(ValueError, match=r"flags must be true or false, one per row, not 'yes'$"):
         model.explain_scope(scope_features, [False, "yes"], k=2)
     # The other model's features: plausible n-grams of the wrong words came back.
-    with pytest.raises(
-        ValueError, match=r"features have [\d,]+ columns, and the model explained reads .*scope_transform"
-    ):
+    with pytest.raises(ValueError, match=r"features have [\d,]+ columns, and the model reads .*scope_transform"):
         model.explain_scope(features, [False, True], k=2)
     for labels in (["BPO", "KPO"], None):  # without labels, scikit-learn's own message came first
-        with pytest.raises(ValueError, match=r"features have [\d,]+ columns, and the model explained reads"):
+        with pytest.raises(ValueError, match=r"features have [\d,]+ columns, and the model reads"):
             model.explain(scope_features, labels, k=2)
+    # score too, where scikit-learn's own message named its LogisticRegression; and rows given as a list, where
+    # `'list' object has no attribute 'shape'` came out of the middle of the project's code.
+    with pytest.raises(ValueError, match=r"features have [\d,]+ columns, and the model reads"):
+        model.score(scope_features)
+    for method in (model.score, lambda rows: model.explain(rows, k=2)):
+        with pytest.raises(TypeError, match=r"^features must be the matrix Model.transform returns .*, not a list$"):
+            method([[0.1, 0.2]])
 
 
 def test_bare_joblib_route_with_the_stored_threshold_gives_the_model_labels(shipped_model_path):
@@ -309,3 +314,33 @@ def test_load_portable_reads_the_model_the_environment_names(small_portable_mode
     monkeypatch.setenv(config.MODEL_ENV_VAR, str(small_portable_model_dir / "model.joblib"))
     assert load_portable().metadata["model_sha256"] == load_model().metadata["model_sha256"]
     assert load_model().path == small_portable_model_dir / "model.joblib"
+
+
+def test_a_model_built_around_a_pipeline_checks_its_labels(shipped_model_path):
+    """Model(pipeline, metadata), to serve a changed Pipeline (README): labels listed in another order than the
+    classes inverted every probability, and a scope model given as the BPO/KPO one scored as one."""
+    from pipeline.model import Model
+
+    model = load_model(shipped_model_path)
+    text = ["Process supplier invoices in SAP against purchase orders"]
+    for pipeline, meta, scope in (
+        (model.pipeline, {**model.metadata, "labels": ["KPO", "BPO"]}, None),
+        (model.scope_pipeline, model.scope_metadata, None),
+        (model.pipeline, model.metadata, (model.pipeline, model.metadata)),
+    ):
+        with pytest.raises(ModelError, match=r"^Model: the (scope )?pipeline must be fitted with the classes_"):
+            Model(pipeline, meta, scope=scope)
+    # Metadata without labels takes the Pipeline's; the decision rule's defaults apply.
+    bare = Model(model.pipeline, {})
+    assert bare.decide(text)[0]["label"] == model.decide(text)[0]["label"] == "BPO"
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\n\t"])
+def test_a_blank_text_gets_no_probability(shipped_model_path, blank):
+    """predict gave an empty posting the label BPO, which a service then stored; decide gives it an error row."""
+    model = load_model(shipped_model_path)
+    texts = ["Answer inbound customer calls", blank]
+    for method in (model.predict, model.predict_proba, model.p_kpo):
+        with pytest.raises(ValueError, match=r"^the text at position 1 is empty or blank: there is no posting"):
+            method(texts)
+    assert model.decide(texts)[1]["error"] == "empty or missing text"

@@ -25,6 +25,8 @@ def test_the_review_band_is_open_at_its_edges():
 class FixedPipeline:
     """Stands in for the fitted Pipeline: returns fixed probabilities, so the decision rule alone is tested."""
 
+    classes_ = config.LABELS
+
     def __init__(self, p_kpo):
         self.p_kpo = np.asarray(p_kpo)
 
