@@ -1349,12 +1349,13 @@ def serve(model_path, engine, host, port) -> None:
     """
     try:
         from pipeline.serve import serve as run_service
+        from pipeline.serve import url
     except ImportError:
         raise BpoKpoError("serve needs the optional extra: pip install 'bpo-kpo[serve]'") from None
     from pipeline.engines import open_engine
 
     scorer = open_engine(engine, model_path, on_fallback=_say)
-    message = f"serving {model_path} with the {scorer.name} engine on http://{host}:{port} (docs at /docs)"
+    message = f"serving {model_path} with the {scorer.name} engine on {url(host, port)} (docs at /docs)"
     run_service(scorer, host, port, on_listening=lambda: _say(message))
 
 

@@ -489,6 +489,10 @@ class ServeParams:
     max_body_bytes: int = 4 * 1024 * 1024
     max_batch: int = 1000
     max_text_chars: int = 100_000
+    # How long SIGTERM waits for open requests before the rest are answered 503 (as orchestrators wait 30 s for
+    # a container to stop, this leaves the process time to exit), and the Retry-After those answers carry.
+    shutdown_grace_seconds: int = 20
+    retry_after_seconds: int = 1
 
 
 # The two steps of every saved Pipeline, by name: the TF-IDF vectorizer, then the logistic regression. Only

@@ -1,5 +1,7 @@
 """The HTTP service: the same rows as `bpo-kpo predict`, bounded requests, JSON errors, and a clean stop."""
 
+import asyncio
+import contextlib
 import json
 import signal
 import socket
@@ -254,3 +256,101 @@ def test_a_taken_port_is_one_error_line(shipped_model_path):
     # The error alone: "serving ... on http://127.0.0.1:PORT" once stood above it, for a service that never ran.
     [line] = result.stderr.splitlines()
     assert line.startswith("Error: cannot listen on 127.0.0.1:")
+
+
+def _held_app(shipped_model_path):
+    """The app around an engine whose scoring waits for `release`, counting the requests it holds in `held`."""
+    import threading
+
+    from pipeline.serve import create_app
+
+    engine = open_engine("portable", shipped_model_path)
+    release, lock, held = threading.Event(), threading.Lock(), [0]
+    rows = engine.rows
+
+    def held_rows(chunk, options):
+        with lock:
+            held[0] += 1
+        release.wait(30)
+        return rows(chunk, options)
+
+    engine.rows = held_rows
+    return create_app(engine), release, held
+
+
+async def _call(app, method: str, path: str, body: bytes = b"") -> list[dict]:
+    """One request as uvicorn makes it; the messages the app sends back."""
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 8000)}  # fmt: skip
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
+
+
+async def _until(condition) -> None:
+    for _ in range(3000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    pytest.fail("the requests did not start scoring")
+
+
+def test_a_request_the_shutdown_cancels_gets_a_json_503(shipped_model_path):
+    """uvicorn cancels the requests still open when SIGTERM's grace period ends; they got a plain-text 500, where
+    the README promises JSON errors. Here the app is called as uvicorn calls it, and cancelled as it cancels."""
+    app, release, held = _held_app(shipped_model_path)
+    sent = []
+
+    async def cancelled_while_scoring():
+        request = asyncio.ensure_future(_call(app, "POST", "/predict", json.dumps({"texts": TEXTS}).encode()))
+        await _until(lambda: held[0])
+        request.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            sent.extend(await request)
+
+    try:
+        asyncio.run(cancelled_while_scoring())
+    finally:
+        release.set()
+    start, content = sent[0], b"".join(message.get("body", b"") for message in sent[1:])
+    assert start["status"] == 503
+    assert (b"retry-after", b"1") in start["headers"]
+    assert json.loads(content) == {"error": "the service is shutting down; send the request again"}
+
+
+def test_health_answers_while_every_scoring_thread_is_busy(shipped_model_path):
+    """/health and /model queued behind scoring requests for the 40 threads of the pool: with 42 requests open, a
+    liveness probe waited 17 s."""
+    app, release, held = _held_app(shipped_model_path)
+    statuses = []
+
+    async def probed_while_busy():
+        body = json.dumps({"texts": TEXTS[:1]}).encode()
+        busy = [asyncio.ensure_future(_call(app, "POST", "/predict", body)) for _ in range(41)]
+        await _until(lambda: held[0] == 40)  # every thread of the pool holds a request; one waits for a thread
+        for path in ("/health", "/model"):
+            sent = await asyncio.wait_for(_call(app, "GET", path), timeout=10)
+            statuses.append(sent[0]["status"])
+        release.set()
+        statuses.extend(sorted({sent[0]["status"] for sent in await asyncio.gather(*busy)}))
+
+    try:
+        asyncio.run(probed_while_busy())
+    finally:
+        release.set()
+    assert statuses == [200, 200, 200]
+
+
+def test_the_address_of_an_ipv6_host_is_written_in_brackets():
+    from pipeline.serve import url
+
+    assert (url("::1", 8000), url("127.0.0.1", 80)) == ("http://[::1]:8000", "http://127.0.0.1:80")
