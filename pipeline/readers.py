@@ -137,6 +137,12 @@ class Chunk:
     text_errors: dict[int, str] = field(default_factory=dict)
 
 
+# A noncharacter (reserved by Unicode for a program's internal use, never for text interchange) stands in for a CR
+# inside a row while pandas reads it: see DecodingReader._marks_stray_crs.
+STRAY_CR = "\uffff"
+_STRAY_CR = re.compile(r"\r(?!\n|\Z)")  # a CR before any character but LF: a CR that ends the input ends a line
+
+
 class DecodingReader(io.TextIOBase):
     """A text stream over bytes that reports the file and byte offset of the first undecodable byte.
 
@@ -172,6 +178,12 @@ class DecodingReader(io.TextIOBase):
         # lines end in a lone CR (Excel for Mac's "CSV (Macintosh)") is found by its first line end and its CRs
         # read as line ends: otherwise the whole file was one header line. None until that line end is seen.
         self._lone_cr: io.IncrementalNewlineDecoder | bool | None = False if universal_newlines else None
+        # In a CSV of LF or CR LF lines, a lone CR inside a row is a character of its field, but pandas ends the row
+        # there: "3,Answer calls<CR>with CSAT targets" became two rows, the second with "with CSAT targets" for its
+        # id. Such CRs are read as STRAY_CR, which no row ends at, and csv_frames puts them back into the cells.
+        self._marks_stray_crs = not universal_newlines
+        self.stray_crs = False  # whether any was read
+        self._held_cr = ""  # a CR at the end of a block, which may be half of a CR LF
         self._max_line_chars = max_line_chars
         # UTF-16 or UTF-32 without a byte order mark, as the first bytes show, when one of them is read.
         self._unmarked: str | None = None
@@ -253,7 +265,21 @@ class DecodingReader(io.TextIOBase):
             self._lone_cr = _lone_cr_line_end(text)
         if self._lone_cr:
             text = self._lone_cr.decode(text, final=not block)
+        elif self._lone_cr is False and self._marks_stray_crs:
+            text = self._mark_stray_crs(text, final=not block)
         return text
+
+    def _mark_stray_crs(self, text: str, final: bool) -> str:
+        """`text` with each CR that no LF follows read as STRAY_CR (but the input's last); a CR that ends a block waits
+        for the next."""
+        text, self._held_cr = self._held_cr + text, ""
+        if not final and text.endswith("\r"):
+            text, self._held_cr = text[:-1], "\r"
+        if "\r" not in text:
+            return text
+        marked = _STRAY_CR.sub(STRAY_CR, text)
+        self.stray_crs = self.stray_crs or marked != text
+        return marked
 
     def _check_start(self, block: bytes) -> None:
         """Recognise compressed data, UTF-16 and UTF-32 text read as something else, and binary files, by their first
@@ -635,6 +661,8 @@ def csv_frames(
     header_line = blank.count("\n") + 1
     if not header.strip():
         raise DataError(empty_message)
+    if STRAY_CR in header:  # a header is written by a program, and one cut there names no column it should
+        raise DataError(_stray_cr_message(name, header_line))
     separator = separator or sniff_separator(header)
     columns = _csv_fields(header, separator, name, header_line)
     repeated = sorted({column for column in columns if columns.count(column) > 1})
@@ -668,6 +696,8 @@ def csv_frames(
                         f"{len(columns)} the header names; fix the header or the row"
                     )
                 frame = frame.drop(columns=_BEYOND_HEADER)
+            if stream.stray_crs:  # each back in its cell, where it was read
+                frame = frame.apply(lambda column: column.str.replace(STRAY_CR, "\r", regex=False))
             data_rows += len(frame)
             yield frame
     except pd.errors.EmptyDataError:
@@ -873,6 +903,10 @@ class _Concat(io.TextIOBase):
 
     def readable(self) -> bool:
         return True
+
+    @property
+    def stray_crs(self) -> bool:
+        return self._second.stray_crs
 
     def read(self, size: int | None = -1) -> str:
         text = self._first.read(size)
@@ -1087,10 +1121,14 @@ def _csv_fields(line: str, separator: str, name: str, line_number: int) -> list[
         with _uncapped_fields():
             return next(csv.reader([line.rstrip("\r\n")], delimiter=separator), [])
     except csv.Error:
-        raise DataError(
-            f"{name} line {line_number} has a line break (CR) inside a field that is not quoted: quote the field, "
-            "or save the file with one kind of line end"
-        ) from None
+        raise DataError(_stray_cr_message(name, line_number)) from None
+
+
+def _stray_cr_message(name: str, line_number: int) -> str:
+    return (
+        f"{name} line {line_number} has a line break (CR) inside a field that is not quoted: quote the field, or save "
+        "the file with one kind of line end"
+    )
 
 
 def _csv_cells(line: str, separator: str) -> list[str]:

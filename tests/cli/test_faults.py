@@ -391,10 +391,29 @@ def test_a_csv_whose_lines_end_in_a_lone_cr_is_read_row_by_row(model, tmp_path):
     assert [(r["id"], r["error"]) for r in rows] == [("7", None), ("9", None)]
     report = json.loads(run("evaluate", "--model", model, "--data", path, "--format", "json").stdout)
     assert report[str(path)]["n"] == 2
-    # A lone CR inside a row of a file of LF lines is still a break in an unquoted field: one line, naming it.
-    path.write_text("id,text\n1,Answer\rcalls\n", newline="")
-    assert_one_error_line(run("predict", "--model", model, "--input", path), 1,
-                          r"mac.csv line 2 has a line break \(CR\) inside a field that is not quoted")  # fmt: skip
+
+
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"])
+@pytest.mark.parametrize("source", ["file", "stdin"])
+def test_a_lone_cr_inside_a_row_of_lf_lines_is_a_character_of_its_field(model, tmp_path, line_end, source):
+    """pandas ended a row at it: "3,Answer calls<CR>with CSAT targets" came out as two rows, the second with "with
+    CSAT targets" for its id, and predict said nothing (exit 0); the first data row's was refused, any other's split.
+    One row out for each row in, the CR kept in its cell; in the first data row too, and deep in a file."""
+    middle = [f"{i},Process supplier invoices,x" for i in range(2, 5000)]
+    rows = ["1,Answer inbound calls\rwith CSAT targets,a\rb", *middle, "5000,Build credit risk\rmodels,y\rz"]
+    content = "id,text,note" + line_end + line_end.join(rows) + line_end
+    args = ("predict", "--model", model, "--format", "jsonl", "--keep-column", "note", "--chunk-size", "700")
+    if source == "file":
+        path = tmp_path / "stray.csv"
+        path.write_bytes(content.encode())
+        result = run(*args, "--input", path)
+    else:
+        result = run(*args, "-", "--input-format", "csv", stdin=content.encode())
+    assert result.returncode == 0, result.stderr
+    out = jsonl(result.stdout)
+    assert [row["id"] for row in out] == [str(i) for i in range(1, 5001)]
+    assert (out[0]["note"], out[-1]["note"]) == ("a\rb", "y\rz")
+    assert not any(row["error"] for row in out)
 
 
 @pytest.mark.parametrize(

@@ -195,3 +195,16 @@ def test_a_labelled_posting_exactly_as_long_as_predict_scores_is_read(tmp_path):
     write(tmp_path, "longer.csv", f"text,label\n{'a' * (limit + 1)},BPO\nDraft contracts,KPO\n")
     with pytest.raises(DataError, match="longer"):
         read_labelled(tmp_path / "longer.csv")
+
+
+@pytest.mark.parametrize("block", [*range(1, 30), 1 << 16])
+def test_a_cr_lf_cut_by_a_block_end_is_a_line_end_and_a_lone_cr_a_character(tmp_path, monkeypatch, block):
+    """A CR LF whose CR ends one block of bytes and whose LF starts the next is a line end, and a lone CR that ends
+    a block is a character of its field all the same; the block sizes put a block end at every place in the rows."""
+    import pipeline.readers
+
+    monkeypatch.setattr(pipeline.readers, "_BLOCK", block)
+    path = write(tmp_path, "p.csv", b"id,text\r\nr1,Answer calls\r\nr2,Log\rtickets\r\nr3,Draft contracts\r\n", "wb")
+    ids, texts = collect(path, text_columns=("text",), id_column="id", chunk_size=2)
+    assert ids == ["r1", "r2", "r3"]
+    assert texts[0] == "Answer calls" and "\r" not in texts[0] and texts[1].split() == ["Log", "tickets"]
