@@ -467,7 +467,7 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
             "BPO/KPO postings per out-of-scope one in all"
         )
         scope_pipeline, scope_metadata = train_scope_model(everything, params, scope_rules, n_jobs=jobs)
-        scope_metadata["training_data"] |= training_files
+        scope_metadata["training_data"] |= _training_files(splits, every_row=True)
     # Both are fitted before either file is written, so the pair already there stays whole while they train,
     # and a training stopped on the way leaves it as it was.
     model_path.parent.mkdir(parents=True, exist_ok=True)
@@ -545,15 +545,18 @@ def _masked_words(lexicon) -> tuple[str, ...]:
     return tuple(sorted(lexicon.masked)) if lexicon is not None else ()
 
 
-def _training_files(splits: list[tuple[Path, pd.DataFrame]]) -> dict:
-    """What the metadata of both models keeps of each training file: its path and the hash of its BPO/KPO rows,
-    by which evaluate and report find the postings the models learnt (pipeline/held_out.py)."""
+def _training_files(splits: list[tuple[Path, pd.DataFrame]], every_row: bool = False) -> dict:
+    """What a model's metadata keeps of each training file: its path and the hash of the rows it learns from, by
+    which evaluate and report find the postings the models learnt (pipeline/held_out.py). The BPO/KPO model's are
+    the BPO/KPO rows; the scope model's, `every_row`, all of them, so that an edit to out-of-scope rows alone is
+    seen too (it was not, and the scope model was scored on postings it had learnt)."""
     from pipeline.dataset import data_hash, in_scope
 
     files = []
     for path, frame in splits:
-        rows = in_scope(frame)
-        files.append({"path": _relative(path), "sha256": data_hash(rows), "rows": len(rows)})
+        rows = frame if every_row else in_scope(frame)
+        entry = {"path": _relative(path), "sha256": data_hash(rows), "rows": len(rows)}
+        files.append(entry | ({config.EVERY_ROW_HASHED: True} if every_row else {}))
     return {"files": files}
 
 

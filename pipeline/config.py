@@ -53,6 +53,9 @@ SCOPE_ERRORS_PATH = MODELS_DIR / "errors_scope.csv"
 MODEL_CARD_PATH = MODELS_DIR / "MODEL_CARD.md"
 PLOTS_DIR = MODELS_DIR / "plots"
 TUNING_PATH = MODELS_DIR / "tuning.json"
+# Marks a training file of a model's metadata whose hash covers every row, out-of-scope ones too (the scope
+# model's); without it, the hash covers the BPO/KPO rows.
+EVERY_ROW_HASHED = "every_row"
 # The slice of evaluation rows whose slice column is blank (users' postings name no area or form).
 SLICE_NOT_GIVEN = "(not given)"
 # The portable export and its conformance vectors sit beside the model they come from:

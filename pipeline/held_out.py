@@ -53,26 +53,32 @@ def learnt_from(model: Model) -> Learnt:
     """Read the training files of the model and of its scope model again, and sort them by what they still show."""
     learnt = Learnt()
     entries = training_files(model.metadata) + (training_files(model.scope_metadata) if model.has_scope else [])
-    for path_text, digest in dict.fromkeys((entry["path"], entry["sha256"]) for entry in entries):
+    files = dict.fromkeys(
+        (entry["path"], entry["sha256"], bool(entry.get(config.EVERY_ROW_HASHED))) for entry in entries
+    )
+    for path_text, digest, every_row in files:
         path = training_path({"path": path_text})
         if not path.is_file():
             learnt.gone.add(digest)
             continue
         status = path.stat()
-        file_digest, keys = _read_training_file(str(path), status.st_size, status.st_mtime_ns)
-        if file_digest != digest:
-            learnt.changed.append(path_text)
+        in_scope_digest, every_row_digest, keys = _read_training_file(str(path), status.st_size, status.st_mtime_ns)
+        if (every_row_digest if every_row else in_scope_digest) != digest:
+            if path_text not in learnt.changed:
+                learnt.changed.append(path_text)
             continue
         learnt.keys |= keys
     return learnt
 
 
 @functools.lru_cache(maxsize=16)
-def _read_training_file(path: str, size: int, modified_ns: int) -> tuple[str, frozenset[str]]:
-    """A training file's hash of BPO/KPO rows and its postings' near-duplicate keys. Kept while the file's size
-    and modification time stay (the arguments), so a process that evaluates again reads it once."""
+def _read_training_file(path: str, size: int, modified_ns: int) -> tuple[str, str, frozenset[str]]:
+    """A training file's hashes, of its BPO/KPO rows and of all its rows, and its postings' near-duplicate keys.
+    Kept while the file's size and modification time stay (the arguments), so a process that evaluates again reads
+    it once."""
     frame = read_split(Path(path))
-    return data_hash(in_scope(frame)), frozenset(frame[config.TEXT_COLUMN].astype(str).map(near_duplicate_key))
+    keys = frozenset(frame[config.TEXT_COLUMN].astype(str).map(near_duplicate_key))
+    return data_hash(in_scope(frame)), data_hash(frame), keys
 
 
 class UnknownOverlap(Exception):
@@ -100,7 +106,11 @@ class Overlap:
             )
         texts = frame[config.TEXT_COLUMN].fillna("").astype(str)
         seen = int(texts.map(near_duplicate_key).isin(learnt.keys).sum()) if learnt.keys else 0
-        if not seen and learnt.gone and data_hash(in_scope(frame)) in learnt.gone | _whole_data(model):
+        if (
+            not seen
+            and learnt.gone
+            and {data_hash(in_scope(frame)), data_hash(frame)} & (learnt.gone | _whole_data(model))
+        ):
             return len(frame)
         return seen
 

@@ -371,6 +371,21 @@ def test_a_model_whose_training_files_changed_scores_nothing(shipped_model_path,
         r".*retrain with make train\n",
         changed.stderr,
     ), changed.stderr
+    # Out-of-scope rows alone: the scope model learns from them, yet its metadata hashed the BPO/KPO rows, so the
+    # edit went unseen, and the scope model was scored on out-of-scope postings it had learnt, with exit 0.
+    scope_meta_path = metadata_path(config.scope_model_path(copied))
+    scope_meta = json.loads(scope_meta_path.read_text())
+    for entry in scope_meta["training_data"]["files"]:
+        assert entry[config.EVERY_ROW_HASHED] is True
+        entry["path"] = str(tmp_path / Path(entry["path"]).name)
+    scope_meta_path.write_text(json.dumps(scope_meta))
+    train.to_csv(tmp_path / "train.csv", index=False)
+    assert run("evaluate", "--model", copied, "--data", config.FIELD_PATH).returncode == 0
+    neither = train.index[train[config.LABEL_COLUMN] == config.NEITHER]
+    train.drop(index=neither[-1]).to_csv(tmp_path / "train.csv", index=False)
+    scope_changed = run("evaluate", "--model", copied, "--data", config.FIELD_PATH)
+    assert scope_changed.returncode == 1 and "train.csv changed since" in scope_changed.stderr, scope_changed.stderr
+    train.iloc[1:].to_csv(tmp_path / "train.csv", index=False)
     # The project's own sets, each left out for that one reason: the error named only the first set, as "test left
     # out: cannot evaluate test: ...", and said nothing of the field and challenge sets.
     plain = run("evaluate", "--model", copied)
