@@ -3,21 +3,19 @@ decision was taken on? Appends each of them to every BPO/KPO posting of the fiel
 
 from __future__ import annotations
 
+import argparse
 import json
 
-import pandas as pd
-
-from pipeline import config, load_model
-from pipeline.catalogue import load_catalogue
-from pipeline.decision import in_review_band
-from pipeline.invariance import catalogue_runs, format_table, load_perturbations, perturbed_pairs, word_runs
-from pipeline.report import default_evaluation_sets, invariance_results
+from pipeline import config
 
 UNSEEN_PATH = config.PERTURBATIONS_PATH.with_name("unseen_paragraphs.json")
 
 
 def paragraph_table(model, sets, paragraphs: dict[str, list[str]]) -> list[dict]:
     """The invariance table of the paragraph families, every paragraph appended to every posting."""
+    from pipeline.invariance import load_perturbations
+    from pipeline.report import invariance_results
+
     pool = load_perturbations() | paragraphs
     per_posting = max(len(items) for items in paragraphs.values())
     rows = invariance_results(model, sets, pool, per_posting=per_posting, families=tuple(paragraphs))
@@ -27,6 +25,11 @@ def paragraph_table(model, sets, paragraphs: dict[str, list[str]]) -> list[dict]
 def confident_flips(model, sets, paragraphs: dict[str, list[str]]) -> dict[str, float]:
     """Per family, the share of pairs whose label flips and whose new P(KPO) lies outside the review band: a
     flip the user is not asked to check."""
+    import pandas as pd
+
+    from pipeline.decision import in_review_band
+    from pipeline.invariance import perturbed_pairs
+
     postings = pd.concat([sets["field"], sets["challenge"]], ignore_index=True)
     pairs = perturbed_pairs(postings, paragraphs, per_posting=max(map(len, paragraphs.values())),
                             families=tuple(paragraphs))  # fmt: skip
@@ -41,6 +44,13 @@ def confident_flips(model, sets, paragraphs: dict[str, list[str]]) -> dict[str, 
 
 
 def main() -> None:
+    # No options; --help says what the script does instead of running it (about a minute), before the imports.
+    argparse.ArgumentParser(description=__doc__).parse_args()
+    from pipeline import load_model
+    from pipeline.catalogue import load_catalogue
+    from pipeline.invariance import catalogue_runs, format_table, word_runs
+    from pipeline.report import default_evaluation_sets
+
     unseen = json.loads(UNSEEN_PATH.read_text(encoding="utf-8"))
     paragraphs = {family: items for family, items in unseen.items() if not family.startswith("_")}
     known = catalogue_runs(load_catalogue(config.CATALOGUE_DIR))
