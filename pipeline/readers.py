@@ -192,6 +192,7 @@ class DecodingReader(io.TextIOBase):
         self._eof = False
         self._first = True
         self._marked_utf8 = False  # whether the input starts with UTF-8's byte order mark
+        self._read_utf8 = False  # whether any character beyond ASCII has been decoded
         self._line = 1
         self._run = 0  # characters read since the last line end
 
@@ -239,6 +240,8 @@ class DecodingReader(io.TextIOBase):
         try:
             text = self._decoder.decode(block, final=not block)
         except UnicodeDecodeError as error:
+            # UTF-8 read well before the byte (in this block or an earlier one) makes the file a mix of encodings.
+            self._read_utf8 = self._read_utf8 or not error.object[: error.start].isascii()
             text_of = " of its decompressed text" if self._compressed is not None else ""
             # The codec's bytes are the block less a mark it dropped (utf-8-sig's), or plus what an earlier block
             # left undecoded: the byte's place in the file counts from the block's start. (It was three short in a
@@ -261,6 +264,7 @@ class DecodingReader(io.TextIOBase):
             ) from None
         self._offset += len(block)
         self._eof = not block
+        self._read_utf8 = self._read_utf8 or not text.isascii()
         if self._lone_cr is None:
             self._lone_cr = _lone_cr_line_end(text)
         if self._lone_cr:
@@ -338,12 +342,14 @@ class DecodingReader(io.TextIOBase):
             return f"pass --encoding {detected} to read it"
         if codecs.lookup(self._encoding).name.startswith("utf-8"):
             advice = "pass --encoding cp1252 to read it (Excel on Windows), or --encoding latin-1, which reads any byte"
-            if self._marked_utf8:
+            if self._marked_utf8 or self._read_utf8:
                 # Most of such a file is UTF-8, which cp1252 reads as other characters: say so, not only the fix.
+                # Without a mark, UTF-8 accents or dashes read before the byte tell the same.
+                found = "starts with a UTF-8 byte order mark" if self._marked_utf8 else "holds UTF-8 text before it"
                 return (
-                    "it starts with a UTF-8 byte order mark, yet mixes in another encoding: fix that byte, or re-save "
-                    "the file as UTF-8, to keep every character; --encoding cp1252 (Excel on Windows) or latin-1 "
-                    "reads it, with its UTF-8 accents and dashes as other characters (é as Ã©)"
+                    f"it {found}, yet mixes in another encoding: fix that byte, or re-save the file as UTF-8, to keep "
+                    "every character; --encoding cp1252 (Excel on Windows) or latin-1 reads it, with its UTF-8 "
+                    "accents and dashes as other characters (é as Ã©)"
                 )
             return advice
         return "pass the file's encoding with --encoding"

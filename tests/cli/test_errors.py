@@ -392,9 +392,19 @@ def test_a_utf8_mark_read_as_cp1252_or_latin1_is_dropped_and_a_mixed_file_is_nam
     for encoding in ("cp1252", "latin-1"):
         result = run("predict", "--model", fast_model, "--input", path, "--encoding", encoding, "--format", "jsonl")
         assert [row["id"] for row in jsonl(result.stdout)] == ["000123", "000124"], result.stderr
-    # Without the mark, the advice is as before.
+    # Without the mark, ASCII before the byte: the advice is as before.
     plain = write(tmp_path, "plain.csv", b"id,text\n1,Model risk \x96 50k\n")
-    assert "byte order mark" not in run("predict", "--model", fast_model, "--input", plain).stderr
+    plain_advice = run("predict", "--model", fast_model, "--input", plain).stderr
+    assert "byte order mark" not in plain_advice and "mixes" not in plain_advice
+    assert "pass --encoding cp1252 to read it (Excel on Windows)" in plain_advice
+    # Without the mark, UTF-8 before the byte: the advice cp1252 turned every accent of the file into two characters
+    # (Café as CafÃ©), exit 0. Named as mixed, in the block of the byte or in one before it.
+    for filler in (b"", b"x" * 70_000):
+        unmarked = write(
+            tmp_path, "unmarked.csv", b"id,text\n1,Caf\xc3\xa9 manager " + filler + b"\n2,Analyst\x92s role\n"
+        )
+        named_mixed = r"unmarked\.csv is not valid utf-8-sig at byte \d+ \(0x92\); it holds UTF-8 text before it, "
+        assert_error(run("predict", "--model", fast_model, "--input", unmarked), 1, named_mixed + advice)
 
 
 @pytest.mark.parametrize("mark", [b"", b"\xef\xbb\xbf"])
