@@ -671,12 +671,17 @@ def csv_frames(
         raise DataError(_stray_cr_message(name, header_line))
     separator = separator or sniff_separator(header)
     columns = _csv_fields(header, separator, name, header_line)
-    repeated = sorted({column for column in columns if columns.count(column) > 1})
+    # Blank names are no names to repeat: an export's empty trailing columns (`ref;title;description;;`), which
+    # pandas calls Unnamed: 3 and Unnamed: 4, were refused as "repeats the column name(s) ''".
+    repeated = sorted({column for column in columns if column.strip() and columns.count(column) > 1})
     if repeated:
         raise DataError(f"{name} repeats the column name(s) {', '.join(map(repr, repeated))}; give each its own name")
     blank_lines, first_row, first_line = _first_record(stream, separator, len(columns) > 1, header_line + 1)
     first = _csv_fields(first_row, separator, name, first_line)
-    trailing = len(first) == len(columns) + 1 and not first[-1].strip()
+    # Fields beyond the header's, all empty: trailing separators (`a;b;;` under `id;text`), read as columns of their
+    # own and dropped. One was taken; two were refused as fields the header does not name.
+    beyond = [f"{_BEYOND_HEADER} {index}" for index in range(len(first) - len(columns))]
+    trailing = bool(beyond) and not any(field.strip() for field in first[len(columns) :])
     if len(first) > len(columns) and not trailing:
         raise DataError(
             f"{name} line {first_line} has {len(first)} fields but the header names {len(columns)}; fix the header "
@@ -688,20 +693,20 @@ def csv_frames(
         # it vanished from the output and every later row took the row number before its own.
         options["skip_blank_lines"] = False
     if trailing:
-        options |= {"header": 0, "names": [*columns, _BEYOND_HEADER]}
+        options |= {"header": 0, "names": [*columns, *beyond]}
     # pandas re-reads the header itself, so quoting rules stay pandas' own.
     combined = _Concat(io.StringIO(header + blank_lines + first_row), stream)
     try:
         data_rows = 0
         for frame in pd.read_csv(combined, chunksize=chunk_size, **options):
             if trailing:
-                beyond = (frame[_BEYOND_HEADER] != "").to_numpy()
-                if beyond.any():
+                filled = (frame[beyond] != "").any(axis=1).to_numpy()
+                if filled.any():
                     raise DataError(
-                        f"{name} data row {data_rows + int(beyond.argmax()) + 1} has a field beyond the "
+                        f"{name} data row {data_rows + int(filled.argmax()) + 1} has a field beyond the "
                         f"{len(columns)} the header names; fix the header or the row"
                     )
-                frame = frame.drop(columns=_BEYOND_HEADER)
+                frame = frame.drop(columns=beyond)
             if stream.stray_crs:  # each back in its cell, where it was read
                 frame = frame.apply(lambda column: column.str.replace(STRAY_CR, "\r", regex=False))
             data_rows += len(frame)

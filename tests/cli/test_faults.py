@@ -322,6 +322,16 @@ def test_csv_with_a_trailing_separator_scores_the_right_column(model, tmp_path):
     by_argument = scores(run("predict", "--model", model, "--format", "jsonl", *texts))
     assert list(by_file) == ["J0", "J1"]
     assert list(by_file.values()) == list(by_argument.values())
+    # Two and more: separators after the last field in every row, or blank columns after the header's names, as
+    # Excel exports a sheet with empty columns. The rows were refused as fields beyond the header, the header as
+    # repeating the column name ''.
+    for header, end in (("id;text", ";;"), ("id;text", ";;;"), ("\ufeffid;text;;", ";;"), ("id;text;;;", "")):
+        path.write_text(f"{header}\r\n" + "".join(f"J{i};{t}{end}\r\n" for i, t in enumerate(texts)))
+        wide = scores(run("predict", "--model", model, "--input", path, "--id-column", "id", "--format", "jsonl"))
+        assert wide == by_file, (header, end)
+    path.write_text("id;text\nJ0;Answer calls;;\nJ1;Do research;;surplus\n")
+    assert_one_error_line(run("predict", "--model", model, "--input", path), 1,
+                          r"export\.csv data row 2 has a field beyond the 2 the header names")  # fmt: skip
 
 
 @pytest.mark.parametrize(
