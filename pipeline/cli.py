@@ -38,10 +38,12 @@ from pipeline.options import (
 from pipeline.process import (
     interrupt_message,
     interrupt_received,
+    output_kept,
     reader_gone,
     results_streamed,
     standard_output_error,
     stop_if_interrupted,
+    streamed_output,
 )
 from pipeline.readers import DATA_SUFFIXES, file_name_given_as_text, format_suffix
 
@@ -89,6 +91,9 @@ class Group(click.Group):
             # Ids and file names come from the input: an escape sequence or a bidirectional control in one reached
             # the terminal, and a line break made the one line two.
             line = strip_control(message.replace("\n", " "))
+            streamed = streamed_output()
+            if streamed is not None:  # the rows above the error on stdout look like the whole output otherwise
+                line += f"; the results on {streamed} stop part-way"
             click.echo(f"Error: {line}", err=True)
             sys.exit(EXIT_ERROR)
 
@@ -1193,6 +1198,8 @@ def predict(
         if output is None:
             write_all(_results_stream(output_format))
         else:
+            if not streamed and Path(output).exists():
+                output_kept(output)
             with atomic_writer(output, "w", encoding="utf-8", newline="") as handle:
                 write_all(handle)
     finally:

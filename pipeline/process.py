@@ -29,14 +29,28 @@ def pool_started() -> None:
 
 
 # Where this run has written results that no rename keeps from view (standard output, a device or a pipe), if it
-# has: an interrupt then leaves them part-written there, which its message must say.
+# has: an interrupt or an error then leaves them part-written there, which its message must say. And the output
+# file that was there before the run, which an interrupt leaves as it was.
 _streamed_to: str | None = None
+_kept_output: str | None = None
 
 
 def results_streamed(name: str) -> None:
-    """Note that results went to `name` as they came, so that an interrupt says they stop part-way."""
+    """Note that results went to `name` as they came, so that an interrupt or an error says they stop part-way."""
     global _streamed_to
     _streamed_to = name
+
+
+def streamed_output() -> str | None:
+    """Where this run has written results as they came, if it has."""
+    return _streamed_to
+
+
+def output_kept(path) -> None:
+    """Note that the output file `path` was there before the run: an interrupt leaves it as it was, and says so
+    (it said no output file was left behind, which read as if the file was gone)."""
+    global _kept_output
+    _kept_output = str(path)
 
 
 class ReaderGone(SystemExit):
@@ -118,6 +132,8 @@ def interrupt_message(error: KeyboardInterrupt) -> tuple[str, int]:
     what = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
     if _streamed_to is not None:
         return f"Error: {what}; the results on {_streamed_to} stop part-way", 128 + signum
+    if _kept_output is not None:
+        return f"Error: {what}; {_kept_output} was left as it was", 128 + signum
     return f"Error: {what}; no output file was left behind", 128 + signum
 
 
@@ -179,8 +195,8 @@ def run(args: list[str] | None = None) -> int:
     The console script's whole handling of errors, usage errors and interrupts, apart from the process set-up, so
     that the test suite can run a command in its own process and see what a user would see.
     """
-    global _streamed_to
-    _streamed_to = None  # a run of its own, even where the test suite runs many in one process
+    global _streamed_to, _kept_output
+    _streamed_to = _kept_output = None  # a run of its own, even where the test suite runs many in one process
     try:
         from pipeline.metadata import set_aside_bad_source_date_epoch
 

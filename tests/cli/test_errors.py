@@ -537,6 +537,35 @@ def test_interrupt_leaves_no_partial_output(model, tmp_path, jobs):
     assert not output.exists() and not list(tmp_path.glob(".out.jsonl.*"))
 
 
+def test_interrupt_says_an_output_file_that_was_there_is_left_as_it_was(model, tmp_path):
+    """The message said no output file was left behind, which read as if the file had gone; it is untouched."""
+    (tmp_path / "out.jsonl").write_text("OLD\n")
+    process, output = start_long_predict(model, tmp_path, "1")
+    os.killpg(process.pid, signal.SIGINT)
+    stderr = process.communicate(timeout=120)[1]
+    assert (process.returncode, stderr) == (130, f"Error: interrupted; {output} was left as it was\n")
+    assert output.read_text() == "OLD\n" and not list(tmp_path.glob(".out.jsonl.*"))
+
+
+def test_an_error_after_results_went_to_stdout_says_they_stop_part_way(model, tmp_path):
+    """--on-error fail on a row of a later chunk: the rows of the chunks before it were on stdout, and the error
+    said nothing of them, so a script could take them for the whole output."""
+    path = tmp_path / "jobs.csv"
+    path.write_text(
+        "id,text\n" + "".join(f"{i},{'' if i == 7 else 'Answer calls and log tickets'}\n" for i in range(1, 9))
+    )
+    result = run("predict", "--model", model, "--input", path, "--on-error", "fail", "--chunk-size", "3",
+                 "--format", "jsonl")  # fmt: skip
+    assert result.returncode == 1
+    assert [row["id"] for row in jsonl(result.stdout)] == ["1", "2", "3", "4", "5", "6"]
+    assert result.stderr == ("Error: row 7 (id 7) cannot be scored: empty or missing text (--on-error fail); the "
+                             "results on standard output stop part-way\n")  # fmt: skip
+    # Written to a file, nothing is: the error alone.
+    to_file = run("predict", "--model", model, "--input", path, "--on-error", "fail", "--chunk-size", "3",
+                  "--output", tmp_path / "out.jsonl")  # fmt: skip
+    assert to_file.stderr.endswith("(--on-error fail)\n") and not (tmp_path / "out.jsonl").exists()
+
+
 @pytest.mark.parametrize(("output", "named"), [((), "standard output"), (("--output", "/dev/stdout"), "/dev/stdout")])
 def test_interrupt_says_streamed_results_stop_part_way(model, tmp_path, output, named):
     """Results that go out as they come (`> file`, a device) are there, cut off: the message said no output was
