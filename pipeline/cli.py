@@ -1080,9 +1080,11 @@ def predict(
     if input_path == config.STANDARD_STREAM and sys.stdin is None:
         raise DataError("standard input is closed; pipe postings in, or pass --input FILE")
     if output is not None:
-        from pipeline.files import check_output_folder
+        from pipeline.files import check_output_folder, writes_in_place
 
         check_output_folder(output)
+        if Path(output).exists() and not writes_in_place(output):
+            output_kept(output)  # from here on, as an interrupt while the model loads leaves it as it was too
     _refuse_writing_over_input(output, [input_path])
     _refuse_writing_over_model(model_path, {"--output": output})
     if engine == "portable" and jobs > 1:
@@ -1174,14 +1176,9 @@ def predict(
     # Rows that go out as they come, where no rename keeps a part-written output from view.
     streamed = output is None or str(output) == config.STANDARD_STREAM or writes_in_place(output)
 
-    def write(handle, text: str) -> None:
-        if streamed and text:
-            results_streamed(_output_name(output) if output is not None else "standard output")
-        handle.write(text)
-
     def write_all(handle) -> None:
         nonlocal bare_titles
-        write(handle, formatter.header())
+        handle.write(formatter.header())
         for scored in results:
             bare_titles += scored.bare_titles
             if on_error == "fail" and scored.first_error is not None:
@@ -1189,8 +1186,10 @@ def predict(
                 # By its number too: an empty id once named no row at all ("row with id  cannot be scored").
                 row = f"row {progress.counts['rows'] + index + 1} ({f'id {row_id}' if row_id else 'no id'})"
                 raise DataError(f"{row} cannot be scored: {error} (--on-error fail)")
-            write(handle, scored.text)
+            handle.write(scored.text)
             handle.flush()
+            if streamed and scored.text:  # rows are out where no rename keeps them from view: an end now cuts them
+                results_streamed(_output_name(output) if output is not None else "standard output")
             progress.update(scored.counts, scored.position)
         stop_if_interrupted()  # an interrupt Python dropped must not end in a complete-looking output
 
@@ -1198,8 +1197,6 @@ def predict(
         if output is None:
             write_all(_results_stream(output_format))
         else:
-            if not streamed and Path(output).exists():
-                output_kept(output)
             with atomic_writer(output, "w", encoding="utf-8", newline="") as handle:
                 write_all(handle)
     finally:

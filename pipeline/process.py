@@ -158,7 +158,6 @@ def reopen_closed_standard_streams() -> None:
 def main() -> None:  # pragma: no cover - the console-script entry point, exercised through subprocess tests
     install_signal_handlers()
     reopen_closed_standard_streams()
-    os.environ.update(blas_settings(os.environ, cpu_flags()))
     finish(run())
 
 
@@ -201,6 +200,9 @@ def run(args: list[str] | None = None) -> int:
         from pipeline.metadata import set_aside_bad_source_date_epoch
 
         set_aside_bad_source_date_epoch()  # before numpy is imported, which stopped on it with a ValueError
+        # Before numpy loads its BLAS library too; in the test suite's process, where it is loaded, this changes
+        # only what the commands it starts inherit.
+        os.environ.update(blas_settings(os.environ, cpu_flags()))
         import click
 
         from pipeline.cli import cli

@@ -137,10 +137,23 @@ class Chunk:
     text_errors: dict[int, str] = field(default_factory=dict)
 
 
-# A noncharacter (reserved by Unicode for a program's internal use, never for text interchange) stands in for a CR
-# inside a row while pandas reads it: see DecodingReader._marks_stray_crs.
-STRAY_CR = "\uffff"
-_STRAY_CR = re.compile(r"\r(?!\n|\Z)")  # a CR before any character but LF: a CR that ends the input ends a line
+# While pandas reads a CSV, a CR inside a row stands as two noncharacters (reserved by Unicode for a program's own
+# use), and a noncharacter the input holds itself as two more, so that every escape reads back exactly
+# (DecodingReader._escape_stray_crs, unescape_stray_crs). A CR is stray where it is not one of a run of CRs that an
+# LF, or the input's end, closes: CR LF, and CR CR LF (Python's csv module on Windows), end a line.
+_ESCAPE = "\uffff"
+STRAY_CR = _ESCAPE + "\ufffe"
+# Each noncharacter the input holds, and what stands for it.
+_ESCAPES = {_ESCAPE: _ESCAPE + _ESCAPE, "\ufffe": _ESCAPE + "\ufffd"}
+_UNESCAPES = {"\ufffe": "\r", _ESCAPE: _ESCAPE, "\ufffd": "\ufffe"}
+_NONCHARACTER = re.compile("[\ufffe\uffff]")
+_STRAY_CR = re.compile(r"\r(?!\r*(?:\n|\Z))")
+_ESCAPED = re.compile(_ESCAPE + "(.)", re.S)
+
+
+def unescape_stray_crs(text: str) -> str:
+    """`text` as the input wrote it: each stray CR and each noncharacter escaped while it was read put back."""
+    return _ESCAPED.sub(lambda match: _UNESCAPES[match[1]], text) if _ESCAPE in text else text
 
 
 class DecodingReader(io.TextIOBase):
@@ -182,8 +195,8 @@ class DecodingReader(io.TextIOBase):
         # there: "3,Answer calls<CR>with CSAT targets" became two rows, the second with "with CSAT targets" for its
         # id. Such CRs are read as STRAY_CR, which no row ends at, and csv_frames puts them back into the cells.
         self._marks_stray_crs = not universal_newlines
-        self.stray_crs = False  # whether any was read
-        self._held_cr = ""  # a CR at the end of a block, which may be half of a CR LF
+        self.stray_crs = False  # whether any CR or noncharacter was escaped, for readers to put back
+        self._held_crs = ""  # the CRs that end a block, which the next block's LF may make a line end
         self._max_line_chars = max_line_chars
         # UTF-16 or UTF-32 without a byte order mark, as the first bytes show, when one of them is read.
         self._unmarked: str | None = None
@@ -270,20 +283,24 @@ class DecodingReader(io.TextIOBase):
         if self._lone_cr:
             text = self._lone_cr.decode(text, final=not block)
         elif self._lone_cr is False and self._marks_stray_crs:
-            text = self._mark_stray_crs(text, final=not block)
+            text = self._escape_stray_crs(text, final=not block)
         return text
 
-    def _mark_stray_crs(self, text: str, final: bool) -> str:
-        """`text` with each CR that no LF follows read as STRAY_CR (but the input's last); a CR that ends a block waits
-        for the next."""
-        text, self._held_cr = self._held_cr + text, ""
-        if not final and text.endswith("\r"):
-            text, self._held_cr = text[:-1], "\r"
-        if "\r" not in text:
-            return text
-        marked = _STRAY_CR.sub(STRAY_CR, text)
-        self.stray_crs = self.stray_crs or marked != text
-        return marked
+    def _escape_stray_crs(self, text: str, final: bool) -> str:
+        """`text` with each stray CR read as STRAY_CR and each noncharacter it holds escaped; the CRs that end a
+        block wait for the next, whose first character decides what they are."""
+        text, self._held_crs = self._held_crs + text, ""
+        if not final:
+            kept = text.rstrip("\r")
+            text, self._held_crs = kept, text[len(kept) :]
+        if _NONCHARACTER.search(text):
+            text = _NONCHARACTER.sub(lambda match: _ESCAPES[match[0]], text)
+            self.stray_crs = True
+        if "\r" in text:
+            escaped = _STRAY_CR.sub(STRAY_CR, text)
+            self.stray_crs = self.stray_crs or escaped != text
+            text = escaped
+        return text
 
     def _check_start(self, block: bytes) -> None:
         """Recognise compressed data, UTF-16 and UTF-32 text read as something else, and binary files, by their first
@@ -677,6 +694,10 @@ def csv_frames(
     if repeated:
         raise DataError(f"{name} repeats the column name(s) {', '.join(map(repr, repeated))}; give each its own name")
     blank_lines, first_row, first_line = _first_record(stream, separator, len(columns) > 1, header_line + 1)
+    if STRAY_CR in first_row:
+        # Unquoted in the first row, stray CRs are line ends more likely than characters (rows of CR lines below a
+        # header of LF), which read as characters made the file one row: refused, as the header's are.
+        _csv_fields(unescape_stray_crs(first_row), separator, name, first_line)
     first = _csv_fields(first_row, separator, name, first_line)
     # Fields beyond the header's, all empty: trailing separators (`a;b;;` under `id;text`), read as columns of their
     # own and dropped. One was taken; two were refused as fields the header does not name.
@@ -693,7 +714,9 @@ def csv_frames(
         # it vanished from the output and every later row took the row number before its own.
         options["skip_blank_lines"] = False
     if trailing:
-        options |= {"header": 0, "names": [*columns, *beyond]}
+        # Named as pandas names a blank column when it reads the header itself: two blank names were two ''.
+        named = [column if column.strip() else f"Unnamed: {index}" for index, column in enumerate(columns)]
+        options |= {"header": 0, "names": [*named, *beyond]}
     # pandas re-reads the header itself, so quoting rules stay pandas' own.
     combined = _Concat(io.StringIO(header + blank_lines + first_row), stream)
     try:
@@ -708,7 +731,8 @@ def csv_frames(
                     )
                 frame = frame.drop(columns=beyond)
             if stream.stray_crs:  # each back in its cell, where it was read
-                frame = frame.apply(lambda column: column.str.replace(STRAY_CR, "\r", regex=False))
+                frame = frame.apply(lambda column: column.map(unescape_stray_crs))
+                frame.columns = [unescape_stray_crs(column) for column in frame.columns]
             data_rows += len(frame)
             yield frame
     except pd.errors.EmptyDataError:
@@ -846,6 +870,8 @@ def _json_records(stream: DecodingReader) -> Iterator[tuple[int, object]]:
         try:
             # A byte-order mark starts every file that Windows tools save as UTF-8, so one opens each file's first
             # line in `cat a.jsonl b.jsonl > all.jsonl`; it is never part of the record.
+            if stream.stray_crs:  # stdin of unknown format is read as a CSV would be, CRs escaped
+                line = unescape_stray_crs(line)
             record = loads_json(line.lstrip("\ufeff"))
         except json.JSONDecodeError as error:
             # The other common near-miss: a pretty-printed object, whose line breaks open a brace or follow a comma

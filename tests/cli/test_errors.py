@@ -560,6 +560,12 @@ def test_an_error_after_results_went_to_stdout_says_they_stop_part_way(model, tm
     assert [row["id"] for row in jsonl(result.stdout)] == ["1", "2", "3", "4", "5", "6"]
     assert result.stderr == ("Error: row 7 (id 7) cannot be scored: empty or missing text (--on-error fail); the "
                              "results on standard output stop part-way\n")  # fmt: skip
+    # No row out, no such words: the header alone, or a write that failed (a full disk).
+    header_only = run("predict", "--model", model, "--input", path, "--on-error", "fail", "--chunk-size", "8",
+                      "--format", "csv")  # fmt: skip
+    assert header_only.stdout.startswith("id,") and header_only.stderr.endswith("(--on-error fail)\n")
+    full = run("predict", "--model", model, "--input", path, "--format", "csv", "--output", "/dev/full")
+    assert full.returncode == 1 and "No space left" in full.stderr and "part-way" not in full.stderr, full.stderr
     # Written to a file, nothing is: the error alone.
     to_file = run("predict", "--model", model, "--input", path, "--on-error", "fail", "--chunk-size", "3",
                   "--output", tmp_path / "out.jsonl")  # fmt: skip

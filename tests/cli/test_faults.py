@@ -262,6 +262,21 @@ def test_ctrl_c_while_starting_prints_one_line(model, delay):
     assert (process.returncode, stderr) == (130, "Error: interrupted; no output file was left behind\n"), stderr
 
 
+@linux_only("/proc to see when the script handles signals")
+def test_ctrl_c_before_scoring_starts_leaves_an_output_file_that_was_there_as_it_was(model, tmp_path):
+    """The message said no output file was left behind while the model loaded or the first chunk was read."""
+    output = tmp_path / "out.csv"
+    output.write_text("old\n")
+    process = start_script("predict", "--model", model, "--input", "-", "--output", output, stdin=subprocess.PIPE,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    wait_for(lambda: has_signal(signal_mask(process.pid, "SigCgt"), signal.SIGTERM), "the script to start", process)
+    time.sleep(0.5)  # the moment of the Ctrl-C, reading a stdin that never ends: not a wait for readiness
+    process.send_signal(signal.SIGINT)
+    stderr = process.communicate(timeout=120)[1]
+    assert (process.returncode, stderr) == (130, f"Error: interrupted; {output} was left as it was\n")
+    assert output.read_text() == "old\n"
+
+
 @pytest.mark.parametrize("args", [("predict", "--threshold", "0.5", "x"), ("--version",)])
 def test_ctrl_c_while_the_options_are_parsed_prints_one_line(args, monkeypatch):
     """The moment the test above hits only sometimes: click's own main wrote a blank line before the message."""
@@ -325,7 +340,9 @@ def test_csv_with_a_trailing_separator_scores_the_right_column(model, tmp_path):
     # Two and more: separators after the last field in every row, or blank columns after the header's names, as
     # Excel exports a sheet with empty columns. The rows were refused as fields beyond the header, the header as
     # repeating the column name ''.
-    for header, end in (("id;text", ";;"), ("id;text", ";;;"), ("\ufeffid;text;;", ";;"), ("id;text;;;", "")):
+    # Blank names over rows that end in more separators still: two '' names reached pandas, `Duplicate names`.
+    for header, end in (("id;text", ";;"), ("id;text", ";;;"), ("\ufeffid;text;;", ";;"), ("id;text;;;", ""),
+                        ("id;text;;", ";;;"), ("id;text; ; ", ";;;;")):  # fmt: skip
         path.write_text(f"{header}\r\n" + "".join(f"J{i};{t}{end}\r\n" for i, t in enumerate(texts)))
         wide = scores(run("predict", "--model", model, "--input", path, "--id-column", "id", "--format", "jsonl"))
         assert wide == by_file, (header, end)
@@ -407,12 +424,14 @@ def test_a_csv_whose_lines_end_in_a_lone_cr_is_read_row_by_row(model, tmp_path):
 @pytest.mark.parametrize("source", ["file", "stdin"])
 def test_a_lone_cr_inside_a_row_of_lf_lines_is_a_character_of_its_field(model, tmp_path, line_end, source):
     """pandas ended a row at it: "3,Answer calls<CR>with CSAT targets" came out as two rows, the second with "with
-    CSAT targets" for its id, and predict said nothing (exit 0); the first data row's was refused, any other's split.
-    One row out for each row in, the CR kept in its cell; in the first data row too, and deep in a file."""
-    middle = [f"{i},Process supplier invoices,x" for i in range(2, 5000)]
-    rows = ["1,Answer inbound calls\rwith CSAT targets,a\rb", *middle, "5000,Build credit risk\rmodels,y\rz"]
-    content = "id,text,note" + line_end + line_end.join(rows) + line_end
-    args = ("predict", "--model", model, "--format", "jsonl", "--keep-column", "note", "--chunk-size", "700")
+    CSAT targets" for its id, and predict said nothing (exit 0). One row out for each row in, the CR kept in its
+    cell, deep in a file too, two in a row, and beside noncharacters the input holds itself (U+FFFF, U+FFFE), which
+    must come out as they went in."""
+    middle = [f"{i},Process supplier invoices,x" for i in range(3, 5000)]
+    rows = ["1,Answer inbound calls,a\ufffeb", "2,Answer calls\rwith CSAT targets,a\rb\uffff\ufffe",
+            *middle, "5000,Build credit risk\r\rmodels,y\rz"]  # fmt: skip
+    content = "id,text,note\uffff" + line_end + line_end.join(rows) + line_end
+    args = ("predict", "--model", model, "--format", "jsonl", "--keep-column", "note\uffff", "--chunk-size", "700")
     if source == "file":
         path = tmp_path / "stray.csv"
         path.write_bytes(content.encode())
@@ -421,9 +440,31 @@ def test_a_lone_cr_inside_a_row_of_lf_lines_is_a_character_of_its_field(model, t
         result = run(*args, "-", "--input-format", "csv", stdin=content.encode())
     assert result.returncode == 0, result.stderr
     out = jsonl(result.stdout)
-    assert [row["id"] for row in out] == [str(i) for i in range(1, 5001)]
-    assert (out[0]["note"], out[-1]["note"]) == ("a\rb", "y\rz")
+    assert [row["id"] for row in out] == ["1", "2", *(str(i) for i in range(3, 5001))]
+    notes = [row["note\uffff"] for row in out]
+    assert (notes[0], notes[1], notes[-1]) == ("a\ufffeb", "a\rb\uffff\ufffe", "y\rz")
     assert not any(row["error"] for row in out)
+
+
+def test_stray_crs_in_the_first_row_are_refused_and_cr_cr_lf_ends_lines(model, tmp_path):
+    """In the first data row, lone CRs are line ends more likely than characters: rows of CR lines below a header
+    of LF were read as one posting (four postings in, one row out, exit 0). CR CR LF, as Python's csv module writes
+    on Windows, ends a line: its first CR was read as a stray one, and the header refused."""
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(b"text\nAnswer customer calls\rData entry of invoices\rBuild credit risk models\r")
+    assert_one_error_line(run("predict", "--model", model, "--input", path), 1,
+                          r"mixed\.csv line 2 has a line break \(CR\) inside a field that is not quoted")  # fmt: skip
+    path.write_bytes(b"id,text,label\r\r\n1,Answer customer calls,BPO\r\r\n2,Build credit risk models,KPO\r\r\n")
+    scored = run("predict", "--model", model, "--input", path, "--format", "jsonl")
+    assert [(row["id"], row["label"]) for row in jsonl(scored.stdout)] == [("1", "BPO"), ("2", "KPO")], scored.stderr
+    evaluated = run("evaluate", "--model", model, "--data", path, "--format", "json")
+    assert json.loads(evaluated.stdout)[str(path)]["n"] == 2, evaluated.stderr
+    # JSON lines piped to evaluate, whose format is told from the first line: a CR between tokens is JSON's space.
+    piped = (
+        b'{"text": "Answer customer calls", "label": "BPO"}\n{"text": "Build credit risk models",\r"label": "KPO"}\n'
+    )
+    from_stdin = run("evaluate", "--model", model, "--data", "-", "--format", "json", stdin=piped)
+    assert json.loads(from_stdin.stdout)["standard input"]["n"] == 2, from_stdin.stderr
 
 
 @pytest.mark.parametrize(

@@ -204,7 +204,10 @@ def test_a_cr_lf_cut_by_a_block_end_is_a_line_end_and_a_lone_cr_a_character(tmp_
     import pipeline.readers
 
     monkeypatch.setattr(pipeline.readers, "_BLOCK", block)
-    path = write(tmp_path, "p.csv", b"id,text\r\nr1,Answer calls\r\nr2,Log\rtickets\r\nr3,Draft contracts\r\n", "wb")
+    # Two CRs in a row, and a CR CR LF line end, cut anywhere too.
+    content = b"id,text\r\nr1,Answer calls\r\nr2,Log\rtickets\r\nr3,Draft\r\rcontracts\r\r\nr4,Audit accounts\r\n"
+    path = write(tmp_path, "p.csv", content, "wb")
     ids, texts = collect(path, text_columns=("text",), id_column="id", chunk_size=2)
-    assert ids == ["r1", "r2", "r3"]
+    assert ids == ["r1", "r2", "r3", "r4"]
     assert texts[0] == "Answer calls" and "\r" not in texts[0] and texts[1].split() == ["Log", "tickets"]
+    assert texts[2].split() == ["Draft", "contracts"] and texts[3] == "Audit accounts"
