@@ -492,10 +492,12 @@ class ServeParams:
     max_body_bytes: int = 4 * 1024 * 1024
     max_batch: int = 1000
     max_text_chars: int = 100_000
-    # How long SIGTERM waits for open requests before the rest are answered 503 (as orchestrators wait 30 s for
-    # a container to stop, this leaves the process time to exit), and the Retry-After those answers carry.
-    shutdown_grace_seconds: int = 20
+    # How long SIGTERM waits for open requests before the rest are answered 503 and the process exits (well inside
+    # the 30 s orchestrators wait for a container to stop), and the Retry-After those answers carry.
+    shutdown_grace_seconds: int = 10
     retry_after_seconds: int = 1
+    # Requests scored at once, each in a thread; the rest wait their turn without one (pipeline/serve.py).
+    scoring_threads: int = 2
 
 
 # The two steps of every saved Pipeline, by name: the TF-IDF vectorizer, then the logistic regression. Only

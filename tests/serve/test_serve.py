@@ -327,16 +327,19 @@ def test_a_request_the_shutdown_cancels_gets_a_json_503(shipped_model_path):
     assert json.loads(content) == {"error": "the service is shutting down; send the request again"}
 
 
-def test_health_answers_while_every_scoring_thread_is_busy(shipped_model_path):
+def test_health_answers_while_requests_wait_to_be_scored(shipped_model_path):
     """/health and /model queued behind scoring requests for the 40 threads of the pool: with 42 requests open, a
-    liveness probe waited 17 s."""
+    liveness probe waited 17 s. Scoring now takes SERVE.scoring_threads threads at most, the other requests wait
+    without one, and the probes answer on the event loop."""
     app, release, held = _held_app(shipped_model_path)
-    statuses = []
+    statuses, most_held = [], []
 
     async def probed_while_busy():
         body = json.dumps({"texts": TEXTS[:1]}).encode()
         busy = [asyncio.ensure_future(_call(app, "POST", "/predict", body)) for _ in range(41)]
-        await _until(lambda: held[0] == 40)  # every thread of the pool holds a request; one waits for a thread
+        await _until(lambda: held[0] == config.SERVE.scoring_threads)
+        await asyncio.sleep(0.2)  # time for any request beyond the limit to start scoring, were there no limit
+        most_held.append(held[0])
         for path in ("/health", "/model"):
             sent = await asyncio.wait_for(_call(app, "GET", path), timeout=10)
             statuses.append(sent[0]["status"])
@@ -347,7 +350,7 @@ def test_health_answers_while_every_scoring_thread_is_busy(shipped_model_path):
         asyncio.run(probed_while_busy())
     finally:
         release.set()
-    assert statuses == [200, 200, 200]
+    assert statuses == [200, 200, 200] and most_held == [config.SERVE.scoring_threads] and held[0] == 41
 
 
 def test_the_address_of_an_ipv6_host_is_written_in_brackets():
