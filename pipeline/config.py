@@ -45,6 +45,8 @@ SOURCE_DATE_EPOCH_VAR = "SOURCE_DATE_EPOCH"
 # before numpy is imported, unless the user has: one thread everywhere, and on x86-64 CPUs with the instructions
 # below (every x86-64 server CPU since 2013), the same kernels.
 BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "1")
+# The variables OpenBLAS takes its thread count from, any of which a user may set instead.
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
 BLAS_KERNELS = ("OPENBLAS_CORETYPE", "Haswell")
 BLAS_KERNEL_CPU_FLAGS = frozenset({"avx2", "fma"})
 METRICS_PATH = MODELS_DIR / "metrics.json"

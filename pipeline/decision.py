@@ -55,6 +55,19 @@ def text_list(texts, allow_missing: bool = False) -> list:
     return texts
 
 
+def posting_texts(texts) -> list[str]:
+    """The texts as a list (text_list), each with something to score: an empty or blank text got a label and a
+    probability, which a service then stored as a verdict on no posting."""
+    texts = text_list(texts)
+    for position, text in enumerate(texts):
+        if not text.strip():
+            raise ValueError(
+                f"the text at position {position} is empty or blank: there is no posting to score; decide() gives "
+                "such a text a row with an error"
+            )
+    return texts
+
+
 def label_for(p_kpo: float, threshold: float) -> str:
     """KPO where P(KPO) reaches the threshold, BPO below it."""
     return config.KPO if p_kpo >= threshold else config.BPO

@@ -191,7 +191,7 @@ def open_engine(engine: str, model_path: Path, prefer_portable: bool = True, on_
             if on_fallback is not None and Path(model_path).is_file():
                 on_fallback(f"note: {error}; scoring with scikit-learn")
             return _sklearn(model_path)
-        problem = _installed_sklearn_problem(checked[0], model_path)
+        problem = _installed_sklearn_problem(checked, model_path)
         if engine == AUTO and problem and on_fallback is not None:
             # As when a large input asks for scikit-learn and it refuses the model: the size of the input must not
             # decide whether the user hears that scikit-learn cannot load this model.
@@ -221,9 +221,10 @@ def open_engine(engine: str, model_path: Path, prefer_portable: bool = True, on_
 PORTABLE_FALLBACK = "scoring with its portable export, which needs no scikit-learn, in one process"
 
 
-def _installed_sklearn_problem(meta: dict, model_path: Path) -> str | None:
-    """What stops the installed scikit-learn from loading the model, read without importing it; None when it can,
-    or when none is installed (the export is then the only engine, and the expected one)."""
+def _installed_sklearn_problem(checked: tuple[dict, dict | None], model_path: Path) -> str | None:
+    """What stops the installed scikit-learn from loading the model or the scope model beside it, read without
+    importing it; None when it can, or when none is installed (the export is then the only engine, and the expected
+    one)."""
     from importlib import metadata as importlib_metadata
 
     from pipeline.metadata import sklearn_version_problem
@@ -232,7 +233,9 @@ def _installed_sklearn_problem(meta: dict, model_path: Path) -> str | None:
         installed = importlib_metadata.version("scikit-learn")
     except importlib_metadata.PackageNotFoundError:
         return None
-    return sklearn_version_problem(meta, model_path, installed)
+    meta, scope_meta = checked
+    files = [(meta, model_path), *([(scope_meta, config.scope_model_path(model_path))] if scope_meta else [])]
+    return next(filter(None, (sklearn_version_problem(m, path, installed) for m, path in files)), None)
 
 
 def _sklearn(model_path: Path) -> SklearnEngine:

@@ -18,7 +18,7 @@ from sklearn.pipeline import Pipeline
 from pipeline import config
 from pipeline.accents import strip_accents
 from pipeline.config import default_model_path, metadata_path
-from pipeline.decision import check_count, check_cut, labels_at, text_list
+from pipeline.decision import check_count, check_cut, labels_at, posting_texts, text_list
 from pipeline.errors import LibraryVersionError, ModelError, model_files_read, require_model_file, train_hint
 from pipeline.files import atomic_path, sha256_file, write_text_atomic
 from pipeline.metadata import (
@@ -257,19 +257,6 @@ def strongest_contributions(
             ]
         )
     return explanations
-
-
-def posting_texts(texts) -> list[str]:
-    """The texts as a list (text_list), each with something to score: an empty or blank text got a label and a
-    probability, which a service then stored as a verdict on no posting."""
-    texts = text_list(texts)
-    for position, text in enumerate(texts):
-        if not text.strip():
-            raise ValueError(
-                f"the text at position {position} is empty or blank: there is no posting to score; decide() gives "
-                "such a text a row with an error"
-            )
-    return texts
 
 
 LABELS_MISMATCH = (

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pipeline import config
 from pipeline.accents import strip_accents
-from pipeline.decision import check_cut, scope_verdict, text_list
+from pipeline.decision import check_cut, posting_texts, scope_verdict
 from pipeline.errors import ModelError, model_files_read
 from pipeline.export import portable_path, scope_rules_of, split_checked
 from pipeline.metadata import checked_metadata, is_number
@@ -135,16 +135,18 @@ class PortableModel:
         p = _expit(self.decision_of(columns, values))
         return p if self._positive == 1 else 1.0 - p
 
+    def probabilities_of(self, text: str) -> list[float]:
+        """[P(labels[0]), P(labels[1])] of any one text, the empty one too, as the conformance vectors hold them."""
+        p = _expit(self.decision(text))
+        return [1.0 - p, p]
+
     def predict_proba(self, texts: list[str]) -> list[list[float]]:
-        """[P(labels[0]), P(labels[1])] for each text, as scikit-learn's predict_proba."""
-        rows = []
-        for text in text_list(texts):
-            p = _expit(self.decision(text))
-            rows.append([1.0 - p, p])
-        return rows
+        """[P(labels[0]), P(labels[1])] for each text, as scikit-learn's predict_proba; an empty or blank text is
+        refused, as Model.predict_proba refuses it (there is no posting to give a probability to)."""
+        return [self.probabilities_of(text) for text in posting_texts(texts)]
 
     def p_positive(self, texts: list[str]) -> list[float]:
-        return [self.positive_of(*self.features(text)) for text in text_list(texts)]
+        return [self.positive_of(*self.features(text)) for text in posting_texts(texts)]
 
     def predict(self, texts: list[str], threshold: float | None = None) -> list[str]:
         """Labels by the exported (tuned) threshold on P(positive label), or by `threshold` when given."""

@@ -165,7 +165,7 @@ def blas_settings(environment, flags: frozenset[str]) -> dict[str, str]:
     """The BLAS settings to add to `environment` before numpy loads its BLAS library, so that a model fitted from
     the same data and seed has the same bytes on any machine: one thread, and the same kernels where the CPU has
     their instructions (`flags`). A setting the user made is kept."""
-    settings = [config.BLAS_THREADS]
+    settings = [] if any(name in environment for name in config.BLAS_THREAD_VARIABLES) else [config.BLAS_THREADS]
     if flags >= config.BLAS_KERNEL_CPU_FLAGS:
         settings.append(config.BLAS_KERNELS)
     return {name: value for name, value in settings if name not in environment}

@@ -340,7 +340,11 @@ def test_a_blank_text_gets_no_probability(shipped_model_path, blank):
     """predict gave an empty posting the label BPO, which a service then stored; decide gives it an error row."""
     model = load_model(shipped_model_path)
     texts = ["Answer inbound customer calls", blank]
-    for method in (model.predict, model.predict_proba, model.p_kpo):
+    from pipeline.portable import load_portable
+
+    portable = load_portable(shipped_model_path)
+    for method in (model.predict, model.predict_proba, model.p_kpo, portable.predict, portable.predict_proba,
+                   portable.p_positive):  # fmt: skip
         with pytest.raises(ValueError, match=r"^the text at position 1 is empty or blank: there is no posting"):
             method(texts)
     assert model.decide(texts)[1]["error"] == "empty or missing text"

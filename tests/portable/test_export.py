@@ -84,7 +84,7 @@ def test_portable_scorer_passes_the_conformance_vectors(shipped_model_path, vect
     portable = load_portable(shipped_model_path)
     failures = check_scorer(
         vectors,
-        lambda text: dict(zip(portable.labels, portable.predict_proba([text])[0], strict=True)),
+        lambda text: dict(zip(portable.labels, portable.probabilities_of(text), strict=True)),
         _portable_scope(portable),
     )
     assert failures == []
@@ -104,7 +104,7 @@ def test_portable_scorer_passes_the_conformance_vectors(shipped_model_path, vect
 def test_check_scorer_reports_a_wrong_scorer(shipped_model_path, vectors):
     portable = load_portable(shipped_model_path)
     right, right_scope = (
-        lambda text: dict(zip(portable.labels, portable.predict_proba([text])[0], strict=True)),
+        lambda text: dict(zip(portable.labels, portable.probabilities_of(text), strict=True)),
         _portable_scope(portable),
     )
     failures = check_scorer(vectors, lambda text: {"BPO": 0.5, "KPO": 0.5}, right_scope)

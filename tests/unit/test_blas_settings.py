@@ -19,3 +19,9 @@ def test_a_setting_the_user_made_is_kept():
     given = {"OPENBLAS_NUM_THREADS": "8", "OPENBLAS_CORETYPE": "SkylakeX"}
     assert blas_settings(given, AVX2_CPU) == {}
     assert blas_settings({"OPENBLAS_CORETYPE": "Zen"}, AVX2_CPU) == {"OPENBLAS_NUM_THREADS": "1"}
+
+
+def test_a_thread_count_the_user_gave_openblas_another_way_is_kept():
+    # OpenBLAS reads GOTO_NUM_THREADS and OMP_NUM_THREADS too, after its own: setting its own overrode them.
+    for name in ("GOTO_NUM_THREADS", "OMP_NUM_THREADS"):
+        assert blas_settings({name: "2"}, AVX2_CPU) == {"OPENBLAS_CORETYPE": "Haswell"}
