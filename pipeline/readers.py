@@ -153,7 +153,8 @@ _ESCAPED = re.compile(_ESCAPE + "(.)", re.S)
 
 def unescape_stray_crs(text: str) -> str:
     """`text` as the input wrote it: each stray CR and each noncharacter escaped while it was read put back."""
-    return _ESCAPED.sub(lambda match: _UNESCAPES[match[1]], text) if _ESCAPE in text else text
+    # A pair it never wrote (a noncharacter read before the file's line ends were known) is left as it stands.
+    return _ESCAPED.sub(lambda match: _UNESCAPES.get(match[1], match[0]), text) if _ESCAPE in text else text
 
 
 class DecodingReader(io.TextIOBase):

@@ -202,6 +202,8 @@ def test_a_source_date_epoch_that_is_no_time_stops_train_alone_in_one_line(tmp_p
         "or unset it\n",
     )
     assert not (tmp_path / "m.joblib").exists()
+    if value != "soon":  # the other commands for one value: they pass over any value that is no time alike
+        return
     scored = run_script("predict", "--engine", "sklearn", "--format", "jsonl", "Answer inbound customer calls",
                         env={"SOURCE_DATE_EPOCH": value})  # fmt: skip
     assert (scored.returncode, scored.stderr, json.loads(scored.stdout)["label"]) == (0, "", "BPO"), scored.stderr
