@@ -1079,11 +1079,13 @@ def predict(
         raise DataError("standard output is closed; write the results to a file with --output FILE")
     if input_path == config.STANDARD_STREAM and sys.stdin is None:
         raise DataError("standard input is closed; pipe postings in, or pass --input FILE")
-    if output is not None:
-        from pipeline.files import check_output_folder, writes_in_place
+    from pipeline.files import atomic_writer, check_output_folder, writes_in_place
 
+    # Rows that go out as they come, where no rename keeps a part-written output from view.
+    streamed = output is None or writes_in_place(output)
+    if output is not None:
         check_output_folder(output)
-        if Path(output).exists() and not writes_in_place(output):
+        if not streamed and Path(output).exists():
             output_kept(output)  # from here on, as an interrupt while the model loads leaves it as it was too
     _refuse_writing_over_input(output, [input_path])
     _refuse_writing_over_model(model_path, {"--output": output})
@@ -1171,10 +1173,7 @@ def predict(
     )
     results = model.score_chunks(chunks, options, formatter, jobs)
     bare_titles = 0
-    from pipeline.files import atomic_writer, writes_in_place
-
-    # Rows that go out as they come, where no rename keeps a part-written output from view.
-    streamed = output is None or str(output) == config.STANDARD_STREAM or writes_in_place(output)
+    stream_name = _output_name(output) if output is not None else "standard output"
 
     def write_all(handle) -> None:
         nonlocal bare_titles
@@ -1189,7 +1188,7 @@ def predict(
             handle.write(scored.text)
             handle.flush()
             if streamed and scored.text:  # rows are out where no rename keeps them from view: an end now cuts them
-                results_streamed(_output_name(output) if output is not None else "standard output")
+                results_streamed(stream_name)
             progress.update(scored.counts, scored.position)
         stop_if_interrupted()  # an interrupt Python dropped must not end in a complete-looking output
 
