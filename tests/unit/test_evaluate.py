@@ -12,6 +12,7 @@ from sklearn.metrics import f1_score
 from pipeline import config
 from pipeline.evaluate import (
     HIGH_CONFIDENCE,
+    average_precision,
     class_counts,
     compute_metrics,
     confidence_profile,
@@ -20,8 +21,10 @@ from pipeline.evaluate import (
     format_report,
     group_bootstrap_interval,
     length_bucket,
+    log_loss,
     macro_f1,
     reliability_table,
+    roc_auc,
     wilson_interval,
 )
 
@@ -188,6 +191,26 @@ def test_class_counts_are_scikit_learns_to_the_last_bit(pairs):
         assert counts["per_class"][label] == {"precision": precision[i], "recall": recall[i], "f1": f1[i],
                                               "support": support[i]}  # fmt: skip
     assert counts["matrix"] == confusion_matrix(y_true, y_pred, labels=labels).tolist()
+
+
+# Scores as a model gives them, and as sets made of few distinct values, where ties decide the ranking scores.
+SCORES = st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 1e-300, 1e-16, 0.25, 0.5, 0.5 + 1e-16, 0.75, 1.0]))
+
+
+@given(pairs=st.lists(st.tuples(st.sampled_from([0, 1]), SCORES), min_size=1, max_size=80))
+def test_ranking_and_loss_scores_are_scikit_learns(pairs):
+    """Computed in numpy for speed, they must be the numbers scikit-learn gives, to rounding: ties (a tied run is
+    one threshold, a tied pair counts half), probabilities of exactly 0 or 1, sets of one class."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+    from sklearn.metrics import log_loss as sklearn_log_loss
+
+    y, p = (np.array(column) for column in zip(*pairs, strict=True))
+    p = p.astype(float)
+    assert log_loss(y, p) == pytest.approx(sklearn_log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1]),
+                                           rel=1e-12)  # fmt: skip
+    assume(len(set(y)) == 2)  # scikit-learn gives no ranking score for a set of one class, nor does compute_metrics
+    assert roc_auc(y, p) == pytest.approx(roc_auc_score(y, p), rel=1e-12, abs=1e-15)
+    assert average_precision(y, p) == pytest.approx(average_precision_score(y, p), rel=1e-12, abs=1e-15)
 
 
 def test_a_set_of_generated_and_users_postings_is_sliced_by_where_they_came_from():
