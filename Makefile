@@ -125,8 +125,15 @@ export: $(PORTABLE) ## Write the portable JSON model and its conformance vectors
 evaluate: $(MODEL) $(MODEL_META) $(SCOPE_MODEL) $(SCOPE_META) $(HELD_OUT_MODEL) $(HELD_OUT_FILES) ## Evaluate the model on the test split (by the held-out model), field and challenge sets
 	$(CLI) evaluate --model $(MODEL)
 
+# Checked when make reads this file: a prerequisite is built first, so a check in the recipe came only after a
+# fresh clone had installed, prepared and trained for minutes.
+ifneq ($(filter predict,$(MAKECMDGOALS)),)
+ifeq ($(strip $(value TEXT)),)
+$(error usage: make predict TEXT="a job posting")
+endif
+endif
+
 predict: $(MODEL) ## Label one posting: make predict TEXT="..."
-	@test -n "$$BPO_KPO_TEXT" || { echo 'usage: make predict TEXT="a job posting"' >&2; exit 2; }
 	@$(CLI) predict --model $(MODEL) -- "$$BPO_KPO_TEXT"
 
 serve: $(PORTABLE) ## Serve the model over HTTP on 127.0.0.1:8000 (POST /predict, GET /health, /model, /docs)

@@ -44,8 +44,13 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU 
 
 
 def make(root: Path, *args: str) -> str:
+    return make_dry(root, *args, "train")
+
+
+def make_dry(root: Path, *args: str) -> str:
+    """What `make -n ARGS` would run."""
     result = subprocess.run(
-        ["make", "-n", f"PYTHON={sys.executable}", *args, "train"],
+        ["make", "-n", f"PYTHON={sys.executable}", *args],
         cwd=root, capture_output=True, text=True, timeout=120, env=MAKE_ENV,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -213,6 +218,21 @@ def test_the_include_follows_a_new_import(project):
     finally:
         phrasing.write_text(before)
         settle(project)
+
+
+def test_make_predict_without_a_text_stops_before_building_anything(project):
+    """A fresh clone's `make predict` with no TEXT installed, prepared and trained for minutes, then printed its
+    usage line: the check now comes when make reads the Makefile, before any prerequisite."""
+    for text in ([], ["TEXT=  "]):
+        refused = subprocess.run(["make", "-n", f"PYTHON={sys.executable}", "-W", "pipeline/train.py", "predict",
+                                  *text], cwd=project, capture_output=True, text=True, timeout=120,
+                                 env={**MAKE_ENV, "TEXT": ""})  # fmt: skip
+        assert refused.returncode == 2 and refused.stdout == "", refused.stdout
+        usage = r"\*\*\* usage: make predict TEXT=\"a job posting\"\.  Stop\.\n\Z"
+        assert re.search(usage, refused.stderr), refused.stderr
+    planned = make_dry(project, "-W", "pipeline/train.py", "predict", "TEXT=a $x `b`")
+    predict = r"bpo-kpo predict --model models/model\.joblib -- \"\$BPO_KPO_TEXT\"$"
+    assert re.search(r"bpo-kpo train .*\n.*" + predict, planned, flags=re.S | re.M), planned
 
 
 @pytest.mark.parametrize("tool", ["stage_deps.py", "install_inputs.py"])
