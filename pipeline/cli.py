@@ -45,7 +45,7 @@ from pipeline.process import (
     stop_if_interrupted,
     streamed_output,
 )
-from pipeline.readers import DATA_SUFFIXES, file_name_given_as_text, format_suffix
+from pipeline.readers import DATA_SUFFIXES, document_named, file_name_given_as_text, format_suffix
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -1387,7 +1387,17 @@ def _startup():
 def _refuse_a_format_the_output_name_contradicts(output_format: str | None, output: Path | None) -> None:
     """`--format csv --output scored.jsonl` wrote CSV under a JSON-lines name, and `--format table --output x.csv`
     a table: whatever reads the file by its name then fails on it, or misreads it."""
-    if output_format is None or output is None:
+    if output is None:
+        return
+    document = document_named(output)
+    if document is not None:
+        # CSV under a workbook's name is a file the spreadsheet refuses to open: what --format csv wrote before.
+        plain = output.with_suffix("") if config.compression_of(output) else output
+        raise click.UsageError(
+            f"--output {output} names {document}, which predict does not write: name it "
+            f"{plain.with_suffix('.csv').name} (a spreadsheet opens it) or {plain.with_suffix('.jsonl').name}"
+        )
+    if output_format is None:
         return
     named = config.OUTPUT_SUFFIXES.get(format_suffix(output))
     if named is not None and named != output_format:

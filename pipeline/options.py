@@ -91,6 +91,9 @@ class OutputPath(click.ParamType):
         text = os.fspath(value)
         if text.endswith(("/", os.sep)):
             self.fail(f"{text!r} ends with '/': give a file name, not a folder", param, ctx)
+        if os.sep == "/" and "\\" in text:
+            # A Windows path (C:\out\scored.csv) is one file name here, written in the current folder, with exit 0.
+            self.fail(f"{text} holds '\\', which separates no folders on this system: write them with '/'", param, ctx)
         if not text:
             self.fail("is empty: give a file name", param, ctx)
         return Path(text)

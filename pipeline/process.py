@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shlex
 import signal
 import sys
 
@@ -210,6 +211,8 @@ def run(args: list[str] | None = None) -> int:
         try:
             code = dispatch(cli, sys.argv[1:] if args is None else args)
         except click.ClickException as error:
+            if isinstance(error, click.NoSuchOption):
+                error.message = unknown_option_message(error, cli, sys.argv[1:] if args is None else args)
             error.show()
             code = error.exit_code
     except KeyboardInterrupt as error:  # while Python imports, or before a command starts: still one line
@@ -220,6 +223,22 @@ def run(args: list[str] | None = None) -> int:
         if isinstance(stop, ReaderGone) and _pool_started:
             os._exit(0)  # stdout is already /dev/null: nothing to flush
     return code if isinstance(code, int) else 0
+
+
+def unknown_option_message(error, group, args: list[str]) -> str:
+    """Click's message for an option it does not know, with the two mistakes behind most of them named: a text
+    that starts with a dash (a bullet pasted with its posting), which click reads as options, and an option of
+    the program itself given after the command."""
+    text = next((arg for arg in args if arg.startswith(error.option_name) and len(arg.split()) > 1), None)
+    if text is not None:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        command = error.ctx.command_path if error.ctx is not None else config.PROGRAM_NAME
+        return (f"{error.message} A text that starts with '-' goes after '--', which ends the options: "
+                f"{command} -- {shlex.quote(shown)}")  # fmt: skip
+    if any(error.option_name in param.opts for param in group.params):
+        return (f"{error.message} {error.option_name} is an option of {config.PROGRAM_NAME} itself, so it goes "
+                f"before the command: {config.PROGRAM_NAME} {error.option_name} COMMAND ...")  # fmt: skip
+    return error.message
 
 
 def dispatch(command, args: list[str]) -> int | None:

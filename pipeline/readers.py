@@ -39,6 +39,10 @@ _COLUMN_WORDS = frozenset(
 _SUFFIX_FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".txt": "txt"}
 # Workbooks people export job postings to: named as such, since the fix (save the sheet as CSV) is theirs to make.
 _WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
+# Documents a posting is written in: named as such, with the way to give their text, as workbooks are.
+_DOCUMENT_SUFFIXES = {".docx": "a Word document", ".doc": "a Word document", ".odt": "a text document",
+                      ".rtf": "a rich-text document", ".pages": "a Pages document", ".pdf": "a PDF"}  # fmt: skip
+_SAVE_DOCUMENT_AS_TEXT = "save its text as a .txt file, one posting per line, or pass the posting as an argument"
 # Longer than any path Linux accepts (PATH_MAX): such an argument is a posting, whatever it ends with.
 _LONGEST_FILE_NAME = 4096
 # Suffixes of the files predict reads, and of the workbooks it names: what a model file is never called.
@@ -54,13 +58,21 @@ _COMPRESSED_STARTS = {
     re.compile(rb"BZh[1-9](1AY&SY|\x17rE8P\x90)"): ("bzip2-compressed", ".bz2", "decompress it first (bzcat)"),
     re.compile(rb"\xfd7zXZ\x00"): ("xz-compressed", ".xz", "decompress it first (xzcat)"),
     re.compile(rb"\x28\xb5\x2f\xfd"): ("zstd-compressed", None, "decompress it first (zstdcat)"),
-    # A spreadsheet workbook (.xlsx, .ods) is a zip archive too, and the likelier one under a .csv name.
-    re.compile(rb"PK\x03\x04"): (
-        "a zip archive, as a spreadsheet workbook is",
-        None,
-        "save the sheet as CSV (UTF-8), or unzip it",
-    ),
 }
+_ZIP_START = b"PK\x03\x04"
+# What a zip archive's first entries name (Office Open XML folders, an OpenDocument's mimetype entry): a Word
+# document or a workbook saved under a .csv or .txt name, each with its own way out.
+_ZIPPED_DOCUMENTS = (
+    (re.compile(rb"word/|opendocument\.text"), "a Word document", _SAVE_DOCUMENT_AS_TEXT),
+    (re.compile(rb"xl/|opendocument\.spreadsheet"), "a spreadsheet workbook", "save the sheet as CSV (UTF-8)"),
+)
+_DOCUMENT_STARTS = (
+    (b"%PDF-", "a PDF", _SAVE_DOCUMENT_AS_TEXT),
+    # Compound files: Word, Excel and PowerPoint before 2007 (.doc, .xls).
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Office document of the 1997-2003 kind (.doc or .xls)",
+     "save it as CSV (UTF-8) or plain text"),
+    (b"{\\rtf", "a rich-text document", _SAVE_DOCUMENT_AS_TEXT),
+)  # fmt: skip
 # The name pandas gives a column it finds beyond the header, so that a trailing separator never shifts columns.
 _BEYOND_HEADER = "\x00beyond the header"
 
@@ -327,10 +339,14 @@ class DecodingReader(io.TextIOBase):
             raise DataError(f"{self._name} looks like UTF-32 text; {self._encoding_hint('utf-32')}")
         for magic, (kind, suffix, otherwise) in _COMPRESSED_STARTS.items():
             if magic.match(sample):
-                # A file is read as it streams once named for its kind; a pipe, or zstd and zip, is unpacked first.
+                # A file is read as it streams once named for its kind; a pipe, or zstd, is unpacked first.
                 if suffix and self._is_regular_file():
                     raise DataError(f"{self._name} is {kind}; name it {Path(self._name).name}{suffix} to read it")
                 raise DataError(f"{self._name} is {kind}; {otherwise}")
+        document = document_kind(sample)
+        if document:
+            kind, advice = document
+            raise DataError(f"{self._name} is {kind}, not CSV, JSONL or text; {advice}")
         if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise DataError(f"{self._name} looks like UTF-16 text; {self._encoding_hint('utf-16')}")
         unmarked = _unmarked_wide_encoding(sample)
@@ -472,12 +488,25 @@ def format_suffix(path: str | Path) -> str:
     return path.suffix.lower()
 
 
-def check_input_path(path: Path) -> None:
-    """Refuse a folder, or a file that does not exist, in one line that says which."""
+def document_named(path: str | Path) -> str | None:
+    """The kind of document or workbook a file's suffix names (`a spreadsheet workbook` for jobs.xlsx), which
+    predict neither reads nor writes; None for any other name."""
+    suffix = format_suffix(path)
+    return "a spreadsheet workbook" if suffix in _WORKBOOK_SUFFIXES else _DOCUMENT_SUFFIXES.get(suffix)
+
+
+# What predict reads, and what labelled data may be: named where a folder was given instead.
+PREDICT_FILES, LABELLED_FILES = "a CSV, JSONL or TXT file", "a labelled CSV or JSON-lines file"
+
+
+def check_input_path(path: Path, wanted: str = PREDICT_FILES) -> None:
+    """Refuse a folder, or a file that does not exist, in one line that says which, and what to pass instead."""
     if path.is_dir():
-        raise DataError(f"{path} is a directory; pass a CSV, JSONL or TXT file")
+        raise DataError(f"{path} is a directory; pass {wanted}")
     if not path.exists():
-        raise DataError(f"input file {path} does not exist")
+        windows = os.sep == "/" and "\\" in str(path)
+        hint = " (on this system folders are separated by '/', not '\\')" if windows else ""
+        raise DataError(f"input file {path} does not exist{hint}")
 
 
 def open_text(
@@ -521,17 +550,34 @@ def format_of(path: str | Path) -> str | None:
     return _SUFFIX_FORMATS.get(format_suffix(path))
 
 
-def detect_format(source: str | Path, explicit: str | None = None) -> str:
-    """Pick the input format: the explicit choice, else the file suffix; stdin defaults to one posting per line."""
+def document_kind(start: bytes) -> tuple[str, str] | None:
+    """What kind of document a file's first bytes show (a Word document, a workbook, a PDF...) and the way to give
+    its postings as text; None for anything else. A zip archive that none of them is is named as such."""
+    if start.startswith(_ZIP_START):
+        for names, kind, advice in _ZIPPED_DOCUMENTS:
+            if names.search(start):
+                return f"{kind} (a zip archive)", advice
+        return "a zip archive", "unzip it, or save a spreadsheet's sheet as CSV (UTF-8)"
+    for magic, kind, advice in _DOCUMENT_STARTS:
+        if start.startswith(magic):
+            return kind, advice
+    return None
+
+
+def detect_format(source: str | Path, explicit: str | None = None, wanted: str = PREDICT_FILES) -> str:
+    """Pick the input format: the explicit choice, else the file suffix; stdin defaults to one posting per line.
+    `wanted` names the files the command reads, for a folder given instead."""
     if explicit:
         return explicit
     if str(source) == config.STANDARD_STREAM:
         return "txt"
     # A folder or a missing file is named as such: asking for its format would send the user after the wrong fault.
-    check_input_path(Path(source))
+    check_input_path(Path(source), wanted)
     suffix = format_suffix(source)
     if suffix in _WORKBOOK_SUFFIXES:
         raise DataError(f"{source} is a spreadsheet workbook, which is not read; save the sheet as CSV (UTF-8)")
+    if suffix in _DOCUMENT_SUFFIXES:
+        raise DataError(f"{source} is {_DOCUMENT_SUFFIXES[suffix]}, which is not read; {_SAVE_DOCUMENT_AS_TEXT}")
     if suffix not in _SUFFIX_FORMATS:
         raise DataError(f"cannot tell the format of {source} from its suffix; pass --input-format csv, jsonl or txt")
     return _SUFFIX_FORMATS[suffix]
@@ -587,11 +633,26 @@ def check_columns(
     needed: list[str], present: list[str], name: str, fix: str = "choose with --text-column / --id-column"
 ) -> None:
     missing = [c for c in needed if c not in present]
-    if missing:
-        raise DataError(
-            f"{name} has no column {', '.join(repr(c) for c in missing)}; its columns are: "
-            f"{', '.join(repr(c) for c in present) or '(none)'}; {case_hint(missing, present)}{fix}"
-        )
+    if not missing:
+        return
+    names = [str(column) for column in present]
+    # What the header line really is, where it is no header: a spreadsheet's separator hint (`sep=;`, which
+    # Excel writes and pandas took for columns named 'sep=' and 'Unnamed: 1'), or a posting, in a file without one.
+    if names and re.fullmatch(r"sep=.?", names[0].strip()):
+        raise DataError(f"{name} starts with a spreadsheet's separator hint ({names[0].strip()}...), which is not "
+                        "read: delete that first line; the separator is found without it")  # fmt: skip
+    # A form's question can head a column too, so a long name is a posting only perhaps.
+    headerless = any(len(column.split()) >= _POSTING_WORDS for column in names)
+    raise DataError(
+        f"{name} has no column {', '.join(repr(c) for c in missing)}; its columns are: "
+        f"{', '.join(repr(c) for c in present) or '(none)'}; {case_hint(missing, present)}"
+        + (f"if its first line is a posting, not a header, add a header line that names the columns "
+           f"({', '.join(needed)}); else {fix}" if headerless else fix)
+    )  # fmt: skip
+
+
+# A header names columns in a word or three; a first line of six words or more is a posting, in a file without one.
+_POSTING_WORDS = 6
 
 
 def case_hint(missing: list[str], present: list) -> str:
@@ -1284,7 +1345,7 @@ def _open_labelled(
         blank, first = _first_line_of_text(raw)  # the first line of text tells the format
         kind = "jsonl" if first.lstrip().startswith(("{", "[")) else "csv"  # an array: JSON lines' reader names it
         return kind, _Concat(io.StringIO(blank + first), raw)
-    kind = detect_format(path, input_format)
+    kind = detect_format(path, input_format, LABELLED_FILES)
     if kind == "txt":
         raise DataError(f"{path}: labelled data must be CSV or JSON lines, not plain text")
     return kind, open_text(path, encoding, kind == "jsonl", encoding_option=encoding_option)

@@ -99,9 +99,16 @@ def test_labelled_files_may_be_compressed(tmp_path):
 
 
 def _workbook() -> bytes:
+    return _zipped("xl/workbook.xml")
+
+
+def _zipped(*names: str) -> bytes:
+    """A zip archive of the entries named, as an Office file's start shows its folders."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        for name in names:
+            archive.writestr(name, "<document/>")
     return buffer.getvalue()
 
 
@@ -114,7 +121,22 @@ def test_compressed_bytes_cut_short_corrupt_or_unnamed_are_named(fast_model, tmp
         "hidden.txt": (lzma.compress(b"Answer calls\n"), "is xz-compressed; name it hidden.txt.xz"),
         "hidden.jsonl": (bz2.compress(b"{}\n"), "is bzip2-compressed; name it hidden.jsonl.bz2"),
         # A workbook saved under a .csv name: a zip archive, whose zeros once read as UTF-16 text.
-        "book.csv": (_workbook(), "is a zip archive, as a spreadsheet workbook is; save the sheet as CSV (UTF-8)"),
+        "book.csv": (
+            _workbook(),
+            "is a spreadsheet workbook (a zip archive), not CSV, JSONL or text; save the sheet as CSV (UTF-8)",
+        ),
+        # A Word document or a PDF under a data file's name was called a workbook or a binary file.
+        "letter.csv": (
+            _zipped("word/document.xml"),
+            "is a Word document (a zip archive), not CSV, JSONL or text; "
+            "save its text as a .txt file, one posting per line",
+        ),
+        "scan.txt": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "is a PDF, not CSV, JSONL or text; save its text"),
+        "old.csv": (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),
+            "is an Office document of the 1997-2003 kind (.doc or .xls), not CSV, JSONL or text",
+        ),
+        "notes.csv": (_zipped("notes/a.txt"), "is a zip archive, not CSV, JSONL or text; unzip it"),
     }
     for name, (content, message) in cases.items():
         (tmp_path / name).write_bytes(content)

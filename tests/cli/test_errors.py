@@ -142,6 +142,29 @@ def test_csv_missing_text_column_lists_columns(model, tmp_path):
                  r"no column ' body'.*names keep their spaces and case: did you mean 'body'\? choose")  # fmt: skip
 
 
+def test_a_csv_without_a_header_or_under_a_separator_hint_says_what_its_first_line_is(fast_model, tmp_path):
+    """A file with no header was said to have one column named after its first posting, with advice that dropped
+    that posting; Excel's `sep=;` line gave the columns 'sep=' and 'Unnamed: 1', a name pandas made up."""
+    bare = write(tmp_path, "bare.csv", "Answer inbound calls and resolve billing queries\nAdvise clients on law\n")
+    assert_error(run("predict", "--model", fast_model, "--input", bare), 1,
+                 r"^Error: .*bare\.csv has no column 'text'; its columns are: 'Answer inbound calls and resolve "
+                 r"billing queries'; if its first line is a posting, not a header, add a header line that names the "
+                 r"columns \(text\); else choose with --text-column / --id-column\n\Z")  # fmt: skip
+    assert_error(
+        run("evaluate", "--model", fast_model, "--data", bare),
+        1,
+        r"add a header line that names the columns \(text, label\); else choose with --text-column",
+    )
+    # A header of short names is listed as it was, with no guess.
+    short = write(tmp_path, "short.csv", "ref,job title\n1,Clerk\n")
+    assert "first line" not in run("predict", "--model", fast_model, "--input", short).stderr
+    for separator in ";,":
+        hinted = write(tmp_path, "hinted.csv", f"sep={separator}\nid{separator}text\n1{separator}Answer calls\n")
+        assert_error(run("predict", "--model", fast_model, "--input", hinted), 1,
+                     r"^Error: .*hinted\.csv starts with a spreadsheet's separator hint \(sep=\.\.\.\), which is not "
+                     r"read: delete that first line; the separator is found without it\n\Z")  # fmt: skip
+
+
 def test_csv_empty_cells_keep_their_rows(model, tmp_path):
     path = write(tmp_path, "a.csv", "id,text\n1,Answer calls\n2,\n3,NaN\n4,Design bridges\n")
     rows = jsonl(run("predict", "--model", model, "--input", path, "--id-column", "id", "--format", "jsonl").stdout)
@@ -312,6 +335,29 @@ def test_column_options_beside_plain_text_on_stdin_are_refused_not_ignored(fast_
     result = run("predict", "--model", fast_model, "-", *options, stdin="Answer calls\nDraft contracts\n")
     assert_error(result, 2, rf"{options[0]} applies to the columns of a CSV.*standard input is read as plain text")
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (["predict", "- Process supplier invoices in SAP"],
+         r"No such option '- '\. A text that starts with '-' goes after '--', which ends the options: "
+         r"bpo-kpo predict -- '- Process supplier invoices in SAP'\n"),
+        (["predict", "--format", "csv", "-Reconcile ledgers and chase unpaid invoices every week for clients"],
+         r"No such option '-R'\. .* bpo-kpo predict -- '-Reconcile ledgers and chase unpaid i\.\.\.'\n"),
+        (["predict", "--debug", "x"], r"No such option '--debug'\. --debug is an option of bpo-kpo itself, so it goes "
+                                      r"before the command: bpo-kpo --debug COMMAND \.\.\.\n"),
+        (["evaluate", "--debug"], r"--debug is an option of bpo-kpo itself"),
+        (["predict", "--modle", "x"], r"No such option '--modle'\. Did you mean '--model'\?\n"),
+    ],
+)  # fmt: skip
+def test_an_unknown_option_names_the_mistake_behind_it(fast_model, args, hint):
+    """A posting pasted with its bullet ("- Process supplier invoices") gave `No such option '- '.` alone, and an
+    option of the program given after the command said nothing of where it goes."""
+    result = run(*args[:1], "--model", fast_model, *args[1:])
+    assert result.returncode == 2 and result.stdout == "", result.stdout
+    assert re.search(r"\nError: " + hint if hint.startswith("No") else hint, result.stderr), result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_a_scope_threshold_without_a_scope_model_is_refused(model):
@@ -766,6 +812,10 @@ def test_train_without_prepared_data_says_what_to_run(tmp_path):
     for command in (("train", "--model", str(tmp_path / "m.joblib")), ("tune",)):
         folder = run(*command, "--data", str(tmp_path))
         assert_error(folder, 1, r"is a directory; pass a labelled CSV or JSON-lines file \(a folder of them is read by")
+    # evaluate's folder was told to pass a TXT file, which evaluate then refused as unlabelled.
+    assert_error(run("evaluate", "--data", tmp_path), 1, rf"^Error: {re.escape(str(tmp_path))} is a directory; pass a "
+                                                         r"labelled CSV or JSON-lines file\n\Z")  # fmt: skip
+    assert_error(run("predict", "--input", tmp_path), 1, r"is a directory; pass a CSV, JSONL or TXT file\n\Z")
 
 
 def test_tune_on_a_file_too_small_for_its_grid_names_the_grid_not_trains_options(tmp_path):

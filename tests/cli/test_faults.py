@@ -155,6 +155,24 @@ def test_output_with_a_trailing_slash_is_a_usage_error(tmp_path, command):
     assert_one_error_line(result, 2, r"ends with '/': give a file name")
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["predict", "--model", "FAST", "x", "--output"], ["evaluate", "--output"], ["report", "--errors"],
+     ["train", "--model"]],
+)  # fmt: skip
+def test_a_windows_path_is_refused_not_written_as_one_file_name(fast_model, tmp_path, monkeypatch, command):
+    """`--output 'C:\\out\\scored.csv'` wrote a file of that name in the current folder, with exit 0."""
+    monkeypatch.chdir(tmp_path)
+    result = run(*[fast_model if arg == "FAST" else arg for arg in command], "C:\\out\\scored.csv")
+    assert_one_error_line(result, 2, r"C:\\out\\scored\.csv holds '\\', which separates no folders on this system: "
+                                     r"write them with '/'\n\Z")  # fmt: skip
+    assert list(tmp_path.iterdir()) == []
+    # An input so named is missing, and the message says why it may be.
+    missing = run("predict", "--model", fast_model, "--input", "examples\\jobs.csv")
+    assert_one_error_line(missing, 1, r"input file examples\\jobs\.csv does not exist \(on this system folders are "
+                                      r"separated by '/', not '\\'\)\n\Z")  # fmt: skip
+
+
 def test_output_that_is_a_directory_is_named_without_temporary_names(model, tmp_path):
     (tmp_path / "out").mkdir()
     result = run("predict", "--model", model, "--output", tmp_path / "out", "Answer calls")
@@ -1174,9 +1192,12 @@ def test_a_program_or_workbook_under_a_csv_name_is_binary_not_utf16(model, tmp_p
         b"\x7fELF\x02\x01\x01" + bytes(9) + b"\x03\x00>\x00\x01\x00\x00\x00" + bytes(range(0, 256, 3)) * 8
     )
     workbook.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16) + b">\x00\x03\x00\xfe\xff" + bytes(500))
-    for path in (program, workbook):
-        assert_one_error_line(run("predict", "--model", model, "--input", path), 1,
-                              rf"{path.name} looks like a binary file, not CSV, JSONL or text")  # fmt: skip
+    assert_one_error_line(run("predict", "--model", model, "--input", program), 1,
+                          r"ls\.csv looks like a binary file, not CSV, JSONL or text")  # fmt: skip
+    # The workbook is named for what it is, with what to do.
+    assert_one_error_line(run("predict", "--model", model, "--input", workbook), 1,
+                          r"old\.csv is an Office document of the 1997-2003 kind \(\.doc or \.xls\), not CSV, JSONL or "
+                          r"text; save it as CSV \(UTF-8\) or plain text")  # fmt: skip
     utf8 = tmp_path / "plain.csv"
     utf8.write_text("id,text\n1,Answer calls\n")
     result = run("predict", "--model", model, "--input", utf8, "--encoding", "utf-16")

@@ -102,12 +102,28 @@ def test_a_step_progress_line_is_live_on_a_terminal_and_a_line_a_tenth_in_a_log(
     assert [re.search(r"(\d+) of 40 fits", line).group(1) for line in lines] == [str(4 * i) for i in range(1, 11)]
 
 
-@pytest.mark.parametrize("name", ["scored.xlsx", "scored.tsv", "scored.json", "scored.txt"])
+@pytest.mark.parametrize("name", ["scored.tsv", "scored.json", "scored.txt"])
 def test_unknown_output_suffix_is_refused(shipped_model_path, tmp_path, name):
     result = run("predict", "Answer calls", "--output", str(tmp_path / name))
     assert result.returncode == 2
     assert "cannot tell the format" in result.stderr and ".csv" in result.stderr and "--format" in result.stderr
     assert "Traceback" not in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(("name", "kind", "fix"), [("scored.xlsx", "a spreadsheet workbook", "scored"),
+                                                   ("Scored.ODS.gz", "a spreadsheet workbook", "Scored"),
+                                                   ("scored.docx", "a Word document", "scored")])  # fmt: skip
+@pytest.mark.parametrize("format_option", [(), ("--format", "csv")])
+def test_a_workbook_or_document_output_name_is_refused_whatever_the_format(fast_model, tmp_path, name, kind, fix,
+                                                                           format_option):  # fmt: skip
+    """`--output scored.xlsx` was told to pass --format csv, which then wrote CSV under the workbook's name: a
+    file the spreadsheet refuses to open, with exit 0."""
+    result = run("predict", "--model", fast_model, "Answer calls", "--output", tmp_path / name, *format_option)
+    assert result.returncode == 2 and result.stderr.endswith(
+        f"Error: --output {tmp_path / name} names {kind}, which predict does not write: name it {fix}.csv (a "
+        f"spreadsheet opens it) or {fix}.jsonl\n"
+    ), result.stderr
     assert not list(tmp_path.iterdir())
 
 

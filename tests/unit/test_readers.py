@@ -1,5 +1,7 @@
 """Reading CSV, JSONL and TXT in chunks, and the errors for broken input."""
 
+import re
+
 import pytest
 
 from pipeline.errors import DataError
@@ -107,6 +109,25 @@ def test_a_workbook_is_named_with_the_way_to_read_it(tmp_path):
     failed on the workbook's bytes."""
     with pytest.raises(DataError, match=r"spreadsheet workbook.*save the sheet as CSV"):
         collect(write(tmp_path, "Jobs.XLSX", b"PK\x03\x04", mode="wb"))
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("Jobs.docx", "a Word document"),
+        ("ad.PDF", "a PDF"),
+        ("old.doc", "a Word document"),
+        ("notes.odt", "a text document"),
+    ],
+)
+def test_a_document_is_named_with_the_way_to_give_its_text(tmp_path, name, kind):
+    """A Word file was told to pass --input-format, which then called it a spreadsheet workbook."""
+    with pytest.raises(
+        DataError,
+        match=rf"^.*{re.escape(name)} is {kind}, which is not read; save its text as a "
+        r"\.txt file, one posting per line, or pass the posting as an argument$",
+    ):
+        collect(write(tmp_path, name, b"PK\x03\x04", mode="wb"))
 
 
 def test_txt_one_posting_per_line_with_blank_lines_kept(tmp_path):
