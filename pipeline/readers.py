@@ -81,9 +81,29 @@ class JsonNumber(str):
     """A JSON number kept as the text it was written as: 1e400 stays 1e400, and 5,000 digits need no int()."""
 
 
+class RepeatedKey(ValueError):
+    """A JSON object names one key twice: json.loads keeps the last value, so a record holding two labels was
+    read with the second one, where a CSV that repeats a column is refused."""
+
+
+def _object_without_repeats(pairs: list[tuple[str, object]]) -> dict:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) < len(keys):
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        raise RepeatedKey(", ".join(repr(key) for key in repeated))
+    return dict(pairs)
+
+
 def loads_json(line: str):
-    """Parse one JSON value; numbers stay JsonNumber text, so ids and texts read back exactly as written."""
-    value = json.loads(line, parse_int=JsonNumber, parse_float=JsonNumber, parse_constant=JsonNumber)
+    """Parse one JSON value; numbers stay JsonNumber text, so ids and texts read back exactly as written. An
+    object that repeats a key raises RepeatedKey."""
+    value = json.loads(
+        line,
+        parse_int=JsonNumber,
+        parse_float=JsonNumber,
+        parse_constant=JsonNumber,
+        object_pairs_hook=_object_without_repeats,
+    )
     # Only an escape can give a string half a UTF-16 pair (text cut by UTF-16 length, as JavaScript's slice cuts).
     return _without_lone_surrogates(value) if "\\u" in line else value
 
@@ -944,6 +964,10 @@ def _json_records(stream: DecodingReader) -> Iterator[tuple[int, object]]:
                     "lines hold one object per line (jq -c . converts a pretty-printed file)"
                 ) from None
             raise DataError(f"{stream._name} line {line_number} is not valid JSON: {error.msg}") from None
+        except RepeatedKey as error:
+            raise DataError(
+                f"{stream._name} line {line_number} repeats the key(s) {error}: give each field its own name"
+            ) from None
         except RecursionError:
             raise DataError(
                 f"{stream._name} line {line_number} nests JSON arrays or objects too deeply to read; "
@@ -1242,6 +1266,8 @@ def _csv_cells(line: str, separator: str) -> list[str]:
 def _is_json_object(line: str) -> bool:
     try:
         return isinstance(loads_json(line), dict)
+    except RepeatedKey:
+        return True  # an object still: its reader names the key
     except (json.JSONDecodeError, RecursionError):
         return False
 

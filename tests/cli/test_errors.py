@@ -200,6 +200,28 @@ def test_jsonl_malformed_line_is_named(model, tmp_path):
     assert_error(run("predict", "--model", model, "--input", path), 1, r"a\.jsonl line 3 is not valid JSON")
 
 
+def test_a_json_line_that_repeats_a_key_is_refused_as_a_csv_that_repeats_a_column_is(fast_model, tmp_path):
+    """json.loads keeps a repeated key's last value: a record labelled KPO then BPO was learnt as BPO, exit 0,
+    where a CSV header repeating 'label' is refused."""
+    labelled = write(tmp_path, "mine.jsonl", '{"id": "j1", "text": "Payroll clerk entering timesheets", "label": "BPO"}\n'
+                                             '{"id": "j2", "text": "Economist forecasting demand", "label": "KPO", '
+                                             '"label": "BPO"}\n')  # fmt: skip
+    refused = r"mine\.jsonl line 2 repeats the key\(s\) 'label': give each field its own name\n\Z"
+    assert_error(run("evaluate", "--model", fast_model, "--data", labelled), 1, refused)
+    assert_error(run("prepare", "--labelled", labelled, "--output-dir", tmp_path / "out"), 1, refused)
+    postings = write(tmp_path, "p.jsonl", '{"text": "Answer calls", "text": "Design bridges", "id": 1, "id": 2}\n')
+    assert_error(run("predict", "--model", fast_model, "--input", postings), 1,
+                 r"p\.jsonl line 1 repeats the key\(s\) 'id', 'text': give each field its own name")  # fmt: skip
+    # Standard input, whose format its first line tells, is read as JSON lines still, and refused as such.
+    piped = run(
+        "evaluate", "--model", fast_model, "--data", "-", stdin=Path(labelled).read_text().splitlines()[1] + "\n"
+    )
+    assert_error(piped, 1, r"standard input line 1 repeats the key\(s\) 'label'")
+    # A record whose keys are all its own reads as before.
+    assert run("predict", "--model", fast_model, "--input", write(tmp_path, "ok.jsonl", '{"text": "a b", "id": 1}\n')
+               ).returncode == 0  # fmt: skip
+
+
 def test_jsonl_number_is_text_and_null_is_an_error_row(model, tmp_path):
     path = write(tmp_path, "a.jsonl", '{"text": 12345}\n{"text": null}\n')
     rows = jsonl(run("predict", "--model", model, "--input", path, "--format", "jsonl").stdout)
