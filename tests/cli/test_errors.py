@@ -203,9 +203,9 @@ def test_jsonl_malformed_line_is_named(model, tmp_path):
 def test_a_json_line_that_repeats_a_key_is_refused_as_a_csv_that_repeats_a_column_is(fast_model, tmp_path):
     """json.loads keeps a repeated key's last value: a record labelled KPO then BPO was learnt as BPO, exit 0,
     where a CSV header repeating 'label' is refused."""
-    labelled = write(tmp_path, "mine.jsonl", '{"id": "j1", "text": "Payroll clerk entering timesheets", "label": "BPO"}\n'
-                                             '{"id": "j2", "text": "Economist forecasting demand", "label": "KPO", '
-                                             '"label": "BPO"}\n')  # fmt: skip
+    records = ('{"id": "j1", "text": "Payroll clerk entering timesheets", "label": "BPO"}\n'
+               '{"id": "j2", "text": "Economist forecasting demand", "label": "KPO", "label": "BPO"}\n')  # fmt: skip
+    labelled = write(tmp_path, "mine.jsonl", records)
     refused = r"mine\.jsonl line 2 repeats the key\(s\) 'label': give each field its own name\n\Z"
     assert_error(run("evaluate", "--model", fast_model, "--data", labelled), 1, refused)
     assert_error(run("prepare", "--labelled", labelled, "--output-dir", tmp_path / "out"), 1, refused)
