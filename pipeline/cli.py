@@ -180,6 +180,33 @@ def _say(message: str) -> None:
     click.echo(message, err=True)
 
 
+@contextlib.contextmanager
+def _solver_warnings():
+    """scikit-learn's ConvergenceWarning silenced, in the worker processes too (scikit-learn's Parallel hands them
+    the filters), and the project's SolverStopped said once, as one `Warning:` line: `train --max-iter 1` printed
+    thirty warnings of source lines and links, about 280 lines, and the model was written without another word."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from pipeline.train import SolverStopped
+
+    shown_before, said = warnings.showwarning, set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, SolverStopped):
+            shown_before(message, category, filename, lineno, file, line)
+        elif str(message) not in said:
+            said.add(str(message))
+            _say(f"Warning: {message}")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("always", SolverStopped)
+        warnings.showwarning = show
+        yield
+
+
 def _report_goes_to_stderr(outputs: dict[str, Path | None]) -> bool:
     """True when one of a command's --output files is standard output ('-'): stdout then carries that document
     alone, and the readable report goes to stderr. Printed beside it, `evaluate --output -` wrote its metrics JSON
@@ -460,7 +487,8 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     )
     started = time.perf_counter()
     training_files = _training_files(splits)
-    pipeline, metadata = train_model(frame, params, n_jobs=jobs, scheme_folds=scheme_folds)
+    with _solver_warnings():
+        pipeline, metadata = train_model(frame, params, n_jobs=jobs, scheme_folds=scheme_folds)
     metadata["training_data"] |= training_files
     validation = metadata["metrics"]["validation_grouped_cv"]
     threshold, review_band = metadata["threshold"], metadata["review_band"]
@@ -471,7 +499,8 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
             f"generated BPO/KPO postings in the order drawn, up to {scope_rules.in_scope_per_out_of_scope:g} "
             "BPO/KPO postings per out-of-scope one in all"
         )
-        scope_pipeline, scope_metadata = train_scope_model(everything, params, scope_rules, n_jobs=jobs)
+        with _solver_warnings():
+            scope_pipeline, scope_metadata = train_scope_model(everything, params, scope_rules, n_jobs=jobs)
         scope_metadata["training_data"] |= _training_files(splits, every_row=True)
     # Both are fitted before either file is written, so the pair already there stays whole while they train,
     # and a training stopped on the way leaves it as it was.
@@ -621,7 +650,8 @@ def tune(data_path, output, jobs, apply) -> None:
     # The search takes minutes: a bar on a terminal, and how long it took anywhere.
     progress = StepProgress(sys.stderr, live=sys.stderr.isatty(), unit="fits")
     try:
-        result = tune_parameters(frame, params, n_jobs=jobs, on_fit=progress.update)
+        with _solver_warnings():
+            result = tune_parameters(frame, params, n_jobs=jobs, on_fit=progress.update)
     except VocabularyError as error:
         # Its advice names train's options; the search takes min_df and max_features from its grid instead.
         min_dfs = " and ".join(map(str, config.TUNING_GRID[f"{config.VECTORIZER_STEP}__min_df"]))

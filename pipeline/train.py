@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, replace
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from scipy.sparse import csr_matrix
 from scipy.special import expit
 from sklearn.base import clone
@@ -16,6 +16,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import ParameterGrid, StratifiedGroupKFold, cross_validate
 from sklearn.pipeline import Pipeline
+from sklearn.utils.parallel import Parallel, delayed
 
 from pipeline import config
 from pipeline.accents import strip_accents
@@ -247,7 +248,9 @@ def fit(
     vectorizer, features = fit_vectorizer(params, texts, labels)
     _, regression = pipeline_parts(build_pipeline(params))
     if params.calibration == "none":
-        return fitted_pipeline(vectorizer, regression.fit(features, labels)), None
+        regression.fit(features, labels)
+        warn_if_stopped([regression])
+        return fitted_pipeline(vectorizer, regression), None
     splits = scheme_splits(frame, CALIBRATION_SCHEME, params.cv_folds, params.seed) if splits is None else splits
     scores = out_of_fold_scores(frame, params, splits, n_jobs) if scores is None else scores
     sigmoid = platt_sigmoid(scores, labels == np.unique(labels)[-1])
@@ -256,7 +259,25 @@ def fit(
         regressions = folds["estimator"]
     else:
         regressions = [regression.fit(features, labels)]
+    warn_if_stopped(regressions)
     return fitted_pipeline(vectorizer, calibrated_average(regressions, sigmoid)), sigmoid
+
+
+class SolverStopped(UserWarning):
+    """A saved regression's solver reached its iteration cap before converging: its weights are not the optimum."""
+
+
+def warn_if_stopped(regressions: list[LogisticRegression]) -> None:
+    """Warn, in one message that names the fix, when a regression the saved model is made of stopped at max_iter.
+    scikit-learn's own ConvergenceWarning, one per fit with its source line and a link, is for the caller to
+    silence (train does): thirty of them buried the one line that mattered."""
+    if any(int(np.max(regression.n_iter_)) >= regression.max_iter for regression in regressions):
+        warnings.warn(
+            f"the logistic regression stopped at --max-iter {regressions[0].max_iter} before it converged, so the "
+            "model's weights are not the fit's optimum: raise --max-iter",
+            SolverStopped,
+            stacklevel=2,
+        )
 
 
 def fitted_pipeline(vectorizer: TfidfVectorizer, regression: LogisticRegression) -> Pipeline:

@@ -827,6 +827,25 @@ def test_out_of_range_parameters_are_usage_errors(args):
     assert result.returncode == 2 and "Traceback" not in result.stderr and "Error" in result.stderr
 
 
+def test_a_solver_stopped_at_max_iter_is_one_warning_line_per_model(catalogue, tmp_path):
+    """`train --max-iter 1` printed thirty of scikit-learn's ConvergenceWarnings, source lines and links (some from
+    the worker processes), then wrote the model without a word of its own; now one line says it, for each model."""
+    from pipeline.generate import generate_postings
+
+    data = tmp_path / "small.csv"
+    generate_postings(catalogue, 160, seed=4, n_out_of_scope=40).to_csv(data, index=False)
+    stopped = run(
+        "train", "--data", data, "--model", tmp_path / "m.joblib", "--max-iter", "1", "--jobs", "2", "--cv-folds", "3"
+    )
+    assert stopped.returncode == 0, stopped.stderr
+    assert "ConvergenceWarning" not in stopped.stderr and "sklearn" not in stopped.stderr, stopped.stderr
+    warning = ("Warning: the logistic regression stopped at --max-iter 1 before it converged, so the model's weights "
+               "are not the fit's optimum: raise --max-iter")  # fmt: skip
+    assert stopped.stderr.count(warning) == 2, stopped.stderr  # the BPO/KPO model, then the scope model
+    converged = run("train", "--data", data, "--model", tmp_path / "m.joblib", "--cv-folds", "3")
+    assert converged.returncode == 0 and "Warning: the logistic regression" not in converged.stderr
+
+
 def test_train_without_prepared_data_says_what_to_run(tmp_path):
     assert_error(run("train", "--data", str(tmp_path / "train.csv"), "--model", str(tmp_path / "m.joblib")), 1,
                  r"train\.csv does not exist; run `bpo-kpo prepare`")  # fmt: skip
