@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, replace
@@ -63,10 +64,33 @@ def fold_of_rows(frame: pd.DataFrame, n_folds: int, column: str = config.GROUP_C
             + (where if held_out == config.GROUP_COLUMN else "")
         )
     n_splits = max(2, min(n_folds, len(set(groups))))
+    generated = _generated_rows(frame)
+    if generated is not None and len(set(groups[generated])) >= n_splits:
+        # Users' postings are dealt to folds apart, by a hash of their group: dealt with the generated ones, one
+        # posting of a user's re-dealt every generated area, and moved the validation figures past their interval.
+        folds[generated] = fold_of_rows(frame.loc[generated], n_folds, column, seed)
+        fold_of_group = dict(zip(groups[generated], folds[generated], strict=True))
+        for row in np.flatnonzero(~generated):
+            folds[row] = fold_of_group.get(groups[row], _hashed_fold(groups[row], seed, n_splits))
+        return folds
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     for fold, (_, held_out) in enumerate(splitter.split(frame, frame[config.LABEL_COLUMN], groups=groups)):
         folds[held_out] = fold
     return folds
+
+
+def _generated_rows(frame: pd.DataFrame) -> np.ndarray | None:
+    """Which rows are generated postings, where users' postings sit beside them; None for data of one source."""
+    if config.SOURCE_COLUMN not in frame:
+        return None
+    generated = (frame[config.SOURCE_COLUMN].fillna("").astype(str) == config.SOURCE_SYNTHETIC).to_numpy()
+    return generated if generated.any() and not generated.all() else None
+
+
+def _hashed_fold(group: str, seed: int, n_splits: int) -> int:
+    """A fold for a group of users' postings that depends on that group and the seed alone."""
+    digest = hashlib.sha256(f"{seed}\x00{group}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % n_splits
 
 
 def held_out_units(frame: pd.DataFrame) -> str:
@@ -86,11 +110,20 @@ def scheme_splits(frame: pd.DataFrame, scheme: str, n_folds: int, seed: int) -> 
         return require_both_classes(frame, splits, CV_SCHEMES[scheme])
     column = config.AREA_COLUMN if scheme == "area_form" and config.AREA_COLUMN in frame else config.GROUP_COLUMN
     family_folds = fold_of_rows(frame, n_folds, column, seed)
-    forms = sorted(frame[config.FORM_COLUMN].fillna("").astype(str).unique()) if config.FORM_COLUMN in frame else [""]
+    # The forms of the generated postings alone decide which fold holds each out, as for the groups above: a
+    # user's posting of another form (or none) is held out by a hash of it.
+    generated = _generated_rows(frame)
+    dealt = frame if generated is None else frame.loc[generated]
+    forms = sorted(dealt[config.FORM_COLUMN].fillna("").astype(str).unique()) if config.FORM_COLUMN in frame else [""]
     rng = np.random.default_rng(seed)
-    form_fold = dict(zip(forms, rng.permutation(len(forms)) % max(1, len(np.unique(family_folds))), strict=True))
+    n_family_folds = max(1, len(np.unique(family_folds)))
+    form_fold = dict(zip(forms, rng.permutation(len(forms)) % n_family_folds, strict=True))
     row_form_folds = (
-        frame[config.FORM_COLUMN].fillna("").astype(str).map(form_fold).to_numpy()
+        frame[config.FORM_COLUMN]
+        .fillna("")
+        .astype(str)
+        .map(lambda form: form_fold.get(form, _hashed_fold(form, seed, n_family_folds)))
+        .to_numpy()
         if config.FORM_COLUMN in frame
         else np.full(len(frame), -1)
     )
