@@ -45,7 +45,12 @@ from pipeline.process import (
     stop_if_interrupted,
     streamed_output,
 )
-from pipeline.readers import DATA_SUFFIXES, document_named, file_name_given_as_text, format_suffix
+from pipeline.readers import (
+    DATA_SUFFIXES,
+    file_name_given_as_text,
+    format_suffix,
+    unread_document_message,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -1095,6 +1100,9 @@ def predict(
         raise click.UsageError("give postings as arguments or --input, not both")
     if (given := file_name_given_as_text(texts)) is not None:
         name, exists = given
+        unread = unread_document_message(name)
+        if unread:  # --input would only refuse it in turn
+            raise click.UsageError(f"{unread}, then pass that file with --input (an argument is a posting)")
         what = "is a file" if exists else "looks like a file name (and there is no such file)"
         raise click.UsageError(
             f"{name!r} {what}, not a posting: pass --input {shlex.quote(name)} to score the rows of a file"
@@ -1417,17 +1425,7 @@ def _startup():
 def _refuse_a_format_the_output_name_contradicts(output_format: str | None, output: Path | None) -> None:
     """`--format csv --output scored.jsonl` wrote CSV under a JSON-lines name, and `--format table --output x.csv`
     a table: whatever reads the file by its name then fails on it, or misreads it."""
-    if output is None:
-        return
-    document = document_named(output)
-    if document is not None:
-        # CSV under a workbook's name is a file the spreadsheet refuses to open: what --format csv wrote before.
-        plain = output.with_suffix("") if config.compression_of(output) else output
-        raise click.UsageError(
-            f"--output {output} names {document}, which predict does not write: name it "
-            f"{plain.with_suffix('.csv').name} (a spreadsheet opens it) or {plain.with_suffix('.jsonl').name}"
-        )
-    if output_format is None:
+    if output_format is None or output is None:
         return
     named = config.OUTPUT_SUFFIXES.get(format_suffix(output))
     if named is not None and named != output_format:

@@ -220,8 +220,23 @@ def read_json(path: Path, what: str) -> dict:
     from pipeline.errors import DataError
 
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        return json.loads(Path(path).read_text(encoding="utf-8"), object_pairs_hook=object_without_repeats)
     except FileNotFoundError as error:
         raise DataError(f"{what} {path} is missing") from error
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise DataError(f"{what} {path} is not valid UTF-8 JSON: {error}") from error
+    except RepeatedKey as error:
+        raise DataError(f"{what} {path} repeats the key(s) {error} in one object: give each its own name") from None
+
+
+class RepeatedKey(ValueError):
+    """A JSON object names a key twice: json.loads keeps the last value, so a record or a catalogue file that says
+    "label" twice was read with the second one, with exit 0, where a CSV that repeats a column is refused."""
+
+
+def object_without_repeats(pairs: list[tuple[str, object]]) -> dict:
+    """json.loads' object_pairs_hook that raises RepeatedKey, naming the keys, for an object that repeats one."""
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) < len(keys):
+        raise RepeatedKey(", ".join(repr(key) for key in sorted({key for key in keys if keys.count(key) > 1})))
+    return dict(pairs)

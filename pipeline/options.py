@@ -91,12 +91,26 @@ class OutputPath(click.ParamType):
         text = os.fspath(value)
         if text.endswith(("/", os.sep)):
             self.fail(f"{text!r} ends with '/': give a file name, not a folder", param, ctx)
-        if os.sep == "/" and "\\" in text:
+        if windows_path(text):
             # A Windows path (C:\out\scored.csv) is one file name here, written in the current folder, with exit 0.
             self.fail(f"{text} holds '\\', which separates no folders on this system: write them with '/'", param, ctx)
         if not text:
             self.fail("is empty: give a file name", param, ctx)
+        from pipeline.readers import document_named
+
+        kind = document_named(text)
+        if kind is not None:
+            # CSV under a workbook's name is a file the spreadsheet refuses to open: what --format csv wrote.
+            plain = Path(text).with_suffix("") if config.compression_of(Path(text)) else Path(text)
+            self.fail(f"{text} names {kind}, which bpo-kpo does not write: name the file for what the command writes "
+                      f"({plain.with_suffix('.csv').name} opens in a spreadsheet)", param, ctx)  # fmt: skip
         return Path(text)
+
+
+def windows_path(text: str) -> bool:
+    r"""Whether a path is written as Windows writes one (C:\out\scored.csv, out\scored.csv): backslashes and no
+    '/'. A name such as ./a\b.csv is a Linux file name, and is left as one."""
+    return os.sep == "/" and "\\" in text and "/" not in text
 
 
 class FolderPath(click.ParamType):
@@ -114,6 +128,9 @@ class FolderPath(click.ParamType):
         path = value if isinstance(value, Path) else Path(os.fspath(value))
         if not os.fspath(path):
             self.fail("is empty: give a folder", param, ctx)
+        if windows_path(os.fspath(path)):
+            self.fail(f"{os.fspath(path)} holds '\\', which separates no folders on this system: write them with '/'",
+                      param, ctx)  # fmt: skip
         if path.exists() and not path.is_dir():
             self.fail(f"{os.fspath(path)!r} exists and is not a folder", param, ctx)
         return path

@@ -229,16 +229,25 @@ def unknown_option_message(error, group, args: list[str]) -> str:
     """Click's message for an option it does not know, with the two mistakes behind most of them named: a text
     that starts with a dash (a bullet pasted with its posting), which click reads as options, and an option of
     the program itself given after the command."""
-    text = next((arg for arg in args if arg.startswith(error.option_name) and len(arg.split()) > 1), None)
-    if text is not None:
-        shown = text if len(text) <= 40 else text[:37] + "..."
-        command = error.ctx.command_path if error.ctx is not None else config.PROGRAM_NAME
+    import click
+
+    text = next((arg for arg in args if arg.startswith("-") and len(arg.split()) > 1), None)
+    command = error.ctx.command if error.ctx is not None else group
+    takes_texts = any(isinstance(param, click.Argument) and param.nargs == -1 for param in command.params)
+    if text is not None and (takes_texts or command is group):
+        # At the program's own level, the posting was meant for predict.
+        path = error.ctx.command_path if takes_texts else f"{config.PROGRAM_NAME} predict"
+        shown = shlex.quote(text) if len(text) <= _SHOWN_TEXT else "TEXT"
         return (f"{error.message} A text that starts with '-' goes after '--', which ends the options: "
-                f"{command} -- {shlex.quote(shown)}")  # fmt: skip
+                f"{path} -- {shown}")  # fmt: skip
     if any(error.option_name in param.opts for param in group.params):
         return (f"{error.message} {error.option_name} is an option of {config.PROGRAM_NAME} itself, so it goes "
                 f"before the command: {config.PROGRAM_NAME} {error.option_name} COMMAND ...")  # fmt: skip
     return error.message
+
+
+# The longest posting the hint repeats whole, for pasting; a longer one is named TEXT.
+_SHOWN_TEXT = 80
 
 
 def dispatch(command, args: list[str]) -> int | None:

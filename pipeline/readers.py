@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from pipeline import config
 from pipeline.errors import DataError
+from pipeline.files import RepeatedKey, object_without_repeats
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,11 +43,14 @@ _WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
 # Documents a posting is written in: named as such, with the way to give their text, as workbooks are.
 _DOCUMENT_SUFFIXES = {".docx": "a Word document", ".doc": "a Word document", ".odt": "a text document",
                       ".rtf": "a rich-text document", ".pages": "a Pages document", ".pdf": "a PDF"}  # fmt: skip
-_SAVE_DOCUMENT_AS_TEXT = "save its text as a .txt file, one posting per line, or pass the posting as an argument"
+_SAVE_DOCUMENT_AS_TEXT = (
+    "copy its postings into a .txt file, one per line, to score them (or a CSV with text and label columns, for "
+    "labelled data)"
+)
 # Longer than any path Linux accepts (PATH_MAX): such an argument is a posting, whatever it ends with.
 _LONGEST_FILE_NAME = 4096
 # Suffixes of the files predict reads, and of the workbooks it names: what a model file is never called.
-DATA_SUFFIXES = (*_SUFFIX_FORMATS, *_WORKBOOK_SUFFIXES)
+DATA_SUFFIXES = (*_SUFFIX_FORMATS, *_WORKBOOK_SUFFIXES, *_DOCUMENT_SUFFIXES)
 # Suffixes of files that hold labelled postings: every format predict reads except plain text, which has no label.
 LABELLED_SUFFIXES = tuple(suffix for suffix, kind in _SUFFIX_FORMATS.items() if kind != "txt")
 # Compressed data by its first bytes (patterns matched at the start), which a file without a compression suffix
@@ -67,11 +71,13 @@ _ZIPPED_DOCUMENTS = (
     (re.compile(rb"xl/|opendocument\.spreadsheet"), "a spreadsheet workbook", "save the sheet as CSV (UTF-8)"),
 )
 _DOCUMENT_STARTS = (
-    (b"%PDF-", "a PDF", _SAVE_DOCUMENT_AS_TEXT),
+    # A version number after the marker, as every PDF and RTF file has: a posting that starts "%PDF-A archivist"
+    # or "{\rtf templates" is text.
+    (re.compile(rb"%PDF-\d\.\d"), "a PDF", _SAVE_DOCUMENT_AS_TEXT),
     # Compound files: Word, Excel and PowerPoint before 2007 (.doc, .xls).
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Office document of the 1997-2003 kind (.doc or .xls)",
+    (re.compile(rb"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), "an Office document of the 1997-2003 kind (.doc or .xls)",
      "save it as CSV (UTF-8) or plain text"),
-    (b"{\\rtf", "a rich-text document", _SAVE_DOCUMENT_AS_TEXT),
+    (re.compile(rb"\{\\rtf1[\\{ ]"), "a rich-text document", _SAVE_DOCUMENT_AS_TEXT),
 )  # fmt: skip
 # The name pandas gives a column it finds beyond the header, so that a trailing separator never shifts columns.
 _BEYOND_HEADER = "\x00beyond the header"
@@ -79,19 +85,6 @@ _BEYOND_HEADER = "\x00beyond the header"
 
 class JsonNumber(str):
     """A JSON number kept as the text it was written as: 1e400 stays 1e400, and 5,000 digits need no int()."""
-
-
-class RepeatedKey(ValueError):
-    """A JSON object names one key twice: json.loads keeps the last value, so a record holding two labels was
-    read with the second one, where a CSV that repeats a column is refused."""
-
-
-def _object_without_repeats(pairs: list[tuple[str, object]]) -> dict:
-    keys = [key for key, _ in pairs]
-    if len(set(keys)) < len(keys):
-        repeated = sorted({key for key in keys if keys.count(key) > 1})
-        raise RepeatedKey(", ".join(repr(key) for key in repeated))
-    return dict(pairs)
 
 
 def loads_json(line: str):
@@ -102,7 +95,7 @@ def loads_json(line: str):
         parse_int=JsonNumber,
         parse_float=JsonNumber,
         parse_constant=JsonNumber,
-        object_pairs_hook=_object_without_repeats,
+        object_pairs_hook=object_without_repeats,
     )
     # Only an escape can give a string half a UTF-16 pair (text cut by UTF-16 length, as JavaScript's slice cuts).
     return _without_lone_surrogates(value) if "\\u" in line else value
@@ -508,6 +501,16 @@ def format_suffix(path: str | Path) -> str:
     return path.suffix.lower()
 
 
+def unread_document_message(path: str | Path) -> str | None:
+    """`jobs.xlsx is a spreadsheet workbook, which is not read; save the sheet as CSV (UTF-8)`, and the like for
+    the documents a posting is written in, by the file's name; None for any other name."""
+    kind = document_named(path)
+    if kind is None:
+        return None
+    advice = "save the sheet as CSV (UTF-8)" if format_suffix(path) in _WORKBOOK_SUFFIXES else _SAVE_DOCUMENT_AS_TEXT
+    return f"{path} is {kind}, which is not read; {advice}"
+
+
 def document_named(path: str | Path) -> str | None:
     """The kind of document or workbook a file's suffix names (`a spreadsheet workbook` for jobs.xlsx), which
     predict neither reads nor writes; None for any other name."""
@@ -524,7 +527,7 @@ def check_input_path(path: Path, wanted: str = PREDICT_FILES) -> None:
     if path.is_dir():
         raise DataError(f"{path} is a directory; pass {wanted}")
     if not path.exists():
-        windows = os.sep == "/" and "\\" in str(path)
+        windows = os.sep == "/" and "\\" in str(path) and "/" not in str(path)
         hint = " (on this system folders are separated by '/', not '\\')" if windows else ""
         raise DataError(f"input file {path} does not exist{hint}")
 
@@ -579,7 +582,7 @@ def document_kind(start: bytes) -> tuple[str, str] | None:
                 return f"{kind} (a zip archive)", advice
         return "a zip archive", "unzip it, or save a spreadsheet's sheet as CSV (UTF-8)"
     for magic, kind, advice in _DOCUMENT_STARTS:
-        if start.startswith(magic):
+        if magic.match(start):
             return kind, advice
     return None
 
@@ -594,10 +597,9 @@ def detect_format(source: str | Path, explicit: str | None = None, wanted: str =
     # A folder or a missing file is named as such: asking for its format would send the user after the wrong fault.
     check_input_path(Path(source), wanted)
     suffix = format_suffix(source)
-    if suffix in _WORKBOOK_SUFFIXES:
-        raise DataError(f"{source} is a spreadsheet workbook, which is not read; save the sheet as CSV (UTF-8)")
-    if suffix in _DOCUMENT_SUFFIXES:
-        raise DataError(f"{source} is {_DOCUMENT_SUFFIXES[suffix]}, which is not read; {_SAVE_DOCUMENT_AS_TEXT}")
+    unread = unread_document_message(source)
+    if unread:
+        raise DataError(unread)
     if suffix not in _SUFFIX_FORMATS:
         raise DataError(f"cannot tell the format of {source} from its suffix; pass --input-format csv, jsonl or txt")
     return _SUFFIX_FORMATS[suffix]
@@ -650,8 +652,14 @@ def _join_texts(frame: pd.DataFrame, text_columns: list[str]) -> list[str | None
 
 
 def check_columns(
-    needed: list[str], present: list[str], name: str, fix: str = "choose with --text-column / --id-column"
+    needed: list[str],
+    present: list[str],
+    name: str,
+    fix: str = "choose with --text-column / --id-column",
+    header: bool = True,
 ) -> None:
+    """Refuse a missing column, naming the columns there are. `needed` starts with the text column; `header`:
+    whether the names come from a header line (a CSV's), which may be no header at all."""
     missing = [c for c in needed if c not in present]
     if not missing:
         return
@@ -661,8 +669,9 @@ def check_columns(
     if names and re.fullmatch(r"sep=.?", names[0].strip()):
         raise DataError(f"{name} starts with a spreadsheet's separator hint ({names[0].strip()}...), which is not "
                         "read: delete that first line; the separator is found without it")  # fmt: skip
-    # A form's question can head a column too, so a long name is a posting only perhaps.
-    headerless = any(len(column.split()) >= _POSTING_WORDS for column in names)
+    # A form's question can head a column too, so a long name is a posting only perhaps; and only where the text
+    # column is the one missing.
+    headerless = header and needed[0] in missing and any(len(column.split()) >= _POSTING_WORDS for column in names)
     raise DataError(
         f"{name} has no column {', '.join(repr(c) for c in missing)}; its columns are: "
         f"{', '.join(repr(c) for c in present) or '(none)'}; {case_hint(missing, present)}"
@@ -786,10 +795,13 @@ def csv_frames(
     beyond = [f"{_BEYOND_HEADER} {index}" for index in range(len(first) - len(columns))]
     trailing = bool(beyond) and not any(field.strip() for field in first[len(columns) :])
     if len(first) > len(columns) and not trailing:
+        headerless = len(columns) == 1 and len(str(columns[0]).split()) >= _POSTING_WORDS
         raise DataError(
             f"{name} line {first_line} has {len(first)} fields but the header names {len(columns)}; fix the header "
             "or the row"
-        )
+            + (" (if the first line is a posting, the file has no header: --input-format txt reads one posting per "
+               "line)" if headerless else "")
+        )  # fmt: skip
     options = {"sep": separator, "dtype": str, "keep_default_na": False, "index_col": False, "engine": "c"}
     if len(columns) == 1:
         # One column: a blank line is an empty cell (a spreadsheet writes one so), a row like any other. Skipped,
@@ -1082,7 +1094,7 @@ def iter_jsonl(
                 "give every record an id, or none"
             )
         if record_number == 1:
-            check_columns(text_columns, list(record), f"{stream._name} line {line_number}")
+            check_columns(text_columns, list(record), f"{stream._name} line {line_number}", header=False)
         for column, values in kept.items():
             # Any record may lack a kept field, as JSON lines often do, the first too: its value is empty, not an
             # error (predict notes a field no record had, which is more likely a misspelt name).
@@ -1347,7 +1359,7 @@ def read_labelled(
         raise DataError(f"{name} has no rows")
     if text_column == label_column:  # the labels were scored as the postings' text
         raise DataError(f"{name}: the text and the label cannot both be column {text_column!r}; {column_fix}")
-    check_columns([text_column, label_column], list(frame.columns), name, column_fix)
+    check_columns([text_column, label_column], list(frame.columns), name, column_fix, header=kind == "csv")
     chosen = {text_column: config.TEXT_COLUMN, label_column: config.LABEL_COLUMN}
     # A file's own 'label' beside the gold labels chosen with --label-column: renaming onto it made two columns of
     # one name, and the command failed inside pandas. The chosen column takes the name; the other is left out.

@@ -128,10 +128,10 @@ def test_compressed_bytes_cut_short_corrupt_or_unnamed_are_named(fast_model, tmp
         # A Word document or a PDF under a data file's name was called a workbook or a binary file.
         "letter.csv": (
             _zipped("word/document.xml"),
-            "is a Word document (a zip archive), not CSV, JSONL or text; "
-            "save its text as a .txt file, one posting per line",
+            "is a Word document (a zip archive), not CSV, JSONL or text; copy its postings into a .txt file, one per "
+            "line, to score them (or a CSV with text and label columns, for labelled data)",
         ),
-        "scan.txt": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "is a PDF, not CSV, JSONL or text; save its text"),
+        "scan.txt": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "is a PDF, not CSV, JSONL or text; copy its postings"),
         "old.csv": (
             b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),
             "is an Office document of the 1997-2003 kind (.doc or .xls), not CSV, JSONL or text",
@@ -158,6 +158,26 @@ def test_compressed_bytes_cut_short_corrupt_or_unnamed_are_named(fast_model, tmp
     # A text that only starts as bzip2's marker does ("BZh1") is text.
     (tmp_path / "posting.txt").write_text("BZh1 reads as text: answer inbound calls\n")
     assert run("predict", "--model", fast_model, "--input", tmp_path / "posting.txt").returncode == 0
+
+
+def test_a_document_given_as_a_posting_is_named_and_text_that_only_starts_as_one_is_scored(fast_model, tmp_path):
+    """`predict job.docx` scored the file's name as a posting, exit 0; and a text file whose first posting began
+    "%PDF-A archivist" was refused as a PDF, --input-format txt or not."""
+    (tmp_path / "job.docx").write_bytes(_zipped("word/document.xml"))
+    named = run("predict", "--model", fast_model, tmp_path / "job.docx")
+    assert named.returncode == 2 and named.stderr.endswith(
+        f"Error: {tmp_path / 'job.docx'} is a Word document, which is not read; copy its postings into a .txt file, "
+        "one per line, to score them (or a CSV with text and label columns, for labelled data), then pass that file "
+        "with --input (an argument is a posting)\n"
+    ), named.stderr
+    lookalike = tmp_path / "lookalike.txt"
+    lookalike.write_text("%PDF-A archivist: convert scanned invoices to PDF/A\n{\\rtf templates: draft contracts\n")
+    for options in ((), ("--input-format", "txt")):
+        scored = run("predict", "--model", fast_model, "--input", lookalike, "--format", "csv", *options)
+        assert scored.returncode == 0 and len(scored.stdout.splitlines()) == 3, scored.stderr
+    rtf = tmp_path / "letter.txt"
+    rtf.write_text("{\\rtf1\\ansi\\deff0 {\\fonttbl} Answer calls}\n")
+    assert "is a rich-text document" in run("predict", "--model", fast_model, "--input", rtf).stderr
 
 
 def test_a_compressed_file_given_as_a_posting_is_refused(fast_model, tmp_path):

@@ -165,6 +165,23 @@ def test_a_csv_without_a_header_or_under_a_separator_hint_says_what_its_first_li
                      r"read: delete that first line; the separator is found without it\n\Z")  # fmt: skip
 
 
+def test_the_headerless_hint_comes_only_where_the_text_column_of_a_header_is_missing(fast_model, tmp_path):
+    """The hint that the first line may be a posting was given where only the id column was missing, and for JSON
+    lines, which have no header; a headerless file whose postings hold commas never named --input-format txt."""
+    question = "What are the main duties of the job you are hiring for?"
+    form = write(tmp_path, "form.csv", f'"{question}",title\nAnswer calls,x\n')
+    only_id = run("predict", "--model", fast_model, "--input", form, "--text-column", question, "--id-column", "ref")
+    assert_error(only_id, 1, r"no column 'ref'; its columns are: .*; choose with --text-column / --id-column\n\Z")
+    records = write(tmp_path, "q.jsonl", '{"What are the main duties of the job": "Answer calls"}\n')
+    assert "first line" not in run("predict", "--model", fast_model, "--input", records).stderr
+    lines = "Answer customer calls and log every ticket in the CRM\nProcess invoices, reconcile them, and file receipts\n"
+    commas = write(tmp_path, "h.csv", lines)
+    assert_error(run("predict", "--model", fast_model, "--input", commas), 1,
+                 r"line 2 has 3 fields but the header names 1; fix the header or the row \(if the first line is a "
+                 r"posting, the file has no header: --input-format txt reads one posting per line\)\n\Z")  # fmt: skip
+    assert run("predict", "--model", fast_model, "--input", commas, "--input-format", "txt").returncode == 0
+
+
 def test_csv_empty_cells_keep_their_rows(model, tmp_path):
     path = write(tmp_path, "a.csv", "id,text\n1,Answer calls\n2,\n3,NaN\n4,Design bridges\n")
     rows = jsonl(run("predict", "--model", model, "--input", path, "--id-column", "id", "--format", "jsonl").stdout)
@@ -365,12 +382,19 @@ def test_column_options_beside_plain_text_on_stdin_are_refused_not_ignored(fast_
         (["predict", "- Process supplier invoices in SAP"],
          r"No such option '- '\. A text that starts with '-' goes after '--', which ends the options: "
          r"bpo-kpo predict -- '- Process supplier invoices in SAP'\n"),
-        (["predict", "--format", "csv", "-Reconcile ledgers and chase unpaid invoices every week for clients"],
-         r"No such option '-R'\. .* bpo-kpo predict -- '-Reconcile ledgers and chase unpaid i\.\.\.'\n"),
+        # Long postings are named TEXT: one cut with "..." was pasted back as another text.
+        (["predict", "--format", "csv", "-Reconcile ledgers and chase unpaid invoices every week for clients in "
+                                        "three regions and time zones"],
+         r"No such option '-R'\. .* bpo-kpo predict -- TEXT\n"),
+        # Click reads -h as help and names the next letter: the hint looked for '-a' at the start of a posting.
+        (["predict", "-handle inbound customer calls"], r"No such option '-a'\. .* bpo-kpo predict -- "
+                                                        r"'-handle inbound customer calls'\n"),
         (["predict", "--debug", "x"], r"No such option '--debug'\. --debug is an option of bpo-kpo itself, so it goes "
                                       r"before the command: bpo-kpo --debug COMMAND \.\.\.\n"),
         (["evaluate", "--debug"], r"--debug is an option of bpo-kpo itself"),
         (["predict", "--modle", "x"], r"No such option '--modle'\. Did you mean '--model'\?\n"),
+        # serve takes no postings: `serve -- TEXT` would only fail in turn, so no hint.
+        (["serve", "-Answer customer calls"], r"No such option '-A'\.\n"),
     ],
 )  # fmt: skip
 def test_an_unknown_option_names_the_mistake_behind_it(fast_model, args, hint):
@@ -380,6 +404,9 @@ def test_an_unknown_option_names_the_mistake_behind_it(fast_model, args, hint):
     assert result.returncode == 2 and result.stdout == "", result.stdout
     assert re.search(r"\nError: " + hint if hint.startswith("No") else hint, result.stderr), result.stderr
     assert "Traceback" not in result.stderr
+    # At the program's own level the posting was meant for predict.
+    bare = run("- answer customer calls")
+    assert bare.returncode == 2 and bare.stderr.endswith("bpo-kpo predict -- '- answer customer calls'\n")
 
 
 def test_a_scope_threshold_without_a_scope_model_is_refused(model):
@@ -1071,14 +1098,14 @@ def test_output_over_the_input_file_is_refused(tmp_path, how, monkeypatch):
 @pytest.mark.parametrize(
     ("data_name", "model_name", "expected"),
     [("mine.csv", "mine.csv", "is named as a data file"), ("mine.joblib", "mine.joblib", "is the input file"),
-     ("mine.csv", "model.xlsx", "is named as a data file")],
+     ("mine.csv", "model.xlsx", "names a spreadsheet workbook, which bpo-kpo does not write")],
 )  # fmt: skip
 def test_train_writes_no_model_over_its_data_or_under_a_data_name(tmp_path, data_name, model_name, expected):
     """train --data mine.csv --model mine.csv pickled the model over the user's labelled postings."""
     data = tmp_path / data_name
     data.write_text("text,label\nAnswer customer calls,BPO\nBuild credit-risk models,KPO\n")
     result = run("train", "--data", data, "--model", tmp_path / model_name)
-    assert_error(result, 2, rf"--model .*{re.escape(model_name)} {expected}")
+    assert_error(result, 2, rf"--model.*{re.escape(model_name)} {expected}")
     assert sorted(path.name for path in tmp_path.iterdir()) == [data_name]
     assert data.read_text().startswith("text,label\n")
 

@@ -173,6 +173,17 @@ def test_a_windows_path_is_refused_not_written_as_one_file_name(fast_model, tmp_
                                       r"separated by '/', not '\\'\)\n\Z")  # fmt: skip
 
 
+def test_a_windows_folder_is_refused_and_a_linux_name_with_a_backslash_is_written(fast_model, tmp_path, monkeypatch):
+    """evaluate --plots 'C:\\plots' made a folder of that one name; and './a\\b.csv', a file name Linux allows, was
+    refused with the Windows paths."""
+    monkeypatch.chdir(tmp_path)
+    folder = run("evaluate", "--model", fast_model, "--data", config.FIELD_PATH, "--plots", "C:\\plots")
+    assert_one_error_line(folder, 2, r"C:\\plots holds '\\', which separates no folders on this system")
+    assert list(tmp_path.iterdir()) == []
+    written = run("predict", "--model", fast_model, "Answer calls", "--output", "./a\\b.csv")
+    assert written.returncode == 0 and (tmp_path / "a\\b.csv").read_text().startswith("id,label"), written.stderr
+
+
 def test_output_that_is_a_directory_is_named_without_temporary_names(model, tmp_path):
     (tmp_path / "out").mkdir()
     result = run("predict", "--model", model, "--output", tmp_path / "out", "Answer calls")

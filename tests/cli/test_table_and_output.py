@@ -5,6 +5,7 @@ import re
 import pytest
 from console import jsonl, run, run_script
 
+from pipeline import config
 from pipeline.predict import TableFormatter, shorten_middle, table_id_width
 from pipeline.progress import CLEAR_LINE, StepProgress, progress_line, steps_line, summary_line
 
@@ -111,18 +112,31 @@ def test_unknown_output_suffix_is_refused(shipped_model_path, tmp_path, name):
     assert not list(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize(("name", "kind", "fix"), [("scored.xlsx", "a spreadsheet workbook", "scored"),
-                                                   ("Scored.ODS.gz", "a spreadsheet workbook", "Scored"),
-                                                   ("scored.docx", "a Word document", "scored")])  # fmt: skip
-@pytest.mark.parametrize("format_option", [(), ("--format", "csv")])
-def test_a_workbook_or_document_output_name_is_refused_whatever_the_format(fast_model, tmp_path, name, kind, fix,
-                                                                           format_option):  # fmt: skip
+@pytest.mark.parametrize(
+    ("command", "name", "kind", "fix"),
+    [
+        (["predict", "--model", "FAST", "Answer calls"], "scored.xlsx", "a spreadsheet workbook", "scored"),
+        (["predict", "--model", "FAST", "Answer calls", "--format", "csv"], "Scored.ODS.gz", "a spreadsheet workbook",
+         "Scored"),
+        (["predict", "--model", "FAST", "Answer calls"], "scored.docx", "a Word document", "scored"),
+        # Every command's output: evaluate wrote its JSON under an .xlsx name, report --errors CSV, exit 0.
+        (["evaluate", "--model", "FAST", "--data", "FIELD", "--output"], "metrics.xlsx", "a spreadsheet workbook",
+         "metrics"),
+        (["report", "--errors"], "errors.xlsx", "a spreadsheet workbook", "errors"),
+        (["tune", "--output"], "best.pdf", "a PDF", "best"),
+    ],
+)  # fmt: skip
+def test_a_workbook_or_document_output_name_is_refused_whatever_the_format(fast_model, tmp_path, command, name,
+                                                                           kind, fix):  # fmt: skip
     """`--output scored.xlsx` was told to pass --format csv, which then wrote CSV under the workbook's name: a
-    file the spreadsheet refuses to open, with exit 0."""
-    result = run("predict", "--model", fast_model, "Answer calls", "--output", tmp_path / name, *format_option)
+    file the spreadsheet refuses to open, with exit 0; other commands wrote under such names without a word."""
+    args = [{"FAST": fast_model, "FIELD": str(config.FIELD_PATH)}.get(arg, arg) for arg in command]
+    if args[-1] != "--output" and args[-1] != "--errors":
+        args.append("--output")
+    result = run(*args, tmp_path / name)
     assert result.returncode == 2 and result.stderr.endswith(
-        f"Error: --output {tmp_path / name} names {kind}, which predict does not write: name it {fix}.csv (a "
-        f"spreadsheet opens it) or {fix}.jsonl\n"
+        f"{tmp_path / name} names {kind}, which bpo-kpo does not write: name the file for what the command writes "
+        f"({fix}.csv opens in a spreadsheet)\n"
     ), result.stderr
     assert not list(tmp_path.iterdir())
 

@@ -261,3 +261,14 @@ def test_regions_without_rates_quote_salaries_only(tmp_path):
     regions = {region.region: region for region in load_catalogue(folder).register.regions}
     assert regions["US"].rates == () and regions["IN"].rates == ()
     assert len(regions["UK"].rates) == 1 and regions["UK"].rates[0].bands["senior"] == (28, 65)
+
+
+def test_a_catalogue_file_that_repeats_a_key_is_refused(tmp_path):
+    """json.loads keeps a repeated key's last value: a BPO file given a second "label": "KPO" was read as KPO, and
+    prepare learnt its ten areas under the other class, with exit 0."""
+    folder = tmp_path / "catalogue"
+    shutil.copytree(config.CATALOGUE_DIR, folder)
+    path = folder / "bpo_a.json"
+    path.write_text(path.read_text().replace('"label": "BPO"', '"label": "BPO", "label": "KPO"', 1))
+    with pytest.raises(DataError, match=r"bpo_a\.json repeats the key\(s\) 'label' in one object: give each its own"):
+        load_catalogue(folder)

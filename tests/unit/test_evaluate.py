@@ -213,6 +213,12 @@ def test_ranking_and_loss_scores_are_scikit_learns(pairs):
     assert average_precision(y, p) == pytest.approx(average_precision_score(y, p), rel=1e-12, abs=1e-15)
 
 
+def test_a_missing_probability_gives_no_ranking_score():
+    """average_precision gave 0.5 for [nan, 0.2], where roc_auc and log_loss gave nan."""
+    metrics = compute_metrics(["KPO", "BPO"], np.array([np.nan, 0.2]))
+    assert all(math.isnan(metrics[key]) for key in ("roc_auc", "average_precision", "log_loss"))
+
+
 def test_a_set_of_generated_and_users_postings_is_sliced_by_where_they_came_from():
     """Users who add postings of their own want their figure apart from the generated postings', and had none: a
     set that mixes sources (the test split with users' postings in it) is sliced by source by default; a set of

@@ -124,8 +124,8 @@ def test_a_document_is_named_with_the_way_to_give_its_text(tmp_path, name, kind)
     """A Word file was told to pass --input-format, which then called it a spreadsheet workbook."""
     with pytest.raises(
         DataError,
-        match=rf"^.*{re.escape(name)} is {kind}, which is not read; save its text as a "
-        r"\.txt file, one posting per line, or pass the posting as an argument$",
+        match=rf"^.*{re.escape(name)} is {kind}, which is not read; copy its postings into a \.txt file, one per "
+        r"line, to score them \(or a CSV with text and label columns, for labelled data\)$",
     ):
         collect(write(tmp_path, name, b"PK\x03\x04", mode="wb"))
 
