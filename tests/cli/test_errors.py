@@ -174,7 +174,7 @@ def test_the_headerless_hint_comes_only_where_the_text_column_of_a_header_is_mis
     assert_error(only_id, 1, r"no column 'ref'; its columns are: .*; choose with --text-column / --id-column\n\Z")
     records = write(tmp_path, "q.jsonl", '{"What are the main duties of the job": "Answer calls"}\n')
     assert "first line" not in run("predict", "--model", fast_model, "--input", records).stderr
-    lines = "Answer customer calls and log every ticket in the CRM\nProcess invoices, reconcile them, and file receipts\n"
+    lines = "Answer customer calls and log every ticket in the CRM\nProcess invoices, match them, and file receipts\n"
     commas = write(tmp_path, "h.csv", lines)
     assert_error(run("predict", "--model", fast_model, "--input", commas), 1,
                  r"line 2 has 3 fields but the header names 1; fix the header or the row \(if the first line is a "

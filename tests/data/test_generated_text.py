@@ -147,7 +147,7 @@ def marked_catalogue(catalogue):
 
 @pytest.fixture(scope="module")
 def marked(marked_catalogue):
-    return generate.generate_postings(marked_catalogue, 1600, seed=11, n_out_of_scope=800)
+    return generate.generate_postings(marked_catalogue, 1600, seed=11, n_out_of_scope=1600)
 
 
 def _markers(text: str) -> list[tuple[str, str]]:
