@@ -409,7 +409,13 @@ def _arranged(items: list[str], order: random.Random | str) -> list[str]:
     if isinstance(order, random.Random):
         order.shuffle(items)
         return items
-    return sorted(items, key=lambda item: hashlib.sha256(f"{order}\0{item}".encode()).hexdigest())
+    return sorted(items, key=lambda item: salted_hash(order, item))
+
+
+def salted_hash(salt, item: str) -> int:
+    """A number for `item` that depends on it and the salt alone, in any process: deals users' groups to a split
+    or a fold without moving the others when one is added."""
+    return int.from_bytes(hashlib.sha256(f"{salt}\0{item}".encode()).digest(), "big")
 
 
 def remove_overlap(train: pd.DataFrame, evaluation: pd.DataFrame) -> pd.DataFrame:

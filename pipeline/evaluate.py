@@ -167,10 +167,11 @@ def roc_auc(y_positive: np.ndarray, p_positive: np.ndarray) -> float:
 def average_precision(y_positive: np.ndarray, p_positive: np.ndarray) -> float:
     """The precision at each distinct score, from the highest down, weighted by the recall it adds. Both classes
     must occur."""
-    if np.isnan(np.asarray(p_positive, dtype=float)).any():
+    p = np.asarray(p_positive, dtype=float)
+    if np.isnan(p).any():
         return float("nan")  # as roc_auc and log_loss give: no ranking holds a missing score
-    order = np.argsort(-np.asarray(p_positive, dtype=float), kind="mergesort")
-    scores, hits = np.asarray(p_positive, dtype=float)[order], np.asarray(y_positive, dtype=float)[order]
+    order = np.argsort(-p, kind="mergesort")
+    scores, hits = p[order], np.asarray(y_positive, dtype=float)[order]
     # The last row of each run of equal scores: a threshold takes a tied run whole.
     last = np.r_[np.flatnonzero(np.diff(scores)), len(scores) - 1]
     true_positives = np.cumsum(hits)[last]

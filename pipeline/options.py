@@ -91,9 +91,7 @@ class OutputPath(click.ParamType):
         text = os.fspath(value)
         if text.endswith(("/", os.sep)):
             self.fail(f"{text!r} ends with '/': give a file name, not a folder", param, ctx)
-        if windows_path(text):
-            # A Windows path (C:\out\scored.csv) is one file name here, written in the current folder, with exit 0.
-            self.fail(f"{text} holds '\\', which separates no folders on this system: write them with '/'", param, ctx)
+        refuse_windows_path(self, text, param, ctx)
         if not text:
             self.fail("is empty: give a file name", param, ctx)
         from pipeline.readers import document_named
@@ -107,10 +105,14 @@ class OutputPath(click.ParamType):
         return Path(text)
 
 
-def windows_path(text: str) -> bool:
-    r"""Whether a path is written as Windows writes one (C:\out\scored.csv, out\scored.csv): backslashes and no
-    '/'. A name such as ./a\b.csv is a Linux file name, and is left as one."""
-    return os.sep == "/" and "\\" in text and "/" not in text
+def refuse_windows_path(param_type: click.ParamType, text: str, param, ctx) -> None:
+    """Refuse a path written as Windows writes one: here it is one file or folder name, made in the current folder,
+    with exit 0."""
+    from pipeline.readers import windows_path
+
+    if windows_path(text):
+        param_type.fail(f"{text} holds '\\', which separates no folders on this system: write them with '/'", param,
+                        ctx)  # fmt: skip
 
 
 class FolderPath(click.ParamType):
@@ -128,9 +130,7 @@ class FolderPath(click.ParamType):
         path = value if isinstance(value, Path) else Path(os.fspath(value))
         if not os.fspath(path):
             self.fail("is empty: give a folder", param, ctx)
-        if windows_path(os.fspath(path)):
-            self.fail(f"{os.fspath(path)} holds '\\', which separates no folders on this system: write them with '/'",
-                      param, ctx)  # fmt: skip
+        refuse_windows_path(self, os.fspath(path), param, ctx)
         if path.exists() and not path.is_dir():
             self.fail(f"{os.fspath(path)!r} exists and is not a folder", param, ctx)
         return path

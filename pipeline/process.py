@@ -208,11 +208,12 @@ def run(args: list[str] | None = None) -> int:
 
         from pipeline.cli import cli
 
+        args = sys.argv[1:] if args is None else args
         try:
-            code = dispatch(cli, sys.argv[1:] if args is None else args)
+            code = dispatch(cli, args)
         except click.ClickException as error:
             if isinstance(error, click.NoSuchOption):
-                error.message = unknown_option_message(error, cli, sys.argv[1:] if args is None else args)
+                error.message = unknown_option_message(error, cli, args)
             error.show()
             code = error.exit_code
     except KeyboardInterrupt as error:  # while Python imports, or before a command starts: still one line

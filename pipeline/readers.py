@@ -527,9 +527,14 @@ def check_input_path(path: Path, wanted: str = PREDICT_FILES) -> None:
     if path.is_dir():
         raise DataError(f"{path} is a directory; pass {wanted}")
     if not path.exists():
-        windows = os.sep == "/" and "\\" in str(path) and "/" not in str(path)
-        hint = " (on this system folders are separated by '/', not '\\')" if windows else ""
+        hint = " (on this system folders are separated by '/', not '\\')" if windows_path(str(path)) else ""
         raise DataError(f"input file {path} does not exist{hint}")
+
+
+def windows_path(text: str) -> bool:
+    r"""Whether a path is written as Windows writes one (C:\out\scored.csv, out\scored.csv): backslashes and no
+    '/'. A name such as ./a\b.csv is a Linux file name, and is left as one."""
+    return os.sep == "/" and "\\" in text and "/" not in text
 
 
 def open_text(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, replace
@@ -22,7 +21,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from pipeline import config
 from pipeline.accents import strip_accents
 from pipeline.audit import class_ratio
-from pipeline.dataset import data_hash
+from pipeline.dataset import data_hash, salted_hash
 from pipeline.decision import in_review_band, labels_at
 from pipeline.errors import DataError, VocabularyError
 from pipeline.evaluate import compute_metrics, macro_f1, review_summary
@@ -89,8 +88,7 @@ def _generated_rows(frame: pd.DataFrame) -> np.ndarray | None:
 
 def _hashed_fold(group: str, seed: int, n_splits: int) -> int:
     """A fold for a group of users' postings that depends on that group and the seed alone."""
-    digest = hashlib.sha256(f"{seed}\x00{group}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") % n_splits
+    return salted_hash(seed, group) % n_splits
 
 
 def held_out_units(frame: pd.DataFrame) -> str:
