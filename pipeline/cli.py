@@ -1364,6 +1364,11 @@ def _results_stream(output_format: str):
         stream.reconfigure(errors="replace")
     elif codecs.lookup(stream.encoding).name != "utf-8":
         stream.reconfigure(encoding="utf-8")
+    if isinstance(stream.buffer, io.RawIOBase):
+        from pipeline.files import WholeWrites
+
+        stream.flush()
+        return WholeWrites(stream.buffer, stream.encoding, stream.errors)
     return stream
 
 

@@ -198,6 +198,26 @@ def _compressed(file: IO, mode: str, compression: str | None, open_kwargs: dict,
     return importlib.import_module(compression).open(file, "wb" if "b" in mode else "wt", **open_kwargs)
 
 
+class WholeWrites:
+    """A text stream over an unbuffered binary one (standard output under `python -u` or PYTHONUNBUFFERED, which
+    containers often set) that writes every byte or raises. Python's text layer passes a write straight to the
+    descriptor there and drops what a short write left: on a full disk or past a file-size limit, results were cut
+    mid-row and the run ended with exit 0. Here the write that fails raises its own error (ENOSPC, EFBIG)."""
+
+    def __init__(self, raw: io.RawIOBase, encoding: str, errors: str = "strict") -> None:
+        self.raw, self.encoding, self.errors = raw, encoding, errors
+
+    def write(self, text: str) -> int:
+        data = memoryview(text.encode(self.encoding, self.errors))
+        while data:
+            # None: a descriptor set non-blocking had no room yet; try again.
+            data = data[self.raw.write(data) or 0 :]
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing waits in a buffer: every write went out whole."""
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` atomically, as UTF-8 ('-': standard output; compressed if named so)."""
     with atomic_writer(path, "w", encoding="utf-8", newline="\n") as handle:

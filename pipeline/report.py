@@ -55,12 +55,13 @@ class ScopeVerdicts:
 
 
 def scope_verdicts(scorers: dict[str, Model], sets: dict[str, pd.DataFrame]) -> dict[str, ScopeVerdicts]:
-    """Each set's scorer's scope verdicts, for every set that has out-of-scope postings and a scope model."""
+    """Each set's scorer's scope verdicts, for every set a scope model scores: a set without out-of-scope postings
+    still shows how many of its BPO/KPO postings the model flags."""
     verdicts = {}
     for name, frame in sets.items():
         is_out = (frame[config.LABEL_COLUMN] == config.NEITHER).to_numpy()
         model = scorers[name]
-        if not is_out.any() or not model.has_scope:
+        if not model.has_scope:
             continue
         p_out, flags, reasons = model.scope(frame[config.TEXT_COLUMN].astype(str).tolist())
         verdicts[name] = ScopeVerdicts(is_out, p_out, np.asarray(flags, dtype=bool), np.asarray(reasons, dtype=object))
@@ -302,7 +303,7 @@ def _listed(names: list[str]) -> str:
 
 def write_evaluation_plots(folder: Path, evaluation: Evaluation, ngrams: dict) -> None:
     """The plots of an evaluation, with the model's top n-grams (`Model.top_ngrams`), and the scope plot where
-    a scope model scored out-of-scope postings."""
+    a scope model scored out-of-scope postings (a recall curve needs some)."""
     from pipeline.plots import scope_curve, write_plots
 
     scope = {
@@ -310,6 +311,7 @@ def write_evaluation_plots(folder: Path, evaluation: Evaluation, ngrams: dict) -
             v.is_out, v.p_out, v.reasons == config.SCOPE_REASON_TEXT, evaluation.scorers[name].scope_threshold
         )
         for name, v in evaluation.scope_verdicts.items()
+        if v.is_out.any()
     }
     write_plots(folder, evaluation.results, label_scores(evaluation.sets, evaluation.p_kpo), ngrams, scope)
 

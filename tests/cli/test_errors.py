@@ -1189,6 +1189,29 @@ def test_a_full_disk_on_standard_output_is_one_line_naming_it(fast_model, args):
     assert (result.returncode, result.stderr) == (1, "Error: cannot write standard output: No space left on device\n")
 
 
+@linux_only("RLIMIT_FSIZE")
+@pytest.mark.parametrize("unbuffered", ["1", ""])
+def test_results_cut_short_by_a_file_size_limit_are_an_error(fast_model, tmp_path, unbuffered):
+    """Under PYTHONUNBUFFERED (as containers often set) Python's text layer dropped what a short write left: past a
+    file-size limit or on a full disk, results on standard output stopped mid-row, and the run said it had scored
+    every row, with exit 0. /dev/full could not show it: there the first write fails whole."""
+    postings = tmp_path / "postings.txt"
+    postings.write_text("Answer customer calls and log each one in the CRM\n" * 300)
+    limit = 4096
+    # `ulimit -f` for the script alone, set by a Python that then becomes it (a preexec_fn is unsafe beside threads).
+    # SIGXFSZ ignored, as Python sets it: the write fails instead of the process.
+    limit_then_exec = (
+        "import os, resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit})); os.execv(sys.argv[1], sys.argv[1:])"
+    )
+    command = [sys.executable, "-c", limit_then_exec, SCRIPT, "predict", "--model", fast_model, "--input", postings]
+    with open(tmp_path / "results.jsonl", "w") as results:
+        result = subprocess.run([*command, "--format", "jsonl"], stdout=results, stderr=subprocess.PIPE, text=True,
+                                timeout=120, env=os.environ | {"PYTHONUNBUFFERED": unbuffered})  # fmt: skip
+    assert (result.returncode, result.stderr) == (1, "Error: cannot write standard output: File too large\n")
+    assert (tmp_path / "results.jsonl").stat().st_size == limit
+
+
 @pytest.mark.parametrize("how", ["intact", "other-model-metadata"])
 def test_predict_in_process_leaves_garbage_collection_on(model_copy, how):
     """predict pauses the collector while it loads; a caller in the same process must get it back either way."""

@@ -351,6 +351,25 @@ def test_evaluate_reads_out_of_scope_postings_as_scope_figures(shipped_model_pat
     scope_only = run("evaluate", "--data", only, "--format", "json")
     assert scope_only.returncode == 0, scope_only.stderr
     assert json.loads(scope_only.stdout)[str(only)].keys() == {"scope"}
+    # A file of BPO/KPO postings only: how many of them the scope model flags, though no recall can be measured.
+    # Without out-of-scope rows the scope section was left out, and a posting wrongly flagged went unseen.
+    kept = tmp_path / "in_scope.csv"
+    in_scope(field).to_csv(kept, index=False)
+    in_only = run("evaluate", "--data", kept, "--format", "json")
+    assert in_only.returncode == 0, in_only.stderr
+    report_field = json.loads(config.METRICS_PATH.read_text())["scope"]["field"]
+    assert json.loads(in_only.stdout)[str(kept)]["scope"] | {"hard_cases": None, "reasons": None} == {
+        "n_out_of_scope": 0,
+        "n_in_scope": report_field["n_in_scope"],
+        "out_of_scope_recall": None,
+        "out_of_scope_recall_ci95": None,
+        "in_scope_flagged_share": report_field["in_scope_flagged_share"],
+        "in_scope_flagged_share_ci95": report_field["in_scope_flagged_share_ci95"],
+        "hard_cases": None,
+        "reasons": None,
+    }
+    text = run("evaluate", "--data", kept)
+    assert re.search(rf"in_scope\.csv +n/a of 0 +{report_field['in_scope_flagged_share']:.3f} of \d+\n", text.stdout)
 
 
 def test_a_model_whose_training_files_changed_scores_nothing(shipped_model_path, tmp_path):
