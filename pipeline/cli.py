@@ -28,6 +28,7 @@ from pipeline.options import (
     FolderPath,
     FormatChoice,
     Jobs,
+    ModelPath,
     OutputPath,
     check_encoding,
     check_separator,
@@ -172,7 +173,7 @@ def output_option(*names: str, default: Path | None, help: str):
 model_option = click.option(
     "--model",
     "model_path",
-    type=click.Path(path_type=Path),
+    type=ModelPath(),
     default=config.MODEL_PATH,
     show_default=True,
     envvar=config.MODEL_ENV_VAR,

@@ -77,6 +77,30 @@ def complete_files(ctx, param, incomplete: str) -> list:
     return [CompletionItem(incomplete, type="file")]
 
 
+class ModelPath(click.ParamType):
+    """A model file to read: an empty name (`--model "$MODEL"` with MODEL unset, or the variable set empty) and a
+    path with no file name ('/') are refused; each ended in an "unexpected ValueError", or the empty variable was
+    taken for no variable, and the checkout's own model scored."""
+
+    name = "path"
+
+    def shell_complete(self, ctx, param, incomplete: str) -> list:
+        return complete_files(ctx, param, incomplete)
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, Path):
+            source = ctx.get_parameter_source(param.name) if ctx is not None else None
+            if source is click.core.ParameterSource.DEFAULT and os.environ.get(param.envvar or "") == "":
+                self.fail(f"{param.envvar} is set but empty: name the model file, or unset it", param, ctx)
+            return value
+        text = os.fspath(value)
+        if not text:
+            self.fail("is empty: give the model file", param, ctx)
+        if not Path(text).name:
+            self.fail(f"{text!r} is a folder, not a model file", param, ctx)
+        return Path(text)
+
+
 class OutputPath(click.ParamType):
     """A file to write: '-' is standard output; a name ending in '/' is a folder, not a file, and is refused."""
 

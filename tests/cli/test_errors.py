@@ -594,6 +594,32 @@ def test_a_format_the_output_name_contradicts_is_refused(fast_model, tmp_path, o
                "Answer calls").returncode == 0  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    "args, env, message",
+    [
+        (("predict", "--model", "", "Answer calls"), {}, "is empty: give the model file"),
+        (("evaluate", "--model", ""), {}, "is empty: give the model file"),
+        (("serve", "--model", ""), {}, "is empty: give the model file"),
+        (("predict", "--model", "/", "Answer calls"), {}, "'/' is a folder, not a model file"),
+        (("predict", "Answer calls"), {config.MODEL_ENV_VAR: ""}, f"{config.MODEL_ENV_VAR} is set but empty: name the "
+                                                                   "model file, or unset it"),
+    ],
+)  # fmt: skip
+def test_an_empty_model_name_is_refused(args, env, message):
+    """`--model "$MODEL"` with MODEL unset, or `--model /`, ended in "unexpected ValueError: PosixPath('.') has an
+    empty name"; BPO_KPO_MODEL set empty was taken for unset, and the checkout's own model scored, exit 0."""
+    result = run(*args, env=env)
+    assert_error(result, 2, re.escape(message))
+    assert result.stdout == ""
+
+
+def test_a_model_variable_set_empty_gives_way_to_a_model_option(fast_model):
+    """--model names the model whatever the variable holds: only a variable the command would read is refused."""
+    result = run("predict", "--model", fast_model, "--format", "jsonl", "Answer calls", env={config.MODEL_ENV_VAR: ""})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["label"] in config.LABELS
+
+
 @pytest.mark.parametrize("postings", [(), ("Answer calls",)])
 def test_an_empty_input_name_is_refused(fast_model, postings):
     """`--input "$FILE"` with FILE unset: beside postings it was ignored and the postings scored, alone it was told
