@@ -20,7 +20,7 @@ from pipeline.accents import strip_accents
 from pipeline.config import default_model_path, metadata_path
 from pipeline.decision import check_count, check_cut, labels_at, posting_texts, text_list
 from pipeline.errors import LibraryVersionError, ModelError, model_files_read, require_model_file, train_hint
-from pipeline.files import atomic_path, sha256_file, write_text_atomic
+from pipeline.files import atomic_path, follow_links, sha256_file, write_text_atomic
 from pipeline.metadata import (
     CURRENT_DIGEST_VERSION,
     DIGEST_VERSION,
@@ -535,9 +535,11 @@ def load_model(path: Path | str | None = None) -> Model:
 
     With no path: $BPO_KPO_MODEL when set, else the project's models/model.joblib. A scope model whose file or
     metadata is missing, damaged or tampered with is refused like the main model; with neither file there, the
-    model scores BPO/KPO only and gives no scope fields.
+    model scores BPO/KPO only and gives no scope fields. A path that is a symlink is read as its target.
     """
-    path = Path(path) if path is not None else default_model_path()
+    # A link is followed to the model's own folder, where its metadata and scope model sit: read beside the link,
+    # the metadata was "missing; retrain", or, with it linked too, the scope model was silently left out.
+    path = follow_links(Path(path) if path is not None else default_model_path())
     with model_files_read():
         pipeline, meta = load_pipeline(path, config.LABELS)
         scope_file = scope_path(path)

@@ -157,3 +157,19 @@ def test_the_service_api_gives_the_same_scope_fields_as_the_command_line(model):
     cli_rows = _predict("jsonl", [OUT_OF_SCOPE[0], IN_SCOPE[0]])
     for api_row, cli_row in zip(rows[:2], cli_rows, strict=True):
         assert {k: v for k, v in cli_row.items() if k != "id"} == api_row
+
+
+@pytest.mark.parametrize("linked", ["model file", "model file and metadata"])
+@pytest.mark.parametrize("engine", ["sklearn", "portable"])
+def test_a_model_path_that_is_a_link_reads_the_files_beside_its_target(tmp_path, shipped_model_path, linked, engine):
+    """A service that links current.joblib to a release: with the model file linked alone, its metadata was
+    "missing; retrain"; with the metadata linked too, the scope model was left out and no row was flagged."""
+    link = tmp_path / "current.joblib"
+    link.symlink_to(shipped_model_path)
+    if linked == "model file and metadata":
+        metadata_path(link).symlink_to(metadata_path(shipped_model_path))
+    assert load_model(link).has_scope
+    texts = [OUT_OF_SCOPE[0], IN_SCOPE[0]]
+    through_link = _predict("jsonl", texts, "--engine", engine, model_path=link)
+    assert through_link == _predict("jsonl", texts, "--engine", engine, model_path=shipped_model_path)
+    assert [row["out_of_scope"] for row in through_link] == [True, False]
