@@ -165,6 +165,13 @@ def atomic_writer(path: Path, mode: str = "w", **open_kwargs) -> Iterator[IO]:
         sys.stdout.flush()
         return
     descriptor = own_descriptor(path)
+    if descriptor is not None:
+        from pipeline.process import CLOSED_AT_START
+
+        if descriptor in CLOSED_AT_START:
+            # /dev/null stands in for it: the results would be thrown away, and the run say it wrote them.
+            name = ("standard input", "standard output", "standard error")[descriptor]
+            raise BpoKpoError(f"{path} is {name}, which is closed; give a file name")
     compression = config.compression_of(path)
     with atomic_path(path) as temporary:
         try:

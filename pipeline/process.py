@@ -138,6 +138,11 @@ def interrupt_message(error: KeyboardInterrupt) -> tuple[str, int]:
     return f"Error: {what}; no output file was left behind", 128 + signum
 
 
+# The standard descriptors the process started without: /dev/null stands in for them, and a name of one
+# (--output /dev/stdout) must not be taken for a place the results reach (files.atomic_writer).
+CLOSED_AT_START: set[int] = set()
+
+
 def reopen_closed_standard_streams() -> None:
     """Give closed descriptors 0-2 to /dev/null, so no file the run opens can land on them.
 
@@ -148,6 +153,7 @@ def reopen_closed_standard_streams() -> None:
         try:
             os.fstat(descriptor)
         except OSError:
+            CLOSED_AT_START.add(descriptor)
             null = os.open(os.devnull, os.O_RDWR)
             if null != descriptor:
                 os.dup2(null, descriptor)

@@ -352,6 +352,15 @@ def test_closed_stdout_and_stdin_are_named(model):
     assert_one_error_line(closed_stdin, 1, r"standard input is closed; pipe postings in, or pass --input FILE")
 
 
+@pytest.mark.parametrize("name", ["/dev/stdout", "/dev/fd/1"])
+def test_a_closed_standard_output_named_as_the_output_is_named(fast_model, name):
+    """`--output /dev/stdout >&-` wrote the results into the /dev/null that stands in for the closed descriptor,
+    and said it had written them, with exit 0."""
+    closed = shell(f'"{SCRIPT}" predict --model "{fast_model}" --output {name} "Answer calls" >&-')
+    assert_one_error_line(closed, 1, rf"{name} is standard output, which is closed; give a file name")
+    assert "wrote" not in closed.stderr
+
+
 # -- 7-10: reading input ----------------------------------------------------------------------------------------
 def scores(result) -> dict:
     assert result.returncode == 0, result.stderr
