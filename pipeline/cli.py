@@ -37,8 +37,10 @@ from pipeline.options import (
     param_options,
 )
 from pipeline.process import (
+    OUT_OF_MEMORY,
     interrupt_message,
     interrupt_received,
+    out_of_memory,
     output_kept,
     reader_gone,
     results_streamed,
@@ -86,6 +88,8 @@ class Group(click.Group):
                 _exit_interrupted(interrupt)
             if isinstance(error, BpoKpoError):
                 message = str(error)
+            elif out_of_memory(error):
+                message = OUT_OF_MEMORY
             elif isinstance(error, OSError):
                 message = standard_output_error(error) or (
                     f"{error.strerror or error}{f': {error.filename}' if error.filename else ''}"

@@ -575,7 +575,7 @@ def _unpickle(path: Path, data: bytes, model_format: str) -> Pipeline:
                 raise ModelError(f"{path} holds types this project does not trust: {', '.join(sorted(untrusted))}")
             return skops_io.loads(data, trusted=SKOPS_TRUSTED_TYPES)
         return pickle.loads(data)
-    except ModelError:
+    except (ModelError, MemoryError):  # no memory to unpickle into says nothing of the file
         raise
     except Exception as error:  # a damaged file fails in many ways: EOFError, UnpicklingError, zlib errors...
         raise ModelError(

@@ -286,6 +286,22 @@ def dispatch(command, args: list[str]) -> int | None:
         raise click.ClickException(message) from None
 
 
+OUT_OF_MEMORY = (
+    "out of memory: the machine, or a limit set on the process (ulimit -v), left it too little; free some memory, "
+    "or lower --jobs, and --chunk-size where the command has it"
+)
+# What the loader says of a library it had no memory to map in (numpy's or scikit-learn's, imported late).
+_IMPORT_MEMORY_FAILURES = ("failed to map segment", "cannot allocate memory")
+
+
+def out_of_memory(error: BaseException) -> bool:
+    """Whether an error means memory ran out: a MemoryError, or an import whose library could not be mapped in.
+    Each was reported as "unexpected", and pandas' own out-of-memory words as a CSV that is not well formed."""
+    if isinstance(error, MemoryError):
+        return True
+    return isinstance(error, ImportError) and any(words in str(error).lower() for words in _IMPORT_MEMORY_FAILURES)
+
+
 # Errors only a write gives: one without a file name came from standard output, as every file the project writes
 # is named in its own message (files.atomic_path).
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}

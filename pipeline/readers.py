@@ -837,8 +837,16 @@ def csv_frames(
     except pd.errors.EmptyDataError:
         raise DataError(empty_message) from None
     except pd.errors.ParserError as error:
+        if any(words in str(error) for words in _PARSER_MEMORY_FAILURES):
+            raise MemoryError(f"pandas could not parse {stream._name}: {str(error).strip()}") from None
         message = _malformed_csv_message(stream, separator, len(columns), str(error).strip(), header_line - 1)
         raise DataError(message) from None
+
+
+# pandas' C parser's words when it runs out of memory: its own buffers ("out of memory"), or taking in the text
+# that read() returned (an error raised inside read() reaches the caller as itself). They said the CSV was not
+# well formed.
+_PARSER_MEMORY_FAILURES = ("C error: out of memory", "Calling read(nbytes) on source failed")
 
 
 # The most physical lines read as the first record: an unclosed quote must not pull a whole file into memory here
