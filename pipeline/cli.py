@@ -1149,7 +1149,7 @@ def predict(
             table_id_width,
         )
         from pipeline.progress import Progress
-        from pipeline.readers import Chunk, iter_chunks
+        from pipeline.readers import Chunk, argument_text, iter_chunks
 
         # A pipe's length is known only once it ends, and a compressed file's once it is read: `auto` reads their
         # first chunk before choosing, so that a few postings start in a tenth of a second, as they do from a
@@ -1159,6 +1159,7 @@ def predict(
         if not choose_after_first:
             model = open_engine(engine, model_path, prefer_portable, on_fallback=_say)
     if texts:
+        texts = tuple(argument_text(text) for text in texts)
         chunks = iter([Chunk(ids=[str(i + 1) for i in range(len(texts))], texts=[t.strip() or None for t in texts])])
     else:
         if input_path == config.STANDARD_STREAM and sys.stdin is not None and sys.stdin.isatty() and not quiet:

@@ -843,6 +843,19 @@ def csv_frames(
         raise DataError(message) from None
 
 
+def argument_text(text: str) -> str:
+    """A posting given as an argument, read as UTF-8 when the locale could not decode it. Under an ASCII locale
+    without Python's UTF-8 mode (LC_ALL=C with PYTHONUTF8=0), each byte beyond ASCII arrived as a lone surrogate, and
+    "nóminas" was scored as two unknown characters in place of "ó": another probability than from a file."""
+    if not any("\udc80" <= character <= "\udcff" for character in text):
+        return text
+    raw = os.fsencode(text)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:  # bytes of another encoding: each kept as the character of its code
+        return raw.decode("latin-1")
+
+
 # pandas' C parser's words when it runs out of memory: its own buffers ("out of memory"), or taking in the text
 # that read() returned (an error raised inside read() reaches the caller as itself). They said the CSV was not
 # well formed.

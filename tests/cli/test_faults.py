@@ -1274,3 +1274,15 @@ def test_a_busy_target_names_the_output_not_the_temporary_file(model, tmp_path, 
     result = run("predict", "--model", model, "--output", output, "Answer calls")
     assert_one_error_line(result, 1, rf"cannot write {output}: Device or resource busy")
     assert ".tmp" not in result.stderr
+
+
+def test_postings_given_as_arguments_are_read_as_utf8_under_an_ascii_locale(shipped_model_path):
+    """Under LC_ALL=C without Python's UTF-8 mode, each byte of "nóminas" beyond ASCII arrived as a lone surrogate,
+    and the posting scored otherwise than from a file or a UTF-8 terminal (P(KPO) 0.565 against 0.491)."""
+    text = "Gestión de nóminas y facturación de proveedores, atención al cliente, résumé screening for recruitment"
+    ascii_locale = {"LC_ALL": "C", "LANG": None, "LC_CTYPE": None, "PYTHONUTF8": "0"}
+    result = run_script("predict", "--model", shipped_model_path, "--format", "jsonl", text, env=ascii_locale)
+    assert result.returncode == 0, result.stderr
+    assert jsonl(result.stdout) == jsonl(
+        run("predict", "--model", shipped_model_path, "--format", "jsonl", text).stdout
+    )
