@@ -73,6 +73,12 @@ class Group(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
+            os.getcwd()
+        except FileNotFoundError:  # every relative path, and Path.resolve(), fails on it with no name to give
+            raise click.ClickException(
+                "the working directory was removed while this shell was in it: cd to a folder that exists"
+            ) from None
+        try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise

@@ -1286,3 +1286,11 @@ def test_postings_given_as_arguments_are_read_as_utf8_under_an_ascii_locale(ship
     assert jsonl(result.stdout) == jsonl(
         run("predict", "--model", shipped_model_path, "--format", "jsonl", text).stdout
     )
+
+
+def test_a_removed_working_directory_is_named(fast_model, tmp_path):
+    """It said "Error: No such file or directory", naming nothing: Path.resolve() failed on the folder itself."""
+    gone = tmp_path / "gone"
+    result = shell(f'mkdir "{gone}" && cd "{gone}" && rmdir "{gone}" && "{SCRIPT}" predict --model "{fast_model}" '
+                   '--output out.csv "Answer calls"')  # fmt: skip
+    assert_one_error_line(result, 1, "the working directory was removed while this shell was in it: cd to a folder")
