@@ -52,7 +52,11 @@ def writes_in_place(path: Path) -> bool:
 def follow_links(path: Path) -> Path:
     """The file a path really names: a symlink is followed to its target, so the link itself stays a link."""
     path = Path(path)
-    return Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        is_link = path.is_symlink()
+    except OSError:  # a name too long, a folder that may not be read: opening the path says so, naming it
+        return path
+    return Path(os.path.realpath(path)) if is_link else path
 
 
 def check_output_folder(path: Path) -> None:
