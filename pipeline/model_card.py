@@ -50,15 +50,19 @@ def training_rows(data: dict) -> str:
 
 def held_out_note(metadata: dict, document: dict) -> str:
     """Which model scored the test split, as the report recorded it, and what that means for its figures."""
-    scorer = document["sets"].get("test", {}).get("scored_by")
+    test = document["sets"].get("test", {})
+    scorer = test.get("scored_by")
     if not scorer:
         return "- No test split was scored."
     if scorer["model_sha256"] == metadata.get("model_sha256"):
         return "- Split by role family: no test posting's family or title is in training."
+    band = test.get("review", {}).get("band")
     return (
         "- Split by role family: no test posting's family or title is in the training split. The test split's "
         f"figures come from `{scorer['model_file']}` (SHA-256 `{str(scorer['model_sha256'])[:12]}…`), fitted by "
-        "the same procedure on the training split alone; the shipped model is then fitted on both splits, so it "
+        "the same procedure on the training split alone, at its own threshold "
+        f"{test['threshold']:.2f}{'' if band is None else f' and review band ±{band:.2f}'} (the table below gives "
+        "the shipped model's); the shipped model is then fitted on both splits, so it "
         "learns from every role family. The test figure estimates how the procedure does on role families it "
         "never saw; the field and challenge sets, never trained on, are scored by the shipped model itself."
     )
@@ -325,8 +329,9 @@ def render_model_card(
         "",
         "### Invariance",
         "",
-        "Label-neutral edits of the field and challenge postings (paragraphs written for this test only, seniority "
-        "swaps, the title removed or alone, the same clerical duties in six knowledge settings): the share of "
+        "Label-neutral edits of the field and challenge postings (paragraphs written for this test only; seniority "
+        "swaps and the title removed or alone, on the postings that record a title, the challenge set's; the same "
+        "clerical duties in six knowledge settings): the share of "
         "labels that flip, how far P(KPO) moves and, with a scope model, the share of these in-scope postings the "
         "edit newly flags out of scope.",
         "",

@@ -122,11 +122,11 @@ def scope_error_table(
 def review_results(
     scorers: dict[str, Model], sets: dict[str, pd.DataFrame], p_kpo: dict[str, np.ndarray]
 ) -> dict[str, dict]:
-    """For each set: the share of postings its scorer's review band flags and the share of the errors it holds."""
+    """For each set: its scorer's review band, the share of postings it flags and the share of the errors it holds
+    (the test split's scorer, the held-out model, has a band of its own)."""
     return {
-        name: review_summary(
-            frame[config.LABEL_COLUMN], p_kpo[name], scorers[name].threshold, scorers[name].review_band
-        )
+        name: {"band": scorers[name].review_band}
+        | review_summary(frame[config.LABEL_COLUMN], p_kpo[name], scorers[name].threshold, scorers[name].review_band)
         for name, frame in sets.items()
     }
 

@@ -93,3 +93,45 @@ def test_out_of_scope_duties_use_the_verbs_office_work_uses(catalogue):
                 if re.search(rf"\b{verb}", duty):
                     areas_using[verb].add(area.area)
     assert {verb: len(areas_using[verb]) for verb in WORK_VERBS_OF_EVERY_KIND if len(areas_using[verb]) < 3} == {}
+
+
+# The eight-word runs the catalogue shared with the hand-written sets when this check was added: stock phrases of a
+# trade ("assign ICD-10-CM, CPT and HCPCS codes"), written into the catalogue before the challenge set came in.
+RUNS_SHARED_WITH_HAND_WRITTEN_SETS = {
+    "2 years of independent on site monitoring experience",
+    "a level 2 or 3 teaching assistant qualification",
+    "ability to explain statistical concepts to non statisticians",
+    "act as the first point of contact for",
+    "assign icd 10 cm cpt and hcpcs codes",
+    "board certification in family medicine internal medicine or",
+    "computer science information security or a related field",
+    "ct mri x ray and ultrasound studies remotely",
+    "defects and run regression packs before each release",
+    "degree in computer science information security or a",
+    "draft patent specifications and claims from invention disclosures",
+    "evaluate safety signals from case series literature and",
+    "in computer science information security or a related",
+    "in mathematics physics financial engineering or computer science",
+    "log defects in jira with steps to reproduce",
+    "make a set number of outbound calls per",
+    "report ct mri x ray and ultrasound studies",
+    "site qualification initiation monitoring and close out visits",
+    "write monitoring visit reports and follow up letters",
+}
+
+
+def test_the_catalogue_takes_no_sentence_from_the_hand_written_sets(catalogue):
+    """The field and challenge sets measure the model on writing the generator never saw: a line of theirs copied
+    into the catalogue would teach the model its own test. No eight-word run beyond those listed is shared."""
+    import json
+
+    from pipeline.invariance import word_runs
+
+    phrases = [p for a in catalogue.areas for p in a.duties + a.requirements + a.metrics + a.ways_of_working]
+    phrases += [p for f in catalogue.families for p in f.duties + f.requirements + f.titles]
+    catalogue_runs = set().union(*(word_runs(phrase, 8) for phrase in phrases))
+    files = sorted([*config.FIELD_DIR.glob("*.jsonl"), *config.CHALLENGE_DIR.glob("*.jsonl")])
+    assert len(files) >= 2
+    postings = [json.loads(line)["text"] for path in files for line in path.read_text().splitlines() if line.strip()]
+    shared = set().union(*(word_runs(text, 8) & catalogue_runs for text in postings))
+    assert shared - RUNS_SHARED_WITH_HAND_WRITTEN_SETS == set()
