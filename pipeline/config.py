@@ -24,6 +24,9 @@ CATALOGUE_SUPPORT_FILES = ("neutral.json", "register.json", "settings.json", "fu
 FIELD_DIR = RAW_DIR / "field"
 # Postings written apart from the generator in five registers: evaluated and perturbed, never trained on.
 CHALLENGE_DIR = RAW_DIR / "challenge"
+# Postings where the register and the job disagree (BPO in corporate words, KPO in plain ones), written by other hands:
+# scored with `evaluate --data`, never read by prepare or train.
+PROBES_DIR = RAW_DIR / "probes"
 # Paragraphs written for the invariance suite only; the generator never reads this folder.
 PERTURBATIONS_PATH = RAW_DIR / "invariance" / "perturbations.json"
 USER_LABELLED_DIR = RAW_DIR / "labelled"
