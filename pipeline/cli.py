@@ -23,6 +23,7 @@ import click
 
 from pipeline import config
 from pipeline.errors import BpoKpoError, DataError, VocabularyError
+from pipeline.files import follow_links
 from pipeline.options import (
     FiniteFloatRange,
     FolderPath,
@@ -44,6 +45,7 @@ from pipeline.process import (
     output_kept,
     reader_gone,
     results_streamed,
+    silence_stdout,
     standard_output_error,
     stop_if_interrupted,
     streamed_output,
@@ -73,12 +75,6 @@ class Group(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            os.getcwd()
-        except FileNotFoundError:  # every relative path, and Path.resolve(), fails on it with no name to give
-            raise click.ClickException(
-                "the working directory was removed while this shell was in it: cd to a folder that exists"
-            ) from None
-        try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
@@ -96,17 +92,18 @@ class Group(click.Group):
                 message = str(error)
             elif out_of_memory(error):
                 message = OUT_OF_MEMORY
+            elif isinstance(error, FileNotFoundError) and error.filename is None and not _working_folder_exists():
+                # A relative path, or Path.resolve(), fails on the removed folder with no name to give.
+                message = "the working directory was removed while this shell was in it: cd to a folder that exists"
             elif isinstance(error, OSError):
-                message = standard_output_error(error) or (
-                    f"{error.strerror or error}{f': {error.filename}' if error.filename else ''}"
-                )
+                message = standard_output_error(error)
+                if message is not None:
+                    silence_stdout()  # what the buffer still holds would fail again at exit: "Exception ignored", 120
+                else:
+                    message = f"{error.strerror or error}{f': {error.filename}' if error.filename else ''}"
             else:
                 message = f"unexpected {type(error).__name__}: {error} (rerun with --debug for details)"
-            from pipeline.predict import strip_control
-
-            # Ids and file names come from the input: an escape sequence or a bidirectional control in one reached
-            # the terminal, and a line break made the one line two.
-            line = strip_control(message.replace("\n", " "))
+            line = _one_line(message)
             streamed = streamed_output()
             if streamed is not None:  # the rows above the error on stdout look like the whole output otherwise
                 line += f"; the results on {streamed} stop part-way"
@@ -190,6 +187,24 @@ model_option = click.option(
     show_envvar=True,
     help="Model file (its metadata sits beside it, with .json added to its name).",
 )
+
+
+def _one_line(message: str) -> str:
+    """An error message as one line fit for a terminal. Ids and file names come from the input: an escape sequence
+    or a bidirectional control in one reached the terminal, and a line break made the one line two."""
+    try:
+        from pipeline.predict import strip_control
+    except MemoryError:  # out of memory, even for the import: a traceback from the handler itself hid the message
+        return message.replace("\n", " ")
+    return strip_control(message.replace("\n", " "))
+
+
+def _working_folder_exists() -> bool:
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _say(message: str) -> None:
@@ -455,6 +470,9 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     The labelled files come from --data and the arguments alike, so `--data splits/*.csv` reads every file the
     shell expands it to."""
     data_paths = (*data_paths, *files) or (config.TRAIN_PATH,)
+    # A link is trained as its target: the model went through it while its metadata and scope model landed beside it,
+    # and neither path then loaded.
+    model_path = follow_links(model_path)
     for data_path in data_paths:
         _check_project_data(data_path, "train", "pass --data with a labelled CSV or JSON-lines file")
     if format_suffix(model_path) in DATA_SUFFIXES:  # train --data mine.csv --model mine.csv pickled over the data
@@ -1376,11 +1394,6 @@ def _results_stream(output_format: str):
         stream.reconfigure(errors="replace")
     elif codecs.lookup(stream.encoding).name != "utf-8":
         stream.reconfigure(encoding="utf-8")
-    if isinstance(stream.buffer, io.RawIOBase):
-        from pipeline.files import WholeWrites
-
-        stream.flush()
-        return WholeWrites(stream.buffer, stream.encoding, stream.errors)
     return stream
 
 

@@ -75,8 +75,15 @@ def in_checkout() -> bool:
 
 
 def default_model_path() -> Path:
-    """The model to load when none is named: $BPO_KPO_MODEL when set, else the project's models/model.joblib."""
-    return Path(os.environ.get(MODEL_ENV_VAR) or MODEL_PATH)
+    """The model to load when none is named: $BPO_KPO_MODEL when set, else the project's models/model.joblib. Set but
+    empty, it is refused (a ModelError), as the command line refuses it: taken for unset, it loaded the checkout's
+    own model in a service that meant to name another."""
+    value = os.environ.get(MODEL_ENV_VAR)
+    if value == "":
+        from pipeline.errors import ModelError
+
+        raise ModelError(f"{MODEL_ENV_VAR} is set but empty: name the model file, or unset it")
+    return Path(value or MODEL_PATH)
 
 
 def scope_model_path(model_path: Path) -> Path:

@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import re
+import select
 import stat
 import sys
 import tempfile
@@ -209,24 +210,23 @@ def _compressed(file: IO, mode: str, compression: str | None, open_kwargs: dict,
     return importlib.import_module(compression).open(file, "wb" if "b" in mode else "wt", **open_kwargs)
 
 
-class WholeWrites:
-    """A text stream over an unbuffered binary one (standard output under `python -u` or PYTHONUNBUFFERED, which
-    containers often set) that writes every byte or raises. Python's text layer passes a write straight to the
-    descriptor there and drops what a short write left: on a full disk or past a file-size limit, results were cut
-    mid-row and the run ended with exit 0. Here the write that fails raises its own error (ENOSPC, EFBIG)."""
+class WholeWrites(io.FileIO):
+    """A descriptor that writes every byte or raises: the binary layer of standard output when Python runs it
+    unbuffered (`python -u`, or PYTHONUNBUFFERED, which containers often set; process.whole_standard_output). Its
+    text layer then writes straight to the descriptor and ignores a short write: on a full disk or past a file-size
+    limit, results stopped mid-row and the run ended with exit 0. Here the write that fails raises its own error
+    (ENOSPC, EFBIG), and a descriptor set non-blocking (a slow reader's pipe) is waited on, not spun on."""
 
-    def __init__(self, raw: io.RawIOBase, encoding: str, errors: str = "strict") -> None:
-        self.raw, self.encoding, self.errors = raw, encoding, errors
-
-    def write(self, text: str) -> int:
-        data = memoryview(text.encode(self.encoding, self.errors))
-        while data:
-            # None: a descriptor set non-blocking had no room yet; try again.
-            data = data[self.raw.write(data) or 0 :]
-        return len(text)
-
-    def flush(self) -> None:
-        """Nothing waits in a buffer: every write went out whole."""
+    def write(self, data) -> int:
+        view = memoryview(data).cast("B")
+        size = len(view)
+        while view:
+            written = super().write(view)
+            if written is None:  # non-blocking and full: wait until the reader makes room
+                select.select([], [self], [])
+                continue
+            view = view[written:]
+        return size
 
 
 def write_text_atomic(path: Path, text: str) -> None:

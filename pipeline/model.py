@@ -168,9 +168,10 @@ def save_model(pipeline: Pipeline, path: Path, metadata: dict, model_format: str
     """Write the model and then its metadata, each atomically; return the metadata as written.
 
     The model is renamed into place before the metadata, so a crash in between leaves a new model beside old
-    metadata, which the checksum check then refuses, rather than a silently mismatched pair.
+    metadata, which the checksum check then refuses, rather than a silently mismatched pair. A path that is a symlink
+    is written as its target, with the metadata beside it, where load_model reads it.
     """
-    path = Path(path)
+    path = follow_links(Path(path))
     created_at = training_time()  # before any file is written: a bad $SOURCE_DATE_EPOCH leaves none
     forget_process_state(pipeline)
     with atomic_path(path) as temporary:

@@ -12,6 +12,7 @@ import click
 
 from pipeline import config, params
 from pipeline.errors import BpoKpoError
+from pipeline.files import follow_links
 
 # A worker per core already saturates the machine; four per core leaves room for I/O waits and no more.
 JOBS_PER_CPU = 4
@@ -78,9 +79,9 @@ def complete_files(ctx, param, incomplete: str) -> list:
 
 
 class ModelPath(click.ParamType):
-    """A model file to read: an empty name (`--model "$MODEL"` with MODEL unset, or the variable set empty) and a
-    path with no file name ('/') are refused; each ended in an "unexpected ValueError", or the empty variable was
-    taken for no variable, and the checkout's own model scored."""
+    """A model file to read, a symlink followed to its target: an empty name (`--model "$MODEL"` with MODEL unset, or
+    the variable set empty) and a path with no file name ('/') are refused; each ended in an "unexpected ValueError",
+    or the empty variable was taken for no variable, and the checkout's own model scored."""
 
     name = "path"
 
@@ -92,13 +93,15 @@ class ModelPath(click.ParamType):
             source = ctx.get_parameter_source(param.name) if ctx is not None else None
             if source is click.core.ParameterSource.DEFAULT and os.environ.get(param.envvar or "") == "":
                 self.fail(f"{param.envvar} is set but empty: name the model file, or unset it", param, ctx)
-            return value
+            return follow_links(value)
         text = os.fspath(value)
         if not text:
             self.fail("is empty: give the model file", param, ctx)
         if not Path(text).name:
             self.fail(f"{text!r} is a folder, not a model file", param, ctx)
-        return Path(text)
+        # A link is the model it names, with the files beside it: its held-out model, and the model's own files that
+        # an --output may not overwrite (through the link, the metadata was overwritten with scores).
+        return follow_links(Path(text))
 
 
 class OutputPath(click.ParamType):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import shlex
 import signal
@@ -162,6 +163,24 @@ def reopen_closed_standard_streams() -> None:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
 
 
+def whole_standard_output() -> None:
+    """Make an unbuffered standard output write every byte or fail (files.WholeWrites): its text layer dropped what
+    a short write left, so results and reports on a full disk were cut short with exit 0."""
+    stream = sys.stdout
+    if not isinstance(stream, io.TextIOWrapper) or not isinstance(stream.buffer, io.RawIOBase):
+        return
+    from pipeline.files import WholeWrites
+
+    stream.flush()
+    sys.stdout = io.TextIOWrapper(
+        WholeWrites(stream.fileno(), "w", closefd=False),
+        encoding=stream.encoding,
+        errors=stream.errors,
+        line_buffering=stream.line_buffering,
+        write_through=True,
+    )
+
+
 def main() -> None:  # pragma: no cover - the console-script entry point, exercised through subprocess tests
     install_signal_handlers()
     reopen_closed_standard_streams()
@@ -204,6 +223,7 @@ def run(args: list[str] | None = None) -> int:
     global _streamed_to, _kept_output
     _streamed_to = _kept_output = None  # a run of its own, even where the test suite runs many in one process
     try:
+        whole_standard_output()  # a no-op in the test suite's process, whose stdout is click's runner's
         from pipeline.metadata import set_aside_bad_source_date_epoch
 
         set_aside_bad_source_date_epoch()  # before numpy is imported, which stopped on it with a ValueError
@@ -271,10 +291,16 @@ def dispatch(command, args: list[str]) -> int | None:
 
         return shell_complete(command, {}, config.PROGRAM_NAME, config.COMPLETION_VARIABLE, instruction)
     try:
-        with command.make_context(config.PROGRAM_NAME, list(args)) as context:
-            return command.invoke(context)
-    except click.exceptions.Exit as stop:
-        return stop.exit_code
+        try:
+            with command.make_context(config.PROGRAM_NAME, list(args)) as context:
+                code = command.invoke(context)
+        except click.exceptions.Exit as stop:
+            code = stop.exit_code
+        if sys.stdout is not None:
+            # What a buffered stdout still holds goes out now, where a full disk is one line, not at exit, where
+            # Python prints "Exception ignored" and ends with 120.
+            sys.stdout.flush()
+        return code
     except BrokenPipeError:  # --help or --version into a reader that went away
         raise reader_gone() from None
     except OSError as error:
@@ -282,7 +308,7 @@ def dispatch(command, args: list[str]) -> int | None:
         if message is None:
             raise
         # --help or --version into a full disk (`> /dev/full`): a traceback from click's echo.
-        _silence_stdout()
+        silence_stdout()
         raise click.ClickException(message) from None
 
 
@@ -295,10 +321,13 @@ _IMPORT_MEMORY_FAILURES = ("failed to map segment", "cannot allocate memory")
 
 
 def out_of_memory(error: BaseException) -> bool:
-    """Whether an error means memory ran out: a MemoryError, or an import whose library could not be mapped in.
-    Each was reported as "unexpected", and pandas' own out-of-memory words as a CSV that is not well formed."""
+    """Whether an error means memory ran out: a MemoryError, an import whose library could not be mapped in, or a
+    thread with no memory for its stack (`--jobs 2`). Each was reported as "unexpected", and pandas' own
+    out-of-memory words as a CSV that is not well formed."""
     if isinstance(error, MemoryError):
         return True
+    if isinstance(error, RuntimeError):
+        return "can't start new thread" in str(error)
     return isinstance(error, ImportError) and any(words in str(error).lower() for words in _IMPORT_MEMORY_FAILURES)
 
 
@@ -314,15 +343,20 @@ def standard_output_error(error: OSError) -> str | None:
     return f"cannot write standard output: {error.strerror}"
 
 
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null, so Python's flush at exit cannot fail on it again."""
+def silence_stdout() -> None:
+    """Point stdout at /dev/null, so Python's flush at exit cannot fail on it again (a stream with no descriptor of
+    its own, the test suite's, is left as it is)."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
     devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    os.dup2(devnull, descriptor)
 
 
 def reader_gone() -> ReaderGone:
     """Point stdout at /dev/null, so Python's flush at exit cannot fail on the closed pipe, and say so."""
-    _silence_stdout()
+    silence_stdout()
     return ReaderGone()
 
 

@@ -849,11 +849,10 @@ def argument_text(text: str) -> str:
     "nóminas" was scored as two unknown characters in place of "ó": another probability than from a file."""
     if not any("\udc80" <= character <= "\udcff" for character in text):
         return text
-    raw = os.fsencode(text)
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:  # bytes of another encoding: each kept as the character of its code
-        return raw.decode("latin-1")
+        return os.fsencode(text).decode("utf-8")
+    except UnicodeDecodeError:  # not UTF-8 either: kept as it came, so only the bytes that are not stand out
+        return text
 
 
 # pandas' C parser's words when it runs out of memory: its own buffers ("out of memory"), or taking in the text

@@ -1294,3 +1294,34 @@ def test_a_removed_working_directory_is_named(fast_model, tmp_path):
     result = shell(f'mkdir "{gone}" && cd "{gone}" && rmdir "{gone}" && "{SCRIPT}" predict --model "{fast_model}" '
                    '--output out.csv "Answer calls"')  # fmt: skip
     assert_one_error_line(result, 1, "the working directory was removed while this shell was in it: cd to a folder")
+    # Absolute paths alone need no working directory: such a run still scores, as it did before.
+    absolute = shell(f'mkdir "{gone}" && cd "{gone}" && rmdir "{gone}" && "{SCRIPT}" predict --model "{fast_model}" '
+                     '--format jsonl "Answer calls"')  # fmt: skip
+    assert absolute.returncode == 0 and jsonl(absolute.stdout)[0]["id"] == "1", absolute.stderr
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_a_non_blocking_pipe_to_a_slow_reader_gets_every_byte(fast_model, tmp_path, command):
+    """Unbuffered (PYTHONUNBUFFERED), a pipe set non-blocking dropped what found the pipe full: evaluate's report
+    stopped at 65,536 bytes with exit 0. Every byte now waits for room."""
+    import fcntl
+    import time
+
+    postings = tmp_path / "postings.txt"
+    postings.write_text("Answer customer calls and log each one in the CRM\n" * 2000)
+    args = {
+        "predict": ["predict", "--input", postings, "--format", "jsonl"],
+        "evaluate": ["evaluate", "--data", config.FIELD_PATH, "--data", config.CHALLENGE_PATH, "--format", "json"],
+    }[command]
+    expected = run(*args, "--model", fast_model).stdout.encode()
+    assert len(expected) > 1 << 16  # more than a pipe holds
+    reader, writer = os.pipe()
+    fcntl.fcntl(writer, fcntl.F_SETFL, fcntl.fcntl(writer, fcntl.F_GETFL) | os.O_NONBLOCK)
+    script = subprocess.Popen([SCRIPT, *map(str, args), "--model", fast_model], stdout=writer,
+                              stderr=subprocess.DEVNULL, env=os.environ | {"PYTHONUNBUFFERED": "1"})  # fmt: skip
+    os.close(writer)
+    time.sleep(1)  # the pipe fills while nobody reads it
+    with os.fdopen(reader, "rb") as pipe:
+        received = pipe.read()
+    assert script.wait(timeout=120) == 0
+    assert received == expected

@@ -316,6 +316,17 @@ def test_load_portable_reads_the_model_the_environment_names(small_portable_mode
     assert load_model().path == small_portable_model_dir / "model.joblib"
 
 
+def test_a_model_variable_set_empty_is_refused_by_both_loaders(monkeypatch):
+    """BPO_KPO_MODEL set but empty was taken for unset: a service that meant to name its model loaded the checkout's
+    own, as the command line did before it refused the same."""
+    from pipeline.portable import load_portable
+
+    monkeypatch.setenv(config.MODEL_ENV_VAR, "")
+    for loader in (load_model, load_portable):
+        with pytest.raises(ModelError, match=f"{config.MODEL_ENV_VAR} is set but empty: name the model file"):
+            loader()
+
+
 def test_a_model_built_around_a_pipeline_checks_its_labels(shipped_model_path):
     """Model(pipeline, metadata), to serve a changed Pipeline (README): labels listed in another order than the
     classes inverted every probability, and a scope model given as the BPO/KPO one scored as one."""

@@ -173,3 +173,29 @@ def test_a_model_path_that_is_a_link_reads_the_files_beside_its_target(tmp_path,
     through_link = _predict("jsonl", texts, "--engine", engine, model_path=link)
     assert through_link == _predict("jsonl", texts, "--engine", engine, model_path=shipped_model_path)
     assert [row["out_of_scope"] for row in through_link] == [True, False]
+
+
+def test_a_linked_model_is_the_model_it_names_for_every_command(tmp_path, shipped_model_path, catalogue):
+    """Three commands read the files beside the link, not beside the model: evaluate missed the held-out model and
+    refused the test split; an --output naming the model's metadata through the link overwrote it; and train wrote
+    the model through the link but its metadata and scope model beside it, so neither path loaded again."""
+    from pipeline.generate import generate_postings
+
+    link = tmp_path / "current.joblib"
+    link.symlink_to(shipped_model_path)
+    scored = CliRunner().invoke(cli, ["evaluate", "--model", str(link), "--data", str(config.TEST_PATH)])
+    assert scored.exit_code == 0 and "scored by model.held-out.joblib" in scored.output, scored.output
+    guarded = CliRunner().invoke(
+        cli, ["predict", "--model", str(link), "--output", str(metadata_path(shipped_model_path)), "Answer calls"]
+    )
+    assert guarded.exit_code == 2 and "is one of the model's own files" in guarded.output, guarded.output
+    release = tmp_path / "release"
+    release.mkdir()
+    trained_link = tmp_path / "serving.joblib"
+    trained_link.symlink_to(release / "model.joblib")
+    data = tmp_path / "small.csv"
+    generate_postings(catalogue, 120, seed=3, n_out_of_scope=40).to_csv(data, index=False)
+    trained = CliRunner().invoke(cli, ["train", "--data", str(data), "--model", str(trained_link), "--cv-folds", "3"])
+    assert trained.exit_code == 0, trained.output
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith("serving")) == ["serving.joblib"]
+    assert load_model(trained_link).has_scope and load_model(release / "model.joblib").has_scope

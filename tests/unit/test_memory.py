@@ -53,9 +53,29 @@ def test_no_memory_to_load_the_model_is_not_a_damaged_file(monkeypatch, shipped_
         (MemoryError(), True),
         (ImportError("libopenblas.so: failed to map segment from shared object"), True),
         (ImportError("libgomp.so.1: cannot allocate memory in static TLS block"), True),
+        (RuntimeError("can't start new thread"), True),
+        (RuntimeError("dictionary changed size during iteration"), False),
         (ImportError("No module named 'skops'"), False),
         (OSError(12, "Cannot allocate memory"), False),
     ],
 )
 def test_what_counts_as_out_of_memory(error, expected):
     assert process.out_of_memory(error) is expected
+
+
+def test_no_memory_for_the_error_line_itself_still_prints_it(monkeypatch, tmp_path):
+    """Under `ulimit -v`, evaluate ended in two chained tracebacks and no Error line: the handler's own import of
+    the line cleaner ran out of memory too."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def import_without_memory(name, *args, **kwargs):
+        if name == "pipeline.predict":
+            raise MemoryError
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", import_without_memory)
+    monkeypatch.delitem(__import__("sys").modules, "pipeline.predict", raising=False)
+    result = run("predict", "--input", tmp_path / "missing.csv")
+    assert result.returncode == 1 and result.stderr.startswith("Error: ") and "Traceback" not in result.stderr

@@ -232,3 +232,19 @@ def test_a_cr_lf_cut_by_a_block_end_is_a_line_end_and_a_lone_cr_a_character(tmp_
     assert ids == ["r1", "r2", "r3", "r4"]
     assert texts[0] == "Answer calls" and "\r" not in texts[0] and texts[1].split() == ["Log", "tickets"]
     assert texts[2].split() == ["Draft", "contracts"] and texts[3] == "Audit accounts"
+
+
+@pytest.mark.parametrize(
+    "argument, expected",
+    [
+        ("n\udcc3\udcb3minas", "nóminas"),  # UTF-8 bytes an ASCII locale could not decode
+        ("r\udcc3\udca9sum\udcc3\udca9 \udcff", "r\udcc3\udca9sum\udcc3\udca9 \udcff"),  # not UTF-8 as a whole: kept
+        ("résumé", "résumé"),
+    ],
+)
+def test_an_argument_is_read_as_utf8_only_when_it_is_utf8(argument, expected):
+    """One stray byte turned a whole argument into Latin-1 ("rÃ©sumÃ©s"), and its probability moved from 0.82 to
+    0.58: only the stray byte should stand out, as before."""
+    from pipeline.readers import argument_text
+
+    assert argument_text(argument) == expected
