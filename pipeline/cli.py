@@ -781,6 +781,8 @@ def evaluate(
     _refuse_writing_over_input(output, data_paths)
     _refuse_writing_over_model(model_path, {"--output": output})
     to_stderr = _report_goes_to_stderr({"--output": output})
+    if output is None and sys.stdout is None:  # the report would go into the /dev/null standing in for it, exit 0
+        raise DataError("standard output is closed; write the metrics to a file with --output FILE")
     from pipeline.evaluate import format_report, sets_below
     from pipeline.files import write_text_atomic
     from pipeline.model import load_model

@@ -350,6 +350,9 @@ def test_closed_stdout_and_stdin_are_named(model):
     assert_one_error_line(closed_stdout, 1, r"standard output is closed; write the results to a file with --output")
     closed_stdin = shell(f'"{SCRIPT}" predict --model "{model}" --input - --format jsonl <&-')
     assert_one_error_line(closed_stdin, 1, r"standard input is closed; pipe postings in, or pass --input FILE")
+    # evaluate's report went into the /dev/null standing in for the closed stdout, with exit 0.
+    closed_report = shell(f'"{SCRIPT}" evaluate --model "{model}" --data "{config.FIELD_PATH}" --format json >&-')
+    assert_one_error_line(closed_report, 1, r"standard output is closed; write the metrics to a file with --output")
 
 
 @pytest.mark.parametrize("name", ["/dev/stdout", "/dev/fd/1"])
