@@ -103,6 +103,9 @@ class Group(click.Group):
                     message = f"{error.strerror or error}{f': {error.filename}' if error.filename else ''}"
             else:
                 message = f"unexpected {type(error).__name__}: {error} (rerun with --debug for details)"
+            if not _working_folder_exists() and "working directory was removed" not in message:
+                # A relative path there reads as missing ("input file jobs.csv does not exist"): say why.
+                message += "; the working directory was removed while this shell was in it: cd to a folder that exists"
             line = _one_line(message)
             streamed = streamed_output()
             if streamed is not None:  # the rows above the error on stdout look like the whole output otherwise
@@ -1255,10 +1258,12 @@ def predict(
                 # By its number too: an empty id once named no row at all ("row with id  cannot be scored").
                 row = f"row {progress.counts['rows'] + index + 1} ({f'id {row_id}' if row_id else 'no id'})"
                 raise DataError(f"{row} cannot be scored: {error} (--on-error fail)")
+            # Rows go out where no rename keeps them from view: an end from here on cuts them. Said before the write,
+            # which a full pipe can hold up with some of its rows already read.
+            if streamed and scored.text:
+                results_streamed(stream_name)
             handle.write(scored.text)
             handle.flush()
-            if streamed and scored.text:  # rows are out where no rename keeps them from view: an end now cuts them
-                results_streamed(stream_name)
             progress.update(scored.counts, scored.position)
         stop_if_interrupted()  # an interrupt Python dropped must not end in a complete-looking output
 

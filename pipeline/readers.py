@@ -844,15 +844,13 @@ def csv_frames(
 
 
 def argument_text(text: str) -> str:
-    """A posting given as an argument, read as UTF-8 when the locale could not decode it. Under an ASCII locale
+    """A posting given as an argument, read as UTF-8 where the locale could not decode it. Under an ASCII locale
     without Python's UTF-8 mode (LC_ALL=C with PYTHONUTF8=0), each byte beyond ASCII arrived as a lone surrogate, and
     "nóminas" was scored as two unknown characters in place of "ó": another probability than from a file."""
     if not any("\udc80" <= character <= "\udcff" for character in text):
         return text
-    try:
-        return os.fsencode(text).decode("utf-8")
-    except UnicodeDecodeError:  # not UTF-8 either: kept as it came, so only the bytes that are not stand out
-        return text
+    # A stray byte that is not UTF-8 stays the lone surrogate it came as; every character around it is read whole.
+    return os.fsencode(text).decode("utf-8", "surrogateescape")
 
 
 # pandas' C parser's words when it runs out of memory: its own buffers ("out of memory"), or taking in the text

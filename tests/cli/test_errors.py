@@ -712,6 +712,24 @@ def test_interrupt_says_streamed_results_stop_part_way(model, tmp_path, output, 
     assert json.loads(redirected.read_text().splitlines()[0])["label"] in config.LABELS
 
 
+def test_interrupt_while_a_full_pipe_holds_up_the_first_rows_says_they_stop_part_way(model, tmp_path):
+    """The first chunk's rows were marked as out only once their write returned: Ctrl-C while a slow reader's full
+    pipe held that write up said no output was left behind, though the reader had read hundreds of rows."""
+    source = tmp_path / "many.txt"
+    source.write_text("Answer customer calls and log each one in the CRM\n" * 4000)  # far more than a pipe holds
+    reader, writer = os.pipe()
+    process = start_script("predict", "--model", model, "--input", source, "--format", "jsonl",
+                           stdin=subprocess.DEVNULL, stdout=writer, stderr=subprocess.PIPE, text=True,
+                           start_new_session=True)  # fmt: skip
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        assert pipe.read(1 << 12)  # rows are coming: the first chunk's write is under way, then held up
+        wait_for(lambda: "pipe_w" in Path(f"/proc/{process.pid}/wchan").read_text(), "the write to block", process)
+        os.killpg(process.pid, signal.SIGINT)
+        stderr = process.communicate(timeout=120)[1]
+    assert (process.returncode, stderr) == (130, "Error: interrupted; the results on standard output stop part-way\n")
+
+
 def test_debug_shows_the_traceback(model, tmp_path):
     result = run("--debug", "predict", "--model", model, "--input", str(tmp_path / "missing.csv"))
     assert result.returncode == 1 and "Traceback" in result.stderr

@@ -1297,6 +1297,10 @@ def test_a_removed_working_directory_is_named(fast_model, tmp_path):
     result = shell(f'mkdir "{gone}" && cd "{gone}" && rmdir "{gone}" && "{SCRIPT}" predict --model "{fast_model}" '
                    '--output out.csv "Answer calls"')  # fmt: skip
     assert_one_error_line(result, 1, "the working directory was removed while this shell was in it: cd to a folder")
+    # A relative input there reads as missing: the message says why.
+    relative = shell(f'mkdir "{gone}" && cd "{gone}" && rmdir "{gone}" && "{SCRIPT}" predict --model "{fast_model}" '
+                     '--input jobs.csv')  # fmt: skip
+    assert_one_error_line(relative, 1, "jobs.csv does not exist; the working directory was removed while this shell")
     # Absolute paths alone need no working directory: such a run still scores, as it did before.
     absolute = shell(f'mkdir "{gone}" && cd "{gone}" && rmdir "{gone}" && "{SCRIPT}" predict --model "{fast_model}" '
                      '--format jsonl "Answer calls"')  # fmt: skip

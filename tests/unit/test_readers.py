@@ -238,13 +238,13 @@ def test_a_cr_lf_cut_by_a_block_end_is_a_line_end_and_a_lone_cr_a_character(tmp_
     "argument, expected",
     [
         ("n\udcc3\udcb3minas", "nóminas"),  # UTF-8 bytes an ASCII locale could not decode
-        ("r\udcc3\udca9sum\udcc3\udca9 \udcff", "r\udcc3\udca9sum\udcc3\udca9 \udcff"),  # not UTF-8 as a whole: kept
+        ("r\udcc3\udca9sum\udcc3\udca9 \udcff", "résumé \udcff"),  # a stray byte stands out alone
         ("résumé", "résumé"),
     ],
 )
-def test_an_argument_is_read_as_utf8_only_when_it_is_utf8(argument, expected):
+def test_an_argument_is_read_as_utf8_around_a_stray_byte(argument, expected):
     """One stray byte turned a whole argument into Latin-1 ("rÃ©sumÃ©s"), and its probability moved from 0.82 to
-    0.58: only the stray byte should stand out, as before."""
+    0.58; then, under an ASCII locale, left every accented letter of it undecoded: only the stray byte stands out."""
     from pipeline.readers import argument_text
 
     assert argument_text(argument) == expected
