@@ -1258,12 +1258,16 @@ def predict(
                 # By its number too: an empty id once named no row at all ("row with id  cannot be scored").
                 row = f"row {progress.counts['rows'] + index + 1} ({f'id {row_id}' if row_id else 'no id'})"
                 raise DataError(f"{row} cannot be scored: {error} (--on-error fail)")
-            # Rows go out where no rename keeps them from view: an end from here on cuts them. Said before the write,
-            # which a full pipe can hold up with some of its rows already read.
-            if streamed and scored.text:
+            try:
+                handle.write(scored.text)
+                handle.flush()
+            except KeyboardInterrupt:
+                # A full pipe held the write up, and its reader may have read rows of it already.
+                if streamed and scored.text:
+                    results_streamed(stream_name)
+                raise
+            if streamed and scored.text:  # rows are out where no rename keeps them from view: an end now cuts them
                 results_streamed(stream_name)
-            handle.write(scored.text)
-            handle.flush()
             progress.update(scored.counts, scored.position)
         stop_if_interrupted()  # an interrupt Python dropped must not end in a complete-looking output
 
