@@ -917,6 +917,29 @@ def test_a_solver_stopped_at_max_iter_is_one_warning_line_per_model(catalogue, t
     assert converged.returncode == 0 and "Warning: the logistic regression" not in converged.stderr
 
 
+@pytest.mark.parametrize("command", ["train", "tune"])
+def test_a_folder_that_may_not_be_written_stops_train_and_tune_before_any_fitting(tmp_path, monkeypatch, command):
+    """Into a folder it could not write (read-only, immutable, another user's), train fitted every model, then
+    stopped with `cannot write ...: Operation not permitted`. Permission bits cannot show it for root: a file made
+    there can, and here the file system refuses it as an immutable folder would."""
+    import tempfile
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    made = tempfile.TemporaryFile
+
+    def refused_in_locked(*args, dir=None, **kwargs):
+        if dir is not None and Path(dir) == locked:
+            raise PermissionError(1, "Operation not permitted")
+        return made(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refused_in_locked)
+    option, name = ("--model", "m.joblib") if command == "train" else ("--output", "params.toml")
+    result = run(command, "--data", config.FIELD_PATH, option, locked / "new" / name)
+    assert_error(result, 1, rf"^Error: cannot write .*locked/new/{name}: .*locked: Operation not permitted\n\Z")
+    assert "fitting" not in result.stderr and not (locked / "new").exists()
+
+
 def test_train_without_prepared_data_says_what_to_run(tmp_path):
     assert_error(run("train", "--data", str(tmp_path / "train.csv"), "--model", str(tmp_path / "m.joblib")), 1,
                  r"train\.csv does not exist; run `bpo-kpo prepare`")  # fmt: skip
