@@ -487,10 +487,11 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
             f"{Path(model_path).suffix} beside NAME{Path(model_path).suffix}): name the model otherwise"
         )
     _refuse_writing_over_input(model_path, data_paths, "--model")
-    from pipeline.files import check_folder_can_be
+    from pipeline.files import check_folder_can_be, check_folder_writable
     from pipeline.metadata import training_time
 
     check_folder_can_be(model_path.parent, model_path)  # before the minutes of fitting, not after
+    check_folder_writable(model_path.parent, model_path)
     training_time()  # a $SOURCE_DATE_EPOCH that is no time, too
     from pipeline.audit import audit_pipeline, beyond_chance, model_shortcut_message
     from pipeline.dataset import in_scope, join_splits, read_split
@@ -666,9 +667,10 @@ def tune(data_path, output, jobs, apply) -> None:
 
     train_file = config.params_path("TRAIN")
     if str(output) != config.STANDARD_STREAM:
-        from pipeline.files import check_folder_can_be
+        from pipeline.files import check_folder_can_be, check_folder_writable
 
         check_folder_can_be(Path(output).parent, output)  # before the search's minutes, not after
+        check_folder_writable(Path(output).parent, output)
     if apply and not config.in_checkout():
         raise DataError(f"--apply writes {train_file.name} in a checkout of bpo-kpo; run tune there, or drop --apply")
     # Read as train reads its files, so an id repeated in the file is refused here too.

@@ -70,19 +70,24 @@ def check_output_folder(path: Path) -> None:
 
 
 def check_folder_can_be(folder: Path, output: Path | None = None) -> None:
-    """Refuse a folder that a file stands in the way of, itself or one above it, or that may not be written, before
-    any work: train fitted its models for minutes, then stopped with `File exists` where it made the model's
-    folder, or with `Operation not permitted` where it wrote the model."""
+    """Refuse a folder that a file stands in the way of, itself or one above it, before any work: train fitted its
+    models for minutes, then stopped with `File exists` where it made the model's folder."""
     above = next((p for p in (Path(folder), *Path(folder).parents) if p.exists() or p.is_symlink()), None)
     if above is not None and not above.is_dir():
         raise BpoKpoError(f"cannot write {output or folder}: {above} is a file, not a folder")
-    if above is not None:
-        # A folder that may not be written (read-only, immutable, another user's): train fitted every model first.
-        # A file made and dropped there says so, as permission bits cannot for root.
-        try:
-            tempfile.TemporaryFile(dir=above).close()
-        except OSError as error:
-            raise BpoKpoError(f"cannot write {output or folder}: {above}: {error.strerror or error}") from None
+
+
+def check_folder_writable(folder: Path, output: Path) -> None:
+    """Refuse, before minutes of fitting, a folder (or the nearest one above it that exists) that may not be written:
+    read-only, immutable or another user's, where train fitted every model first. A file made and dropped there
+    says so, as permission bits cannot for root. A device or descriptor name (/dev/fd/1) is written in place."""
+    above = next((p for p in (Path(folder), *Path(folder).parents) if p.is_dir()), None)
+    if above is None or writes_in_place(Path(output)):
+        return
+    try:
+        tempfile.TemporaryFile(dir=above).close()
+    except OSError as error:
+        raise BpoKpoError(f"cannot write {output}: {above}: {error.strerror or error}") from None
 
 
 def _write_error(path: Path, error: OSError) -> BpoKpoError:
