@@ -202,3 +202,12 @@ def test_a_linked_model_is_the_model_it_names_for_every_command(tmp_path, shippe
     assert trained.exit_code == 0, trained.output
     assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith("serving")) == ["serving.joblib"]
     assert load_model(trained_link).has_scope and load_model(release / "model.joblib").has_scope
+
+
+def test_a_dangling_model_link_is_named_with_its_target(tmp_path):
+    """It said "no model at .../nothere.joblib; train one", a path the user never typed."""
+    link = tmp_path / "current.joblib"
+    link.symlink_to(tmp_path / "release" / "nothere.joblib")
+    result = CliRunner().invoke(cli, ["predict", "--model", str(link), "Answer calls"])
+    assert result.exit_code == 2
+    assert f"'{link}' is a link to '{tmp_path / 'release' / 'nothere.joblib'}', which does not exist" in result.output
