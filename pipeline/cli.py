@@ -88,13 +88,14 @@ class Group(click.Group):
             interrupt = interrupt_received()
             if interrupt is not None:  # the interrupt surfaced as another error (an import's ImportError)
                 _exit_interrupted(interrupt)
+            folder_removed = not _working_folder_exists()
             if isinstance(error, BpoKpoError):
                 message = str(error)
             elif out_of_memory(error):
                 message = OUT_OF_MEMORY
-            elif isinstance(error, FileNotFoundError) and error.filename is None and not _working_folder_exists():
+            elif folder_removed and isinstance(error, FileNotFoundError) and error.filename is None:
                 # A relative path, or Path.resolve(), fails on the removed folder with no name to give.
-                message = "the working directory was removed while this shell was in it: cd to a folder that exists"
+                message = FOLDER_REMOVED
             elif isinstance(error, OSError):
                 message = standard_output_error(error)
                 if message is not None:
@@ -103,9 +104,9 @@ class Group(click.Group):
                     message = f"{error.strerror or error}{f': {error.filename}' if error.filename else ''}"
             else:
                 message = f"unexpected {type(error).__name__}: {error} (rerun with --debug for details)"
-            if not _working_folder_exists() and "working directory was removed" not in message:
+            if folder_removed and message != FOLDER_REMOVED:
                 # A relative path there reads as missing ("input file jobs.csv does not exist"): say why.
-                message += "; the working directory was removed while this shell was in it: cd to a folder that exists"
+                message += f"; {FOLDER_REMOVED}"
             line = _one_line(message)
             streamed = streamed_output()
             if streamed is not None:  # the rows above the error on stdout look like the whole output otherwise
@@ -200,6 +201,9 @@ def _one_line(message: str) -> str:
     except MemoryError:  # out of memory, even for the import: a traceback from the handler itself hid the message
         return message.replace("\n", " ")
     return strip_control(message.replace("\n", " "))
+
+
+FOLDER_REMOVED = "the working directory was removed while this shell was in it: cd to a folder that exists"
 
 
 def _working_folder_exists() -> bool:

@@ -172,12 +172,9 @@ def open_engine(engine: str, model_path: Path, prefer_portable: bool = True, on_
 
     `auto` uses the portable export when `prefer_portable` and the export beside the model names the model
     file's SHA-256; otherwise, or when the export is missing or stale, scikit-learn (whose loader reports any
-    problem with the model itself). `portable` and `sklearn` use that engine or fail with a ModelError. A path that
-    is a symlink is read as its target, with the files beside it (model.load_model).
+    problem with the model itself). `portable` and `sklearn` use that engine or fail with a ModelError. The command
+    line hands it a model path with any link already followed (options.ModelPath).
     """
-    from pipeline.files import follow_links
-
-    model_path = follow_links(model_path)
     if engine == PORTABLE or (engine == AUTO and prefer_portable):
         from pipeline.export import portable_path
         from pipeline.metadata import checked_metadata

@@ -102,7 +102,7 @@ class ModelPath(click.ParamType):
         # A link is the model it names, with the files beside it: its held-out model, and the model's own files that
         # an --output may not overwrite (through the link, the metadata was overwritten with scores).
         target = follow_links(Path(text))
-        if Path(text).is_symlink() and not target.exists():
+        if target != Path(text) and not target.exists():
             # Named by its target alone, the fault read as a missing model at a path the user never typed.
             self.fail(f"{text!r} is a link to {os.fspath(target)!r}, which does not exist", param, ctx)
         return target
