@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import sys
 from collections.abc import Callable
 from typing import Annotated
 
@@ -333,9 +336,43 @@ def serve(engine, host: str, port: int, on_listening: Callable[[], None] = lambd
     for handled in (signal.SIGINT, signal.SIGTERM):
         signal.signal(handled, _exit_normally)
     config = uvicorn.Config(
-        create_app(engine), host=host, port=port, timeout_graceful_shutdown=LIMITS.shutdown_grace_seconds
+        create_app(engine),
+        host=host,
+        port=port,
+        timeout_graceful_shutdown=LIMITS.shutdown_grace_seconds,
+        log_config=_log_config(),
     )
     uvicorn.Server(config).run(sockets=[listening])
+
+
+def _log_config() -> dict:
+    """uvicorn's own logging set-up, its access lines written through AccessLog."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    settings = copy.deepcopy(LOGGING_CONFIG)
+    settings["handlers"]["access"]["class"] = f"{__name__}.{AccessLog.__name__}"
+    return settings
+
+
+class AccessLog(logging.StreamHandler):
+    """uvicorn's access lines, on standard output as its own handler writes them, until a write there fails (a full
+    disk, a reader gone): then one warning on stderr, and standard output goes to /dev/null, so the service answers
+    on without them. Every request logged a traceback on stderr instead, and buffered, the flush at shutdown failed
+    too, ending the service with exit 1."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        error = sys.exc_info()[1]
+        if not isinstance(error, OSError) or self.stream is not sys.stdout:
+            super().handleError(record)
+            return
+        from pipeline.process import silence_stdout
+
+        silence_stdout()  # what the buffer still holds, and every later line, goes where it cannot fail
+        with contextlib.suppress(OSError, ValueError):  # a stderr that fails too has no one to tell
+            print(f"Warning: cannot write standard output: {error.strerror or error}; the service answers on, "
+                  "without its access log", file=sys.stderr, flush=True)  # fmt: skip
 
 
 def _listen(host: str, port: int):
