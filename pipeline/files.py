@@ -224,11 +224,12 @@ def _compressed(file: IO, mode: str, compression: str | None, open_kwargs: dict,
 
 
 class WholeWrites(io.FileIO):
-    """A descriptor that writes every byte or raises: the binary layer of standard output when Python runs it
-    unbuffered (`python -u`, or PYTHONUNBUFFERED, which containers often set; process.whole_standard_output). Its
-    text layer then writes straight to the descriptor and ignores a short write: on a full disk or past a file-size
-    limit, results stopped mid-row and the run ended with exit 0. Here the write that fails raises its own error
-    (ENOSPC, EFBIG), and a descriptor set non-blocking (a slow reader's pipe) is waited on, not spun on."""
+    """A descriptor that writes every byte or raises: the raw layer of standard output, under its buffer, or under its
+    text layer when Python runs it unbuffered (`python -u`, or PYTHONUNBUFFERED, which containers often set;
+    process.whole_standard_output). Unbuffered, the text layer writes straight to the descriptor and ignores a short
+    write: on a full disk or past a file-size limit, results stopped mid-row and the run ended with exit 0. Here the
+    write that fails raises its own error (ENOSPC, EFBIG), and a descriptor set non-blocking (a slow reader's pipe)
+    is waited on, not spun on: Python's own buffered writer gave up there, with the output lost and exit 120."""
 
     def write(self, data) -> int:
         view = memoryview(data).cast("B")

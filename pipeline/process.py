@@ -164,20 +164,28 @@ def reopen_closed_standard_streams() -> None:
 
 
 def whole_standard_output() -> None:
-    """Make an unbuffered standard output write every byte or fail (files.WholeWrites): its text layer dropped what
-    a short write left, so results and reports on a full disk were cut short with exit 0."""
+    """Make standard output write every byte or fail, buffered or not, by putting files.WholeWrites under its buffer
+    or, unbuffered, straight under its text layer. Unbuffered, the text layer dropped what a short write left, so
+    results and reports on a full disk were cut short with exit 0; buffered, into a pipe set non-blocking whose reader
+    is slow, Python's writer stopped at the full pipe (`write could not complete without blocking`, exit 120) and
+    the output was lost."""
     stream = sys.stdout
-    if not isinstance(stream, io.TextIOWrapper) or not isinstance(stream.buffer, io.RawIOBase):
+    if not isinstance(stream, io.TextIOWrapper):
         return
     from pipeline.files import WholeWrites
 
+    buffered = isinstance(stream.buffer, io.BufferedWriter)
+    raw = stream.buffer.raw if buffered else stream.buffer
+    if not isinstance(raw, io.FileIO) or isinstance(raw, WholeWrites):  # the test suite's stream, or done already
+        return
     stream.flush()
+    whole = WholeWrites(stream.fileno(), "w", closefd=False)
     sys.stdout = io.TextIOWrapper(
-        WholeWrites(stream.fileno(), "w", closefd=False),
+        io.BufferedWriter(whole) if buffered else whole,
         encoding=stream.encoding,
         errors=stream.errors,
         line_buffering=stream.line_buffering,
-        write_through=True,
+        write_through=not buffered,
     )
 
 

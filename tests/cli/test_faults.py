@@ -1309,10 +1309,12 @@ def test_a_removed_working_directory_is_named(fast_model, tmp_path):
     assert absolute.returncode == 0 and jsonl(absolute.stdout)[0]["id"] == "1", absolute.stderr
 
 
+@pytest.mark.parametrize("unbuffered", ["1", ""])
 @pytest.mark.parametrize("command", ["predict", "evaluate"])
-def test_a_non_blocking_pipe_to_a_slow_reader_gets_every_byte(fast_model, tmp_path, command):
+def test_a_non_blocking_pipe_to_a_slow_reader_gets_every_byte(fast_model, tmp_path, command, unbuffered):
     """Unbuffered (PYTHONUNBUFFERED), a pipe set non-blocking dropped what found the pipe full: evaluate's report
-    stopped at 65,536 bytes with exit 0. Every byte now waits for room."""
+    stopped at 65,536 bytes with exit 0. Buffered, Python's writer stopped there (`write could not complete without
+    blocking`, exit 120), and the rest was lost. Every byte now waits for room."""
     import fcntl
     import time
 
@@ -1327,7 +1329,7 @@ def test_a_non_blocking_pipe_to_a_slow_reader_gets_every_byte(fast_model, tmp_pa
     reader, writer = os.pipe()
     fcntl.fcntl(writer, fcntl.F_SETFL, fcntl.fcntl(writer, fcntl.F_GETFL) | os.O_NONBLOCK)
     script = subprocess.Popen([SCRIPT, *map(str, args), "--model", fast_model], stdout=writer,
-                              stderr=subprocess.DEVNULL, env=os.environ | {"PYTHONUNBUFFERED": "1"})  # fmt: skip
+                              stderr=subprocess.DEVNULL, env=os.environ | {"PYTHONUNBUFFERED": unbuffered})  # fmt: skip
     os.close(writer)
     time.sleep(1)  # the pipe fills while nobody reads it
     with os.fdopen(reader, "rb") as pipe:
