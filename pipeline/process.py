@@ -304,6 +304,10 @@ def dispatch(command, args: list[str]) -> int | None:
                 code = command.invoke(context)
         except click.exceptions.Exit as stop:
             code = stop.exit_code
+            if code == 0 and sys.stdout is None:
+                # --help or --version with standard output closed (`>&-`): click's echo dropped the text, and the run
+                # ended with exit 0 and not a word, where predict and evaluate say that it is closed.
+                raise click.ClickException(closed_standard_output_message(args)) from None
         if sys.stdout is not None:
             # What a buffered stdout still holds goes out now, where a full disk is one line, not at exit, where
             # Python prints "Exception ignored" and ends with 120.
@@ -318,6 +322,18 @@ def dispatch(command, args: list[str]) -> int | None:
         # --help or --version into a full disk (`> /dev/full`): a traceback from click's echo.
         silence_stdout()
         raise click.ClickException(message) from None
+
+
+# The options click answers on standard output before any command runs, and what each writes there.
+_ANSWERED_OPTIONS = {"--version": "the version", "--help": "the help", "-h": "the help"}
+
+
+def closed_standard_output_message(args: list[str]) -> str:
+    """The message for --help or --version given with standard output closed, naming the option as given."""
+    options = args[: args.index("--")] if "--" in args else args
+    given = next((arg for arg in options if arg in _ANSWERED_OPTIONS), "--help")
+    what = _ANSWERED_OPTIONS[given]
+    return f"standard output is closed; {given} writes {what} there: run it with standard output open"
 
 
 OUT_OF_MEMORY = (

@@ -357,6 +357,16 @@ def test_closed_stdout_and_stdin_are_named(model):
     assert_one_error_line(closed_report, 1, r"standard output is closed; write the metrics to a file with --output")
 
 
+@pytest.mark.parametrize("args", ["--version", "--help", "predict -h"])
+def test_help_and_version_with_standard_output_closed_say_so(args):
+    """`--version >&-` and `--help >&-` ended with exit 0 and not a word: click's echo dropped the text."""
+    closed = shell(f'"{SCRIPT}" {args} >&-')
+    option = args.split()[-1]
+    what = "the version" if option == "--version" else "the help"
+    message = f"Error: standard output is closed; {option} writes {what} there: run it with standard output open\n"
+    assert (closed.returncode, closed.stdout, closed.stderr) == (1, "", message)
+
+
 @pytest.mark.parametrize("name", ["/dev/stdout", "/dev/fd/1"])
 def test_a_closed_standard_output_named_as_the_output_is_named(fast_model, name):
     """`--output /dev/stdout >&-` wrote the results into the /dev/null that stands in for the closed descriptor,
