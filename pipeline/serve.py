@@ -12,10 +12,12 @@ from typing import Annotated
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator, model_validator
 from starlette.exceptions import HTTPException
 
 from pipeline import config
+from pipeline.files import RepeatedKey, object_without_repeats
 from pipeline.predict import ScoreOptions, output_fields
 from pipeline.readers import LONE_SURROGATE, Chunk, render_id
 
@@ -136,6 +138,7 @@ def create_app(engine) -> FastAPI:
         summary="Label job postings BPO or KPO, with calibrated probabilities.",
         version=engine.metadata.get("versions", {}).get("bpo-kpo", "unknown"),
     )
+    app.router.route_class = KeysOnceRoute  # the routes below read their bodies through it
     app.add_middleware(BodyLimit, limit=LIMITS.max_body_bytes)
     app.add_middleware(AnswerCancelledRequests)
 
@@ -233,6 +236,36 @@ def _unreadable_body(cause: BaseException | None) -> str:
 def _plain(errors: list[dict]) -> list[dict]:
     # Validation errors may carry the offending exception object, which JSON cannot hold.
     return [{key: value for key, value in item.items() if key in ("loc", "msg", "type")} for item in errors]
+
+
+class KeysOnceRequest(Request):
+    """A request whose JSON body may name each key of an object once, as a JSON-lines record read by predict may:
+    json.loads kept the last value, so `{"texts": [...], "texts": [...]}` scored the second list alone, and a row
+    that said "text" twice was scored by its second text."""
+
+    async def json(self):
+        if not hasattr(self, "_json"):
+            import json
+
+            try:
+                self._json = json.loads(await self.body(), object_pairs_hook=object_without_repeats)
+            except RepeatedKey as error:
+                raise HTTPException(
+                    422, f"body: repeats the key(s) {error} in one object: give each its own name"
+                ) from None
+        return self._json
+
+
+class KeysOnceRoute(APIRoute):
+    """A route that reads its JSON body through KeysOnceRequest."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def keys_once(request: Request):
+            return await handler(KeysOnceRequest(request.scope, request.receive))
+
+        return keys_once
 
 
 class BodyLimit:

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -10,7 +11,7 @@ import time
 import urllib.request
 
 import pytest
-from console import SCRIPT, jsonl, run
+from console import SCRIPT, jsonl, linux_only, run, start_script, wait_for
 
 from pipeline import config
 from pipeline.engines import open_engine
@@ -357,3 +358,53 @@ def test_the_address_of_an_ipv6_host_is_written_in_brackets():
     from pipeline.serve import url
 
     assert (url("::1", 8000), url("127.0.0.1", 80)) == ("http://[::1]:8000", "http://127.0.0.1:80")
+
+
+def test_a_key_named_twice_in_one_object_is_refused_as_predict_refuses_it(client):
+    """json.loads keeps a key's last value: a body that gave "texts" twice was scored on the second list alone, and a
+    row that said "text" twice on its second text, with 200, where predict refuses such a JSON-lines record."""
+    for body, key in ((b'{"texts": ["Answer inbound calls"], "texts": ["Build credit-risk models"]}', "texts"),
+                      (b'{"rows": [{"id": "a", "text": "Answer calls", "text": "Draft merger terms"}]}', "text"),
+                      (b'{"texts": ["Answer calls"], "threshold": 0.2, "threshold": 0.9}', "threshold")):  # fmt: skip
+        response = client.post("/predict", content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 422 and response.json() == {
+            "error": f"body: repeats the key(s) '{key}' in one object: give each its own name"
+        }, response.text
+    once = client.post("/predict", content=b'{"texts": ["Answer inbound calls"]}',
+                       headers={"content-type": "application/json"})  # fmt: skip
+    assert once.status_code == 200 and len(once.json()["rows"]) == 1
+
+
+@linux_only("/dev/full")
+@pytest.mark.parametrize("unbuffered", ["1", ""])
+def test_serve_with_its_access_log_on_a_full_disk_says_so_once_and_answers_on(fast_model, unbuffered):
+    """`serve > /dev/full` logged a traceback on stderr for every request, as each access line failed; buffered, its
+    flush at shutdown failed too, with exit 1."""
+    port = _free_port()
+    texts = ["Answer inbound calls", "Build credit-risk models in Python"]
+    expected = jsonl(run("predict", "--model", fast_model, "--format", "jsonl", *texts).stdout)
+
+    def listening() -> bool:
+        with socket.socket() as client:
+            return client.connect_ex(("127.0.0.1", port)) == 0
+
+    with open("/dev/full", "w") as full:
+        server = start_script("serve", "--model", fast_model, "--port", port, stdout=full, stderr=subprocess.PIPE,
+                              text=True, env=os.environ | {"PYTHONUNBUFFERED": unbuffered})  # fmt: skip
+    try:
+        wait_for(listening, "the service to listen", server)
+        answers = [_request(f"http://127.0.0.1:{port}/predict", {"texts": texts})["rows"] for _ in range(2)]
+        assert _request(f"http://127.0.0.1:{port}/health")["status"] == "ok"
+        server.send_signal(signal.SIGTERM)
+        stderr = server.communicate(timeout=30)[1]
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert answers == [expected, expected]
+    assert server.returncode == 0, stderr
+    said = [line for line in stderr.splitlines() if not line.startswith("INFO:")]
+    assert said == [
+        f"serving {fast_model} with the portable engine on http://127.0.0.1:{port} (docs at /docs)",
+        "Warning: cannot write standard output: No space left on device; the service answers on, without its "
+        "access log",
+    ], stderr
