@@ -7,9 +7,12 @@ import re
 import unicodedata
 
 _BEYOND_ASCII = re.compile(r"[^\x00-\x7f]")
+# Characters whose verdict is kept: postings use a few hundred beyond ASCII. Unbounded, the cache kept one entry per
+# character any caller ever sent, so a service fed text of every script grew by 100 MB and never gave it back.
+KEPT_CHARACTERS = 4096
 
 
-@functools.cache
+@functools.lru_cache(maxsize=KEPT_CHARACTERS)
 def _kept_as_is(character: str) -> bool:
     """Whether NFKD leaves the character as it is and it is no combining mark, so stripping accents keeps it."""
     return unicodedata.normalize("NFKD", character) == character and not unicodedata.combining(character)

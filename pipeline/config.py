@@ -86,6 +86,17 @@ def default_model_path() -> Path:
     return Path(value or MODEL_PATH)
 
 
+def model_path_given(path) -> Path:
+    """The model file a caller of load_model or load_portable names: `path`, or default_model_path() for None. A
+    value that is no path is a TypeError that says what to pass: `load_model(5)` raised Path's own "expected str,
+    bytes or os.PathLike object, not int", naming no argument."""
+    if path is None:
+        return default_model_path()
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"expected the model file's path as a str or os.PathLike, got {type(path).__name__}")
+    return Path(path)
+
+
 def scope_model_path(model_path: Path) -> Path:
     """The scope model that sits beside a BPO/KPO model: models/model.joblib -> models/model.scope.joblib."""
     model_path = Path(model_path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from numbers import Integral, Real
 from typing import TYPE_CHECKING
@@ -43,6 +43,8 @@ def text_list(texts, allow_missing: bool = False) -> list:
                         "pass the column, e.g. frame['text']")  # fmt: skip
     if isinstance(texts, Mapping):
         raise TypeError(f"expected a list of texts, got a {kind}, whose keys would be scored; pass list(d.values())")
+    if not isinstance(texts, Iterable):  # it raised "'int' object is not iterable", naming no argument
+        raise TypeError(f"expected a list of texts, got {kind}")
     if isinstance(texts, AbstractSet):
         raise TypeError(f"expected a list of texts, got a {kind}, which has no order to match the answers to; "
                         "pass a list")  # fmt: skip

@@ -17,7 +17,7 @@ from sklearn.pipeline import Pipeline
 
 from pipeline import config
 from pipeline.accents import strip_accents
-from pipeline.config import default_model_path, metadata_path
+from pipeline.config import metadata_path, model_path_given
 from pipeline.decision import check_count, check_cut, labels_at, posting_texts, text_list
 from pipeline.errors import LibraryVersionError, ModelError, model_files_read, require_model_file, train_hint
 from pipeline.files import atomic_path, follow_links, sha256_file, write_text_atomic
@@ -540,7 +540,7 @@ def load_model(path: Path | str | None = None) -> Model:
     """
     # A link is followed to the model's own folder, where its metadata and scope model sit: read beside the link,
     # the metadata was "missing; retrain", or, with it linked too, the scope model was silently left out.
-    path = follow_links(Path(path) if path is not None else default_model_path())
+    path = follow_links(model_path_given(path))
     with model_files_read():
         pipeline, meta = load_pipeline(path, config.LABELS)
         scope_file = scope_path(path)

@@ -198,8 +198,7 @@ def load_portable(
     path, the model load_model takes: $BPO_KPO_MODEL when set, else the project's models/model.joblib.
     """
     with model_files_read():
-        return _load_portable(Path(model_path) if model_path is not None else config.default_model_path(),
-                              export_path, checked)  # fmt: skip
+        return _load_portable(config.model_path_given(model_path), export_path, checked)
 
 
 def _load_portable(

@@ -116,6 +116,9 @@ def test_decide_answers_a_text_that_is_not_a_string_with_an_error_row(shipped_mo
     assert rows[0]["label"] == "BPO" and rows[1]["error"] == error and rows[1]["label"] == ""
     with pytest.raises(TypeError, match=r"^expected a list of texts, got None$"):
         model.decide(None)
+    # A number where the list goes raised "'int' object is not iterable", naming no argument.
+    with pytest.raises(TypeError, match=r"^expected a list of texts, got int$"):
+        model.decide(5)
 
 
 def test_decide_returns_the_rows_of_the_command_line(shipped_model_path):
@@ -305,6 +308,17 @@ def test_a_model_that_cannot_be_read_raises_model_error_from_both_loaders(small_
     for loader in (load_model, load_portable):
         with pytest.raises(ModelError, match=r"cannot read .*model\.joblib\.json: Permission denied"):
             loader(folder / "model.joblib")
+
+
+@pytest.mark.parametrize("value", [5, b"models/model.joblib", ["models/model.joblib"]], ids=["int", "bytes", "list"])
+def test_a_model_path_that_is_no_path_is_named_by_both_loaders(value):
+    """`load_model(5)` raised Path's own "expected str, bytes or os.PathLike object, not int", naming no argument."""
+    from pipeline.portable import load_portable
+
+    for loader in (load_model, load_portable):
+        with pytest.raises(TypeError, match=rf"^expected the model file's path as a str or os.PathLike, got "
+                                            rf"{type(value).__name__}$"):  # fmt: skip
+            loader(value)
 
 
 def test_load_portable_reads_the_model_the_environment_names(small_portable_model_dir, monkeypatch):

@@ -29,3 +29,13 @@ def test_hard_texts_strip_as_scikit_learn_does():
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60) | st.sampled_from(HARD_TEXTS))
 def test_any_text_strips_as_scikit_learn_does(text):
     assert strip_accents(text) == strip_accents_unicode(text)
+
+
+def test_text_of_every_script_keeps_a_bounded_number_of_verdicts():
+    """The cache of each character's verdict had no bound: a service sent text of every script kept an entry per
+    character for good, 100 MB of it."""
+    from pipeline.accents import KEPT_CHARACTERS, _kept_as_is
+
+    every_script = "".join(chr(code) for code in range(0x80, 0x30000) if not 0xD800 <= code < 0xE000)
+    strip_accents("invoices " + every_script)
+    assert 0 < _kept_as_is.cache_info().currsize <= KEPT_CHARACTERS
