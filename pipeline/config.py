@@ -274,6 +274,15 @@ MODEL_SUFFIXES = {".joblib": "joblib", ".skops": "skops"}
 # Compressed files (jobs.csv.gz) are read and written through the standard library's module that the last suffix
 # names: a million-row export is often kept compressed, and unpacking it first would need room for all of it.
 COMPRESSION_SUFFIXES = {".gz": "gzip", ".bz2": "bz2", ".xz": "lzma"}
+# Archives, and compressions the standard library does not stream, by the suffix that names them (under any of the
+# above: jobs.tar.gz): refused by name, as input and as output, since CSV written under a .zip name is a file unzip
+# cannot open, and the way out (extract it, or name it .gz) is the user's to take.
+ARCHIVE_SUFFIXES = {
+    ".zip": "a zip archive", ".7z": "a 7-Zip archive", ".rar": "a RAR archive", ".tar": "a tar archive",
+    ".tgz": "a compressed tar archive", ".tbz": "a compressed tar archive", ".tbz2": "a compressed tar archive",
+    ".txz": "a compressed tar archive", ".zst": "zstd-compressed data", ".zstd": "zstd-compressed data",
+    ".lz4": "lz4-compressed data", ".lz": "lzip-compressed data", ".lzma": "lzma-compressed data",
+}  # fmt: skip
 
 
 def compression_of(path: str | Path) -> str | None:

@@ -125,15 +125,32 @@ class OutputPath(click.ParamType):
         refuse_windows_path(self, text, param, ctx)
         if not text:
             self.fail("is empty: give a file name", param, ctx)
-        from pipeline.readers import document_named
+        from pipeline.readers import compressions_written, document_named, is_archive_named
 
         kind = document_named(text)
         if kind is not None:
-            # CSV under a workbook's name is a file the spreadsheet refuses to open: what --format csv wrote.
+            # CSV under a workbook's or an archive's name is a file the spreadsheet or unzip refuses to open: what
+            # --format csv wrote.
             plain = Path(text).with_suffix("") if config.compression_of(Path(text)) else Path(text)
-            self.fail(f"{text} names {kind}, which bpo-kpo does not write: name the file for what the command writes "
-                      f"({plain.with_suffix('.csv').name} opens in a spreadsheet)", param, ctx)  # fmt: skip
+            if is_archive_named(text):
+                advice = _unarchived_name_advice(plain.with_suffix(""), compressions_written())
+            else:
+                advice = f" ({plain.with_suffix('.csv').name} opens in a spreadsheet)"
+            self.fail(f"{text} names {kind}, which bpo-kpo does not write: name the file for what the command writes"
+                      f"{advice}", param, ctx)  # fmt: skip
         return Path(text)
+
+
+def _unarchived_name_advice(inner: Path, compressions: str) -> str:
+    """The end of the message refusing an archive's name for an output, from the name inside the archive's suffix:
+    the file compressed as written (scored.csv.gz for scored.csv.zip), or a model's own name, which train never
+    compresses (model.joblib for model.joblib.zip)."""
+    if config.compression_of(inner):
+        inner = inner.with_suffix("")
+    if inner.suffix.lower() in config.MODEL_SUFFIXES:
+        return f" ({inner.name})"
+    example = f" ({inner.name}{next(iter(config.COMPRESSION_SUFFIXES))})" if inner.suffix else ""
+    return f", and end it in {compressions} to compress it{example}"
 
 
 def refuse_windows_path(param_type: click.ParamType, text: str, param, ctx) -> None:

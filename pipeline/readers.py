@@ -49,8 +49,9 @@ _SAVE_DOCUMENT_AS_TEXT = (
 )
 # Longer than any path Linux accepts (PATH_MAX): such an argument is a posting, whatever it ends with.
 _LONGEST_FILE_NAME = 4096
-# Suffixes of the files predict reads, and of the workbooks it names: what a model file is never called.
-DATA_SUFFIXES = (*_SUFFIX_FORMATS, *_WORKBOOK_SUFFIXES, *_DOCUMENT_SUFFIXES)
+# Suffixes of the files predict reads, and of the workbooks, documents and archives it names: what a model file is
+# never called.
+DATA_SUFFIXES = (*_SUFFIX_FORMATS, *_WORKBOOK_SUFFIXES, *_DOCUMENT_SUFFIXES, *config.ARCHIVE_SUFFIXES)
 # Suffixes of files that hold labelled postings: every format predict reads except plain text, which has no label.
 LABELLED_SUFFIXES = tuple(suffix for suffix, kind in _SUFFIX_FORMATS.items() if kind != "txt")
 # Compressed data by its first bytes (patterns matched at the start), which a file without a compression suffix
@@ -503,19 +504,37 @@ def format_suffix(path: str | Path) -> str:
 
 def unread_document_message(path: str | Path) -> str | None:
     """`jobs.xlsx is a spreadsheet workbook, which is not read; save the sheet as CSV (UTF-8)`, and the like for
-    the documents a posting is written in, by the file's name; None for any other name."""
+    the documents a posting is written in and for archives, by the file's name; None for any other name."""
     kind = document_named(path)
     if kind is None:
         return None
-    advice = "save the sheet as CSV (UTF-8)" if format_suffix(path) in _WORKBOOK_SUFFIXES else _SAVE_DOCUMENT_AS_TEXT
+    if format_suffix(path) in _WORKBOOK_SUFFIXES:
+        advice = "save the sheet as CSV (UTF-8)"
+    elif is_archive_named(path):
+        advice = f"extract the file it holds (one compressed as {compressions_written()} is read as it is)"
+    else:
+        advice = _SAVE_DOCUMENT_AS_TEXT
     return f"{path} is {kind}, which is not read; {advice}"
 
 
 def document_named(path: str | Path) -> str | None:
-    """The kind of document or workbook a file's suffix names (`a spreadsheet workbook` for jobs.xlsx), which
-    predict neither reads nor writes; None for any other name."""
+    """The kind of document, workbook or archive a file's suffix names (`a spreadsheet workbook` for jobs.xlsx,
+    `a zip archive` for jobs.csv.zip), which predict neither reads nor writes; None for any other name."""
     suffix = format_suffix(path)
-    return "a spreadsheet workbook" if suffix in _WORKBOOK_SUFFIXES else _DOCUMENT_SUFFIXES.get(suffix)
+    if suffix in _WORKBOOK_SUFFIXES:
+        return "a spreadsheet workbook"
+    return _DOCUMENT_SUFFIXES.get(suffix) or config.ARCHIVE_SUFFIXES.get(suffix)
+
+
+def is_archive_named(path: str | Path) -> bool:
+    """Whether a file's suffix names an archive, or a compression other than .gz, .bz2 and .xz (jobs.csv.zip)."""
+    return format_suffix(path) in config.ARCHIVE_SUFFIXES
+
+
+def compressions_written() -> str:
+    """The compression suffixes read and written, for messages: `.gz, .bz2 or .xz`."""
+    *others, last = config.COMPRESSION_SUFFIXES
+    return f"{', '.join(others)} or {last}"
 
 
 # What predict reads, and what labelled data may be: named where a folder was given instead.

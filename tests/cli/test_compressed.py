@@ -186,6 +186,26 @@ def test_a_compressed_file_given_as_a_posting_is_refused(fast_model, tmp_path):
     assert result.returncode == 2 and "'jobs.csv.bz2' is a file, not a posting" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("jobs.csv.zip", "a zip archive"), ("jobs.tar.gz", "a tar archive"), ("jobs.csv.zst", "zstd-compressed data")],
+)
+def test_an_archive_input_name_is_named_with_what_to_do(fast_model, tmp_path, name, kind):
+    """`--input jobs.csv.zip` was told to pass --input-format, which then said the file is a zip archive; given as
+    an argument, the name was scored as a posting, exit 0."""
+    path = tmp_path / name
+    path.write_bytes(_zipped("jobs.csv"))
+    unread = f"{path} is {kind}, which is not read; extract the file it holds (one compressed as .gz, .bz2 or .xz is "
+    unread += "read as it is)"
+    read = run("predict", "--model", fast_model, "--input", path)
+    assert read.returncode == 1 and read.stderr == f"Error: {unread}\n", read.stderr
+    evaluated = run("evaluate", "--model", fast_model, "--data", path)
+    assert evaluated.returncode == 1 and evaluated.stderr == f"Error: {unread}\n", evaluated.stderr
+    given = run("predict", "--model", fast_model, path)
+    assert given.returncode == 2 and given.stdout == "", given.stdout
+    assert given.stderr.endswith(f"Error: {unread}, then pass that file with --input (an argument is a posting)\n")
+
+
 def test_every_output_named_compressed_is_compressed(fast_model, tmp_path):
     # evaluate (and report and tune) write through the same writer as predict: a .gz name is never plain JSON.
     labelled = tmp_path / "labelled.csv.gz"

@@ -141,6 +141,46 @@ def test_a_workbook_or_document_output_name_is_refused_whatever_the_format(fast_
     assert not list(tmp_path.iterdir())
 
 
+COMPRESS_IT = "and end it in .gz, .bz2 or .xz to compress it"
+
+
+@pytest.mark.parametrize(
+    ("command", "name", "kind", "advice"),
+    [
+        (["predict", "--model", "FAST", "Answer calls", "--format", "csv"], "scored.csv.zip", "a zip archive",
+         f", {COMPRESS_IT} (scored.csv.gz)"),
+        # Without --format the name was refused too, but told to pass --format, which then wrote CSV under it.
+        (["predict", "--model", "FAST", "Answer calls"], "scored.csv.zip", "a zip archive",
+         f", {COMPRESS_IT} (scored.csv.gz)"),
+        (["predict", "--model", "FAST", "Answer calls", "--format", "jsonl"], "Scored.JSONL.ZST",
+         "zstd-compressed data", f", {COMPRESS_IT} (Scored.JSONL.gz)"),
+        (["predict", "--model", "FAST", "Answer calls", "--format", "csv"], "scored.tar.gz", "a tar archive",
+         f", {COMPRESS_IT}"),
+        (["predict", "--model", "FAST", "Answer calls", "--format", "csv"], "scored.7z", "a 7-Zip archive",
+         f", {COMPRESS_IT}"),
+        (["evaluate", "--model", "FAST", "--data", "FIELD", "--output"], "metrics.json.lz4", "lz4-compressed data",
+         f", {COMPRESS_IT} (metrics.json.gz)"),
+        # report's other outputs go to the test's folder too: nothing of the project's is written over.
+        (["report", "--output", "TMP/m.json", "--scope-errors", "TMP/s.csv", "--model-card", "TMP/card.md",
+          "--plots", "TMP/plots", "--errors"], "errors.csv.rar", "a RAR archive", f", {COMPRESS_IT} (errors.csv.gz)"),
+        (["train", "--model"], "model.joblib.zip", "a zip archive", " (model.joblib)"),
+    ],
+)  # fmt: skip
+def test_an_archive_output_name_is_refused_whatever_the_format(fast_model, tmp_path, command, name, kind, advice):
+    """`--output scored.csv.zip --format csv` wrote plain CSV under the archive's name, which unzip cannot read,
+    with exit 0; without --format it was told to pass one."""
+    args = [{"FAST": fast_model, "FIELD": str(config.FIELD_PATH)}.get(arg, arg) for arg in command]
+    args = [arg.replace("TMP", str(tmp_path)) for arg in args]
+    if args[-1] not in ("--output", "--errors", "--model"):
+        args.append("--output")
+    result = run(*args, tmp_path / name)
+    assert result.returncode == 2 and result.stderr.endswith(
+        f"{tmp_path / name} names {kind}, which bpo-kpo does not write: name the file for what the command writes"
+        f"{advice}\n"
+    ), result.stderr
+    assert not list(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize(("name", "first"), [("s.csv", "id,label"), ("s.jsonl", '{"id"'), ("s.ndjson", '{"id"')])
 def test_known_output_suffixes_pick_the_format(shipped_model_path, tmp_path, name, first):
     assert run("predict", "Answer calls", "--output", str(tmp_path / name)).returncode == 0
