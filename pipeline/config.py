@@ -562,6 +562,9 @@ LOW_SCOPE_RECALL_WARNING = 0.5
 
 # Width of `predict --format table` when it cannot ask a terminal (the COLUMNS variable overrides it).
 TABLE_WIDTH = 100
+# Width of the terminal a progress line is drawn on when stderr's terminal does not say (the COLUMNS variable, where
+# set, is taken first).
+PROGRESS_WIDTH = 80
 # A posting of this many words or fewer is most likely a job title alone, which gives both models little to read:
 # predict counts such postings and says once, on stderr, that a line of duties beside the title helps.
 BARE_TITLE_WORDS = 3

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TextIO
+
+from pipeline import config
 
 # Erase from the cursor to the end of the line (ANSI): a shorter line never leaves the tail of a longer one.
 CLEAR_LINE = "\r\033[K"
 BAR_WIDTH = 24
+# The narrowest the bar is drawn before it is dropped: a shorter one barely moves.
+MIN_BAR_WIDTH = 10
 REDRAW_SECONDS = 0.2
 
 
@@ -26,25 +31,75 @@ def duration(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
-def progress_line(rows: int, elapsed: float, done_bytes: int | None = None, total_bytes: int | None = None) -> str:
-    """`[#####.....]  42%  8,000 rows  4,100 rows/s  12s left` when the input size is known, else rows and rate."""
+def progress_line(
+    rows: int,
+    elapsed: float,
+    done_bytes: int | None = None,
+    total_bytes: int | None = None,
+    width: int | None = None,
+) -> str:
+    """`[#####.....]  42%  8,000 rows  4,100 rows/s  12s left` when the input size is known, else rows and rate;
+    fitted into `width` characters when given (see _with_bar)."""
     rate = rows / elapsed if elapsed > 0 else 0.0
-    counts = f"{rows:,} rows  {rate:,.0f} rows/s"
+    counts = (f"{rows:,} rows", f"{rate:,.0f} rows/s")
     if not total_bytes or done_bytes is None:
-        return counts
-    return _with_bar(min(done_bytes / total_bytes, 1.0), counts, elapsed)
+        return _fitted(("  ".join(counts), counts[0]), width)
+    return _with_bar(min(done_bytes / total_bytes, 1.0), counts, elapsed, width)
 
 
-def steps_line(done: int, total: int, elapsed: float, unit: str) -> str:
+def steps_line(done: int, total: int, elapsed: float, unit: str, width: int | None = None) -> str:
     """`[#####.....]  42%  200 of 480 fits  3m10s left`: work of a known number of steps, such as tune's fits."""
-    return _with_bar(min(done / total, 1.0) if total else 1.0, f"{done:,} of {total:,} {unit}", elapsed)
+    return _with_bar(min(done / total, 1.0) if total else 1.0, (f"{done:,} of {total:,} {unit}",), elapsed, width)
 
 
-def _with_bar(share: float, counts: str, elapsed: float) -> str:
-    filled = int(share * BAR_WIDTH)
-    bar = "[" + "#" * filled + "." * (BAR_WIDTH - filled) + "]"
-    left = f"  {duration(elapsed * (1 - share) / share)} left" if share > 0 else ""
-    return f"{bar} {share:4.0%}  {counts}{left}"
+def _with_bar(share: float, counts: tuple[str, ...], elapsed: float, width: int | None) -> str:
+    """The bar, the percentage, the counts and the time left, in `width` characters when given.
+
+    A line longer than its terminal wraps, and redrawing it from the line start then leaves the rows above behind,
+    one per redraw. So parts go as the terminal narrows, the least telling first: the counts after the first (the
+    rate), then the bar (shortened first), the first count and the time left; a percentage alone is cut.
+    """
+    percent = f"{share:.0%}"
+    left = (f"{duration(elapsed * (1 - share) / share)} left",) if share > 0 else ()
+
+    def line(bar_width: int, parts: tuple[str, ...]) -> str:
+        filled = int(share * bar_width)
+        bar = "[" + "#" * filled + "." * (bar_width - filled) + "]"
+        return "  ".join((f"{bar} {percent:>4}" if bar_width else percent, *parts))
+
+    return _fitted(
+        (
+            line(BAR_WIDTH, (*counts, *left)),
+            *(line(bar_width, (*counts[:1], *left)) for bar_width in range(BAR_WIDTH, MIN_BAR_WIDTH - 1, -1)),
+            line(0, (*counts[:1], *left)),
+            line(0, left),
+            percent,
+        ),
+        width,
+    )
+
+
+def _fitted(lines: Iterable[str], width: int | None) -> str:
+    """The first of `lines` (the fullest first) that fits in `width` characters, else the last one cut to it; the
+    first one, whole, when there is no width to fit."""
+    for line in lines:
+        if width is None or len(line) <= width:
+            return line
+    return line[: max(width, 0)]
+
+
+def live_width(stream: TextIO) -> int:
+    """The characters a live line may hold on `stream`'s terminal: one fewer than its columns, since some terminals
+    wrap as soon as the last column is written. Where the terminal does not say (a size of 0, as some report, or
+    no terminal), the COLUMNS variable, else config.PROGRESS_WIDTH."""
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):  # no descriptor (a StringIO), or one that is no terminal
+        columns = 0
+    if columns <= 0:
+        variable = os.environ.get("COLUMNS", "")
+        columns = int(variable) if variable.isdigit() and int(variable) > 0 else config.PROGRESS_WIDTH
+    return columns - 1
 
 
 def summary_line(counts: dict[str, int], elapsed: float, destination: str) -> str:
@@ -64,12 +119,13 @@ class LiveLine:
         self.last_drawn = 0.0
         self.shown = False
 
-    def draw(self, line_of: Callable[[float], str], force: bool = False) -> None:
-        """Redraw the line `line_of(seconds elapsed)` gives, when live and due (or `force`d)."""
+    def draw(self, line_of: Callable[[float, int], str], force: bool = False) -> None:
+        """Redraw the line `line_of(seconds elapsed, width)` gives, when live and due (or `force`d); the width is
+        asked of the terminal at each redraw, so a window made narrower still gets one line."""
         now = time.perf_counter()
         if self.live and (force or now - self.last_drawn >= REDRAW_SECONDS):
             self.last_drawn = now
-            self.stream.write(CLEAR_LINE + line_of(now - self.started))
+            self.stream.write(CLEAR_LINE + line_of(now - self.started, live_width(self.stream)))
             self.stream.flush()
             self.shown = True
 
@@ -92,7 +148,7 @@ class StepProgress(LiveLine):
 
     def update(self, done: int, total: int) -> None:
         """`done` of `total` steps are done; the first is drawn at once, so the bar shows from the start."""
-        self.draw(lambda elapsed: steps_line(done, total, elapsed, self.unit), force=done == 1)
+        self.draw(lambda elapsed, width: steps_line(done, total, elapsed, self.unit, width), force=done == 1)
         tenths = 10 * done // total if total else 10
         if not self.live and tenths > self.tenths_written:
             self.tenths_written = tenths
@@ -124,7 +180,8 @@ class Progress(LiveLine):
             self.counts[name] = self.counts.get(name, 0) + value
         if position is not None:
             self.position = position
-        self.draw(lambda elapsed: progress_line(self.counts.get("rows", 0), elapsed, self.position, self.total_bytes))
+        rows = self.counts.get("rows", 0)
+        self.draw(lambda elapsed, width: progress_line(rows, elapsed, self.position, self.total_bytes, width))
 
     def finish(self, destination: str) -> None:
         self.clear()

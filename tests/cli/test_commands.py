@@ -375,6 +375,22 @@ def test_progress_on_a_terminal_and_quiet(shipped_model_path, tmp_path):
 
 
 @needs_linux_script
+@pytest.mark.parametrize("columns", [50, 20])
+def test_progress_fits_a_narrow_terminal_on_one_line(shipped_model_path, tmp_path, columns):
+    """On a terminal narrower than the line (about 70 characters), it wrapped, and each redraw, which erases the
+    row the cursor is on only, left the row above behind."""
+    source, output = tmp_path / "in.txt", tmp_path / "out.jsonl"
+    source.write_text("Answer calls and log tickets\nAudit the accounts of clients\n" * 3000)
+    shown = in_terminal(
+        f'stty cols {columns}; "{SCRIPT}" predict --input "{source}" --output "{output}" --chunk-size 100'
+    )
+    assert shown.returncode == 0, shown.stdout
+    *drawn, summary = shown.stdout.split("\r\033[K")
+    assert drawn[1:] and all("%" in line and len(line) < columns for line in drawn[1:]), drawn
+    assert summary.startswith("scored 6,000 rows in ")
+
+
+@needs_linux_script
 def test_results_on_the_terminal_never_share_a_line_with_progress(shipped_model_path, tmp_path):
     source = tmp_path / "in.txt"
     source.write_text("Answer calls and log tickets\nAudit the accounts\n" * 500)

@@ -86,6 +86,27 @@ def test_progress_and_summary_lines():
     assert steps_line(120, 480, 60.0, "fits") == "[######..................]  25%  120 of 480 fits  3m00s left"
 
 
+@pytest.mark.parametrize("width", [200, 79, 60, 49, 39, 29, 19, 12, 3, 0])
+def test_a_progress_line_fits_the_width_it_is_given(width):
+    """A line wider than its terminal wraps, and each redraw left a row behind: parts go, the least telling first
+    (the rate, then the bar, then the rows), and a percentage alone is cut."""
+    full = progress_line(8000, 2.0, done_bytes=420, total_bytes=1000)
+    for line in (progress_line(8000, 2.0, 420, 1000, width), steps_line(200, 480, 60.0, "fits", width),
+                 progress_line(8000, 2.0, width=width)):  # fmt: skip
+        assert len(line) <= width, line
+    fitted = progress_line(8000, 2.0, 420, 1000, width)
+    parts = ["rows/s", "]", "rows", "left"]  # in the order they are dropped
+    kept = [part in fitted for part in parts]
+    assert kept == sorted(kept), fitted  # a part stays only while every part dropped after it stays
+    if len(full) <= width:
+        assert fitted == full
+    elif width >= len("42%"):
+        assert "42%" in fitted and not fitted.startswith(" ")
+    if width >= len("[") + 10 + len("]  42%  8,000 rows  3s left"):
+        assert re.match(r"\[#+\.+\]  42%  8,000 rows  ", fitted), fitted  # the bar shrinks before it goes
+    assert progress_line(8000, 2.0, width=width) in ("8,000 rows  4,000 rows/s", "8,000 rows"[:width])
+
+
 def test_a_step_progress_line_is_live_on_a_terminal_and_a_line_a_tenth_in_a_log():
     """A ten-minute tune said nothing between its first and last lines where stderr was a file or a CI log."""
     import io
