@@ -484,6 +484,12 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
         _check_project_data(data_path, "train", "pass --data with a labelled CSV or JSON-lines file")
     if format_suffix(model_path) in DATA_SUFFIXES:  # train --data mine.csv --model mine.csv pickled over the data
         raise click.UsageError(f"--model {model_path} is named as a data file: name the model NAME.joblib or .skops")
+    if config.compression_of(model_path):
+        # It wrote an uncompressed pickle under the .gz name, beside a scope model named NAME.joblib.scope.gz.
+        raise click.UsageError(
+            f"--model {model_path} names a compressed file, and a model is saved uncompressed: name it "
+            f"{Path(model_path).with_suffix('').name}"
+        )
     if Path(model_path).stem.endswith(config.SCOPE_MODEL_INFIX):
         # The name of the scope model that training NAME.joblib writes: one would take the other's place.
         raise click.UsageError(

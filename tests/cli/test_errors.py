@@ -1162,13 +1162,20 @@ def test_output_over_the_input_file_is_refused(tmp_path, how, monkeypatch):
     assert data.read_text().startswith("text,label\nAnswer customer calls,BPO\n")
 
 
+UNCOMPRESSED_MODEL = "names a compressed file, and a model is saved uncompressed"
+
+
 @pytest.mark.parametrize(
     ("data_name", "model_name", "expected"),
     [("mine.csv", "mine.csv", "is named as a data file"), ("mine.joblib", "mine.joblib", "is the input file"),
-     ("mine.csv", "model.xlsx", "names a spreadsheet workbook, which bpo-kpo does not write")],
+     ("mine.csv", "model.xlsx", "names a spreadsheet workbook, which bpo-kpo does not write"),
+     ("mine.csv", "model.joblib.gz", f"{UNCOMPRESSED_MODEL}: name it model.joblib"),
+     ("mine.csv", "model.skops.xz", f"{UNCOMPRESSED_MODEL}: name it model.skops")],
 )  # fmt: skip
 def test_train_writes_no_model_over_its_data_or_under_a_data_name(tmp_path, data_name, model_name, expected):
-    """train --data mine.csv --model mine.csv pickled the model over the user's labelled postings."""
+    """train --data mine.csv --model mine.csv pickled the model over the user's labelled postings; --model
+    model.joblib.gz wrote an uncompressed pickle under the .gz name, beside a scope model named
+    model.joblib.scope.gz."""
     data = tmp_path / data_name
     data.write_text("text,label\nAnswer customer calls,BPO\nBuild credit-risk models,KPO\n")
     result = run("train", "--data", data, "--model", tmp_path / model_name)
