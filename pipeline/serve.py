@@ -357,7 +357,8 @@ def url(host: str, port: int) -> str:
 
 def serve(engine, host: str, port: int, on_listening: Callable[[], None] = lambda: None) -> None:
     """Run the service until SIGINT or SIGTERM; uvicorn then finishes open requests and this exits with 0.
-    `on_listening` runs once the port is bound: said before, "serving on ..." stood above the error of a taken port."""
+    `on_listening` runs once the port is listened on: said before, "serving on ..." stood above the error of a taken
+    port."""
     import signal
 
     import uvicorn
@@ -409,17 +410,25 @@ class AccessLog(logging.StreamHandler):
 
 
 def _listen(host: str, port: int):
-    """Bind the port before starting, so that a taken port is one `Error:` line rather than uvicorn's log."""
+    """Bind the port and listen on it before starting, so that a taken port is one `Error:` line rather than
+    uvicorn's log."""
     import socket
 
     from pipeline.errors import BpoKpoError
 
+    listening = None
     try:
         family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         listening = socket.socket(family, kind, protocol)
         listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listening.bind(address)
+        # Listening here, not later in uvicorn: with SO_REUSEADDR, Linux lets a second socket bind an address that no
+        # socket listens on yet, so two services started at once both bound the port, and the one whose listen()
+        # then failed printed uvicorn's traceback below its "serving" line.
+        listening.listen()
     except OSError as error:
+        if listening is not None:
+            listening.close()
         raise BpoKpoError(
             f"cannot listen on {host}:{port} ({error.strerror}); choose another --port or --host"
         ) from None

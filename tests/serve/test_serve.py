@@ -259,6 +259,21 @@ def test_a_taken_port_is_one_error_line(shipped_model_path):
     assert line.startswith("Error: cannot listen on 127.0.0.1:")
 
 
+def test_of_two_services_started_at_once_on_one_port_the_second_is_refused():
+    """The port was bound but not listened on until uvicorn started, and Linux lets a second socket bind an address
+    that no socket listens on yet: of two services started together, both bound it, and the one whose listen() then
+    failed printed uvicorn's traceback below its "serving" line."""
+    from pipeline.errors import BpoKpoError
+    from pipeline.serve import _listen
+
+    port = _free_port()
+    with _listen("127.0.0.1", port), pytest.raises(BpoKpoError) as refused:
+        _listen("127.0.0.1", port).close()
+    assert str(refused.value) == (
+        f"cannot listen on 127.0.0.1:{port} (Address already in use); choose another --port or --host"
+    )
+
+
 def _held_app(shipped_model_path):
     """The app around an engine whose scoring waits for `release`, counting the requests it holds in `held`."""
     import threading
