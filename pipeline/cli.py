@@ -41,6 +41,7 @@ from pipeline.process import (
     OUT_OF_MEMORY,
     interrupt_message,
     interrupt_received,
+    no_output_file,
     out_of_memory,
     output_kept,
     reader_gone,
@@ -1442,8 +1443,9 @@ def _input_size(input_path: str | None) -> int | None:
 def serve(model_path, engine, host, port) -> None:
     """Serve the model over HTTP: POST /predict, GET /health, GET /model, OpenAPI docs at /docs.
 
-    The model is loaded and checked once, at start. SIGTERM or Ctrl-C finish open requests, then stop.
+    The model is loaded and checked once, at start. SIGTERM, SIGHUP or Ctrl-C finish open requests, then stop.
     """
+    no_output_file("the service did not start")  # until it serves, when the signals end it with exit 0
     try:
         from pipeline.serve import serve as run_service
         from pipeline.serve import url

@@ -35,6 +35,8 @@ def pool_started() -> None:
 # file that was there before the run, which an interrupt leaves as it was.
 _streamed_to: str | None = None
 _kept_output: str | None = None
+# What an interrupt stops in a command that writes no output file (serve), said in place of any file's fate.
+_stopped_instead: str | None = None
 
 
 def results_streamed(name: str) -> None:
@@ -46,6 +48,13 @@ def results_streamed(name: str) -> None:
 def streamed_output() -> str | None:
     """Where this run has written results as they came, if it has."""
     return _streamed_to
+
+
+def no_output_file(stopped: str) -> None:
+    """Note that this command writes no output file, so that an interrupt says what it `stopped` instead: serve's
+    said no output file was left behind, as if it could have written one."""
+    global _stopped_instead
+    _stopped_instead = stopped
 
 
 def output_kept(path) -> None:
@@ -136,6 +145,8 @@ def interrupt_message(error: KeyboardInterrupt) -> tuple[str, int]:
         return f"Error: {what}; the results on {_streamed_to} stop part-way", 128 + signum
     if _kept_output is not None:
         return f"Error: {what}; {_kept_output} was left as it was", 128 + signum
+    if _stopped_instead is not None:
+        return f"Error: {what}; {_stopped_instead}", 128 + signum
     return f"Error: {what}; no output file was left behind", 128 + signum
 
 
@@ -228,8 +239,9 @@ def run(args: list[str] | None = None) -> int:
     The console script's whole handling of errors, usage errors and interrupts, apart from the process set-up, so
     that the test suite can run a command in its own process and see what a user would see.
     """
-    global _streamed_to, _kept_output
-    _streamed_to = _kept_output = None  # a run of its own, even where the test suite runs many in one process
+    global _streamed_to, _kept_output, _stopped_instead
+    # A run of its own, even where the test suite runs many in one process.
+    _streamed_to = _kept_output = _stopped_instead = None
     try:
         whole_standard_output()  # a no-op in the test suite's process, whose stdout is click's runner's
         from pipeline.metadata import set_aside_bad_source_date_epoch

@@ -356,7 +356,7 @@ def url(host: str, port: int) -> str:
 
 
 def serve(engine, host: str, port: int, on_listening: Callable[[], None] = lambda: None) -> None:
-    """Run the service until SIGINT or SIGTERM; uvicorn then finishes open requests and this exits with 0.
+    """Run the service until SIGINT, SIGTERM or SIGHUP; uvicorn then finishes open requests and this exits with 0.
     `on_listening` runs once the port is listened on: said before, "serving on ..." stood above the error of a taken
     port."""
     import signal
@@ -364,11 +364,6 @@ def serve(engine, host: str, port: int, on_listening: Callable[[], None] = lambd
     import uvicorn
 
     listening = _listen(host, port)
-    on_listening()
-    # uvicorn handles the signal itself while serving, then raises it again once shut down, so that the
-    # handler in place before it ran decides the exit: make that a normal exit rather than death by signal.
-    for handled in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(handled, _exit_normally)
     config = uvicorn.Config(
         create_app(engine),
         host=host,
@@ -376,7 +371,17 @@ def serve(engine, host: str, port: int, on_listening: Callable[[], None] = lambd
         timeout_graceful_shutdown=LIMITS.shutdown_grace_seconds,
         log_config=_log_config(),
     )
-    uvicorn.Server(config).run(sockets=[listening])
+    server = uvicorn.Server(config)
+    # uvicorn handles the signal itself while serving, then raises it again once shut down, so that the
+    # handler in place before it ran decides the exit: make that a normal exit rather than death by signal.
+    for handled in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(handled, _exit_normally)
+    # SIGHUP (a closed terminal, a process manager) stops the service as SIGTERM does. uvicorn
+    # leaves it to the console script's handler, whose interrupt, raised inside the event loop, printed a traceback,
+    # answered every open request 503 at once and ended with exit 129.
+    signal.signal(signal.SIGHUP, lambda signum, frame: server.handle_exit(signal.SIGTERM, frame))
+    on_listening()
+    server.run(sockets=[listening])
 
 
 def _log_config() -> dict:

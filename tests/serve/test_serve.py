@@ -248,6 +248,66 @@ def test_a_real_server_answers_then_stops_cleanly_on_sigterm(shipped_model_path)
         _request(base + "/health")
 
 
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM], ids=["hup", "term"])
+def test_sighup_lets_an_open_request_finish_as_sigterm_does(shipped_model_path, signum):
+    """SIGHUP (a closed terminal, a process manager) reached the console script's own handler, whose interrupt,
+    raised inside uvicorn's event loop, printed about 40 lines of traceback, answered every open request 503 at once
+    and ended with exit 129. Here a request's body is sent only once the shutdown has begun."""
+    import http.client
+    import threading
+
+    port = _free_port()
+    body = json.dumps({"texts": TEXTS}).encode()
+    server = start_script("serve", "--model", shipped_model_path, "--port", port, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)  # fmt: skip
+    said = []
+
+    def read_stderr() -> None:
+        for line in server.stderr:
+            said.append(line)
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
+    answer = None
+    try:
+        wait_for(lambda: said, "the service to listen", server)  # its first line comes once the port is listened on
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
+            client.sendall(b"POST /predict HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n"
+                           b"expect: 100-continue\r\ncontent-length: %d\r\n\r\n" % len(body))  # fmt: skip
+            # The service asks for the body once the request is open, waiting for it (HTTPResponse skips this).
+            assert client.recv(12, socket.MSG_PEEK) == b"HTTP/1.1 100"
+            server.send_signal(signum)
+            wait_for(lambda: any("Shutting down" in line for line in said), "the shutdown to begin", server, 30)
+            client.sendall(body)
+            response = http.client.HTTPResponse(client)
+            response.begin()
+            answer = response.status, json.loads(response.read())
+        server.wait(timeout=30)
+        reader.join(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    stderr = "".join(said)
+    assert "Traceback" not in stderr and "Error:" not in stderr, stderr
+    expected = jsonl(run("predict", "--model", shipped_model_path, "--format", "jsonl", *TEXTS).stdout)
+    assert (server.returncode, answer) == (0, (200, {"rows": expected}))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["int", "term", "hup"])
+def test_an_interrupt_while_the_model_loads_says_the_service_did_not_start(monkeypatch, signum):
+    """It said "no output file was left behind", as predict says, though serve writes no output file."""
+    from pipeline import engines
+    from pipeline.errors import Interrupted
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt if signum == signal.SIGINT else Interrupted(signum)
+
+    monkeypatch.setattr(engines, "open_engine", interrupted)
+    result = run("serve", "--port", _free_port())
+    what = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+    assert (result.returncode, result.stderr) == (128 + signum, f"Error: {what}; the service did not start\n")
+
+
 def test_a_taken_port_is_one_error_line(shipped_model_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
