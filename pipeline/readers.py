@@ -1147,7 +1147,7 @@ def iter_jsonl(
         for column in text_columns:
             value = record.get(column)
             if isinstance(value, bool | list | dict):
-                not_text = not_text or f"{column!r} is {_json_kind(value)}, not a string"
+                not_text = not_text or f"{column!r} is {json_kind(value)}, not a string"
                 continue
             if value is None:
                 continue
@@ -1164,7 +1164,7 @@ def iter_jsonl(
         yield Chunk(ids, texts, kept=kept, id_like=id_like, text_errors=text_errors)
 
 
-def _json_kind(value) -> str:
+def json_kind(value) -> str:
     """How a message names a JSON value that is no text: an array, an object, true or false."""
     if isinstance(value, bool):
         return "true" if value else "false"

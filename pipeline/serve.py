@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import sys
 from collections.abc import Callable
@@ -13,36 +14,49 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException
 
 from pipeline import config
 from pipeline.files import RepeatedKey, object_without_repeats
 from pipeline.predict import ScoreOptions, output_fields
-from pipeline.readers import LONE_SURROGATE, Chunk, render_id
+from pipeline.readers import LONE_SURROGATE, Chunk, JsonNumber, json_kind, render_id
 
 LIMITS = config.SERVE
 Text = Annotated[str | None, Field(max_length=LIMITS.max_text_chars)]
+
+
+def _id_as_given(value):
+    """A row's id as the body gave it: a string, a number (the text it was written as, see KeysOnceRequest) or null.
+    Read loosely, a JSON true became the id "1", which another row could hold; and refused by a union of types, an
+    id such as 1.50 was named by a branch of it (`rows.0.id.str: Input should be a valid string`)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | None):
+        raise PydanticCustomError("id_type", "an id is a string or a number, not {kind}", {"kind": json_kind(value)})
+    # Half a UTF-16 surrogate pair (an escape such as \ud800) passed as an id and then failed the response with a
+    # 500; refused like such a text, which pydantic refuses itself.
+    if isinstance(value, str) and LONE_SURROGATE.search(value):
+        raise ValueError("holds half a UTF-16 surrogate pair, which no UTF-8 response can return")
+    return value
+
+
+RowId = Annotated[
+    str | None,
+    PlainValidator(_id_as_given),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "null"}]}),
+]
 
 
 class Posting(BaseModel):
     """One posting with the id its caller knows it by."""
 
     model_config = ConfigDict(extra="forbid")
-    # Strict: a JSON true became the id "1", which another row could hold.
-    id: StrictStr | StrictInt | None = Field(
-        None, description="Returned as a string (null as 'null'); when no row has one, the row number."
+    id: RowId = Field(
+        None,
+        description="A string or a number, returned as a string, a number as written (1.50 as '1.50', null as "
+        "'null'); when no row has one, the row number.",
     )
     text: Text = Field(None, description="The posting; empty or missing gives a row with an error.")
-
-    @field_validator("id")
-    @classmethod
-    def whole_characters(cls, value: str | int | None) -> str | int | None:
-        # Half a UTF-16 surrogate pair (an escape such as \ud800) passed as an id and then failed the response
-        # with a 500; refused like such a text, which pydantic refuses itself.
-        if isinstance(value, str) and LONE_SURROGATE.search(value):
-            raise ValueError("holds half a UTF-16 surrogate pair, which no UTF-8 response can return")
-        return value
 
 
 class PredictRequest(BaseModel):
@@ -226,8 +240,8 @@ def _unreadable_body(cause: BaseException | None) -> str:
     if isinstance(cause, RecursionError):
         return "body: nests JSON arrays or objects too deeply to read"
     if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
-        # Whatever field holds it: an id may be sent as a string; a threshold, explain or a text has no such number.
-        return "body: holds a number of over 4,300 digits, which no JSON reader here takes (an id may be a string)"
+        # A row's id keeps such a number as written; a threshold, explain or a text has none.
+        return "body: holds a number of over 4,300 digits outside a row's id, where no field takes one"
     if isinstance(cause, UnicodeDecodeError) or cause is None:
         return "body: not valid JSON in UTF-8; send the postings' text as UTF-8"
     return f"body: cannot be read as JSON ({type(cause).__name__})"
@@ -239,21 +253,48 @@ def _plain(errors: list[dict]) -> list[dict]:
 
 
 class KeysOnceRequest(Request):
-    """A request whose JSON body may name each key of an object once, as a JSON-lines record read by predict may:
-    json.loads kept the last value, so `{"texts": [...], "texts": [...]}` scored the second list alone, and a row
-    that said "text" twice was scored by its second text."""
+    """A request whose JSON body is read as predict reads a JSON-lines record. Each key of an object once: json.loads
+    kept the last value, so `{"texts": [...], "texts": [...]}` scored the second list alone, and a row that said
+    "text" twice was scored by its second text. And a row's id, if a number, as it was written: -0 came back as "0",
+    and 1.50 was refused, where predict returns "-0" and "1.50"."""
 
     async def json(self):
         if not hasattr(self, "_json"):
-            import json
-
             try:
-                self._json = json.loads(await self.body(), object_pairs_hook=object_without_repeats)
+                written = json.loads(
+                    await self.body(),
+                    parse_int=JsonNumber,
+                    parse_float=JsonNumber,
+                    parse_constant=JsonNumber,
+                    object_pairs_hook=object_without_repeats,
+                )
             except RepeatedKey as error:
                 raise HTTPException(
                     422, f"body: repeats the key(s) {error} in one object: give each its own name"
                 ) from None
+            self._json = _numbers_read_but_ids(written)
         return self._json
+
+
+def _numbers_read_but_ids(body):
+    """The body with every number read as json.loads reads it, but for the rows' ids, which keep the text they were
+    written as: the threshold, the review band and explain stay the numbers their checks take."""
+    rows = body.get("rows") if isinstance(body, dict) else None
+    if not isinstance(rows, list):
+        return _numbers_read(body)
+    return _numbers_read(body, but="rows") | {"rows": [_numbers_read(row, but="id") for row in rows]}
+
+
+def _numbers_read(value, but: str | None = None):
+    """`value` with each number kept as written (JsonNumber) read as json.loads reads it (a number of over 4,300
+    digits raises its ValueError), apart from the member `but` of an object."""
+    if isinstance(value, JsonNumber):
+        return json.loads(value)
+    if isinstance(value, list):
+        return [_numbers_read(item) for item in value]
+    if isinstance(value, dict):
+        return {key: item if key == but else _numbers_read(item) for key, item in value.items()}
+    return value
 
 
 class KeysOnceRoute(APIRoute):

@@ -80,6 +80,26 @@ def test_ids_are_all_given_or_all_numbered_as_predict_reads_json_lines(client):
     )
 
 
+def test_row_ids_that_are_numbers_come_back_as_written_as_predict_prints_them(client):
+    """-0 came back as "0", and 1.50 was refused with `rows.0.id.str: Input should be a valid string`, a branch of a
+    union of types, where predict prints "-0" and "1.50" for the same JSON lines."""
+    records = [b'{"id": %s, "text": "Process supplier invoices in SAP"}' % number
+               for number in (b"-0", b"1.50", b"1e400", b"-2.5E-3", b"12", b"9" * 5000)]  # fmt: skip
+    cli = run("predict", "--input-format", "jsonl", "-", "--format", "jsonl", stdin=b"\n".join(records) + b"\n")
+    response = client.post("/predict", content=b'{"rows": [' + b", ".join(records) + b"]}",
+                           headers={"content-type": "application/json"})  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert response.json()["rows"] == jsonl(cli.stdout)
+    for given, kind in ((True, "true"), ([1, 2], "an array"), ({"n": 1}, "an object")):
+        refused = client.post("/predict", json={"rows": [{"id": given, "text": "Answer calls"}]})
+        assert (refused.status_code, refused.json()["error"]) == (
+            422,
+            f"rows.0.id: an id is a string or a number, not {kind}",
+        )
+    posting = client.get("/openapi.json").json()["components"]["schemas"]["Posting"]["properties"]["id"]
+    assert [choice["type"] for choice in posting["anyOf"]] == ["string", "number", "null"]
+
+
 def test_the_scope_threshold_can_be_overridden_as_on_the_command_line(client):
     """The command line and the Python API took --scope-threshold; the service once refused the field."""
     for scope_threshold in (0.0, 1.0):
@@ -167,14 +187,17 @@ def test_malformed_json_oversized_bodies_and_unknown_paths(client):
 
 
 def test_an_ascii_body_the_json_reader_refuses_is_not_called_unicode(client):
-    """Every body the reader raised on was "not valid JSON in UTF-8", these ASCII ones too."""
+    """Every body the reader raised on was "not valid JSON in UTF-8", these ASCII ones too. (A row's id keeps such a
+    number, as predict does.)"""
     json_header = {"content-type": "application/json"}
     deep = client.post("/predict", content=b'{"texts": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", headers=json_header)
     assert deep.status_code == 400 and deep.json()["error"] == "body: nests JSON arrays or objects too deeply to read"
-    long_id = client.post("/predict", content=b'{"rows": [{"id": ' + b"9" * 5000 + b', "text": "x"}]}',
-                          headers=json_header)  # fmt: skip
-    assert long_id.status_code == 400
-    assert long_id.json()["error"].endswith("digits, which no JSON reader here takes (an id may be a string)")
+    long_number = client.post("/predict", content=b'{"texts": ["x"], "explain": ' + b"9" * 5000 + b"}",
+                              headers=json_header)  # fmt: skip
+    assert long_number.status_code == 400
+    assert long_number.json()["error"] == (
+        "body: holds a number of over 4,300 digits outside a row's id, where no field takes one"
+    )
 
 
 def test_the_openapi_document_describes_the_errors_sent(client):
