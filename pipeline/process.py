@@ -95,11 +95,20 @@ def _terminate(signum: int, frame) -> None:
 
 def install_signal_handlers() -> None:
     """Turn SIGTERM and SIGHUP (timeout, kill, systemd, docker) into the same clean stop as Ctrl-C, and note
-    every interrupt, so that one Python swallowed or turned into another error still ends the run."""
-    signal.signal(signal.SIGINT, _interrupt)
-    for signum in TERMINATION_SIGNALS:
-        signal.signal(signum, _terminate)
+    every interrupt, so that one Python swallowed or turned into another error still ends the run.
+
+    A signal ignored when the program starts stays ignored, as Python leaves an ignored SIGINT: `nohup` ignores
+    SIGHUP so that closing the terminal leaves the run going, and a script's shell starts its background jobs with
+    SIGINT ignored. Both were taken over, so a `nohup bpo-kpo predict ... &` stopped when its terminal closed."""
+    for signum, handler in ((signal.SIGINT, _interrupt), *((other, _terminate) for other in TERMINATION_SIGNALS)):
+        if not ignored(signum):
+            signal.signal(signum, handler)
     sys.unraisablehook = _unraisable
+
+
+def ignored(signum: int) -> bool:
+    """Whether the process ignores the signal: so it was at start (install_signal_handlers leaves it so)."""
+    return signal.getsignal(signum) is signal.SIG_IGN
 
 
 def _unraisable(report) -> None:
@@ -128,7 +137,8 @@ def reset_signals_in_worker() -> None:
     """Workers leave interrupts to the main process, which stops them and reports once, without tracebacks."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for signum in TERMINATION_SIGNALS:
-        signal.signal(signum, signal.SIG_DFL)
+        if not ignored(signum):  # under nohup, a worker that died of SIGHUP stopped the run it was spared
+            signal.signal(signum, signal.SIG_DFL)
     if sys.platform.startswith("linux"):
         # A worker whose main process is killed outright (SIGKILL) would otherwise wait for chunks forever.
         import ctypes

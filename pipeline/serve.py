@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException
 from pipeline import config
 from pipeline.files import RepeatedKey, object_without_repeats
 from pipeline.predict import ScoreOptions, output_fields
+from pipeline.process import ignored
 from pipeline.readers import LONE_SURROGATE, Chunk, JsonNumber, json_kind, render_id
 
 LIMITS = config.SERVE
@@ -420,7 +421,9 @@ def serve(engine, host: str, port: int, on_listening: Callable[[], None] = lambd
     # SIGHUP (a closed terminal, a process manager) stops the service as SIGTERM does. uvicorn
     # leaves it to the console script's handler, whose interrupt, raised inside the event loop, printed a traceback,
     # answered every open request 503 at once and ended with exit 129.
-    signal.signal(signal.SIGHUP, lambda signum, frame: server.handle_exit(signal.SIGTERM, frame))
+    # Under nohup, which ignores it, it stays ignored (process.install_signal_handlers).
+    if not ignored(signal.SIGHUP):
+        signal.signal(signal.SIGHUP, lambda signum, frame: server.handle_exit(signal.SIGTERM, frame))
     on_listening()
     server.run(sockets=[listening])
 

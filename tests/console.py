@@ -124,19 +124,23 @@ def run_script(
 
 
 # Run by a Python of its own just before the console script replaces it (exec keeps the disposition it set).
-_DEFAULT_SIGINT_THEN_EXEC = (
-    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])"
+_DEFAULT_SIGNALS_THEN_EXEC = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); signal.signal(signal.SIGHUP, "
+    "signal.SIG_IGN if sys.argv[1] == 'nohup' else signal.SIG_DFL); os.execv(sys.argv[2], sys.argv[2:])"
 )
 
 
-def start_script(*args, **popen) -> subprocess.Popen:
-    """Start the console script as a terminal's foreground job runs, with Ctrl-C (SIGINT) at its default.
+def start_script(*args, nohup: bool = False, **popen) -> subprocess.Popen:
+    """Start the console script as a terminal's foreground job runs, with Ctrl-C (SIGINT) and SIGHUP at their
+    defaults, or, with `nohup`, SIGHUP ignored, as `nohup` starts it.
 
-    A shell starts background jobs with SIGINT ignored, and an ignored signal stays ignored in every child: without
-    this, a suite run with `nohup ... &` would give the script no Ctrl-C to handle. Resetting it in a wrapper that
-    then execs the script, rather than in a preexec_fn, is safe in a test process that runs threads.
+    A shell starts background jobs with SIGINT ignored, nohup ignores SIGHUP, and an ignored signal stays ignored in
+    every child: without this, a suite run with `nohup ... &` would give the script no Ctrl-C or SIGHUP to handle.
+    Setting them in a wrapper that then execs the script, rather than in a preexec_fn, is safe in a test process that
+    runs threads.
     """
-    return subprocess.Popen([sys.executable, "-c", _DEFAULT_SIGINT_THEN_EXEC, SCRIPT, *(str(a) for a in args)], **popen)
+    wrapper = [sys.executable, "-c", _DEFAULT_SIGNALS_THEN_EXEC, "nohup" if nohup else "-"]
+    return subprocess.Popen([*wrapper, SCRIPT, *(str(a) for a in args)], **popen)
 
 
 def wait_for(condition, what: str, process: subprocess.Popen | None = None, timeout: float = 120) -> None:
@@ -178,17 +182,20 @@ def has_signal(mask: int, signum: int) -> bool:
 LONG_INPUT_LINE, LONG_INPUT_LINES = "Answer customer emails within the agreed SLA\n", 400_000
 
 
-def start_long_predict(model, folder: Path, jobs: str, engine: str = "auto") -> tuple[subprocess.Popen, Path]:
-    """Start predict on a file long enough to be running still when a test signals it; return once it scores.
+def start_long_predict(
+    model, folder: Path, jobs: str, engine: str = "auto", lines: int = LONG_INPUT_LINES, nohup: bool = False
+) -> tuple[subprocess.Popen, Path]:
+    """Start predict on a file long enough to be running still when a test signals it (`lines` of it, under nohup
+    if asked); return once it scores.
 
     Scoring means its temporary output file holds results, and (where /proc tells) each of its `jobs` workers
     has finished its set-up, in which it starts to ignore SIGINT and leave interrupts to the main process.
     """
     source, output = folder / "many.txt", folder / "out.jsonl"
-    source.write_text(LONG_INPUT_LINE * LONG_INPUT_LINES)  # 18 MB, built only here
+    source.write_text(LONG_INPUT_LINE * lines)  # 18 MB by default, built only here
     process = start_script("predict", "--model", model, "--input", source, "--output", output, "--jobs", jobs,
                            "--engine", engine, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                           start_new_session=True)  # fmt: skip
+                           start_new_session=True, nohup=nohup)  # fmt: skip
 
     def scoring() -> bool:
         try:

@@ -247,6 +247,20 @@ def test_termination_signals_stop_like_ctrl_c(model, fast_model, tmp_path, signu
     wait_for(lambda: not [pid for pid in workers if _running(pid)], "the workers to exit")
 
 
+@linux_only("/proc to find the worker processes")
+def test_under_nohup_a_hangup_leaves_the_run_and_its_workers_going(model, tmp_path):
+    """nohup ignores SIGHUP so that closing the terminal leaves a run going: the script took the signal over and
+    stopped (`stopped by SIGHUP`, exit 129), and its workers, reset to the default, died of it."""
+    lines = 40_000
+    process, output = start_long_predict(model, tmp_path, "2", engine="sklearn", lines=lines, nohup=True)
+    workers = children(process.pid)
+    os.killpg(process.pid, signal.SIGHUP)  # what a closed terminal sends its session's jobs
+    stderr = process.communicate(timeout=120)[1]
+    assert process.returncode == 0, stderr
+    assert len(output.read_text().splitlines()) == lines
+    assert len(workers) == 2
+
+
 def _running(pid: int) -> bool:
     """Alive and not a zombie (its parent has ended, so no one may reap it yet)."""
     try:
