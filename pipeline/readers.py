@@ -809,6 +809,8 @@ def csv_frames(
     if repeated:
         raise DataError(f"{name} repeats the column name(s) {', '.join(map(repr, repeated))}; give each its own name")
     blank_lines, first_row, first_line = _first_record(stream, separator, len(columns) > 1, header_line + 1)
+    checked = _QuotesChecked(stream, separator, header_line)
+    checked.check(header + blank_lines + first_row)
     if STRAY_CR in first_row:
         # Unquoted in the first row, stray CRs are line ends more likely than characters (rows of CR lines below a
         # header of LF), which read as characters made the file one row: refused, as the header's are.
@@ -835,8 +837,8 @@ def csv_frames(
         # Named as pandas names a blank column when it reads the header itself: two blank names were two ''.
         named = [column if column.strip() else f"Unnamed: {index}" for index, column in enumerate(columns)]
         options |= {"header": 0, "names": [*named, *beyond]}
-    # pandas re-reads the header itself, so quoting rules stay pandas' own.
-    combined = _Concat(io.StringIO(header + blank_lines + first_row), stream)
+    # pandas re-reads the header itself, so quoting rules stay pandas' own, but for text after a closing quote.
+    combined = _Concat(io.StringIO(header + blank_lines + first_row), checked)
     try:
         data_rows = 0
         for frame in pd.read_csv(combined, chunksize=chunk_size, **options):
@@ -922,6 +924,92 @@ def _quote_state(text: str, separator: str, quoted: bool = False, at_start: bool
             at_start = character in separator or character in "\n\r"
         position += 1
     return quoted, at_start
+
+
+class _QuotesChecked(io.TextIOBase):
+    """A CSV stream on its way to pandas, each block read checked for a quoted field whose closing quote is followed
+    by text: after a closing quote come a separator, a line end or the input's end (RFC 4180, and Python's csv
+    module with strict=True), where pandas' C parser takes any text into the field. A quote left open in one row was
+    closed by the next row's opening quote, the two rows read as one, with exit 0 and a row fewer out.
+
+    The fault is a DataError naming the line where the field opens; a field still open at the input's end is left
+    to pandas, whose error names its row. A stray CR (STRAY_CR) may follow a closing quote: it is a line end to the
+    csv module, and the character of its cell it has always been read as here. A block costs one regular-expression
+    match, and one more for each quoted field it cuts; the characters at its end that the next block's first decides
+    (a quote that may be the first of two) wait for it, so memory stays flat.
+    """
+
+    def __init__(self, stream: DecodingReader | _Concat, separator: str, first_line: int) -> None:
+        separators = re.escape(separator)
+        ends = f"[{separators}\r\n]"
+        # Text up to a quoted field whose closing quote is followed by anything else, or whose end the block does not
+        # show: runs without quotes, a quote inside a field (a character), and whole quoted fields. Possessive, so
+        # the match never backtracks; a quote that starts the text is the caller's, as nothing before it shows.
+        self._well_formed = re.compile(
+            rf'(?:[^"]++|(?<!{ends})"|(?<={ends})"[^"]*+(?:""[^"]*+)*+"(?={ends}|{STRAY_CR}))*+'
+        )
+        self._field_rest = re.compile(rf"[^{separators}\r\n]*+")
+        self._quoted_rest = re.compile(r'[^"]*+(?:""[^"]*+)*+')  # up to a quote that is not one of a pair
+        self._field_end = f"{separator}\r\n"
+        self._stream = stream
+        self._name = stream._name
+        self._line = first_line  # the line the next block starts on
+        self._quoted = False  # whether the next block starts inside a quoted field
+        self._at_start = True  # whether it starts at a field's start
+        self._opened_on = first_line  # the line of the open quoted field's opening quote
+        self._held = ""
+
+    def readable(self) -> bool:
+        return True
+
+    @property
+    def stray_crs(self) -> bool:
+        return self._stream.stray_crs
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+    def read(self, size: int | None = -1) -> str:
+        text = self._stream.read(size)
+        self.check(text)
+        return text
+
+    def check(self, block: str) -> None:
+        """Check the next block of the input ('' at its end)."""
+        text, self._held = self._held + block, ""
+        final, position = not block, 0
+        if self._quoted:
+            position = self._closed(text, self._quoted_rest.match(text).end(), None, final)
+        elif self._at_start and text.startswith('"'):
+            position = self._closed(text, self._quoted_rest.match(text, 1).end(), 0, final)
+        while position is not None and position < len(text):
+            position = self._well_formed.match(text, position).end()
+            if position < len(text):  # a quoted field's opening quote: its closing quote is looked at alone
+                position = self._closed(text, self._quoted_rest.match(text, position + 1).end(), position, final)
+        if position is not None and text:
+            self._quoted, self._at_start = False, text[-1] in self._field_end
+        self._line += text.count("\n")  # what is held back holds no line end
+
+    def _closed(self, text: str, quote: int, opened: int | None, final: bool) -> int | None:
+        """Where the scan of `text` goes on after the quote at `quote` that closes the field opened at `opened`
+        (None: in an earlier block); None when the field runs on past the block."""
+        if opened is not None:
+            self._opened_on = self._line + text.count("\n", 0, opened)
+        after = text[quote + 1 : quote + 3]
+        if quote == len(text) or (not final and after in ("", STRAY_CR[0])):
+            self._quoted, self._held = True, text[quote:]
+            return None
+        if not after or after[0] in self._field_end or after == STRAY_CR:  # nothing follows it only at the end
+            return quote + 1
+        closed_on = self._line + text.count("\n", 0, quote)
+        where = "on that line" if closed_on == self._opened_on else f"on line {closed_on}"
+        following = unescape_stray_crs(self._field_rest.match(text, quote + 1)[0][:30])
+        raise DataError(
+            f"{self._name} line {self._opened_on} opens a quoted field that is not closed: the next quote, {where}, "
+            f"is followed by {following!r}, where a closing quote needs a separator or a line end; close the quote "
+            '(a quote inside a quoted field is written twice: "")'
+        )
 
 
 def _malformed_csv_message(
@@ -1070,7 +1158,7 @@ def _unmarked_wide_encoding(sample: bytes) -> str | None:
 class _Concat(io.TextIOBase):
     """Two text streams read as one (the already-read header, then the rest)."""
 
-    def __init__(self, first: io.StringIO, second: DecodingReader | _Concat) -> None:
+    def __init__(self, first: io.StringIO, second: DecodingReader | _Concat | _QuotesChecked) -> None:
         self._first, self._second = first, second
         self._name = second._name
 

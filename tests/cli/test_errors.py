@@ -533,6 +533,33 @@ def test_a_quote_never_closed_names_the_data_row_that_opens_it(fast_model, tmp_p
     assert_error(run("predict", "--model", fast_model, "--input", header), 1, r"header\.csv header opens a quoted")
 
 
+def test_a_quote_left_open_until_the_next_rows_quote_names_the_line_that_opens_it(fast_model, tmp_path):
+    """pandas' C parser takes any text after a closing quote into the field: the quote left open on line 3 was
+    closed by line 4's opening quote, the two rows read as one, with exit 0, a row fewer out and row 2 scored on
+    line 4's leftover text; evaluate and train read the rows so too."""
+    rows = ['1,Call agent,"Answer inbound calls, resolve billing queries",BPO',
+            '2,"Payroll clerk,Process payroll weekly and answer staff queries,BPO',
+            '3,Quant analyst,"Build credit-risk models, in Python",KPO', '4,Lawyer,"Draft contracts",KPO']  # fmt: skip
+    content = "id,title,text,label\n" + "\n".join(rows) + "\n"
+    message = (r"line 3 opens a quoted field that is not closed: the next quote, on line 4, is followed by 'Build "
+               r"credit-risk models', where a closing quote needs a separator or a line end; close the quote \(a "
+               r'quote inside a quoted field is written twice: ""\)$')  # fmt: skip
+    path, scored = write(tmp_path, "unclosed.csv", content), tmp_path / "scored.csv"
+    assert_error(run("predict", "--model", fast_model, "--input", path, "--output", scored), 1,
+                 r"unclosed\.csv " + message)  # fmt: skip
+    assert not scored.exists()
+    piped = run("predict", "--model", fast_model, "-", "--input-format", "csv", "--format", "csv", stdin=content)
+    assert_error(piped, 1, r"standard input " + message)
+    assert piped.stdout == ""
+    assert_error(run("evaluate", "--model", fast_model, "--data", path), 1, r"unclosed\.csv " + message)
+    assert_error(run("train", "--data", path, "--model", tmp_path / "m.joblib"), 1, r"unclosed\.csv " + message)
+    # A quote inside a quoted field that is not doubled closes the field there, on the line that opened it.
+    inner = write(tmp_path, "inner.csv", 'id,text\n1,"Answer calls for the "Tier 1" desk"\n')
+    assert_error(run("predict", "--model", fast_model, "--input", inner), 1,
+                 r"inner\.csv line 2 opens a quoted field that is not closed: the next quote, on that line, "
+                 r"""is followed by 'Tier 1" desk"', where""")  # fmt: skip
+
+
 @pytest.mark.parametrize("engine", ["portable", "sklearn"])
 def test_a_json_text_that_is_no_text_is_named_as_what_it_is(fast_model, tmp_path, engine):
     """An array, an object, true or false where the text should be was told "empty or missing text", which it plainly

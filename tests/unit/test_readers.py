@@ -248,3 +248,23 @@ def test_an_argument_is_read_as_utf8_around_a_stray_byte(argument, expected):
     from pipeline.readers import argument_text
 
     assert argument_text(argument) == expected
+
+
+# The characters pandas asks for at a time (its C parser's read size): where a block of the CSV it reads ends.
+_PANDAS_READ = 1 << 18
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_quote_left_open_is_named_below_quoted_fields_cut_by_a_block_end(tmp_path, newline):
+    """The quote left open on line 4 was closed by line 5's opening quote and the two rows read as one, exit 0.
+    Checked block by block, a doubled quote, a closing quote and what follows it (a separator, a line end, a stray
+    CR kept in its cell) cut by a block end read as before, and the quote left open is found wherever the block
+    ends, as the quote that starts a block too."""
+    tricky = f'7,"""hi"", go","x"\ry{newline}'
+    tail = f'4,"Process invoices,x{newline}5,"Build models",x{newline}'
+    for place in range(len(tricky) + len('4,"') + 1):
+        filler = "a" * (_PANDAS_READ - place - len(f"id,text,note{newline}1,,{newline}"))
+        path = write(tmp_path, "cut.csv", f"id,text,note{newline}1,{filler},{newline}{tricky}{tail}")
+        with pytest.raises(DataError, match=r"^\S+cut\.csv line 4 opens a quoted field that is not closed: the next "
+                                            r"""quote, on line 5, is followed by 'Build models"'"""):  # fmt: skip
+            collect(path, keep_columns=("note",))
