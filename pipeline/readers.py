@@ -822,9 +822,9 @@ def csv_frames(
     trailing = bool(beyond) and not any(field.strip() for field in first[len(columns) :])
     if len(first) > len(columns) and not trailing:
         headerless = len(columns) == 1 and len(str(columns[0]).split()) >= _POSTING_WORDS
+        last_line = first_line + first_row.rstrip("\r\n").count("\n")
         raise DataError(
-            f"{name} line {first_line} has {len(first)} fields but the header names {len(columns)}; fix the header "
-            "or the row"
+            _too_many_fields_message(name, first_line, last_line, len(first), len(columns))
             + (" (if the first line is a posting, the file has no header: --input-format txt reads one posting per "
                "line)" if headerless else "")
         )  # fmt: skip
@@ -1030,11 +1030,25 @@ def _malformed_csv_message(
     if not found:
         return f"{stream._name} is not a well-formed CSV: {error}"
     record, fields = map(int, found.groups())
-    problem = f"has {fields} fields but the header names {n_columns}; fix the header or the row"
-    line = _line_of_record(stream, separator, record + blank_lines_above)
-    if line is None:
-        return f"{stream._name} record {record} (the header is record 1; quoted line breaks do not count) {problem}"
-    return f"{stream._name} line {line} {problem}"
+    lines = _lines_of_record(stream, separator, record + blank_lines_above)
+    if lines is None:
+        return (
+            f"{stream._name} record {record} (the header is record 1; quoted line breaks do not count) has {fields} "
+            f"fields but the header names {n_columns}; fix the header or the row"
+        )
+    return _too_many_fields_message(stream._name, *lines, fields, n_columns)
+
+
+def _too_many_fields_message(name: str, first_line: int, last_line: int, fields: int, n_columns: int) -> str:
+    """A record of more fields than the header names, by the line it starts on; one that a quoted field runs on
+    over lines says so, as a quote left open there runs the next row into it."""
+    runs_on = (
+        f" (a quote that opens on that line runs the row on to line {last_line})" if last_line > first_line else ""
+    )
+    return (
+        f"{name} line {first_line} has {fields} fields but the header names {n_columns}{runs_on}; fix the header or "
+        "the row"
+    )
 
 
 def _row_of_record(stream: DecodingReader, separator: str, record: int, blank_lines_above: int) -> str:
@@ -1059,18 +1073,20 @@ def _row_of_record(stream: DecodingReader, separator: str, record: int, blank_li
     return f"data row {record - blank}"
 
 
-def _line_of_record(stream: DecodingReader, separator: str, record: int) -> int | None:
-    """The line on which CSV record `record` (the header is 1, blank lines count) ends; None for input that cannot
-    be read twice (stdin, a pipe) or that fails before it."""
+def _lines_of_record(stream: DecodingReader, separator: str, record: int) -> tuple[int, int] | None:
+    """The lines on which CSV record `record` (the header is 1, blank lines count) starts and ends; None for input
+    that cannot be read twice (stdin, a pipe) or that fails before it. Named by its last line, a row that a quote
+    left open ran on into the next was put on the next row's line, which is well formed."""
     if stream._name == config.STANDARD_STREAM_NAME or not Path(stream._name).is_file():
         return None
     again = open_text(stream._name, stream._encoding)
     try:
         with _uncapped_fields():
-            reader = csv.reader(again, delimiter=separator)
+            reader, last_line = csv.reader(again, delimiter=separator), 0
             for number, _ in enumerate(reader, start=1):
                 if number == record:
-                    return reader.line_num
+                    return last_line + 1, reader.line_num
+                last_line = reader.line_num
     except (csv.Error, DataError):
         return None
     finally:

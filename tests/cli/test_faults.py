@@ -428,12 +428,21 @@ def test_csv_with_a_trailing_separator_scores_the_right_column(model, tmp_path):
      # The first record checked on its first line alone: a quoted line break or a blank line above it hid its extra
      # field, and pandas dropped the extra field of every row with a warning, scoring the wrong text (exit 0).
      ('id,title,text\n1,"Data\nScientist",Build models, and advise the board\n2,Agent,Answer calls\n',
-      r"export\.csv line 2 has 4 fields but the header names 3"),
+      r"export\.csv line 2 has 4 fields but the header names 3 \(a quote that opens on that line runs the row on "
+      r"to line 3\)"),
      ("id,title,text\n\n1,Scientist,Build models, and advise the board\n", r"export\.csv line 3 has 4 fields"),
      ('id,title,text\n1,Agent,"Answer calls\nand log tickets",\n2,Data, Scientist,Build models\n',
-      r"data row 2 has a field beyond the 3 the header names")],
+      r"data row 2 has a field beyond the 3 the header names"),
+     # Named by the line a later record starts on, not the one it ends on: a quote left open on line 3, closed on
+     # line 4 before a separator, was put on line 4, a well-formed row.
+     ('id,text\nA,Answer calls\nB,"Process invoices in SAP\nC,Mount 24",27" monitors\nD,Draft contracts\n',
+      r"export\.csv line 3 has 3 fields but the header names 2 \(a quote that opens on that line runs the row on to "
+      r"line 4\); fix the header or the row$"),
+     ('id,text\nA,Answer calls\nB,"Advise\non tax",surplus\nC,x\n', r"export\.csv line 3 has 3 fields but the header "
+      r"names 2 \(a quote that opens on that line runs the row on to line 4\); fix the header or the row$")],
     ids=["first-row", "later-row-after-trailing-separators", "later-row", "after-quoted-line-breaks",
-         "first-record-over-two-lines", "first-record-below-a-blank-line", "trailing-separator-over-two-lines"],
+         "first-record-over-two-lines", "first-record-below-a-blank-line", "trailing-separator-over-two-lines",
+         "later-record-run-on-by-a-quote-left-open", "later-record-over-two-lines"],
 )  # fmt: skip
 def test_csv_fields_beyond_the_header_stop_with_the_line(model, tmp_path, content, pattern):
     path = tmp_path / "export.csv"
