@@ -1,6 +1,7 @@
 """What a person scoring files sees: a table that fits the terminal, and output files in the format they name."""
 
 import re
+from pathlib import Path
 
 import pytest
 from console import jsonl, run, run_script
@@ -151,14 +152,24 @@ def test_a_workbook_or_document_output_name_is_refused_whatever_the_format(fast_
                                                                            kind, fix):  # fmt: skip
     """`--output scored.xlsx` was told to pass --format csv, which then wrote CSV under the workbook's name: a
     file the spreadsheet refuses to open, with exit 0; other commands wrote under such names without a word."""
+    _assert_output_name_refused(
+        fast_model, tmp_path, command, name, f"{kind}{NOT_WRITTEN} ({fix}.csv opens in a spreadsheet)"
+    )
+
+
+# How the refusal of an output's name goes on after naming what the name says the file is.
+NOT_WRITTEN = ", which bpo-kpo does not write: name the file for what the command writes"
+
+
+def _assert_output_name_refused(fast_model: str, tmp_path: Path, command: list[str], name: str, says: str) -> None:
+    """Run `command` (FAST, FIELD and TMP stand for the model, the field set and the folder) with its output named
+    `name` in tmp_path: a usage error that the name `says` what follows, and nothing written."""
     args = [{"FAST": fast_model, "FIELD": str(config.FIELD_PATH)}.get(arg, arg) for arg in command]
-    if args[-1] != "--output" and args[-1] != "--errors":
+    args = [arg.replace("TMP", str(tmp_path)) for arg in args]
+    if args[-1] not in ("--output", "--errors", "--model"):
         args.append("--output")
     result = run(*args, tmp_path / name)
-    assert result.returncode == 2 and result.stderr.endswith(
-        f"{tmp_path / name} names {kind}, which bpo-kpo does not write: name the file for what the command writes "
-        f"({fix}.csv opens in a spreadsheet)\n"
-    ), result.stderr
+    assert result.returncode == 2 and result.stderr.endswith(f"{tmp_path / name} names {says}\n"), result.stderr
     assert not list(tmp_path.iterdir())
 
 
@@ -190,16 +201,7 @@ COMPRESS_IT = "and end it in .gz, .bz2 or .xz to compress it"
 def test_an_archive_output_name_is_refused_whatever_the_format(fast_model, tmp_path, command, name, kind, advice):
     """`--output scored.csv.zip --format csv` wrote plain CSV under the archive's name, which unzip cannot read,
     with exit 0; without --format it was told to pass one."""
-    args = [{"FAST": fast_model, "FIELD": str(config.FIELD_PATH)}.get(arg, arg) for arg in command]
-    args = [arg.replace("TMP", str(tmp_path)) for arg in args]
-    if args[-1] not in ("--output", "--errors", "--model"):
-        args.append("--output")
-    result = run(*args, tmp_path / name)
-    assert result.returncode == 2 and result.stderr.endswith(
-        f"{tmp_path / name} names {kind}, which bpo-kpo does not write: name the file for what the command writes"
-        f"{advice}\n"
-    ), result.stderr
-    assert not list(tmp_path.iterdir())
+    _assert_output_name_refused(fast_model, tmp_path, command, name, f"{kind}{NOT_WRITTEN}{advice}")
 
 
 @pytest.mark.parametrize(("name", "first"), [("s.csv", "id,label"), ("s.jsonl", '{"id"'), ("s.ndjson", '{"id"')])
