@@ -10,6 +10,7 @@ import io
 import json
 import os
 import re
+import shlex
 import stat
 import sys
 from collections.abc import Iterator
@@ -1003,13 +1004,29 @@ class _QuotesChecked(io.TextIOBase):
         if not after or after[0] in self._field_end or after == STRAY_CR:  # nothing follows it only at the end
             return quote + 1
         closed_on = self._line + text.count("\n", 0, quote)
-        where = "on that line" if closed_on == self._opened_on else f"on line {closed_on}"
         following = unescape_stray_crs(self._field_rest.match(text, quote + 1)[0][:30])
-        raise DataError(
-            f"{self._name} line {self._opened_on} opens a quoted field that is not closed: the next quote, {where}, "
-            f"is followed by {following!r}, where a closing quote needs a separator or a line end; close the quote "
-            '(a quote inside a quoted field is written twice: "")'
-        )
+        if closed_on == self._opened_on:
+            # The field is closed, on its own line: calling it "not closed" sent the user looking for a missing quote.
+            fault = (
+                f"has text after a quoted field's closing quote: the quote is followed by {following!r}, where a "
+                'separator or a line end must follow it (a quote inside a quoted field is written twice: "")'
+            )
+        else:
+            fault = (
+                f"opens a quoted field that is not closed: the next quote, on line {closed_on}, is followed by "
+                f"{following!r}, where a closing quote needs a separator or a line end; close the quote (a quote "
+                'inside a quoted field is written twice: "")'
+            )
+        raise DataError(f"{self._name} line {self._opened_on} {fault}{_separator_hint(following)}")
+
+
+def _separator_hint(following: str) -> str:
+    """A hint for the commonest cause of a quote followed by a mark and another quote (`"id":"text"`): fields
+    separated by a character that was not taken for the separator, each read as one quoted field with text after it."""
+    mark = following[:1]
+    if len(following) >= 2 and following[1] == '"' and not (mark.isalnum() or mark.isspace()):
+        return f"; if {mark!r} separates the fields, pass --sep {shlex.quote(mark)}"
+    return ""
 
 
 def _malformed_csv_message(

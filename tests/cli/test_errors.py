@@ -553,11 +553,19 @@ def test_a_quote_left_open_until_the_next_rows_quote_names_the_line_that_opens_i
     assert piped.stdout == ""
     assert_error(run("evaluate", "--model", fast_model, "--data", path), 1, r"unclosed\.csv " + message)
     assert_error(run("train", "--data", path, "--model", tmp_path / "m.joblib"), 1, r"unclosed\.csv " + message)
-    # A quote inside a quoted field that is not doubled closes the field there, on the line that opened it.
+    # A quote inside a quoted field that is not doubled closes the field there, on the line that opened it: it was
+    # said to be a field "not closed".
     inner = write(tmp_path, "inner.csv", 'id,text\n1,"Answer calls for the "Tier 1" desk"\n')
     assert_error(run("predict", "--model", fast_model, "--input", inner), 1,
-                 r"inner\.csv line 2 opens a quoted field that is not closed: the next quote, on that line, "
-                 r"""is followed by 'Tier 1" desk"', where""")  # fmt: skip
+                 r"inner\.csv line 2 has text after a quoted field's closing quote: the quote is followed by "
+                 r"""'Tier 1" desk"', where a separator or a line end must follow it \(a quote inside a quoted field """
+                 r'is written twice: ""\)$')  # fmt: skip
+    # Fields that another character separates, each quoted, read as one field with text after it: --sep is named.
+    colons = write(tmp_path, "colons.csv", '"id":"text"\n"1":"Answer calls"\n')
+    assert_error(run("predict", "--model", fast_model, "--input", colons), 1,
+                 r"""colons\.csv line 1 has text after .* followed by ':"text"', .*; if ':' separates the fields, """
+                 r"pass --sep :$")  # fmt: skip
+    assert run("predict", "--model", fast_model, "--input", colons, "--sep", ":").returncode == 0
 
 
 @pytest.mark.parametrize("engine", ["portable", "sklearn"])
