@@ -1147,8 +1147,9 @@ def predict(
         raise click.UsageError("give postings as arguments or --input, not both")
     if (given := file_name_given_as_text(texts)) is not None:
         name, exists = given
-        unread = unread_document_message(name)
-        if unread:  # --input would only refuse it in turn
+        # --input would only refuse such a file in turn; one that is not there is no file to extract or save as text.
+        unread = unread_document_message(name) if exists else None
+        if unread:
             raise click.UsageError(f"{unread}, then pass that file with --input (an argument is a posting)")
         what = "is a file" if exists else "looks like a file name (and there is no such file)"
         raise click.UsageError(

@@ -204,6 +204,12 @@ def test_an_archive_input_name_is_named_with_what_to_do(fast_model, tmp_path, na
     given = run("predict", "--model", fast_model, path)
     assert given.returncode == 2 and given.stdout == "", given.stdout
     assert given.stderr.endswith(f"Error: {unread}, then pass that file with --input (an argument is a posting)\n")
+    # Where no such file is there, the name is one (it was called an archive that is not read, though none existed).
+    missing = run("predict", "--model", fast_model, name, cwd=tmp_path / "..")
+    assert missing.returncode == 2 and missing.stderr.endswith(
+        f"Error: {name!r} looks like a file name (and there is no such file), not a posting: pass --input {name} to "
+        "score the rows of a file\n"
+    ), missing.stderr
 
 
 def test_every_output_named_compressed_is_compressed(fast_model, tmp_path):
