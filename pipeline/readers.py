@@ -803,13 +803,17 @@ def csv_frames(
     if STRAY_CR in header:  # a header is written by a program, and one cut there names no column it should
         raise DataError(_stray_cr_message(name, header_line))
     separator = separator or sniff_separator(header)
+    # A quoted column name may break over lines, as a spreadsheet's header cell may ("Job<line break>ref"): read on
+    # its first line alone, the header named one column and the next line was called a row of too many fields.
+    header = _whole_record(stream, header, separator)
     columns = _csv_fields(header, separator, name, header_line)
     # Blank names are no names to repeat: an export's empty trailing columns (`ref;title;description;;`), which
     # pandas calls Unnamed: 3 and Unnamed: 4, were refused as "repeats the column name(s) ''".
     repeated = sorted({column for column in columns if column.strip() and columns.count(column) > 1})
     if repeated:
         raise DataError(f"{name} repeats the column name(s) {', '.join(map(repr, repeated))}; give each its own name")
-    blank_lines, first_row, first_line = _first_record(stream, separator, len(columns) > 1, header_line + 1)
+    first_below = header_line + header.rstrip("\r\n").count("\n") + 1
+    blank_lines, first_row, first_line = _first_record(stream, separator, len(columns) > 1, first_below)
     checked = _QuotesChecked(stream, separator, header_line)
     checked.check(header + blank_lines + first_row)
     if STRAY_CR in first_row:
@@ -894,6 +898,12 @@ def _first_record(stream: DecodingReader, separator: str, skip_blank: bool, line
     blank_lines, line = "", stream.readline()
     while skip_blank and line and not line.strip():
         blank_lines, line_number, line = blank_lines + line, line_number + 1, stream.readline()
+    return blank_lines, _whole_record(stream, line, separator), line_number
+
+
+def _whole_record(stream: DecodingReader, line: str, separator: str) -> str:
+    """The record that starts with `line`, with the lines below it that a quoted field opened in it runs over (up to
+    _FIRST_RECORD_MAX_LINES of them)."""
     record, state = line, _quote_state(line, separator)
     for _ in range(_FIRST_RECORD_MAX_LINES):
         if not state[0]:
@@ -902,7 +912,7 @@ def _first_record(stream: DecodingReader, separator: str, skip_blank: bool, line
         if not more:
             break
         record, state = record + more, _quote_state(more, separator, *state)
-    return blank_lines, record, line_number
+    return record
 
 
 def _quote_state(text: str, separator: str, quoted: bool = False, at_start: bool = True) -> tuple[bool, bool]:

@@ -467,6 +467,19 @@ def test_a_quote_inside_an_unquoted_field_of_the_first_row_is_a_character(model,
     assert [(row["id"], row["title"]) for row in jsonl(result.stdout)] == [("1", '24" monitor'), ("2", "Analyst")]
 
 
+def test_a_quoted_column_name_may_break_over_lines(model, tmp_path):
+    """A spreadsheet's header cell may hold a line break ("Job<line break>ref"). Read on its first line alone, a
+    header whose first name broke so named one column, and the next line was refused as a row of two fields."""
+    path = tmp_path / "export.csv"
+    path.write_text('"Job\nref",text\nJ-1,Answer inbound calls\nJ-2,"Build models\nin Python"\n')
+    result = run("predict", "--model", model, "--input", path, "--format", "jsonl", "--id-column", "Job\nref")
+    assert result.returncode == 0, result.stderr
+    assert [row["id"] for row in jsonl(result.stdout)] == ["J-1", "J-2"]
+    path.write_text('"Job\nref",text\nJ-1,Answer calls,surplus\n')  # its rows are counted from the line below it
+    too_many = r"export\.csv line 3 has 3 fields but the header names 2; fix the header or the row$"
+    assert_one_error_line(run("predict", "--model", model, "--input", path), 1, too_many)
+
+
 def test_a_malformed_row_piped_in_is_named_by_its_record():
     """Stdin cannot be read again to find the line: the record is named as pandas counts it."""
     content = 'id,text\nA,"Answer calls\nand log tickets"\nB,Review,surplus\n'
