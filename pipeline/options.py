@@ -125,7 +125,7 @@ class OutputPath(click.ParamType):
         refuse_windows_path(self, text, param, ctx)
         if not text:
             self.fail("is empty: give a file name", param, ctx)
-        from pipeline.readers import compressions_written, document_named, is_archive_named
+        from pipeline.readers import document_named, is_archive_named
 
         kind = document_named(text)
         if kind is not None:
@@ -133,7 +133,7 @@ class OutputPath(click.ParamType):
             # --format csv wrote.
             plain = Path(text).with_suffix("") if config.compression_of(Path(text)) else Path(text)
             if is_archive_named(text):
-                advice = _unarchived_name_advice(plain.with_suffix(""), compressions_written())
+                advice = _unarchived_name_advice(plain.with_suffix(""))
             else:
                 advice = f" ({plain.with_suffix('.csv').name} opens in a spreadsheet)"
             self.fail(f"{text} names {kind}, which bpo-kpo does not write: name the file for what the command writes"
@@ -141,7 +141,7 @@ class OutputPath(click.ParamType):
         return Path(text)
 
 
-def _unarchived_name_advice(inner: Path, compressions: str) -> str:
+def _unarchived_name_advice(inner: Path) -> str:
     """The end of the message refusing an archive's name for an output, from the name inside the archive's suffix:
     the file compressed as written (scored.csv.gz for scored.csv.zip), or a model's own name, which train never
     compresses (model.joblib for model.joblib.zip)."""
@@ -150,7 +150,9 @@ def _unarchived_name_advice(inner: Path, compressions: str) -> str:
     if inner.suffix.lower() in config.MODEL_SUFFIXES:
         return f" ({inner.name})"
     example = f" ({inner.name}{next(iter(config.COMPRESSION_SUFFIXES))})" if inner.suffix else ""
-    return f", and end it in {compressions} to compress it{example}"
+    from pipeline.readers import compressions_written
+
+    return f", and end it in {compressions_written()} to compress it{example}"
 
 
 def refuse_windows_path(param_type: click.ParamType, text: str, param, ctx) -> None:

@@ -398,6 +398,7 @@ def silence_stdout() -> None:
         return
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, descriptor)
+    os.close(devnull)  # the descriptor stdout writes to is a copy of it now
 
 
 def reader_gone() -> ReaderGone:

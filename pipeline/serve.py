@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException
 from pipeline import config
 from pipeline.files import RepeatedKey, object_without_repeats
 from pipeline.predict import ScoreOptions, output_fields
-from pipeline.process import ignored
+from pipeline.process import ignored, silence_stdout
 from pipeline.readers import LONE_SURROGATE, Chunk, JsonNumber, json_kind, render_id
 
 LIMITS = config.SERVE
@@ -450,8 +450,6 @@ class AccessLog(logging.StreamHandler):
         if not isinstance(error, OSError) or self.stream is not sys.stdout:
             super().handleError(record)
             return
-        from pipeline.process import silence_stdout
-
         silence_stdout()  # what the buffer still holds, and every later line, goes where it cannot fail
         with contextlib.suppress(OSError, ValueError):  # a stderr that fails too has no one to tell
             print(f"Warning: cannot write standard output: {error.strerror or error}; the service answers on, "
