@@ -16,7 +16,7 @@ from pipeline.predict import (
     FormattedChunk,
     ScoreOptions,
     format_chunk,
-    row_error,
+    text_to_score,
     unscored_row,
 )
 from pipeline.readers import Chunk
@@ -59,8 +59,8 @@ class PortableEngine:
     def rows(self, chunk: Chunk, options: ScoreOptions) -> list[dict]:
         """The rows of predict.score_chunk, field for field: the same rules, keys and rounding."""
         rows = []
-        for row_id, text in zip(chunk.ids, chunk.texts, strict=True):
-            error = row_error(text, options)
+        for row_id, given in zip(chunk.ids, chunk.texts, strict=True):
+            text, error = text_to_score(given, options)
             if error:
                 rows.append({"id": row_id, **unscored_row(error, options)})
                 continue

@@ -16,6 +16,7 @@ from pipeline import config
 from pipeline.analysis import Analysed, analyse, scope_of
 from pipeline.decision import check_count, check_cut, in_review_band, labels_at
 from pipeline.errors import WorkerError
+from pipeline.markup import plain_text
 from pipeline.readers import Chunk
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 PROBABILITY_DIGITS = 6
 ERROR_EMPTY = "empty or missing text"
+ERROR_MARKUP_ONLY = "no text once its HTML markup is removed"
 # C0 and C1 control characters: escape sequences in a posting or id must not reach a terminal.
 # Bidirectional controls too (U+202E reverses the rest of the line): text that reorders what the terminal shows.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -122,25 +124,36 @@ def row_error(text, options: ScoreOptions) -> str | None:
     return None
 
 
+def text_to_score(text, options: ScoreOptions) -> tuple[str | None, str | None]:
+    """The text a row is scored on, its HTML markup removed (a posting exported from a job board or an
+    applicant-tracking system), or None and why the row gets an error instead. Both engines ask it."""
+    error = row_error(text, options)
+    if error:
+        return None, error
+    plain = plain_text(text)
+    return (plain, None) if plain.strip() else (None, ERROR_MARKUP_ONLY)
+
+
 def score_texts(model: Model, all_texts: list[str | None], options: ScoreOptions) -> list[dict]:
     """One decision row per text, in order: label, p_bpo, p_kpo, needs_review, the scope fields, the explanations
     (of the label, and of the scope verdict), and error.
 
     This is the one place the decision rules turn probabilities into rows: `Model.decide` and every output
     format of `bpo-kpo predict` use it. A text that is missing or blank, or longer than `max_text_chars`, gets a
-    row with an error instead of a label. A new field of the row is added here and to `output_fields`.
+    row with an error instead of a label; HTML markup is removed before scoring (text_to_score). A new field of
+    the row is added here and to `output_fields`.
     """
     rows = [unscored_row(ERROR_EMPTY, options) for _ in all_texts]
-    scorable = []
+    scorable, texts = [], []  # the scorable texts only; `scorable` maps them back to rows
     for index, text in enumerate(all_texts):
-        error = row_error(text, options)
+        plain, error = text_to_score(text, options)
         if error:
             rows[index][config.ERROR_FIELD] = error
         else:
             scorable.append(index)
+            texts.append(plain)
     if not scorable:
         return rows
-    texts = [all_texts[i] for i in scorable]  # the scorable texts only; `scorable` maps them back to rows
     # Transform once and reuse the matrix for explanations: the same numbers as pipeline.predict_proba. With the
     # scope model, both models' matrices come from one tokenisation of each text.
     analysed = analyse(model, texts, with_scope=options.scope_threshold is not None)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from pipeline import config
 from pipeline.errors import DataError
 from pipeline.files import RepeatedKey, object_without_repeats
+from pipeline.markup import plain_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -1538,6 +1539,8 @@ def read_labelled(
     # one name, and the command failed inside pandas. The chosen column takes the name; the other is left out.
     displaced = [name for name in chosen.values() if name in frame.columns and name not in chosen]
     frame = frame.drop(columns=displaced).rename(columns=chosen)
+    # Postings exported as HTML are learnt and scored on their text, as predict scores them (predict.text_to_score).
+    frame[config.TEXT_COLUMN] = [plain_text(t) if isinstance(t, str) else t for t in frame[config.TEXT_COLUMN]]
     check_labels(frame, name)
     check_texts(frame, name)
     return frame

@@ -1,5 +1,6 @@
 """The API a service embeds: clear refusals, the command line's rows in one call, and where the model is found."""
 
+import html
 import json
 import shutil
 from pathlib import Path
@@ -130,6 +131,17 @@ def test_decide_returns_the_rows_of_the_command_line(shipped_model_path):
         assert rows == [{k: v for k, v in row.items() if k != "id"} for row in cli_rows]
     assert rows[2]["error"] and rows[2]["label"] == "" and rows[2]["p_kpo"] is None
     assert [row["label"] for row in rows if not row["error"]] == model.predict([TEXTS[0], TEXTS[1], TEXTS[3]])
+
+
+def test_decide_reads_html_as_its_text_as_the_command_line_does(shipped_model_path):
+    """A service passing a description as its board exported it (tags, references, escaped once more) gets the
+    rows of the text; markup alone gets an error row, as an empty text does."""
+    model = load_model(shipped_model_path)
+    styled = '<p style="margin: 0px; text-align: left;"><span style="font-size: 11pt;">{}</span></p>'
+    exported = [styled.format(TEXTS[0].replace(" and ", " &amp; ")), html.escape(styled.format(TEXTS[1]))]
+    rows = model.decide([*exported, "<p>&nbsp;</p>"], explain=3)
+    assert rows[:2] == model.decide([TEXTS[0].replace(" and ", " & "), TEXTS[1]], explain=3)
+    assert rows[2]["error"] == "no text once its HTML markup is removed" and rows[2]["p_kpo"] is None
 
 
 def test_decide_applies_a_given_threshold_and_band(shipped_model_path):

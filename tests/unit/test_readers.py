@@ -156,6 +156,15 @@ def test_unreadable_inputs(tmp_path, setup, message):
         collect(setup(tmp_path))
 
 
+def test_labelled_postings_exported_as_html_are_learnt_as_their_text(tmp_path):
+    """Users' labelled postings pasted from a board's HTML: their tags and references became words the model learnt
+    and the shortcut audit counted. Read as their text, as predict scores them; markup alone is an empty text."""
+    path = write(tmp_path, "l.csv", 'text,label\n"<p>Advise on <b>tax</b> law &amp; treaties</p>",KPO\n')
+    assert read_labelled(path)["text"].tolist() == ["Advise on tax law & treaties"]
+    with pytest.raises(DataError, match=r"has empty text in data rows 2;"):
+        read_labelled(write(tmp_path, "e.csv", 'text,label\nAnswer calls,BPO\n"<p>&nbsp;</p>",KPO\n'))
+
+
 def test_read_labelled_lists_bad_labels_and_rows(tmp_path):
     path = write(tmp_path, "l.csv", "text,label\na,BPO\nb,kpo\nc,Other\n")
     with pytest.raises(DataError, match=r"'Other', 'kpo' \(data rows 2, 3\)"):

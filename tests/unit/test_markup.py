@@ -1,0 +1,61 @@
+"""Postings exported as HTML are read as their text; plain text, brackets and ampersands included, is untouched."""
+
+import html
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.markup import has_markup, plain_text
+
+DUTIES = "Answer inbound calls & resolve billing queries\nLog every ticket in Zendesk"
+
+
+@pytest.mark.parametrize(
+    "exported",
+    [
+        "<p>Answer <b>inbound</b> calls &amp; resolve billing queries</p><ul><li>Log every ticket in Zendesk</li></ul>",
+        '<div style="font-size: 14px;"><p style="margin: 0px;">Answer inbound calls &amp; resolve billing queries'
+        "&nbsp;</p><p>Log every ticket in&nbsp;Zendesk<br/></p></div>",
+        # Escaped once more, as some exports and feeds deliver a description, then twice.
+        html.escape("<p>Answer inbound calls &amp; resolve billing queries</p><p>Log every ticket in Zendesk</p>"),
+        html.escape(
+            html.escape("<p>Answer inbound calls &amp; resolve billing queries<br>Log every ticket in Zendesk")
+        ),
+        "<style>p { color: red }</style><script>track()</script><P>Answer inbound calls &#38; resolve billing "
+        "queries</P>\n\n<P>Log every ticket in Zendesk</P>",
+    ],
+    ids=["tags", "styled", "escaped", "escaped-twice", "hidden-and-upper-case"],
+)
+def test_html_is_read_as_the_text_it_shows(exported):
+    assert has_markup(exported)
+    assert plain_text(exported) == DUTIES
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pay <£30k, <5 years' experience, a 2<3 ratio & R&D; see the MITRE ATT&CK; framework",
+        "Q&A sessions with <your team>, <br-less> notes and a <p-value> test",
+        "  Indented\n\n\nlines   with  spaces  ",
+    ],
+)
+def test_text_without_markup_comes_back_exactly(text):
+    """A bracket or an ampersand that is no HTML ("ATT&CK;" ends like a reference; "<p-value>" is no tag) keeps the
+    text as written, spacing and all: plain postings score exactly as before."""
+    assert not has_markup(text)
+    assert plain_text(text) is text
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters="<&")))
+def test_no_bracket_or_ampersand_means_no_change(text):
+    assert plain_text(text) is text
+
+
+@pytest.mark.parametrize("markup_only", ["<p><br></p>", "&nbsp;", "<div>&nbsp; </div>", "&lt;p&gt;&lt;/p&gt;"])
+def test_markup_alone_leaves_no_text(markup_only):
+    assert plain_text(markup_only) == ""
+
+
+def test_a_reference_alone_is_read_and_the_rest_kept():
+    assert plain_text("Procter &amp; Gamble: payroll &#8211; weekly") == "Procter & Gamble: payroll – weekly"
