@@ -3,6 +3,7 @@
 import html
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import joblib
@@ -142,6 +143,26 @@ def test_decide_reads_html_as_its_text_as_the_command_line_does(shipped_model_pa
     rows = model.decide([*exported, "<p>&nbsp;</p>"], explain=3)
     assert rows[:2] == model.decide([TEXTS[0].replace(" and ", " & "), TEXTS[1]], explain=3)
     assert rows[2]["error"] == "no text once its HTML markup is removed" and rows[2]["p_kpo"] is None
+
+
+def test_decide_scores_a_large_batch_a_slice_at_a_time(shipped_model_path, monkeypatch):
+    """decide held every posting's words at once: 100,000 postings took 1.5 GB, where predict, a chunk at a time,
+    takes 200 MB. It now scores slices of predict's chunk size, and the rows are those of one call over all."""
+    from pipeline import predict
+
+    model = load_model(shipped_model_path)
+    batch = TEXTS * 5
+    whole = model.decide(batch, explain=2)
+    sizes, score_texts = [], predict.score_texts
+
+    def counted(model, texts, options):
+        sizes.append(len(texts))
+        return score_texts(model, texts, options)
+
+    monkeypatch.setattr(predict, "score_texts", counted)
+    monkeypatch.setattr(config, "PREDICT", replace(config.PREDICT, chunk_size=6))
+    assert model.decide(batch, explain=2) == whole
+    assert sizes == [6, 6, 6, 2]
 
 
 def test_decide_applies_a_given_threshold_and_band(shipped_model_path):
