@@ -508,7 +508,8 @@ class TableFormatter:
             if row.get(config.ERROR_FIELD):
                 tail = f"error: {row[config.ERROR_FIELD]}"
             else:
-                tail = " ".join((texts[index] or "").split()) if texts else ""
+                # The text as scored: a posting in HTML shows its words, not its tags.
+                tail = " ".join(plain_text(texts[index] or "").split()) if texts else ""
             if row.get(config.OUT_OF_SCOPE_FIELD):
                 tail = f"[out of scope: {row[config.SCOPE_REASON_FIELD]}] {tail}"
             row_id = strip_control(str(row["id"]))

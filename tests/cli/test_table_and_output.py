@@ -51,6 +51,12 @@ def test_table_shows_the_probability_of_the_label_given(shipped_model_path, jobs
         assert float(probability) >= 0.5 or row["needs_review"]
 
 
+def test_table_shows_a_posting_in_html_as_the_text_scored(shipped_model_path):
+    posting = '<p style="margin: 0">Answer inbound <b>calls</b> &amp; resolve billing queries</p>'
+    line = table(posting, columns=120).stdout.splitlines()[1]
+    assert line.endswith(" Answer inbound calls & resolve billing queries"), line
+
+
 def test_table_with_explanations_keeps_the_text(shipped_model_path, jobs_csv):
     lines = table("--input", str(jobs_csv), "--id-column", "ref", "--explain", "3", columns=100).stdout.splitlines()
     assert "Answer inbound customer calls" in lines[1]
