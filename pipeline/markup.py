@@ -1,4 +1,4 @@
-"""The plain text of a posting written in HTML, as job boards, applicant-tracking systems and feeds export it."""
+"""The words of a posting as boards, applicant-tracking systems and feeds export it: HTML read, web links left out."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ _BLOCKS = frozenset((
 ))  # fmt: skip
 # Elements whose content is no text of the posting.
 _HIDDEN = frozenset({"script", "style", "head", "title"})
+# A web address: with its scheme, or starting www. (a bare domain, "acme.com", is a name and stays).
+_LINK = re.compile(r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\s*\n\s*")
 
@@ -44,11 +46,19 @@ def _has_reference(text: str) -> bool:
 
 
 def plain_text(text: str) -> str:
-    """The text without its HTML: character references read (&amp; is &, &nbsp; a space), tags removed, a line
-    break where a block (a paragraph, a list item, a line break) ends, runs of spaces made one. A text with no
-    markup comes back exactly as it was, so plain postings score as they always did."""
-    if not has_markup(text):
-        return text
+    """The text a posting shows, without its HTML or its web links. HTML: character references read (&amp; is &,
+    &nbsp; a space), tags removed, a line break where a block (a paragraph, a list item, a line break) ends, runs of
+    spaces made one. Links (https://..., www....) are left out: an apply link's words ("jobs", "utm_source=linkedin")
+    are no evidence of the work, yet weigh as words of a duty would. A text with neither comes back exactly as it
+    was, so plain postings score as they always did."""
+    if has_markup(text):
+        text = _text_of_html(text)
+    if "://" in text or "www." in text or "WWW." in text:
+        text = _LINK.sub("", text)
+    return text
+
+
+def _text_of_html(text: str) -> str:
     for _ in range(_MOST_UNESCAPES):
         if not (_ESCAPED_TAG.search(text) or _has_reference(text)) or _TAG.search(text):
             break

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 PROBABILITY_DIGITS = 6
 ERROR_EMPTY = "empty or missing text"
-ERROR_MARKUP_ONLY = "no text once its HTML markup is removed"
+ERROR_MARKUP_ONLY = "no text once its HTML markup and web links are removed"
 # C0 and C1 control characters: escape sequences in a posting or id must not reach a terminal.
 # Bidirectional controls too (U+202E reverses the rest of the line): text that reorders what the terminal shows.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")

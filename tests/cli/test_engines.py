@@ -244,5 +244,5 @@ def test_postings_exported_as_html_get_the_rows_of_their_text(shipped_model_path
     exported = run(*common, "--input", str(tmp_path / "html.csv"))
     assert exported.returncode == 0, exported.stderr
     rows = jsonl(exported.stdout)
-    assert rows[3]["error"] == "no text once its HTML markup is removed" and rows[3]["label"] == ""
+    assert rows[3]["error"] == "no text once its HTML markup and web links are removed" and rows[3]["label"] == ""
     assert rows[:3] + rows[4:] == plain[:3] + plain[4:]

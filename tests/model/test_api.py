@@ -142,7 +142,7 @@ def test_decide_reads_html_as_its_text_as_the_command_line_does(shipped_model_pa
     exported = [styled.format(TEXTS[0].replace(" and ", " &amp; ")), html.escape(styled.format(TEXTS[1]))]
     rows = model.decide([*exported, "<p>&nbsp;</p>"], explain=3)
     assert rows[:2] == model.decide([TEXTS[0].replace(" and ", " & "), TEXTS[1]], explain=3)
-    assert rows[2]["error"] == "no text once its HTML markup is removed" and rows[2]["p_kpo"] is None
+    assert rows[2]["error"] == "no text once its HTML markup and web links are removed" and rows[2]["p_kpo"] is None
 
 
 def test_decide_scores_a_large_batch_a_slice_at_a_time(shipped_model_path, monkeypatch):
