@@ -20,6 +20,8 @@ PARAGRAPH_FAMILIES = (
     "working_conditions",
     "agency_application",
     "benefits_eeo",
+    # Last, so that the families above draw the same paragraphs as before it was added.
+    "web_links",
 )
 SENIORITY_SWAPS = (
     ("junior", "Junior {}"),

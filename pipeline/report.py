@@ -18,6 +18,7 @@ from pipeline.errors import DataError
 from pipeline.evaluate import FORM_CLARITY_SLICE, LENGTH_SLICE, derived_slice_available, evaluate_frame, review_summary
 from pipeline.held_out import choose_scorers, require_all, training_files, training_path
 from pipeline.invariance import PARAGRAPH_FAMILIES, clerical_pairs, invariance_table, perturbed_pairs
+from pipeline.markup import plain_text
 from pipeline.model import Model
 from pipeline.readers import case_hint
 from pipeline.scope import scope_figures
@@ -147,10 +148,12 @@ def invariance_results(
     )
     # Each text is tokenised once for both models (pipeline.analysis): the same numbers in about half the time.
     texts = list(dict.fromkeys([*pairs["original"], *pairs["perturbed"]]))
-    analysed = analyse(model, texts, with_scope=model.has_scope)
+    # Each text as predict reads it (HTML markup and web links out), so the suite measures what users get.
+    read = [plain_text(text) for text in texts]
+    analysed = analyse(model, read, with_scope=model.has_scope)
     p_kpo = dict(zip(texts, model.score(analysed.matrix), strict=True))
     flags = (
-        dict(zip(texts, scope_of(model, texts, model.scope_threshold, analysed)[1], strict=True))
+        dict(zip(texts, scope_of(model, read, model.scope_threshold, analysed)[1], strict=True))
         if model.has_scope
         else None
     )

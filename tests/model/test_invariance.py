@@ -51,6 +51,16 @@ def test_no_family_moves_labels_or_the_scope_flag_beyond_the_guard(table):
     ]
 
 
+def test_the_suite_reads_each_text_as_predict_does(shipped_model_path, pool):
+    """A link alone appended to a posting leaves the text predict scores as it was, so it moves nothing; read raw,
+    its words ("jobs", "linkedin") moved P(KPO) as a duty's words would."""
+    links = pool | {"web_links": ["https://careers.example.com/jobs/48213?utm_source=linkedin"]}
+    sets = {name: frame.head(40) for name, frame in default_evaluation_sets().items() if name == "field"}
+    (row,) = [r for r in invariance_results(load_model(shipped_model_path), sets, links, families=("web_links",))
+              if r["family"] == "web_links"]  # fmt: skip
+    assert row["n"] == 40 and row["max_abs_delta"] == 0 and row["newly_out_of_scope_share"] == 0
+
+
 def test_the_same_clerical_duties_stay_bpo_in_every_knowledge_setting(shipped_model_path, pool):
     model = load_model(shipped_model_path)
     pairs = clerical_pairs(pool)
