@@ -378,8 +378,8 @@ def strip_control(text: str) -> str:
 
 
 class CsvFormatter:
-    """CSV with a header; explanations as 'ngram (+weight); ...'; ids and kept input columns that look like formulas
-    are neutralised."""
+    """CSV with a header; explanations as 'ngram (+weight); ...'; ids, kept input columns and their names that look
+    like formulas are neutralised."""
 
     def __init__(self, fields: list[str], keep_formulas: bool = False) -> None:
         self.fields = fields
@@ -404,7 +404,11 @@ class CsvFormatter:
         return buffer.getvalue()
 
     def header(self) -> str:
-        return self._write([self.fields])
+        # A kept column's name is the input's too: `=HYPERLINK(...)` as a name ran in the header's cell.
+        return self._write([[self._neutralised(f) if f in self.from_input else f for f in self.fields]])
+
+    def _neutralised(self, value: str) -> str:
+        return value if self.keep_formulas else neutralise_formula(value)
 
     def rows(self, rows: list[dict], texts: list[str | None] | None = None) -> str:
         def cell(row: dict, field: str):
@@ -413,8 +417,8 @@ class CsvFormatter:
                 return format_explanation(value)
             if isinstance(value, bool):
                 return str(value).lower()
-            if field in self.from_input and value is not None and not self.keep_formulas:
-                return neutralise_formula(str(value))
+            if field in self.from_input and value is not None:
+                return self._neutralised(str(value))
             return "" if value is None else value
 
         return self._write([[cell(row, f) for f in self.fields] for row in rows])

@@ -269,6 +269,26 @@ def test_kept_columns_follow_the_id_on_every_row_in_order(fast_model, tmp_path, 
     assert list(as_json[0])[:4] == ["id", "title", "salary", "label"]
 
 
+def test_a_kept_column_whose_name_looks_like_a_formula_is_neutralised_in_the_header(fast_model, tmp_path):
+    """Values starting with = got a leading ', but a kept column's name went into the CSV header as it was, where a
+    spreadsheet ran `=HYPERLINK(...)` as a formula."""
+    import csv
+
+    name = '=HYPERLINK("http://x")'
+    path = tmp_path / "formula.csv"
+    path.write_text('id,"=HYPERLINK(""http://x"")",title,body\n1,@x,Agent,Answer inbound customer calls\n')
+    args = ("predict", "--model", fast_model, "--input", path, "--text-column", "body", "--keep-column", name,
+            "--keep-column", "title", "--format", "csv")  # fmt: skip
+    for extra, shown in (((), "'" + name), (("--keep-formulas",), name)):
+        result = run(*args, *extra)
+        assert result.returncode == 0, result.stderr
+        header, row = csv.reader(result.stdout.splitlines())
+        assert header[:4] == ["id", shown, "title", "label"]
+        assert row[1] == ("@x" if extra else "'@x")
+    # JSON lines is no spreadsheet: the name stays the input's.
+    assert name in jsonl(run(*args[:-1], "jsonl").stdout)[0]
+
+
 def test_kept_json_fields_are_text_and_a_missing_one_is_empty(fast_model, tmp_path):
     """A field the first record lacked stopped the run, though any later record could lack it: feeds leave optional
     fields out. A field no record has is most likely a misspelt name, and predict says so once it has read them all."""
