@@ -1158,6 +1158,7 @@ def predict(
     if not texts and not input_path:
         raise click.UsageError("give postings as arguments, - to read them from standard input, or --input FILE")
     _refuse_table_options_without_a_table(texts, input_path, input_format)
+    _refuse_empty_column_names(text_columns, id_column, keep_columns, input_path, input_format, encoding, sep)
     jobs = (os.cpu_count() or 1) if jobs == -1 else jobs
     if output is not None and str(output) == config.STANDARD_STREAM:
         output = None
@@ -1340,6 +1341,40 @@ def _refuse_table_options_without_a_table(
             f"{what} the columns of a CSV{'' if csv_only else ' or JSON-lines input'}, and {name} is read as "
             f"{read_as}: if it is a table, name its format with --input-format {formats}"
         )
+
+
+def _refuse_empty_column_names(
+    text_columns: tuple[str, ...],
+    id_column: str | None,
+    keep_columns: tuple[str, ...],
+    input_path: str,
+    input_format: str | None,
+    encoding: str,
+    sep: str | None,
+) -> None:
+    """An empty column name is refused, naming the name pandas reads a column with an empty header cell by: an empty
+    --id-column was taken for none, and the rows numbered without a word (`--id-column "$COLUMN"` with COLUMN unset,
+    or the empty first name of a header pandas' to_csv wrote with its index)."""
+    from pipeline.readers import detect_format, unnamed_columns
+
+    for option, names in (
+        ("--text-column", text_columns),
+        ("--id-column", () if id_column is None else (id_column,)),
+        ("--keep-column", keep_columns),
+    ):
+        if "" not in names:
+            continue
+        # Standard input is read for its header only where it is no terminal, which would wait for a person to type.
+        readable = input_path != config.STANDARD_STREAM or not (sys.stdin is None or sys.stdin.isatty())
+        csv_header = readable and detect_format(input_path, input_format) == "csv"
+        unnamed = unnamed_columns(input_path, encoding, sep) if csv_header else []
+        hint = (
+            f"; the input's column with no name (pandas' to_csv writes its index so) is read as {unnamed[0]!r}: pass "
+            f"{option} {shlex.quote(unnamed[0])}"
+            if unnamed
+            else ""
+        )
+        raise click.BadParameter(f"is empty: give a column's name{hint}", param_hint=f"'{option}'")
 
 
 def _is_the_terminal_of_stderr(output: Path | None) -> bool:

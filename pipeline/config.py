@@ -167,6 +167,9 @@ TITLE_COLUMN = "title"
 FORM_COLUMN = "form"
 BORDERLINE_COLUMN = "borderline"
 SOURCE_COLUMN = "source"
+# The name pandas reads a CSV column by when its header cell is empty, by its place: to_csv writes its index first,
+# under no name, so 'Unnamed: 0' holds the row labels of the frame written.
+UNNAMED_COLUMN = "Unnamed: {position}"
 DATASET_COLUMNS = (
     ID_COLUMN,
     TEXT_COLUMN,

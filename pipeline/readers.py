@@ -723,14 +723,37 @@ def case_hint(missing: list[str], present: list) -> str:
 
 
 def id_like_columns(columns) -> list[str]:
-    """The columns that look like ids beside a missing `id` one ("ID", "Job ID", "posting_id"): ids they hold
-    were replaced by row numbers without a word, as only a column named exactly `id` is taken by default."""
+    """The columns that look like ids beside a missing `id` one ("ID", "Job ID", "posting_id", and a first column
+    with no name, which is how pandas' to_csv writes its index): ids they hold were replaced by row numbers without
+    a word, as only a column named exactly `id` is taken by default. Numbered from 1, a pandas index (from 0) joined
+    back on them put every label on the row before."""
+    pandas_index = config.UNNAMED_COLUMN.format(position=0)
     return [
         str(column)
-        for column in columns
+        for position, column in enumerate(columns)
         if str(column) != config.ID_COLUMN
-        and re.split(r"[\s_.-]+", str(column).strip().casefold())[-1] in (config.ID_COLUMN, "ids")
+        and (
+            re.split(r"[\s_.-]+", str(column).strip().casefold())[-1] in (config.ID_COLUMN, "ids")
+            or (position == 0 and str(column) == pandas_index)
+        )
     ]
+
+
+def unnamed_columns(source: str | Path, encoding: str = "utf-8-sig", separator: str | None = None) -> list[str]:
+    """The names pandas reads a CSV's columns by whose header cells are empty ('Unnamed: 0' for the first), for the
+    message about an empty column name; none where the header cannot be read."""
+    try:
+        stream = open_text(source, encoding)
+        try:
+            blank, header = _first_line_of_text(stream)
+            separator = separator or sniff_separator(header)
+            header = _whole_record(stream, header, separator)
+            columns = _csv_fields(header, separator, stream._name, blank.count("\n") + 1)
+        finally:
+            stream.close()
+    except DataError:
+        return []
+    return [config.UNNAMED_COLUMN.format(position=index) for index, column in enumerate(columns) if column == ""]
 
 
 def default_id_column(columns) -> str | None:
@@ -752,13 +775,16 @@ def iter_csv(
     empty = f"{stream._name} is empty: a CSV needs at least a header row"
     first = True
     for frame in csv_frames(stream, separator, empty, chunk_size):
-        id_column = id_column or default_id_column(frame.columns)
+        # None only: an empty name is a name no column has, refused as such, not taken for none.
+        id_column = default_id_column(frame.columns) if id_column is None else id_column
         id_like = id_like_columns(frame.columns) if first and id_column is None else []
         first = False
-        needed = [*text_columns, *([id_column] if id_column else []), *keep_columns]
+        needed = [*text_columns, *([] if id_column is None else [id_column]), *keep_columns]
         check_columns(needed, list(frame.columns), stream._name, _column_fix(keep_columns))
         ids = (
-            frame[id_column].astype(str).tolist() if id_column else [str(row_number + i + 1) for i in range(len(frame))]
+            [str(row_number + i + 1) for i in range(len(frame))]
+            if id_column is None
+            else frame[id_column].astype(str).tolist()
         )
         header_again = _rows_naming_their_columns(frame, row_number)
         row_number += len(frame)
@@ -841,7 +867,10 @@ def csv_frames(
         options["skip_blank_lines"] = False
     if trailing:
         # Named as pandas names a blank column when it reads the header itself: two blank names were two ''.
-        named = [column if column.strip() else f"Unnamed: {index}" for index, column in enumerate(columns)]
+        named = [
+            column if column.strip() else config.UNNAMED_COLUMN.format(position=index)
+            for index, column in enumerate(columns)
+        ]
         options |= {"header": 0, "names": [*named, *beyond]}
     # pandas re-reads the header itself, so quoting rules stay pandas' own, but for text after a closing quote.
     combined = _Concat(io.StringIO(header + blank_lines + first_row), checked)
@@ -1253,7 +1282,7 @@ def iter_jsonl(
             raise DataError(f"{stream._name} line {line_number} is not a JSON object")
         record_number += 1
         if record_number == 1:
-            id_column = id_column or default_id_column(record)
+            id_column = default_id_column(record) if id_column is None else id_column
             id_like = id_like_columns(record) if id_column is None else []
         if id_column is not None and id_column not in record:
             raise DataError(
@@ -1274,7 +1303,7 @@ def iter_jsonl(
             # error (predict notes a field no record had, which is more likely a misspelt name).
             value = record.get(column)
             values.append(None if value is None else render_id(value))
-        ids.append(render_id(record[id_column]) if id_column else str(record_number))
+        ids.append(str(record_number) if id_column is None else render_id(record[id_column]))
         parts, not_text = [], None
         for column in text_columns:
             value = record.get(column)

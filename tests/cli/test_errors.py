@@ -142,6 +142,29 @@ def test_csv_missing_text_column_lists_columns(model, tmp_path):
                  r"no column ' body'.*names keep their spaces and case: did you mean 'body'\? choose")  # fmt: skip
 
 
+@pytest.mark.parametrize("option", ["--id-column", "--text-column", "--keep-column"])
+def test_an_empty_column_name_is_refused_naming_what_pandas_calls_a_column_without_one(fast_model, tmp_path, option):
+    """An empty --id-column was taken for none, and the rows numbered, exit 0: `--id-column "$COLUMN"` with COLUMN
+    unset, or the empty first name of a header pandas' to_csv writes with its index (`,body`)."""
+    indexed = write(tmp_path, "indexed.csv", ",body\n77,Answer inbound calls and resolve billing queries\n")
+    args = ("predict", "--model", fast_model, "--format", "csv", "--text-column", "body", option)
+    unnamed = (rf"Error: Invalid value for '{option}': is empty: give a column's name; the input's column with no "
+               rf"name \(pandas' to_csv writes its index so\) is read as 'Unnamed: 0': pass {option} "
+               r"'Unnamed: 0'\n\Z")  # fmt: skip
+    piped = run(*args, "", "-", "--input-format", "csv", stdin=Path(indexed).read_text())
+    for result in (run(*args, "", "--input", indexed), piped):
+        assert_error(result, 2, unnamed)
+        assert result.stdout == ""
+    named = write(tmp_path, "named.csv", "id,body\n1,Answer inbound calls\n")
+    assert_error(
+        run(*args, "", "--input", named), 2, rf"Invalid value for '{option}': is empty: give a column's name\n\Z"
+    )
+    # The name it gives reads the column (as the id, or a kept column, 77 comes out).
+    passed = run(*args, "Unnamed: 0", "--input", indexed)
+    assert passed.returncode == 0, passed.stderr
+    assert ("77" in passed.stdout) == (option != "--text-column"), passed.stdout
+
+
 def test_a_csv_without_a_header_or_under_a_separator_hint_says_what_its_first_line_is(fast_model, tmp_path):
     """A file with no header was said to have one column named after its first posting, with advice that dropped
     that posting; Excel's `sep=;` line gave the columns 'sep=' and 'Unnamed: 1', a name pandas made up."""

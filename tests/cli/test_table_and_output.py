@@ -402,7 +402,8 @@ def test_wide_characters_take_two_columns_of_the_table():
     ("content", "suffix", "column"),
     [("ID,text\n000123,Answer calls\n", "csv", "ID"),
      ("Job ID;text\n000123;Answer calls\n", "csv", "'Job ID'"),
-     ('{"posting_id": "000123", "text": "Answer calls"}\n', "jsonl", "posting_id")],
+     ('{"posting_id": "000123", "text": "Answer calls"}\n', "jsonl", "posting_id"),
+     (",text\n000123,Answer calls\n", "csv", "'Unnamed: 0'")],  # pandas' to_csv writes its index so
 )  # fmt: skip
 def test_rows_numbered_beside_a_column_of_ids_say_which_option_keeps_them(fast_model, tmp_path, content, suffix,
                                                                           column):  # fmt: skip
