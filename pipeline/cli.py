@@ -1230,6 +1230,11 @@ def predict(
         # A warning that --quiet keeps: the ids such a column holds are not in the output (unless kept), and
         # nothing said so.
         _say(f"Warning: {id_like_message(id_like, config.ID_COLUMN)}")
+    if first is not None and first.repeats_left_out:
+        # A warning that --quiet keeps, as the id one is: columns of the input are not in the output.
+        repeated = ", ".join(map(repr, first.repeats_left_out))
+        _say(f"Warning: the input repeats the column name(s) {repeated}, which this run does not read: those columns "
+             "were left out (give each its own name to read or keep one)")  # fmt: skip
     kept_with_values: set[str] = set()
     header_again: list[int] = []
     chunks = _noting(chunks, kept_with_values, header_again)

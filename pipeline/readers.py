@@ -13,7 +13,7 @@ import re
 import shlex
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -84,6 +84,9 @@ _DOCUMENT_STARTS = (
 )  # fmt: skip
 # The name pandas gives a column it finds beyond the header, so that a trailing separator never shifts columns.
 _BEYOND_HEADER = "\x00beyond the header"
+# The name pandas gives a column whose name the header repeats and the run does not read, which no name asked for
+# matches (pandas' own "title.1" could be a column's name).
+_LEFT_OUT = "\x00repeated name"
 
 
 class JsonNumber(str):
@@ -160,6 +163,9 @@ class Chunk:
     header_again: list[int] = field(default_factory=list)
     # Where rows are numbered for want of an `id` column: the columns that look like ids (id_like_columns).
     id_like: list[str] = field(default_factory=list)
+    # The names a CSV's header repeats that the run reads no column of: those columns are left out, and predict says
+    # so (a column it reads by a repeated name would be one of two, and is refused).
+    repeats_left_out: list[str] = field(default_factory=list)
     # Rows (by their place in the chunk) whose text is no text at all, a JSON array, object, true or false: the
     # error their row gets instead of "empty or missing text", which the value plainly is not.
     text_errors: dict[int, str] = field(default_factory=dict)
@@ -774,11 +780,14 @@ def iter_csv(
     row_number = 0
     empty = f"{stream._name} is empty: a CSV needs at least a header row"
     first = True
-    for frame in csv_frames(stream, separator, empty, chunk_size):
+    # The id column read when none is named is the input's `id`, which a repeated `id` leaves in doubt.
+    read = {*text_columns, config.ID_COLUMN if id_column is None else id_column, *keep_columns}
+    left_out: list[str] = []
+    for frame in csv_frames(stream, separator, empty, chunk_size, read, left_out.extend):
         # None only: an empty name is a name no column has, refused as such, not taken for none.
         id_column = default_id_column(frame.columns) if id_column is None else id_column
         id_like = id_like_columns(frame.columns) if first and id_column is None else []
-        first = False
+        repeats_left_out, first = left_out if first else [], False
         needed = [*text_columns, *([] if id_column is None else [id_column]), *keep_columns]
         check_columns(needed, list(frame.columns), stream._name, _column_fix(keep_columns))
         ids = (
@@ -790,7 +799,12 @@ def iter_csv(
         row_number += len(frame)
         kept = {column: frame[column].tolist() for column in keep_columns}
         yield Chunk(
-            ids=ids, texts=_join_texts(frame, text_columns), kept=kept, header_again=header_again, id_like=id_like
+            ids=ids,
+            texts=_join_texts(frame, text_columns),
+            kept=kept,
+            header_again=header_again,
+            id_like=id_like,
+            repeats_left_out=repeats_left_out,
         )
 
 
@@ -810,7 +824,12 @@ def _rows_naming_their_columns(frame: pd.DataFrame, rows_before: int) -> list[in
 
 
 def csv_frames(
-    stream: DecodingReader, separator: str | None, empty_message: str, chunk_size: int
+    stream: DecodingReader,
+    separator: str | None,
+    empty_message: str,
+    chunk_size: int,
+    read_columns: Collection[str] | None = None,
+    on_repeats_left_out: Callable[[list[str]], None] | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Yield a CSV as frames of text columns, never shifting a column.
 
@@ -818,6 +837,10 @@ def csv_frames(
     separator, common in exports), which moves every column one place. Here the first data row is looked at:
     one extra empty field means a trailing separator, read as a column of its own and dropped; any field the
     header does not name is an error that names the line or row.
+
+    A name the header repeats is refused when it is one of `read_columns` (None: any column may be read), as the
+    column read would be one of two; the columns of another repeated name are left out, and their names given to
+    `on_repeats_left_out` once the header is read.
     """
     import pandas as pd  # imported here: plain-text and JSONL scoring never pays for pandas
 
@@ -837,8 +860,13 @@ def csv_frames(
     # Blank names are no names to repeat: an export's empty trailing columns (`ref;title;description;;`), which
     # pandas calls Unnamed: 3 and Unnamed: 4, were refused as "repeats the column name(s) ''".
     repeated = sorted({column for column in columns if column.strip() and columns.count(column) > 1})
-    if repeated:
-        raise DataError(f"{name} repeats the column name(s) {', '.join(map(repr, repeated))}; give each its own name")
+    refused = [column for column in repeated if read_columns is None or column in read_columns]
+    if refused:
+        raise DataError(f"{name} repeats the column name(s) {', '.join(map(repr, refused))}; give each its own name")
+    # One unused column repeating a name refused the whole file, whatever the run read.
+    left_out = [f"{_LEFT_OUT} {index}" for index, column in enumerate(columns) if column in repeated]
+    if repeated and on_repeats_left_out is not None:
+        on_repeats_left_out(repeated)
     first_below = header_line + header.rstrip("\r\n").count("\n") + 1
     blank_lines, first_row, first_line = _first_record(stream, separator, len(columns) > 1, first_below)
     checked = _QuotesChecked(stream, separator, header_line)
@@ -865,13 +893,17 @@ def csv_frames(
         # One column: a blank line is an empty cell (a spreadsheet writes one so), a row like any other. Skipped,
         # it vanished from the output and every later row took the row number before its own.
         options["skip_blank_lines"] = False
-    if trailing:
+    if trailing or left_out:
         # Named as pandas names a blank column when it reads the header itself: two blank names were two ''.
         named = [
-            column if column.strip() else config.UNNAMED_COLUMN.format(position=index)
+            f"{_LEFT_OUT} {index}"
+            if column in repeated
+            else column
+            if column.strip()
+            else config.UNNAMED_COLUMN.format(position=index)
             for index, column in enumerate(columns)
         ]
-        options |= {"header": 0, "names": [*named, *beyond]}
+        options |= {"header": 0, "names": [*named, *(beyond if trailing else [])]}
     # pandas re-reads the header itself, so quoting rules stay pandas' own, but for text after a closing quote.
     combined = _Concat(io.StringIO(header + blank_lines + first_row), checked)
     try:
@@ -885,6 +917,8 @@ def csv_frames(
                         f"{len(columns)} the header names; fix the header or the row"
                     )
                 frame = frame.drop(columns=beyond)
+            if left_out:
+                frame = frame.drop(columns=left_out)
             if stream.stray_crs:  # each back in its cell, where it was read
                 frame = frame.apply(lambda column: column.map(unescape_stray_crs))
                 frame.columns = [unescape_stray_crs(column) for column in frame.columns]

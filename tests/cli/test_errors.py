@@ -165,6 +165,30 @@ def test_an_empty_column_name_is_refused_naming_what_pandas_calls_a_column_witho
     assert ("77" in passed.stdout) == (option != "--text-column"), passed.stdout
 
 
+def test_a_repeated_column_name_is_refused_only_where_the_run_reads_that_column(fast_model, tmp_path):
+    """One repeated name anywhere refused the whole file, though the run read no column of it: `id,body,title,title`
+    scored on body was `repeats the column name(s) 'title'`, exit 1."""
+    path = write(tmp_path, "jobs.csv", "id,body,title,title\n7,Answer inbound calls and resolve billing queries,a,b\n")
+    predict = ("predict", "--model", fast_model, "--format", "jsonl", "--input")
+    args = (*predict, path, "--text-column", "body")
+    scored = run(*args, "--quiet")
+    assert scored.returncode == 0, scored.stderr
+    assert [row["id"] for row in jsonl(scored.stdout)] == ["7"]
+    assert scored.stderr == ("Warning: the input repeats the column name(s) 'title', which this run does not read: "
+                             "those columns were left out (give each its own name to read or keep one)\n")  # fmt: skip
+    refused = r"jobs\.csv repeats the column name\(s\) 'title'; give each its own name\n\Z"
+    assert_error(run(*args, "--keep-column", "title"), 1, refused)
+    assert_error(run(*predict, path, "--text-column", "title"), 1, refused)
+    # pandas' name for the second 'title' is no column of the file.
+    assert_error(run(*args, "--keep-column", "title.1"), 1, r"has no column 'title\.1'")
+    # The `id` column is read when no --id-column names another.
+    ids = write(tmp_path, "ids.csv", "id,id,body\n1,2,Answer calls\n")
+    assert_error(run(*predict, ids, "--text-column", "body"), 1, r"ids\.csv repeats the column name\(s\) 'id'")
+    # A labelled file's columns are all read (id, group, area... and evaluate's --by): any repeat is refused.
+    labelled = write(tmp_path, "mine.csv", "text,label,notes,notes\nAnswer calls,BPO,a,b\n")
+    assert_error(run("evaluate", "--model", fast_model, "--data", labelled), 1, r"repeats the column name\(s\) 'notes'")
+
+
 def test_a_csv_without_a_header_or_under_a_separator_hint_says_what_its_first_line_is(fast_model, tmp_path):
     """A file with no header was said to have one column named after its first posting, with advice that dropped
     that posting; Excel's `sep=;` line gave the columns 'sep=' and 'Unnamed: 1', a name pandas made up."""
