@@ -318,6 +318,11 @@ def _given(parameter: str) -> bool:
     return click.get_current_context().get_parameter_source(parameter) is not click.core.ParameterSource.DEFAULT
 
 
+def _encoding_given(encoding: str) -> str | None:
+    """--encoding's value when it was given; None, for the readers to follow a UTF-16 byte order mark, when not."""
+    return encoding if _given("encoding") else None
+
+
 def _check_given_folders(table: tuple[tuple[str, str, Path, str], ...], values: dict[str, Path]) -> None:
     """A folder named on the command line must be one: a mistyped --field gave an empty field set without a word,
     and --output-dir /dev/null failed only after the data was built. --labelled takes one file too."""
@@ -746,7 +751,13 @@ def tune(data_path, output, jobs, apply) -> None:
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--text-column", default=config.TEXT_COLUMN, show_default=True, help="Column holding the posting.")
 @click.option("--label-column", default=config.LABEL_COLUMN, show_default=True, help="Column holding BPO/KPO.")
-@click.option("--encoding", default="utf-8-sig", show_default=True, callback=check_encoding, help="Input encoding.")
+@click.option(
+    "--encoding",
+    default=config.INPUT_ENCODING,
+    show_default=True,
+    callback=check_encoding,
+    help="Input encoding; without it, input that starts with UTF-16's byte order mark is read as UTF-16.",
+)
 @click.option(
     "--by",
     "by",
@@ -791,6 +802,7 @@ def evaluate(
     The labelled files come from --data and the arguments alike, so `--data field/*.jsonl` scores every file
     the shell expands it to."""
     data_paths = (*data_paths, *files)
+    encoding = _encoding_given(encoding)
     by = _slices_after_renames(by, text_column, label_column) if by else None
     if not data_paths:
         _check_project_data(config.TEST_PATH, "evaluate", "pass --data with your own labelled CSV or JSONL file")
@@ -1082,7 +1094,13 @@ def _check_export_output(output: Path) -> None:
     help="A longer posting gets an error row; a line found running past 16 times this as the input is read (in "
     "blocks of 64 KiB) stops the run.",
 )
-@click.option("--encoding", default="utf-8-sig", show_default=True, callback=check_encoding, help="Input encoding.")
+@click.option(
+    "--encoding",
+    default=config.INPUT_ENCODING,
+    show_default=True,
+    callback=check_encoding,
+    help="Input encoding; without it, input that starts with UTF-16's byte order mark is read as UTF-16.",
+)
 @click.option("--sep", default=None, callback=check_separator, help="CSV separator; default: detected from the header.")
 @value_option(
     "--on-error",
@@ -1158,6 +1176,7 @@ def predict(
     if not texts and not input_path:
         raise click.UsageError("give postings as arguments, - to read them from standard input, or --input FILE")
     _refuse_table_options_without_a_table(texts, input_path, input_format)
+    encoding = _encoding_given(encoding)
     _refuse_empty_column_names(text_columns, id_column, keep_columns, input_path, input_format, encoding, sep)
     jobs = (os.cpu_count() or 1) if jobs == -1 else jobs
     if output is not None and str(output) == config.STANDARD_STREAM:
@@ -1354,7 +1373,7 @@ def _refuse_empty_column_names(
     keep_columns: tuple[str, ...],
     input_path: str,
     input_format: str | None,
-    encoding: str,
+    encoding: str | None,
     sep: str | None,
 ) -> None:
     """An empty column name is refused, naming the name pandas reads a column with an empty header cell by: an empty

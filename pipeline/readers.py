@@ -203,7 +203,7 @@ class DecodingReader(io.TextIOBase):
         self,
         raw: io.BufferedIOBase,
         name: str,
-        encoding: str,
+        encoding: str | None,
         owns_raw: bool = True,
         universal_newlines: bool = False,
         max_line_chars: int | None = None,
@@ -218,10 +218,11 @@ class DecodingReader(io.TextIOBase):
         self._encoding_option = encoding_option
         self._owns_raw = owns_raw
         self._name = name
-        self._encoding = encoding
-        self._decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-        if universal_newlines:
-            self._decoder = io.IncrementalNewlineDecoder(self._decoder, translate=True)
+        # None: no encoding was given, and a UTF-16 byte order mark at the start is read as what it says.
+        self._follows_mark = encoding is None
+        self._encoding = encoding or config.INPUT_ENCODING
+        self._universal_newlines = universal_newlines
+        self._decoder = self._new_decoder()
         # Without universal newlines (a CSV, whose CR LF and CR inside quoted fields pandas keeps), a file whose
         # lines end in a lone CR (Excel for Mac's "CSV (Macintosh)") is found by its first line end and its CRs
         # read as line ends: otherwise the whole file was one header line. None until that line end is seen.
@@ -243,6 +244,10 @@ class DecodingReader(io.TextIOBase):
         self._read_utf8 = False  # whether any character beyond ASCII has been decoded
         self._line = 1
         self._run = 0  # characters read since the last line end
+
+    def _new_decoder(self) -> codecs.IncrementalDecoder | io.IncrementalNewlineDecoder:
+        decoder = codecs.getincrementaldecoder(self._encoding)(errors="strict")
+        return io.IncrementalNewlineDecoder(decoder, translate=True) if self._universal_newlines else decoder
 
     def readable(self) -> bool:
         return True
@@ -279,6 +284,11 @@ class DecodingReader(io.TextIOBase):
         block = self._read_block()
         if self._first:
             self._first = False
+            # UTF-32's mark starts as UTF-16-LE's does, and is told apart first: it is refused below, as it was.
+            if self._follows_mark and _marked_wide_encoding(block) in ("utf-16-le", "utf-16-be"):
+                # A mark names its encoding beyond doubt: such a file was refused until --encoding utf-16 was given.
+                self._encoding = config.MARKED_ENCODING
+                self._decoder = self._new_decoder()
             self._check_start(block)
             self._marked_utf8 = block.startswith(codecs.BOM_UTF8)
             if block.startswith(codecs.BOM_UTF8) and not codecs.lookup(self._encoding).name.startswith("utf"):
@@ -566,13 +576,14 @@ def windows_path(text: str) -> bool:
 
 def open_text(
     source: str | Path,
-    encoding: str = "utf-8-sig",
+    encoding: str | None = None,
     universal_newlines: bool = False,
     max_line_chars: int | None = None,
     encoding_option: bool = True,
 ) -> DecodingReader:
-    """Open a path, or stdin for '-', as a checked text stream; a leading BOM is dropped by utf-8-sig.
-    `encoding_option`: whether the command reading it takes --encoding (its messages then say to pass one)."""
+    """Open a path, or stdin for '-', as a checked text stream; a leading BOM is dropped by utf-8-sig. Without an
+    `encoding`, UTF-8, or UTF-16 where the input starts with its byte order mark. `encoding_option`: whether the
+    command reading it takes --encoding (its messages then say to pass one)."""
     if str(source) == config.STANDARD_STREAM:
         if sys.stdin is None:
             raise DataError("standard input is closed; pipe postings in, or pass --input FILE")
@@ -745,7 +756,7 @@ def id_like_columns(columns) -> list[str]:
     ]
 
 
-def unnamed_columns(source: str | Path, encoding: str = "utf-8-sig", separator: str | None = None) -> list[str]:
+def unnamed_columns(source: str | Path, encoding: str | None = None, separator: str | None = None) -> list[str]:
     """The names pandas reads a CSV's columns by whose header cells are empty ('Unnamed: 0' for the first), for the
     message about an empty column name; none where the header cannot be read."""
     try:
@@ -1527,7 +1538,7 @@ def iter_chunks(
     text_columns: tuple[str, ...] = (config.TEXT_COLUMN,),
     id_column: str | None = None,
     chunk_size: int = config.PREDICT.chunk_size,
-    encoding: str = "utf-8-sig",
+    encoding: str | None = None,
     separator: str | None = None,
     max_text_chars: int = config.PREDICT.max_text_chars,
     keep_columns: tuple[str, ...] = (),
@@ -1565,7 +1576,7 @@ def read_labelled(
     text_column: str = config.TEXT_COLUMN,
     label_column: str = config.LABEL_COLUMN,
     input_format: str | None = None,
-    encoding: str = "utf-8-sig",
+    encoding: str | None = None,
     column_fix: str = f"rename them {config.TEXT_COLUMN!r} and {config.LABEL_COLUMN!r}",
     encoding_option: bool = False,
     header_only: bool = False,

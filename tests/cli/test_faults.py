@@ -898,13 +898,15 @@ def test_train_and_tune_read_a_users_file_as_the_labelled_folder_is_read(tmp_pat
     frame.to_csv(tmp_path / "mine.csv.gz", index=False)
     expected = read_split(tmp_path / "mine.csv")
     assert expected["text"].tolist() == frame["text"].tolist()
-    for name in ("mine.tsv", "exported.csv", "mine.csv.gz"):
+    # UTF-16 with its byte order mark too, which names its encoding beyond doubt.
+    frame.to_csv(tmp_path / "marked.csv", index=False, encoding="utf-16")
+    for name in ("mine.tsv", "exported.csv", "mine.csv.gz", "marked.csv"):
         pd.testing.assert_frame_equal(read_split(tmp_path / name), expected)
     (tmp_path / "windows.csv").write_bytes("text,label\nDraft a caf\u00e9 lease \u2013 urgent,KPO\n".encode("cp1252"))
-    (tmp_path / "utf16.csv").write_text("text,label\nAnswer calls,BPO\n", encoding="utf-16")
+    (tmp_path / "utf16.csv").write_text("text,label\nAnswer calls,BPO\n", encoding="utf-16-le")
     (tmp_path / "cut.csv").write_text('text,label\n"Answer calls\nfrom customers,BPO\n')
     problems = {"windows.csv": r"windows\.csv is not valid utf-8-sig at byte 22 \(0xe9\); save it as UTF-8",
-                "utf16.csv": r"utf16\.csv looks like UTF-16 text; save it as UTF-8",
+                "utf16.csv": r"utf16\.csv looks like UTF-16-LE text; save it as UTF-8",
                 "cut.csv": r"cut\.csv data row 1 opens a quoted field that is never closed, so the rest of the "
                            r"input was read into it: close the quote"}  # fmt: skip
     for name, message in problems.items():
@@ -1192,13 +1194,29 @@ def test_a_text_column_named_twice_is_read_once(shipped_model_path, tmp_path):
 
 
 # -- 20: messages -----------------------------------------------------------------------------------------------
-def test_utf16_input_says_to_pass_the_encoding(model, tmp_path):
-    path = tmp_path / "wide.csv"
-    path.write_bytes("id,text\n1,Answer calls\n".encode("utf-16"))
-    assert_one_error_line(run("predict", "--model", model, "--input", path), 1,
-                          r"wide\.csv looks like UTF-16 text; pass --encoding utf-16")  # fmt: skip
-    result = run("predict", "--model", model, "--input", path, "--encoding", "utf-16", "--format", "jsonl")
-    assert [row["id"] for row in jsonl(result.stdout)] == ["1"]
+@pytest.mark.parametrize(("mark", "encoding"), [(codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")])
+def test_utf16_input_with_its_byte_order_mark_is_read_without_the_encoding(fast_model, tmp_path, mark, encoding):
+    """A byte order mark names its encoding beyond doubt (Excel's "Unicode Text", PowerShell's exports), yet such
+    input was refused, `looks like UTF-16 text; pass --encoding utf-16 to read it`, until the encoding was given."""
+    content = "id,text\n1,Answer inbound calls\n2,Build credit-risk models in Python\n"
+    plain, path = tmp_path / "plain.csv", tmp_path / "wide.csv"
+    plain.write_text(content)
+    path.write_bytes(mark + content.encode(encoding))
+    args = ("predict", "--model", fast_model, "--format", "jsonl")
+    expected = jsonl(run(*args, "--input", plain).stdout)
+    piped = run(*args, "-", "--input-format", "csv", stdin=path.read_bytes())
+    for result in (run(*args, "--input", path), run(*args, "--input", path, "--encoding", "utf-16"), piped):
+        assert result.returncode == 0, result.stderr
+        assert jsonl(result.stdout) == expected and len(expected) == 2
+    # An encoding given is the one read.
+    assert_one_error_line(run(*args, "--input", path, "--encoding", "utf-8-sig"), 1,
+                          r"wide\.csv looks like UTF-16 text; pass --encoding utf-16 to read it")  # fmt: skip
+    # evaluate reads a labelled file so too.
+    labelled = tmp_path / "labelled.csv"
+    labelled.write_bytes(mark + "text,label\nAnswer inbound calls,BPO\nBuild credit-risk models,KPO\n".encode(encoding))
+    evaluated = run("evaluate", "--model", fast_model, "--data", labelled, "--format", "json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert [metrics["n"] for metrics in json.loads(evaluated.stdout).values()] == [2]
 
 
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
