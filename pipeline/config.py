@@ -256,11 +256,11 @@ CALIBRATION_METHODS = ("sigmoid", "none")
 # The command's name, and the variable through which a shell asks it for tab completions (README, "Installing").
 PROGRAM_NAME = "bpo-kpo"
 COMPLETION_VARIABLE = "_BPO_KPO_COMPLETE"
-# The path, input or output, that means the standard stream, and the lone argument of predict that reads stdin.
 # How input is decoded when no --encoding is given: UTF-8, its byte order mark dropped (Excel's CSV UTF-8 has one);
 # input that starts with UTF-16's mark is read as UTF-16, which the mark names beyond doubt.
 INPUT_ENCODING = "utf-8-sig"
 MARKED_ENCODING = "utf-16"
+# The path, input or output, that means the standard stream, and the lone argument of predict that reads stdin.
 STANDARD_STREAM = "-"
 # How messages and reports name it.
 STANDARD_STREAM_NAME = "standard input"
