@@ -11,7 +11,7 @@ from pathlib import Path
 from pipeline import config
 from pipeline.accents import strip_accents
 from pipeline.decision import check_cut, posting_texts, scope_verdict
-from pipeline.errors import ModelError, model_files_read
+from pipeline.errors import ModelError, model_files_read, refuse_a_neighbour_of_the_model
 from pipeline.export import portable_path, scope_rules_of, split_checked
 from pipeline.metadata import checked_metadata, is_number
 
@@ -204,6 +204,9 @@ def load_portable(
 def _load_portable(
     model_path: Path, export_path: Path | None, checked: tuple[dict, dict | None] | None
 ) -> PortableModel:
+    # Before the export's name is made from the model's: '/' or '' has no name to add a suffix to (a bare pathlib
+    # ValueError), and a folder or the metadata named as the model was told its export was missing.
+    refuse_a_neighbour_of_the_model(model_path)
     export_path = Path(export_path) if export_path is not None else portable_path(model_path)
     document = read_export(export_path)
     section = document["models"][document["primary"]]

@@ -1170,14 +1170,17 @@ def test_damaged_models_are_refused_with_what_to_do(model_copy, how, pattern):
     ],
 )
 def test_a_file_beside_the_model_named_in_its_place_says_which_to_pass(shipped_model_path, named, pattern):
-    """Each was told to retrain: `model metadata models/model.joblib.json.json is missing; retrain with make train`."""
+    """Each was told to retrain: `model metadata models/model.joblib.json.json is missing; retrain with make train`;
+    load_portable looked for an export beside it (`no portable model at models.portable.json`)."""
     folder = str(shipped_model_path.parent)
     expected = pattern.replace("MODELS", re.escape(folder))
     assert_error(run("predict", "--model", f"{folder}/{named}" if named else folder, "Answer calls"), 1, expected)
     from pipeline import ModelError, load_model
+    from pipeline.portable import load_portable
 
-    with pytest.raises(ModelError, match=expected):
-        load_model(shipped_model_path.parent / named if named else shipped_model_path.parent)
+    for loader in (load_model, load_portable):
+        with pytest.raises(ModelError, match=expected):
+            loader(shipped_model_path.parent / named if named else shipped_model_path.parent)
 
 
 def test_the_model_file_named_is_the_one_there_a_skops_model_too(tmp_path):

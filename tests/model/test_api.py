@@ -2,6 +2,7 @@
 
 import html
 import json
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -372,6 +373,21 @@ def test_a_model_variable_set_empty_is_refused_by_both_loaders(monkeypatch):
     for loader in (load_model, load_portable):
         with pytest.raises(ModelError, match=f"{config.MODEL_ENV_VAR} is set but empty: name the model file"):
             loader()
+
+
+@pytest.mark.parametrize("name", ["", ".", "/"])
+def test_a_model_path_with_no_file_name_is_refused_by_both_loaders(name, tmp_path, monkeypatch):
+    """load_portable made its export's name from the model's first: '/' and '' raised pathlib's bare
+    `ValueError: PosixPath('/') has an empty name`, where load_model said it is a folder."""
+    from pipeline.portable import load_portable
+
+    monkeypatch.chdir(tmp_path)  # '' and '.': a folder with no model in it, wherever the tests run
+    folder = re.escape(str(Path(name)))
+    for loader in (load_model, load_portable):
+        with pytest.raises(
+            ModelError, match=rf"^{folder} is a folder, not a model file; pass a model file \(NAME\.joblib\)$"
+        ):
+            loader(name)
 
 
 def test_a_model_built_around_a_pipeline_checks_its_labels(shipped_model_path):
