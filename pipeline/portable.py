@@ -13,6 +13,7 @@ from pipeline.accents import strip_accents
 from pipeline.decision import check_cut, posting_texts, scope_verdict
 from pipeline.errors import ModelError, model_files_read, refuse_a_neighbour_of_the_model
 from pipeline.export import portable_path, scope_rules_of, split_checked
+from pipeline.files import follow_links
 from pipeline.metadata import checked_metadata, is_number
 
 
@@ -195,10 +196,14 @@ def load_portable(
     the SHA-256 of the model file beside it (so it was exported from exactly that model); its labels, threshold and
     review band are the project's and in range, and they and the scope rules are the ones the metadata records.
     `checked` is what `checked_metadata` returned for this model, when the caller has run it already. With no
-    path, the model load_model takes: $BPO_KPO_MODEL when set, else the project's models/model.joblib.
+    path, the model load_model takes: $BPO_KPO_MODEL when set, else the project's models/model.joblib. A path that
+    is a symlink is read as its target, as load_model reads it.
     """
+    # The export, metadata and scope model sit beside the link's target: beside the link, the export was "missing;
+    # write it with bpo-kpo export", though load_model and the command line loaded the same path.
+    model_path = follow_links(config.model_path_given(model_path))
     with model_files_read():
-        return _load_portable(config.model_path_given(model_path), export_path, checked)
+        return _load_portable(model_path, export_path, checked)
 
 
 def _load_portable(

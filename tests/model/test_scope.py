@@ -176,6 +176,22 @@ def test_a_model_path_that_is_a_link_reads_the_files_beside_its_target(tmp_path,
     assert [row["out_of_scope"] for row in through_link] == [True, False]
 
 
+def test_load_portable_reads_the_export_beside_a_links_target(tmp_path, shipped_model_path):
+    """load_portable looked beside the link: `no portable model at current.portable.json; write it with bpo-kpo
+    export`, though load_model and `predict --engine portable` loaded the same path."""
+    from pipeline.export import portable_path
+    from pipeline.portable import load_portable
+
+    link = tmp_path / "current.joblib"
+    link.symlink_to(shipped_model_path)
+    through_link, direct = load_portable(link), load_portable(shipped_model_path)
+    assert through_link.path == portable_path(shipped_model_path)
+    assert through_link.scope is not None
+    assert [through_link.scope.scope_verdict(text) for text in OUT_OF_SCOPE + IN_SCOPE] == [
+        direct.scope.scope_verdict(text) for text in OUT_OF_SCOPE + IN_SCOPE
+    ]
+
+
 def test_a_linked_model_is_the_model_it_names_for_every_command(tmp_path, shipped_model_path, catalogue):
     """Three commands read the files beside the link, not beside the model: evaluate missed the held-out model and
     refused the test split; an --output naming the model's metadata through the link overwrote it; and train wrote
