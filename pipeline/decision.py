@@ -57,6 +57,14 @@ def text_list(texts, allow_missing: bool = False) -> list:
     return texts
 
 
+def one_text(text) -> str:
+    """A single text, refused by its type when it is no str, as text_list refuses an item of a list: None or a
+    number met str's own methods and raised a bare AttributeError ('NoneType' object has no attribute 'lower')."""
+    if not isinstance(text, str):
+        raise TypeError(f"expected the text to be a str, got {type(text).__name__}")
+    return text
+
+
 def posting_texts(texts) -> list[str]:
     """The texts as a list (text_list), each with something to score: an empty or blank text got a label and a
     probability, which a service then stored as a verdict on no posting."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pipeline import config
 from pipeline.accents import strip_accents
-from pipeline.decision import check_cut, posting_texts, scope_verdict
+from pipeline.decision import check_cut, one_text, posting_texts, scope_verdict
 from pipeline.errors import ModelError, model_files_read, refuse_a_neighbour_of_the_model
 from pipeline.export import portable_path, scope_rules_of, split_checked
 from pipeline.files import follow_links
@@ -72,6 +72,9 @@ class PortableModel:
         return p_out, flag, reason
 
     def _preprocess(self, text: str) -> str:
+        # Every single-text method (probabilities_of, decision, features, analyse, scope_verdict, known_word_share)
+        # reads its text here first; the list methods have checked theirs already.
+        text = one_text(text)
         if self._lowercase:
             text = text.lower()
         return strip_accents(text) if self._strip_accents else text

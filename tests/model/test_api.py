@@ -74,6 +74,20 @@ def test_a_text_that_is_not_a_string_is_refused_by_its_position(shipped_model_pa
         getattr(load_model(shipped_model_path), method)([TEXTS[0], missing])
 
 
+@pytest.mark.parametrize("missing", [None, 3, float("nan"), b"bytes"], ids=["None", "int", "nan", "bytes"])
+def test_a_single_text_that_is_not_a_string_is_refused_by_the_portable_scorer(shipped_model_path, missing):
+    """probabilities_of(None), decision(5) and scope_verdict(None) raised a bare AttributeError ("'NoneType' object
+    has no attribute 'lower'") out of the scorer's own code."""
+    from pipeline.portable import load_portable
+
+    portable = load_portable(shipped_model_path)
+    methods = (portable.probabilities_of, portable.decision, portable.features, portable.analyse,
+               portable.known_word_share, portable.scope.scope_verdict, portable.scope.probabilities_of)  # fmt: skip
+    for method in methods:
+        with pytest.raises(TypeError, match=rf"^expected the text to be a str, got {type(missing).__name__}$"):
+            method(missing)
+
+
 def test_scoring_reads_text_exactly_as_the_saved_pipelines_do(shipped_model_path, evaluation_texts):
     """Model scores with a shallow copy of each vectorizer whose accent strip is the project's faster twin: every
     probability and feature must be the saved Pipeline's own, bit for bit, and the Pipeline as loaded unchanged."""
