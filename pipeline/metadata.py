@@ -41,6 +41,12 @@ def read_metadata(model_path: Path) -> dict:
     """Read and check the metadata beside a model file: present, JSON, every field of the right kind, and the
     decision fields still those its digest was taken of."""
     meta_path = metadata_path(model_path)
+    if meta_path.is_dir():
+        # Said to be missing, it sent the user to retrain, which cannot write the metadata over a folder either.
+        raise ModelError(
+            f"model metadata {meta_path} is a folder, not a metadata file; move it away, then restore the metadata "
+            f"file there or retrain with {train_hint()}"
+        )
     if not meta_path.is_file():
         raise ModelError(f"model metadata {meta_path} is missing; retrain with {train_hint()}")
     try:

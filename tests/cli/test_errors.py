@@ -1116,6 +1116,9 @@ def damage(model_path: Path, how: str) -> Path:
         meta_path.write_text(json.dumps(resigned(meta)))
     elif how == "missing-metadata":
         meta_path.unlink()
+    elif how == "metadata-folder":
+        meta_path.unlink()
+        meta_path.mkdir()
     elif how == "other-model-metadata":
         meta["model_sha256"] = "0" * 64
         meta_path.write_text(json.dumps(resigned(meta)))
@@ -1136,6 +1139,12 @@ def damage(model_path: Path, how: str) -> Path:
         ("truncated", r"model\.joblib does not match its metadata"),
         ("truncated-with-matching-checksum", r"model\.joblib cannot be read"),
         ("missing-metadata", r"model metadata .*model\.joblib\.json is missing"),
+        # It was said to be missing, and retraining cannot write the metadata over a folder either.
+        (
+            "metadata-folder",
+            r"model metadata .*model\.joblib\.json is a folder, not a metadata file; move it away, then restore the "
+            r"metadata file there or retrain with `make train`$",
+        ),
         ("other-model-metadata", r"does not match its metadata \(SHA-256"),
         ("other-sklearn", r"trained with scikit-learn \d+\.\d+\.0 but .* is installed; retrain with `make train` or"),
         ("garbage-metadata", r"model\.joblib\.json is not valid JSON"),
