@@ -27,14 +27,36 @@ PAIRED_MODEL = "paired_model_sha256"
 DIGEST_VERSION = "metadata_digest_version"
 DIGEST_VERSION_2_FIELDS = (*DECISION_FIELDS, "scope", PAIRED_MODEL, DIGEST_VERSION)
 CURRENT_DIGEST_VERSION = 2
+# Each digested field as a message names it, in the order it names them.
+_DIGESTED_FIELD_NAMES = {
+    "threshold": "threshold",
+    "review_band": "review band",
+    "labels": "labels",
+    "format": "format",
+    "model_sha256": "model checksum (model_sha256)",
+    "scope": "scope rules",
+    PAIRED_MODEL: "pairing",
+    DIGEST_VERSION: "digest version",
+}
 
 
 def metadata_digest(meta: dict) -> str:
     """SHA-256 of the decision fields (threshold, review band, labels, format, model checksum and, since version 2,
     the scope rules and the pairing) as canonical JSON."""
-    digested = DIGEST_VERSION_2_FIELDS if meta.get(DIGEST_VERSION) == CURRENT_DIGEST_VERSION else DECISION_FIELDS
-    fields = {key: meta.get(key) for key in digested}
+    fields = {key: meta.get(key) for key in _digested_fields(meta)}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def _digested_fields(meta: dict) -> tuple[str, ...]:
+    """The fields the digest of this metadata covers, by the digest version it records."""
+    return DIGEST_VERSION_2_FIELDS if meta.get(DIGEST_VERSION) == CURRENT_DIGEST_VERSION else DECISION_FIELDS
+
+
+def _digested_fields_named(meta: dict) -> str:
+    """The fields the digest covers, in words: 'threshold, review band, ... or pairing'."""
+    digested = _digested_fields(meta)
+    names = [name for field, name in _DIGESTED_FIELD_NAMES.items() if field in digested]
+    return f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def read_metadata(model_path: Path) -> dict:
@@ -72,9 +94,10 @@ def read_metadata(model_path: Path) -> dict:
     if problem:
         raise ModelError(f"model metadata {meta_path}: {problem}; retrain with {train_hint()}")
     if metadata_digest(meta) != meta[METADATA_DIGEST]:
+        # Every field the digest covers is named: the model checksum, edited, was left out of the list.
         raise ModelError(
-            f"model metadata {meta_path} was changed after training: its threshold, review band, labels, format, "
-            f"scope rules or pairing do not match {METADATA_DIGEST}; restore the file or retrain with {train_hint()}"
+            f"model metadata {meta_path} was changed after training: its {_digested_fields_named(meta)} do not match "
+            f"{METADATA_DIGEST}; restore the file or retrain with {train_hint()}"
         )
     return meta
 

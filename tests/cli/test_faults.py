@@ -777,6 +777,31 @@ def test_the_digest_covers_the_scope_rules_and_pairing_since_version_2(model_cop
     assert run("predict", "--model", model_copy, "x").returncode == 0
 
 
+def test_an_edited_model_checksum_is_named_among_the_fields_the_digest_covers(model_copy):
+    """The message listed the threshold, review band, labels, format, scope rules or pairing, though the field
+    edited, the model checksum, is digested too."""
+    from pipeline.metadata import DIGEST_VERSION
+
+    edit_metadata(str(model_copy), resign=False, model_sha256="0" * 64)
+    assert_one_error_line(
+        run("predict", "--model", model_copy, "x"),
+        1,
+        r"model\.joblib\.json was changed after training: its threshold, review band, labels, format, model checksum "
+        r"\(model_sha256\), scope rules, pairing or digest version do not match metadata_sha256; restore the file",
+    )
+    meta = json.loads(metadata_path(model_copy).read_text())
+    # As version 1 wrote it: no scope rules or digest version, and a digest of fewer fields.
+    meta.pop("scope", None)
+    del meta[DIGEST_VERSION]
+    metadata_path(model_copy).write_text(json.dumps(resigned(meta) | {"model_sha256": "1" * 64}))
+    assert_one_error_line(
+        run("predict", "--model", model_copy, "x"),
+        1,
+        r"was changed after training: its threshold, review band, labels, format or model checksum \(model_sha256\) "
+        r"do not match metadata_sha256",
+    )
+
+
 def test_metadata_without_the_digest_asks_for_a_retrain(model_copy):
     meta_path = metadata_path(model_copy)
     meta = json.loads(meta_path.read_text())
