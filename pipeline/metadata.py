@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 from pipeline import config
@@ -126,6 +127,25 @@ def _scope_rules_fit(rules) -> bool:
     return whole and is_number(share, 0, 1)
 
 
+# A library's version (1.6.1, 1.7rc1, 1.8.dev0, 1.6.1+local): the version check compares its first two numbers, and
+# the advice names it in `install scikit-learn==VERSION`. What follows them is left free, as packagers write it.
+_VERSION = re.compile(r"\d+\.\d+[0-9A-Za-z.+!_-]*")
+
+
+def _library_versions_problem(versions: dict) -> str | None:
+    """The first library version recorded that is not one, named by its library; None if all are fine. A bad one was
+    named only by the whole object, cut mid-value, and scikit-learn's "banana" passed, to be advised as
+    `install scikit-learn==banana` (and the portable engine, which needs no scikit-learn, scored with it)."""
+    for library, version in versions.items():
+        if library == "scikit-learn":
+            valid, expected = isinstance(version, str) and _VERSION.fullmatch(version), 'a version such as "1.6.1"'
+        else:
+            valid, expected = isinstance(version, str) and version.strip(), "a non-empty string"
+        if not valid:
+            return f"'versions.{library}' must be {expected}, not {json.dumps(version)[:40]}"
+    return None
+
+
 def _field_problem(meta: dict) -> str | None:
     """The first metadata field with the wrong type or an out-of-range value, described; None if all are fine."""
     checks = {
@@ -135,9 +155,8 @@ def _field_problem(meta: dict) -> str | None:
                    and sorted(v) in (sorted(config.LABELS), sorted(config.SCOPE_LABELS)),
                    f"a list of the labels {list(config.LABELS)} (or {list(config.SCOPE_LABELS)} for a scope model)"),
         # The version check reads scikit-learn's (without it, it advised installing scikit-learn==unknown), and serve
-        # bpo-kpo's (a null stopped it after it said it was serving).
-        "versions": (lambda v: isinstance(v, dict) and "scikit-learn" in v
-                     and all(isinstance(x, str) and x.strip() for x in v.values()),
+        # bpo-kpo's (a null stopped it after it said it was serving); each version is checked below.
+        "versions": (lambda v: isinstance(v, dict) and "scikit-learn" in v,
                      "an object of library versions, each a non-empty string, that names scikit-learn's"),
         "threshold": (lambda v: is_number(v, 0, 1), "a number from 0 to 1"),
         "review_band": (lambda v: is_number(v, 0, config.MAX_REVIEW_BAND),
@@ -153,7 +172,7 @@ def _field_problem(meta: dict) -> str | None:
     for field, (valid, expected) in checks.items():
         if field in meta and not valid(meta[field]):
             return f"{field!r} must be {expected}, not {json.dumps(meta[field])[:40]}"
-    return None
+    return _library_versions_problem(meta["versions"])
 
 
 def check_pair(path: Path, meta: dict, scope_file: Path, scope_meta: dict) -> None:
@@ -217,8 +236,9 @@ def not_this_model(model_path: Path, labels: tuple[str, ...]) -> str:
 
 def sklearn_version_problem(meta: dict, model_path: Path, installed: str) -> str | None:
     """What is wrong when a model trained under one scikit-learn minor version meets `installed`, which scikit-learn
-    does not support; None when the two are of one minor version."""
-    trained = str(meta["versions"].get("scikit-learn", "unknown"))
+    does not support; None when the two are of one minor version. `meta` is read_metadata's, which holds the version
+    recorded to be one."""
+    trained = meta["versions"]["scikit-learn"]
     if trained.split(".")[:2] == installed.split(".")[:2]:
         return None
     return (

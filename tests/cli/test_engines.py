@@ -118,8 +118,11 @@ def test_auto_falls_back_when_the_export_names_another_model(shipped_model_path,
         ({"threshold": 0.9}, "model.joblib.json was changed after training"),
         ({"scope": {"min_words": 1000, "min_known_share": 0.5}}, "model.scope.joblib.json was changed after training"),
         (None, "model.scope.joblib.json is missing"),
+        # Outside the digest: load_model took it for another scikit-learn, which the export does not need, so the
+        # portable engine scored and told of `install scikit-learn==banana`.
+        ({"versions": {"scikit-learn": "banana"}}, "'versions.scikit-learn' must be a version such as \"1.6.1\""),
     ],
-    ids=["threshold", "scope-rules", "no-scope-metadata"],
+    ids=["threshold", "scope-rules", "no-scope-metadata", "sklearn-version"],
 )
 def test_every_engine_refuses_what_load_model_refuses(shipped_model_path, tmp_path, damage, message):
     """The portable engine read neither metadata file: `auto` served an edited threshold or scope rule (every posting

@@ -726,8 +726,13 @@ def test_nan_and_infinity_are_usage_errors(args):
      # The version check advised `install scikit-learn==unknown`; a null scope rule loaded, then failed every call.
      ({"versions": {"numpy": "2.0"}}, r"'versions' must be an object of library versions, each a non-empty string, "
                                       r"that names scikit-learn's"),
-     ({"versions": {"scikit-learn": ""}}, r"'versions' must be an object of library versions"),
-     ({"versions": {"scikit-learn": "1.9.1", "bpo-kpo": None}}, r"'versions' must be an object of library versions"),
+     # A bad version was named by the whole object, cut mid-value; "banana" was advised as a version to install.
+     ({"versions": {"scikit-learn": ""}}, r"'versions.scikit-learn' must be a version such as \"1.6.1\", not \"\""),
+     ({"versions": {"scikit-learn": "banana"}}, r"'versions.scikit-learn' must be a version such as \"1.6.1\", "
+                                                r"not \"banana\""),
+     ({"versions": {"scikit-learn": 1.9}}, r"'versions.scikit-learn' must be a version such as \"1.6.1\", not 1.9;"),
+     ({"versions": {"scikit-learn": "1.9.1", "bpo-kpo": None}}, r"'versions.bpo-kpo' must be a non-empty string, "
+                                                                r"not null;"),
      ({"scope": {"min_words": None}}, r"'scope' must be an object whose min_words is a whole number"),
      ({"scope": {"min_known_share": "0.5"}}, r"'scope' must be an object"),
      ({"paired_model_sha256": 7}, r"'paired_model_sha256' must be a SHA-256 hex digest"),
