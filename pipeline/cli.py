@@ -193,6 +193,15 @@ model_option = click.option(
     help="Model file (its metadata sits beside it, with .json added to its name).",
 )
 
+# The --encoding option of every command that reads the user's postings; not given, a UTF-16 mark is followed.
+encoding_option = click.option(
+    "--encoding",
+    default=config.INPUT_ENCODING,
+    show_default=True,
+    callback=check_encoding,
+    help="Input encoding; without it, input that starts with UTF-16's byte order mark is read as UTF-16.",
+)
+
 
 def _one_line(message: str) -> str:
     """An error message as one line fit for a terminal. Ids and file names come from the input: an escape sequence
@@ -751,13 +760,7 @@ def tune(data_path, output, jobs, apply) -> None:
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--text-column", default=config.TEXT_COLUMN, show_default=True, help="Column holding the posting.")
 @click.option("--label-column", default=config.LABEL_COLUMN, show_default=True, help="Column holding BPO/KPO.")
-@click.option(
-    "--encoding",
-    default=config.INPUT_ENCODING,
-    show_default=True,
-    callback=check_encoding,
-    help="Input encoding; without it, input that starts with UTF-16's byte order mark is read as UTF-16.",
-)
+@encoding_option
 @click.option(
     "--by",
     "by",
@@ -1094,13 +1097,7 @@ def _check_export_output(output: Path) -> None:
     help="A longer posting gets an error row; a line found running past 16 times this as the input is read (in "
     "blocks of 64 KiB) stops the run.",
 )
-@click.option(
-    "--encoding",
-    default=config.INPUT_ENCODING,
-    show_default=True,
-    callback=check_encoding,
-    help="Input encoding; without it, input that starts with UTF-16's byte order mark is read as UTF-16.",
-)
+@encoding_option
 @click.option("--sep", default=None, callback=check_separator, help="CSV separator; default: detected from the header.")
 @value_option(
     "--on-error",
