@@ -77,6 +77,15 @@ def check_folder_can_be(folder: Path, output: Path | None = None) -> None:
         raise BpoKpoError(f"cannot write {output or folder}: {above} is a file, not a folder")
 
 
+def refuse_folders_in_the_way(paths: list[Path]) -> None:
+    """Refuse, before any work, a folder where a file of the run's is to go: train fitted both models, wrote the
+    model, then stopped at the folder named as its metadata, leaving a model no loader takes."""
+    for path in paths:
+        if Path(path).is_dir():
+            raise BpoKpoError(f"cannot write {path}: a folder of that name is there; move it away, or name the model "
+                              "otherwise")  # fmt: skip
+
+
 def check_folder_writable(folder: Path, output: Path) -> None:
     """Refuse, before minutes of fitting, a folder (or the nearest one above it that exists) that may not be written:
     read-only, immutable or another user's, where train fitted every model first. A file made and dropped there

@@ -999,6 +999,17 @@ def test_a_solver_stopped_at_max_iter_is_one_warning_line_per_model(catalogue, t
     assert converged.returncode == 0 and "Warning: the logistic regression" not in converged.stderr
 
 
+@pytest.mark.parametrize("in_the_way", ["m.joblib", "m.joblib.json", "m.scope.joblib", "m.scope.joblib.json"])
+def test_a_folder_where_a_model_file_goes_stops_train_before_any_fitting(tmp_path, in_the_way):
+    """A folder named as the model's metadata: train fitted both models, wrote the model, then stopped with
+    `... is a directory`, leaving a model that no loader takes (its metadata missing)."""
+    (tmp_path / in_the_way).mkdir()
+    result = run("train", "--data", config.FIELD_PATH, "--model", tmp_path / "m.joblib")
+    assert_error(result, 1, rf"^Error: cannot write .*/{re.escape(in_the_way)}: a folder of that name is there; "
+                            r"move it away, or name the model otherwise\n\Z")  # fmt: skip
+    assert "fitting" not in result.stderr and [p.name for p in tmp_path.iterdir()] == [in_the_way]
+
+
 @pytest.mark.parametrize("command", ["train", "tune"])
 def test_a_folder_that_may_not_be_written_stops_train_and_tune_before_any_fitting(tmp_path, monkeypatch, command):
     """Into a folder it could not write (read-only, immutable, another user's), train fitted every model, then
