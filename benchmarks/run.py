@@ -180,6 +180,27 @@ def batch_throughput(path: Path, rows: int, sample: list[str], model, repeats: i
     }
 
 
+def markup_times(repeats: int) -> dict[str, float]:
+    """Seconds to read a million characters through pipeline.markup.plain_text, in the forms that cost most: prose,
+    HTML, and crafted runs of tag openings, escaped openings, unclosed quotes and comment openings, whose cost must
+    grow with the length alone (a run of escaped openings once took 44 s)."""
+    from pipeline.markup import plain_text
+
+    units = {
+        "prose": "Answer inbound calls & resolve queries within <5 days. ",
+        "html": '<p style="margin: 0">Answer <b>calls</b> &amp; resolve queries</p>',
+        "tag_openings": "<p ",
+        "escaped_openings": "&lt;p ",
+        "unclosed_quotes": '<p "',
+        "comment_openings": "<!--",
+    }
+    size = 1_000_000
+    return {
+        f"markup_s_1m_chars_{name}": median_time(lambda unit=unit: plain_text(unit * (size // len(unit))), repeats)
+        for name, unit in units.items()
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -280,6 +301,7 @@ def main() -> None:
     results["model_load_s"] = median_time(lambda: load_model(config.MODEL_PATH), max(5, options.repeats))
     results |= one_posting_times(max(9, options.repeats))
     results |= portable_vs_bare(model, sample[:5000], options.repeats)
+    results |= markup_times(options.repeats)
     results |= service_load(texts, clients=8, requests=options.service_requests, batch=1)
     results |= service_load(texts, clients=2, requests=max(20, options.service_requests // 20), batch=100)
     known_words = sorted({word.strip(".,;:()").lower() for text in texts[:5000] for word in text.split()})

@@ -85,3 +85,48 @@ def test_web_links_are_left_out(posting, read):
 def test_a_bare_domain_or_an_email_address_stays():
     text = "Send your CV to jobs@acme.com or see acme.com/careers; awww. is a word"
     assert plain_text(text) is text
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "We are hiring a <Title> to join our finance team in <City>. You will reconcile accounts.",
+        "<Head of Payroll> Run monthly payroll for 2,000 staff and supervise data entry clerks",
+        "Tag management specialist (<script>, <noscript>): design the measurement strategy",
+        "Front-end developer: build UIs with <div>, <canvas> and <svg>; fix <title> and <meta> tags",
+        "Use a<b and c>d in code reviews",
+    ],
+)
+def test_prose_that_names_a_tag_keeps_every_word(prose):
+    """Text is HTML by a closing tag, a line break or an attribute, not by a word in angle brackets: a template's
+    <Title> and the rest of its sentence were cut, and an unclosed <script> or <Head ...> hid the whole posting."""
+    assert plain_text(prose) is prose
+
+
+@pytest.mark.parametrize(
+    ("exported", "read"),
+    [
+        # In HTML, only common elements' tags go: an address in angle brackets is no tag.
+        ("Email: <jobs@acme.com>, <p>Payroll</p>", "Email: <jobs@acme.com>,\nPayroll"),
+        ("Knowledge of &lt;div&gt; and CSS layout", "Knowledge of <div> and CSS layout"),
+        # A description escaped inside a real wrapper: the wrapper's tags once stopped the reading there.
+        (
+            '<div class="jd">&lt;p style=&quot;margin:0&quot;&gt;Payroll clerk&lt;/p&gt;&lt;ul&gt;&lt;li&gt;Process '
+            "invoices&lt;/li&gt;&lt;/ul&gt;</div>",
+            "Payroll clerk\nProcess invoices",
+        ),
+        # HTML reads "&reg" and "&sect" without their semicolon: "Legal®ulatory reporting", "public§or audits".
+        ("Legal&regulatory reporting,&nbsp;public&sector audits", "Legal&regulatory reporting, public&sector audits"),
+        ("<p>A masters&degree; Sales&copywriting</p>", "A masters&degree; Sales&copywriting"),
+        (
+            '<p>Intro</p><!-- <p>old</p> --><script>var a = "<p>";</script><p title="a>b">Duties</p>',
+            "Intro\nDuties",
+        ),
+        (
+            "<p>Ask about our <script> policy, <!-- not a comment</p>",
+            "Ask about our <script> policy, <!-- not a comment",
+        ),
+    ],
+)
+def test_html_reading_keeps_what_is_text(exported, read):
+    assert plain_text(exported) == read
