@@ -551,11 +551,6 @@ EXPLAIN_NGRAMS = 5
 CARD_LIST_ITEMS = 8
 # The review band is the narrowest band around the threshold that holds this share of the validation errors.
 REVIEW_ERROR_SHARE = 0.6
-# A set whose postings come in groups (the test split's role families) also gets an accuracy interval from
-# resampling whole groups this many times: postings of one family stand or fall together, which Wilson's interval,
-# counting them as independent, leaves out. The seed makes the interval the same in every run.
-GROUP_BOOTSTRAP_RESAMPLES = 2000
-GROUP_BOOTSTRAP_SEED = 0
 # The widest review band: tuning stops there, and model metadata with a wider one is refused.
 MAX_REVIEW_BAND = 0.5
 # What train tells the user to expect: both models' fits on the shipped 16,000 postings take about two minutes

@@ -98,12 +98,13 @@ def slice_rows(metrics: dict[str, dict]) -> list[str]:
 
 
 def ci_text(m: dict) -> str:
-    """Wilson's interval, and where the set comes in groups, the one from resampling its groups whole."""
+    """Wilson's interval, and where the set comes in groups, the one that allows for postings of a group being right
+    or wrong together (evaluate.group_interval)."""
     interval = m.get("accuracy_ci95")
     text = f"{interval[0]:.3f}–{interval[1]:.3f}" if interval else "n/a"
     grouped = m.get("accuracy_ci95_by_group")
     if grouped:
-        text += f"; {grouped[0]:.3f}–{grouped[1]:.3f} resampling its {m['n_groups']} groups (role families) whole"
+        text += f"; {grouped[0]:.3f}–{grouped[1]:.3f} allowing for its {m['n_groups']} groups (role families)"
     return text
 
 

@@ -19,7 +19,7 @@ from pipeline.evaluate import (
     evaluate_frame,
     expected_calibration_error,
     format_report,
-    group_bootstrap_interval,
+    group_interval,
     length_bucket,
     log_loss,
     macro_f1,
@@ -241,21 +241,37 @@ def test_a_set_of_generated_and_users_postings_is_sliced_by_where_they_came_from
 
 def test_an_interval_over_groups_widens_where_postings_of_a_group_stand_or_fall_together():
     """Four role families of ten postings, two wholly right and two wholly wrong: counted as forty independent
-    postings (Wilson) accuracy 0.5 looks known to within 0.15; drawn as four families, all four may be wrong or
-    right (a 1 in 16 chance each), so the interval is all of [0, 1]. Families that are each right as often as the
-    whole give an interval of that one value; one group gives none."""
+    postings (Wilson) accuracy 0.5 looks known to within 0.15; the families are four observations, and the interval
+    is Wilson's over four. Families that are each right as often as the whole are forty observations; one group
+    gives none."""
     groups = pd.Series([f"family-{g}" for g in range(4) for _ in range(10)])
     correct = np.repeat([True, True, False, False], 10)
-    assert group_bootstrap_interval(correct, groups) == (0.0, 1.0)
+    assert group_interval(correct, groups) == (wilson_interval(2, 4), 10.0)
     low, high = wilson_interval(20, 40)
     assert low > 0.3 and high < 0.7
     mixed = np.tile([True, False], 20)  # every family half right
-    assert group_bootstrap_interval(mixed, groups) == (0.5, 0.5)
-    assert group_bootstrap_interval(correct, pd.Series(["one"] * 40)) is None
-    # The same draws in every run.
-    assert group_bootstrap_interval(np.arange(40) % 3 == 0, groups) == group_bootstrap_interval(
-        np.arange(40) % 3 == 0, groups
-    )
+    assert group_interval(mixed, groups) == (wilson_interval(20, 40), 1.0)
+    assert group_interval(correct, pd.Series(["one"] * 40)) is None
+
+
+@pytest.mark.parametrize(
+    ("errors", "sizes"),
+    [((), (4, 4, 3)), ((0,), (4, 4, 3)), ((0, 5, 12), [3] * 13 + [1]), ((0, 1), (10, 10, 10, 10))],
+    ids=["all-right-3-groups", "one-wrong-3-groups", "errors-spread", "errors-in-one-group"],
+)
+def test_the_interval_over_groups_is_never_narrower_than_wilsons(errors, sizes):
+    """Resampling whole groups gave 1.000-1.000 for 11 postings in 3 families, all right, where Wilson's interval
+    over postings was 0.741-1.000: a narrower interval for a set that holds fewer independent observations. With
+    every posting right there is no spread to measure, so each family counts as one posting."""
+    groups = pd.Series([f"g{g}" for g, size in enumerate(sizes) for _ in range(size)])
+    correct = np.ones(len(groups), dtype=bool)
+    correct[list(errors)] = False
+    (low, high), effect = group_interval(correct, groups)
+    plain_low, plain_high = wilson_interval(int(correct.sum()), len(correct))
+    assert low <= plain_low and high >= plain_high and 1.0 <= effect <= len(groups) / len(sizes)
+    assert high > low
+    if not errors:
+        assert (low, high) == wilson_interval(len(sizes), len(sizes))
 
 
 def test_a_set_in_groups_gets_the_group_interval_and_one_of_single_postings_does_not():
@@ -266,7 +282,10 @@ def test_a_set_in_groups_gets_the_group_interval_and_one_of_single_postings_does
     assert grouped["n_groups"] == 2 and grouped["accuracy_ci95_by_group"] is not None
     # evaluate's text report gives it beside Wilson's, as report's summary and the model card do.
     low, high = grouped["accuracy_ci95_by_group"]
-    assert f"; {low:.3f}-{high:.3f} resampling its 2 groups whole" in format_report("mine.csv", grouped)
+    effect = grouped["accuracy_design_effect"]
+    assert f"; {low:.3f}-{high:.3f} allowing for its 2 groups (design effect {effect:.2f})" in format_report(
+        "mine.csv", grouped
+    )
     single = evaluate_frame(frame.assign(group=["g1", "g2", "g3", "g4"]), P_KPO, 0.5)
     assert "accuracy_ci95_by_group" not in single
     assert "accuracy_ci95_by_group" not in evaluate_frame(frame.drop(columns="group"), P_KPO, 0.5)
@@ -280,9 +299,9 @@ def test_the_group_interval_reads_postings_without_a_group_as_groups_of_their_ow
     groups = pd.Series([f"g{i % 7}" for i in range(60)], dtype=object)
     groups[[3, 10, 40]] = [None, "", "  "]
     correct = draw.random(60) < 0.7
-    interval = group_bootstrap_interval(correct, groups)
-    assert interval is not None and 0 <= interval[0] <= interval[1] <= 1
+    interval = group_interval(correct, groups)
+    assert interval is not None and 0 <= interval[0][0] <= interval[0][1] <= 1
     order = draw.permutation(60)
-    assert group_bootstrap_interval(correct[order], groups.iloc[order]) == interval
+    assert group_interval(correct[order], groups.iloc[order]) == interval
     frame = pd.DataFrame({"text": ["a"] * 4, "label": LABELS, "group": ["g1", "g1", None, ""]})
     assert evaluate_frame(frame, P_KPO, 0.5)["n_groups"] == 3  # g1, and the two without a group
