@@ -257,7 +257,7 @@ CALIBRATION_METHODS = ("sigmoid", "none")
 PROGRAM_NAME = "bpo-kpo"
 COMPLETION_VARIABLE = "_BPO_KPO_COMPLETE"
 # How input is decoded when no --encoding is given: UTF-8, its byte order mark dropped (Excel's CSV UTF-8 has one);
-# input that starts with UTF-16's mark is read as UTF-16, which the mark names beyond doubt.
+# input that starts with UTF-16's mark is read as UTF-16 where the bytes after the mark bear it out.
 INPUT_ENCODING = "utf-8-sig"
 MARKED_ENCODING = "utf-16"
 # The path, input or output, that means the standard stream, and the lone argument of predict that reads stdin.

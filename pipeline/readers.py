@@ -236,6 +236,7 @@ class DecodingReader(io.TextIOBase):
         self._max_line_chars = max_line_chars
         # UTF-16 or UTF-32 without a byte order mark, as the first bytes show, when one of them is read.
         self._unmarked: str | None = None
+        self._block_end = b""  # the last bytes of the block before, for a run of one-byte text across two blocks
         self._offset = 0
         self._buffer = ""
         self._eof = False
@@ -285,8 +286,10 @@ class DecodingReader(io.TextIOBase):
         if self._first:
             self._first = False
             # UTF-32's mark starts as UTF-16-LE's does, and is told apart first: it is refused below, as it was.
-            if self._follows_mark and _marked_wide_encoding(block) in ("utf-16-le", "utf-16-be"):
-                # A mark names its encoding beyond doubt: such a file was refused until --encoding utf-16 was given.
+            marked = _marked_wide_encoding(block)
+            if self._follows_mark and marked in ("utf-16-le", "utf-16-be") and _bears_out_its_mark(block, marked):
+                # Such a file was refused until --encoding utf-16 was given. Where the bytes after the mark are not
+                # UTF-16, _check_start refuses it: read as UTF-16, one-byte text was scored as other characters.
                 self._encoding = config.MARKED_ENCODING
                 self._decoder = self._new_decoder()
             self._check_start(block)
@@ -295,6 +298,8 @@ class DecodingReader(io.TextIOBase):
                 # A UTF-8 mark read as cp1252 or latin-1 was three characters joined to the first column's name:
                 # `id` went unfound, and every row got its number for an id without a word. It is never text.
                 self._offset, block = len(codecs.BOM_UTF8), block[len(codecs.BOM_UTF8) :]
+        if codecs.lookup(self._encoding).name.startswith("utf-16"):
+            self._refuse_one_byte_text(block)
         try:
             text = self._decoder.decode(block, final=not block)
         except UnicodeDecodeError as error:
@@ -330,6 +335,31 @@ class DecodingReader(io.TextIOBase):
         elif self._lone_cr is False and self._marks_stray_crs:
             text = self._escape_stray_crs(text, final=not block)
         return text
+
+    def _refuse_one_byte_text(self, block: bytes) -> None:
+        """Refuse UTF-16 input that holds a run of one-byte text (ASCII, or UTF-8 that is mostly ASCII), as a UTF-16
+        file and a UTF-8 one joined with cat do: read as UTF-16, each two of its bytes were one character of another
+        script, and its rows were scored so, with exit 0. The end of the block before is searched with it, so that a
+        run across the two is found."""
+        carried = self._block_end
+        found = _ONE_BYTE_TEXT.search(carried + block)
+        self._block_end = block[-(_ONE_BYTE_RUN - 1) :]
+        if not found:
+            return
+        at = self._offset - len(carried) + found.start()
+        text_of = " of its decompressed text" if self._compressed is not None else ""
+        if at <= len(codecs.BOM_UTF16):
+            where, advice = "from its start", self._encoding_hint()
+        else:
+            where = f"from byte {at}{text_of} on"
+            advice = (
+                "it joins text of two encodings, as cat of a UTF-16 file and a UTF-8 one does: save the parts in one "
+                "encoding before joining them"
+            )
+        raise DataError(
+            f"{self._name} is not UTF-16 text {where}: its bytes there are one-byte text (ASCII or UTF-8), which "
+            f"read as UTF-16 would be characters of another script; {advice}"
+        )
 
     def _escape_stray_crs(self, text: str, final: bool) -> str:
         """`text` with each stray CR read as STRAY_CR and each noncharacter it holds escaped; the CRs that end a
@@ -379,7 +409,14 @@ class DecodingReader(io.TextIOBase):
         if document:
             kind, advice = document
             raise DataError(f"{self._name} is {kind}, not CSV, JSONL or text; {advice}")
-        if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        marked = _marked_wide_encoding(sample)
+        if marked in ("utf-16-le", "utf-16-be") and not _bears_out_its_mark(sample, marked):
+            raise DataError(
+                f"{self._name} starts with UTF-16's byte order mark, but the bytes after it do not look like UTF-16 "
+                f"text: delete the mark (its first two bytes); if it is UTF-16 text, "
+                f"{self._encoding_hint('utf-16')}"
+            )
+        if marked in ("utf-16-le", "utf-16-be"):
             raise DataError(f"{self._name} looks like UTF-16 text; {self._encoding_hint('utf-16')}")
         unmarked = _unmarked_wide_encoding(sample)
         if unmarked:
@@ -1250,6 +1287,25 @@ _WIDE_MARKS = (
 def _marked_wide_encoding(sample: bytes) -> str | None:
     """The UTF-8, UTF-16 or UTF-32 encoding whose byte order mark the text starts with; None without one."""
     return next((name for mark, name in _WIDE_MARKS if sample.startswith(mark)), None)
+
+
+def _bears_out_its_mark(sample: bytes, marked: str) -> bool:
+    """Whether the bytes after a UTF-16 byte order mark look like UTF-16 text in the order it names: some zero high
+    bytes (a space, digit, punctuation mark or line end has one, in any script) and almost no zero low bytes. Text
+    of a one-byte encoding behind a stray mark has no zero byte at all, and a binary file zeros in both columns."""
+    body = sample[len(codecs.BOM_UTF16) : len(codecs.BOM_UTF16) + 4096]
+    if len(body) < 2:  # nothing after the mark gainsays it
+        return True
+    low, high = (body[0::2], body[1::2]) if marked == "utf-16-le" else (body[1::2], body[0::2])
+    return high.count(0) > 0 and low.count(0) <= 0.05 * len(low)
+
+
+# One-byte text (ASCII, or UTF-8 that is mostly ASCII) as UTF-16 reads it: 64 bytes in a row, each printable ASCII,
+# a tab or a line end. UTF-16 text holds no such run: its spaces, digits, punctuation and line ends have a zero byte
+# each, and of its other characters only some CJK ideographs and kana are two such bytes (in two million random
+# kanji and kana, the longest run was 37 bytes).
+_ONE_BYTE_RUN = 64
+_ONE_BYTE_TEXT = re.compile(rb"[\t\n\r\x20-\x7e]{%d,}" % _ONE_BYTE_RUN)
 
 
 def _unmarked_wide_encoding(sample: bytes) -> str | None:

@@ -1249,6 +1249,43 @@ def test_utf16_input_with_its_byte_order_mark_is_read_without_the_encoding(fast_
     assert [metrics["n"] for metrics in json.loads(evaluated.stdout).values()] == [2]
 
 
+@pytest.mark.parametrize("mark", [codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE])
+def test_a_utf16_byte_order_mark_before_bytes_that_are_not_utf16_is_refused(fast_model, tmp_path, mark):
+    """The mark alone decided: UTF-8 text behind a stray one was read as UTF-16, and its two lines scored as one row
+    of another script's characters, exit 0. Given --encoding utf-16, such bytes are named too."""
+    path = tmp_path / "marked.txt"
+    path.write_bytes(mark + b"Process supplier invoices in SAP\nBuild credit-risk models in Python\n")
+    args = ("predict", "--model", fast_model, "--input", path, "--format", "jsonl")
+    result = run(*args)
+    assert_one_error_line(result, 1, r"marked\.txt starts with UTF-16's byte order mark, but the bytes after it do "
+                                     r"not look like UTF-16 text: delete the mark \(its first two bytes\); if it is "
+                                     r"UTF-16 text, pass --encoding utf-16 to read it$")  # fmt: skip
+    assert result.stdout == ""
+    assert_one_error_line(run(*args, "--encoding", "utf-16"), 1,
+                          r"marked\.txt is not UTF-16 text from its start: its bytes there are one-byte text \(ASCII "
+                          r"or UTF-8\), which read as UTF-16 would be characters of another script; pass the file's "
+                          r"encoding with --encoding$")  # fmt: skip
+
+
+# The first row's text, in characters: one row in one block, or one that ends the UTF-16 part 40 bytes before the end
+# of the first block of 64 KiB, so that the UTF-8 text after it runs across two blocks, neither with 64 of its bytes.
+@pytest.mark.parametrize("text_chars", [40, (65536 - 40 - 2) // 2 - len("id,text\n1,\n")])
+def test_utf16_input_joined_to_utf8_input_is_refused_where_the_join_is(fast_model, tmp_path, text_chars):
+    """A UTF-16 file and a UTF-8 one joined with cat were read as UTF-16 to the end: the UTF-8 rows became one row
+    whose id was characters of another script (`ⰳ湁睳牥...`), exit 0."""
+    text = ("Process supplier invoices in SAP " * (text_chars // 33 + 1))[:text_chars]
+    wide = f"id,text\n1,{text}\n".encode("utf-16")
+    path = tmp_path / "joined.csv"
+    path.write_bytes(wide + b"2,Answer inbound calls for a bank\n3,Design pricing models for derivatives\n")
+    result = run("predict", "--model", fast_model, "--input", path, "--format", "jsonl")
+    assert_one_error_line(result, 1, rf"joined\.csv is not UTF-16 text from byte {len(wide)} on: its bytes there are "
+                                     r"one-byte text \(ASCII or UTF-8\), which read as UTF-16 would be characters of "
+                                     r"another script; it joins text of two encodings, as cat of a UTF-16 file "
+                                     r"and a UTF-8 one does: save the parts in one encoding before joining "
+                                     r"them$")  # fmt: skip
+    assert result.stdout == ""
+
+
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
 def test_wide_text_without_a_byte_order_mark_names_its_byte_order(model, tmp_path, encoding):
     """Without a mark, the advice was --encoding utf-16, which then stopped with `unexpected UnicodeError: UTF-16
