@@ -193,13 +193,14 @@ model_option = click.option(
     help="Model file (its metadata sits beside it, with .json added to its name).",
 )
 
-# The --encoding option of every command that reads the user's postings; not given, a UTF-16 mark is followed.
+# The --encoding option of every command that reads the user's postings. Not given, it is None, and the readers
+# read UTF-8 or follow a UTF-16 byte order mark: no encoding's name does both, so none is shown as the default
+# (`[default: utf-8-sig]` was shown, and given, utf-8-sig refused the UTF-16 input that no --encoding read).
 encoding_option = click.option(
     "--encoding",
-    default=config.INPUT_ENCODING,
-    show_default=True,
+    default=None,
     callback=check_encoding,
-    help="Input encoding; without it, input that starts with UTF-16's byte order mark is read as UTF-16.",
+    help="Input encoding; default: UTF-8, or UTF-16 where the input starts with UTF-16's byte order mark.",
 )
 
 
@@ -325,11 +326,6 @@ def _given(parameter: str) -> bool:
     """Whether the current command's option `parameter` was given (on the command line or by its variable), rather
     than left at its default."""
     return click.get_current_context().get_parameter_source(parameter) is not click.core.ParameterSource.DEFAULT
-
-
-def _encoding_given(encoding: str) -> str | None:
-    """--encoding's value when it was given; None, for the readers to follow a UTF-16 byte order mark, when not."""
-    return encoding if _given("encoding") else None
 
 
 def _check_given_folders(table: tuple[tuple[str, str, Path, str], ...], values: dict[str, Path]) -> None:
@@ -807,7 +803,6 @@ def evaluate(
     The labelled files come from --data and the arguments alike, so `--data field/*.jsonl` scores every file
     the shell expands it to."""
     data_paths = (*data_paths, *files)
-    encoding = _encoding_given(encoding)
     by = _slices_after_renames(by, text_column, label_column) if by else None
     if not data_paths:
         _check_project_data(config.TEST_PATH, "evaluate", "pass --data with your own labelled CSV or JSONL file")
@@ -1175,7 +1170,6 @@ def predict(
     if not texts and not input_path:
         raise click.UsageError("give postings as arguments, - to read them from standard input, or --input FILE")
     _refuse_table_options_without_a_table(texts, input_path, input_format)
-    encoding = _encoding_given(encoding)
     _refuse_empty_column_names(text_columns, id_column, keep_columns, input_path, input_format, encoding, sep)
     jobs = (os.cpu_count() or 1) if jobs == -1 else jobs
     if output is not None and str(output) == config.STANDARD_STREAM:

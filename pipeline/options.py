@@ -186,8 +186,10 @@ class FolderPath(click.ParamType):
         return path
 
 
-def check_encoding(ctx, param, value: str) -> str:
-    """Refuse an encoding Python does not know, naming some it does."""
+def check_encoding(ctx, param, value: str | None) -> str | None:
+    """Refuse an encoding Python does not know, naming some it does; None (not given) stays None."""
+    if value is None:
+        return None
     try:
         codecs.lookup(value)
     except LookupError:

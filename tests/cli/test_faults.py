@@ -1249,6 +1249,26 @@ def test_utf16_input_with_its_byte_order_mark_is_read_without_the_encoding(fast_
     assert [metrics["n"] for metrics in json.loads(evaluated.stdout).values()] == [2]
 
 
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_the_encoding_help_shows_as_default_reads_as_no_encoding_does(fast_model, tmp_path, command):
+    """--help showed `[default: utf-8-sig]`, yet given, utf-8-sig refused the UTF-16 input with its mark that no
+    --encoding reads (`looks like UTF-16 text; pass --encoding utf-16`). What the help says of the default is what
+    leaving the option out does."""
+    path = tmp_path / "labelled.csv"
+    path.write_bytes("text,label\nAnswer inbound calls,BPO\nBuild credit-risk models,KPO\n".encode("utf-16"))
+    args = {"predict": ("predict", "--model", fast_model, "--input", path, "--format", "jsonl"),
+            "evaluate": ("evaluate", "--model", fast_model, "--data", path, "--format", "json")}[command]  # fmt: skip
+    shown = " ".join(run(command, "--help").stdout.split())
+    encoding_help = re.search(r" --encoding TEXT (.*?) --", shown)[1]
+    without = run(*args)
+    assert without.returncode == 0, without.stderr
+    default = re.search(r"\[default: (.*?)\]", encoding_help)
+    if default:
+        given = run(*args, "--encoding", default[1])
+        assert (given.returncode, given.stdout) == (0, without.stdout), given.stderr
+    assert "default: UTF-8, or UTF-16 where the input starts with UTF-16's byte order mark" in encoding_help
+
+
 @pytest.mark.parametrize("mark", [codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE])
 def test_a_utf16_byte_order_mark_before_bytes_that_are_not_utf16_is_refused(fast_model, tmp_path, mark):
     """The mark alone decided: UTF-8 text behind a stray one was read as UTF-16, and its two lines scored as one row
