@@ -1192,7 +1192,7 @@ def predict(
         raise click.UsageError("--jobs needs --engine sklearn (or auto); the portable scorer runs in one process")
     _refuse_a_format_the_output_name_contradicts(output_format, output)
     output_format = output_format or _default_output_format(output)
-    keep_columns = _check_kept_columns(keep_columns, output_format)
+    keep_columns = _check_kept_columns(keep_columns, output_format, keep_formulas)
     with _startup():
         from pipeline.engines import chooses_after_first_chunk, open_engine, prefers_portable, whole_and_small
         from pipeline.predict import (
@@ -1435,9 +1435,10 @@ def _noting(chunks, kept_with_values: set[str], header_again: list[int]):
         yield chunk
 
 
-def _check_kept_columns(keep_columns: tuple[str, ...], output_format: str) -> tuple[str, ...]:
+def _check_kept_columns(keep_columns: tuple[str, ...], output_format: str, keep_formulas: bool) -> tuple[str, ...]:
     """The columns --keep-column names, each once, in order: refused where the output has no place for them (the
-    table, for a person at a terminal) or where one would take the name of a result field."""
+    table, for a person at a terminal), where one would take the name of a result field, or where two would take one
+    name in a CSV header."""
     if not keep_columns:
         return ()
     if output_format == "table":
@@ -1456,7 +1457,27 @@ def _check_kept_columns(keep_columns: tuple[str, ...], output_format: str) -> tu
             f"--keep-column {taken[0]!r} would give the output two {taken[0]!r} fields, and predict writes its own: "
             "rename that column in the input (to compare a labelled file with the model, use bpo-kpo evaluate)"
         )
-    return tuple(dict.fromkeys(keep_columns))
+    keep_columns = tuple(dict.fromkeys(keep_columns))
+    if output_format == "csv" and not keep_formulas:
+        _refuse_kept_names_one_header_cell_would_hold(keep_columns)
+    return keep_columns
+
+
+def _refuse_kept_names_one_header_cell_would_hold(keep_columns: tuple[str, ...]) -> None:
+    """A CSV header gives a kept column's name that looks like a formula a leading ', so `=x` is headed as a column
+    named `'=x` is: both kept, the header named two columns alike, and reading the output back was refused for it."""
+    from pipeline.predict import neutralise_formula
+
+    headed: dict[str, str] = {}
+    for column in keep_columns:
+        shown = neutralise_formula(column)
+        if shown in headed:
+            raise click.UsageError(
+                f"--keep-column {headed[shown]!r} and --keep-column {column!r} would both be headed {shown!r} in the "
+                "CSV output, where a name starting with = + - or @ gets a leading ' so that spreadsheets do not run "
+                "it: pass --keep-formulas to write names and values as they are, or keep one of the two"
+            )
+        headed[shown] = column
 
 
 def _results_stream(output_format: str):

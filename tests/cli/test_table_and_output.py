@@ -289,6 +289,30 @@ def test_a_kept_column_whose_name_looks_like_a_formula_is_neutralised_in_the_hea
     assert name in jsonl(run(*args[:-1], "jsonl").stdout)[0]
 
 
+def test_two_kept_columns_one_csv_header_cell_would_name_are_refused(fast_model, tmp_path):
+    """`=x` is headed `'=x` in CSV, as a column named `'=x` is: kept both, the header named two columns alike, and
+    reading the output back was refused for its repeated name. Written as they are, or as JSON lines, they differ."""
+    import csv
+
+    path = tmp_path / "formula.csv"
+    path.write_text("id,text,=x,'=x\n1,Process supplier invoices,a,b\n")
+    args = ("predict", "--model", fast_model, "--input", path, "--keep-column", "=x", "--keep-column", "'=x")
+    refused = run(*args, "--format", "csv")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.endswith(
+        "Error: --keep-column '=x' and --keep-column \"'=x\" would both be headed \"'=x\" in the CSV output, where a "
+        "name starting with = + - or @ gets a leading ' so that spreadsheets do not run it: pass --keep-formulas to "
+        "write names and values as they are, or keep one of the two\n"
+    ), refused.stderr
+    raw = run(*args, "--format", "csv", "--keep-formulas")
+    assert raw.returncode == 0, raw.stderr
+    header, row = csv.reader(raw.stdout.splitlines())
+    assert header[:3] == ["id", "=x", "'=x"] and row[:3] == ["1", "a", "b"]
+    as_json = run(*args, "--format", "jsonl")
+    assert as_json.returncode == 0, as_json.stderr
+    assert {name: jsonl(as_json.stdout)[0][name] for name in ("=x", "'=x")} == {"=x": "a", "'=x": "b"}
+
+
 def test_kept_json_fields_are_text_and_a_missing_one_is_empty(fast_model, tmp_path):
     """A field the first record lacked stopped the run, though any later record could lack it: feeds leave optional
     fields out. A field no record has is most likely a misspelt name, and predict says so once it has read them all."""
