@@ -11,7 +11,7 @@ from pathlib import Path
 from pipeline import config
 from pipeline.accents import strip_accents
 from pipeline.decision import check_cut, one_text, posting_texts, scope_verdict
-from pipeline.errors import ModelError, model_files_read, refuse_a_neighbour_of_the_model
+from pipeline.errors import ModelError, model_files_read, require_model_file
 from pipeline.export import portable_path, scope_rules_of, split_checked
 from pipeline.files import follow_links
 from pipeline.metadata import checked_metadata, is_number
@@ -193,11 +193,12 @@ def load_portable(
 ) -> PortableModel:
     """Load the export beside a model after the checks of the model contract, without scikit-learn.
 
-    Checks, in order: the export exists, is a bpo-kpo portable file whose bytes match its own SHA-256, of a
-    supported version; the model files' metadata passes every check load_model makes that needs no scikit-learn
-    (present, of the right kinds, its decision fields unedited, each file's checksum, the pair); the export names
-    the SHA-256 of the model file beside it (so it was exported from exactly that model); its labels, threshold and
-    review band are the project's and in range, and they and the scope rules are the ones the metadata records.
+    Checks, in order: the model file exists (as load_model says where it does not); the export exists, is a bpo-kpo
+    portable file whose bytes match its own SHA-256, of a supported version; the model files' metadata passes every
+    check load_model makes that needs no scikit-learn (present, of the right kinds, its decision fields unedited,
+    each file's checksum, the pair); the export names the SHA-256 of the model file beside it (so it was exported
+    from exactly that model); its labels, threshold and review band are the project's and in range, and they and the
+    scope rules are the ones the metadata records.
     `checked` is what `checked_metadata` returned for this model, when the caller has run it already. With no
     path, the model load_model takes: $BPO_KPO_MODEL when set, else the project's models/model.joblib. A path that
     is a symlink is read as its target, as load_model reads it.
@@ -213,8 +214,9 @@ def _load_portable(
     model_path: Path, export_path: Path | None, checked: tuple[dict, dict | None] | None
 ) -> PortableModel:
     # Before the export's name is made from the model's: '/' or '' has no name to add a suffix to (a bare pathlib
-    # ValueError), and a folder or the metadata named as the model was told its export was missing.
-    refuse_a_neighbour_of_the_model(model_path)
+    # ValueError), and a folder or the metadata named as the model was told its export was missing. A model that is
+    # not there (a dangling link's target) was too, and told to export it, which needs the model.
+    require_model_file(model_path)
     export_path = Path(export_path) if export_path is not None else portable_path(model_path)
     document = read_export(export_path)
     section = document["models"][document["primary"]]
@@ -289,6 +291,12 @@ def _scope_of(document: dict, model_path: Path, export_path: Path, scope_meta: d
 def read_export(path: Path) -> dict:
     """The checked content of an export file: envelope, checksum, format name and version, primary section."""
     path = Path(path)
+    if path.is_dir():
+        # Said to be missing, the advice was to export it, which then stopped at the folder.
+        raise ModelError(
+            f"{path} is a folder, not a portable model; move it away, then write the export there with "
+            "`bpo-kpo export` (make train does)"
+        )
     if not path.is_file():
         raise ModelError(f"no portable model at {path}; write it with `bpo-kpo export` (make train does)")
     content = split_checked(path.read_bytes(), str(path))

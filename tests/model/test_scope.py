@@ -1,6 +1,7 @@
 """The scope model: work that is neither BPO nor KPO is flagged, in every output format and through the API."""
 
 import json
+import re
 import shutil
 
 import pandas as pd
@@ -221,9 +222,16 @@ def test_a_linked_model_is_the_model_it_names_for_every_command(tmp_path, shippe
 
 
 def test_a_dangling_model_link_is_named_with_its_target(tmp_path):
-    """It said "no model at .../nothere.joblib; train one", a path the user never typed."""
-    link = tmp_path / "current.joblib"
-    link.symlink_to(tmp_path / "release" / "nothere.joblib")
+    """It said "no model at .../nothere.joblib; train one", a path the user never typed. load_model and load_portable
+    name the target, which is the file they look for; load_portable said there was no portable model at
+    .../nothere.portable.json and to write it with bpo-kpo export, which then found no model."""
+    from pipeline.portable import load_portable
+
+    link, target = tmp_path / "current.joblib", tmp_path / "release" / "nothere.joblib"
+    link.symlink_to(target)
     result = CliRunner().invoke(cli, ["predict", "--model", str(link), "Answer calls"])
     assert result.exit_code == 2
-    assert f"'{link}' is a link to '{tmp_path / 'release' / 'nothere.joblib'}', which does not exist" in result.output
+    assert f"'{link}' is a link to '{target}', which does not exist" in result.output
+    for loader in (load_model, load_portable):
+        with pytest.raises(ModelError, match=re.escape(f"no model at {target}; train one with `make train`")):
+            loader(link)

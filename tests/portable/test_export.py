@@ -185,6 +185,14 @@ def _edit_json(path, **fields):
     ("damage", "message"),
     [
         (lambda p: portable_path(p).unlink(), "no portable model at"),
+        # Told to write the export, which needs the model, or to write it over a folder: load_model's words, or the
+        # folder's.
+        (lambda p: [p.unlink(), portable_path(p).unlink()], "model.joblib; train one with `make train`"),
+        (
+            lambda p: [portable_path(p).unlink(), portable_path(p).mkdir()],
+            "model.portable.json is a folder, not a portable model; move it away, then write the export there with "
+            "`bpo-kpo export`",
+        ),
         (lambda p: portable_path(p).write_bytes(portable_path(p).read_bytes()[:-1000]), "not a bpo-kpo portable"),
         # Valid JSON laid out anew (json.dump, jq .) was called no export at all.
         (
@@ -222,6 +230,8 @@ def _edit_json(path, **fields):
     ids=[
         *(
             "missing",
+            "no-model-nor-export",
+            "export-folder",
             "truncated",
             "reformatted",
             "edited",
