@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.markup import has_markup, plain_text
+from pipeline.markup import is_html, plain_text
 
 DUTIES = "Answer inbound calls & resolve billing queries\nLog every ticket in Zendesk"
 
@@ -28,7 +28,7 @@ DUTIES = "Answer inbound calls & resolve billing queries\nLog every ticket in Ze
     ids=["tags", "styled", "escaped", "escaped-twice", "hidden-and-upper-case"],
 )
 def test_html_is_read_as_the_text_it_shows(exported):
-    assert has_markup(exported)
+    assert is_html(exported)
     assert plain_text(exported) == DUTIES
 
 
@@ -43,7 +43,7 @@ def test_html_is_read_as_the_text_it_shows(exported):
 def test_text_without_markup_comes_back_exactly(text):
     """A bracket or an ampersand that is no HTML ("ATT&CK;" ends like a reference; "<p-value>" is no tag) keeps the
     text as written, spacing and all: plain postings score exactly as before."""
-    assert not has_markup(text)
+    assert not is_html(text)
     assert plain_text(text) is text
 
 
@@ -54,7 +54,7 @@ def test_no_bracket_or_ampersand_means_no_change(text):
 
 @pytest.mark.parametrize("markup_only", ["<p><br></p>", "&nbsp;", "<div>&nbsp; </div>", "&lt;p&gt;&lt;/p&gt;"])
 def test_markup_alone_leaves_no_text(markup_only):
-    assert plain_text(markup_only) == ""
+    assert not plain_text(markup_only).strip()
 
 
 def test_a_reference_alone_is_read_and_the_rest_kept():
@@ -122,11 +122,50 @@ def test_prose_that_names_a_tag_keeps_every_word(prose):
             '<p>Intro</p><!-- <p>old</p> --><script>var a = "<p>";</script><p title="a>b">Duties</p>',
             "Intro\nDuties",
         ),
-        (
-            "<p>Ask about our <script> policy, <!-- not a comment</p>",
-            "Ask about our <script> policy, <!-- not a comment",
-        ),
+        # An unclosed script or comment hides nothing: its tag goes, the text after it stays.
+        ("<p>Ask about our <script> policy, <!-- not a comment</p>", "Ask about our policy, <!-- not a comment"),
     ],
 )
 def test_html_reading_keeps_what_is_text(exported, read):
     assert plain_text(exported) == read
+
+
+WORD_EXPORT = (
+    '<html><head><meta http-equiv=Content-Type content="text/html; charset=windows-1252"><meta name=Generator '
+    'content="Microsoft Word 15"><title>Job description</title><style>p.MsoNormal {margin: 0}</style></head>'
+    "<body lang=EN-GB><p class=MsoNormal><![if !supportLists]>· <![endif]>Nail technician, busy salon<o:p></o:p></p>"
+    "<!--[if gte mso 9]><xml><w:WordDocument></w:WordDocument></xml><![endif]--></body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    ("exported", "read"),
+    [
+        # Word's head, metadata, title, conditional markers and <o:p> were read as words ("content", "meta"), and
+        # flipped the scope verdict of 22 of the field set's 360 postings exported so.
+        (WORD_EXPORT, "· Nail technician, busy salon"),
+        ("<!DOCTYPE html><html><body><p>Duties</p></body></html>", "Duties"),
+        # A capital dotted I is two characters lower-cased: positions found in a lower-cased copy cut the duties.
+        ("<p>İŞ İLANI</p><style>p {}</style><p>Muhasebe uzmanı</p><!-- x --><p>Answer calls</p>",
+         "İŞ İLANI\nMuhasebe uzmanı\nAnswer calls"),
+        # A long attribute value (an inline image) was once left in the text, and the posting not recognised.
+        ('<p><img src="data:image/png;base64,' + "A" * 5000 + '" alt="logo"></p><p>Answer calls</p>', "Answer calls"),
+        ("<p>Process supp&shy;lier in<wbr>voices</p>", "Process supplier invoices"),
+        ("<p>Front-end: semantic &lt;section&gt;, &lt;/div&gt; and &lt;br&gt; tags</p>",
+         "Front-end: semantic <section>, </div> and <br> tags"),
+    ],
+)  # fmt: skip
+def test_exports_from_word_and_other_tools_read_as_a_browser_shows_them(exported, read):
+    assert plain_text(exported) == read
+
+
+@pytest.mark.parametrize(
+    "text", ["C role: pointers, e.g. int *p = &sum; and q = &num; then  \n\n  done", "Plug&play; World&cup; Ops&not;"]
+)
+def test_outside_html_only_the_references_exports_write_are_read(text):
+    """Any reference HTML knows made a text markup, its spaces rewritten and "&sum;" in C code read as "∑"."""
+    assert plain_text(text) is text
+
+
+def test_a_link_is_found_in_any_case():
+    assert plain_text("Apply at Www.Acme.com/jobs today") == "Apply at  today"
