@@ -305,3 +305,18 @@ def test_the_group_interval_reads_postings_without_a_group_as_groups_of_their_ow
     assert group_interval(correct[order], groups.iloc[order]) == interval
     frame = pd.DataFrame({"text": ["a"] * 4, "label": LABELS, "group": ["g1", "g1", None, ""]})
     assert evaluate_frame(frame, P_KPO, 0.5)["n_groups"] == 3  # g1, and the two without a group
+
+
+def test_one_group_that_holds_most_postings_is_allowed_for_and_one_group_alone_gives_no_interval():
+    """1,000 postings of one family, half right, beside one posting of another: the sum of squared deviations
+    across groups gave a design effect of 1, as if the 1,001 postings were independent. Left out in turn, the big
+    family moves accuracy from 0.5 to 1, which the jackknife sees. A file of one group stopped evaluate with a
+    TypeError (no interval to unpack)."""
+    correct = np.array([True, False] * 500 + [True])
+    groups = pd.Series(["big"] * 1000 + ["small"])
+    (low, high), effect = group_interval(correct, groups)
+    assert effect > 100 and high - low > 0.5
+    frame = pd.DataFrame({"text": ["a"] * 1000, "label": ["BPO", "KPO"] * 500, "group": ["big"] * 1000})
+    one = evaluate_frame(frame, np.tile([0.2, 0.2], 500), 0.5)
+    assert one["n_groups"] == 1 and "accuracy_ci95_by_group" not in one
+    assert "allowing for" not in format_report("one.csv", one)
