@@ -508,13 +508,13 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
             f"{Path(model_path).suffix} beside NAME{Path(model_path).suffix}): name the model otherwise"
         )
     _refuse_writing_over_input(model_path, data_paths, "--model")
-    from pipeline.files import check_folder_can_be, check_folder_writable, refuse_folders_in_the_way
+    from pipeline.files import check_folder_can_be, check_folder_writable, refuse_what_stands_in_the_way
     from pipeline.metadata import training_time
 
     check_folder_can_be(model_path.parent, model_path)  # before the minutes of fitting, not after
     check_folder_writable(model_path.parent, model_path)
     written = [model_path, config.scope_model_path(model_path)]
-    refuse_folders_in_the_way([*written, *map(config.metadata_path, written)])
+    refuse_what_stands_in_the_way([*written, *map(config.metadata_path, written)])
     training_time()  # a $SOURCE_DATE_EPOCH that is no time, too
     from pipeline.audit import audit_pipeline, beyond_chance, model_shortcut_message
     from pipeline.dataset import in_scope, join_splits, read_split

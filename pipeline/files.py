@@ -77,13 +77,21 @@ def check_folder_can_be(folder: Path, output: Path | None = None) -> None:
         raise BpoKpoError(f"cannot write {output or folder}: {above} is a file, not a folder")
 
 
-def refuse_folders_in_the_way(paths: list[Path]) -> None:
-    """Refuse, before any work, a folder where a file of the run's is to go: train fitted both models, wrote the
-    model, then stopped at the folder named as its metadata, leaving a model no loader takes."""
-    for path in paths:
-        if Path(path).is_dir():
-            raise BpoKpoError(f"cannot write {path}: a folder of that name is there; move it away, or name the model "
-                              "otherwise")  # fmt: skip
+def refuse_what_stands_in_the_way(paths: list[Path]) -> None:
+    """Refuse, before any work, anything but a regular file where a file of the run's is to go: a folder, a link to
+    nothing, a named pipe or a device. train fitted both models, wrote the model, then stopped there (at a named
+    pipe, it waited for ever), leaving a model without metadata, or one without its scope model that scored with no
+    scope fields."""
+    for path in map(Path, paths):
+        if path.is_dir():
+            what = "a folder of that name"
+        elif path.is_symlink() and not path.exists():
+            what = f"a link to {os.readlink(path)}, which does not exist,"
+        elif path.exists() and not path.is_file():
+            what = "a named pipe, socket or device of that name"
+        else:
+            continue
+        raise BpoKpoError(f"cannot write {path}: {what} is there; move it away, or name the model otherwise")
 
 
 def check_folder_writable(folder: Path, output: Path) -> None:

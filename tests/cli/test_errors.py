@@ -999,13 +999,23 @@ def test_a_solver_stopped_at_max_iter_is_one_warning_line_per_model(catalogue, t
     assert converged.returncode == 0 and "Warning: the logistic regression" not in converged.stderr
 
 
-@pytest.mark.parametrize("in_the_way", ["m.joblib", "m.joblib.json", "m.scope.joblib", "m.scope.joblib.json"])
-def test_a_folder_where_a_model_file_goes_stops_train_before_any_fitting(tmp_path, in_the_way):
+# A link given as --model itself is followed to where it points, folders made (README, "the model contract").
+@pytest.mark.parametrize(
+    ("in_the_way", "kind"),
+    [(name, kind) for name in ("m.joblib", "m.joblib.json", "m.scope.joblib", "m.scope.joblib.json")
+     for kind in ("folder", "dangling link", "named pipe") if (name, kind) != ("m.joblib", "dangling link")],
+)  # fmt: skip
+def test_what_stands_where_a_model_file_goes_stops_train_before_any_fitting(tmp_path, in_the_way, kind):
     """A folder named as the model's metadata: train fitted both models, wrote the model, then stopped with
-    `... is a directory`, leaving a model that no loader takes (its metadata missing)."""
-    (tmp_path / in_the_way).mkdir()
+    `... is a directory`, leaving a model that no loader takes (its metadata missing). A link to nothing there
+    stopped it as late; a named pipe held it for ever."""
+    path = tmp_path / in_the_way
+    {"folder": path.mkdir, "dangling link": lambda: path.symlink_to(tmp_path / "gone" / "m"),
+     "named pipe": lambda: os.mkfifo(path)}[kind]()  # fmt: skip
+    what = {"folder": "a folder of that name", "dangling link": r"a link to .*/gone/m, which does not exist,",
+            "named pipe": "a named pipe, socket or device of that name"}[kind]  # fmt: skip
     result = run("train", "--data", config.FIELD_PATH, "--model", tmp_path / "m.joblib")
-    assert_error(result, 1, rf"^Error: cannot write .*/{re.escape(in_the_way)}: a folder of that name is there; "
+    assert_error(result, 1, rf"^Error: cannot write .*/{re.escape(in_the_way)}: {what} is there; "
                             r"move it away, or name the model otherwise\n\Z")  # fmt: skip
     assert "fitting" not in result.stderr and [p.name for p in tmp_path.iterdir()] == [in_the_way]
 
