@@ -7,12 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline import config
-from pipeline.dataset import data_hash, in_scope, near_duplicate_key, read_split
+from pipeline.dataset import data_hash, in_scope, key_of_words, letter_words, read_split
 from pipeline.errors import DataError
 from pipeline.model import Model
+from pipeline.near_copies import Runs, copied_from, runs_of
 
 
 @dataclass
@@ -41,10 +43,11 @@ def training_path(entry: dict) -> Path:
 @dataclass
 class Learnt:
     """What a model (with its scope model) learnt from, as far as its training files still show it: the
-    near-duplicate keys of the files still there and unchanged, the hashes of the files gone, and the files that
-    changed since training, whose postings can no longer be told."""
+    near-duplicate keys and runs of words of the files still there and unchanged, the hashes of the files gone, and
+    the files that changed since training, whose postings can no longer be told."""
 
     keys: set[str] = field(default_factory=set)
+    runs: dict[str, Runs] = field(default_factory=dict)
     gone: set[str] = field(default_factory=set)
     changed: list[str] = field(default_factory=list)
 
@@ -62,23 +65,27 @@ def learnt_from(model: Model) -> Learnt:
             learnt.gone.add(digest)
             continue
         status = path.stat()
-        in_scope_digest, every_row_digest, keys = _read_training_file(str(path), status.st_size, status.st_mtime_ns)
+        in_scope_digest, every_row_digest, keys, runs = _read_training_file(
+            str(path), status.st_size, status.st_mtime_ns
+        )
         if (every_row_digest if every_row else in_scope_digest) != digest:
             if path_text not in learnt.changed:
                 learnt.changed.append(path_text)
             continue
         learnt.keys |= keys
+        learnt.runs[path_text] = runs
     return learnt
 
 
 @functools.lru_cache(maxsize=16)
-def _read_training_file(path: str, size: int, modified_ns: int) -> tuple[str, str, frozenset[str]]:
-    """A training file's hashes, of its BPO/KPO rows and of all its rows, and its postings' near-duplicate keys.
-    Kept while the file's size and modification time stay (the arguments), so a process that evaluates again reads
-    it once."""
+def _read_training_file(path: str, size: int, modified_ns: int) -> tuple[str, str, frozenset[str], Runs]:
+    """A training file's hashes, of its BPO/KPO rows and of all its rows, and its postings' near-duplicate keys and
+    runs of words. Kept while the file's size and modification time stay (the arguments), so a process that
+    evaluates again reads it once."""
     frame = read_split(Path(path))
-    keys = frozenset(frame[config.TEXT_COLUMN].astype(str).map(near_duplicate_key))
-    return data_hash(in_scope(frame)), data_hash(frame), keys
+    words = [letter_words(text) for text in frame[config.TEXT_COLUMN].astype(str)]
+    keys = frozenset(map(key_of_words, words))
+    return data_hash(in_scope(frame)), data_hash(frame), keys, runs_of(words)
 
 
 class UnknownOverlap(Exception):
@@ -87,8 +94,9 @@ class UnknownOverlap(Exception):
 
 class Overlap:
     """How many postings of a set a model learnt from: by near-copy against its training files where they are
-    still there, by the hashes its metadata keeps where they are gone (a set that is exactly one of those files,
-    or all of them); UnknownOverlap where a file changed since training."""
+    still there (the near-duplicate key, then runs of words as prepare compares users' postings: a word or two
+    edited, a sentence appended), by the hashes its metadata keeps where they are gone (a set that is exactly one of
+    those files, or all of them); UnknownOverlap where a file changed since training."""
 
     def __init__(self) -> None:
         self._learnt: dict[int, Learnt] = {}
@@ -104,8 +112,7 @@ class Overlap:
                 f"{', '.join(learnt.changed)} changed since {_file(model)} was trained on it, so which postings "
                 "it learnt can no longer be told: retrain with make train"
             )
-        texts = frame[config.TEXT_COLUMN].fillna("").astype(str)
-        seen = int(texts.map(near_duplicate_key).isin(learnt.keys).sum()) if learnt.keys else 0
+        seen = int(_copies(frame[config.TEXT_COLUMN].fillna("").astype(str).tolist(), learnt).sum())
         if (
             not seen
             and learnt.gone
@@ -113,6 +120,19 @@ class Overlap:
         ):
             return len(frame)
         return seen
+
+
+def _copies(texts: list[str], learnt: Learnt) -> np.ndarray:
+    """Which texts are near copies of a posting the model learnt: by the near-duplicate key, and those it leaves
+    by their runs of words, only against the files that are still there."""
+    words = [letter_words(text) for text in texts]
+    copies = np.array([key_of_words(text_words) in learnt.keys for text_words in words], dtype=bool)
+    rest = np.flatnonzero(~copies)
+    if len(rest) and learnt.runs:
+        asked = runs_of([words[index] for index in rest])
+        for known in learnt.runs.values():
+            copies[rest[sorted(copied_from(asked, known))]] = True
+    return copies
 
 
 def _whole_data(model: Model) -> set[str]:

@@ -284,6 +284,15 @@ def test_evaluate_scores_no_posting_with_a_model_that_learnt_it(shipped_model_pa
     pd.concat([field, train.head(5)]).to_csv(mixed, index=False)
     both = run("evaluate", "--model", paired, "--data", mixed)
     assert both.returncode == 1 and re.search(r"Error: 5 of the 277 postings .*learnt from them too", both.stderr)
+    # Near copies are learnt as exact ones are, by the measure prepare joins them by: a sentence appended to
+    # training rows hid them from the near-duplicate key, and the model that learnt them scored them, exit 0.
+    appended = tmp_path / "appended.csv"
+    train.head(20).assign(text=train["text"].head(20) + " Apply today.").to_csv(appended, index=False)
+    near = run("evaluate", "--model", paired, "--data", appended)
+    assert near.returncode == 1 and near.stdout == ""
+    assert re.fullmatch(r"Error: 20 of the 20 postings of .*appended\.csv are in the training data of .*model\.joblib, "
+                        r"so .*model\.held-out\.joblib learnt from them too: evaluate postings neither saw\n",
+                        near.stderr)  # fmt: skip
     # A held-out model fitted another way (here: another C) is not the shipped model's to stand in for.
     meta = json.loads(metadata_path(config.held_out_model_path(paired)).read_text())
     meta["params"]["C"] *= 2

@@ -7,7 +7,16 @@ import pandas as pd
 import pytest
 
 from pipeline import config
-from pipeline.dataset import build_dataset, clean_text, deduplicate, group_split, near_duplicate_key, remove_overlap
+from pipeline.dataset import (
+    build_dataset,
+    clean_text,
+    deduplicate,
+    group_split,
+    key_of_words,
+    letter_words,
+    near_duplicate_key,
+    remove_overlap,
+)
 from pipeline.errors import DataError
 
 
@@ -27,6 +36,7 @@ def test_near_duplicates_share_a_key_and_are_dropped():
     for text in (*examples, "• Answer calls – “daily” · ½ shifts", "Ⅻ shifts", "ＡＢＣ"):
         reference = re.sub(r"[\W\d_]+", " ", text.lower()).strip()
         assert near_duplicate_key(text) == hashlib.sha1(reference.encode()).hexdigest(), text
+        assert key_of_words(letter_words(text)) == near_duplicate_key(text), text
     # Postings in other scripts keep their words: every Greek or Chinese posting once shared one key, so
     # deduplication kept only the first of them.
     greek = ("Εξυπηρέτηση πελατών μέσω τηλεφώνου", "Ανάλυση χρηματοοικονομικών κινδύνων")
