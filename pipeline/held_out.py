@@ -176,21 +176,21 @@ def choose_scorers(
                 f"{problem}, and {_file(candidate)} beside it was not fitted the same way on part of its data "
                 "(other parameters or files): retrain both with make train"
             )
-        elif _learnt_any(overlap, candidate, frame):
-            scorers.refused[name] = (
-                f"{problem}, and {_file(candidate)} learnt from them too: evaluate postings neither saw"
-            )
+        elif also_learnt := _also_learnt(overlap, candidate, frame):
+            scorers.refused[name] = f"{problem}, and {also_learnt}"
         else:
             scorers.by_set[name] = candidate
     return scorers
 
 
-def _learnt_any(overlap: Overlap, model: Model, frame: pd.DataFrame) -> bool:
-    """Whether the model learnt any of the set's postings; a model whose files changed may have."""
+def _also_learnt(overlap: Overlap, model: Model, frame: pd.DataFrame) -> str:
+    """What the held-out model learnt of the set, when it learnt any (or may have: its files changed); else ''.
+    Its own count, which is often below the other model's: that model learnt the test split too."""
     try:
-        return overlap.count(model, frame) > 0
-    except UnknownOverlap:
-        return True
+        seen = overlap.count(model, frame)
+    except UnknownOverlap as unknown:
+        return str(unknown)
+    return f"{_file(model)} learnt {seen} of them: evaluate postings neither saw" if seen else ""
 
 
 def require_all(scorers: Scorers) -> dict[str, Model]:

@@ -278,12 +278,16 @@ def test_evaluate_scores_no_posting_with_a_model_that_learnt_it(shipped_model_pa
     scored = run("evaluate", "--model", paired, "--data", cut, "--format", "json")
     assert scored.returncode == 0, scored.stderr
     assert json.loads(scored.stdout)[str(cut)]["scored_by"]["model_file"] == "model.held-out.joblib"
-    # Training rows the held-out model learnt too: refused.
+    # Training rows the held-out model learnt too: refused, with what each model learnt (the held-out model learnt
+    # the 5 training rows, not the 10 of the test split: "learnt from them too" said all 15).
     mixed = tmp_path / "mixed.csv"
     field, train = in_scope(read_split(config.FIELD_PATH)), in_scope(read_split(config.TRAIN_PATH))
-    pd.concat([field, train.head(5)]).to_csv(mixed, index=False)
+    pd.concat([field, train.head(5), test.head(10)]).to_csv(mixed, index=False)
     both = run("evaluate", "--model", paired, "--data", mixed)
-    assert both.returncode == 1 and re.search(r"Error: 5 of the 277 postings .*learnt from them too", both.stderr)
+    assert both.returncode == 1
+    assert re.fullmatch(rf"Error: 15 of the {len(field) + 15} postings of .*mixed\.csv are in the training data of "
+                        r".*model\.joblib, so figures on them would not be held out, and .*model\.held-out\.joblib "
+                        r"learnt 5 of them: evaluate postings neither saw\n", both.stderr)  # fmt: skip
     # Near copies are learnt as exact ones are, by the measure prepare joins them by: a sentence appended to
     # training rows hid them from the near-duplicate key, and the model that learnt them scored them, exit 0.
     appended = tmp_path / "appended.csv"
@@ -291,7 +295,7 @@ def test_evaluate_scores_no_posting_with_a_model_that_learnt_it(shipped_model_pa
     near = run("evaluate", "--model", paired, "--data", appended)
     assert near.returncode == 1 and near.stdout == ""
     assert re.fullmatch(r"Error: 20 of the 20 postings of .*appended\.csv are in the training data of .*model\.joblib, "
-                        r"so .*model\.held-out\.joblib learnt from them too: evaluate postings neither saw\n",
+                        r"so .*model\.held-out\.joblib learnt 20 of them: evaluate postings neither saw\n",
                         near.stderr)  # fmt: skip
     # A held-out model fitted another way (here: another C) is not the shipped model's to stand in for.
     meta = json.loads(metadata_path(config.held_out_model_path(paired)).read_text())
