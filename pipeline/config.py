@@ -184,6 +184,8 @@ DATASET_COLUMNS = (
 )
 SOURCE_SYNTHETIC = "synthetic"
 SOURCE_USER = "user"
+# The source a model's metadata counts the rows of a --data file without a source column under (or a blank cell).
+SOURCE_UNNAMED = "unnamed"
 # The start of the group a user's posting without one is given (then its near-duplicate key): near copies may join
 # another's group; a group the user gave is never changed.
 USER_GROUP_PREFIX = "user-"

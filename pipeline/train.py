@@ -411,10 +411,14 @@ def training_warnings(n_postings: int, cv_folds: int, scope_recall: float | None
 
 
 def source_counts(frame: pd.DataFrame) -> dict[str, int]:
-    """How many training rows came from each source (generated, users' own); none for a file that names none."""
-    if config.SOURCE_COLUMN not in frame:
-        return {}
-    return {str(source): int(n) for source, n in sorted(frame[config.SOURCE_COLUMN].value_counts().items())}
+    """How many training rows came from each source (generated, users' own), every row counted: a row of a file that
+    names no source (no source column, or a blank cell) as unnamed. Counting only the sources named left out the
+    rows of such a file trained beside the splits, and the sources added up to fewer rows than the model learnt."""
+    sources = pd.Series("", index=frame.index, dtype=object)
+    if config.SOURCE_COLUMN in frame:
+        sources = frame[config.SOURCE_COLUMN].fillna("").astype(str).str.strip()
+    sources = sources.mask(sources == "", config.SOURCE_UNNAMED)
+    return {str(source): int(n) for source, n in sorted(sources.value_counts().items())}
 
 
 def all_scheme_splits(frame: pd.DataFrame, params: config.TrainParams) -> dict[str, list]:

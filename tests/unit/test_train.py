@@ -1,6 +1,7 @@
 """Calibration, threshold and review-band tuning on validation scores."""
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -362,6 +363,25 @@ def test_the_scope_model_keeps_every_posting_of_a_file_without_ids_or_sources():
     frame = pd.DataFrame({config.LABEL_COLUMN: ["BPO", "KPO", "KPO", config.NEITHER]})
     # Users' postings are never dropped for the ratio: only generated ones are.
     assert len(scope_training_rows(frame, in_scope_per_out_of_scope=1)) == 4
+
+
+def test_the_metadata_counts_every_row_by_source_those_of_a_file_that_names_none_too():
+    """train --data on the splits and a file of one's own with no source column wrote rows 16,055 and sources
+    adding up to 16,047: the file's 8 rows had no source, and counting the sources left them out."""
+    from pipeline.dataset import join_splits
+    from pipeline.train import source_counts
+
+    splits = pd.DataFrame({config.TEXT_COLUMN: ["Answer calls", "Model credit risk", "Key invoices", "Audit tax"],
+                           config.LABEL_COLUMN: [config.BPO, config.KPO, config.BPO, config.KPO],
+                           config.SOURCE_COLUMN: [config.SOURCE_SYNTHETIC, config.SOURCE_SYNTHETIC,
+                                                  config.SOURCE_USER, " "]})  # fmt: skip
+    mine = pd.DataFrame({config.TEXT_COLUMN: ["Chase approvals", "Advise on litigation"],
+                         config.LABEL_COLUMN: [config.BPO, config.KPO]})  # fmt: skip
+    frame = join_splits([(Path("train.csv"), splits), (Path("mine.csv"), mine)])
+    counts = source_counts(frame)
+    assert sum(counts.values()) == len(frame)
+    assert counts == {config.SOURCE_SYNTHETIC: 2, config.SOURCE_UNNAMED: 3, config.SOURCE_USER: 1}
+    assert source_counts(mine) == {config.SOURCE_UNNAMED: len(mine)}
 
 
 def test_train_warns_of_too_few_postings_and_of_a_scope_model_that_misses_most():
