@@ -517,7 +517,7 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     refuse_what_stands_in_the_way([*written, *map(config.metadata_path, written)])
     training_time()  # a $SOURCE_DATE_EPOCH that is no time, too
     from pipeline.audit import audit_pipeline, beyond_chance, model_shortcut_message
-    from pipeline.dataset import in_scope, join_splits, read_split
+    from pipeline.dataset import check_files_labels_agree, in_scope, join_splits, read_split
     from pipeline.metadata import PAIRED_MODEL
     from pipeline.model import save_model, scope_path
     from pipeline.scope import scope_params, scope_splits, train_scope_model
@@ -530,6 +530,7 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     # Each file is read once: for the models, and for what their metadata keeps of it.
     splits = [(path, read_split(path)) for path in data_paths]
     everything = join_splits(splits)
+    check_files_labels_agree(splits)  # as prepare refuses them: one text given two labels in the data
     frame = in_scope(everything)
     # Read before either model is fitted: a broken params/scope.toml stops the run with no model written, not
     # between the BPO/KPO model and its scope model.
@@ -682,7 +683,7 @@ def tune(data_path, output, jobs, apply) -> None:
     """Search TF-IDF and logistic-regression parameters by cross-validation holding out areas and forms."""
     _check_project_data(data_path, "tune", "pass --data with a labelled CSV or JSON-lines file")
     _refuse_writing_over_input(output, [data_path])  # the search takes minutes, then wrote over its data
-    from pipeline.dataset import in_scope, join_splits, read_split
+    from pipeline.dataset import check_files_labels_agree, in_scope, join_splits, read_split
     from pipeline.files import write_text_atomic
     from pipeline.params import format_params
     from pipeline.progress import StepProgress, duration
@@ -697,7 +698,9 @@ def tune(data_path, output, jobs, apply) -> None:
     if apply and not config.in_checkout():
         raise DataError(f"--apply writes {train_file.name} in a checkout of bpo-kpo; run tune there, or drop --apply")
     # Read as train reads its files, so an id repeated in the file is refused here too.
-    frame = in_scope(join_splits([(data_path, read_split(data_path))]))
+    splits = [(data_path, read_split(data_path))]
+    frame = in_scope(join_splits(splits))
+    check_files_labels_agree(splits)
     for scheme, column in (("areas", config.AREA_COLUMN), ("forms", config.FORM_COLUMN)):
         if column not in frame:  # the two columns below would be one search twice, named for shifts it never made
             _say(f"{data_path} has no {column!r} column: the '{scheme} held out' search holds out groups instead")

@@ -251,7 +251,7 @@ def load_user_postings(user_dir: Path = config.USER_LABELLED_DIR) -> pd.DataFram
     frame = pd.concat(frames, ignore_index=True)
     _check_ids_across(frame, user_dir)
     frame = frame.drop(columns=_FILE)
-    _check_labels_agree(frame, user_dir)
+    check_labels_agree(frame, f"users' postings in {user_dir}")
     frame[config.GROUP_COLUMN] = filled_groups(frame, config.USER_GROUP_PREFIX)
     for column in config.DATASET_COLUMNS:
         if column not in frame:
@@ -274,8 +274,10 @@ def _check_ids_across(frame: pd.DataFrame, folder: Path) -> None:
         raise DataError(f"files in {folder} repeat ids: {'; '.join(shown)}; give each posting its own id")
 
 
-def _check_labels_agree(frame: pd.DataFrame, folder: Path) -> None:
-    """Refuse near-identical texts given different labels: deduplication would keep one label without a word."""
+def check_labels_agree(frame: pd.DataFrame, whose: str) -> None:
+    """Refuse near-identical texts given different labels: deduplication would keep one label without a word, and a
+    model trained on both learns the text's words as either label. `whose` names the postings: "users' postings in
+    data/raw/labelled"."""
     keys = frame[config.TEXT_COLUMN].map(near_duplicate_key)
     labels_per_text = frame.groupby(keys)[config.LABEL_COLUMN].nunique()
     disputed = labels_per_text.index[labels_per_text > 1]
@@ -284,10 +286,22 @@ def _check_labels_agree(frame: pd.DataFrame, folder: Path) -> None:
         pairs = zip(rows[config.ID_COLUMN], rows[config.LABEL_COLUMN], strict=True)
         named = ", ".join(f"{row_id} ({label})" for row_id, label in pairs)
         more = f"; {len(disputed) - 1} more such text(s)" if len(disputed) > 1 else ""
-        raise DataError(
-            f"users' postings in {folder} give one text (or near copies of it) different labels: {named}{more}; "
-            "keep one label"
-        )
+        raise DataError(f"{whose} give one text (or near copies of it) different labels: {named}{more}; keep one label")
+
+
+def check_files_labels_agree(splits: list[tuple[Path, pd.DataFrame]]) -> None:
+    """The check above over the files train and tune read together; a row of a file without ids is named as prepare
+    names it (mine.csv-3)."""
+    frames = []
+    for path, frame in splits:
+        numbered = [f"{Path(path).name}-{row + 1}" for row in range(len(frame))]
+        ids = frame[config.ID_COLUMN].tolist() if config.ID_COLUMN in frame else numbered
+        texts = frame[config.TEXT_COLUMN].fillna("").astype(str).tolist()
+        labels = frame[config.LABEL_COLUMN].tolist()
+        frames.append(pd.DataFrame({config.ID_COLUMN: ids, config.TEXT_COLUMN: texts, config.LABEL_COLUMN: labels}))
+    if frames:
+        whose = f"the postings of {', '.join(str(path) for path, _ in splits)}"
+        check_labels_agree(pd.concat(frames, ignore_index=True), whose)
 
 
 def check_user_labels_agree(user_postings: pd.DataFrame, others: pd.DataFrame) -> None:

@@ -1096,6 +1096,23 @@ def test_repeated_ids_are_refused_among_the_files_that_have_ids(tmp_path):
     assert_error(run("tune", "--data", tmp_path / "d.csv", "--output", tmp_path / "t.json"), 1, r"d\.csv repeats ids")
 
 
+def test_train_and_tune_refuse_one_text_given_two_labels_as_prepare_does(tmp_path):
+    """The same posting in capitals with other punctuation, labelled BPO and KPO: prepare refused the file, and
+    train --data fitted on both, learning the posting's words as either label."""
+    text = "Review supplier invoices, match them to purchase orders and chase approvals."
+    mine = ["cbk-01,Answer calls,BPO", f'cbk-03,"{text}",BPO']
+    theirs = ["cbk-02,Model credit risk,KPO", f'cbk-03x,"{text.upper()}!",KPO']
+    for name, rows in (("a.csv", mine), ("b.csv", theirs), ("both.csv", mine + theirs)):
+        (tmp_path / name).write_text("id,text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    disputed = r"give one text \(or near copies of it\) different labels: cbk-03 \(BPO\), cbk-03x \(KPO\); keep one"
+    paths = ["--data", tmp_path / "a.csv", "--data", tmp_path / "b.csv"]
+    trained = run("train", *paths, "--model", tmp_path / "m.joblib")
+    assert_error(trained, 1, rf"^Error: the postings of .*a\.csv, .*b\.csv {disputed} label$")
+    assert not (tmp_path / "m.joblib").exists()
+    tuned = run("tune", "--data", tmp_path / "both.csv", "--output", tmp_path / "t.json")
+    assert_error(tuned, 1, rf"^Error: the postings of .*both\.csv {disputed} label$")
+
+
 def test_killed_while_writing_the_model_leaves_the_previous_one(model_copy):
     """SIGKILL half-way through the model write: the old model and metadata remain and still load."""
     code = textwrap.dedent(f"""
