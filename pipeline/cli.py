@@ -388,6 +388,7 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
         load_challenge_set,
         load_field_set,
         load_user_postings,
+        near_copies_of_another_label,
         summarise,
         user_postings_placed,
     )
@@ -403,6 +404,8 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
         load_field_set(field_dir),
         load_challenge_set(challenge_dir),
     )
+    if warning := near_copies_of_another_label(user_postings, labelled_dir):
+        _say(warning)
     # The audit reads what the shipped model learns from: the training and test splits (see the Makefile).
     learnt = in_scope(pd.concat([splits[name] for name in config.SHIPPED_SPLITS], ignore_index=True))
     frequencies = class_frequencies(

@@ -6,6 +6,7 @@ import hashlib
 import json
 import random
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -354,7 +355,9 @@ def _check_ids(frame: pd.DataFrame, name: str, numbered: bool = True) -> None:
         raise DataError(f"{name} repeats ids: {', '.join(values[:10])}{'...' if len(values) > 10 else ''}")
 
 
-def group_split(frame: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def group_split(
+    frame: pd.DataFrame, test_size: float, seed: int, tied: Sequence[set[str]] = ()
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split so that every group lies wholly on one side, taking test groups from every area of both labels.
 
     Groups are dealt out area by area, round-robin, until each label's test share reaches `test_size`; a
@@ -363,6 +366,11 @@ def group_split(frame: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.Da
     generated ones, and no figure before could be set beside one after), and in the order of a hash of each group
     and the seed, so that one of them added or dropped moves few other groups (at most one where they name no area); a
     user's posting in a group the generated postings have goes where that group went.
+
+    Each set of `tied` groups (users' near copies of another label) ends on one side: the groups prepare filled in
+    go where the set's other groups went, to the test split only if all of those did (where the user gave none of
+    them, only if all the set did). Dealt apart, a posting of a user's went to one side and its near copy under
+    another label to the other, and the model fitted without the test split learnt one and was scored on the other.
     """
     for label in config.CATALOGUE_LABELS:
         rows = frame[frame[config.LABEL_COLUMN] == label]
@@ -377,6 +385,10 @@ def group_split(frame: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.Da
     apart = users & ~frame[config.GROUP_COLUMN].isin(set(frame.loc[~users, config.GROUP_COLUMN]))
     if apart.any():
         test_groups |= _test_groups(frame.loc[apart], test_size, f"users-{seed}")
+    for groups in tied:
+        followers = {group for group in groups if is_filled_group(group, config.USER_GROUP_PREFIX)}
+        leaders = (groups - followers) or groups
+        test_groups = (test_groups | followers) if leaders <= test_groups else (test_groups - followers)
     in_test = frame[config.GROUP_COLUMN].isin(test_groups)
     return frame.loc[~in_test].reset_index(drop=True), frame.loc[in_test].reset_index(drop=True)
 
@@ -480,44 +492,84 @@ def build_dataset(
         others = pd.concat([data[data[config.SOURCE_COLUMN] != config.SOURCE_USER], field, challenge])
         check_user_labels_agree(data[data[config.SOURCE_COLUMN] == config.SOURCE_USER], others)
     data = deduplicate(data)
-    data = _with_near_copies_kept_together(data, pd.concat([field, challenge], ignore_index=True))
-    train, test = group_split(data, params.test_size, params.seed)
+    data, tied = _with_near_copies_kept_together(data, pd.concat([field, challenge], ignore_index=True))
+    train, test = group_split(data, params.test_size, params.seed, tied)
     train = remove_overlap(train, pd.concat([test, field, challenge], ignore_index=True))
     test = remove_overlap(test, pd.concat([field, challenge], ignore_index=True))
     return {"train": train, "test": test, "field": field, "challenge": challenge}
 
 
-def _with_near_copies_kept_together(data: pd.DataFrame, evaluation: pd.DataFrame) -> pd.DataFrame:
+def _with_near_copies_kept_together(
+    data: pd.DataFrame, evaluation: pd.DataFrame
+) -> tuple[pd.DataFrame, list[set[str]]]:
     """Users' postings that the near-duplicate key passes over but their runs of words show to be near copies (a
     word or two edited, a sentence appended, a template filled in another way). Those without a group of their own
     join their copies' group when the copies share their label, so they go to one side of the split; a group a
     user gave is kept, and one of theirs in a group the generated postings use still goes where that group went.
-    Copies of a field or challenge posting are left out, as exact ones are. Generated postings are left as they
-    are: their role families already group them, and one family's postings share too many words to tell apart."""
+    Copies of another label keep their own groups, each label's, and the groups of each set of them are returned,
+    for group_split to keep on one side. Copies of a field or challenge posting are left out, as exact ones are.
+    Generated postings are left as they are: their role families already group them, and one family's postings
+    share too many words to tell apart."""
     users = data[config.SOURCE_COLUMN] == config.SOURCE_USER
     if not users.any():
-        return data
+        return data, []
     mine = data.loc[users]
     texts = [*mine[config.TEXT_COLUMN], *evaluation[config.TEXT_COLUMN]]
-    found = near_copies([letter_words(text) for text in texts], len(mine), kinds=mine[config.LABEL_COLUMN].tolist())
+    labels = mine[config.LABEL_COLUMN].tolist()
+    found = near_copies([letter_words(text) for text in texts], len(mine), kinds=labels)
     groups = mine[config.GROUP_COLUMN].astype(str).tolist()
     generated_groups = set(data.loc[~users, config.GROUP_COLUMN].astype(str))
-    members: dict[int, list[int]] = {}
-    for index, component in enumerate(found.groups):
-        members.setdefault(component, []).append(index)
     joined = list(groups)
     filled = [is_filled_group(group, config.USER_GROUP_PREFIX) for group in groups]
-    for indices in members.values():
+    for indices in _members(found.groups).values():
         given = sorted({groups[i] for i in indices if not filled[i]},
                        key=lambda group: (group not in generated_groups, group))  # fmt: skip
         target = given[0] if given else min(groups[i] for i in indices)
         for i in indices:
             if filled[i]:
                 joined[i] = target
+    kept = [i for i in range(len(mine)) if i not in found.of_others]
+    tied = [
+        {joined[i] for i in indices}
+        for indices in _members([found.ties[i] for i in kept], kept).values()
+        if len({labels[i] for i in indices}) > 1
+    ]
     data = data.copy()
     data.loc[users, config.GROUP_COLUMN] = joined
     positions = mine.index.tolist()
-    return data.drop(index=[positions[i] for i in sorted(found.of_others)]).reset_index(drop=True)
+    return data.drop(index=[positions[i] for i in sorted(found.of_others)]).reset_index(drop=True), tied
+
+
+def _members(components: list[int], indices: list[int] | None = None) -> dict[int, list[int]]:
+    """The indices (`indices`, else 0, 1, ...) in each component, by the component's name."""
+    members: dict[int, list[int]] = {}
+    for index, component in zip(indices if indices is not None else range(len(components)), components, strict=True):
+        members.setdefault(component, []).append(index)
+    return members
+
+
+def near_copies_of_another_label(user_postings: pd.DataFrame, folder: Path) -> str:
+    """A warning naming users' postings that are near copies of one of theirs with another label, or ''. Not
+    refused as exact copies are: the measure cannot tell a mislabelled edit from two jobs that share a long
+    paragraph. group_split keeps each set of them on one side of the split."""
+    if not len(user_postings):
+        return ""
+    labels = user_postings[config.LABEL_COLUMN].tolist()
+    words = [letter_words(str(text)) for text in user_postings[config.TEXT_COLUMN]]
+    found = near_copies(words, len(words), kinds=labels)
+    across = [indices for indices in _members(found.ties).values() if len({labels[i] for i in indices}) > 1]
+    if not across:
+        return ""
+    ids = user_postings[config.ID_COLUMN].astype(str).tolist()
+    pairs = [f"{ids[i]} ({labels[i]}) and {ids[j]} ({labels[j]})" for i, j in found.across]
+    more = f"; {len(pairs) - 3} more" if len(pairs) > 3 else ""
+    count = sum(map(len, across))
+    return (
+        f"Warning: {count} of your postings in {folder} are near copies of one of yours with another label (pairs of "
+        f"consecutive words overlapping by {config.NEAR_COPY.min_jaccard} or more): {'; '.join(pairs[:3])}{more}. "
+        "Each set is kept on one side of the split; one text keeps one label, so correct the label that is wrong "
+        "(postings that share a long paragraph count as copies too)"
+    )
 
 
 def user_postings_placed(user_postings: pd.DataFrame, splits: dict[str, pd.DataFrame]) -> dict:

@@ -156,9 +156,13 @@ def copied_from(asked: Runs, known: Runs, settings: config.NearCopySettings = co
 @dataclass
 class NearCopies:
     """What near_copies found: `groups`, for each of the first texts, the smallest index of the texts it is joined
-    to through near copies of its own kind; `of_others`, those of the first texts with a near copy among the rest."""
+    to through near copies of its own kind; `ties`, the same through near copies of any kind; `across`, pairs of
+    near copies of different kinds that tied two sets of them; `of_others`, those of the first texts with a near
+    copy among the rest."""
 
     groups: list[int] = field(default_factory=list)
+    ties: list[int] = field(default_factory=list)
+    across: list[tuple[int, int]] = field(default_factory=list)
     of_others: set[int] = field(default_factory=set)
 
 
@@ -169,8 +173,8 @@ def near_copies(
     settings: config.NearCopySettings = config.NEAR_COPY,
 ) -> NearCopies:
     """Near copies (runs of words overlapping by at least `settings.min_jaccard`) of the first `among` texts: joined
-    into groups with those of the same kind (`kinds`, one per text among the first), and named where one of the
-    rest is a copy. The rest are never grouped with one another.
+    into groups with those of the same kind (`kinds`, one per text among the first), tied to those of other kinds
+    without joining them, and named where one of the rest is a copy. The rest are never grouped with one another.
 
     MinHash with banded locality-sensitive hashing finds candidates without comparing every pair, and each is
     checked exactly. Among the first texts, a text is checked against the latest `settings.per_group` texts of each
@@ -189,13 +193,10 @@ def near_copies(
         for band in range(settings.bands):
             key = (band, signatures[index, band * settings.rows : (band + 1) * settings.rows].tobytes())
             buckets.setdefault(key, []).append(index)
-    parent = list(range(among))
+    parent, tied = list(range(among)), list(range(among))
 
     def root(index: int) -> int:
-        while parent[index] != index:
-            parent[index] = parent[parent[index]]
-            index = parent[index]
-        return index
+        return _root(parent, index)
 
     found = NearCopies(of_others=copied_from(first_texts, runs_of(word_lists[among:], settings), settings))
     merges = 0  # joins so far: a bucket's groups are looked up again only after one
@@ -204,6 +205,19 @@ def near_copies(
         nonlocal merges
         parent[max(first, second)] = min(first, second)
         merges += 1
+        tie(first, second)
+
+    def tie(first: int, second: int) -> None:
+        first, second = _root(tied, first), _root(tied, second)
+        tied[max(first, second)] = min(first, second)
+
+    def most_alike(candidates: list[int], member: int) -> list[int]:
+        """The candidates to check, the `scan` most alike by the share of their signatures that agree (an estimate
+        of the overlap): behind hundreds of postings that share a paragraph, a copy is still among the first."""
+        if len(candidates) <= settings.scan:
+            return candidates
+        agree = (signatures[candidates] == signatures[member]).sum(axis=1)
+        return [candidates[i] for i in np.argsort(-agree, kind="stable")[: settings.scan]]
 
     for members in buckets.values():
         # The texts met in this bucket by group: the latest `per_group` of each, so that a text is checked against
@@ -215,28 +229,34 @@ def near_copies(
             if looked_up != merges:  # groups joined since: gather their texts under one name
                 by_group, looked_up = _regrouped(by_group, root, settings.per_group), merges
             own = root(member)
-            candidates = [
-                text
-                for group, texts in by_group.items()
-                if group != own
-                for text in texts
-                if kinds is None or kinds[text] == kinds[member]
-            ]
-            if len(candidates) > settings.scan:
-                # The most alike first, by the share of their signatures that agree (an estimate of the overlap):
-                # behind hundreds of postings that share a paragraph, a copy is still among the first checked.
-                agree = (signatures[candidates] == signatures[member]).sum(axis=1)
-                candidates = [candidates[i] for i in np.argsort(-agree, kind="stable")[: settings.scan]]
-            for text in candidates:
+            met = [text for group, texts in by_group.items() if group != own for text in texts]
+            for text in most_alike([t for t in met if kinds is None or kinds[t] == kinds[member]], member):
                 first, second = root(text), root(member)
                 if first != second and jaccard(runs[text], runs[member]) >= settings.min_jaccard:
                     join(first, second)
+            # Copies of another kind are tied, not joined: a group per kind keeps each kind's share of the split.
+            for text in most_alike([t for t in met if kinds is not None and kinds[t] != kinds[member]], member):
+                if (
+                    _root(tied, text) != _root(tied, member)
+                    and jaccard(runs[text], runs[member]) >= settings.min_jaccard
+                ):
+                    tie(text, member)
+                    found.across.append((text, member))
             if looked_up != merges:
                 by_group, looked_up = _regrouped(by_group, root, settings.per_group), merges
             group = root(member)
             by_group[group] = [*by_group.get(group, []), member][-settings.per_group :]
     found.groups = [root(index) for index in range(among)]
+    found.ties = [_root(tied, index) for index in range(among)]
     return found
+
+
+def _root(parents: list[int], index: int) -> int:
+    """The set an index belongs to in a union-find forest, halving the path on the way."""
+    while parents[index] != index:
+        parents[index] = parents[parents[index]]
+        index = parents[index]
+    return index
 
 
 def _regrouped(by_group: dict[int, list[int]], root, keep: int) -> dict[int, list[int]]:

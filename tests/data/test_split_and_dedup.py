@@ -156,6 +156,39 @@ def test_near_copies_of_another_label_or_in_a_group_given_keep_their_groups(cata
     )
 
 
+def test_a_near_copy_under_another_label_is_named_and_kept_on_one_side_with_its_copy(catalogue):
+    """A posting of a user's with one word edited and the other label was dealt to the test split and its copy to
+    training, without a word, and the model fitted without the test split learnt the one it was scored against. Each
+    such pair now sits on one side, each label keeping its own group, and prepare names them."""
+    duties = ["review supplier invoices against purchase orders and chase missing approvals",
+              "answer customer calls about late parcels and log each case in the ticket system",
+              "reconcile the bank statements each month and post the journals for the auditors",
+              "screen job applicants by phone and book their interviews with the hiring managers",
+              "check insurance claims against the policy wording and request missing documents",
+              "update supplier records in the ERP and match delivery notes to the orders raised",
+              "moderate posts on the forum against the house rules and escalate the abusive ones",
+              "build weekly sales reports in Excel and send them to the regional sales managers"]  # fmt: skip
+    rows = []
+    for n, duty in enumerate(duties):
+        text = f"{duty.capitalize()}, working to the service levels agreed with the client team."
+        rows += [(f"p{n}", text, config.BPO), (f"p{n}x", text.replace("working", "held"), config.KPO)]
+    users = _users(rows)
+    splits = build_dataset(catalogue, config.PrepareParams(seed=3, n_postings=300), users)
+    side = {posting: name for name in ("train", "test") for posting in splits[name]["id"]}
+    assert [side[f"p{n}"] for n in range(len(duties))] == [side[f"p{n}x"] for n in range(len(duties))]
+    groups = pd.concat([splits["train"], splits["test"]]).set_index("id")["group"]
+    assert all(groups[f"p{n}"] != groups[f"p{n}x"] for n in range(len(duties)))  # each label keeps its own group
+    from pipeline.dataset import near_copies_of_another_label
+
+    assert near_copies_of_another_label(users.iloc[:3], "mine") == (
+        "Warning: 2 of your postings in mine are near copies of one of yours with another label (pairs of "
+        "consecutive words overlapping by 0.6 or more): p0 (BPO) and p0x (KPO). Each set is kept on one side of "
+        "the split; one text keeps one label, so correct the label that is wrong (postings that share a long "
+        "paragraph count as copies too)"
+    )
+    assert near_copies_of_another_label(users.iloc[[0, 2, 4]], "mine") == ""
+
+
 def test_prepare_says_why_none_of_the_users_postings_reached_the_test_split():
     """Forty postings of two templates, a city apart, form two groups, one per label, and each label keeps its
     only group in training: prepare said "40 in train, 0 in test" without why."""
