@@ -966,13 +966,13 @@ def test_a_label_whose_postings_share_one_group_is_named_before_any_fit(catalogu
 
 
 def test_postings_that_all_share_one_group_are_named_before_any_fit(tmp_path):
-    """Texts that differ only in their digits are near copies, one group: cross-validation had one group to hold
-    out, and train and tune stopped with "unexpected ValueError: Cannot have number of splits n_splits=2 greater
-    than the number of groups: 1"."""
-    rows = [f"r{i},Role {1000 + i},{'KPO' if i % 2 else 'BPO'}" for i in range(20)]
-    (tmp_path / "refs.csv").write_text("id,text,label\n" + "\n".join(rows) + "\n")
+    """Postings all in one group: cross-validation had one group to hold out, and train and tune stopped with
+    "unexpected ValueError: Cannot have number of splits n_splits=2 greater than the number of groups: 1". (Texts
+    that differ only in their digits, labelled both ways, are one text given two labels, refused before this.)"""
+    rows = [f"r{i},Role {chr(97 + i) * 3},{'KPO' if i % 2 else 'BPO'},shared" for i in range(20)]
+    (tmp_path / "refs.csv").write_text("id,text,label,group\n" + "\n".join(rows) + "\n")
     message = (
-        r"Error: every posting \(20\) is in one group \('copies-[0-9a-f]+'\), and cross-validation holds out whole "
+        r"Error: every posting \(20\) is in one group \('shared'\), and cross-validation holds out whole "
         r"groups, so it needs postings in at least 2: add postings in other groups \(the group column; without one, "
         r"near copies of a text share a group\)"
     )
