@@ -529,11 +529,7 @@ def _with_near_copies_kept_together(
             if filled[i]:
                 joined[i] = target
     kept = [i for i in range(len(mine)) if i not in found.of_others]
-    tied = [
-        {joined[i] for i in indices}
-        for indices in _members([found.ties[i] for i in kept], kept).values()
-        if len({labels[i] for i in indices}) > 1
-    ]
+    tied = [{joined[i] for i in indices} for indices in _sets_across_labels(found.ties, labels, kept)]
     data = data.copy()
     data.loc[users, config.GROUP_COLUMN] = joined
     positions = mine.index.tolist()
@@ -548,6 +544,12 @@ def _members(components: list[int], indices: list[int] | None = None) -> dict[in
     return members
 
 
+def _sets_across_labels(ties: list[int], labels: list[str], indices: list[int]) -> list[list[int]]:
+    """The sets of near copies among `indices` (`ties`: each text's set) that hold more than one label."""
+    sets = _members([ties[i] for i in indices], indices).values()
+    return [members for members in sets if len({labels[i] for i in members}) > 1]
+
+
 def near_copies_of_another_label(user_postings: pd.DataFrame, folder: Path) -> str:
     """A warning naming users' postings that are near copies of one of theirs with another label, or ''. Not
     refused as exact copies are: the measure cannot tell a mislabelled edit from two jobs that share a long
@@ -557,7 +559,7 @@ def near_copies_of_another_label(user_postings: pd.DataFrame, folder: Path) -> s
     labels = user_postings[config.LABEL_COLUMN].tolist()
     words = [letter_words(str(text)) for text in user_postings[config.TEXT_COLUMN]]
     found = near_copies(words, len(words), kinds=labels)
-    across = [indices for indices in _members(found.ties).values() if len({labels[i] for i in indices}) > 1]
+    across = _sets_across_labels(found.ties, labels, list(range(len(labels))))
     if not across:
         return ""
     ids = user_postings[config.ID_COLUMN].astype(str).tolist()

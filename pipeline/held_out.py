@@ -100,6 +100,8 @@ class Overlap:
 
     def __init__(self) -> None:
         self._learnt: dict[int, Learnt] = {}
+        # Each set's texts, read once for every model asked about it (the test split is asked of both).
+        self._asked: dict[int, tuple[pd.DataFrame, Asked]] = {}
 
     def count(self, model: Model, frame: pd.DataFrame) -> int:
         if not len(frame):
@@ -112,7 +114,7 @@ class Overlap:
                 f"{', '.join(learnt.changed)} changed since {_file(model)} was trained on it, so which postings "
                 "it learnt can no longer be told: retrain with make train"
             )
-        seen = int(_copies(frame[config.TEXT_COLUMN].fillna("").astype(str).tolist(), learnt).sum())
+        seen = int(_copies(self._asked_of(frame), learnt).sum())
         if (
             not seen
             and learnt.gone
@@ -121,17 +123,34 @@ class Overlap:
             return len(frame)
         return seen
 
+    def _asked_of(self, frame: pd.DataFrame) -> Asked:
+        held = self._asked.get(id(frame))
+        if held is None or held[0] is not frame:  # the frame is held with its entry, so its id stays its own
+            held = self._asked[id(frame)] = (frame, Asked(frame[config.TEXT_COLUMN].fillna("").astype(str).tolist()))
+        return held[1]
 
-def _copies(texts: list[str], learnt: Learnt) -> np.ndarray:
+
+class Asked:
+    """A set's texts as the overlap reads them: words, near-duplicate keys, and runs of words when first needed."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.words = [letter_words(text) for text in texts]
+        self.keys = [key_of_words(words) for words in self.words]
+
+    @functools.cached_property
+    def runs(self) -> Runs:
+        return runs_of(self.words)
+
+
+def _copies(asked: Asked, learnt: Learnt) -> np.ndarray:
     """Which texts are near copies of a posting the model learnt: by the near-duplicate key, and those it leaves
     by their runs of words, only against the files that are still there."""
-    words = [letter_words(text) for text in texts]
-    copies = np.array([key_of_words(text_words) in learnt.keys for text_words in words], dtype=bool)
+    copies = np.array([key in learnt.keys for key in asked.keys], dtype=bool)
     rest = np.flatnonzero(~copies)
     if len(rest) and learnt.runs:
-        asked = runs_of([words[index] for index in rest])
+        asked_runs = asked.runs.only(rest)
         for known in learnt.runs.values():
-            copies[rest[sorted(copied_from(asked, known))]] = True
+            copies[rest[sorted(copied_from(asked_runs, known))]] = True
     return copies
 
 
