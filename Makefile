@@ -15,7 +15,7 @@ DEPS := .make/deps.mk
 # the stage reruns when a file is added, removed or edited, whatever characters its name holds. A list of file
 # names as prerequisites would split names at spaces and could not see a removal. Notes (*.md) are not data.
 RAW_LISTING := data/processed/.raw-files
-PREPARE_DATA := data/raw/catalogue data/raw/labelled data/raw/field data/raw/challenge
+PREPARE_DATA := data/raw/catalogue data/raw/written data/raw/labelled data/raw/field data/raw/challenge
 # train masks the lexicon's words; report audits the model against it and runs the invariance suite.
 LEXICON := data/raw/catalogue/function_terms.json
 REPORT_LISTING := .make/report-data

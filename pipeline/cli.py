@@ -158,6 +158,9 @@ PREPARE_FOLDERS = (
     ("--catalogue", "catalogue_dir", config.CATALOGUE_DIR, "Folder of catalogue JSON files."),
     ("--labelled", "labelled_dir", config.USER_LABELLED_DIR,
      "Folder of your own labelled postings (CSV/JSONL with text, label), or one such file."),
+    ("--written", "written_dir", config.WRITTEN_DIR,
+     "Folder of the postings written for the project by other hands, trained on beside the generated ones (an "
+     "empty folder leaves them out)."),
     ("--field", "field_dir", config.FIELD_DIR, "Folder of the hand-written field set (evaluated, never trained on)."),
     ("--challenge", "challenge_dir", config.CHALLENGE_DIR,
      "Folder of the challenge set (JSONL; evaluated and perturbed, never trained on)."),
@@ -330,7 +333,7 @@ def _given(parameter: str) -> bool:
 
 def _check_given_folders(table: tuple[tuple[str, str, Path, str], ...], values: dict[str, Path]) -> None:
     """A folder named on the command line must be one: a mistyped --field gave an empty field set without a word,
-    and --output-dir /dev/null failed only after the data was built. --labelled takes one file too."""
+    and --output-dir /dev/null failed only after the data was built. --labelled and --written take one file too."""
     for option, parameter, _, _ in table:
         if not _given(parameter):
             continue
@@ -340,7 +343,7 @@ def _check_given_folders(table: tuple[tuple[str, str, Path, str], ...], values: 
                 raise click.BadParameter(f"{path} exists and is not a folder", param_hint=option)
         elif not path.exists():
             raise click.BadParameter(f"{path} does not exist", param_hint=option)
-        elif not path.is_dir() and parameter != "labelled_dir":
+        elif not path.is_dir() and parameter not in ("labelled_dir", "written_dir"):
             raise click.BadParameter(f"{path} is a file: pass the folder that holds it", param_hint=option)
 
 
@@ -353,7 +356,9 @@ def _check_given_folders(table: tuple[tuple[str, str, Path, str], ...], values: 
     is_flag=True,
     help="Report words that tie one class without being function terms, but do not stop on them.",
 )
-def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, allow_shortcuts, **values) -> None:
+def prepare(
+    catalogue_dir, labelled_dir, written_dir, field_dir, challenge_dir, output_dir, allow_shortcuts, **values
+) -> None:
     """Build the labelled dataset from data/raw into train, test and field splits, and audit it for shortcuts.
 
     The shortcut audit checks every word and bigram in at least 1% of either class's postings in the training
@@ -364,8 +369,8 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
     _check_project_data(catalogue_dir, "prepare", "pass --catalogue with a folder of catalogue files")
     _check_given_folders(
         PREPARE_FOLDERS,
-        {"catalogue_dir": catalogue_dir, "labelled_dir": labelled_dir, "field_dir": field_dir,
-         "challenge_dir": challenge_dir, "output_dir": output_dir},
+        {"catalogue_dir": catalogue_dir, "labelled_dir": labelled_dir, "written_dir": written_dir,
+         "field_dir": field_dir, "challenge_dir": challenge_dir, "output_dir": output_dir},
     )  # fmt: skip
     import pandas as pd
 
@@ -397,12 +402,14 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
     params = given_params(config.PREPARE, values)
     catalogue = load_catalogue(catalogue_dir)
     user_postings = load_user_postings(labelled_dir)
+    written_postings = load_user_postings(written_dir, config.SOURCE_WRITTEN)
     splits = build_dataset(
         catalogue,
         params,
         user_postings,
         load_field_set(field_dir),
         load_challenge_set(challenge_dir),
+        written_postings,
     )
     if warning := near_copies_of_another_label(user_postings, labelled_dir):
         _say(warning)
@@ -447,6 +454,7 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
         "splits": summarise(splits),
         "shortcut_audit": audit,
         "user_postings": user_postings_placed(user_postings, splits),
+        "written_postings": user_postings_placed(written_postings, splits, config.SOURCE_WRITTEN),
     }
     if user_audit is not None:
         summary["user_postings_audit"] = user_audit
@@ -454,6 +462,8 @@ def prepare(catalogue_dir, labelled_dir, field_dir, challenge_dir, output_dir, a
     click.echo("breadth: " + ", ".join(f"{k}={v}" for k, v in summary["breadth"].items()))
     for name, counts in summary["splits"].items():
         click.echo(f"{name:>5}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    if summary["written_postings"]["read"]:
+        click.echo(format_user_postings(summary["written_postings"], written_dir, "written postings"))
     if summary["user_postings"]["read"]:
         click.echo(format_user_postings(summary["user_postings"], labelled_dir))
 
@@ -560,9 +570,9 @@ def train(data_paths, files, model_path, model_format, jobs, **values) -> None:
     _say(f"trained in {time.perf_counter() - started:.1f}s")
     if scope_rules is not None:
         _say(
-            "training the scope model (out of scope: NEITHER) on every out-of-scope posting and every user's, then "
-            f"generated BPO/KPO postings in the order drawn, up to {scope_rules.in_scope_per_out_of_scope:g} "
-            "BPO/KPO postings per out-of-scope one in all"
+            "training the scope model (out of scope: NEITHER) on every out-of-scope posting, every written or "
+            "user's one, then generated BPO/KPO postings in the order drawn, up to "
+            f"{scope_rules.in_scope_per_out_of_scope:g} BPO/KPO postings per out-of-scope one in all"
         )
         with _solver_warnings():
             scope_pipeline, scope_metadata = train_scope_model(everything, params, scope_rules, n_jobs=jobs)

@@ -30,6 +30,9 @@ PROBES_DIR = RAW_DIR / "probes"
 # Paragraphs written for the invariance suite only; the generator never reads this folder.
 PERTURBATIONS_PATH = RAW_DIR / "invariance" / "perturbations.json"
 USER_LABELLED_DIR = RAW_DIR / "labelled"
+# Postings written for the project by other hands, each in their own words, without reading the catalogue or the
+# evaluation sets: training data beside the generated postings, split by their groups as users' postings are.
+WRITTEN_DIR = RAW_DIR / "written"
 PROCESSED_DIR = DATA_DIR / "processed"
 TRAIN_PATH = PROCESSED_DIR / "train.csv"
 TEST_PATH = PROCESSED_DIR / "test.csv"
@@ -184,6 +187,10 @@ DATASET_COLUMNS = (
 )
 SOURCE_SYNTHETIC = "synthetic"
 SOURCE_USER = "user"
+SOURCE_WRITTEN = "written"
+# Postings prepare takes as they are given, not generated: dealt to the split by their groups, compared by runs of
+# words, checked against the labels of the others.
+GIVEN_SOURCES = (SOURCE_WRITTEN, SOURCE_USER)
 # The source a model's metadata counts the rows of a --data file without a source column under (or a blank cell).
 SOURCE_UNNAMED = "unnamed"
 # The start of the group a user's posting without one is given (then its near-duplicate key): near copies may join

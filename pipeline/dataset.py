@@ -235,8 +235,9 @@ def _as_written(value) -> str:
         return repr(value)
 
 
-def load_user_postings(user_dir: Path = config.USER_LABELLED_DIR) -> pd.DataFrame:
-    """Read users' own labelled postings (CSV/JSONL with `text` and `label`; optional id, group, area)."""
+def load_user_postings(user_dir: Path = config.USER_LABELLED_DIR, source: str = config.SOURCE_USER) -> pd.DataFrame:
+    """Read users' own labelled postings (CSV/JSONL with `text` and `label`; optional id, group, area), or with
+    `source` the project's written postings, which take the same form."""
     paths = labelled_files(user_dir)
     if not paths:
         return pd.DataFrame(columns=list(config.DATASET_COLUMNS))
@@ -252,13 +253,13 @@ def load_user_postings(user_dir: Path = config.USER_LABELLED_DIR) -> pd.DataFram
     frame = pd.concat(frames, ignore_index=True)
     _check_ids_across(frame, user_dir)
     frame = frame.drop(columns=_FILE)
-    check_labels_agree(frame, f"users' postings in {user_dir}")
+    check_labels_agree(frame, f"{'users' if source == config.SOURCE_USER else source} postings in {user_dir}")
     frame[config.GROUP_COLUMN] = filled_groups(frame, config.USER_GROUP_PREFIX)
     for column in config.DATASET_COLUMNS:
         if column not in frame:
             frame[column] = ""
     frame[config.BORDERLINE_COLUMN] = frame[config.BORDERLINE_COLUMN].map(parse_flag)
-    frame[config.SOURCE_COLUMN] = config.SOURCE_USER
+    frame[config.SOURCE_COLUMN] = source
     return frame[list(config.DATASET_COLUMNS)]
 
 
@@ -305,7 +306,7 @@ def check_files_labels_agree(splits: list[tuple[Path, pd.DataFrame]]) -> None:
         check_labels_agree(pd.concat(frames, ignore_index=True), whose)
 
 
-def check_user_labels_agree(user_postings: pd.DataFrame, others: pd.DataFrame) -> None:
+def check_user_labels_agree(user_postings: pd.DataFrame, others: pd.DataFrame, whose: str = "your postings") -> None:
     """Refuse a user's posting that is a near copy of a generated, field or challenge posting with another label:
     deduplication kept the other posting, its label with it, and the user's correction was lost without a word."""
     label_of = dict(
@@ -328,10 +329,10 @@ def check_user_labels_agree(user_postings: pd.DataFrame, others: pd.DataFrame) -
     if clashes:
         more = f"; {len(clashes) - 3} more" if len(clashes) > 3 else ""
         raise DataError(
-            f"{len(clashes)} of your postings {'are near copies' if len(clashes) > 1 else 'is a near copy'} of "
+            f"{len(clashes)} of {whose} {'are near copies' if len(clashes) > 1 else 'is a near copy'} of "
             f"another posting with another label: {'; '.join(clashes[:3])}{more}. One text keeps one label: give "
-            "yours the other's, or write your own text (generated ids start syn-; the others are the field and "
-            "challenge sets')"
+            "yours the other's, or write your own text (generated ids start syn-, the project's written ones h and a "
+            "letter; the others are the field and challenge sets')"
         )
 
 
@@ -377,7 +378,7 @@ def group_split(
         if label in config.LABELS or len(rows):
             _check_splittable(label, rows)
     users = (
-        frame[config.SOURCE_COLUMN] == config.SOURCE_USER
+        frame[config.SOURCE_COLUMN].isin(config.GIVEN_SOURCES)
         if config.SOURCE_COLUMN in frame
         else pd.Series(False, index=frame.index)
     )
@@ -463,6 +464,7 @@ def build_dataset(
     user_postings: pd.DataFrame | None = None,
     field_set: pd.DataFrame | None = None,
     challenge_set: pd.DataFrame | None = None,
+    written_postings: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Return the train and test splits, the field set and the challenge set (cleaned), leak-free.
 
@@ -476,21 +478,31 @@ def build_dataset(
         params.borderline_share,
         n_out_of_scope=round(params.n_postings * params.out_of_scope_share),
     )
-    if user_postings is not None and len(user_postings):
-        taken = set(generated[config.ID_COLUMN].astype(str)) & set(user_postings[config.ID_COLUMN].astype(str))
+    written = written_postings if written_postings is not None else pd.DataFrame(columns=list(config.DATASET_COLUMNS))
+    users = user_postings if user_postings is not None else pd.DataFrame(columns=list(config.DATASET_COLUMNS))
+    generated_ids = "generated ids look like syn-42-000001"
+    for theirs, whose, others, what, hint in (
+        (users, "users'", generated, "generated", generated_ids),
+        (users, "users'", written, "the project's written", f"theirs are in {config.WRITTEN_DIR.name}/"),
+        (written, "the project's written", generated, "generated", generated_ids),
+    ):
+        taken = set(others[config.ID_COLUMN].astype(str)) & set(theirs[config.ID_COLUMN].astype(str))
         if taken:
             raise DataError(
-                f"users' postings use ids of generated postings: {', '.join(sorted(taken)[:10])}; rename them "
-                "(generated ids look like syn-42-000001)"
+                f"{whose} postings use ids of {what} postings: {', '.join(sorted(taken)[:10])}; rename them ({hint})"
             )
-    frames = [generated] + ([user_postings] if user_postings is not None and len(user_postings) else [])
-    data = pd.concat(frames, ignore_index=True)
+    data = pd.concat([generated] + [frame for frame in (written, users) if len(frame)], ignore_index=True)
     data[config.TEXT_COLUMN] = data[config.TEXT_COLUMN].map(clean_text)
     field = field_set if field_set is not None else pd.DataFrame(columns=list(FIELD_COLUMNS))
     challenge = challenge_set if challenge_set is not None else pd.DataFrame(columns=list(CHALLENGE_COLUMNS))
-    if user_postings is not None and len(user_postings):
-        others = pd.concat([data[data[config.SOURCE_COLUMN] != config.SOURCE_USER], field, challenge])
-        check_user_labels_agree(data[data[config.SOURCE_COLUMN] == config.SOURCE_USER], others)
+    source = data[config.SOURCE_COLUMN]
+    # Users' postings against every other posting, the written ones included; the written ones against the rest.
+    for given, others, whose in (
+        (config.SOURCE_USER, source != config.SOURCE_USER, "your postings"),
+        (config.SOURCE_WRITTEN, ~source.isin(config.GIVEN_SOURCES), "the project's written postings"),
+    ):
+        if (source == given).any():
+            check_user_labels_agree(data[source == given], pd.concat([data[others], field, challenge]), whose)
     data = deduplicate(data)
     data, tied = _with_near_copies_kept_together(data, pd.concat([field, challenge], ignore_index=True))
     train, test = group_split(data, params.test_size, params.seed, tied)
@@ -510,7 +522,7 @@ def _with_near_copies_kept_together(
     for group_split to keep on one side. Copies of a field or challenge posting are left out, as exact ones are.
     Generated postings are left as they are: their role families already group them, and one family's postings
     share too many words to tell apart."""
-    users = data[config.SOURCE_COLUMN] == config.SOURCE_USER
+    users = data[config.SOURCE_COLUMN].isin(config.GIVEN_SOURCES)
     if not users.any():
         return data, []
     mine = data.loc[users]
@@ -574,19 +586,17 @@ def near_copies_of_another_label(user_postings: pd.DataFrame, folder: Path) -> s
     )
 
 
-def user_postings_placed(user_postings: pd.DataFrame, splits: dict[str, pd.DataFrame]) -> dict:
-    """Where users' own postings went: how many were read, how many sit in each of the shipped model's splits,
-    and the ids left out as near copies of another posting (of theirs, a generated one, or one the model is
-    evaluated on), which keeps a copy from counting twice or sitting on both sides of a split."""
+def user_postings_placed(
+    user_postings: pd.DataFrame, splits: dict[str, pd.DataFrame], source: str = config.SOURCE_USER
+) -> dict:
+    """Where users' own postings (or the project's written ones: `source`) went: how many were read, how many sit
+    in each of the shipped model's splits, and the ids left out as near copies of another posting (of theirs, a
+    generated one, or one the model is evaluated on), which keeps a copy from counting twice or sitting on both
+    sides of a split."""
     ids = user_postings[config.ID_COLUMN].astype(str).tolist()
-    placed = {
-        name: set(splits[name].loc[splits[name][config.SOURCE_COLUMN] == config.SOURCE_USER, config.ID_COLUMN])
-        for name in config.SHIPPED_SPLITS
-    }
+    mine = [splits[name].loc[splits[name][config.SOURCE_COLUMN] == source] for name in config.SHIPPED_SPLITS]
+    placed = {name: set(frame[config.ID_COLUMN]) for name, frame in zip(config.SHIPPED_SPLITS, mine, strict=True)}
     kept = set().union(*placed.values())
-    mine = [
-        splits[name].loc[splits[name][config.SOURCE_COLUMN] == config.SOURCE_USER] for name in config.SHIPPED_SPLITS
-    ]
     return (
         {"read": len(ids)}
         | {name: len(found) for name, found in placed.items()}
@@ -596,9 +606,10 @@ def user_postings_placed(user_postings: pd.DataFrame, splits: dict[str, pd.DataF
     )
 
 
-def format_user_postings(placed: dict, folder: Path) -> str:
-    """One line for prepare: how many of the user's postings were read, where they went, which were left out."""
-    line = f"your postings in {folder}: {placed['read']} read; {placed['train']} in train, {placed['test']} in test"
+def format_user_postings(placed: dict, folder: Path, whose: str = "your postings") -> str:
+    """One line for prepare: how many of the user's postings (or `whose`) were read, where they went, which were
+    left out."""
+    line = f"{whose} in {folder}: {placed['read']} read; {placed['train']} in train, {placed['test']} in test"
     left_out = placed["left_out"]
     if left_out:
         shown = ", ".join(left_out[:10]) + ("..." if len(left_out) > 10 else "")

@@ -40,10 +40,12 @@ def training_rows(data: dict) -> str:
     generated = sources.pop(config.SOURCE_SYNTHETIC, 0)
     if generated == data["rows"]:
         return f"{data['rows']:,} generated postings"
+    written = sources.pop(config.SOURCE_WRITTEN, 0)
     users = sources.pop(config.SOURCE_USER, 0)
     parts = [f"{generated:,} generated"] if generated else []
+    parts += [f"{written:,} written by other hands (`data/raw/written/`)"] if written else []
     parts += [f"{users:,} of users' own (`data/raw/labelled/`)"] if users else []
-    rest = data["rows"] - generated - users
+    rest = data["rows"] - generated - written - users
     parts += [f"{rest:,} from files that name no source"] if rest else []
     return f"{data['rows']:,} postings: {', '.join(parts)}"
 
@@ -188,7 +190,11 @@ def scope_training_line(scope_metadata: dict | None) -> list[str]:
         return []
     rows = scope_metadata["training_data"]["rows"]
     ratio = scope_metadata.get("scope", {}).get("in_scope_per_out_of_scope")
-    share = f", every user's BPO/KPO posting, and generated ones up to {ratio:g} for each in all" if ratio else ""
+    share = (
+        f", every BPO/KPO posting written by other hands or a user, and generated ones up to {ratio:g} for each in all"
+        if ratio
+        else ""
+    )
     return [f"It learnt from {rows:,} postings: every out-of-scope posting{share}.", ""]
 
 

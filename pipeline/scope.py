@@ -37,10 +37,10 @@ def scope_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def scope_training_rows(frame: pd.DataFrame, in_scope_per_out_of_scope: float) -> pd.DataFrame:
-    """The rows the scope model learns from, in their order: every out-of-scope posting and every user's posting,
-    then generated BPO/KPO postings in the order they were drawn, up to `in_scope_per_out_of_scope` in-scope
-    postings per out-of-scope one. Drawing order keeps the rows a smaller draw would have given: the generator
-    draws BPO/KPO postings first, each from a stream the count does not move."""
+    """The rows the scope model learns from, in their order: every out-of-scope posting and every posting not
+    generated (written by other hands or a user's), then generated BPO/KPO postings in the order they were drawn,
+    up to `in_scope_per_out_of_scope` in-scope postings per out-of-scope one. Drawing order keeps the rows a smaller
+    draw would have given: the generator draws BPO/KPO postings first, each from a stream the count does not move."""
     out_of_scope = (frame[config.LABEL_COLUMN] == config.NEITHER).to_numpy()
     # A user's file may carry neither ids nor a source: its rows are users' postings.
     blank = pd.Series("", index=frame.index)

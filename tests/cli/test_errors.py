@@ -824,9 +824,10 @@ def prepare_with(tmp_path, labelled_files, catalogue=config.CATALOGUE_DIR):
     for name, content in labelled_files.items():
         write(labelled, name, content)
     out = tmp_path / "out"
-    (tmp_path / "nofield").mkdir(exist_ok=True)  # an empty folder: no field set
+    (tmp_path / "nofield").mkdir(exist_ok=True)  # an empty folder: no field set, and no written postings
     return run("prepare", "--n-postings", "300", "--labelled", str(labelled), "--output-dir", str(out),
-               "--field", str(tmp_path / "nofield"), "--catalogue", str(catalogue))  # fmt: skip
+               "--field", str(tmp_path / "nofield"), "--written", str(tmp_path / "nofield"),
+               "--catalogue", str(catalogue))  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -822,10 +822,10 @@ def prepare_in_process(tmp_path, files: dict[str, str]):
     for name, content in files.items():
         (labelled / name).write_text(content, encoding="utf-8")
     out = tmp_path / "out"
-    (tmp_path / "nofield").mkdir(exist_ok=True)  # an empty folder: no field set
+    (tmp_path / "nofield").mkdir(exist_ok=True)  # an empty folder: no field set, and no written postings
     # A dataset this small has sampling-noise skews the audit would stop on; reading the files is the point here.
     result = run("prepare", "--n-postings", "300", "--labelled", labelled, "--output-dir", out,
-                 "--field", tmp_path / "nofield", "--allow-shortcuts")  # fmt: skip
+                 "--field", tmp_path / "nofield", "--written", tmp_path / "nofield", "--allow-shortcuts")  # fmt: skip
     return result, out
 
 
@@ -869,7 +869,7 @@ def test_one_labelled_file_may_stand_for_the_folder(tmp_path):
     (tmp_path / "nofield").mkdir()
     out = tmp_path / "out"
     result = run("prepare", "--n-postings", "300", "--labelled", mine, "--output-dir", out,
-                 "--field", tmp_path / "nofield", "--allow-shortcuts")  # fmt: skip
+                 "--field", tmp_path / "nofield", "--written", tmp_path / "nofield", "--allow-shortcuts")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert f"your postings in {mine}: 2 read" in result.stdout
     assert {USER_TEXTS[0], USER_TEXTS[1]} == user_texts(out)
@@ -881,6 +881,7 @@ def test_one_labelled_file_may_stand_for_the_folder(tmp_path):
         ("--field", "missing", "does not exist"),  # a mistyped folder once gave an empty field set without a word
         ("--challenge", "file", "is a file: pass the folder that holds it"),
         ("--labelled", "missing", "does not exist"),
+        ("--written", "missing", "does not exist"),
         ("--output-dir", "file", "exists and is not a folder"),  # it failed on mkdir, after building the data
     ],
 )

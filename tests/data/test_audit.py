@@ -91,9 +91,9 @@ def test_prepare_stops_on_a_planted_shortcut(tmp_path):
     tags = ["".join("abcdefghij"[int(d)] for d in f"{i:03d}") for i in range(60)]
     rows = [{"text": f"Prepare filings for partner review {PLANTED} ref {tag}.", "label": "KPO"} for tag in tags]
     pd.DataFrame(rows).to_csv(labelled / "mine.csv", index=False)
-    result = CliRunner().invoke(
-        cli, ["prepare", "--n-postings", "600", "--labelled", str(labelled), "--output-dir", str(tmp_path / "out")]
-    )
+    (tmp_path / "none").mkdir()  # no written postings: the planted word is the one to find
+    result = CliRunner().invoke(cli, ["prepare", "--n-postings", "600", "--labelled", str(labelled), "--output-dir",
+                                      str(tmp_path / "out"), "--written", str(tmp_path / "none")])  # fmt: skip
     assert result.exit_code == 1
     assert "shortcut audit failed" in result.output and PLANTED in result.output
     # The word is the user's own: they were sent to the generator's pools, and not told of --allow-shortcuts.
@@ -145,8 +145,9 @@ def test_prepare_warns_of_a_habit_of_the_users_postings_and_goes_on(tmp_path, us
     rows += [{"text": text, "label": config.BPO} for text in users_postings[config.BPO]]
     pd.DataFrame(rows).to_csv(labelled / "mine.csv", index=False)
     out = tmp_path / "out"
+    (tmp_path / "none").mkdir()  # at this size the written postings' own words would cross the audit's share
     result = CliRunner().invoke(cli, ["prepare", "--n-postings", "300", "--labelled", str(labelled),
-                                      "--output-dir", str(out)])  # fmt: skip
+                                      "--output-dir", str(out), "--written", str(tmp_path / "none")])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "audit of your postings" in result.output
     assert "Warning: your postings in" in result.output and "'quorvane' (KPO x" in result.output

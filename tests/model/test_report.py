@@ -143,6 +143,8 @@ def test_validation_slices_are_the_held_out_areas_of_the_validation_errors(metri
     errors = errors[errors["set"] == "validation"]
     train = in_scope(read_splits(SHIPPED_PATHS))
     for column in ("area", "form"):
+        # A blank cell (the written postings name no area) is the slice "(not given)".
+        train[column] = train[column].where(train[column].str.strip() != "", config.SLICE_NOT_GIVEN)
         assert set(slices[column]) == set(train[column])
         wrong = errors.merge(train[["id", column]], on="id", how="left", suffixes=("_error", ""))[column].value_counts()
         for value, figures in slices[column].items():
@@ -165,7 +167,8 @@ def test_model_card_numbers_come_from_metrics_json(metrics, shipped_model_path):
         model.scope_metadata["scope"]["in_scope_per_out_of_scope"],
     )
     learnt = (
-        f"It learnt from {rows:,} postings: every out-of-scope posting, every user's BPO/KPO posting, and generated "
+        f"It learnt from {rows:,} postings: every out-of-scope posting, every BPO/KPO posting written by other hands "
+        "or a user, and generated "
         f"ones up to {ratio:g} for each in all"
     )
     assert learnt in card
@@ -174,8 +177,13 @@ def test_model_card_numbers_come_from_metrics_json(metrics, shipped_model_path):
     shown = f"{len(masked):,} items ({', '.join(masked[:8])}, ...; all in the model's metadata)"
     assert f"| masked_words | {shown} |" in card
     data = model.metadata["training_data"]
-    assert data["sources"] == {config.SOURCE_SYNTHETIC: data["rows"]}
-    assert f"- {data['rows']:,} generated postings (`data/processed/train.csv`, `data/processed/test.csv`" in card
+    sources = data["sources"]
+    assert set(sources) == {config.SOURCE_SYNTHETIC, config.SOURCE_WRITTEN} and sum(sources.values()) == data["rows"]
+    assert (
+        f"- {data['rows']:,} postings: {sources[config.SOURCE_SYNTHETIC]:,} generated, "
+        f"{sources[config.SOURCE_WRITTEN]:,} written by other hands (`data/raw/written/`) (`data/processed/train.csv`, "
+        "`data/processed/test.csv`"
+    ) in card
 
 
 def test_the_card_names_the_folds_its_validation_figures_come_from(shipped_model_path):

@@ -19,7 +19,7 @@ from pipeline.train import train_model
 folder, empty = Path(sys.argv[1]), Path(sys.argv[2])
 # A dataset this small has sampling-noise skews the audit would stop on; reproducibility is the point here.
 code = run(["prepare", "--n-postings", "400", "--seed", "5", "--output-dir", str(folder), "--allow-shortcuts",
-            "--field", str(empty), "--challenge", str(empty)])
+            "--field", str(empty), "--challenge", str(empty), "--written", str(empty)])
 assert code == 0, code
 pipeline, metadata = train_model(in_scope(read_split(folder / "train.csv")), replace(config.TRAIN, cv_folds=2))
 save_model(pipeline, folder / "model.joblib", metadata)

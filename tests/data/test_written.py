@@ -1,0 +1,85 @@
+"""The postings written by other hands: their files, where prepare puts them, and the checks it makes on them."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from pipeline import config
+from pipeline.dataset import build_dataset, labelled_files, load_user_postings, read_split
+from pipeline.errors import DataError
+
+FORMS = {"careers_page", "agency_ad", "occupation_profile", "outsourcing_ad", "feed", "full_ad", "internal_notice"}
+
+
+@pytest.fixture(scope="module")
+def written():
+    return load_user_postings(config.WRITTEN_DIR, config.SOURCE_WRITTEN)
+
+
+def test_each_hand_wrote_both_labels_alike_in_every_form():
+    """A hand whose BPO postings came in one form and its KPO ones in another would teach the form as the label."""
+    paths = labelled_files(config.WRITTEN_DIR)
+    assert [path.name for path in paths] == [f"hand_{letter}.jsonl" for letter in "abcdefgh"]
+    for path in paths:
+        rows = pd.DataFrame([json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()])
+        hand = path.stem.removeprefix("hand_")
+        assert rows["id"].str.startswith(f"h{hand}-").all() and rows["id"].is_unique, path.name
+        assert rows["group"].str.startswith(f"h{hand}-").all(), path.name
+        assert rows["label"].value_counts().to_dict() == {config.BPO: 40, config.KPO: 40, config.NEITHER: 20}
+        assert set(rows["form"]) == FORMS, path.name
+        forms = pd.crosstab(rows["form"], rows["label"])
+        assert (forms[[config.BPO, config.KPO]].sub(forms[config.BPO], axis=0).abs() <= 1).all().all(), path.name
+        near_the_line = rows[rows["borderline"]].groupby("label").size()
+        assert near_the_line[config.BPO] >= 15 and near_the_line[config.KPO] >= 15, path.name
+
+
+def test_every_written_posting_is_trained_on_or_tested_and_no_group_straddles_the_split(written):
+    """prepare leaves out a posting that is a near copy of an evaluation posting: none of these may be one, and a
+    role family of a hand sits on one side of the split, as the generator's families do."""
+    train, test = (read_split(path) for path in (config.TRAIN_PATH, config.TEST_PATH))
+    placed = {name: frame[frame[config.SOURCE_COLUMN] == config.SOURCE_WRITTEN] for name, frame in
+              (("train", train), ("test", test))}  # fmt: skip
+    assert sorted([*placed["train"]["id"], *placed["test"]["id"]]) == sorted(written["id"])
+    assert len(placed["test"]) and len(placed["train"])
+    assert set(placed["train"]["group"]).isdisjoint(placed["test"]["group"])
+
+
+def _posting(posting_id: str, text: str, label: str, source: str) -> dict:
+    return {column: "" for column in config.DATASET_COLUMNS} | {
+        "id": posting_id, "text": text, "label": label, "group": posting_id, "source": source, "borderline": False,
+    }  # fmt: skip
+
+
+def _build(catalogue, written_rows, user_rows):
+    frame = lambda rows: pd.DataFrame(rows, columns=list(config.DATASET_COLUMNS))  # noqa: E731
+    return build_dataset(catalogue, config.PrepareParams(seed=3, n_postings=300), frame(user_rows),
+                         written_postings=frame(written_rows))  # fmt: skip
+
+
+def test_a_users_posting_may_not_take_a_written_postings_id_or_give_its_text_another_label(catalogue):
+    """Deduplication keeps one of two copies and its label without a word; an id names one posting."""
+    text = "Answer customer calls about broken deliveries, book engineer visits and log each call in the tracker."
+    written = [_posting("ha-001", text, config.BPO, config.SOURCE_WRITTEN)]
+    with pytest.raises(DataError, match=r"users' postings use ids of the project's written postings: ha-001"):
+        _build(catalogue, written, [_posting("ha-001", "Another text of the user's own", "KPO", config.SOURCE_USER)])
+    with pytest.raises(DataError, match=r"1 of your postings is a near copy .*: mine \(KPO\) copies ha-001 \(BPO\)"):
+        _build(catalogue, written, [_posting("mine", text.upper(), config.KPO, config.SOURCE_USER)])
+    same_label = _build(catalogue, written, [_posting("mine", text.upper(), config.BPO, config.SOURCE_USER)])
+    kept = pd.concat([same_label["train"], same_label["test"]])
+    assert (kept[config.TEXT_COLUMN].str.lower() == text.lower()).sum() == 1
+
+
+def test_written_postings_are_dealt_by_their_groups_and_move_no_generated_posting(catalogue):
+    rows = [
+        _posting(f"hz-{i:03d}", f"Posting number {i} of a hand, with words {'alpha beta gamma'[i % 5:]} {i}",
+                 config.BPO if i % 2 else config.KPO, config.SOURCE_WRITTEN) | {"group": f"hz-family-{i % 6}"}
+        for i in range(24)
+    ]  # fmt: skip
+    alone = _build(catalogue, [], [])
+    both = _build(catalogue, rows, [])
+    for name in ("train", "test"):
+        generated = both[name][both[name][config.SOURCE_COLUMN] == config.SOURCE_SYNTHETIC]
+        assert generated["id"].tolist() == alone[name]["id"].tolist()
+    sides = {name: set(both[name].loc[both[name]["id"].str.startswith("hz-"), "group"]) for name in ("train", "test")}
+    assert sides["train"] and sides["test"] and sides["train"].isdisjoint(sides["test"])
