@@ -411,7 +411,7 @@ def prepare(
         load_challenge_set(challenge_dir),
         written_postings,
     )
-    if warning := near_copies_of_another_label(user_postings, labelled_dir):
+    if warning := near_copies_of_another_label(user_postings, labelled_dir, written_postings):
         _say(warning)
     # The audit reads what the shipped model learns from: the training and test splits (see the Makefile).
     learnt = in_scope(pd.concat([splits[name] for name in config.SHIPPED_SPLITS], ignore_index=True))

@@ -386,10 +386,14 @@ def group_split(
     apart = users & ~frame[config.GROUP_COLUMN].isin(set(frame.loc[~users, config.GROUP_COLUMN]))
     if apart.any():
         test_groups |= _test_groups(frame.loc[apart], test_size, f"users-{seed}")
+    generated_groups = set(frame.loc[~users, config.GROUP_COLUMN])
     for groups in tied:
         followers = {group for group in groups if is_filled_group(group, config.USER_GROUP_PREFIX)}
         leaders = (groups - followers) or groups
-        test_groups = (test_groups | followers) if leaders <= test_groups else (test_groups - followers)
+        # Every group of the set that is not a generated family's moves, the given ones too: two groups a user gave
+        # a pair of copies were dealt apart, one to each side, whatever the warning said.
+        movable = groups - generated_groups
+        test_groups = (test_groups | movable) if leaders <= test_groups else (test_groups - movable)
     in_test = frame[config.GROUP_COLUMN].isin(test_groups)
     return frame.loc[~in_test].reset_index(drop=True), frame.loc[in_test].reset_index(drop=True)
 
@@ -483,7 +487,13 @@ def build_dataset(
     generated_ids = "generated ids look like syn-42-000001"
     for theirs, whose, others, what, hint in (
         (users, "users'", generated, "generated", generated_ids),
-        (users, "users'", written, "the project's written", f"theirs are in {config.WRITTEN_DIR.name}/"),
+        (
+            users,
+            "users'",
+            written,
+            "the project's written",
+            "theirs are h, a hand's letter and a number; ids made from a file's name change with its name",
+        ),
         (written, "the project's written", generated, "generated", generated_ids),
     ):
         taken = set(others[config.ID_COLUMN].astype(str)) & set(theirs[config.ID_COLUMN].astype(str))
@@ -562,25 +572,33 @@ def _sets_across_labels(ties: list[int], labels: list[str], indices: list[int]) 
     return [members for members in sets if len({labels[i] for i in members}) > 1]
 
 
-def near_copies_of_another_label(user_postings: pd.DataFrame, folder: Path) -> str:
-    """A warning naming users' postings that are near copies of one of theirs with another label, or ''. Not
-    refused as exact copies are: the measure cannot tell a mislabelled edit from two jobs that share a long
-    paragraph. group_split keeps each set of them on one side of the split."""
+def near_copies_of_another_label(
+    user_postings: pd.DataFrame, folder: Path, written_postings: pd.DataFrame | None = None
+) -> str:
+    """A warning naming users' postings that are near copies of one of theirs, or of the project's written
+    postings, with another label, or ''. Not refused as exact copies are: the measure cannot tell a mislabelled edit
+    from two jobs that share a long paragraph. group_split keeps each set of them on one side of the split."""
     if not len(user_postings):
         return ""
-    labels = user_postings[config.LABEL_COLUMN].tolist()
-    words = [letter_words(str(text)) for text in user_postings[config.TEXT_COLUMN]]
+    mine = len(user_postings)
+    both = pd.concat([user_postings, written_postings], ignore_index=True) if written_postings is not None else None
+    postings = user_postings if both is None else both
+    labels = postings[config.LABEL_COLUMN].tolist()
+    words = [letter_words(str(text)) for text in postings[config.TEXT_COLUMN]]
     found = near_copies(words, len(words), kinds=labels)
-    across = _sets_across_labels(found.ties, labels, list(range(len(labels))))
+    # Sets that hold a user's posting: the written postings among themselves are the project's to keep apart.
+    across = [s for s in _sets_across_labels(found.ties, labels, list(range(len(labels)))) if min(s) < mine]
     if not across:
         return ""
-    ids = user_postings[config.ID_COLUMN].astype(str).tolist()
-    pairs = [f"{ids[i]} ({labels[i]}) and {ids[j]} ({labels[j]})" for i, j in found.across]
+    ids = postings[config.ID_COLUMN].astype(str).tolist()
+    pairs = [f"{ids[i]} ({labels[i]}) and {ids[j]} ({labels[j]})" for i, j in found.across if min(i, j) < mine]
     more = f"; {len(pairs) - 3} more" if len(pairs) > 3 else ""
-    count = sum(map(len, across))
+    count = sum(index < mine for members in across for index in members)
+    theirs = "" if max(map(max, across)) < mine else " or of the project's written postings"
     return (
-        f"Warning: {count} of your postings in {folder} are near copies of one of yours with another label (pairs of "
-        f"consecutive words overlapping by {config.NEAR_COPY.min_jaccard} or more): {'; '.join(pairs[:3])}{more}. "
+        f"Warning: {count} of your postings in {folder} are near copies of one of yours{theirs} with another label "
+        f"(pairs of consecutive words overlapping by {config.NEAR_COPY.min_jaccard} or more): "
+        f"{'; '.join(pairs[:3])}{more}. "
         "Each set is kept on one side of the split; one text keeps one label, so correct the label that is wrong "
         "(postings that share a long paragraph count as copies too)"
     )

@@ -57,10 +57,15 @@ def held_out_note(metadata: dict, document: dict) -> str:
     if not scorer:
         return "- No test split was scored."
     if scorer["model_sha256"] == metadata.get("model_sha256"):
-        return "- Split by role family: no test posting's family or title is in training."
+        return (
+            "- Split by role family: no generated test posting's family or title is among the generated training "
+            "postings."
+        )
     band = test.get("review", {}).get("band")
     return (
-        "- Split by role family: no test posting's family or title is in the training split. The test split's "
+        "- Split by role family: no generated test posting's family or title is among the generated training "
+        "postings (the written postings' hands named jobs as they chose: a title of theirs may be a generated one). "
+        "The test split's "
         f"figures come from `{scorer['model_file']}` (SHA-256 `{str(scorer['model_sha256'])[:12]}…`), fitted by "
         "the same procedure on the training split alone, at its own threshold "
         f"{test['threshold']:.2f}{'' if band is None else f' and review band ±{band:.2f}'} (the table below gives "

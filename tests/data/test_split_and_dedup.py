@@ -178,6 +178,11 @@ def test_a_near_copy_under_another_label_is_named_and_kept_on_one_side_with_its_
     assert [side[f"p{n}"] for n in range(len(duties))] == [side[f"p{n}x"] for n in range(len(duties))]
     groups = pd.concat([splits["train"], splits["test"]]).set_index("id")["group"]
     assert all(groups[f"p{n}"] != groups[f"p{n}x"] for n in range(len(duties)))  # each label keeps its own group
+    # Groups the user gave, one a posting: the pairs were dealt apart, one to each side.
+    given = _users(rows, groups=[f"given-{posting}" for posting, _, _ in rows])
+    splits = build_dataset(catalogue, config.PrepareParams(seed=3, n_postings=300), given)
+    side = {posting: name for name in ("train", "test") for posting in splits[name]["id"]}
+    assert [side[f"p{n}"] for n in range(len(duties))] == [side[f"p{n}x"] for n in range(len(duties))]
     from pipeline.dataset import near_copies_of_another_label
 
     assert near_copies_of_another_label(users.iloc[:3], "mine") == (

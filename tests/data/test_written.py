@@ -71,8 +71,29 @@ def test_a_users_posting_may_not_take_a_written_postings_id_or_give_its_text_ano
 
 
 def test_written_postings_are_dealt_by_their_groups_and_move_no_generated_posting(catalogue):
+    import random
+
+    words = [
+        "amber",
+        "azure",
+        "beige",
+        "coral",
+        "cream",
+        "denim",
+        "ebony",
+        "ivory",
+        "jade",
+        "khaki",
+        "lemon",
+        "lilac",
+        "maroon",
+        "olive",
+        "peach",
+        "plum",
+    ]
+    # Texts of their own (near copies of one another across labels would be tied to one side of the split).
     rows = [
-        _posting(f"hz-{i:03d}", f"Posting number {i} of a hand, with words {'alpha beta gamma'[i % 5:]} {i}",
+        _posting(f"hz-{i:03d}", " ".join(random.Random(i).sample(words, 12)),
                  config.BPO if i % 2 else config.KPO, config.SOURCE_WRITTEN) | {"group": f"hz-family-{i % 6}"}
         for i in range(24)
     ]  # fmt: skip
@@ -83,3 +104,22 @@ def test_written_postings_are_dealt_by_their_groups_and_move_no_generated_postin
         assert generated["id"].tolist() == alone[name]["id"].tolist()
     sides = {name: set(both[name].loc[both[name]["id"].str.startswith("hz-"), "group"]) for name in ("train", "test")}
     assert sides["train"] and sides["test"] and sides["train"].isdisjoint(sides["test"])
+
+
+def test_a_users_edited_copy_of_a_written_posting_under_the_other_label_is_named_and_kept_on_its_side(catalogue):
+    """An edit of a written posting (a city and an employer changed) labelled the other way went in without a word,
+    and both were trained on with opposite labels."""
+    from pipeline.dataset import near_copies_of_another_label
+
+    text = ("Answer customer calls about broken deliveries, book engineer visits, log each call in the tracker and "
+            "escalate complaints to the team leader before the end of the shift in our Leeds office.")  # fmt: skip
+    written = [_posting("ha-001", text, config.BPO, config.SOURCE_WRITTEN)]
+    users = [_posting("mine", text.replace("Leeds", "Derby"), config.KPO, config.SOURCE_USER) | {"group": "my-own"}]
+    frame = lambda rows: pd.DataFrame(rows, columns=list(config.DATASET_COLUMNS))  # noqa: E731
+    warning = near_copies_of_another_label(frame(users), "mine", frame(written))
+    assert "1 of your postings in mine are near copies of one of yours or of the project's written postings" in warning
+    assert "mine (KPO) and ha-001 (BPO)" in warning
+    assert near_copies_of_another_label(frame(users), "mine") == ""
+    splits = _build(catalogue, written, users)
+    side = {posting: name for name in ("train", "test") for posting in splits[name]["id"]}
+    assert side["mine"] == side["ha-001"]
