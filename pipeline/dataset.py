@@ -581,8 +581,8 @@ def near_copies_of_another_label(
     if not len(user_postings):
         return ""
     mine = len(user_postings)
-    both = pd.concat([user_postings, written_postings], ignore_index=True) if written_postings is not None else None
-    postings = user_postings if both is None else both
+    others = [] if written_postings is None else [written_postings]
+    postings = pd.concat([user_postings, *others], ignore_index=True)
     labels = postings[config.LABEL_COLUMN].tolist()
     words = [letter_words(str(text)) for text in postings[config.TEXT_COLUMN]]
     found = near_copies(words, len(words), kinds=labels)
