@@ -579,6 +579,9 @@ PROGRESS_WIDTH = 80
 # A posting of this many words or fewer is most likely a job title alone, which gives both models little to read:
 # predict counts such postings and says once, on stderr, that a line of duties beside the title helps.
 BARE_TITLE_WORDS = 3
+# How often predict's main process, waiting on a worker's chunk, looks up: it takes a signal the kernel gave one of
+# its threads, and sees a worker that died while it sent its chunk (the process pool then waits on the pipe forever).
+WORKER_CHECK_SECONDS = 0.5
 
 
 @dataclass(frozen=True)

@@ -302,15 +302,18 @@ def score_chunks(
         jobs, mp_context=multiprocessing.get_context("fork"), initializer=reset_signals_in_worker
     )
     finished = False
+    workers: list = []
     try:
         # Mapping the whole input would read it all ahead; a bounded queue keeps memory flat.
         pending: deque = deque()
         for chunk in chunks:
             pending.append(executor.submit(_score_in_worker, chunk, options, formatter))
+            if not workers:
+                workers = multiprocessing.active_children()  # a forked pool starts them all at its first submit
             if len(pending) >= 2 * jobs:
-                yield pending.popleft().result()
+                yield _result(pending.popleft(), workers)
         while pending:
-            yield pending.popleft().result()
+            yield _result(pending.popleft(), workers)
         finished = True
     except BrokenProcessPool:
         raise WorkerError(
@@ -323,6 +326,25 @@ def score_chunks(
             for child in multiprocessing.active_children():
                 child.terminate()
         executor.shutdown(wait=finished, cancel_futures=True)
+
+
+def _result(future, workers: list) -> FormattedChunk:
+    """A worker's chunk, waited for in short steps, so that the wait cannot outlast the run.
+
+    A wait with no end hung a run stopped by `kill` on its process group: the kernel may hand the signal to one of
+    the pool's threads, which leaves the main thread asleep until a chunk comes back, and none came, as the pool's
+    own thread waited forever on the rest of a chunk its worker, killed while it sent it, never finished. Each step
+    lets Python run a signal handler that is due, and looks whether a worker has died."""
+    from concurrent.futures import TimeoutError as ResultTimeout
+    from concurrent.futures.process import BrokenProcessPool
+    from multiprocessing.connection import wait
+
+    while True:
+        try:
+            return future.result(timeout=config.WORKER_CHECK_SECONDS)
+        except ResultTimeout:
+            if wait([worker.sentinel for worker in workers], timeout=0):
+                raise BrokenProcessPool from None
 
 
 def explanation_fields(options: ScoreOptions) -> list[str]:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from artifacts import edit_metadata, resigned
 from console import (
+    LONG_INPUT_LINE,
     MAKE_ENV,
     SCRIPT,
     checkout_make,
@@ -279,6 +280,80 @@ def test_a_dead_worker_ends_the_run_with_one_line(model, tmp_path):
     assert process.returncode == 1
     assert stderr.startswith("Error: a worker process died") and len(stderr.splitlines()) == 1
     assert not output.exists() and no_temporaries(tmp_path)
+
+
+# The pool's thread, reading a chunk's result, waits forever for more, as it waits for the rest of a chunk whose
+# worker was killed while it sent it; with "kill", it kills the workers first. With "block", the main thread then
+# blocks SIGTERM, so that the kernel hands a SIGTERM to one of the pool's threads. The console script runs as
+# installed.
+_STUCK_POOL = """
+import multiprocessing, signal, sys, threading
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.connection import Connection
+how = sys.argv.pop(1)
+def stuck(connection):
+    for worker in multiprocessing.active_children() if how == "kill" else ():
+        worker.kill()
+    threading.Event().wait()
+Connection.recv = stuck
+submit = ProcessPoolExecutor.submit
+def submit_then_block(*args, **kwargs):
+    future = submit(*args, **kwargs)  # the pool's threads start at the first, with SIGTERM open
+    if how == "block":
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    return future
+ProcessPoolExecutor.submit = submit_then_block
+from pipeline.process import main
+sys.argv[0] = "bpo-kpo"
+main()
+"""
+
+
+def start_stuck_pool(how: str, model, folder: Path) -> tuple[subprocess.Popen, Path]:
+    source, output = folder / "jobs.txt", folder / "out.jsonl"
+    source.write_text(LONG_INPUT_LINE * 5_000)
+    command = [sys.executable, "-c", _STUCK_POOL, how, "predict", "--model", model, "--input", source,
+               "--output", output, "--jobs", "2", "--engine", "sklearn"]  # fmt: skip
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True), output
+
+
+def stderr_of(process: subprocess.Popen) -> str:
+    try:
+        return process.communicate(timeout=60)[1]
+    finally:
+        process.kill()  # a hung run must not outlive the test
+
+
+@linux_only("SIGKILL and a forked pool")
+def test_a_worker_killed_while_it_sends_a_chunk_ends_the_run(model, tmp_path):
+    """The pool's own thread then waits forever for the rest of the chunk and never says the pool is broken: the
+    run hung, where it must end as for any dead worker."""
+    process, output = start_stuck_pool("kill", model, tmp_path)
+    stderr = stderr_of(process)
+    assert process.returncode == 1, stderr
+    assert stderr.startswith("Error: a worker process died") and len(stderr.splitlines()) == 1
+    assert not output.exists() and no_temporaries(tmp_path)
+
+
+@linux_only("/proc to find the worker processes")
+def test_a_termination_signal_that_reaches_another_thread_still_stops_the_run(model, tmp_path):
+    """A process's signal goes to any of its threads that takes it. When a pool's thread took it, the main thread
+    slept on until a chunk came back: with the pool stuck, a `kill` on the run's process group once hung it."""
+    process, output = start_stuck_pool("block", model, tmp_path)
+    wait_for(lambda: len(children(process.pid)) == 2, "the workers to start", process)
+    workers = children(process.pid)
+
+    def waiting() -> bool:  # SIGTERM blocked in the main thread, asleep on the first chunk
+        asleep = Path(f"/proc/{process.pid}/stat").read_text().split(")")[-1].split()[0] == "S"
+        return asleep and has_signal(signal_mask(process.pid, "SigBlk"), signal.SIGTERM)
+
+    wait_for(waiting, "the main thread to wait with SIGTERM blocked", process)
+    os.kill(process.pid, signal.SIGTERM)
+    stderr = stderr_of(process)
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert stderr == "Error: stopped by SIGTERM; no output file was left behind\n"
+    assert not output.exists() and no_temporaries(tmp_path)
+    wait_for(lambda: not [pid for pid in workers if _running(pid)], "the workers to exit")
 
 
 @pytest.mark.parametrize("jobs", ["99999999999999999999", str(4 * (os.cpu_count() or 1) + 1), "0", "-2", "many"])
