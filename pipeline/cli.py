@@ -25,6 +25,7 @@ from pipeline import config
 from pipeline.errors import BpoKpoError, DataError, VocabularyError
 from pipeline.files import follow_links
 from pipeline.options import (
+    ColumnName,
     FiniteFloatRange,
     FolderPath,
     FormatChoice,
@@ -772,12 +773,21 @@ def tune(data_path, output, jobs, apply) -> None:
     "the test split, the field set and the challenge set.",
 )
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--text-column", default=config.TEXT_COLUMN, show_default=True, help="Column holding the posting.")
-@click.option("--label-column", default=config.LABEL_COLUMN, show_default=True, help="Column holding BPO/KPO.")
+@click.option(
+    "--text-column",
+    type=ColumnName(),
+    default=config.TEXT_COLUMN,
+    show_default=True,
+    help="Column holding the posting.",
+)
+@click.option(
+    "--label-column", type=ColumnName(), default=config.LABEL_COLUMN, show_default=True, help="Column holding BPO/KPO."
+)
 @encoding_option
 @click.option(
     "--by",
     "by",
+    type=ColumnName(),
     multiple=True,
     help="Report metrics per value of this column too (repeatable); 'length' buckets by word count, "
     "'form_clarity' pairs the form with clear or borderline.",

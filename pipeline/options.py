@@ -108,6 +108,18 @@ class ModelPath(click.ParamType):
         return target
 
 
+class ColumnName(click.ParamType):
+    """A column's name: an empty one is refused as a usage error (exit 2), as predict refuses it, rather than looked
+    for in each file and reported as a missing column (exit 1)."""
+
+    name = "column"
+
+    def convert(self, value, param, ctx):
+        if value == "":
+            self.fail("is empty: give a column's name", param, ctx)
+        return value
+
+
 class OutputPath(click.ParamType):
     """A file to write: '-' is standard output; a name ending in '/' is a folder, not a file, and is refused."""
 

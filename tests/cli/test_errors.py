@@ -142,6 +142,15 @@ def test_csv_missing_text_column_lists_columns(model, tmp_path):
                  r"no column ' body'.*names keep their spaces and case: did you mean 'body'\? choose")  # fmt: skip
 
 
+@pytest.mark.parametrize("option", ["--text-column", "--label-column", "--by"])
+def test_evaluate_refuses_an_empty_column_name_as_a_usage_error(fast_model, tmp_path, option):
+    """It looked for a column named '' in each file and stopped with exit 1, as for a file that lacks a column,
+    where predict refuses the option itself (exit 2)."""
+    labelled = write(tmp_path, "labelled.csv", "text,label\nAnswer inbound calls,BPO\n")
+    result = run("evaluate", "--model", fast_model, "--data", labelled, option, "")
+    assert_error(result, 2, rf"Error: Invalid value for '{option}': is empty: give a column's name\n\Z")
+
+
 @pytest.mark.parametrize("option", ["--id-column", "--text-column", "--keep-column"])
 def test_an_empty_column_name_is_refused_naming_what_pandas_calls_a_column_without_one(fast_model, tmp_path, option):
     """An empty --id-column was taken for none, and the rows numbered, exit 0: `--id-column "$COLUMN"` with COLUMN
