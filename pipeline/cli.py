@@ -465,6 +465,8 @@ def prepare(
         click.echo(f"{name:>5}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     if summary["written_postings"]["read"]:
         click.echo(format_user_postings(summary["written_postings"], written_dir, "written postings"))
+    else:  # an empty --written folder is a choice: the run says what it trains on, as it does for a full one
+        click.echo(f"written postings in {written_dir}: none, so the BPO/KPO postings are generated ones alone")
     if summary["user_postings"]["read"]:
         click.echo(format_user_postings(summary["user_postings"], labelled_dir))
 

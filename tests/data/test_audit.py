@@ -149,6 +149,10 @@ def test_prepare_warns_of_a_habit_of_the_users_postings_and_goes_on(tmp_path, us
     result = CliRunner().invoke(cli, ["prepare", "--n-postings", "300", "--labelled", str(labelled),
                                       "--output-dir", str(out), "--written", str(tmp_path / "none")])  # fmt: skip
     assert result.exit_code == 0, result.output
+    # An empty --written folder is named, as a full one is: the run said nothing of what it left out.
+    assert f"written postings in {tmp_path / 'none'}: none, so the BPO/KPO postings are generated ones alone" in (
+        result.output
+    )
     assert "audit of your postings" in result.output
     assert "Warning: your postings in" in result.output and "'quorvane' (KPO x" in result.output
     summary = json.loads((out / config.DATASET_SUMMARY_PATH.name).read_text(encoding="utf-8"))
