@@ -36,10 +36,16 @@ def parameter_value(value) -> str:
 def training_rows(data: dict) -> str:
     """What the model learnt from, by source: users' postings added through data/raw/labelled were once counted
     among the generated ones."""
+    parts = source_parts(data)
+    if parts == [f"{data['rows']:,} generated"]:
+        return f"{data['rows']:,} generated postings"
+    return f"{data['rows']:,} postings: {', '.join(parts)}"
+
+
+def source_parts(data: dict) -> list[str]:
+    """A model's training rows counted by source, generated first."""
     sources = dict(data.get("sources") or {})
     generated = sources.pop(config.SOURCE_SYNTHETIC, 0)
-    if generated == data["rows"]:
-        return f"{data['rows']:,} generated postings"
     written = sources.pop(config.SOURCE_WRITTEN, 0)
     users = sources.pop(config.SOURCE_USER, 0)
     parts = [f"{generated:,} generated"] if generated else []
@@ -47,7 +53,7 @@ def training_rows(data: dict) -> str:
     parts += [f"{users:,} of users' own (`data/raw/labelled/`)"] if users else []
     rest = data["rows"] - generated - written - users
     parts += [f"{rest:,} from files that name no source"] if rest else []
-    return f"{data['rows']:,} postings: {', '.join(parts)}"
+    return parts
 
 
 def held_out_note(metadata: dict, document: dict) -> str:
@@ -200,7 +206,10 @@ def scope_training_line(scope_metadata: dict | None) -> list[str]:
         if ratio
         else ""
     )
-    return [f"It learnt from {rows:,} postings: every out-of-scope posting{share}.", ""]
+    # The scope model's metadata counts its sources since the written postings joined: older ones do not.
+    by_source = source_parts(scope_metadata["training_data"]) if scope_metadata["training_data"].get("sources") else []
+    counted = f" ({', '.join(by_source)})" if by_source else ""
+    return [f"It learnt from {rows:,} postings{counted}: every out-of-scope posting{share}.", ""]
 
 
 def render_model_card(

@@ -14,7 +14,7 @@ from pipeline.decision import scope_verdict
 from pipeline.errors import DataError
 from pipeline.evaluate import wilson_interval
 from pipeline.model import pipeline_parts
-from pipeline.train import fit, out_of_fold_scores, scheme_splits, validation_p_kpo
+from pipeline.train import fit, out_of_fold_scores, scheme_splits, source_counts, validation_p_kpo
 
 # Calibration and the threshold come from folds that hold out whole areas (out-of-scope areas too) and forms,
 # like the BPO/KPO model's: a feed brings kinds of work the generator never wrote, and held-out role families of
@@ -126,7 +126,11 @@ def train_scope_model(
         "params": asdict(params),
         "scope": asdict(rules),
         "threshold": threshold,
-        "training_data": {"sha256": data_hash(relabelled), "rows": len(relabelled)},
+        "training_data": {
+            "sha256": data_hash(relabelled),
+            "rows": len(relabelled),
+            "sources": source_counts(relabelled),
+        },
         "metrics": {"validation_grouped_cv": scope_figures(is_out, p_validation >= threshold)},
         "calibration": {"method": params.calibration, "sigmoid": sigmoid},
     }

@@ -166,10 +166,15 @@ def test_model_card_numbers_come_from_metrics_json(metrics, shipped_model_path):
         model.scope_metadata["training_data"]["rows"],
         model.scope_metadata["scope"]["in_scope_per_out_of_scope"],
     )
+    scope_sources = model.scope_metadata["training_data"]["sources"]
+    # The scope model's rows by source add up to its rows, as the BPO/KPO model's do: its metadata had no sources.
+    assert set(scope_sources) == {config.SOURCE_SYNTHETIC, config.SOURCE_WRITTEN}
+    assert sum(scope_sources.values()) == rows
     learnt = (
-        f"It learnt from {rows:,} postings: every out-of-scope posting, every BPO/KPO posting written by other hands "
-        "or a user, and generated "
-        f"ones up to {ratio:g} for each in all"
+        f"It learnt from {rows:,} postings ({scope_sources[config.SOURCE_SYNTHETIC]:,} generated, "
+        f"{scope_sources[config.SOURCE_WRITTEN]:,} written by other hands (`data/raw/written/`)): every out-of-scope "
+        f"posting, every BPO/KPO posting written by other hands or a user, and generated ones up to {ratio:g} for "
+        "each in all"
     )
     assert learnt in card
     masked = model.metadata["params"]["masked_words"]
