@@ -366,7 +366,8 @@ def group_split(
     them moves no generated posting to the other side (dealt together, 36 postings of a user's moved some 4,000
     generated ones, and no figure before could be set beside one after), and in the order of a hash of each group
     and the seed, so that one of them added or dropped moves few other groups (at most one where they name no area); a
-    user's posting in a group the generated postings have goes where that group went.
+    user's posting in a group the generated postings have goes where that group went. The project's written postings
+    and a user's are dealt apart from each other too, for the same reason.
 
     Each set of `tied` groups (users' near copies of another label) ends on one side: the groups prepare filled in
     go where the set's other groups went, to the test split only if all of those did (where the user gave none of
@@ -384,8 +385,12 @@ def group_split(
     )
     test_groups = _test_groups(frame.loc[~users], test_size, random.Random(seed))
     apart = users & ~frame[config.GROUP_COLUMN].isin(set(frame.loc[~users, config.GROUP_COLUMN]))
-    if apart.any():
-        test_groups |= _test_groups(frame.loc[apart], test_size, f"users-{seed}")
+    # Each source in its own pool: dealt with the project's 1,600 written postings, a user's few groups went to the
+    # test split or not by where their hashes fell among those, and prepare's reason for none in test was wrong.
+    for source in config.GIVEN_SOURCES if apart.any() else ():
+        own = apart & (frame[config.SOURCE_COLUMN] == source)
+        if own.any():
+            test_groups |= _test_groups(frame.loc[own], test_size, f"users-{seed}")
     generated_groups = set(frame.loc[~users, config.GROUP_COLUMN])
     for groups in tied:
         followers = {group for group in groups if is_filled_group(group, config.USER_GROUP_PREFIX)}

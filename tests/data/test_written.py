@@ -106,6 +106,28 @@ def test_written_postings_are_dealt_by_their_groups_and_move_no_generated_postin
     assert sides["train"] and sides["test"] and sides["train"].isdisjoint(sides["test"])
 
 
+def test_a_users_postings_go_where_they_would_without_the_written_postings(catalogue):
+    """Dealt in one pool with the written postings, a user's groups reached the test split or not by where their
+    hashes fell among the written ones, so prepare's "none in test, as they form N groups" gave a wrong reason."""
+    import random
+
+    words = ["amber", "azure", "beige", "coral", "cream", "denim", "ebony", "ivory", "jade", "khaki", "lemon", "lilac"]
+
+    def postings(prefix: str, source: str, families: int) -> list[dict]:
+        return [
+            _posting(f"{prefix}-{i:03d}", f"{prefix} " + " ".join(random.Random(f"{prefix}{i}").sample(words, 10)),
+                     config.BPO if i % 2 else config.KPO, source) | {"group": f"{prefix}-family-{i % families}"}
+            for i in range(4 * families)
+        ]  # fmt: skip
+
+    users = postings("mine", config.SOURCE_USER, 10)
+    alone, beside = _build(catalogue, [], users), _build(catalogue, postings("hz", config.SOURCE_WRITTEN, 40), users)
+    for name in ("train", "test"):
+        assert sorted(beside[name].loc[beside[name]["id"].str.startswith("mine-"), "id"]) == sorted(
+            alone[name].loc[alone[name]["id"].str.startswith("mine-"), "id"]
+        ), name
+
+
 def test_a_users_edited_copy_of_a_written_posting_under_the_other_label_is_named_and_kept_on_its_side(catalogue):
     """An edit of a written posting (a city and an employer changed) labelled the other way went in without a word,
     and both were trained on with opposite labels."""
