@@ -3,6 +3,7 @@ data, security and messages. In process (console.run) where a real process adds 
 process for signals, pipes, devices, closed streams and worker processes."""
 
 import codecs
+import contextlib
 import csv
 import errno
 import gzip
@@ -309,27 +310,28 @@ main()
 """
 
 
-def start_stuck_pool(how: str, model, folder: Path) -> tuple[subprocess.Popen, Path]:
+@contextlib.contextmanager
+def stuck_pool(how: str, model, folder: Path):
+    """predict --jobs 2 on a pool made stuck (see _STUCK_POOL); killed when the test ends, however it ends: a run
+    that hangs, or a wait of the test's that fails first, must not outlive it."""
     source, output = folder / "jobs.txt", folder / "out.jsonl"
     source.write_text(LONG_INPUT_LINE * 5_000)
     command = [sys.executable, "-c", _STUCK_POOL, how, "predict", "--model", model, "--input", source,
                "--output", output, "--jobs", "2", "--engine", "sklearn"]  # fmt: skip
-    return subprocess.Popen(command, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True), output
-
-
-def stderr_of(process: subprocess.Popen) -> str:
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        return process.communicate(timeout=60)[1]
+        yield process, output
     finally:
-        process.kill()  # a hung run must not outlive the test
+        process.kill()
+        process.wait()
 
 
 @linux_only("SIGKILL and a forked pool")
 def test_a_worker_killed_while_it_sends_a_chunk_ends_the_run(model, tmp_path):
     """The pool's own thread then waits forever for the rest of the chunk and never says the pool is broken: the
     run hung, where it must end as for any dead worker."""
-    process, output = start_stuck_pool("kill", model, tmp_path)
-    stderr = stderr_of(process)
+    with stuck_pool("kill", model, tmp_path) as (process, output):
+        stderr = process.communicate(timeout=60)[1]
     assert process.returncode == 1, stderr
     assert stderr.startswith("Error: a worker process died") and len(stderr.splitlines()) == 1
     assert not output.exists() and no_temporaries(tmp_path)
@@ -339,17 +341,17 @@ def test_a_worker_killed_while_it_sends_a_chunk_ends_the_run(model, tmp_path):
 def test_a_termination_signal_that_reaches_another_thread_still_stops_the_run(model, tmp_path):
     """A process's signal goes to any of its threads that takes it. When a pool's thread took it, the main thread
     slept on until a chunk came back: with the pool stuck, a `kill` on the run's process group once hung it."""
-    process, output = start_stuck_pool("block", model, tmp_path)
-    wait_for(lambda: len(children(process.pid)) == 2, "the workers to start", process)
-    workers = children(process.pid)
+    with stuck_pool("block", model, tmp_path) as (process, output):
+        wait_for(lambda: len(children(process.pid)) == 2, "the workers to start", process)
+        workers = children(process.pid)
 
-    def waiting() -> bool:  # SIGTERM blocked in the main thread, asleep on the first chunk
-        asleep = Path(f"/proc/{process.pid}/stat").read_text().split(")")[-1].split()[0] == "S"
-        return asleep and has_signal(signal_mask(process.pid, "SigBlk"), signal.SIGTERM)
+        def waiting() -> bool:  # SIGTERM blocked in the main thread, asleep on the first chunk
+            asleep = Path(f"/proc/{process.pid}/stat").read_text().split(")")[-1].split()[0] == "S"
+            return asleep and has_signal(signal_mask(process.pid, "SigBlk"), signal.SIGTERM)
 
-    wait_for(waiting, "the main thread to wait with SIGTERM blocked", process)
-    os.kill(process.pid, signal.SIGTERM)
-    stderr = stderr_of(process)
+        wait_for(waiting, "the main thread to wait with SIGTERM blocked", process)
+        os.kill(process.pid, signal.SIGTERM)
+        stderr = process.communicate(timeout=60)[1]
     assert process.returncode == 128 + signal.SIGTERM, stderr
     assert stderr == "Error: stopped by SIGTERM; no output file was left behind\n"
     assert not output.exists() and no_temporaries(tmp_path)
