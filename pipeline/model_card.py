@@ -36,10 +36,9 @@ def parameter_value(value) -> str:
 def training_rows(data: dict) -> str:
     """What the model learnt from, by source: users' postings added through data/raw/labelled were once counted
     among the generated ones."""
-    parts = source_parts(data)
-    if parts == [f"{data['rows']:,} generated"]:
+    if (data.get("sources") or {}).get(config.SOURCE_SYNTHETIC) == data["rows"]:
         return f"{data['rows']:,} generated postings"
-    return f"{data['rows']:,} postings: {', '.join(parts)}"
+    return f"{data['rows']:,} postings: {', '.join(source_parts(data))}"
 
 
 def source_parts(data: dict) -> list[str]:

@@ -335,14 +335,13 @@ def _result(future, workers: list) -> FormattedChunk:
     the pool's threads, which leaves the main thread asleep until a chunk comes back, and none came, as the pool's
     own thread waited forever on the rest of a chunk its worker, killed while it sent it, never finished. Each step
     lets Python run a signal handler that is due, and looks whether a worker has died."""
-    from concurrent.futures import TimeoutError as ResultTimeout
     from concurrent.futures.process import BrokenProcessPool
     from multiprocessing.connection import wait
 
     while True:
         try:
             return future.result(timeout=config.WORKER_CHECK_SECONDS)
-        except ResultTimeout:
+        except TimeoutError:  # concurrent.futures' own since Python 3.11
             if wait([worker.sentinel for worker in workers], timeout=0):
                 raise BrokenProcessPool from None
 

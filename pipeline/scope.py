@@ -45,8 +45,8 @@ def scope_training_rows(frame: pd.DataFrame, in_scope_per_out_of_scope: float) -
     # A user's file may carry neither ids nor a source: its rows are users' postings.
     blank = pd.Series("", index=frame.index)
     generated_in_scope = (frame.get(config.SOURCE_COLUMN, blank) == config.SOURCE_SYNTHETIC).to_numpy() & ~out_of_scope
-    users_in_scope = int((~out_of_scope & ~generated_in_scope).sum())
-    room = max(round(in_scope_per_out_of_scope * out_of_scope.sum()) - users_in_scope, 0)
+    given_in_scope = int((~out_of_scope & ~generated_in_scope).sum())
+    room = max(round(in_scope_per_out_of_scope * out_of_scope.sum()) - given_in_scope, 0)
     ids = frame.get(config.ID_COLUMN, blank).astype(str)
     # Generated ids end in the draw's zero-padded index, so among them a longer id is a later draw.
     drawn = sorted(ids[generated_in_scope], key=lambda posting_id: (len(posting_id), posting_id))
