@@ -386,8 +386,8 @@ def group_split(
     test_groups = _test_groups(frame.loc[~users], test_size, random.Random(seed))
     apart = users & ~frame[config.GROUP_COLUMN].isin(set(frame.loc[~users, config.GROUP_COLUMN]))
     if apart.any():
-        # Each source in its own pool: dealt with the project's 1,600 written postings, a user's few groups went to
-        # the test split or not by where their hashes fell among those, and prepare's reason for none in test was wrong.
+        # Each source in its own pool: dealt with the project's written postings, a user's few groups went to the
+        # test split or not by where their hashes fell among those, and prepare's reason for none in test was wrong.
         for _, own in frame.loc[apart].groupby(config.SOURCE_COLUMN):
             test_groups |= _test_groups(own, test_size, f"users-{seed}")
     generated_groups = set(frame.loc[~users, config.GROUP_COLUMN])

@@ -1,6 +1,7 @@
 """The postings written by other hands: their files, where prepare puts them, and the checks it makes on them."""
 
 import json
+import random
 
 import pandas as pd
 import pytest
@@ -109,8 +110,6 @@ def test_written_postings_are_dealt_by_their_groups_and_move_no_generated_postin
 def test_a_users_postings_go_where_they_would_without_the_written_postings(catalogue):
     """Dealt in one pool with the written postings, a user's groups reached the test split or not by where their
     hashes fell among the written ones, so prepare's "none in test, as they form N groups" gave a wrong reason."""
-    import random
-
     words = ["amber", "azure", "beige", "coral", "cream", "denim", "ebony", "ivory", "jade", "khaki", "lemon", "lilac"]
 
     def postings(prefix: str, source: str, families: int) -> list[dict]:

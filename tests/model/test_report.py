@@ -418,7 +418,8 @@ def test_a_model_whose_training_files_changed_scores_nothing(shipped_model_path,
         pd.concat([rows.head(30), rows[rows[config.LABEL_COLUMN] == config.NEITHER].head(3)]).to_csv(
             few_path, index=False
         )
-        few_rows[entry["path"]] = few = read_split(few_path)
+        few = read_split(few_path)
+        few_rows[entry["path"]] = few_path, few
         entry["path"] = str(few_path)
         entry["sha256"], entry["rows"] = data_hash(in_scope(few)), len(in_scope(few))
     metadata_path(copied).write_text(json.dumps(meta))
@@ -440,8 +441,8 @@ def test_a_model_whose_training_files_changed_scores_nothing(shipped_model_path,
     scope_meta = json.loads(scope_meta_path.read_text())
     for entry in scope_meta["training_data"]["files"]:
         assert entry[config.EVERY_ROW_HASHED] is True
-        few = few_rows[entry["path"]]
-        entry["path"] = str(tmp_path / Path(entry["path"]).name)
+        few_path, few = few_rows[entry["path"]]
+        entry["path"] = str(few_path)
         entry["sha256"], entry["rows"] = data_hash(few), len(few)
     scope_meta_path.write_text(json.dumps(scope_meta))
     train.to_csv(tmp_path / "train.csv", index=False)
