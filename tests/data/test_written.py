@@ -21,7 +21,7 @@ def written():
 def test_each_hand_wrote_both_labels_alike_in_every_form():
     """A hand whose BPO postings came in one form and its KPO ones in another would teach the form as the label."""
     paths = labelled_files(config.WRITTEN_DIR)
-    assert [path.name for path in paths] == [f"hand_{letter}.jsonl" for letter in "abcdefghijklmnop"]
+    assert [path.name for path in paths] == [f"hand_{letter}.jsonl" for letter in "abcdefghijklmnopqrstuvwx"]
     for path in paths:
         rows = pd.DataFrame([json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()])
         hand = path.stem.removeprefix("hand_")
