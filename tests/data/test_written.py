@@ -21,22 +21,23 @@ def written():
 def test_each_hand_wrote_both_labels_alike_in_every_form():
     """A hand whose BPO postings came in one form and its KPO ones in another would teach the form as the label."""
     paths = labelled_files(config.WRITTEN_DIR)
-    # Three batches of 100 postings a hand (40 BPO, 40 KPO, 20 out of scope), then one of 60 (24, 24, 12).
-    hands = {**{letter: 40 for letter in "abcdefghijklmnopqrstuvwx"}, **{f"y{letter}": 24 for letter in "abcdefgh"}}
+    # Each hand's postings per in-scope label and the least of them near the line: three batches of 100 postings a
+    # hand (40 BPO, 40 KPO, 20 out of scope, 15 borderline), then one of 60 (24, 24, 12, 12).
+    hands = {letter: (40, 15) for letter in "abcdefghijklmnopqrstuvwx"}
+    hands |= {f"y{letter}": (24, 12) for letter in "abcdefgh"}
     assert [path.name for path in paths] == [f"hand_{hand}.jsonl" for hand in hands]
     for path in paths:
         rows = pd.DataFrame([json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()])
         hand = path.stem.removeprefix("hand_")
         assert rows["id"].str.startswith(f"h{hand}-").all() and rows["id"].is_unique, path.name
         assert rows["group"].str.startswith(f"h{hand}-").all(), path.name
-        in_scope = hands[hand]
+        in_scope, least = hands[hand]
         assert rows["label"].value_counts().to_dict() == {config.BPO: in_scope, config.KPO: in_scope,
                                                           config.NEITHER: in_scope // 2}  # fmt: skip
         assert set(rows["form"]) == FORMS, path.name
         forms = pd.crosstab(rows["form"], rows["label"])
         assert (forms[[config.BPO, config.KPO]].sub(forms[config.BPO], axis=0).abs() <= 1).all().all(), path.name
         near_the_line = rows[rows["borderline"]].groupby("label").size()
-        least = 15 if in_scope == 40 else 12
         assert near_the_line[config.BPO] >= least and near_the_line[config.KPO] >= least, path.name
 
 
