@@ -72,6 +72,24 @@ PORTABLE_SUFFIX = ".portable.json"
 CONFORMANCE_SUFFIX = ".conformance.json"
 
 
+# evaluate keeps what each training file holds for its near-copy check (pipeline/learnt_index.py) in a cache folder,
+# by the XDG convention: $XDG_CACHE_HOME/bpo-kpo/near-copies, else ~/.cache/bpo-kpo/near-copies. An entry is named
+# by the file's bytes, so an edited file is never read from an old one; the most recently used entries are kept.
+CACHE_HOME_VAR = "XDG_CACHE_HOME"
+NEAR_COPY_CACHE_ENTRIES = 8
+
+
+def near_copy_cache_dir() -> Path | None:
+    """The near-copy cache folder, or None where there is no home to keep one in."""
+    base = os.environ.get(CACHE_HOME_VAR, "")
+    if not os.path.isabs(base):  # unset, empty or relative: the convention says to use the default
+        try:
+            base = Path.home() / ".cache"
+        except RuntimeError:
+            return None
+    return Path(base) / "bpo-kpo" / "near-copies"
+
+
 def in_checkout() -> bool:
     """True when the package runs from a clone of the project; False when installed, without data or Makefile."""
     return (PROJECT_ROOT / "Makefile").is_file()

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from pipeline import config
-from pipeline.dataset import data_hash, in_scope, key_of_words, letter_words, read_split
+from pipeline.dataset import data_hash, in_scope, key_of_words, letter_words
 from pipeline.errors import DataError
+from pipeline.learnt_index import FileIndex, index_of
 from pipeline.model import Model
 from pipeline.near_copies import Runs, copied_from, runs_of
 
@@ -65,27 +66,21 @@ def learnt_from(model: Model) -> Learnt:
             learnt.gone.add(digest)
             continue
         status = path.stat()
-        in_scope_digest, every_row_digest, keys, runs = _read_training_file(
-            str(path), status.st_size, status.st_mtime_ns
-        )
-        if (every_row_digest if every_row else in_scope_digest) != digest:
+        index = _read_training_file(str(path), status.st_size, status.st_mtime_ns)
+        if (index.every_row_digest if every_row else index.in_scope_digest) != digest:
             if path_text not in learnt.changed:
                 learnt.changed.append(path_text)
             continue
-        learnt.keys |= keys
-        learnt.runs[path_text] = runs
+        learnt.keys |= index.keys
+        learnt.runs[path_text] = index.runs
     return learnt
 
 
 @functools.lru_cache(maxsize=16)
-def _read_training_file(path: str, size: int, modified_ns: int) -> tuple[str, str, frozenset[str], Runs]:
-    """A training file's hashes, of its BPO/KPO rows and of all its rows, and its postings' near-duplicate keys and
-    runs of words. Kept while the file's size and modification time stay (the arguments), so a process that
-    evaluates again reads it once."""
-    frame = read_split(Path(path))
-    words = [letter_words(text) for text in frame[config.TEXT_COLUMN].astype(str)]
-    keys = frozenset(map(key_of_words, words))
-    return data_hash(in_scope(frame)), data_hash(frame), keys, runs_of(words)
+def _read_training_file(path: str, size: int, modified_ns: int) -> FileIndex:
+    """A training file's index (learnt_index), kept while its size and modification time stay (the arguments), so
+    a process that evaluates again does not even hash the file again."""
+    return index_of(Path(path))
 
 
 class UnknownOverlap(Exception):

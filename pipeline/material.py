@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from pipeline import config
 from pipeline.audit import Lexicon, analyser
@@ -80,12 +82,28 @@ def split_phrases(phrases: tuple[str, ...], judge: PhraseJudge) -> tuple[list[st
     return function, plain
 
 
-def build_material(catalogue: Catalogue) -> tuple[dict[str, FamilyMaterial], SharedMaterial]:
+def build_material(catalogue: Catalogue) -> tuple[Mapping[str, FamilyMaterial], SharedMaterial]:
     """Each family's function material, and the shared pools made of every phrase that names no function.
 
     A catalogue phrase without a function term says nothing about which class the job is in, so leaving it
     with its family would only teach the model the writer's habits; it joins the shared pool instead.
     """
+    # Kept by the catalogue's whole content (its dataclasses' repr, every field shown): a process that generates
+    # again (tune, the seeds benchmark, the tests) sorts the same phrases once, and an edited catalogue anew.
+    key = repr(catalogue)
+    if key not in _BUILT:
+        if len(_BUILT) >= _MOST_KEPT:
+            _BUILT.pop(next(iter(_BUILT)))
+        by_family, shared = _build_material(catalogue)
+        _BUILT[key] = (MappingProxyType(by_family), shared)
+    return _BUILT[key]
+
+
+_BUILT: dict[str, tuple[Mapping[str, FamilyMaterial], SharedMaterial]] = {}
+_MOST_KEPT = 4
+
+
+def _build_material(catalogue: Catalogue) -> tuple[dict[str, FamilyMaterial], SharedMaterial]:
     judge = phrase_judge(catalogue)
     shared: dict[str, list[str]] = {key: [] for key in ("duties", "requirements", "tools", "metrics", "ways")}
     by_family: dict[str, FamilyMaterial] = {}

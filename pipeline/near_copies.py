@@ -51,6 +51,22 @@ class Runs:
     def of(self, index: int) -> frozenset[int]:
         return frozenset(self.numbers[self.starts[index] : self.starts[index + 1]].tolist())
 
+    def among(self, pool: np.ndarray) -> np.ndarray:
+        """Whether each of the runs, in `numbers`' order, is one of `pool`'s (sorted and distinct)."""
+        distinct, places = self._distinct
+        # The pool (a file's runs) is looked up among these runs' distinct numbers, not each of the millions of runs a
+        # model learnt from in the pool: evaluate asks the same training runs about every set.
+        found = np.zeros(len(distinct), dtype=bool)
+        if len(pool) and len(distinct):
+            spots = np.minimum(np.searchsorted(distinct, pool), len(distinct) - 1)
+            found[spots[distinct[spots] == pool]] = True
+        return found[places]
+
+    @functools.cached_property
+    def _distinct(self) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct run numbers, sorted, and where each run's number is among them."""
+        return np.unique(self.numbers, return_inverse=True)
+
     def only(self, indices: np.ndarray) -> Runs:
         """The runs of the texts at `indices`, in that order."""
         sizes = self.sizes()[indices]
@@ -124,10 +140,7 @@ def copied_from(asked: Runs, known: Runs, settings: config.NearCopySettings = co
     of its signature with one is checked exactly, as near_copies checks the rest."""
     # A known text copies an asked one only if that text holds `min_jaccard` of its runs or more, so all the asked
     # texts together do: the rest are never signed (all but a few of a model's postings, against a small file).
-    pool = np.unique(asked.numbers)
-    places = np.minimum(np.searchsorted(pool, known.numbers), max(len(pool) - 1, 0))
-    found_in_pool = pool[places] == known.numbers if len(pool) else np.zeros(len(known.numbers), dtype=bool)
-    inside = np.concatenate([[0], np.cumsum(found_in_pool)])
+    inside = np.concatenate([[0], np.cumsum(known.among(np.unique(asked.numbers)))])
     sizes = known.sizes()
     shares = (inside[known.starts[1:]] - inside[known.starts[:-1]]) / np.maximum(sizes, 1)
     plausible = np.flatnonzero((sizes > 0) & (shares >= settings.min_jaccard))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,13 +17,30 @@ from pipeline import config
 
 # The environment variables that size the BLAS and OpenMP thread pools numpy and scikit-learn start.
 THREAD_POOL_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+CACHE_HOME_VAR = config.CACHE_HOME_VAR
+_CACHE_HOME = pytest.StashKey[str | None]()
 
 
-def pytest_configure():
+def pytest_configure(config):
     # The suite already runs a worker per core (-n auto): a thread pool per worker as wide as the machine would
     # oversubscribe the cores, and idle pool threads spin. Set before the workers and their commands start.
     for name in THREAD_POOL_VARIABLES:
         os.environ.setdefault(name, "1")
+    # evaluate's near-copy cache (pipeline/learnt_index.py): one folder for the run, shared by the workers and their
+    # commands, never the user's own. The process that starts the workers makes it and removes it at the end.
+    if not hasattr(config, "workerinput"):
+        config.stash[_CACHE_HOME] = os.environ.get(CACHE_HOME_VAR)
+        os.environ[CACHE_HOME_VAR] = tempfile.mkdtemp(prefix="bpo-kpo-test-cache-")
+
+
+def pytest_unconfigure(config):
+    if _CACHE_HOME in config.stash:
+        shutil.rmtree(os.environ[CACHE_HOME_VAR], ignore_errors=True)
+        previous = config.stash[_CACHE_HOME]
+        if previous is None:
+            os.environ.pop(CACHE_HOME_VAR, None)
+        else:
+            os.environ[CACHE_HOME_VAR] = previous
 
 
 @pytest.fixture(scope="session")

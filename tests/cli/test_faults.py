@@ -6,6 +6,7 @@ import codecs
 import contextlib
 import csv
 import errno
+import fcntl
 import gzip
 import io
 import json
@@ -15,6 +16,7 @@ import signal
 import stat
 import subprocess
 import sys
+import termios
 import threading
 import time
 from pathlib import Path
@@ -1536,15 +1538,22 @@ def test_a_removed_working_directory_is_named(fast_model, tmp_path):
     assert absolute.returncode == 0 and jsonl(absolute.stdout)[0]["id"] == "1", absolute.stderr
 
 
+# Linux's fcntl command for a pipe's capacity (Python's fcntl names it from 3.10, but only where the headers did).
+F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
+
+
+def unread_bytes(descriptor: int) -> int:
+    """How many bytes a pipe holds that nobody has read yet."""
+    return int.from_bytes(fcntl.ioctl(descriptor, termios.FIONREAD, bytes(4)), sys.byteorder)
+
+
+@linux_only("a pipe's capacity from fcntl")
 @pytest.mark.parametrize("unbuffered", ["1", ""])
 @pytest.mark.parametrize("command", ["predict", "evaluate"])
 def test_a_non_blocking_pipe_to_a_slow_reader_gets_every_byte(fast_model, tmp_path, command, unbuffered):
     """Unbuffered (PYTHONUNBUFFERED), a pipe set non-blocking dropped what found the pipe full: evaluate's report
     stopped at 65,536 bytes with exit 0. Buffered, Python's writer stopped there (`write could not complete without
     blocking`, exit 120), and the rest was lost. Every byte now waits for room."""
-    import fcntl
-    import time
-
     postings = tmp_path / "postings.txt"
     postings.write_text("Answer customer calls and log each one in the CRM\n" * 2000)
     args = {
@@ -1558,7 +1567,9 @@ def test_a_non_blocking_pipe_to_a_slow_reader_gets_every_byte(fast_model, tmp_pa
     script = subprocess.Popen([SCRIPT, *map(str, args), "--model", fast_model], stdout=writer,
                               stderr=subprocess.DEVNULL, env=os.environ | {"PYTHONUNBUFFERED": unbuffered})  # fmt: skip
     os.close(writer)
-    time.sleep(1)  # the pipe fills while nobody reads it
+    # Nobody reads until the pipe is full, or the script has ended without filling it (the bug).
+    capacity = fcntl.fcntl(reader, F_GETPIPE_SZ)
+    wait_for(lambda: unread_bytes(reader) > capacity - 4096 or script.poll() is not None, "the pipe to fill")
     with os.fdopen(reader, "rb") as pipe:
         received = pipe.read()
     assert script.wait(timeout=120) == 0

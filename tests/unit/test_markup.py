@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipeline import markup
 from pipeline.markup import is_html, plain_text
 
 DUTIES = "Answer inbound calls & resolve billing queries\nLog every ticket in Zendesk"
@@ -169,3 +170,16 @@ def test_outside_html_only_the_references_exports_write_are_read(text):
 
 def test_a_link_is_found_in_any_case():
     assert plain_text("Apply at Www.Acme.com/jobs today") == "Apply at  today"
+
+
+@given(
+    st.lists(
+        st.sampled_from(["www.", "WwW.", "http://", "HTTPS://", "fTp://", "ſ://", "www", "://", ".", " ", "é", "("])
+        | st.text(max_size=6),
+        max_size=12,
+    ).map("".join)
+)
+def test_the_search_for_links_is_skipped_only_where_the_pattern_finds_none(text):
+    """Text without "://" or "www." in any case skips the pattern's search: it must be text the pattern finds no
+    link in, whatever the case, the scheme or the characters around."""
+    assert markup._may_hold_a_link(text) or markup._LINK.search(text) is None
