@@ -9,11 +9,13 @@ import os
 import platform
 import random
 import resource
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -89,6 +91,25 @@ def one_posting_times(repeats: int) -> dict[str, float]:
     times["cli_minus_python_pass_s"] = times["single_posting_cli_s"] - times["python_pass_s"]
     times["cli_sklearn_minus_import_sklearn_s"] = times["single_posting_cli_sklearn_s"] - times["import_sklearn_s"]
     return times
+
+
+def evaluate_times(repeats: int) -> dict[str, float]:
+    """Wall time of `evaluate` on a file of two postings: with the near-copy cache empty, when it reads the model's
+    training files to find the postings the model learnt (pipeline/learnt_index.py), and with the cache filled."""
+    labelled = WORK / "two.csv"
+    labelled.write_text("text,label\nAnswer customer emails within SLA,BPO\nAdvise clients on tax structuring,KPO\n")
+    command = [CLI, "evaluate", "--data", str(labelled)]
+    times: dict[str, list[float]] = {"empty": [], "filled": []}
+    with tempfile.TemporaryDirectory() as cache_home:
+        environment = os.environ | {config.CACHE_HOME_VAR: cache_home}
+        for _ in range(repeats):
+            shutil.rmtree(Path(cache_home) / "bpo-kpo", ignore_errors=True)
+            for state in ("empty", "filled"):
+                started = time.perf_counter()
+                subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=environment)
+                times[state].append(time.perf_counter() - started)
+    labelled.unlink()
+    return {f"evaluate_two_postings_cache_{state}_s": statistics.median(runs) for state, runs in times.items()}
 
 
 def portable_vs_bare(model, texts: list[str], repeats: int) -> dict[str, float]:
@@ -300,6 +321,7 @@ def main() -> None:
 
     results["model_load_s"] = median_time(lambda: load_model(config.MODEL_PATH), max(5, options.repeats))
     results |= one_posting_times(max(9, options.repeats))
+    results |= evaluate_times(options.repeats)
     results |= portable_vs_bare(model, sample[:5000], options.repeats)
     results |= markup_times(options.repeats)
     results |= service_load(texts, clients=8, requests=options.service_requests, batch=1)
