@@ -82,9 +82,10 @@ def _load(entry: Path) -> FileIndex | None:
             return None
         if not len(starts) or starts[0] != 0 or starts[-1] != len(numbers) or (np.diff(starts) < 0).any():
             return None
-        os.utime(entry)  # used: the last to be pruned
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
+    with contextlib.suppress(OSError):  # a cache one may read but not write is still read
+        os.utime(entry)  # used: the last to be pruned
     return FileIndex(str(digests[0]), str(digests[1]), frozenset(keys.tolist()), Runs(numbers, starts))
 
 

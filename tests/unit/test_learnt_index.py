@@ -112,3 +112,14 @@ def test_an_entry_written_by_other_code_is_not_read(cache_folder, training_file,
     monkeypatch.setattr(learnt_index, "_MODULES_THAT_BUILD_IT", learnt_index._MODULES_THAT_BUILD_IT[:-1])
     index_of(training_file)
     assert reads == [training_file] and len(list(cache_folder.glob("*.npz"))) == 2
+
+
+def test_a_cache_that_may_be_read_but_not_written_is_still_read(cache_folder, training_file, monkeypatch):
+    built = index_of(training_file)
+
+    def refused(*args, **kwargs):
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(learnt_index.os, "utime", refused)
+    monkeypatch.setattr(learnt_index, "build_index", no_reading)
+    assert_same(index_of(training_file), built)
