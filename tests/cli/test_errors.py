@@ -866,13 +866,14 @@ def test_field_and_challenge_sets_of_ones_own_are_read_or_named(tmp_path):
     """A field set without area, form or borderline columns, and a malformed or incomplete challenge file, were
     'unexpected KeyError' or a pandas ValueError. The field set's slices are optional; the challenge set's register
     and clarity, by which it is reported, are named when missing; its lines are read as any JSON lines are."""
-    for folder in ("labelled", "field", "challenge"):
+    for folder in ("labelled", "written", "field", "challenge"):
         (tmp_path / folder).mkdir()
     write(tmp_path / "field", "mine.csv", "id,text,label\nf1,Answer inbound calls,BPO\nf2,Draft contracts,KPO\n")
 
     def prepare_with_sets(record: str):
         write(tmp_path / "challenge", "mine.jsonl", record + "\n")
-        folders = [f"--{name}={tmp_path / name}" for name in ("labelled", "field", "challenge")]
+        # No written postings: the sets are what is read here, and the project's own postings take 2 s to join.
+        folders = [f"--{name}={tmp_path / name}" for name in ("labelled", "written", "field", "challenge")]
         # 300 postings: a few words tie a class by chance (the audit says so), which is not what this test is about.
         return run(
             "prepare", "--n-postings", "300", "--allow-shortcuts", "--output-dir", str(tmp_path / "out"), *folders
