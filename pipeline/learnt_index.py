@@ -38,7 +38,7 @@ class FileIndex:
 def index_of(path: Path) -> FileIndex:
     """The file's index: from the cache when an entry for exactly these bytes (and this code) is there, else read
     from its postings and cached for the next process. A cache that cannot be read or written is only slower."""
-    entry = _entry_for(Path(path).read_bytes())
+    entry = _entry_for(Path(path))
     if entry is not None and (cached := _load(entry)) is not None:
         return cached
     index = build_index(Path(path))
@@ -55,12 +55,13 @@ def build_index(path: Path) -> FileIndex:
     return FileIndex(data_hash(in_scope(frame)), data_hash(frame), keys, runs_of(words))
 
 
-def _entry_for(content: bytes) -> Path | None:
-    """The cache file for a training file of these bytes, or None where there is no cache folder to use."""
+def _entry_for(path: Path) -> Path | None:
+    """The cache file for the training file's bytes as they are now, or None where there is no cache folder to use."""
     folder = config.near_copy_cache_dir()
     if folder is None:
         return None
-    digest = hashlib.blake2b(content, digest_size=20)
+    with open(path, "rb") as file:  # read a block at a time: a user's training file may be larger than memory spares
+        digest = hashlib.file_digest(file, lambda: hashlib.blake2b(digest_size=20))
     digest.update(_code_digest())
     return folder / f"{digest.hexdigest()}.npz"
 
