@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import sys
@@ -62,13 +63,15 @@ def _entry_for(path: Path) -> Path | None:
         return None
     with open(path, "rb") as file:  # read a block at a time: a user's training file may be larger than memory spares
         digest = hashlib.file_digest(file, lambda: hashlib.blake2b(digest_size=20))
-    digest.update(_code_digest())
+    digest.update(_code_digest(_MODULES_THAT_BUILD_IT))
     return folder / f"{digest.hexdigest()}.npz"
 
 
-def _code_digest() -> bytes:
+@functools.cache
+def _code_digest(modules: tuple[str, ...]) -> bytes:
+    """The digest of the modules' source, read once a process: the code that runs is the code first imported."""
     digest = hashlib.blake2b(_FORMAT.encode(), digest_size=20)
-    for name in _MODULES_THAT_BUILD_IT:
+    for name in modules:
         digest.update(Path(sys.modules[name].__file__).read_bytes())
     return digest.digest()
 
