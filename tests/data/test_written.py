@@ -22,9 +22,9 @@ def test_each_hand_wrote_both_labels_alike_in_every_form():
     """A hand whose BPO postings came in one form and its KPO ones in another would teach the form as the label."""
     paths = labelled_files(config.WRITTEN_DIR)
     # Each hand's postings per in-scope label and the least of them near the line: three batches of 100 postings a
-    # hand (40 BPO, 40 KPO, 20 out of scope, 15 borderline), then one of 60 (24, 24, 12, 12).
+    # hand (40 BPO, 40 KPO, 20 out of scope, 15 borderline), then two of 60 (24, 24, 12, 12).
     hands = {letter: (40, 15) for letter in "abcdefghijklmnopqrstuvwx"}
-    hands |= {f"y{letter}": (24, 12) for letter in "abcdefgh"}
+    hands |= {f"{batch}{letter}": (24, 12) for batch in "yz" for letter in "abcdefgh"}
     assert [path.name for path in paths] == [f"hand_{hand}.jsonl" for hand in hands]
     for path in paths:
         rows = pd.DataFrame([json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()])

@@ -363,7 +363,7 @@ def test_the_format_gives_the_shipped_models_own_values(shipped_model_path):
 
 def test_the_formats_example_case_is_the_shipped_vectors_own(vectors):
     """Section 5's example case is the shipped vectors' own: it once showed "accents" with 9 words, 0.777 of them known
-    and no flag, where the file holds 12 words, a quarter known and the unrecognised-text flag."""
+    and no flag, where the file held 12 words, a quarter known and the unrecognised-text flag."""
     document = (config.PROJECT_ROOT / "docs" / "portable-model.md").read_text(encoding="utf-8")
     example = document.split("## 5. Conformance vectors", 1)[1].split("```", 2)[1]
     name, text = re.search(r'\{"name": "(\w+)", "text": ("[^"]*")', example).groups()
