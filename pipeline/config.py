@@ -33,6 +33,8 @@ USER_LABELLED_DIR = RAW_DIR / "labelled"
 # Postings written for the project by other hands, each in their own words, without reading the catalogue or the
 # evaluation sets: training data beside the generated postings, split by their groups as users' postings are.
 WRITTEN_DIR = RAW_DIR / "written"
+# Written postings judged as training data and not adopted, kept for a later look: nothing reads them.
+CANDIDATES_DIR = RAW_DIR / "candidates"
 PROCESSED_DIR = DATA_DIR / "processed"
 TRAIN_PATH = PROCESSED_DIR / "train.csv"
 TEST_PATH = PROCESSED_DIR / "test.csv"

@@ -41,6 +41,17 @@ def test_each_hand_wrote_both_labels_alike_in_every_form():
         assert near_the_line[config.BPO] >= least and near_the_line[config.KPO] >= least, path.name
 
 
+def test_candidate_postings_judged_and_not_adopted_are_never_trained_on():
+    """data/raw/candidates holds batches a rule turned down: a reader that took every JSONL file under data/raw, or a
+    candidate file left in data/raw/written, would put them in training."""
+    ids = {json.loads(line)["id"] for path in sorted(config.CANDIDATES_DIR.rglob("*.jsonl"))
+           for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}  # fmt: skip
+    assert len(ids) == 480
+    placed = set(read_split(config.TRAIN_PATH)["id"]) | set(read_split(config.TEST_PATH)["id"])
+    assert not ids & placed
+    assert not ids & set(load_user_postings(config.WRITTEN_DIR, config.SOURCE_WRITTEN)["id"])
+
+
 def test_every_written_posting_is_trained_on_or_tested_and_no_group_straddles_the_split(written):
     """prepare leaves out a posting that is a near copy of an evaluation posting: none of these may be one, and a
     role family of a hand sits on one side of the split, as the generator's families do."""
